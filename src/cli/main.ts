@@ -1,0 +1,43 @@
+import { loadConfig } from '../config/load.js';
+import { createTargets } from '../db/targets.js';
+import { describeError } from '../errors.js';
+import { helpReport } from '../engine/help.js';
+import { parseOptions } from '../engine/options.js';
+import { findCommand } from '../engine/registry.js';
+import { runCommand } from '../engine/run.js';
+import { renderJson } from '../report/json.js';
+import { contextLine, renderText } from '../report/text.js';
+import { parseCliArgs } from './args.js';
+
+const EXIT = { ok: 0, warn: 1, crit: 2, error: 3 } as const;
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseCliArgs(argv);
+  const color = Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env);
+  if (!args.command || args.command === 'help' || args.command === 'commands' || args.command === '--help') {
+    const report = helpReport('pgmedic', args.command === 'help' ? args.rest[0] : undefined);
+    process.stdout.write(`${renderText(report, undefined, { color })}\n`);
+    return EXIT.ok;
+  }
+  const command = findCommand(args.command);
+  const options = parseOptions(command, args.rest);
+  const targets = createTargets(loadConfig());
+  try {
+    const result = await runCommand({ command, target: targets.get(args.target), options });
+    process.stdout.write(`${args.format === 'json' ? renderJson(result) : renderText(result.report, contextLine(result), { color })}\n`);
+    return EXIT[result.status];
+  } finally {
+    await targets.closeAll();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`pgmedic: ${describeError(error).text}\n`);
+    process.exitCode = EXIT.error;
+  },
+);
+

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { AppError } from '../errors.js';
+import { fileConfigSchema, targetSchema, type Config } from './schema.js';
+
+export type Env = Record<string, string | undefined>;
+
+/** The only place that reads process.env; everything else receives a Config. */
+export function loadConfig(env: Env = process.env): Config {
+  const path = env.PGMEDIC_CONFIG;
+  if (path) return loadConfigFile(path, env);
+  const url = env.DATABASE_URL ?? urlFromLibpqEnv(env);
+  const targets = url ? [parseOrThrow(targetSchema, { name: 'default', url }, 'DATABASE_URL')] : [];
+  return { targets, defaultTarget: targets[0]?.name };
+}
+
+function loadConfigFile(path: string, env: Env): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new AppError('config_invalid', `Cannot read the config file ${path} named by PGMEDIC_CONFIG (${(error as Error).message}).`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new AppError('config_invalid', `The config file ${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  const file = parseOrThrow(fileConfigSchema, substituteEnv(raw, env, path), path);
+  const names = new Set<string>();
+  for (const target of file.targets) {
+    if (names.has(target.name)) throw new AppError('config_invalid', `${path}: targets: the name "${target.name}" is used twice; give each target its own name.`);
+    names.add(target.name);
+  }
+  if (file.defaultTarget && !names.has(file.defaultTarget)) {
+    throw new AppError('config_invalid', `${path}: defaultTarget "${file.defaultTarget}" is not one of the targets (${[...names].join(', ')}).`);
+  }
+  return { targets: file.targets, defaultTarget: file.defaultTarget ?? file.targets[0]?.name };
+}
+
+/** Replaces `${NAME}` in every string so secrets stay in the environment. */
+export function substituteEnv(value: unknown, env: Env, source: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined) throw new AppError('config_invalid', `${source}: refers to \${${name}}, but the environment variable ${name} is not set.`);
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => substituteEnv(item, env, source));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, source)]));
+  }
+  return value;
+}
+
+function urlFromLibpqEnv(env: Env): string | undefined {
+  if (!env.PGHOST && !env.PGDATABASE && !env.PGUSER) return undefined;
+  const user = encodeURIComponent(env.PGUSER ?? 'postgres');
+  const password = env.PGPASSWORD ? `:${encodeURIComponent(env.PGPASSWORD)}` : '';
+  const host = env.PGHOST ?? 'localhost';
+  const port = env.PGPORT ?? '5432';
+  return `postgres://${user}${password}@${host}:${port}/${encodeURIComponent(env.PGDATABASE ?? env.PGUSER ?? 'postgres')}`;
+}
+
+/** Validates with zod and reports every problem by key, value and what is allowed. */
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, source: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(top level)';
+    const given = valueAt(value, issue.path);
+    const shown = given === undefined ? 'missing' : `got ${JSON.stringify(redact(key, given))}`;
+    return `${source}: ${key}: ${shown}; ${issue.message}`;
+  });
+  throw new AppError('config_invalid', lines.join('\n'));
+}
+
+function valueAt(value: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>((current, key) => (current && typeof current === 'object' ? (current as Record<PropertyKey, unknown>)[key] : undefined), value);
+}
+
+function redact(key: string, value: unknown): unknown {
+  return /url|password|token|secret/i.test(key) && typeof value === 'string' ? value.replace(/\/\/[^@/]*@/, '//***@') : value;
+}

@@ -1,0 +1,39 @@
+import pg from 'pg';
+import type { TargetConfig } from '../config/schema.js';
+import { PGMEDIC_APPLICATION_NAME } from './sql.js';
+
+/** Numbers come back as numbers: int8 and numeric are parsed (our values stay far below 2^53). */
+const numberTypes = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+export interface PoolOptions {
+  url: string;
+  max: number;
+  connectTimeoutMs: number;
+  applicationName?: string;
+  database?: string;
+}
+
+export function createPool(options: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    ...(options.database ? { database: options.database } : {}),
+    max: options.max,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName ?? PGMEDIC_APPLICATION_NAME,
+    keepAlive: true,
+    types: numberTypes,
+  });
+  // An idle client dying (server restart, network blip) must not crash the bot; the pool replaces it.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export function createTargetPool(target: TargetConfig): pg.Pool {
+  return createPool({ url: target.url, max: target.poolSize, connectTimeoutMs: target.connectTimeoutMs });
+}

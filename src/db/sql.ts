@@ -1,0 +1,52 @@
+/**
+ * SQL for a command: one string, or strings keyed by the minimum server_version_num they need
+ * (the closest lower key wins), as pgwatch keys its metrics.
+ */
+export type Sql = string | Readonly<Record<number, string>>;
+
+export function pickSql(sql: Sql, serverVersionNum: number): string {
+  if (typeof sql === 'string') return sql;
+  const eligible = Object.keys(sql)
+    .map(Number)
+    .filter((min) => min <= serverVersionNum)
+    .sort((a, b) => b - a);
+  const chosen = eligible[0];
+  if (chosen === undefined) {
+    throw new Error(`no SQL variant for server_version_num ${serverVersionNum} (variants start at ${Object.keys(sql).join(', ')})`);
+  }
+  return sql[chosen]!;
+}
+
+/** Every statement pgmedic sends starts with this tag, so DBAs can find (and we can exclude) our own queries. */
+export function tagSql(command: string, text: string): string {
+  return `/* pgmedic:${command} */ ${text}`;
+}
+
+/** application_name of every pgmedic connection; queries over pg_stat_activity leave these backends out. */
+export const PGMEDIC_APPLICATION_NAME = 'pgmedic';
+
+/**
+ * SQL predicate over a pg_stat_activity alias that leaves out pgmedic's own backends.
+ * Use it in every query that reads pg_stat_activity: `WHERE ${excludeOwnBackends('a')}`.
+ */
+export function excludeOwnBackends(alias: string): string {
+  return `${alias}.pid <> pg_backend_pid() AND coalesce(${alias}.application_name, '') NOT LIKE '${PGMEDIC_APPLICATION_NAME}%'`;
+}
+
+/**
+ * SQL predicate: nobody holds AccessExclusiveLock on the relation with this oid expression.
+ * Size functions take AccessShareLock and would wait behind a migration; skip such relations instead.
+ */
+export function notExclusivelyLocked(oidExpression: string): string {
+  return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks lk WHERE lk.locktype = 'relation' AND lk.relation = ${oidExpression} AND lk.mode = 'AccessExclusiveLock' AND lk.granted)`;
+}
+
+/** The relations skipped by notExclusivelyLocked, for the report's "skipped" note. */
+export const EXCLUSIVELY_LOCKED_RELATIONS_SQL = `
+SELECT DISTINCT n.nspname AS schema, c.relname AS name
+FROM pg_catalog.pg_locks lk
+JOIN pg_catalog.pg_class c ON c.oid = lk.relation
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE lk.locktype = 'relation' AND lk.mode = 'AccessExclusiveLock' AND lk.granted
+  AND lk.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+ORDER BY 1, 2`;

@@ -1,0 +1,52 @@
+import type { Report } from '../report/model.js';
+import type { AnyCommand } from './command.js';
+import { describeOptions } from './options.js';
+import { findCommand, listCommands } from './registry.js';
+
+/** Help is a Report too, so every surface renders it the same way. `invocation` is "/pg" or "pgmedic". */
+export function helpReport(invocation: string, commandName?: string): Report {
+  return commandName ? commandHelp(invocation, findCommand(commandName)) : overview(invocation);
+}
+
+function overview(invocation: string): Report {
+  const row = (c: AnyCommand) => [c.name, c.summary];
+  return {
+    title: 'pgmedic commands',
+    status: 'ok',
+    summary: `Usage: \`${invocation} <command> [target] [options]\`. \`${invocation} help <command>\` explains one.`,
+    sections: [
+      { kind: 'table', title: 'Diagnostics', columns: [{ header: 'command' }, { header: 'what it answers' }], rows: listCommands('diagnostic').map(row) },
+      ...(listCommands('action').length
+        ? [{ kind: 'table' as const, title: 'Actions (need approval)', columns: [{ header: 'command' }, { header: 'what it does' }], rows: listCommands('action').map(row) }]
+        : []),
+    ],
+    actions: [],
+    footnotes: [],
+  };
+}
+
+function commandHelp(invocation: string, command: AnyCommand): Report {
+  const options = describeOptions(command.options);
+  const positionals = (command.positionals ?? []).map((p) => ` [${p}]`).join('');
+  return {
+    title: `${invocation} ${command.name}`,
+    status: 'ok',
+    summary: command.summary,
+    sections: [
+      { kind: 'code', title: 'Usage', text: `${invocation} ${command.name} [target]${positionals}${options.length ? ' [options]' : ''}` },
+      {
+        kind: 'table',
+        title: 'Options',
+        columns: [{ header: 'option' }, { header: 'default' }, { header: 'meaning' }],
+        rows: options.map((o) => [
+          o.type === 'boolean' ? o.flag : `${o.flag} <${o.choices ? o.choices.join('|') : o.type === 'number' ? 'n' : 'value'}>`,
+          o.defaultValue === undefined ? '' : String(o.defaultValue),
+          o.description,
+        ]),
+        empty: 'This command has no options.',
+      },
+    ],
+    actions: [],
+    footnotes: [],
+  };
+}

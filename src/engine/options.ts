@@ -1,0 +1,113 @@
+import type { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { AnyCommand } from './command.js';
+import { closestMatch } from './closest.js';
+
+export interface OptionInfo {
+  /** As typed: --min-size */
+  flag: string;
+  /** As in the schema: minSize */
+  key: string;
+  description: string;
+  type: 'boolean' | 'number' | 'string' | 'enum';
+  choices?: string[];
+  defaultValue: unknown;
+}
+
+const toKebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const toCamel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+interface ZodInternals {
+  _zod: { def: { type: string; innerType?: ZodInternals; in?: ZodInternals; defaultValue?: unknown; entries?: Record<string, string>; options?: ZodInternals[] } };
+  description?: string;
+}
+
+/** Reads each option's type, default and description from the zod schema (for parsing and help). */
+export function describeOptions(schema: z.ZodObject): OptionInfo[] {
+  return Object.entries(schema.shape).map(([key, field]) => {
+    const outer = field as unknown as ZodInternals;
+    let inner = outer;
+    let defaultValue: unknown;
+    while (inner._zod.def.innerType || inner._zod.def.in) {
+      if (inner._zod.def.defaultValue !== undefined && defaultValue === undefined) defaultValue = inner._zod.def.defaultValue;
+      inner = (inner._zod.def.innerType ?? inner._zod.def.in)!;
+    }
+    const base = inner._zod.def.type;
+    const type = base === 'boolean' ? 'boolean' : base === 'number' ? 'number' : base === 'enum' ? 'enum' : 'string';
+    const choices = base === 'enum' ? Object.values(inner._zod.def.entries ?? {}) : undefined;
+    return { flag: `--${toKebab(key)}`, key, description: outer.description ?? '', type, ...(choices ? { choices } : {}), defaultValue };
+  });
+}
+
+/**
+ * Turns `--min-size 1GB --exact app` into validated options. Flags: `--name value`, `--name=value`,
+ * `--flag` / `--no-flag` for booleans; bare words fill the command's positionals in order.
+ */
+export function parseOptions(command: AnyCommand, tokens: readonly string[]): Record<string, unknown> {
+  const infos = describeOptions(command.options);
+  const byFlag = new Map(infos.map((info) => [info.flag, info]));
+  const raw: Record<string, unknown> = {};
+  const positionals = [...(command.positionals ?? [])];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (!token.startsWith('--')) {
+      const key = positionals.shift();
+      if (!key) throw new AppError('bad_input', `\`${command.name}\` does not take "${token}" here.`, { hint: `Type \`help ${command.name}\` for its options.` });
+      raw[key] = token;
+      continue;
+    }
+    const [flagPart, inlineValue] = splitFlag(token);
+    const negated = flagPart.startsWith('--no-') && byFlag.get(`--${flagPart.slice(5)}`)?.type === 'boolean';
+    const info = byFlag.get(negated ? `--${flagPart.slice(5)}` : flagPart);
+    if (!info) throw unknownOption(command, flagPart, infos);
+    if (info.type === 'boolean') {
+      raw[info.key] = negated ? false : inlineValue === undefined ? true : !/^(false|no|0|off)$/i.test(inlineValue);
+      continue;
+    }
+    const value = inlineValue ?? tokens[++i];
+    if (value === undefined || (value.startsWith('--') && inlineValue === undefined)) {
+      throw new AppError('bad_option', `${info.flag} needs a value.`, { hint: `For example \`${info.flag} ${exampleValue(info)}\`.` });
+    }
+    raw[info.key] = value; // number options use z.coerce, so the typed text shows in errors
+  }
+  return validateOptions(command, raw);
+}
+
+export function validateOptions(command: AnyCommand, raw: Record<string, unknown>): Record<string, unknown> {
+  const result = command.options.strict().safeParse(raw);
+  if (result.success) return result.data as Record<string, unknown>;
+  const infos = describeOptions(command.options);
+  const issue = result.error.issues[0]!;
+  const key = String(issue.path[0] ?? '');
+  if (issue.code === 'unrecognized_keys') throw unknownOption(command, `--${toKebab(issue.keys[0] ?? key)}`, infos);
+  const info = infos.find((i) => i.key === key);
+  const flag = info?.flag ?? `--${toKebab(key)}`;
+  const given = raw[key];
+  const allowed = info?.choices ? ` Choose one of: ${info.choices.join(', ')}.` : '';
+  throw new AppError('bad_option', `${flag} ${JSON.stringify(given)} is not valid for \`${command.name}\`: ${issue.message}.${allowed}`, {
+    hint: info ? `For example \`${flag} ${exampleValue(info)}\`.` : undefined,
+  });
+}
+
+function splitFlag(token: string): [string, string | undefined] {
+  const eq = token.indexOf('=');
+  return eq === -1 ? [token, undefined] : [token.slice(0, eq), token.slice(eq + 1)];
+}
+
+function unknownOption(command: AnyCommand, flag: string, infos: OptionInfo[]): AppError {
+  const near = closestMatch(flag, infos.map((i) => i.flag));
+  const hint = near
+    ? `Did you mean \`${near}\`?`
+    : infos.length
+      ? `Its options are ${infos.map((i) => `\`${i.flag}\``).join(', ')}.`
+      : `\`${command.name}\` takes no options.`;
+  return new AppError('bad_option', `\`${command.name}\` has no option ${flag}.`, { hint });
+}
+
+function exampleValue(info: OptionInfo): string {
+  if (info.choices?.length) return info.choices[0]!;
+  if (info.defaultValue !== undefined) return String(info.defaultValue);
+  return info.type === 'number' ? '10' : 'value';
+}
+
+export { toCamel, toKebab };

@@ -1,0 +1,58 @@
+import type { Target } from '../db/targets.js';
+import type { Report, Status } from '../report/model.js';
+import type { AnyCommand } from './command.js';
+
+export interface RunResult {
+  command: string;
+  target: string;
+  status: Status;
+  summary: string;
+  findings: unknown;
+  report: Report;
+  meta: { serverVersion: string; inRecovery: boolean; elapsedMs: number; ranAt: string };
+}
+
+export interface RunRequest {
+  command: AnyCommand;
+  target: Target;
+  /** Already validated (engine/options.ts). */
+  options: Record<string, unknown>;
+  now?: () => Date;
+}
+
+/** Runs one command against one target in a read-only session, timed. Errors propagate as AppErrors. */
+export async function runCommand(request: RunRequest): Promise<RunResult> {
+  const { command, target, options } = request;
+  const now = request.now ?? (() => new Date());
+  const started = performance.now();
+  const ranAt = now();
+  const caps = await target.capabilities();
+  const findings = await target.readOnly(command.name, (session) =>
+    command.collect(
+      {
+        session,
+        caps,
+        thresholds: target.thresholds,
+        inDatabase: (database, work) => target.readOnly(command.name, work, database),
+      },
+      options,
+    ),
+  );
+  const report = command.report(findings, {
+    options,
+    thresholds: target.thresholds,
+    target: target.name,
+    serverVersion: caps.serverVersion,
+    inRecovery: caps.inRecovery,
+    now: ranAt,
+  });
+  return {
+    command: command.name,
+    target: target.name,
+    status: report.status,
+    summary: report.summary,
+    findings,
+    report,
+    meta: { serverVersion: caps.serverVersion, inRecovery: caps.inRecovery, elapsedMs: Math.round(performance.now() - started), ranAt: ranAt.toISOString() },
+  };
+}

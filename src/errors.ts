@@ -1,0 +1,46 @@
+/**
+ * Coded errors: raised where they happen, turned into words at one boundary per surface
+ * (src/errors-describe.ts). Commands never catch to report.
+ */
+export type ErrorCode =
+  | 'unknown_command'
+  | 'unknown_target'
+  | 'bad_option'
+  | 'bad_input'
+  | 'config_invalid'
+  | 'target_unreachable'
+  | 'timeout'
+  | 'lock_timeout'
+  | 'permission_denied'
+  | 'extension_missing'
+  | 'not_supported'
+  | 'sql_error'
+  | 'internal';
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** What the user should try next, in one sentence. */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
+
+/** The user-facing sentence(s) for any error: the one place errors become words. */
+export function describeError(error: unknown): { code: ErrorCode; text: string } {
+  if (isAppError(error)) {
+    return { code: error.code, text: error.hint ? `${error.message} ${error.hint}` : error.message };
+  }
+  return {
+    code: 'internal',
+    text: `Something went wrong inside pgmedic (${error instanceof Error ? error.message : String(error)}). The details are in the bot's log.`,
+  };
+}

@@ -1,0 +1,74 @@
+/** Number and time formatting shared by every report. Pure. */
+
+const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+
+/** 1536 → "1.5 kB" (1024-based, as PostgreSQL's pg_size_pretty). */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || Number.isNaN(bytes)) return '–';
+  const sign = bytes < 0 ? '-' : '';
+  let value = Math.abs(bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${sign}${value.toFixed(digits)} ${BYTE_UNITS[unit]}`;
+}
+
+/** 3725 → "1h 2m", 42.5 → "43s", 0.25 → "250ms". */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '–';
+  if (seconds < 0) return `-${formatDuration(-seconds)}`;
+  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${Math.round(seconds % 60)}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h ${minutes % 60}m`;
+  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}
+
+/** 12.345 → "12.3%" */
+export function formatPercent(percent: number | null | undefined, digits = 1): string {
+  if (percent === null || percent === undefined || Number.isNaN(percent)) return '–';
+  return `${percent.toFixed(digits)}%`;
+}
+
+/** 1234567 → "1,234,567" */
+export function formatCount(count: number | null | undefined): string {
+  if (count === null || count === undefined || Number.isNaN(count)) return '–';
+  return Math.round(count).toLocaleString('en-US');
+}
+
+/** 1_234_567_890 → "1.23 B" (for XID ages and similar large counts). */
+export function formatLargeCount(count: number | null | undefined): string {
+  if (count === null || count === undefined || Number.isNaN(count)) return '–';
+  if (count >= 1e9) return `${(count / 1e9).toFixed(2)} B`;
+  if (count >= 1e6) return `${(count / 1e6).toFixed(1)} M`;
+  if (count >= 1e4) return `${(count / 1e3).toFixed(0)} k`;
+  return formatCount(count);
+}
+
+/** 4.2 → "4.20 ms" */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return '–';
+  if (ms >= 1000) return formatDuration(ms / 1000);
+  return `${ms.toFixed(ms >= 100 ? 0 : 2)} ms`;
+}
+
+/** Collapses whitespace and cuts to `max` characters with an ellipsis. */
+export function truncate(text: string | null | undefined, max: number): string {
+  if (!text) return '';
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+/** "schema.name", leaving out `public.` for readability. */
+export function qualifiedName(schema: string, name: string): string {
+  return schema === 'public' ? name : `${schema}.${name}`;
+}
+
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatCount(count)} ${count === 1 ? singular : pluralForm}`;
+}

@@ -1,0 +1,17 @@
+import type { RunResult } from '../engine/run.js';
+
+/** The machine-readable shape: stable, camelCase, for automation and monitoring checks. */
+export function toJson(result: RunResult) {
+  return {
+    command: result.command,
+    target: result.target,
+    status: result.status,
+    summary: result.summary,
+    findings: result.findings,
+    meta: { serverVersion: result.meta.serverVersion, inRecovery: result.meta.inRecovery, elapsedMs: result.meta.elapsedMs },
+  };
+}
+
+export function renderJson(result: RunResult): string {
+  return JSON.stringify(toJson(result), null, 2);
+}

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocksFindings } from '../../commands/locks.js';
+import type { Target } from '../../src/db/targets.js';
+import { connect } from '../support/clients.js';
+import { run, testTarget } from '../support/engine.js';
+import { startTestServer, type TestServer } from '../support/pg.js';
+import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
+
+let server: TestServer;
+let target: Target;
+
+beforeAll(async () => {
+  server = await startTestServer(18);
+  target = testTarget(server.url());
+});
+afterAll(async () => {
+  await target?.close();
+  await server?.stop();
+});
+
+describe('locks', () => {
+  it('reports no waiting sessions on a quiet server', async () => {
+    const result = await run(target, 'locks');
+    expect(result.status).toBe('ok');
+    expect((result.findings as LocksFindings).sessions).toEqual([]);
+    expect(result.summary).toBe('No session is waiting on a lock.');
+  });
+
+  it('finds the root of a real three-session chain, matching pg_blocking_pids', async () => {
+    const chain = await createBlockingChain(server.url());
+    try {
+      const result = await run(target, 'locks');
+      const findings = result.findings as LocksFindings;
+      const truth = await connect(server.url());
+      const edges = await truth.query<{ pid: number; blockers: number[] }>(
+        "SELECT pid, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity WHERE application_name LIKE 'scenario-%' AND cardinality(pg_blocking_pids(pid)) > 0",
+      );
+      await truth.end();
+      for (const edge of edges.rows) {
+        expect(findings.sessions.find((s) => s.pid === edge.pid)?.blockingPids.sort()).toEqual(edge.blockers.sort());
+      }
+      expect(findings.rootPids).toEqual([chain.rootPid]);
+      const root = findings.sessions.find((s) => s.pid === chain.rootPid)!;
+      expect(root).toMatchObject({ isRoot: true, blockedCount: 2, idleInTransaction: true, state: 'idle in transaction', waitSeconds: null });
+      expect(root.backendStart).toMatch(/\.\d{6}\+00$|\.\d+[+-]\d\d/);
+      const middle = findings.sessions.find((s) => s.pid === chain.middlePid)!;
+      expect(middle).toMatchObject({ isRoot: false, blockingPids: [chain.rootPid], lockMode: 'ShareLock', lockType: 'transactionid' });
+      expect(middle.waitSeconds).toBeGreaterThanOrEqual(0);
+      expect(result.report.actions.map((a) => a.action)).toEqual(['terminate']);
+      expect(result.report.actions[0]!.params).toEqual({ pid: String(chain.rootPid), backendStart: root.backendStart });
+      expect(result.summary).toMatch(/^1 root blocker holding up 2 sessions/);
+    } finally {
+      await chain.release();
+      await chain.close();
+    }
+  });
+
+  it('leaves out its own backends', async () => {
+    const result = await run(target, 'locks');
+    expect((result.findings as LocksFindings).sessions.every((s) => s.application !== 'pgmedic')).toBe(true);
+  });
+});

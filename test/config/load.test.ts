@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { resolveThresholds } from '../../src/config/thresholds.js';
+import { createTargets } from '../../src/db/targets.js';
+
+function writeConfig(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'pgmedic-config-')), 'pgmedic.yml');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('makes one "default" target from DATABASE_URL with the documented defaults', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/app' });
+    expect(config.defaultTarget).toBe('default');
+    expect(config.targets).toEqual([
+      { name: 'default', url: 'postgres://u@db:5432/app', poolSize: 3, connectTimeoutMs: 5000, statementTimeoutMs: 5000, lockTimeoutMs: 500 },
+    ]);
+  });
+
+  it('builds the URL from libpq variables', () => {
+    const config = loadConfig({ PGHOST: 'db', PGUSER: 'mon', PGPASSWORD: 'p@ss', PGDATABASE: 'app' });
+    expect(config.targets[0]!.url).toBe('postgres://mon:p%40ss@db:5432/app');
+  });
+
+  it('reads many targets from YAML with ${ENV} references and per-target settings', () => {
+    const path = writeConfig(`
+targets:
+  - name: prod
+    url: postgres://monitor:\${PROD_PASSWORD}@prod-db/app
+    statementTimeoutMs: 3000
+    thresholds:
+      connectionsUsedPct: { warn: 70 }
+  - name: staging
+    url: postgres://monitor@staging-db/app
+defaultTarget: staging
+`);
+    const config = loadConfig({ PGMEDIC_CONFIG: path, PROD_PASSWORD: 's3cret' });
+    expect(config.targets.map((t) => t.name)).toEqual(['prod', 'staging']);
+    expect(config.targets[0]!.url).toBe('postgres://monitor:s3cret@prod-db/app');
+    expect(config.targets[0]!.statementTimeoutMs).toBe(3000);
+    expect(config.defaultTarget).toBe('staging');
+    expect(resolveThresholds(config.targets[0]!.thresholds).connectionsUsedPct).toEqual({ warn: 70, crit: 90 });
+  });
+
+  it('reports an invalid file by key, value and what is allowed, hiding secrets', () => {
+    const path = writeConfig(`
+targets:
+  - name: Prod DB
+    url: mysql://root:hunter2@db/app
+    poolSize: 0
+`);
+    expect(() => loadConfig({ PGMEDIC_CONFIG: path })).toThrow(
+      [
+        `${path}: targets.0.name: got "Prod DB"; use lowercase letters, digits, "-" and "_" (for example "prod" or "eu-replica")`,
+        `${path}: targets.0.url: got "mysql://***@db/app"; a postgres:// connection URL`,
+        `${path}: targets.0.poolSize: got 0; Too small: expected number to be >=1`,
+      ].join('\n'),
+    );
+  });
+
+  it('names a missing environment variable and a duplicate target', () => {
+    const missing = writeConfig('targets:\n  - name: prod\n    url: postgres://u:${NOPE}@h/db\n');
+    expect(() => loadConfig({ PGMEDIC_CONFIG: missing })).toThrow('refers to ${NOPE}, but the environment variable NOPE is not set.');
+    const twice = writeConfig('targets:\n  - { name: prod, url: "postgres://h/a" }\n  - { name: prod, url: "postgres://h/b" }\n');
+    expect(() => loadConfig({ PGMEDIC_CONFIG: twice })).toThrow('the name "prod" is used twice');
+  });
+
+  it('suggests the closest target for a typo', async () => {
+    const targets = createTargets(loadConfig({ PGMEDIC_CONFIG: writeConfig('targets:\n  - { name: prod, url: "postgres://h/a" }\n  - { name: staging, url: "postgres://h/b" }\n') }));
+    expect(() => targets.get('prd')).toThrow('There is no target named "prd".');
+    try {
+      targets.get('prd');
+    } catch (error) {
+      expect((error as { hint: string }).hint).toBe('Did you mean `prod`?');
+    }
+    await targets.closeAll();
+  });
+});

@@ -35,8 +35,9 @@ async function socketExists(path: string): Promise<boolean> {
   );
 }
 
-export async function startTestServer(major: Major = 18): Promise<TestServer> {
-  const backend = await chooseBackend();
+/** `embedded: true` when the test needs the data folder (standbys are made by copying it). */
+export async function startTestServer(major: Major = 18, options: { embedded?: boolean } = {}): Promise<TestServer> {
+  const backend = options.embedded ? 'embedded' : await chooseBackend();
   if (backend === 'testcontainers') {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await new PostgreSqlContainer(`postgres:${major}`)

@@ -1,6 +1,6 @@
 /**
  * Coded errors: raised where they happen, turned into words at one boundary per surface
- * (src/errors-describe.ts). Commands never catch to report.
+ * (describeError below). Commands never catch to report.
  */
 export type ErrorCode =
   | 'unknown_command'

@@ -4,6 +4,8 @@ import { describeOptions } from './options.js';
 import { findCommand, listCommands } from './registry.js';
 
 /** Help is a Report too, so every surface renders it the same way. `invocation` is "/pg" or "pgmedic". */
+const targetSyntax = (invocation: string) => (invocation.startsWith('/') ? '[target]' : '[--target NAME]');
+
 export function helpReport(invocation: string, commandName?: string): Report {
   return commandName ? commandHelp(invocation, findCommand(commandName)) : overview(invocation);
 }
@@ -13,7 +15,7 @@ function overview(invocation: string): Report {
   return {
     title: 'pgmedic commands',
     status: 'ok',
-    summary: `Usage: \`${invocation} <command> [target] [options]\`. \`${invocation} help <command>\` explains one.`,
+    summary: `Usage: \`${invocation} <command> ${targetSyntax(invocation)} [options]\`. \`${invocation} help <command>\` explains one.`,
     sections: [
       { kind: 'table', title: 'Diagnostics', columns: [{ header: 'command' }, { header: 'what it answers' }], rows: listCommands('diagnostic').map(row) },
       ...(listCommands('action').length
@@ -33,7 +35,7 @@ function commandHelp(invocation: string, command: AnyCommand): Report {
     status: 'ok',
     summary: command.summary,
     sections: [
-      { kind: 'code', title: 'Usage', text: `${invocation} ${command.name} [target]${positionals}${options.length ? ' [options]' : ''}` },
+      { kind: 'code', title: 'Usage', text: `${invocation} ${command.name}${positionals} ${targetSyntax(invocation)}${options.length ? ' [options]' : ''}` },
       {
         kind: 'table',
         title: 'Options',

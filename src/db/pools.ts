@@ -20,8 +20,7 @@ export interface PoolOptions {
 
 export function createPool(options: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: options.url,
-    ...(options.database ? { database: options.database } : {}),
+    connectionString: urlForDatabase(options.url, options.database),
     max: options.max,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
@@ -32,6 +31,14 @@ export function createPool(options: PoolOptions): pg.Pool {
   // An idle client dying (server restart, network blip) must not crash the bot; the pool replaces it.
   pool.on('error', () => undefined);
   return pool;
+}
+
+/** pg lets the connection string override a separate `database` setting, so another database goes into the URL. */
+function urlForDatabase(url: string, database: string | undefined): string {
+  if (!database) return url;
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
 }
 
 export function createTargetPool(target: TargetConfig): pg.Pool {

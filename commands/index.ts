@@ -1,5 +1,9 @@
 import type { AnyCommand } from '../src/engine/command.js';
+import health from './health.js';
 import locks from './locks.js';
+import performance from './performance.js';
+import sequences from './sequences.js';
+import wraparound from './wraparound.js';
 
 /** The explicit list of commands; nothing is discovered by globbing. */
-export const COMMANDS: readonly AnyCommand[] = [locks];
+export const COMMANDS: readonly AnyCommand[] = [health, locks, performance, sequences, wraparound];

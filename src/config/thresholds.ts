@@ -31,6 +31,10 @@ export const DEFAULT_THRESHOLDS = {
   rollbackPct: { warn: 5, crit: 20 },
   /** Dead tuples as a multiple of the table's autovacuum trigger: 2× means autovacuum is behind. */
   vacuumTriggerRatio: { warn: 2, crit: 10 },
+  /** Age of the oldest open transaction (or prepared transaction): it holds back the xmin horizon. */
+  oldestTransactionSeconds: { warn: 300, crit: 3600 },
+  /** Requested (not timed) checkpoints as a share of all, in percent: high means max_wal_size is too small. */
+  requestedCheckpointPct: { warn: 20, crit: 50 },
 } satisfies Record<string, { warn: number; crit: number }>;
 
 export type ThresholdName = keyof typeof DEFAULT_THRESHOLDS;

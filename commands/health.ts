@@ -1,0 +1,233 @@
+import { z } from 'zod';
+import type { Thresholds } from '../src/config/thresholds.js';
+import { excludeOwnBackends } from '../src/db/sql.js';
+import { defineCommand } from '../src/engine/command.js';
+import { formatBytes, formatCount, formatDuration, formatLargeCount, formatPercent, plural } from '../src/report/format.js';
+import { statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
+
+export interface ConnectionUse {
+  /** Client backends, pgmedic's own included: they occupy slots too. */
+  used: number;
+  maxConnections: number;
+  superuserReserved: number;
+  /** reserved_connections (16+, for pg_use_reserved_connections); 0 before. */
+  reserved: number;
+  /** Share of the slots ordinary roles can use: max_connections minus both reserves. */
+  usedPct: number;
+}
+
+export interface OldestTransaction {
+  /** null for a prepared transaction (it has no backend). */
+  pid: number | null;
+  preparedGid: string | null;
+  state: string | null;
+  seconds: number;
+}
+
+export interface XidAgeSummary {
+  database: string;
+  xidAge: number;
+  freezeMaxAge: number;
+  pctOfFreezeMaxAge: number;
+  /** Share of the way to the stop limit (2^31 − 3 M), where PostgreSQL refuses new XIDs. */
+  pctToStopLimit: number;
+}
+
+export interface PrimaryReplication {
+  role: 'primary';
+  standbys: number;
+  worstReplayLagSeconds: number | null;
+  worstReplayLagBytes: number | null;
+  inactiveSlots: number;
+}
+
+export interface StandbyReplication {
+  role: 'standby';
+  /** Received but not yet replayed WAL. */
+  replayGapBytes: number | null;
+  /** 0 when everything received is replayed (an idle primary is not lag). */
+  replayDelaySeconds: number | null;
+  replayPaused: boolean;
+  walReceiverRunning: boolean;
+}
+
+export type HealthCheckName = 'connections' | 'oldestTransaction' | 'xidAge' | 'cacheHit' | 'replication';
+
+export interface HealthCheck {
+  name: HealthCheckName;
+  status: Status;
+  detail: string;
+  /** The command to run next when this check is not ok. */
+  next: string | null;
+}
+
+export interface HealthFindings {
+  reachable: true;
+  role: 'primary' | 'standby';
+  uptimeSeconds: number;
+  connections: ConnectionUse;
+  oldestTransaction: OldestTransaction | null;
+  xidAge: XidAgeSummary;
+  cacheHitPct: number | null;
+  cacheBlocks: number;
+  replication: PrimaryReplication | StandbyReplication;
+  checks: HealthCheck[];
+}
+
+/** Ages from varsup.c (14–18): XIDs stop being assigned 3 M short of 2^31. */
+export const XID_STOP_LIMIT_AGE = 2 ** 31 - 1 - 3_000_000;
+/** Below this many block accesses a cache hit ratio says nothing (a fresh or idle server). */
+const MIN_CACHE_BLOCKS = 10_000;
+
+// Connections count every client backend, pgmedic's own included: they hold max_connections slots like any other.
+const OVERVIEW_SQL = `
+SELECT extract(epoch FROM now() - pg_postmaster_start_time())::float8 AS uptime_seconds,
+       current_setting('max_connections')::int AS max_connections,
+       current_setting('superuser_reserved_connections')::int AS superuser_reserved,
+       coalesce(current_setting('reserved_connections', true), '0')::int AS reserved,
+       (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend')::int AS used,
+       (SELECT sum(blks_hit)::float8 FROM pg_catalog.pg_stat_database) AS blks_hit,
+       (SELECT sum(blks_read)::float8 FROM pg_catalog.pg_stat_database) AS blks_read`;
+
+const OLDEST_TRANSACTION_SQL = `
+(SELECT a.pid, NULL::text AS gid, a.state, extract(epoch FROM now() - a.xact_start)::float8 AS seconds
+   FROM pg_catalog.pg_stat_activity a
+  WHERE a.xact_start IS NOT NULL AND a.backend_type = 'client backend' AND ${excludeOwnBackends('a')}
+  ORDER BY a.xact_start LIMIT 1)
+UNION ALL
+(SELECT NULL, p.gid, 'prepared', extract(epoch FROM now() - p.prepared)::float8
+   FROM pg_catalog.pg_prepared_xacts p ORDER BY p.prepared LIMIT 1)
+ORDER BY seconds DESC LIMIT 1`;
+
+const XID_AGE_SQL = `
+SELECT datname AS database, age(datfrozenxid)::float8 AS xid_age,
+       current_setting('autovacuum_freeze_max_age')::float8 AS freeze_max_age
+FROM pg_catalog.pg_database ORDER BY age(datfrozenxid) DESC LIMIT 1`;
+
+// pg_current_wal_lsn() fails during recovery: this runs on a primary only.
+const PRIMARY_REPLICATION_SQL = `
+SELECT count(*)::int AS standbys,
+       max(extract(epoch FROM r.replay_lag))::float8 AS worst_replay_lag_seconds,
+       max(pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn))::float8 AS worst_replay_lag_bytes,
+       (SELECT count(*) FROM pg_catalog.pg_replication_slots WHERE NOT active)::int AS inactive_slots
+FROM pg_catalog.pg_stat_replication r`;
+
+const STANDBY_REPLICATION_SQL = `
+SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8 AS replay_gap_bytes,
+       (CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+             ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END)::float8 AS replay_delay_seconds,
+       pg_get_wal_replay_pause_state() <> 'not paused' AS replay_paused,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_stat_wal_receiver) AS wal_receiver_running`;
+
+interface OverviewRow { uptime_seconds: number; max_connections: number; superuser_reserved: number; reserved: number; used: number; blks_hit: number | null; blks_read: number | null }
+interface OldestRow { pid: number | null; gid: string | null; state: string | null; seconds: number }
+interface XidRow { database: string; xid_age: number; freeze_max_age: number }
+interface PrimaryRow { standbys: number; worst_replay_lag_seconds: number | null; worst_replay_lag_bytes: number | null; inactive_slots: number }
+interface StandbyRow { replay_gap_bytes: number | null; replay_delay_seconds: number | null; replay_paused: boolean; wal_receiver_running: boolean }
+
+export default defineCommand({
+  name: 'health',
+  summary: 'Is this database OK? Connections, oldest transaction, XID age, cache, replication, and what to run next',
+  kind: 'diagnostic',
+  options: z.object({}),
+  sql: { overview: OVERVIEW_SQL, oldestTransaction: OLDEST_TRANSACTION_SQL, xidAge: XID_AGE_SQL, primaryReplication: PRIMARY_REPLICATION_SQL, standbyReplication: STANDBY_REPLICATION_SQL },
+
+  async collect({ session, caps, thresholds }) {
+    const [overview] = await session.query<OverviewRow>(OVERVIEW_SQL);
+    const [oldest] = await session.query<OldestRow>(OLDEST_TRANSACTION_SQL);
+    const [xid] = await session.query<XidRow>(XID_AGE_SQL);
+    const replication = caps.inRecovery ? standbyReplication(await session.query<StandbyRow>(STANDBY_REPLICATION_SQL)) : primaryReplication(await session.query<PrimaryRow>(PRIMARY_REPLICATION_SQL));
+    const usable = Math.max(1, overview!.max_connections - overview!.superuser_reserved - overview!.reserved);
+    const cacheBlocks = (overview!.blks_hit ?? 0) + (overview!.blks_read ?? 0);
+    const measured = {
+      reachable: true as const,
+      role: replication.role,
+      uptimeSeconds: overview!.uptime_seconds,
+      connections: { used: overview!.used, maxConnections: overview!.max_connections, superuserReserved: overview!.superuser_reserved, reserved: overview!.reserved, usedPct: (100 * overview!.used) / usable },
+      oldestTransaction: oldest ? { pid: oldest.pid, preparedGid: oldest.gid, state: oldest.state, seconds: oldest.seconds } : null,
+      xidAge: { database: xid!.database, xidAge: xid!.xid_age, freezeMaxAge: xid!.freeze_max_age, pctOfFreezeMaxAge: (100 * xid!.xid_age) / xid!.freeze_max_age, pctToStopLimit: (100 * xid!.xid_age) / XID_STOP_LIMIT_AGE },
+      cacheHitPct: cacheBlocks ? (100 * (overview!.blks_hit ?? 0)) / cacheBlocks : null,
+      cacheBlocks,
+      replication,
+    };
+    return { ...measured, checks: assessHealth(measured, thresholds) };
+  },
+
+  report(findings, { serverVersion }): Report {
+    const problems = findings.checks.filter((c) => c.status !== 'ok');
+    const status = worstStatus(...findings.checks.map((c) => c.status));
+    const summary = problems.length
+      ? `${plural(problems.length, 'check')} need${problems.length === 1 ? 's' : ''} attention: ${problems.map((p) => `${p.detail}${p.next ? ` (run \`${p.next}\`)` : ''}`).join('; ')}.`
+      : `OK: ${findings.role} on PostgreSQL ${serverVersion}, up ${formatDuration(findings.uptimeSeconds)}; nothing needs attention.`;
+    const nextCommands = [...new Set(problems.flatMap((p) => (p.next ? [p.next] : [])))];
+    return {
+      title: 'Health',
+      status,
+      summary,
+      sections: [
+        { kind: 'facts', facts: [{ label: 'Reachable', value: 'yes' }, { label: 'Version', value: `PostgreSQL ${serverVersion}` }, { label: 'Role', value: findings.role }, { label: 'Uptime', value: formatDuration(findings.uptimeSeconds) }] },
+        { kind: 'facts', title: 'Checks', facts: findings.checks.map((c): Fact => ({ label: CHECK_LABELS[c.name], value: c.detail, status: c.status })) },
+        ...(nextCommands.length ? [{ kind: 'text' as const, title: 'Next', text: nextCommands.map((n) => `Run \`${n}\` for detail.`).join('\n') }] : []),
+      ],
+      actions: [],
+      footnotes: findings.cacheHitPct !== null && findings.cacheBlocks < MIN_CACHE_BLOCKS ? [`The cache hit ratio covers only ${formatCount(findings.cacheBlocks)} block reads so far and is not judged.`] : [],
+    };
+  },
+});
+
+const CHECK_LABELS: Record<HealthCheckName, string> = {
+  connections: 'Connections',
+  oldestTransaction: 'Oldest transaction',
+  xidAge: 'XID age',
+  cacheHit: 'Cache hit ratio',
+  replication: 'Replication',
+};
+
+function primaryReplication([row]: PrimaryRow[]): PrimaryReplication {
+  return { role: 'primary', standbys: row?.standbys ?? 0, worstReplayLagSeconds: row?.worst_replay_lag_seconds ?? null, worstReplayLagBytes: row?.worst_replay_lag_bytes ?? null, inactiveSlots: row?.inactive_slots ?? 0 };
+}
+
+function standbyReplication([row]: StandbyRow[]): StandbyReplication {
+  return { role: 'standby', replayGapBytes: row?.replay_gap_bytes ?? null, replayDelaySeconds: row?.replay_delay_seconds ?? null, replayPaused: row?.replay_paused ?? false, walReceiverRunning: row?.wal_receiver_running ?? false };
+}
+
+type Measured = Omit<HealthFindings, 'checks'>;
+
+/** Pure: every check with its status, a one-line detail and the command that explains it. */
+export function assessHealth(m: Measured, t: Thresholds): HealthCheck[] {
+  const check = (name: HealthCheckName, status: Status, detail: string, next: string): HealthCheck => ({ name, status, detail, next: status === 'ok' ? null : next });
+  const c = m.connections;
+  const oldest = m.oldestTransaction;
+  const cacheJudged = m.cacheHitPct !== null && m.cacheBlocks >= MIN_CACHE_BLOCKS;
+  return [
+    check('connections', statusFor(c.usedPct, t.connectionsUsedPct), `${formatCount(c.used)} of ${formatCount(c.maxConnections - c.superuserReserved - c.reserved)} usable (${formatPercent(c.usedPct)}; ${formatCount(c.superuserReserved + c.reserved)} reserved)`, 'connections'),
+    oldest
+      ? check('oldestTransaction', statusFor(oldest.seconds, t.oldestTransactionSeconds), `${formatDuration(oldest.seconds)} (${oldest.pid === null ? `prepared transaction ${oldest.preparedGid}` : `pid ${oldest.pid}, ${oldest.state ?? 'unknown state'}`})`, oldest.pid === null ? 'vacuum' : 'connections')
+      : check('oldestTransaction', 'ok', 'no open transaction', 'connections'),
+    check('xidAge', statusFor(m.xidAge.xidAge, t.xidAge), `${formatLargeCount(m.xidAge.xidAge)} in ${m.xidAge.database} (${formatPercent(m.xidAge.pctOfFreezeMaxAge)} of autovacuum_freeze_max_age, ${formatPercent(m.xidAge.pctToStopLimit)} of the way to the stop limit)`, 'wraparound'),
+    check('cacheHit', cacheJudged ? statusFor(-m.cacheHitPct!, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit }) : 'ok', m.cacheHitPct === null ? 'no block reads yet' : `${formatPercent(m.cacheHitPct, 2)} of ${formatLargeCount(m.cacheBlocks)} block reads`, 'performance'),
+    m.replication.role === 'primary' ? primaryCheck(m.replication, t, check) : standbyCheck(m.replication, t, check),
+  ];
+}
+
+type MakeCheck = (name: HealthCheckName, status: Status, detail: string, next: string) => HealthCheck;
+
+function primaryCheck(r: PrimaryReplication, t: Thresholds, check: MakeCheck): HealthCheck {
+  const lagStatus = worstStatus(statusFor(r.worstReplayLagSeconds ?? 0, t.replicationLagSeconds), statusFor(r.worstReplayLagBytes ?? 0, t.replicationLagBytes));
+  const status = worstStatus(lagStatus, r.inactiveSlots ? 'warn' : 'ok');
+  const lag = r.standbys ? `, worst replay lag ${formatDuration(r.worstReplayLagSeconds ?? 0)} / ${formatBytes(r.worstReplayLagBytes ?? 0)}` : '';
+  const slots = r.inactiveSlots ? `; ${plural(r.inactiveSlots, 'inactive slot')} retaining WAL` : '';
+  return check('replication', status, `${plural(r.standbys, 'standby', 'standbys')} connected${lag}${slots}`, 'replication');
+}
+
+function standbyCheck(r: StandbyReplication, t: Thresholds, check: MakeCheck): HealthCheck {
+  const lagStatus = worstStatus(statusFor(r.replayDelaySeconds ?? 0, t.replicationLagSeconds), statusFor(r.replayGapBytes ?? 0, t.replicationLagBytes));
+  const status = worstStatus(lagStatus, r.replayPaused || !r.walReceiverRunning ? 'warn' : 'ok');
+  const parts = [
+    `replay delay ${formatDuration(r.replayDelaySeconds)}`,
+    `${formatBytes(r.replayGapBytes)} received but not replayed`,
+    ...(r.replayPaused ? ['replay is paused'] : []),
+    ...(r.walReceiverRunning ? [] : ['not streaming from a primary']),
+  ];
+  return check('replication', status, parts.join(', '), 'replication');
+}

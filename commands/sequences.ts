@@ -1,0 +1,199 @@
+import { z } from 'zod';
+import { EXCLUSIVELY_LOCKED_RELATIONS_SQL, notExclusivelyLocked } from '../src/db/sql.js';
+import { defineCommand } from '../src/engine/command.js';
+import { formatCount, formatPercent, qualifiedName } from '../src/report/format.js';
+import { statusFor, worstStatus, type Report, type Status } from '../src/report/model.js';
+import type { Thresholds } from '../src/config/thresholds.js';
+
+/**
+ * How much of its usable range a sequence has consumed. The range ends at the sequence's own limit
+ * or at the limit of the column type it feeds, whichever comes first: a bigint sequence behind an
+ * int column fails at 2,147,483,647. Values are exact decimal text (bigint passes 2^53).
+ */
+export interface SequenceUsage {
+  schema: string;
+  sequence: string;
+  dataType: string;
+  increment: number;
+  /** pg_sequences.last_value: null when never used (or not readable). */
+  lastValue: string | null;
+  minValue: string;
+  maxValue: string;
+  cycles: boolean;
+  /** "table.column" it feeds (schema-qualified outside public), null when no column uses it. */
+  column: string | null;
+  columnType: string | null;
+  /** owned = serial / OWNED BY, identity = GENERATED … AS IDENTITY, default = only named in a DEFAULT. */
+  columnLink: 'owned' | 'identity' | 'default' | null;
+  /** The value it runs out at: the max when ascending, the min when descending. */
+  limit: string;
+  limitSource: 'sequence' | 'column';
+  /** null when the role may not read it, someone holds it in ACCESS EXCLUSIVE, or it is unlogged on a standby. */
+  percentUsed: number | null;
+  /** Values left before the limit (approximate above 2^53). */
+  remaining: number | null;
+  readable: boolean;
+}
+
+export interface SequencesFindings {
+  sequences: SequenceUsage[];
+  /** Sequences skipped because another session holds ACCESS EXCLUSIVE on them. */
+  skipped: string[];
+}
+
+// Columns that use a sequence: through a serial/OWNED BY ('a') or identity ('i') dependency, or a
+// DEFAULT nextval(...) that names it. The most restrictive column type wins.
+const SEQUENCES_SQL = `
+WITH users AS (
+  SELECT d.objid AS seq_oid, d.refobjid AS table_oid, d.refobjsubid AS attnum,
+         CASE d.deptype WHEN 'i' THEN 'identity' ELSE 'owned' END AS link
+  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_sequence ps ON ps.seqrelid = d.objid
+  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
+  UNION
+  SELECT d.refobjid, ad.adrelid, ad.adnum, 'default'
+  FROM pg_catalog.pg_depend d
+  JOIN pg_catalog.pg_sequence ps ON ps.seqrelid = d.refobjid
+  JOIN pg_catalog.pg_attrdef ad ON ad.oid = d.objid
+  WHERE d.classid = 'pg_catalog.pg_attrdef'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+), columns AS (
+  SELECT DISTINCT ON (u.seq_oid) u.seq_oid, u.link, tn.nspname AS table_schema, t.relname AS table_name, a.attname AS column_name,
+         format_type(a.atttypid, a.atttypmod) AS column_type,
+         CASE coalesce(nullif(ty.typbasetype, 0), ty.oid) WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647 WHEN 'int8'::regtype THEN 9223372036854775807 END::numeric AS column_max,
+         CASE coalesce(nullif(ty.typbasetype, 0), ty.oid) WHEN 'int2'::regtype THEN -32768 WHEN 'int4'::regtype THEN -2147483648 WHEN 'int8'::regtype THEN -9223372036854775808 END::numeric AS column_min
+  FROM users u
+  JOIN pg_catalog.pg_class t ON t.oid = u.table_oid
+  JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = u.table_oid AND a.attnum = u.attnum AND NOT a.attisdropped
+  JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
+  ORDER BY u.seq_oid, column_max NULLS LAST, u.link DESC
+), seqs AS (
+  SELECT n.nspname AS schema, c.relname AS sequence, s.seqtypid::regtype::text AS data_type, s.seqincrement::float8 AS increment,
+         s.seqstart::numeric AS start_value, s.seqmin::numeric AS min_value, s.seqmax::numeric AS max_value, s.seqcycle AS cycles,
+         has_sequence_privilege(c.oid, 'SELECT,USAGE') AS readable,
+         -- an unlogged sequence cannot be read during recovery
+         has_sequence_privilege(c.oid, 'SELECT,USAGE') AND NOT (c.relpersistence = 'u' AND pg_is_in_recovery()) AND ${notExclusivelyLocked('c.oid')} AS measurable,
+         CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE') AND NOT (c.relpersistence = 'u' AND pg_is_in_recovery()) AND ${notExclusivelyLocked('c.oid')}
+              THEN pg_sequence_last_value(c.oid)::numeric END AS last_value,
+         col.*,
+         CASE WHEN s.seqincrement > 0 THEN least(s.seqmax, col.column_max) ELSE greatest(s.seqmin, col.column_min) END AS run_out_at,
+         greatest(s.seqmin, col.column_min) AS lo, least(s.seqmax, col.column_max) AS hi
+  FROM pg_catalog.pg_sequence s
+  JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN columns col ON col.seq_oid = c.oid
+  WHERE NOT pg_is_other_temp_schema(n.oid)
+), measured AS (
+  -- a never-used sequence is measured at its start (the value before the first nextval)
+  SELECT *, coalesce(last_value, start_value - increment::numeric) AS at_value FROM seqs
+)
+SELECT schema, sequence, data_type, increment, last_value::text AS last_value, min_value::text AS min_value, max_value::text AS max_value, cycles,
+       table_schema, table_name, column_name, column_type, link, run_out_at::text AS run_out_at,
+       CASE WHEN increment > 0 THEN column_max < max_value ELSE column_min > min_value END AS column_binds,
+       readable,
+       CASE WHEN NOT measurable THEN NULL
+            WHEN hi = lo THEN 100
+            WHEN increment > 0 THEN greatest(0, 100 * (at_value - lo) / (hi - lo))
+            ELSE greatest(0, 100 * (hi - at_value) / (hi - lo)) END::float8 AS percent_used,
+       greatest(0, floor(CASE WHEN increment > 0 THEN (hi - at_value) ELSE (at_value - lo) END / abs(increment::numeric)))::float8 AS remaining
+FROM measured
+ORDER BY percent_used DESC NULLS LAST, schema, sequence
+LIMIT $1`;
+
+const SKIPPED_SQL = `
+SELECT l.schema, l.name
+FROM (${EXCLUSIVELY_LOCKED_RELATIONS_SQL}) l
+JOIN pg_catalog.pg_namespace n ON n.nspname = l.schema
+JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = l.name
+WHERE c.relkind = 'S'`;
+
+interface Row {
+  schema: string; sequence: string; data_type: string; increment: number; last_value: string | null; min_value: string; max_value: string; cycles: boolean;
+  table_schema: string | null; table_name: string | null; column_name: string | null; column_type: string | null; link: SequenceUsage['columnLink'];
+  run_out_at: string; column_binds: boolean | null; readable: boolean; percent_used: number | null; remaining: number | null;
+}
+
+export default defineCommand({
+  name: 'sequences',
+  summary: 'Sequences closest to running out, against the column type they feed as well as their own limit',
+  kind: 'diagnostic',
+  options: z.object({
+    limit: z.coerce.number().int().min(1).max(500).default(20).describe('Sequences to show (most used first)'),
+  }),
+  sql: { sequences: SEQUENCES_SQL, skipped: SKIPPED_SQL },
+
+  async collect({ session }, options) {
+    const rows = await session.query<Row>(SEQUENCES_SQL, [options.limit]);
+    const skipped = await session.query<{ schema: string; name: string }>(SKIPPED_SQL);
+    return { sequences: rows.map(toUsage), skipped: skipped.map((s) => qualifiedName(s.schema, s.name)) };
+  },
+
+  report(findings, { thresholds }): Report {
+    const statuses = findings.sequences.map((s) => sequenceStatus(s, thresholds));
+    const alarming = findings.sequences.find((_, i) => statuses[i] !== 'ok');
+    const top = findings.sequences[0];
+    const summary = alarming
+      ? `${qualifiedName(alarming.schema, alarming.sequence)} has used ${formatUsed(alarming.percentUsed)} of its range (${formatCount(alarming.remaining)} values left before ${alarming.limit}${alarming.limitSource === 'column' ? `, the limit of ${alarming.columnType} column ${alarming.column}` : ''}).`
+      : top
+        ? `No sequence is near its limit; the most used is ${qualifiedName(top.schema, top.sequence)} at ${formatUsed(top.percentUsed)}.`
+        : 'No sequences in this database.';
+    return {
+      title: 'Sequences',
+      status: worstStatus(...statuses),
+      summary,
+      sections: [
+        {
+          kind: 'table',
+          title: 'Closest to running out',
+          columns: [{ header: 'sequence' }, { header: 'used', align: 'right' }, { header: 'last value', align: 'right' }, { header: 'runs out at', align: 'right' }, { header: 'limited by' }, { header: 'column' }],
+          rows: findings.sequences.map((s) => [qualifiedName(s.schema, s.sequence), formatUsed(s.percentUsed), s.lastValue ?? 'never used', s.limit, s.limitSource === 'column' ? `${s.columnType} column` : `${s.dataType} sequence${s.cycles ? ' (cycles)' : ''}`, s.column ?? '']),
+          empty: 'no sequences',
+        },
+      ],
+      actions: [],
+      footnotes: footnotes(findings),
+    };
+  },
+});
+
+/** Rounded down, so 99.9996 % with values left never reads as 100 %. */
+function formatUsed(percent: number | null): string {
+  return percent === null ? '–' : formatPercent(Math.floor(percent * 100) / 100, 2);
+}
+
+function toUsage(row: Row): SequenceUsage {
+  return {
+    schema: row.schema,
+    sequence: row.sequence,
+    dataType: row.data_type,
+    increment: row.increment,
+    lastValue: row.last_value,
+    minValue: row.min_value,
+    maxValue: row.max_value,
+    cycles: row.cycles,
+    column: row.column_name ? `${qualifiedName(row.table_schema!, row.table_name!)}.${row.column_name}` : null,
+    columnType: row.column_type,
+    columnLink: row.link,
+    limit: row.run_out_at,
+    limitSource: row.column_binds ? 'column' : 'sequence',
+    percentUsed: row.percent_used,
+    remaining: row.percent_used === null ? null : row.remaining,
+    readable: row.readable,
+  };
+}
+
+/** A cycling sequence wraps around at its own limit by design; a column limit still breaks inserts. */
+export function sequenceStatus(s: SequenceUsage, t: Thresholds): Status {
+  if (s.percentUsed === null || (s.cycles && s.limitSource === 'sequence')) return 'ok';
+  return statusFor(s.percentUsed, t.sequenceUsedPct);
+}
+
+function footnotes(findings: SequencesFindings): string[] {
+  const notes: string[] = [];
+  if (findings.sequences.some((s) => s.limitSource === 'column' && (s.percentUsed ?? 0) > 0)) {
+    notes.push('Where the column type is the limit, raising the sequence does not help: the column needs ALTER COLUMN … TYPE bigint (a table rewrite; plan it).');
+  }
+  const unreadable = findings.sequences.filter((s) => !s.readable).length;
+  if (unreadable) notes.push(`${unreadable} sequences are not readable by this role (pg_monitor does not cover sequences: grant SELECT on them, or pg_read_all_data).`);
+  if (findings.skipped.length) notes.push(`Skipped because another session holds ACCESS EXCLUSIVE on them: ${findings.skipped.join(', ')}.`);
+  return notes;
+}

@@ -27,15 +27,41 @@ export const targetSchema = z
     statementTimeoutMs: z.number().int().min(100).max(600_000).default(TARGET_DEFAULTS.statementTimeoutMs),
     lockTimeoutMs: z.number().int().min(10).max(600_000).default(TARGET_DEFAULTS.lockTimeoutMs),
     thresholds: thresholdOverridesSchema.optional(),
+    /** Healing actions on this target: off switch and a stricter approval count (src/heal/policy.ts). */
+    healing: z.object({ enabled: z.boolean().optional(), approvalsRequired: z.number().int().min(1).max(10).optional() }).strict().optional(),
+    /** Slack channels allowed to query this target (IDs such as C0123ABCD, or "#name"); unset means every channel. */
+    channels: z.array(z.string().regex(/^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_-]{0,79})$/, 'a channel ID such as C0123ABCD or a name such as "#incidents"')).optional(),
+    /** Slack users (U…/W…) or user groups (S…) allowed to query this target; unset means everyone in an allowed channel. */
+    users: z.array(z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'a user ID such as U0123ABCD or a user group ID such as S0123ABCD')).optional(),
   })
   .strict();
 
 export type TargetConfig = z.infer<typeof targetSchema>;
 
+const slackPrincipal = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'a user ID such as U0123ABCD or a user group ID such as S0123ABCD');
+
+/** The optional `healing:` section: who approves what (defaults live in src/heal/policy.ts). */
+export const healingSchema = z
+  .object({
+    /** Slack users (U…/W…) and user groups (S…, resolved at click time); added to PGMEDIC_APPROVERS. */
+    approvers: z.array(slackPrincipal).optional(),
+    allowSelfApproval: z.boolean().optional(),
+    approvalsRequired: z.number().int().min(1).max(10).optional(),
+    /** Per action name (terminate, drop-index, …): a stricter approval count. */
+    actions: z.record(z.string(), z.object({ approvalsRequired: z.number().int().min(1).max(10) }).strict()).optional(),
+    expiryMinutes: z.number().int().min(1).max(1440).optional(),
+    /** Master switch for every target (a target's own `healing.enabled` can only turn it off further). */
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+
+export type HealingFileConfig = z.infer<typeof healingSchema>;
+
 export const fileConfigSchema = z
   .object({
     targets: z.array(targetSchema).min(1, 'list at least one target'),
     defaultTarget: targetNameSchema.optional(),
+    healing: healingSchema.optional(),
   })
   .strict();
 
@@ -44,4 +70,6 @@ export type FileConfig = z.infer<typeof fileConfigSchema>;
 export interface Config {
   targets: TargetConfig[];
   defaultTarget: string | undefined;
+  /** The YAML `healing:` section, when the file has one. */
+  healing?: HealingFileConfig;
 }

@@ -1,0 +1,137 @@
+import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { App, LogLevel, type AnyMiddlewareArgs, type AppOptions } from '@slack/bolt';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type { Config } from '../config/schema.js';
+import type { SlackConfig } from '../config/slack.js';
+import type { Targets } from '../db/targets.js';
+import { AppError } from '../errors.js';
+import { boltLogger } from '../log/bolt.js';
+import type { Logger } from '../log/logger.js';
+import { createAuthorizer, type Directory } from './authorize.js';
+import { createDeliveryDedupe, deliveryKey } from './dedupe.js';
+import type { SlackDeps } from './deps.js';
+import { slackDirectory } from './directory.js';
+import { createJobs } from './jobs.js';
+import { registerActionButtons } from './listeners/actions.js';
+import { registerSlashCommand } from './listeners/command.js';
+import { registerAppHome } from './listeners/home.js';
+import { createStatusBoard } from './status.js';
+
+export interface SlackAppOptions {
+  config: Config;
+  slack: SlackConfig;
+  targets: Targets;
+  logger: Logger;
+  now?: () => Date;
+  /** Extra Web API client options; tests pass `retryConfig: { retries: 0 }`. */
+  clientOptions?: WebClientOptions;
+  /** Overrides the Slack lookups used for authorization. */
+  directory?: Directory;
+}
+
+export interface SlackApp {
+  app: App;
+  deps: SlackDeps;
+  /** Starts receiving; in http mode resolves with the port actually bound (PORT=0 picks a free one). */
+  start(): Promise<{ port?: number }>;
+  /** Stops receiving, then waits up to `graceMs` for commands already running. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** The Bolt app with every listener, built from its dependencies. Verifies the bot token first (auth.test). */
+export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp> {
+  const { slack, logger } = options;
+  const clientOptions: WebClientOptions = { ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}), ...options.clientOptions };
+  const identity = await verifyBotToken(new WebClient(slack.botToken, { ...clientOptions, logger: boltLogger(logger, 'web-api') }));
+  logger.info({ botUserId: identity.botUserId, team: identity.team, mode: slack.mode }, 'bot token verified');
+  const jobs = createJobs((error) => logger.error({ err: error }, 'a command failed after its ack'));
+  const appOptions: AppOptions = {
+    token: slack.botToken,
+    botId: identity.botId,
+    botUserId: identity.botUserId,
+    clientOptions,
+    logger: boltLogger(logger),
+    logLevel: toBoltLevel(slack.logLevel),
+    ...(slack.mode === 'http'
+      ? {
+          signingSecret: slack.signingSecret,
+          endpoints: '/slack/events',
+          // Ack first, work after: the HTTP response leaves as soon as ack() is called.
+          processBeforeResponse: false,
+          customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, jobs.running) }],
+        }
+      : { socketMode: true, appToken: slack.appToken }),
+  };
+  const app = new App(appOptions);
+  const deps: SlackDeps = {
+    config: options.config,
+    slack,
+    targets: options.targets,
+    logger,
+    authorizer: createAuthorizer(options.directory ?? slackDirectory(app.client)),
+    status: createStatusBoard(),
+    jobs,
+    now: options.now ?? (() => new Date()),
+  };
+  app.use(dropRepeatedDeliveries(logger));
+  registerSlashCommand(app, deps);
+  registerActionButtons(app, deps);
+  registerAppHome(app, deps);
+  app.error(async (error) => logger.error({ err: error }, 'slack listener failed'));
+  return {
+    app,
+    deps,
+    async start() {
+      if (slack.mode === 'socket') {
+        await app.start();
+        return {};
+      }
+      const server = (await app.start(slack.port)) as { address(): AddressInfo | string | null };
+      const address = server.address();
+      return { port: typeof address === 'object' && address ? address.port : slack.port };
+    },
+    async stop(graceMs = 10_000) {
+      await app.stop();
+      const finished = await jobs.idle(graceMs);
+      if (!finished) logger.warn({ running: jobs.running }, 'stopped with commands still running');
+    },
+  };
+}
+
+async function verifyBotToken(client: WebClient): Promise<{ botId: string; botUserId: string; team: string | undefined }> {
+  try {
+    const result = await client.auth.test();
+    if (!result.user_id || !result.bot_id) throw new Error('the token is not a bot token');
+    return { botId: result.bot_id, botUserId: result.user_id, team: result.team };
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
+    throw new AppError('config_invalid', `SLACK_BOT_TOKEN: Slack refused it (${code}); copy the Bot User OAuth Token again (Install App page).`, { cause: error });
+  }
+}
+
+/** Slack redelivers when an ack is slow; a command must never run twice (see dedupe.ts). */
+function dropRepeatedDeliveries(logger: Logger) {
+  const dedupe = createDeliveryDedupe();
+  return async (args: AnyMiddlewareArgs & { next: () => Promise<void>; context: { retryNum?: number } }) => {
+    const key = deliveryKey(args.body);
+    if (key && !dedupe.firstDelivery(key)) {
+      logger.info({ key, retryNum: args.context.retryNum }, 'dropped a repeated delivery');
+      if ('ack' in args && typeof args.ack === 'function') await args.ack();
+      return;
+    }
+    await args.next();
+  };
+}
+
+function healthz(res: ServerResponse, running: number): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ ok: true, running }));
+}
+
+function toBoltLevel(level: SlackConfig['logLevel']): LogLevel {
+  if (level === 'trace' || level === 'debug') return LogLevel.DEBUG;
+  if (level === 'warn') return LogLevel.WARN;
+  if (level === 'error') return LogLevel.ERROR;
+  return LogLevel.INFO;
+}

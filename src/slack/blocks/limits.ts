@@ -1,0 +1,126 @@
+import type { Button, ContextBlock, HeaderBlock, KnownBlock, RichTextBlock, SectionBlock } from './kit.js';
+
+/**
+ * Block Kit limits (shared/FIELD-NOTES.md §3). The renderer builds every block through the constructors
+ * below, so each limit is enforced here once; validate.ts checks finished messages against the same numbers.
+ */
+export const LIMITS = {
+  messageBlocks: 50,
+  surfaceBlocks: 100,
+  messageText: 4_000,
+  /** Undocumented cap (`msg_blocks_too_long`) near 11,000 characters across blocks; stay well under it. */
+  totalBlockText: 11_000,
+  headerText: 150,
+  sectionText: 3_000,
+  sectionFields: 10,
+  fieldText: 2_000,
+  contextElements: 10,
+  contextText: 2_000,
+  actionsElements: 25,
+  buttonText: 75,
+  buttonValue: 2_000,
+  actionId: 255,
+  blockId: 255,
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
+  tableRows: 100,
+  tableCells: 20,
+  preformattedText: 3_000,
+} as const;
+
+/** What the renderer allows itself, below the hard caps. */
+export const BUDGET = {
+  /** Total text the report renderer fills before it cuts and attaches. */
+  totalBlockText: 9_000,
+  /** Blocks the report renderer uses before it cuts (leaves room for the cut note). */
+  messageBlocks: 45,
+} as const;
+
+/** Cuts to `max` characters with an ellipsis. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+export function headerBlock(text: string): HeaderBlock {
+  return { type: 'header', text: { type: 'plain_text', text: clip(text, LIMITS.headerText), emoji: true } };
+}
+
+/** A mrkdwn section; `text` must already be escaped. */
+export function sectionBlock(text: string): SectionBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } };
+}
+
+/** Sections of at most 10 fields each; only the first carries the title. */
+export function fieldSections(title: string | undefined, fields: string[]): SectionBlock[] {
+  const sections: SectionBlock[] = [];
+  for (let start = 0; start < fields.length; start += LIMITS.sectionFields) {
+    const chunk = fields.slice(start, start + LIMITS.sectionFields).map((text) => ({ type: 'mrkdwn' as const, text: clip(text, LIMITS.fieldText) }));
+    sections.push({ type: 'section', ...(title && start === 0 ? { text: { type: 'mrkdwn', text: clip(title, LIMITS.sectionText) } } : {}), fields: chunk });
+  }
+  return sections;
+}
+
+/** A context block of mrkdwn elements; extra elements are joined into the last one. */
+export function contextBlock(elements: string[]): ContextBlock {
+  const kept = elements.length <= LIMITS.contextElements ? elements : [...elements.slice(0, LIMITS.contextElements - 1), elements.slice(LIMITS.contextElements - 1).join(' · ')];
+  return { type: 'context', elements: kept.map((text) => ({ type: 'mrkdwn', text: clip(text, LIMITS.contextText) })) };
+}
+
+/** Literal monospace text: rich text is never parsed for mentions or links, so database text needs no escaping. */
+export function preformattedBlock(title: string | undefined, text: string): RichTextBlock {
+  return {
+    type: 'rich_text',
+    elements: [
+      ...(title ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: clip(title, LIMITS.headerText), style: { bold: true } }] }] : []),
+      { type: 'rich_text_preformatted', elements: [{ type: 'text', text: clip(text, LIMITS.preformattedText) }] },
+    ],
+  };
+}
+
+export interface ButtonSpec {
+  text: string;
+  actionId: string;
+  value: string;
+  style?: 'primary' | 'danger';
+  confirm?: { title: string; text: string; confirm: string; deny: string };
+}
+
+export function buttonElement(spec: ButtonSpec): Button {
+  return {
+    type: 'button',
+    text: { type: 'plain_text', text: clip(spec.text, LIMITS.buttonText), emoji: true },
+    action_id: clip(spec.actionId, LIMITS.actionId),
+    value: clip(spec.value, LIMITS.buttonValue),
+    ...(spec.style ? { style: spec.style } : {}),
+    ...(spec.confirm
+      ? {
+          confirm: {
+            title: { type: 'plain_text', text: clip(spec.confirm.title, LIMITS.confirmTitle) },
+            text: { type: 'plain_text', text: clip(spec.confirm.text, LIMITS.confirmText) },
+            confirm: { type: 'plain_text', text: clip(spec.confirm.confirm, LIMITS.confirmButton) },
+            deny: { type: 'plain_text', text: clip(spec.confirm.deny, LIMITS.confirmButton) },
+          },
+        }
+      : {}),
+  };
+}
+
+/** Buttons in actions blocks of at most 25 elements each. */
+export function actionsBlocks(buttons: Button[]): KnownBlock[] {
+  const blocks: KnownBlock[] = [];
+  for (let start = 0; start < buttons.length; start += LIMITS.actionsElements) {
+    blocks.push({ type: 'actions', elements: buttons.slice(start, start + LIMITS.actionsElements) });
+  }
+  return blocks;
+}
+
+/** Characters a block contributes toward the message-wide text cap. */
+export function blockTextLength(block: unknown): number {
+  if (typeof block === 'string') return block.length;
+  if (Array.isArray(block)) return block.reduce<number>((sum, item) => sum + blockTextLength(item), 0);
+  if (block && typeof block === 'object') {
+    return Object.entries(block).reduce<number>((sum, [key, value]) => sum + (key === 'text' && typeof value === 'string' ? value.length : typeof value === 'object' ? blockTextLength(value) : 0), 0);
+  }
+  return 0;
+}

@@ -1,0 +1,24 @@
+import { escapeMrkdwn } from './escape.js';
+import type { KnownBlock } from './kit.js';
+import { LIMITS, clip } from './limits.js';
+
+export interface PlainMessage {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+/** The note the user sees at once, before any SQL runs. */
+export function runningNote(command: string, target: string): PlainMessage {
+  return { text: `:hourglass_flowing_sand: Running \`${escapeMrkdwn(command)}\` on \`${escapeMrkdwn(target)}\`…` };
+}
+
+/** A short error for the user: what went wrong and what to try next (describeError's text), never a stack. */
+export function errorNote(text: string): PlainMessage {
+  return { text: clip(`:warning: ${escapeMrkdwn(text)}`, LIMITS.messageText) };
+}
+
+export function refusalNote(reason: string): PlainMessage {
+  return { text: clip(`:no_entry: ${escapeMrkdwn(reason)}`, LIMITS.messageText) };
+}
+
+export const HEALING_NOT_YET = 'Healing actions arrive with the approval flow: nothing was run. For now, act on the database directly or ask your DBA.';

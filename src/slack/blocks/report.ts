@@ -1,0 +1,87 @@
+import type { Report, Section, Status, SuggestedAction } from '../../report/model.js';
+import { escapeMrkdwn } from './escape.js';
+import type { Button, KnownBlock } from './kit.js';
+import { BUDGET, LIMITS, actionsBlocks, blockTextLength, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
+import { tableBlocks } from './table.js';
+
+export const STATUS_EMOJI: Record<Status, string> = { ok: ':large_green_circle:', warn: ':large_yellow_circle:', crit: ':red_circle:' };
+const FACT_MARK: Record<Status, string> = { ok: '', warn: ':warning: ', crit: ':bangbang: ' };
+
+/** Prefix of every suggested-action button's action_id; the healing flow listens for it. */
+export const ACTION_ID_PREFIX = 'pgmedic_action:';
+
+export interface RenderOptions {
+  /** Rows shown per table before "…and N more" (help shows everything). */
+  maxTableRows?: number;
+  /** Said under a report that was cut, e.g. where the full data went. */
+  overflowNote?: string;
+}
+
+export interface RenderedMessage {
+  /** Notification and accessibility fallback. */
+  text: string;
+  blocks: KnownBlock[];
+  /** Something was left out: a table was cut or trailing sections did not fit. */
+  truncated: boolean;
+}
+
+/** Block Kit for a Report: header with status, summary, sections, action buttons, context line. */
+export function reportMessage(report: Report, contextText: string | undefined, options: RenderOptions = {}): RenderedMessage {
+  const head: KnownBlock[] = [headerBlock(`${STATUS_EMOJI[report.status]} ${report.title}`), sectionBlock(escapeMrkdwn(report.summary))];
+  const actions = actionsBlocks(report.actions.map(actionButton));
+  const body: KnownBlock[] = [];
+  let hiddenRows = 0;
+  let skippedSections = 0;
+  for (const section of report.sections) {
+    const rendered = sectionBlocks(section, options.maxTableRows ?? 15);
+    const candidate = [...head, ...body, ...rendered.blocks, ...actions];
+    if (skippedSections || candidate.length > BUDGET.messageBlocks || blockTextLength(candidate) > BUDGET.totalBlockText) {
+      skippedSections++;
+      continue;
+    }
+    body.push(...rendered.blocks);
+    hiddenRows += rendered.hiddenRows;
+  }
+  const truncated = hiddenRows > 0 || skippedSections > 0;
+  const context = [
+    ...(contextText ? [escapeMrkdwn(contextText)] : []),
+    ...report.footnotes.map((note) => escapeMrkdwn(note)),
+    ...(skippedSections ? [`_…and ${skippedSections} more ${skippedSections === 1 ? 'section' : 'sections'} that did not fit_`] : []),
+    ...(truncated && options.overflowNote ? [escapeMrkdwn(options.overflowNote)] : []),
+  ];
+  return {
+    text: clip(escapeMrkdwn(`${report.title}: ${report.summary}`), LIMITS.messageText),
+    blocks: [...head, ...body, ...actions, ...(context.length ? [contextBlock(context)] : [])],
+    truncated,
+  };
+}
+
+function sectionBlocks(section: Section, maxTableRows: number): { blocks: KnownBlock[]; hiddenRows: number } {
+  const title = section.title ? `*${escapeMrkdwn(section.title)}*` : undefined;
+  switch (section.kind) {
+    case 'facts':
+      return { blocks: fieldSections(title, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${FACT_MARK[f.status ?? 'ok']}${escapeMrkdwn(f.value) || '–'}`)), hiddenRows: 0 };
+    case 'table':
+      return tableBlocks(section, maxTableRows);
+    case 'code':
+      return { blocks: [preformattedBlock(section.title, section.text || ' ')], hiddenRows: 0 };
+    case 'text':
+      return { blocks: [sectionBlock([title, escapeMrkdwn(section.text)].filter(Boolean).join('\n'))], hiddenRows: 0 };
+  }
+}
+
+/**
+ * The value names the action only: never the pid or SQL. The approval flow (healing issue) replaces it with
+ * an opaque request id kept in the state database.
+ */
+function actionButton(action: SuggestedAction, index: number): Button {
+  return buttonElement({
+    text: action.label,
+    actionId: `${ACTION_ID_PREFIX}${action.action}:${index}`,
+    value: action.action,
+    ...(action.style ? { style: action.style } : {}),
+    ...(action.style === 'danger'
+      ? { confirm: { title: 'Request approval?', text: `${action.label} runs only after a second person approves it.`, confirm: 'Request approval', deny: 'Cancel' } }
+      : {}),
+  });
+}

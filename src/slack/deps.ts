@@ -1,0 +1,19 @@
+import type { Config } from '../config/schema.js';
+import type { SlackConfig } from '../config/slack.js';
+import type { Targets } from '../db/targets.js';
+import type { Logger } from '../log/logger.js';
+import type { Authorizer } from './authorize.js';
+import type { Jobs } from './jobs.js';
+import type { StatusBoard } from './status.js';
+
+/** What the Slack listeners work with; built once by the app factory and passed in, never imported. */
+export interface SlackDeps {
+  config: Config;
+  slack: SlackConfig;
+  targets: Targets;
+  logger: Logger;
+  authorizer: Authorizer;
+  status: StatusBoard;
+  jobs: Jobs;
+  now: () => Date;
+}

@@ -1,0 +1,48 @@
+import type { Visibility } from '../config/slack.js';
+import type { AnyCommand } from '../engine/command.js';
+import { runCommand, type RunResult } from '../engine/run.js';
+import { describeError } from '../errors.js';
+import { contextLine, renderText } from '../report/text.js';
+import type { Requester } from './authorize.js';
+import { errorNote, refusalNote } from './blocks/messages.js';
+import { reportMessage } from './blocks/report.js';
+import { deliverReport, type Reply } from './deliver.js';
+import type { SlackDeps } from './deps.js';
+
+export interface CommandRun {
+  command: AnyCommand;
+  target: string;
+  options: Record<string, unknown>;
+  visibility: Visibility;
+  requester: Requester;
+}
+
+/** Everything after the ack: authorize, run against the target, deliver the report or a short error. */
+export async function executeCommand(deps: SlackDeps, run: CommandRun, reply: Reply): Promise<void> {
+  const log = deps.logger.child({ command: run.command.name, target: run.target, user: run.requester.userId, channel: run.requester.channelId });
+  const target = deps.targets.get(run.target);
+  const decision = await deps.authorizer.check(target.config, run.requester);
+  if (!decision.allowed) {
+    log.warn({ rule: decision.rule }, 'refused a command');
+    await reply.respond({ replace_original: true, response_type: 'ephemeral', ...refusalNote(decision.reason) });
+    return;
+  }
+  let result: RunResult;
+  try {
+    result = await runCommand({ command: run.command, target, options: run.options, now: deps.now });
+  } catch (error) {
+    const described = describeError(error);
+    deps.status.record(run.target, { status: 'error', summary: described.text, command: run.command.name, at: deps.now() });
+    log[described.code === 'internal' ? 'error' : 'warn']({ err: error, code: described.code }, 'command failed');
+    await reply.respond({ replace_original: true, response_type: 'ephemeral', ...errorNote(described.text) });
+    return;
+  }
+  deps.status.record(run.target, { status: result.status, summary: result.summary, command: result.command, at: deps.now(), serverVersion: result.meta.serverVersion });
+  log.info({ status: result.status, elapsedMs: result.meta.elapsedMs, visibility: run.visibility }, 'command ran');
+  const footer = contextLine(result);
+  await deliverReport(reply, run.visibility, (overflowNote) => reportMessage(result.report, footer, { overflowNote }), {
+    filename: `pgmedic-${result.command}-${result.target}.txt`,
+    title: `${result.report.title} (${result.target}), full report`,
+    content: renderText(result.report, footer, { color: false }),
+  });
+}

@@ -1,0 +1,44 @@
+import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Visibility } from '../../config/slack.js';
+import { helpReport } from '../../engine/help.js';
+import { describeError } from '../../errors.js';
+import { channelTarget, type Requester } from '../authorize.js';
+import { errorNote, runningNote } from '../blocks/messages.js';
+import { reportMessage } from '../blocks/report.js';
+import type { SlackDeps } from '../deps.js';
+import { executeCommand } from '../execute.js';
+import { parseSlashText } from '../parse.js';
+
+export const SLASH_COMMAND = '/pg';
+
+/**
+ * `/pg <command> [target] [options]`. Parsing is pure and instant, so bad input is answered in the ack itself;
+ * anything that touches a database or Slack's API happens after the ack, which never waits for SQL.
+ */
+export function registerSlashCommand(app: App, deps: SlackDeps): void {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
+    const requester: Requester = { userId: command.user_id, channelId: command.channel_id, channelName: command.channel_name };
+    let request: ReturnType<typeof parseSlashText>;
+    try {
+      request = parseSlashText(command.text, { targetNames: deps.targets.names(), defaultTarget: channelTarget(deps.config.targets, requester) ?? deps.config.defaultTarget });
+    } catch (error) {
+      deps.logger.info({ user: requester.userId, channel: requester.channelId, code: describeError(error).code }, 'bad /pg input');
+      await ack({ response_type: 'ephemeral', ...errorNote(describeError(error).text) });
+      return;
+    }
+    if (request.kind === 'help') {
+      const help = reportMessage(helpReport(SLASH_COMMAND, request.command), undefined, { maxTableRows: 100 });
+      await ack({ response_type: 'ephemeral', text: help.text, blocks: help.blocks });
+      return;
+    }
+    await ack({ response_type: 'ephemeral', ...runningNote(request.command.name, request.target) });
+    const visibility: Visibility = request.visibility ?? (deps.slack.privateChannels.has(requester.channelId) ? 'private' : deps.slack.defaultVisibility);
+    const run = { command: request.command, target: request.target, options: request.options, visibility, requester };
+    deps.jobs.start(executeCommand(deps, run, replyFor(deps, command, respond, client)));
+  });
+}
+
+function replyFor(deps: SlackDeps, command: SlashCommand, respond: RespondFn, client: WebClient) {
+  return { respond, client, channelId: command.channel_id, logger: deps.logger };
+}

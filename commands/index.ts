@@ -1,4 +1,10 @@
 import type { AnyCommand } from '../src/engine/command.js';
+import analyze from './analyze.js';
+import cancel from './cancel.js';
+import dropIndex from './drop-index.js';
+import reindex from './reindex.js';
+import terminate from './terminate.js';
+import vacuumTable from './vacuum-table.js';
 import health from './health.js';
 import locks from './locks.js';
 import performance from './performance.js';
@@ -6,4 +12,4 @@ import sequences from './sequences.js';
 import wraparound from './wraparound.js';
 
 /** The explicit list of commands; nothing is discovered by globbing. */
-export const COMMANDS: readonly AnyCommand[] = [health, locks, performance, sequences, wraparound];
+export const COMMANDS: readonly AnyCommand[] = [health, locks, performance, sequences, wraparound, cancel, terminate, vacuumTable, analyze, reindex, dropIndex];

@@ -27,6 +27,33 @@ export interface ReportContext<Options> {
   now: Date;
 }
 
+/** Pinned identity of what an action touches (pid + backendStart, schema + table, index + definition, …). */
+export type ActionParams = Record<string, string>;
+
+/** How an action's statement ended, in one sentence for the approval card. */
+export interface ActionResult {
+  status: 'succeeded' | 'failed' | 'target_changed';
+  summary: string;
+}
+
+/**
+ * The part of an action command that changes a database. Only src/heal calls it, and only after approval:
+ * `collect`/`report` are the read-only preview, `pin` turns the preview into the exact identity that was
+ * shown, `statement` is the single statement approvers see and that runs (sent alone, in autocommit, so
+ * VACUUM and CONCURRENTLY work), `verify` re-checks read-only just before it runs.
+ */
+export interface ActionSpec<Options, Findings> {
+  pin(findings: Findings, options: Options): { params: ActionParams } | { refusal: string };
+  statement(params: ActionParams): { text: string; values: string[] };
+  /** null when the target is still the one approved; otherwise why nothing will run. */
+  verify(session: Session, params: ActionParams): Promise<string | null>;
+  describeResult(rows: Record<string, unknown>[], params: ActionParams): ActionResult;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  /** Added to the outcome when the statement fails (what a half-done CONCURRENTLY leaves behind). */
+  failureHint?: string;
+}
+
 /**
  * One diagnostic or action: the product's vocabulary. Every option has a default and a description.
  * `sql` holds the command's statements by purpose, each a string or keyed by minimum server_version_num.
@@ -41,6 +68,8 @@ export interface CommandDefinition<Schema extends z.ZodObject = z.ZodObject, Fin
   sql: Readonly<Record<string, Sql>>;
   collect(context: CollectContext, options: z.infer<Schema>): Promise<Findings>;
   report(findings: Findings, context: ReportContext<z.infer<Schema>>): Report;
+  /** Present exactly when kind is 'action'. */
+  action?: ActionSpec<z.infer<Schema>, Findings>;
 }
 
 /** Identity function that keeps the option and findings types tied together. */

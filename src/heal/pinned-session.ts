@@ -1,0 +1,183 @@
+import { excludeOwnBackends } from '../db/sql.js';
+import type { Session } from '../db/session.js';
+import type { ActionParams } from '../engine/command.js';
+import { formatDuration, plural, truncate } from '../report/format.js';
+import type { Report } from '../report/model.js';
+
+/** The session an action would signal, exactly as the preview saw it. */
+export interface SessionPreview {
+  pid: number;
+  user: string | null;
+  application: string | null;
+  client: string | null;
+  database: string | null;
+  state: string | null;
+  backendType: string | null;
+  /** Text with microseconds: the identity guard (a JS Date would drop them). */
+  backendStart: string;
+  queryStart: string | null;
+  sessionSeconds: number | null;
+  transactionSeconds: number | null;
+  querySeconds: number | null;
+  query: string;
+  superuser: boolean;
+  /** Sessions waiting on it, directly or through others (pg_blocking_pids). */
+  blocks: number[];
+}
+
+export interface SessionFindings {
+  requestedPid: number;
+  session: SessionPreview | null;
+}
+
+export interface SessionOptions {
+  pid: number;
+  backendStart: string;
+}
+
+// pgmedic's own backends are left out, so "not found" also covers "that is pgmedic itself".
+export const SESSION_PREVIEW_SQL = `
+WITH RECURSIVE waits AS (
+  SELECT w.pid, pg_blocking_pids(w.pid) AS blockers
+  FROM pg_catalog.pg_stat_activity w
+  WHERE w.wait_event_type = 'Lock' AND ${excludeOwnBackends('w')}
+), victims(pid) AS (
+  SELECT pid FROM waits WHERE $1 = ANY (blockers)
+  UNION
+  SELECT w.pid FROM waits w JOIN victims v ON v.pid = ANY (w.blockers)
+)
+SELECT a.pid, a.usename, a.application_name, host(a.client_addr) AS client_addr, a.datname, a.state, a.backend_type,
+       a.backend_start::text AS backend_start, a.query_start::text AS query_start,
+       extract(epoch FROM now() - a.backend_start)::float8 AS session_seconds,
+       extract(epoch FROM now() - a.xact_start)::float8 AS xact_seconds,
+       extract(epoch FROM now() - a.query_start)::float8 AS query_seconds,
+       left(a.query, 4000) AS query, coalesce(r.rolsuper, false) AS superuser,
+       ARRAY(SELECT pid FROM victims WHERE pid <> $1 ORDER BY pid) AS blocks
+FROM pg_catalog.pg_stat_activity a
+LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+WHERE a.pid = $1 AND ${excludeOwnBackends('a')}`;
+
+interface PreviewRow {
+  pid: number;
+  usename: string | null;
+  application_name: string | null;
+  client_addr: string | null;
+  datname: string | null;
+  state: string | null;
+  backend_type: string | null;
+  backend_start: string;
+  query_start: string | null;
+  session_seconds: number | null;
+  xact_seconds: number | null;
+  query_seconds: number | null;
+  query: string | null;
+  superuser: boolean;
+  blocks: number[];
+}
+
+export async function collectSession(session: Session, options: SessionOptions): Promise<SessionFindings> {
+  if (!options.pid) return { requestedPid: 0, session: null };
+  const [row] = await session.query<PreviewRow>(SESSION_PREVIEW_SQL, [options.pid]);
+  if (!row) return { requestedPid: options.pid, session: null };
+  return {
+    requestedPid: options.pid,
+    session: {
+      pid: row.pid,
+      user: row.usename,
+      application: row.application_name,
+      client: row.client_addr,
+      database: row.datname,
+      state: row.state,
+      backendType: row.backend_type,
+      backendStart: row.backend_start,
+      queryStart: row.query_start,
+      sessionSeconds: row.session_seconds,
+      transactionSeconds: row.xact_seconds,
+      querySeconds: row.query_seconds,
+      query: row.query ?? '',
+      superuser: row.superuser,
+      blocks: row.blocks,
+    },
+  };
+}
+
+/** Why this session must not be signalled, or null. */
+export function sessionRefusal(findings: SessionFindings, options: SessionOptions): string | null {
+  const s = findings.session;
+  if (!findings.requestedPid) return 'Name a session by its pid, for example `terminate 4242`.';
+  if (!s) return `There is no client session with pid ${findings.requestedPid} (it ended, or it is pgmedic's own).`;
+  if (s.backendType !== 'client backend') return `pid ${s.pid} is a ${s.backendType ?? 'server process'}, not a client session; pgmedic only signals client sessions.`;
+  if (s.superuser) return `Session ${s.pid} belongs to a superuser (${s.user ?? '?'}); pgmedic does not signal superuser sessions.`;
+  if (options.backendStart && options.backendStart !== s.backendStart) {
+    return `pid ${s.pid} is now a different session (started ${s.backendStart}); the one in the report (started ${options.backendStart}) has ended.`;
+  }
+  return null;
+}
+
+export function pinSession(s: SessionPreview): ActionParams {
+  return {
+    pid: String(s.pid),
+    backendStart: s.backendStart,
+    queryStart: s.queryStart ?? '',
+    user: s.user ?? '',
+    application: s.application ?? '',
+    client: s.client ?? '',
+    database: s.database ?? '',
+  };
+}
+
+/** The identity guard shared by the signal statements and the verification. */
+export const SESSION_GUARD = `a.pid = $1 AND a.backend_start = $2::timestamptz AND a.backend_type = 'client backend' AND NOT r.rolsuper AND ${excludeOwnBackends('a')}`;
+
+const VERIFY_SQL = `
+SELECT a.backend_start::text AS backend_start, (a.backend_start = $2::timestamptz) AS same, a.query_start::text AS query_start,
+       (${SESSION_GUARD}) AS signallable
+FROM pg_catalog.pg_stat_activity a
+LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+WHERE a.pid = $1 AND ${excludeOwnBackends('a')}`;
+
+/** Same pid AND same backend_start (and for cancel the same query_start), still a signallable client session. */
+export async function verifySession(session: Session, params: ActionParams, sameQuery: boolean): Promise<string | null> {
+  const [row] = await session.query<{ backend_start: string; same: boolean; query_start: string | null; signallable: boolean | null }>(VERIFY_SQL, [Number(params.pid), params.backendStart]);
+  const nothing = 'Nothing was signalled.';
+  if (!row) return `Session ${params.pid} has ended since the request. ${nothing}`;
+  if (!row.same) return `pid ${params.pid} now belongs to a different session (started ${row.backend_start}); the approved one (started ${params.backendStart}) has ended. ${nothing}`;
+  if (!row.signallable) return `Session ${params.pid} is no longer a signallable client session. ${nothing}`;
+  if (sameQuery && (row.query_start ?? '') !== params.queryStart) return `Session ${params.pid} has moved on to another query since the request. ${nothing}`;
+  return null;
+}
+
+/** The read-only preview as a Report: what exactly will happen to which session. */
+export function sessionReport(verb: 'Terminate' | 'Cancel', findings: SessionFindings, refusal: string | null, statement: string | null): Report {
+  const s = findings.session;
+  if (!s || refusal) {
+    return { title: `${verb} session`, status: 'ok', summary: refusal ?? 'Nothing to do.', sections: [], actions: [], footnotes: [] };
+  }
+  const age = s.state === 'active' ? s.querySeconds : s.transactionSeconds;
+  const blocking = s.blocks.length ? `, blocking ${plural(s.blocks.length, 'session')} (${s.blocks.join(', ')})` : '';
+  return {
+    title: `${verb} session ${s.pid}`,
+    status: s.blocks.length ? 'warn' : 'ok',
+    summary: `${verb} session ${s.pid} (${s.user ?? '?'}, ${s.application || 'no application'}${s.client ? `, ${s.client}` : ''}), ${s.state ?? 'unknown state'}${age !== null ? ` for ${formatDuration(age)}` : ''}${blocking}.`,
+    sections: [
+      {
+        kind: 'facts',
+        facts: [
+          { label: 'pid', value: String(s.pid) },
+          { label: 'User', value: s.user ?? '?' },
+          { label: 'Application', value: s.application || '(none)' },
+          { label: 'Client', value: s.client ?? 'local socket' },
+          { label: 'Database', value: s.database ?? '?' },
+          { label: 'Backend start', value: s.backendStart },
+          { label: 'State', value: s.state ?? '?' },
+          { label: 'Session age', value: s.sessionSeconds === null ? '?' : formatDuration(s.sessionSeconds) },
+          { label: 'Blocks', value: s.blocks.length ? s.blocks.join(', ') : 'nobody' },
+        ],
+      },
+      { kind: 'code', title: 'Its current or last query', text: truncate(s.query, 1000) || '(no query text)' },
+      ...(statement ? [{ kind: 'code' as const, title: 'What will run after approval', text: statement }] : []),
+    ],
+    actions: [],
+    footnotes: ['The signal is sent only if pid AND backend_start still match when it runs: a reused pid is never hit.'],
+  };
+}

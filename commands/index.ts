@@ -1,4 +1,5 @@
 import type { AnyCommand } from '../src/engine/command.js';
+import bloat from './bloat.js';
 import analyze from './analyze.js';
 import cancel from './cancel.js';
 import dropIndex from './drop-index.js';
@@ -12,4 +13,4 @@ import sequences from './sequences.js';
 import wraparound from './wraparound.js';
 
 /** The explicit list of commands; nothing is discovered by globbing. */
-export const COMMANDS: readonly AnyCommand[] = [health, locks, performance, sequences, wraparound, cancel, terminate, vacuumTable, analyze, reindex, dropIndex];
+export const COMMANDS: readonly AnyCommand[] = [bloat, health, locks, performance, sequences, wraparound, cancel, terminate, vacuumTable, analyze, reindex, dropIndex];

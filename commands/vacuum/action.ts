@@ -1,0 +1,15 @@
+import { escapeIdentifier } from 'pg';
+import { qualifiedName } from '../../src/report/format.js';
+import type { SuggestedAction } from '../../src/report/model.js';
+
+/**
+ * The manual VACUUM button: the `vacuum-table` action (VACUUM (ANALYZE), never FULL) takes one `table` option
+ * that it resolves with to_regclass, so the name goes out quoted exactly as the catalog spells it.
+ */
+export function vacuumTableAction(schema: string, table: string): SuggestedAction {
+  return {
+    action: 'vacuum-table',
+    label: `VACUUM ${qualifiedName(schema, table)}`,
+    params: { table: `${escapeIdentifier(schema)}.${escapeIdentifier(table)}` },
+  };
+}

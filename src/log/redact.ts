@@ -1,5 +1,6 @@
 /** Secrets that must never reach a log line, whatever the message says. */
 const SECRET_PATTERNS: readonly [RegExp, string][] = [
+  [/\bBearer\s+[A-Za-z0-9._~+/-]+=*/g, 'Bearer [redacted]'],
   // Slack tokens: bot, user, app-level, refresh, configuration.
   [/\bxox[abposer]-[A-Za-z0-9-]+/g, 'xox?-[redacted]'],
   [/\bxapp-[A-Za-z0-9-]+/g, 'xapp-[redacted]'],
@@ -7,7 +8,6 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1[redacted]@'],
   // libpq keyword form and similar key=value secrets.
   [/\b(password|passwd|pwd|secret|token)\s*[=:]\s*("[^"]*"|'[^']*'|[^\s,;&]+)/gi, '$1=[redacted]'],
-  [/\bBearer\s+[A-Za-z0-9._~+/-]+=*/g, 'Bearer [redacted]'],
 ];
 
 /** Scrubs tokens, passwords and connection-string credentials out of free text. */

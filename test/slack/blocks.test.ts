@@ -1,0 +1,298 @@
+import { describe, expect, it } from 'vitest';
+import type { Report } from '../../src/report/model.js';
+import { escapeCode, escapeMrkdwn } from '../../src/slack/blocks/escape.js';
+import { homeView } from '../../src/slack/blocks/home.js';
+import { LIMITS } from '../../src/slack/blocks/limits.js';
+import { reportMessage } from '../../src/slack/blocks/report.js';
+import { blockKitProblems } from '../../src/slack/blocks/validate.js';
+
+/** Every message a renderer test produces also goes through the one limits validator. */
+function valid<T extends { blocks: unknown[]; text?: string }>(message: T, surface: 'message' | 'home' = 'message'): T {
+  expect(blockKitProblems(message, surface)).toEqual([]);
+  return message;
+}
+
+const base: Report = { title: 'Locks', status: 'warn', summary: '1 root blocker holding up 2 sessions.', sections: [], actions: [], footnotes: [] };
+
+describe('escaping', () => {
+  it('escapes & < > in that order, defusing mentions and links', () => {
+    expect(escapeMrkdwn('<!channel> & <http://evil|ok> &lt;')).toBe('&lt;!channel&gt; &amp; &lt;http://evil|ok&gt; &amp;lt;');
+    expect(escapeCode('a`b```c')).toBe('aˋbˋˋˋc');
+  });
+});
+
+describe('reportMessage', () => {
+  it('renders header, summary, facts, a phone-width table, code, buttons and context', () => {
+    const report: Report = {
+      ...base,
+      sections: [
+        { kind: 'facts', facts: [{ label: 'Deadlocks', value: '3', status: 'warn' }, { label: 'Oldest wait', value: '42s' }] },
+        { kind: 'table', title: 'Tree', columns: [{ header: 'pid' }, { header: 'waits', align: 'right' }], rows: [['101', '42s'], ['└ 102', '3s']] },
+        { kind: 'code', title: 'Root query', text: 'UPDATE t SET x = 1 -- <!here>' },
+      ],
+      actions: [{ action: 'terminate', label: 'Terminate 101', params: { pid: '101', backendStart: '2024-01-01' }, style: 'danger' }],
+      footnotes: ['Idle in transaction: only terminate helps.'],
+    };
+    expect(valid(reportMessage(report, 'prod · PostgreSQL 18.4 · 12 ms'))).toMatchInlineSnapshot(`
+      {
+        "blocks": [
+          {
+            "text": {
+              "emoji": true,
+              "text": ":large_yellow_circle: Locks",
+              "type": "plain_text",
+            },
+            "type": "header",
+          },
+          {
+            "text": {
+              "text": "1 root blocker holding up 2 sessions.",
+              "type": "mrkdwn",
+            },
+            "type": "section",
+          },
+          {
+            "fields": [
+              {
+                "text": "*Deadlocks*
+      :warning: 3",
+                "type": "mrkdwn",
+              },
+              {
+                "text": "*Oldest wait*
+      42s",
+                "type": "mrkdwn",
+              },
+            ],
+            "type": "section",
+          },
+          {
+            "elements": [
+              {
+                "elements": [
+                  {
+                    "style": {
+                      "bold": true,
+                    },
+                    "text": "Tree",
+                    "type": "text",
+                  },
+                ],
+                "type": "rich_text_section",
+              },
+              {
+                "elements": [
+                  {
+                    "text": "pid    waits
+      101      42s
+      └ 102     3s",
+                    "type": "text",
+                  },
+                ],
+                "type": "rich_text_preformatted",
+              },
+            ],
+            "type": "rich_text",
+          },
+          {
+            "elements": [
+              {
+                "elements": [
+                  {
+                    "style": {
+                      "bold": true,
+                    },
+                    "text": "Root query",
+                    "type": "text",
+                  },
+                ],
+                "type": "rich_text_section",
+              },
+              {
+                "elements": [
+                  {
+                    "text": "UPDATE t SET x = 1 -- <!here>",
+                    "type": "text",
+                  },
+                ],
+                "type": "rich_text_preformatted",
+              },
+            ],
+            "type": "rich_text",
+          },
+          {
+            "elements": [
+              {
+                "action_id": "pgmedic_action:terminate:0",
+                "confirm": {
+                  "confirm": {
+                    "text": "Request approval",
+                    "type": "plain_text",
+                  },
+                  "deny": {
+                    "text": "Cancel",
+                    "type": "plain_text",
+                  },
+                  "text": {
+                    "text": "Terminate 101 runs only after a second person approves it.",
+                    "type": "plain_text",
+                  },
+                  "title": {
+                    "text": "Request approval?",
+                    "type": "plain_text",
+                  },
+                },
+                "style": "danger",
+                "text": {
+                  "emoji": true,
+                  "text": "Terminate 101",
+                  "type": "plain_text",
+                },
+                "type": "button",
+                "value": "terminate",
+              },
+            ],
+            "type": "actions",
+          },
+          {
+            "elements": [
+              {
+                "text": "prod · PostgreSQL 18.4 · 12 ms",
+                "type": "mrkdwn",
+              },
+              {
+                "text": "Idle in transaction: only terminate helps.",
+                "type": "mrkdwn",
+              },
+            ],
+            "type": "context",
+          },
+        ],
+        "text": "Locks: 1 root blocker holding up 2 sessions.",
+        "truncated": false,
+      }
+    `);
+  });
+
+  it('lays a wide table out one line per row, escaping every cell', () => {
+    const report: Report = {
+      ...base,
+      sections: [{ kind: 'table', title: 'Sessions', columns: [{ header: 'pid' }, { header: 'app' }, { header: 'query' }], rows: [['7', '<!channel>', 'SELECT * FROM accounts WHERE note = `x` AND id IN (SELECT id FROM audit_log_2024)'], ['8', '', 'SELECT 1']] }],
+    };
+    const [, , table] = valid(reportMessage(report, undefined)).blocks;
+    expect(table).toMatchInlineSnapshot(`
+      {
+        "text": {
+          "text": "*Sessions*
+      • *7* — app: &lt;!channel&gt; · query: SELECT * FROM accounts WHERE note = \`x\` AND id IN (SELECT id FROM audit_log_2024)
+      • *8* — query: SELECT 1",
+          "type": "mrkdwn",
+        },
+        "type": "section",
+      }
+    `);
+  });
+
+  it('never lets database text mention, broadcast or link', () => {
+    const evil = '<!channel> <@U123> <https://evil.example|click> & <!subteam^S1>';
+    const report: Report = { ...base, title: evil, summary: evil, sections: [{ kind: 'facts', facts: [{ label: evil, value: evil }] }, { kind: 'text', title: evil, text: evil }, { kind: 'table', columns: [{ header: 'x' }, { header: evil }], rows: [[evil, evil]] }], footnotes: [evil] };
+    const message = valid(reportMessage(report, evil));
+    const mrkdwn = JSON.stringify(message.blocks.filter((b) => (b as { type: string }).type !== 'header')) + message.text;
+    expect(mrkdwn).not.toMatch(/<[!@#]|<https?:/);
+  });
+
+  it('cuts a long table with "…and N more" and says where the rest went', () => {
+    const rows = Array.from({ length: 300 }, (_, i) => [String(i), `relation_${i}`, 'x'.repeat(80)]);
+    const report: Report = { ...base, sections: [{ kind: 'table', title: 'Big', columns: [{ header: 'n' }, { header: 'relation' }, { header: 'detail' }], rows }] };
+    const message = valid(reportMessage(report, 'ctx', { overflowNote: 'Full report in the thread.' }));
+    expect(message.truncated).toBe(true);
+    expect(JSON.stringify(message.blocks)).toMatch(/…and 28\d more/);
+    expect(JSON.stringify(message.blocks.at(-1))).toContain('Full report in the thread.');
+  });
+
+  it('drops trailing sections that do not fit in 50 blocks or the text budget, and says so', () => {
+    const sections = Array.from({ length: 80 }, (_, i) => ({ kind: 'text' as const, title: `Part ${i}`, text: 'y'.repeat(400) }));
+    const message = valid(reportMessage({ ...base, sections }, undefined));
+    expect(message.truncated).toBe(true);
+    expect(message.blocks.length).toBeLessThanOrEqual(LIMITS.messageBlocks);
+    expect(JSON.stringify(message.blocks.at(-1))).toMatch(/…and \d+ more sections that did not fit/);
+  });
+
+  it('clips every element to its limit', () => {
+    const long = 'z'.repeat(5000);
+    const facts = Array.from({ length: 23 }, (_, i) => ({ label: `f${i}`, value: long }));
+    const actions = Array.from({ length: 30 }, (_, i) => ({ action: 'cancel', label: long, params: {} }));
+    const message = valid(reportMessage({ ...base, title: long, summary: long, sections: [{ kind: 'facts', facts }, { kind: 'code', text: long }], actions, footnotes: Array.from({ length: 12 }, () => 'note') }, long));
+    expect(message.text.length).toBeLessThanOrEqual(LIMITS.messageText);
+  });
+});
+
+describe('blockKitProblems', () => {
+  it('finds what Slack would refuse', () => {
+    const problems = blockKitProblems({
+      text: 'x'.repeat(4001),
+      blocks: [
+        { type: 'header', text: { type: 'mrkdwn', text: 'h'.repeat(151) } },
+        { type: 'section', fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'f' })) },
+        { type: 'actions', elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b' } }, { type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b'.repeat(76) }, value: 'v'.repeat(2001) }] },
+        { type: 'mystery' },
+      ],
+    });
+    expect(problems).toMatchInlineSnapshot(`
+      [
+        "text is 4001 characters, more than 4000",
+        "block 0 (header): header text must be plain_text",
+        "block 0 (header): header text longer than 150",
+        "block 1 (section): 11 fields, more than 10",
+        "block 2 (actions): duplicate action_id a",
+        "block 2 (actions): button text must be 1–75 characters",
+        "block 2 (actions): button value longer than 2000",
+        "block 3 (mystery): unknown block type",
+      ]
+    `);
+  });
+});
+
+describe('homeView', () => {
+  it('shows each target with its last known status and the commands', () => {
+    const now = new Date('2025-01-01T12:00:00Z');
+    const view = valid(
+      homeView({
+        targets: [
+          { name: 'prod', status: { status: 'crit', summary: '3 root blockers <!here>', command: 'locks', at: new Date('2025-01-01T11:58:00Z'), serverVersion: '18.4' } },
+          { name: 'replica', status: undefined },
+        ],
+        commands: [{ name: 'locks', summary: 'Who blocks whom' }],
+        invocation: '/pg',
+        now,
+      }),
+      'home',
+    );
+    expect(view.blocks.slice(3, 6)).toMatchInlineSnapshot(`
+      [
+        {
+          "text": {
+            "text": "*Targets*",
+            "type": "mrkdwn",
+          },
+          "type": "section",
+        },
+        {
+          "text": {
+            "text": ":red_circle: *prod* — 3 root blockers &lt;!here&gt;
+      _\`locks\`, 2m 0s ago · PostgreSQL 18.4_",
+            "type": "mrkdwn",
+          },
+          "type": "section",
+        },
+        {
+          "text": {
+            "text": ":white_circle: *replica* — not checked yet",
+            "type": "mrkdwn",
+          },
+          "type": "section",
+        },
+      ]
+    `);
+  });
+});

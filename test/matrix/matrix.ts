@@ -13,6 +13,7 @@ const VARIANTS: Record<string, string[][]> = {
   bloat: [['--min-size', '0'], ['--min-size', '0', '--exact']],
   indexes: [['--min-size', '0']],
   database: [['matrix']],
+  wraparound: [['matrix']],
 };
 
 /** Objects for every diagnostic to find: data, indexes (one duplicate), a sequence, dead rows, statements. */

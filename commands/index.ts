@@ -6,11 +6,14 @@ import dropIndex from './drop-index.js';
 import reindex from './reindex.js';
 import terminate from './terminate.js';
 import vacuumTable from './vacuum-table.js';
+import connections from './connections.js';
+import database from './database.js';
 import health from './health.js';
 import locks from './locks.js';
 import performance from './performance.js';
 import sequences from './sequences.js';
+import sizes from './sizes.js';
 import wraparound from './wraparound.js';
 
 /** The explicit list of commands; nothing is discovered by globbing. */
-export const COMMANDS: readonly AnyCommand[] = [bloat, health, locks, performance, sequences, wraparound, cancel, terminate, vacuumTable, analyze, reindex, dropIndex];
+export const COMMANDS: readonly AnyCommand[] = [bloat, health, locks, performance, sequences, wraparound, connections, database, sizes, cancel, terminate, vacuumTable, analyze, reindex, dropIndex];

@@ -34,11 +34,13 @@ export function excludeOwnBackends(alias: string): string {
 }
 
 /**
- * SQL predicate: nobody holds AccessExclusiveLock on the relation with this oid expression.
+ * SQL predicate: nobody holds or awaits AccessExclusiveLock on the relation with this oid expression.
  * Size functions take AccessShareLock and would wait behind a migration; skip such relations instead.
+ * A request still waiting counts too: new lock requests queue behind it (the ALTER TABLE stuck behind
+ * a long query, with everything else piling up behind the ALTER).
  */
 export function notExclusivelyLocked(oidExpression: string): string {
-  return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks lk WHERE lk.locktype = 'relation' AND lk.relation = ${oidExpression} AND lk.mode = 'AccessExclusiveLock' AND lk.granted)`;
+  return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks lk WHERE lk.locktype = 'relation' AND lk.relation = ${oidExpression} AND lk.mode = 'AccessExclusiveLock')`;
 }
 
 /** The relations skipped by notExclusivelyLocked, for the report's "skipped" note. */
@@ -47,6 +49,6 @@ SELECT DISTINCT n.nspname AS schema, c.relname AS name
 FROM pg_catalog.pg_locks lk
 JOIN pg_catalog.pg_class c ON c.oid = lk.relation
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE lk.locktype = 'relation' AND lk.mode = 'AccessExclusiveLock' AND lk.granted
+WHERE lk.locktype = 'relation' AND lk.mode = 'AccessExclusiveLock'
   AND lk.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
 ORDER BY 1, 2`;

@@ -1,0 +1,244 @@
+import { z } from 'zod';
+import type { Thresholds } from '../src/config/thresholds.js';
+import { excludeOwnBackends } from '../src/db/sql.js';
+import { defineCommand } from '../src/engine/command.js';
+import { suggestion } from '../src/engine/closest.js';
+import { AppError } from '../src/errors.js';
+import { formatBytes, formatCount, formatDuration, formatLargeCount, formatPercent, plural } from '../src/report/format.js';
+import { statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
+import { largestTablesSections, measureLargestTables, skippedFootnotes, type LargestTables } from './sizes.js';
+
+export interface DatabaseStats {
+  commits: number;
+  rollbacks: number;
+  blocksRead: number;
+  blocksHit: number;
+  /** null before any block was read. */
+  cacheHitPct: number | null;
+  tempFiles: number;
+  tempBytes: number;
+  deadlocks: number;
+  conflicts: number;
+  sessions: number;
+  sessionsAbandoned: number;
+  sessionsFatal: number;
+  sessionsKilled: number;
+  statsResetSeconds: number | null;
+}
+
+export interface DatabaseConnections {
+  /** pg_stat_activity.state; `not visible` when the role lacks pg_read_all_stats. */
+  state: string;
+  count: number;
+  oldestTransactionSeconds: number | null;
+}
+
+export interface DatabaseFindings extends LargestTables {
+  database: string;
+  /** It is the database pgmedic is connected to. */
+  connected: boolean;
+  allowConnections: boolean;
+  /** -1 means no limit. */
+  connectionLimit: number;
+  /** null when the role may not read it (needs CONNECT or pg_read_all_stats). */
+  bytes: number | null;
+  xidAge: number;
+  multixactAge: number;
+  freezeMaxAge: number;
+  stats: DatabaseStats | null;
+  connections: DatabaseConnections[];
+  /** Why the largest relations could not be listed, or null when they were. */
+  relationsUnavailable: string | null;
+}
+
+// $1: the database name (bound, never spliced), or null for the connected database.
+const DATABASE_SQL = `
+SELECT d.datname AS name, d.datallowconn AS allow_connections, d.datconnlimit AS connection_limit,
+       has_database_privilege(d.oid, 'CONNECT') AS can_connect,
+       CASE WHEN has_database_privilege(d.oid, 'CONNECT') OR pg_has_role('pg_read_all_stats', 'USAGE')
+            THEN pg_catalog.pg_database_size(d.oid) END AS bytes,
+       age(d.datfrozenxid)::int8 AS xid_age, mxid_age(d.datminmxid)::int8 AS multixact_age,
+       current_setting('autovacuum_freeze_max_age')::int8 AS freeze_max_age,
+       s.datid IS NOT NULL AS has_stats,
+       s.xact_commit, s.xact_rollback, s.blks_read, s.blks_hit, s.temp_files, s.temp_bytes, s.deadlocks, s.conflicts,
+       s.sessions, s.sessions_abandoned, s.sessions_fatal, s.sessions_killed,
+       (100.0 * s.blks_hit / nullif(s.blks_hit + s.blks_read, 0))::float8 AS cache_hit_pct,
+       extract(epoch FROM now() - s.stats_reset)::float8 AS stats_reset_seconds
+FROM pg_catalog.pg_database d
+LEFT JOIN pg_catalog.pg_stat_database s ON s.datid = d.oid
+WHERE d.datname = coalesce($1::text, current_database())`;
+
+const DATABASE_NAMES_SQL = `SELECT datname AS name FROM pg_catalog.pg_database ORDER BY 1`;
+
+const CONNECTIONS_SQL = `
+SELECT coalesce(a.state, 'not visible') AS state, count(*) AS count,
+       max(extract(epoch FROM now() - a.xact_start))::float8 AS oldest_transaction_seconds
+FROM pg_catalog.pg_stat_activity a
+WHERE a.datname = $1 AND a.backend_type = 'client backend' AND ${excludeOwnBackends('a')}
+GROUP BY 1
+ORDER BY 2 DESC, 1`;
+
+interface DatabaseRow {
+  name: string;
+  allow_connections: boolean;
+  connection_limit: number;
+  can_connect: boolean;
+  bytes: number | null;
+  xid_age: number;
+  multixact_age: number;
+  freeze_max_age: number;
+  has_stats: boolean;
+  xact_commit: number;
+  xact_rollback: number;
+  blks_read: number;
+  blks_hit: number;
+  temp_files: number;
+  temp_bytes: number;
+  deadlocks: number;
+  conflicts: number;
+  sessions: number;
+  sessions_abandoned: number;
+  sessions_fatal: number;
+  sessions_killed: number;
+  cache_hit_pct: number | null;
+  stats_reset_seconds: number | null;
+}
+
+/** Below these volumes a ratio says more about a fresh database than about a problem. */
+const MIN_BLOCKS_FOR_CACHE_RATIO = 100_000;
+const MIN_TRANSACTIONS_FOR_ROLLBACK_RATIO = 1_000;
+
+export default defineCommand({
+  name: 'database',
+  summary: 'A deep dive into one database: size, largest tables, activity, connections, XID age',
+  kind: 'diagnostic',
+  options: z.object({
+    database: z.string().max(200).default('').describe('Database to inspect (default: the one pgmedic is connected to)'),
+    limit: z.coerce.number().int().min(1).max(100).default(10).describe('Largest tables to show'),
+  }),
+  positionals: ['database'],
+  sql: { database: DATABASE_SQL, names: DATABASE_NAMES_SQL, connections: CONNECTIONS_SQL },
+
+  async collect({ session, caps, inDatabase }, options): Promise<DatabaseFindings> {
+    const wanted = options.database.trim() || null;
+    const [row] = await session.query<DatabaseRow>(DATABASE_SQL, [wanted]);
+    if (!row) {
+      const names = (await session.query<{ name: string }>(DATABASE_NAMES_SQL)).map((r) => r.name);
+      throw new AppError('bad_input', `There is no database named "${wanted}" on this server.`, { hint: suggestion(wanted ?? '', names) });
+    }
+    const connections = await session.query<{ state: string; count: number; oldest_transaction_seconds: number | null }>(CONNECTIONS_SQL, [row.name]);
+    const connected = row.name === caps.database;
+    const relationsUnavailable = connected ? null : whyNotInside(row);
+    const largest: LargestTables = relationsUnavailable
+      ? { tables: [], skipped: [] }
+      : connected
+        ? await measureLargestTables(session, options.limit)
+        : await inDatabase(row.name, (other) => measureLargestTables(other, options.limit));
+    return {
+      database: row.name,
+      connected,
+      allowConnections: row.allow_connections,
+      connectionLimit: row.connection_limit,
+      bytes: row.bytes,
+      xidAge: row.xid_age,
+      multixactAge: row.multixact_age,
+      freezeMaxAge: row.freeze_max_age,
+      stats: row.has_stats ? statsOf(row) : null,
+      connections: connections.map((c) => ({ state: c.state, count: c.count, oldestTransactionSeconds: c.oldest_transaction_seconds })),
+      ...largest,
+      relationsUnavailable,
+    };
+  },
+
+  report(findings, { thresholds }): Report {
+    const total = findings.connections.reduce((sum, c) => sum + c.count, 0);
+    const statuses = healthStatuses(findings, thresholds);
+    const freezePct = (100 * findings.xidAge) / findings.freezeMaxAge;
+    return {
+      title: `Database ${findings.database}`,
+      status: worstStatus(...Object.values(statuses)),
+      summary: `${findings.database}: ${findings.bytes === null ? 'size not readable' : formatBytes(findings.bytes)}, ${plural(total, 'connection')}, XID age ${formatLargeCount(findings.xidAge)} (${formatPercent(freezePct, 0)} of autovacuum_freeze_max_age).`,
+      sections: [
+        { kind: 'facts', facts: overviewFacts(findings, statuses) },
+        ...(findings.stats ? [{ kind: 'facts' as const, title: `Activity since statistics reset${findings.stats.statsResetSeconds === null ? '' : ` (${formatDuration(findings.stats.statsResetSeconds)} ago)`}`, facts: activityFacts(findings.stats, statuses) }] : []),
+        {
+          kind: 'table',
+          title: 'Connections by state',
+          columns: [{ header: 'state' }, { header: 'sessions', align: 'right' }, { header: 'oldest transaction', align: 'right' }],
+          rows: findings.connections.map((c) => [c.state, formatCount(c.count), formatDuration(c.oldestTransactionSeconds)]),
+          empty: 'No client connections.',
+        },
+        ...(findings.relationsUnavailable ? [{ kind: 'text' as const, title: 'Largest tables', text: findings.relationsUnavailable }] : largestTablesSections(findings, findings.database)),
+      ],
+      actions: [],
+      footnotes: [
+        ...skippedFootnotes(findings.skipped),
+        ...(findings.connections.some((c) => c.state === 'not visible') ? ['Some sessions belong to other users; grant pg_monitor (or pg_read_all_stats) to see their state.'] : []),
+        ...(statuses.xid !== 'ok' ? ['Run `wraparound` to see which tables hold the XID age back.'] : []),
+      ],
+    };
+  },
+});
+
+function whyNotInside(row: DatabaseRow): string | null {
+  if (!row.allow_connections || row.connection_limit === -2) return `${row.name} does not accept connections, so its tables cannot be listed.`;
+  if (!row.can_connect) return `pgmedic's role has no CONNECT privilege on ${row.name}; grant it to list its tables.`;
+  return null;
+}
+
+function statsOf(row: DatabaseRow): DatabaseStats {
+  return {
+    commits: row.xact_commit,
+    rollbacks: row.xact_rollback,
+    blocksRead: row.blks_read,
+    blocksHit: row.blks_hit,
+    cacheHitPct: row.cache_hit_pct,
+    tempFiles: row.temp_files,
+    tempBytes: row.temp_bytes,
+    deadlocks: row.deadlocks,
+    conflicts: row.conflicts,
+    sessions: row.sessions,
+    sessionsAbandoned: row.sessions_abandoned,
+    sessionsFatal: row.sessions_fatal,
+    sessionsKilled: row.sessions_killed,
+    statsResetSeconds: row.stats_reset_seconds,
+  };
+}
+
+type Statuses = Record<'xid' | 'cacheHit' | 'rollbacks', Status>;
+
+function healthStatuses(findings: DatabaseFindings, thresholds: Thresholds): Statuses {
+  const stats = findings.stats;
+  const blocks = stats ? stats.blocksHit + stats.blocksRead : 0;
+  const transactions = stats ? stats.commits + stats.rollbacks : 0;
+  return {
+    xid: statusFor(Math.max(findings.xidAge, findings.multixactAge), thresholds.xidAge),
+    // Lower is worse for the cache hit ratio: compare the miss share against the inverted thresholds.
+    cacheHit: stats?.cacheHitPct != null && blocks >= MIN_BLOCKS_FOR_CACHE_RATIO ? statusFor(100 - stats.cacheHitPct, { warn: 100 - thresholds.cacheHitPct.warn, crit: 100 - thresholds.cacheHitPct.crit }) : 'ok',
+    rollbacks: stats && transactions >= MIN_TRANSACTIONS_FOR_ROLLBACK_RATIO ? statusFor((100 * stats.rollbacks) / transactions, thresholds.rollbackPct) : 'ok',
+  };
+}
+
+function overviewFacts(findings: DatabaseFindings, statuses: Statuses): Fact[] {
+  const limit = findings.connectionLimit >= 0 ? ` (limit ${formatCount(findings.connectionLimit)})` : '';
+  const total = findings.connections.reduce((sum, c) => sum + c.count, 0);
+  return [
+    { label: 'Size', value: findings.bytes === null ? 'not readable (needs CONNECT or pg_read_all_stats)' : formatBytes(findings.bytes) },
+    { label: 'Client connections', value: `${formatCount(total)}${limit}` },
+    { label: 'XID age', value: `${formatLargeCount(findings.xidAge)} (${formatPercent((100 * findings.xidAge) / findings.freezeMaxAge, 0)} of autovacuum_freeze_max_age ${formatLargeCount(findings.freezeMaxAge)})`, status: statuses.xid },
+    { label: 'Multixact age', value: formatLargeCount(findings.multixactAge) },
+  ];
+}
+
+function activityFacts(stats: DatabaseStats, statuses: Statuses): Fact[] {
+  const transactions = stats.commits + stats.rollbacks;
+  return [
+    { label: 'Commits', value: formatCount(stats.commits) },
+    { label: 'Rollbacks', value: `${formatCount(stats.rollbacks)}${transactions ? ` (${formatPercent((100 * stats.rollbacks) / transactions)})` : ''}`, status: statuses.rollbacks },
+    { label: 'Cache hit', value: formatPercent(stats.cacheHitPct, 2), status: statuses.cacheHit },
+    { label: 'Temp files', value: `${formatCount(stats.tempFiles)} (${formatBytes(stats.tempBytes)})` },
+    { label: 'Deadlocks', value: formatCount(stats.deadlocks) },
+    { label: 'Recovery conflicts', value: formatCount(stats.conflicts) },
+    { label: 'Sessions', value: `${formatCount(stats.sessions)} (${formatCount(stats.sessionsAbandoned)} abandoned, ${formatCount(stats.sessionsFatal)} fatal, ${formatCount(stats.sessionsKilled)} killed)` },
+  ];
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
+import { qualifiedName } from '../src/report/format.js';
 import { collectTable, pinTable, quotedTable, TABLE_PREVIEW_SQL, tableRefusal, tableReport, verifyTable } from '../src/heal/pinned-table.js';
 
 const analyzeStatement = (params: Record<string, string>) => ({ text: `ANALYZE ${quotedTable(params)}`, values: [] });
@@ -28,7 +29,7 @@ export default defineCommand({
     },
     statement: analyzeStatement,
     verify: verifyTable,
-    describeResult: (_rows, params) => ({ status: 'succeeded', summary: `ANALYZE of ${params.schema}.${params.table} finished.` }),
+    describeResult: (_rows, params) => ({ status: 'succeeded', summary: `ANALYZE of ${qualifiedName(params.schema ?? '', params.table ?? '')} finished.` }),
     statementTimeoutMs: 60 * 60 * 1000,
     lockTimeoutMs: 2_000,
   },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
+import { qualifiedName } from '../src/report/format.js';
 import { collectIndex, INDEX_PREVIEW_SQL, indexRefusal, indexReport, pinIndex, quotedIndex, verifyIndex } from '../src/heal/pinned-index.js';
 
 // CONCURRENTLY waits for queries using the index instead of blocking the table's readers and writers.
@@ -29,7 +30,7 @@ export default defineCommand({
     },
     statement: dropStatement,
     verify: (session, params) => verifyIndex(session, params, 'drop-index'),
-    describeResult: (_rows, params) => ({ status: 'succeeded', summary: `Index ${params.schema}.${params.index} was dropped. To recreate it: ${params.definition};` }),
+    describeResult: (_rows, params) => ({ status: 'succeeded', summary: `Index ${qualifiedName(params.schema ?? '', params.index ?? '')} was dropped. To recreate it: ${params.definition};` }),
     statementTimeoutMs: 60 * 60 * 1000,
     lockTimeoutMs: 2_000,
     failureHint: 'A failed DROP INDEX CONCURRENTLY can leave the index marked invalid; it still costs writes, so run the drop again.',

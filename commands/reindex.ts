@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
+import { qualifiedName } from '../src/report/format.js';
 import { collectIndex, INDEX_PREVIEW_SQL, indexRefusal, indexReport, pinIndex, quotedIndex, verifyIndex } from '../src/heal/pinned-index.js';
 
 // CONCURRENTLY builds the new index beside the old one, so writes keep flowing during the rebuild.
@@ -29,7 +30,7 @@ export default defineCommand({
     },
     statement: reindexStatement,
     verify: (session, params) => verifyIndex(session, params, 'reindex'),
-    describeResult: (_rows, params) => ({ status: 'succeeded', summary: `Index ${params.schema}.${params.index} was rebuilt concurrently.` }),
+    describeResult: (_rows, params) => ({ status: 'succeeded', summary: `Index ${qualifiedName(params.schema ?? '', params.index ?? '')} was rebuilt concurrently.` }),
     statementTimeoutMs: 3 * 60 * 60 * 1000,
     lockTimeoutMs: 2_000,
     failureHint: 'A failed REINDEX CONCURRENTLY can leave an invalid index whose name ends in _ccnew; drop it with DROP INDEX CONCURRENTLY before trying again.',

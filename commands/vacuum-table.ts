@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
+import { qualifiedName } from '../src/report/format.js';
 import { collectTable, pinTable, quotedTable, TABLE_PREVIEW_SQL, tableRefusal, tableReport, verifyTable } from '../src/heal/pinned-table.js';
 
 // Never FULL: VACUUM FULL rewrites the table under ACCESS EXCLUSIVE for its whole run.
@@ -30,7 +31,7 @@ export default defineCommand({
     },
     statement: vacuumStatement,
     verify: verifyTable,
-    describeResult: (_rows, params) => ({ status: 'succeeded', summary: `VACUUM (ANALYZE) of ${params.schema}.${params.table} finished.` }),
+    describeResult: (_rows, params) => ({ status: 'succeeded', summary: `VACUUM (ANALYZE) of ${qualifiedName(params.schema ?? '', params.table ?? '')} finished.` }),
     // A big table can take a long time; the lock wait stays short so it never queues behind a migration.
     statementTimeoutMs: 3 * 60 * 60 * 1000,
     lockTimeoutMs: 2_000,

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IndexFindings } from '../../src/heal/pinned-index.js';
+import { connect, waitFor } from '../support/clients.js';
+import { prepareHealingServer, startInstance, type HealingInstance, type HealingServer } from '../support/healing.js';
+import { startTestServer, type TestServer } from '../support/pg.js';
+import { createMaintenanceTargets } from '../support/scenarios/maintenance-targets.js';
+
+let server: TestServer;
+let env: HealingServer;
+let bot: HealingInstance;
+
+beforeAll(async () => {
+  server = await startTestServer(18);
+  env = await prepareHealingServer(server);
+  await createMaintenanceTargets(env.appUrl);
+  bot = await startInstance(env);
+});
+afterAll(async () => {
+  await bot?.close();
+  await server?.stop();
+});
+
+async function truth<Row extends object>(sql: string, params: unknown[] = []): Promise<Row[]> {
+  const c = await connect(env.adminUrl, 'ground-truth');
+  try {
+    return (await c.query<Row>(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function requestAndApprove(action: string, name: string) {
+  const asked = await bot.healing.requestAction({ action, tokens: [name], requestedBy: 'U_ALICE', channel: 'C_DBA' });
+  expect(asked.notice.kind).toBe('requested');
+  const done = await bot.healing.approve({ requestId: asked.request!.id, userId: 'U_BOB' });
+  return { asked: asked.request!, done: done.request! };
+}
+
+describe('maintenance actions on real relations', () => {
+  it('drops a duplicate index concurrently and keeps its definition in the request and the audit', async () => {
+    const def = (await truth<{ def: string }>("SELECT pg_get_indexdef('items_a_dup'::regclass) AS def"))[0]!.def;
+    const { asked, done } = await requestAndApprove('drop-index', 'items_a_dup');
+    expect(asked.statement).toBe('DROP INDEX CONCURRENTLY "public"."items_a_dup"');
+    expect(asked.params.definition).toBe(def);
+    expect((asked.details.findings as IndexFindings).index).toMatchObject({ index: 'items_a_dup', table: 'public.items', definition: def });
+    expect(done).toMatchObject({ status: 'succeeded', outcome: { ok: true, summary: `Index items_a_dup was dropped. To recreate it: ${def};` } });
+    expect(await truth("SELECT 1 FROM pg_class WHERE relname = 'items_a_dup'")).toEqual([]);
+    const trail = await bot.healing.requestAudit(asked.id);
+    expect(trail.map((e) => e.event)).toEqual(['requested', 'approved', 'execution_started', 'executed']);
+    expect((trail[0]!.details as { params: { definition: string } }).params.definition).toBe(def);
+    expect(JSON.stringify(trail[3]!.details)).toContain(def.replace(/"/g, '\\"'));
+  });
+
+  it('refuses to drop an index that enforces a constraint', async () => {
+    const asked = await bot.healing.requestAction({ action: 'drop-index', tokens: ['items_pkey'], requestedBy: 'U_ALICE' });
+    expect(asked.notice).toMatchObject({ kind: 'refused', reason: 'preview_refused', text: 'items_pkey enforces the primary key; dropping it would change what the table accepts.' });
+    expect(await truth("SELECT 1 FROM pg_class WHERE relname = 'items_pkey'")).toHaveLength(1);
+  });
+
+  it('does not drop an index that was used after the request', async () => {
+    const asked = await bot.healing.requestAction({ action: 'drop-index', tokens: ['items_a'], requestedBy: 'U_ALICE' });
+    const user = await connect(env.appUrl, 'app-user');
+    await user.query('SET enable_seqscan = off; SET enable_bitmapscan = off');
+    await user.query('SELECT count(*) FROM items WHERE a = 7');
+    await user.end();
+    await waitFor(async () => (await truth<{ s: number }>("SELECT idx_scan AS s FROM pg_stat_user_indexes WHERE indexrelname = 'items_a'"))[0]!.s > Number(asked.request!.params.scans), 'the scan to be counted');
+    const done = await bot.healing.approve({ requestId: asked.request!.id, userId: 'U_BOB' });
+    expect(done.request).toMatchObject({ status: 'target_changed' });
+    expect(done.request!.outcome!.summary).toMatch(/^Index items_a has been used 1 time\(s\) since the request; it is no longer unused\. Nothing ran\.$/);
+    expect(await truth("SELECT 1 FROM pg_class WHERE relname = 'items_a'")).toHaveLength(1);
+  });
+
+  it('rebuilds an invalid index with REINDEX INDEX CONCURRENTLY', async () => {
+    const [before] = await truth<{ oid: number; valid: boolean }>("SELECT indexrelid::int AS oid, indisvalid AS valid FROM pg_index WHERE indexrelid = 'items_b_unique'::regclass");
+    expect(before!.valid).toBe(false);
+    const { asked, done } = await requestAndApprove('reindex', 'public.items_b_unique');
+    expect(asked.statement).toBe('REINDEX INDEX CONCURRENTLY "public"."items_b_unique"');
+    expect(asked.params.definition).toBe('CREATE UNIQUE INDEX items_b_unique ON public.items USING btree (b)');
+    expect(done.status).toBe('succeeded');
+    const [after] = await truth<{ oid: number; valid: boolean }>("SELECT indexrelid::int AS oid, indisvalid AS valid FROM pg_index WHERE indexrelid = 'items_b_unique'::regclass");
+    expect(after).toMatchObject({ valid: true });
+    expect(after!.oid).not.toBe(before!.oid);
+  });
+
+  it('VACUUMs a vacuum-starved table: its dead rows are gone afterwards', async () => {
+    const [before] = await truth<{ dead: number }>("SELECT n_dead_tup::int AS dead FROM pg_stat_user_tables WHERE relname = 'starved'");
+    expect(before!.dead).toBeGreaterThanOrEqual(12_000);
+    const { asked, done } = await requestAndApprove('vacuum-table', 'starved');
+    expect(asked.statement).toBe('VACUUM (ANALYZE) "public"."starved"');
+    expect(done).toMatchObject({ status: 'succeeded', outcome: { summary: 'VACUUM (ANALYZE) of starved finished.' } });
+    const [after] = await waitFor(async () => {
+      const rows = await truth<{ dead: number; vacuumed: boolean }>("SELECT n_dead_tup::int AS dead, last_vacuum IS NOT NULL AS vacuumed FROM pg_stat_user_tables WHERE relname = 'starved'");
+      return rows[0]!.vacuumed && rows;
+    }, 'the vacuum to be reported');
+    expect(after!.dead).toBe(0);
+  });
+
+  it('ANALYZEs one table, and refuses a table that does not exist', async () => {
+    const { done } = await requestAndApprove('analyze', 'items');
+    expect(done.status).toBe('succeeded');
+    const rows = await waitFor(async () => {
+      const r = await truth<{ analyzed: boolean }>("SELECT last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE relname = 'items'");
+      return r[0]!.analyzed && r;
+    }, 'the analyze to be reported');
+    expect(rows).toEqual([{ analyzed: true }]);
+    const missing = await bot.healing.requestAction({ action: 'analyze', tokens: ['no_such_table'], requestedBy: 'U_ALICE' });
+    expect(missing.notice.text).toBe('There is no table or materialized view named "no_such_table" in this database.');
+  });
+
+  it('records a failed statement as failed, with the SQLSTATE, when the table is locked', async () => {
+    const holder = await connect(env.appUrl, 'migration');
+    await holder.query('BEGIN; LOCK TABLE starved IN ACCESS EXCLUSIVE MODE');
+    try {
+      const asked = await bot.healing.requestAction({ action: 'vacuum-table', tokens: ['starved'], requestedBy: 'U_ALICE' });
+      expect((asked.request!.details.findings as { table: { totalBytes: number | null } }).table.totalBytes).toBeNull();
+      const done = await bot.healing.approve({ requestId: asked.request!.id, userId: 'U_BOB' });
+      expect(done.request).toMatchObject({ status: 'failed', outcome: { ok: false, error: { code: '55P03' } } });
+      expect((await bot.healing.requestAudit(asked.request!.id)).map((e) => e.event)).toEqual(['requested', 'approved', 'execution_started', 'execution_failed']);
+    } finally {
+      await holder.end();
+    }
+  });
+});

@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { loadStateConfig } from '../../src/config/state.js';
+import { checkApprover, createPolicy } from '../../src/heal/policy.js';
+
+const targets = [{ name: 'prod' }, { name: 'staging', healing: { approvalsRequired: 3 } }, { name: 'replica', healing: { enabled: false } }];
+
+describe('approval policy', () => {
+  it('defaults: one approval, no self-approval, 10 minutes, on for known targets with approvers', () => {
+    const policy = createPolicy({ approvers: ['U1'], targets });
+    expect([policy.allowSelfApproval, policy.expiryMinutes, policy.approvalsRequired('terminate', 'prod')]).toEqual([false, 10, 1]);
+    expect(['prod', 'staging', 'replica', 'unknown'].map(policy.enabledFor)).toEqual([true, true, false, false]);
+  });
+
+  it('is off everywhere without approvers, or when the healing section turns it off', () => {
+    expect(createPolicy({ targets }).enabledFor('prod')).toBe(false);
+    expect(createPolicy({ approvers: ['U1'], healing: { enabled: false }, targets }).enabledFor('prod')).toBe(false);
+  });
+
+  it('takes the strictest approval count of global, per action and per target', () => {
+    const policy = createPolicy({ approvers: ['U1'], healing: { approvalsRequired: 2, actions: { 'drop-index': { approvalsRequired: 4 } } }, targets });
+    expect(policy.approvalsRequired('terminate', 'prod')).toBe(2);
+    expect(policy.approvalsRequired('drop-index', 'prod')).toBe(4);
+    expect(policy.approvalsRequired('terminate', 'staging')).toBe(3);
+  });
+
+  it('resolves user groups at click time and fails closed when the lookup fails', async () => {
+    const policy = createPolicy({ approvers: ['U1'], healing: { approvers: ['S_DBA', 'S_BROKEN'] }, targets });
+    let members = ['U2'];
+    const resolve = async (id: string) => {
+      if (id === 'S_BROKEN') throw new Error('usergroups.users.list: missing_scope');
+      return members;
+    };
+    expect(await checkApprover(policy, 'U1', resolve)).toEqual({ ok: true, via: 'U1' });
+    expect(await checkApprover(policy, 'U2', resolve)).toEqual({ ok: true, via: 'S_DBA' });
+    members = [];
+    expect(await checkApprover(policy, 'U2', resolve)).toEqual({
+      ok: false,
+      detail: 'not in U1, S_DBA, S_BROKEN (group lookup failed: S_BROKEN: usergroups.users.list: missing_scope)',
+    });
+  });
+});
+
+describe('healing configuration', () => {
+  it('reads PGMEDIC_APPROVERS and leaves the state database unset (healing off) by default', () => {
+    expect(loadStateConfig({})).toEqual({ url: undefined, approvers: [] });
+    expect(loadStateConfig({ PGMEDIC_STATE_DATABASE_URL: 'postgres://pgmedic@state/pgmedic', PGMEDIC_APPROVERS: 'U0123ABCD, S0456EFGH' })).toEqual({
+      url: 'postgres://pgmedic@state/pgmedic',
+      approvers: ['U0123ABCD', 'S0456EFGH'],
+    });
+    expect(() => loadStateConfig({ PGMEDIC_APPROVERS: 'alice' })).toThrow('PGMEDIC_APPROVERS');
+  });
+
+  it('reads the healing section and per-target healing from YAML', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'pgmedic-heal-')), 'pgmedic.yml');
+    writeFileSync(path, `
+targets:
+  - name: prod
+    url: postgres://monitor@prod/app
+    actionUrl: postgres://healer@prod/app
+    healing: { approvalsRequired: 2 }
+  - name: replica
+    url: postgres://monitor@replica/app
+    healing: { enabled: false }
+healing:
+  approvers: [U0123ABCD, S0456EFGH]
+  expiryMinutes: 5
+  actions:
+    drop-index: { approvalsRequired: 3 }
+`);
+    const config = loadConfig({ PGMEDIC_CONFIG: path });
+    const policy = createPolicy({ approvers: ['U0999ZZZZ'], ...(config.healing ? { healing: config.healing } : {}), targets: config.targets });
+    expect(policy.approvers).toEqual(['U0999ZZZZ', 'U0123ABCD', 'S0456EFGH']);
+    expect([policy.expiryMinutes, policy.approvalsRequired('terminate', 'prod'), policy.approvalsRequired('drop-index', 'prod')]).toEqual([5, 2, 3]);
+    expect([policy.enabledFor('prod'), policy.enabledFor('replica')]).toEqual([true, false]);
+  });
+});

@@ -1,0 +1,144 @@
+import { notExclusivelyLocked } from '../../src/db/sql.js';
+
+/*
+ * Cost on large catalogs (10,000 tables, 30,000 indexes): every filter that needs only pg_class, pg_index
+ * or the statistics counters runs first; index definitions and sizes are computed for the survivors only,
+ * and the duplicate search pairs indexes within one table (a hash join on indrelid), never all with all.
+ */
+
+const USER_SCHEMAS = `n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(catalog$|toast|temp_|toast_temp_)'`;
+const BLOCK_SIZE = `current_setting('block_size')::float8`;
+
+/** Exact size, unless a migration holds AccessExclusiveLock on it: then the catalog's page count (no lock needed). */
+const sizeOf = (oid: string, relpages: string) =>
+  `(CASE WHEN ${notExclusivelyLocked(oid)} THEN pg_catalog.pg_relation_size(${oid})::float8 ELSE ${relpages}::float8 * ${BLOCK_SIZE} END)`;
+
+/**
+ * Indexes that back a constraint (primary key, unique, exclusion, the target of a foreign key) or belong to a
+ * partitioned index cannot be dropped on their own.
+ */
+// Uncorrelated IN so PostgreSQL hashes the lists once (pg_constraint has no index on conindid).
+const cannotDropAlone = (oid: string) =>
+  `(${oid} IN (SELECT k.conindid FROM pg_catalog.pg_constraint k) OR ${oid} IN (SELECT h.inhrelid FROM pg_catalog.pg_inherits h))`;
+
+/** $1 size floor in bytes, $2 row limit. Never-scanned indexes that enforce nothing. */
+export const UNUSED_SQL = `
+WITH candidates AS (
+  SELECT s.indexrelid, s.schemaname AS schema, s.relname AS "table", s.indexrelname AS index, c.relpages
+  FROM pg_catalog.pg_stat_user_indexes s
+  JOIN pg_catalog.pg_index i ON i.indexrelid = s.indexrelid
+  JOIN pg_catalog.pg_class c ON c.oid = s.indexrelid
+  WHERE s.idx_scan = 0 AND i.indisvalid AND c.relkind = 'i'
+    AND NOT (i.indisunique OR i.indisprimary OR i.indisexclusion OR i.indisreplident)
+    AND NOT ${cannotDropAlone('s.indexrelid')}
+    AND c.relpages::float8 * ${BLOCK_SIZE} >= $1
+), measured AS (
+  SELECT c.*, ${sizeOf('c.indexrelid', 'c.relpages')} AS size_bytes FROM candidates c
+)
+SELECT schema, "table", index, size_bytes, pg_catalog.pg_get_indexdef(indexrelid) AS definition,
+       count(*) OVER ()::int AS total_count
+FROM measured WHERE size_bytes >= $1
+ORDER BY size_bytes DESC, schema, index
+LIMIT $2`;
+
+/**
+ * `a` is covered by `b` (same table and method, same expressions and predicate, a's key columns with their
+ * operator classes, collations and sort options are the leading key columns of b). Exceptions: a unique
+ * index is covered only by a unique index on exactly its keys; an index with INCLUDE columns only by an
+ * exact duplicate; prefixes count for btree only. Of two exact duplicates, the older one is kept.
+ */
+const duplicatesSql = (withNullsNotDistinct: boolean) => `
+WITH shared_tables AS (
+  SELECT indrelid FROM pg_catalog.pg_index GROUP BY indrelid HAVING count(*) > 1
+), idx AS (
+  SELECT i.indexrelid, i.indrelid, c.relam, c.relpages, n.nspname AS schema, c.relname AS index,
+         i.indisunique, i.indnkeyatts, i.indnatts,
+         ${withNullsNotDistinct ? 'i.indnullsnotdistinct' : 'false'} AS nulls_not_distinct,
+         i.indisprimary OR i.indisexclusion OR i.indisreplident OR ${cannotDropAlone('i.indexrelid')} AS protected,
+         string_to_array(i.indkey::text, ' ')::int2[] AS cols,
+         string_to_array(i.indclass::text, ' ')::oid[] AS opclasses,
+         string_to_array(i.indcollation::text, ' ')::oid[] AS collations,
+         string_to_array(i.indoption::text, ' ')::int2[] AS options,
+         pg_catalog.pg_get_expr(i.indexprs, i.indrelid) AS exprs,
+         pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS pred
+  FROM shared_tables st
+  JOIN pg_catalog.pg_index i ON i.indrelid = st.indrelid
+  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE i.indisvalid AND i.indisready AND i.indislive AND ${USER_SCHEMAS}
+), pairs AS (
+  SELECT a.*, b.index AS covered_by, b.indexrelid AS cover_oid, b.indisunique AS cover_unique, b.protected AS cover_protected,
+         b.indnkeyatts AS cover_keys, b.indnatts > b.indnkeyatts AS cover_includes,
+         (a.indnkeyatts = b.indnkeyatts AND a.indnatts = b.indnatts AND a.cols = b.cols AND a.indisunique = b.indisunique) AS exact
+  FROM idx a
+  JOIN idx b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid AND b.relam = a.relam
+  WHERE NOT a.protected
+    AND a.exprs IS NOT DISTINCT FROM b.exprs AND a.pred IS NOT DISTINCT FROM b.pred
+    AND a.indnkeyatts <= b.indnkeyatts
+    AND a.cols[1:a.indnkeyatts] = b.cols[1:a.indnkeyatts]
+    AND a.opclasses[1:a.indnkeyatts] = b.opclasses[1:a.indnkeyatts]
+    AND a.collations[1:a.indnkeyatts] = b.collations[1:a.indnkeyatts]
+    AND a.options[1:a.indnkeyatts] = b.options[1:a.indnkeyatts]
+    AND (NOT a.indisunique OR (b.indisunique AND b.indnkeyatts = a.indnkeyatts AND b.nulls_not_distinct = a.nulls_not_distinct))
+)
+SELECT DISTINCT ON (p.indexrelid)
+       p.schema, t.relname AS "table", p.index, p.covered_by, p.exact, p.cover_unique, p.cover_includes,
+       p.indnkeyatts AS keys, p.cover_keys,
+       ${sizeOf('p.indexrelid', 'p.relpages')} AS size_bytes,
+       pg_catalog.pg_get_indexdef(p.indexrelid) AS definition,
+       pg_catalog.pg_get_indexdef(p.cover_oid) AS covered_by_definition
+FROM pairs p
+JOIN pg_catalog.pg_class t ON t.oid = p.indrelid
+JOIN pg_catalog.pg_am am ON am.oid = p.relam
+WHERE (p.exact OR (am.amname = 'btree' AND p.indnatts = p.indnkeyatts))
+  -- two indexes that cover each other: flag only the newer one (one that cannot be dropped alone is never flagged)
+  AND NOT (p.indnkeyatts = p.cover_keys AND p.indisunique = p.cover_unique
+           AND (p.exact OR (p.indnatts = p.indnkeyatts AND NOT p.cover_includes))
+           AND NOT p.cover_protected AND p.indexrelid < p.cover_oid)
+ORDER BY p.indexrelid, p.cover_keys DESC, p.cover_oid`;
+
+export const DUPLICATES_SQL = { 140000: duplicatesSql(false), 150000: duplicatesSql(true) };
+
+/** Invalid indexes (a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY), marking those being built right now. */
+export const INVALID_SQL = `
+SELECT n.nspname AS schema, t.relname AS "table", c.relname AS index,
+       ${sizeOf('c.oid', 'c.relpages')} AS size_bytes,
+       pg_catalog.pg_get_indexdef(c.oid) AS definition,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p
+               WHERE p.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                 AND (p.index_relid = i.indexrelid
+                      -- REINDEX CONCURRENTLY reports the old index; its invalid twins are named <index>_ccnew / _ccold
+                      OR (p.command = 'REINDEX CONCURRENTLY' AND p.relid = i.indrelid AND c.relname ~ '_cc(new|old)[0-9]*$'))) AS being_built
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT i.indisvalid AND ${USER_SCHEMAS}
+ORDER BY 1, 3`;
+
+/** Minimum live rows for a table's sequential scans to matter. */
+export const MISSING_MIN_ROWS = 10_000;
+/** Minimum average rows read per sequential scan (leaves out LIMIT-style probes that stop early). */
+export const MISSING_MIN_ROWS_PER_SCAN = 1_000;
+/** Minimum rows read by sequential scans in all (index builds count as scans too: a few do not make a suspect). */
+export const MISSING_MIN_ROWS_READ = 1_000_000;
+
+/** $1 row limit. Large tables read mostly by sequential scans: suspects for a missing index. */
+export const MISSING_SQL = `
+WITH candidates AS (
+  SELECT s.relid, s.schemaname AS schema, s.relname AS "table", s.seq_scan::float8 AS seq_scan,
+         s.seq_tup_read::float8 AS seq_tup_read, coalesce(s.idx_scan, 0)::float8 AS idx_scan,
+         s.n_live_tup::float8 AS live_rows
+  FROM pg_catalog.pg_stat_user_tables s
+  WHERE s.n_live_tup >= ${MISSING_MIN_ROWS} AND s.seq_scan > coalesce(s.idx_scan, 0)
+    AND s.seq_tup_read >= ${MISSING_MIN_ROWS_PER_SCAN}::float8 * s.seq_scan AND s.seq_tup_read >= ${MISSING_MIN_ROWS_READ}
+)
+SELECT cd.schema, cd."table", cd.seq_scan, cd.seq_tup_read, cd.idx_scan, cd.live_rows,
+       ${sizeOf('cd.relid', 'c.relpages')} AS size_bytes, count(*) OVER ()::int AS total_count
+FROM candidates cd JOIN pg_catalog.pg_class c ON c.oid = cd.relid
+ORDER BY cd.seq_tup_read DESC, cd.schema, cd."table"
+LIMIT $1`;
+
+export const STATS_RESET_SQL = `
+SELECT stats_reset::text AS stats_reset, extract(epoch FROM now() - stats_reset)::float8 AS stats_reset_seconds
+FROM pg_catalog.pg_stat_database WHERE datname = current_database()`;

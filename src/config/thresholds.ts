@@ -19,6 +19,8 @@ export const DEFAULT_THRESHOLDS = {
   replicationLagBytes: { warn: 50 * 1024 * 1024, crit: 100 * 1024 * 1024 },
   /** Standby replay lag in seconds. */
   replicationLagSeconds: { warn: 5, crit: 60 },
+  /** WAL a replication slot holds back from removal, in bytes (1 GiB / 10 GiB): an abandoned slot fills the disk. */
+  slotRetainedWalBytes: { warn: 1024 ** 3, crit: 10 * 1024 ** 3 },
   /** Share of a sequence's usable range consumed (against the column type too), in percent. */
   sequenceUsedPct: { warn: 75, crit: 95 },
   /** Deadlocks per minute since the previous sample. */

@@ -176,7 +176,7 @@ function summaryLine(f: ConnectionsFindings): string {
 function overviewFacts(f: ConnectionsFindings, statuses: Record<'used' | 'idle' | 'long' | 'waiting', Status>): Fact[] {
   const reserved = [`${f.superuserReservedConnections} for superusers`, ...(f.reservedConnections ? [`${f.reservedConnections} for pg_use_reserved_connections`] : [])].join(', ');
   return [
-    { label: 'Client connections', value: `${formatCount(f.clientConnections)} of ${formatCount(f.usableConnections)} usable (${formatPercent(f.usedPct, 0)}; ${formatCount(f.ownConnections)} are pgmedic's)`, status: statuses.used },
+    { label: 'Client connections', value: `${formatCount(f.clientConnections)} of ${formatCount(f.usableConnections)} usable (${formatPercent(f.usedPct, 0)}; pgmedic's own: ${formatCount(f.ownConnections)})`, status: statuses.used },
     { label: 'Headroom', value: `${formatCount(f.headroom)} (max_connections ${formatCount(f.maxConnections)}, reserved ${reserved})` },
     { label: 'Oldest idle in transaction', value: f.oldestIdleInTransactionSeconds === null ? 'none' : formatDuration(f.oldestIdleInTransactionSeconds), status: statuses.idle },
     { label: 'Longest running query', value: f.longestQuerySeconds === null ? 'none' : formatDuration(f.longestQuerySeconds), status: statuses.long },

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionsFindings } from '../../commands/connections.js';
 import type { Target } from '../../src/db/targets.js';
@@ -11,13 +12,14 @@ let server: TestServer;
 let target: Target;
 let sessions: IdleSessions;
 
+let observer: pg.Client;
+
+/**
+ * Ground truth from one long-lived connection, so no short-lived truth backend is still exiting while
+ * the command counts. The command sees the observer as idle; the observer sees itself as active.
+ */
 async function truth<Row extends object>(sql: string, params: unknown[] = []): Promise<Row[]> {
-  const client = await connect(server.url(), 'scenario-truth');
-  try {
-    return (await client.query<Row>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
+  return (await observer.query<Row>(sql, params)).rows;
 }
 
 const findingsOf = async (tokens: string[] = []) => (await run(target, 'connections', tokens)).findings as ConnectionsFindings;
@@ -25,6 +27,7 @@ const findingsOf = async (tokens: string[] = []) => (await run(target, 'connecti
 beforeAll(async () => {
   server = await startTestServer(18);
   target = testTarget(server.url());
+  observer = await connect(server.url(), 'scenario-observer');
   sessions = await createIdleSessions(server.url());
   await waitFor(
     async () => (await truth<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name IN ('scenario-idle', 'scenario-aborted', 'scenario-sleeper', 'scenario-walsender') AND now() - greatest(state_change, query_start) > interval '1.2 s'"))[0]!.n === 5,
@@ -34,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sessions?.release();
   await sessions?.close();
+  await observer?.end();
   await target?.close();
   await server?.stop();
 });
@@ -45,19 +49,19 @@ describe('connections', () => {
     const rows = await truth<{ state: string; app: string; count: number }>(
       "SELECT coalesce(state, 'not visible') AS state, application_name AS app, count(*)::int AS count FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'pgmedic%' GROUP BY 1, 2",
     );
-    const byState = new Map<string, number>();
+    const byState = new Map<string, number>([['idle', 1]]); // the observer, idle while the command ran
     for (const row of rows) byState.set(row.state, (byState.get(row.state) ?? 0) + row.count);
     expect(Object.fromEntries(findings.byState.map((c) => [c.key, c.count]))).toEqual(Object.fromEntries(byState));
     expect(findings.byApplication).toContainEqual({ key: 'scenario-idle', count: 2 });
     expect(findings.byApplication).toContainEqual({ key: 'scenario-sleeper', count: 1 });
-    expect(findings.byUser).toEqual([{ key: 'postgres', count: rows.reduce((sum, r) => sum + r.count, 0) }]);
+    expect(findings.byUser).toEqual([{ key: 'postgres', count: rows.reduce((sum, r) => sum + r.count, 1) }]);
     expect(findings.byClient.map((c) => c.key)).toEqual(['127.0.0.1']);
   });
 
   it('measures headroom against max_connections minus both reservations', async () => {
     const findings = await findingsOf();
     const [settings] = await truth<{ max: number; su: number; reserved: number; clients: number }>(
-      "SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS su, current_setting('reserved_connections')::int AS reserved, (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()) AS clients",
+      "SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS su, current_setting('reserved_connections')::int AS reserved, (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS clients",
     );
     expect(findings).toMatchObject({ maxConnections: settings!.max, superuserReservedConnections: settings!.su, reservedConnections: settings!.reserved });
     expect(findings.usableConnections).toBe(settings!.max - settings!.su - settings!.reserved);

@@ -1,4 +1,5 @@
 import type { AnyCommand } from '../src/engine/command.js';
+import vacuum from './vacuum.js';
 import bloat from './bloat.js';
 import analyze from './analyze.js';
 import cancel from './cancel.js';
@@ -19,4 +20,4 @@ import slowQueries from './slow-queries.js';
 import wraparound from './wraparound.js';
 
 /** The explicit list of commands; nothing is discovered by globbing. */
-export const COMMANDS: readonly AnyCommand[] = [replication, indexes, slowQueries, bloat, health, locks, performance, sequences, wraparound, connections, database, sizes, cancel, terminate, vacuumTable, analyze, reindex, dropIndex];
+export const COMMANDS: readonly AnyCommand[] = [vacuum, replication, indexes, slowQueries, bloat, health, locks, performance, sequences, wraparound, connections, database, sizes, cancel, terminate, vacuumTable, analyze, reindex, dropIndex];

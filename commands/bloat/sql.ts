@@ -1,6 +1,6 @@
 import { escapeIdentifier } from 'pg';
 import { notExclusivelyLocked } from '../../src/db/sql.js';
-import { AUTOVACUUM_ENABLED, AUTOVACUUM_RELOPTIONS_JOIN, byTriggerVersion, deadTupleTrigger } from '../vacuum/trigger-sql.js';
+import { AUTOVACUUM_ENABLED, AUTOVACUUM_RELOPTIONS_JOIN, autovacuumSettingsJoin, byTriggerVersion, deadTupleTrigger } from '../vacuum/trigger-sql.js';
 
 /*
  * Cost on large catalogs: the size floor is applied to pg_class.relpages first (a plain scan of pg_class),
@@ -37,6 +37,7 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS table,
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 ${AUTOVACUUM_RELOPTIONS_JOIN}
+${autovacuumSettingsJoin(serverVersionNum)}
 LEFT JOIN LATERAL (
   SELECT ${columnsJson('a')} AS columns,
          count(*)::int AS attribute_count,

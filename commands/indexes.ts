@@ -37,6 +37,8 @@ export interface IndexesFindings {
   indexes: IndexFinding[];
   /** Per problem, how many were found before --limit. */
   totals: Record<IndexProblem, number>;
+  /** Per index problem, their combined size (all of them, not only those shown). */
+  totalBytes: Record<Exclude<IndexProblem, 'missing'>, number>;
   /** pg_stat_database.stats_reset of this database (text), null if never reset. */
   statsReset: string | null;
   statsResetSeconds: number | null;
@@ -46,7 +48,7 @@ export interface IndexesFindings {
   lockedRelations: string[];
 }
 
-interface UnusedRow { schema: string; table: string; index: string; size_bytes: number; definition: string; total_count: number }
+interface UnusedRow { schema: string; table: string; index: string; size_bytes: number; definition: string; total_count: number; total_bytes: number }
 interface DuplicateRow {
   schema: string; table: string; index: string; covered_by: string; exact: boolean; cover_unique: boolean; cover_includes: boolean;
   keys: number; cover_keys: number; size_bytes: number; definition: string; covered_by_definition: string;
@@ -83,6 +85,7 @@ export default defineCommand({
         ...missing.map(missingFinding),
       ],
       totals: { unused: unused[0]?.total_count ?? 0, duplicate: duplicates.length, invalid: invalidNow.length, missing: missing[0]?.total_count ?? 0 },
+      totalBytes: { unused: unused[0]?.total_bytes ?? 0, duplicate: sumBytes(duplicates), invalid: sumBytes(invalidNow) },
       statsReset: stats?.stats_reset ?? null,
       statsResetSeconds: stats?.stats_reset_seconds ?? null,
       invalidBeingBuilt: invalid.length - invalidNow.length,
@@ -92,12 +95,12 @@ export default defineCommand({
 
   report(findings, { inRecovery }): Report {
     const of = (problem: IndexProblem) => findings.indexes.filter((f) => f.problem === problem);
-    const { totals } = findings;
+    const { totals, totalBytes } = findings;
     const bad = totals.unused + totals.duplicate + totals.invalid;
     const parts = [
       totals.invalid ? plural(totals.invalid, 'invalid index', 'invalid indexes') : '',
-      totals.duplicate ? `${plural(totals.duplicate, 'duplicate or redundant index', 'duplicate or redundant indexes')} (${formatBytes(sum(of('duplicate')))})` : '',
-      totals.unused ? `${plural(totals.unused, 'unused index', 'unused indexes')} (${formatBytes(sum(of('unused')))})` : '',
+      totals.duplicate ? `${plural(totals.duplicate, 'duplicate or redundant index', 'duplicate or redundant indexes')} (${formatBytes(totalBytes.duplicate)})` : '',
+      totals.unused ? `${plural(totals.unused, 'unused index', 'unused indexes')} (${formatBytes(totalBytes.unused)})` : '',
       totals.missing ? `${plural(totals.missing, 'table')} that may lack an index` : '',
     ].filter(Boolean);
     return {
@@ -144,7 +147,7 @@ function missingFinding(row: MissingRow): IndexFinding {
   };
 }
 
-const sum = (items: IndexFinding[]) => items.reduce((total, f) => total + f.sizeBytes, 0);
+const sumBytes = (rows: { size_bytes: number }[]) => rows.reduce((total, row) => total + row.size_bytes, 0);
 const name = (f: IndexFinding) => qualifiedName(f.schema, f.index ?? f.table);
 
 function statsFacts(findings: IndexesFindings): Section {

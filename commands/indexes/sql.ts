@@ -23,23 +23,30 @@ const cannotDropAlone = (oid: string) =>
 
 /** $1 size floor in bytes, $2 row limit. Never-scanned indexes that enforce nothing. */
 export const UNUSED_SQL = `
-WITH candidates AS (
-  SELECT s.indexrelid, s.schemaname AS schema, s.relname AS "table", s.indexrelname AS index, c.relpages
-  FROM pg_catalog.pg_stat_user_indexes s
-  JOIN pg_catalog.pg_index i ON i.indexrelid = s.indexrelid
-  JOIN pg_catalog.pg_class c ON c.oid = s.indexrelid
-  WHERE s.idx_scan = 0 AND i.indisvalid AND c.relkind = 'i'
+WITH sized AS (
+  -- catalog-only filters first; OFFSET 0 keeps the statistics lookups below for the survivors
+  SELECT c.oid AS indexrelid, n.nspname AS schema, t.relname AS "table", c.relname AS index, c.relpages
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+  JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind = 'i' AND c.relpages::float8 * ${BLOCK_SIZE} >= $1 AND ${USER_SCHEMAS} AND i.indisvalid
     AND NOT (i.indisunique OR i.indisprimary OR i.indisexclusion OR i.indisreplident)
-    AND NOT ${cannotDropAlone('s.indexrelid')}
-    AND c.relpages::float8 * ${BLOCK_SIZE} >= $1
+  OFFSET 0
+), candidates AS (
+  SELECT * FROM sized
+  WHERE pg_catalog.pg_stat_get_numscans(indexrelid) = 0 AND NOT ${cannotDropAlone('indexrelid')}
 ), measured AS (
   SELECT c.*, ${sizeOf('c.indexrelid', 'c.relpages')} AS size_bytes FROM candidates c
+), ranked AS (
+  SELECT m.*, count(*) OVER ()::int AS total_count, sum(m.size_bytes) OVER ()::float8 AS total_bytes
+  FROM measured m WHERE m.size_bytes >= $1
+  ORDER BY m.size_bytes DESC, m.schema, m.index
+  LIMIT $2
 )
-SELECT schema, "table", index, size_bytes, pg_catalog.pg_get_indexdef(indexrelid) AS definition,
-       count(*) OVER ()::int AS total_count
-FROM measured WHERE size_bytes >= $1
-ORDER BY size_bytes DESC, schema, index
-LIMIT $2`;
+-- definitions only for the rows shown: pg_get_indexdef costs ~25 µs an index
+SELECT schema, "table", index, size_bytes, total_count, total_bytes, pg_catalog.pg_get_indexdef(indexrelid) AS definition
+FROM ranked ORDER BY size_bytes DESC, schema, index`;
 
 /**
  * `a` is covered by `b` (same table and method, same expressions and predicate, a's key columns with their
@@ -48,9 +55,17 @@ LIMIT $2`;
  * exact duplicate; prefixes count for btree only. Of two exact duplicates, the older one is kept.
  */
 const duplicatesSql = (withNullsNotDistinct: boolean) => `
-WITH shared_tables AS (
-  SELECT indrelid FROM pg_catalog.pg_index GROUP BY indrelid HAVING count(*) > 1
-), idx AS (
+WITH keyed AS MATERIALIZED (
+  SELECT i.indexrelid, i.indrelid, c.relam, i.indkey[0] AS first_column
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE i.indisvalid AND i.indisready AND i.indislive AND ${USER_SCHEMAS}
+), candidate_pairs AS (
+  -- a covering index starts with the same column: pairing on it keeps the detailed comparison to few pairs
+  SELECT a.indexrelid AS a_oid, b.indexrelid AS b_oid
+  FROM keyed a JOIN keyed b ON b.indrelid = a.indrelid AND b.relam = a.relam AND b.first_column = a.first_column AND b.indexrelid <> a.indexrelid
+), idx AS MATERIALIZED (
   SELECT i.indexrelid, i.indrelid, c.relam, c.relpages, n.nspname AS schema, c.relname AS index,
          i.indisunique, i.indnkeyatts, i.indnatts,
          ${withNullsNotDistinct ? 'i.indnullsnotdistinct' : 'false'} AS nulls_not_distinct,
@@ -61,17 +76,17 @@ WITH shared_tables AS (
          string_to_array(i.indoption::text, ' ')::int2[] AS options,
          pg_catalog.pg_get_expr(i.indexprs, i.indrelid) AS exprs,
          pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS pred
-  FROM shared_tables st
-  JOIN pg_catalog.pg_index i ON i.indrelid = st.indrelid
+  FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE i.indisvalid AND i.indisready AND i.indislive AND ${USER_SCHEMAS}
+  WHERE i.indexrelid IN (SELECT a_oid FROM candidate_pairs UNION SELECT b_oid FROM candidate_pairs)
 ), pairs AS (
   SELECT a.*, b.index AS covered_by, b.indexrelid AS cover_oid, b.indisunique AS cover_unique, b.protected AS cover_protected,
          b.indnkeyatts AS cover_keys, b.indnatts > b.indnkeyatts AS cover_includes,
          (a.indnkeyatts = b.indnkeyatts AND a.indnatts = b.indnatts AND a.cols = b.cols AND a.indisunique = b.indisunique) AS exact
-  FROM idx a
-  JOIN idx b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid AND b.relam = a.relam
+  FROM candidate_pairs cp
+  JOIN idx a ON a.indexrelid = cp.a_oid
+  JOIN idx b ON b.indexrelid = cp.b_oid
   WHERE NOT a.protected
     AND a.exprs IS NOT DISTINCT FROM b.exprs AND a.pred IS NOT DISTINCT FROM b.pred
     AND a.indnkeyatts <= b.indnkeyatts

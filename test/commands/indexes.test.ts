@@ -55,6 +55,9 @@ describe.each([18, 14] as const)('indexes on PostgreSQL %i', (major) => {
     expect(unused).toMatchObject({ schema: 'public', table: N.table, definition: pg.get(N.unused)!.definition, sizeBytes: pg.get(N.unused)!.size });
     expect(pg.get(N.unused)!.idx_scan).toBe(0);
     expect(pg.get(N.unused)!.size).toBeGreaterThan(1024 * 1024);
+    const unusedTruth = [...pg.values()].filter((t) => t.idx_scan === 0 && t.valid && !t.unique && t.size >= 1024 * 1024 && !t.index.endsWith('_pkey'));
+    expect(findings.totals.unused).toBe(unusedTruth.length);
+    expect(findings.totalBytes.unused).toBe(unusedTruth.reduce((total, t) => total + t.size, 0));
     for (const index of flagged(findings, 'unused')) expect(pg.get(index!)).toMatchObject({ idx_scan: 0, unique: false, valid: true });
     expect(flagged(findings, 'unused')).not.toContain(N.unique);
     expect(flagged(findings, 'unused')).not.toContain(`${N.table}_pkey`);

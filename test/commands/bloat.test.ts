@@ -140,6 +140,19 @@ describe('bloat', () => {
     expect(asMonitor.footnotes.join('\n')).toMatch(/pg_stats hides columns of .* grant SELECT/);
   });
 
+  it('says which grant --exact needs when the role may not call pgstattuple', async () => {
+    await admin.query(`DROP ROLE IF EXISTS bloat_plain; CREATE ROLE bloat_plain LOGIN PASSWORD 'plain';
+      GRANT pg_read_all_settings TO bloat_plain`); // the capability probe reads shared_preload_libraries
+    const plainUrl = new URL(server.url());
+    plainUrl.username = 'bloat_plain';
+    plainUrl.password = 'plain';
+    const findings = await bloat(['--min-size', '512kB', '--exact'], target(plainUrl.toString()));
+    const [granted] = (await admin.query<{ ok: boolean }>("SELECT has_function_privilege('bloat_plain', 'pgstattuple_approx(regclass)', 'EXECUTE') AS ok")).rows;
+    expect(granted!.ok).toBe(false);
+    expect(findings.exact).toMatchObject({ requested: true, unavailable: 'no-privilege', confirmed: 0 });
+    expect(findings.footnotes.join('\n')).toContain('GRANT pg_stat_scan_tables TO <role>;');
+  });
+
   it('skips relations held in ACCESS EXCLUSIVE and says so', async () => {
     const clients = clientPool(server.url());
     const holder = await clients.open('scenario-locker');

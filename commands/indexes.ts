@@ -44,16 +44,16 @@ export interface IndexesFindings {
   statsResetSeconds: number | null;
   /** Invalid indexes left out because they are being built right now. */
   invalidBeingBuilt: number;
-  /** Relations someone holds ACCESS EXCLUSIVE on: their sizes come from the catalog. */
+  /** Relations someone holds ACCESS EXCLUSIVE on: sizes from the catalog, no definitions, no duplicate check. */
   lockedRelations: string[];
 }
 
-interface UnusedRow { schema: string; table: string; index: string; size_bytes: number; definition: string; total_count: number; total_bytes: number }
+interface UnusedRow { schema: string; table: string; index: string; size_bytes: number; definition: string | null; total_count: number; total_bytes: number }
 interface DuplicateRow {
   schema: string; table: string; index: string; covered_by: string; exact: boolean; cover_unique: boolean; cover_includes: boolean;
   keys: number; cover_keys: number; size_bytes: number; definition: string; covered_by_definition: string;
 }
-interface InvalidRow { schema: string; table: string; index: string; size_bytes: number; definition: string; being_built: boolean }
+interface InvalidRow { schema: string; table: string; index: string; size_bytes: number; definition: string | null; being_built: boolean }
 interface MissingRow { schema: string; table: string; seq_scan: number; seq_tup_read: number; idx_scan: number; live_rows: number; size_bytes: number; total_count: number }
 
 const NONE = { coveredBy: null, coveredByDefinition: null, redundancy: null, seqScans: null, seqRowsRead: null, indexScans: null, liveRows: null } as const;
@@ -199,7 +199,7 @@ function footnotes(findings: IndexesFindings, inRecovery: boolean): string[] {
     ...(totals.invalid ? ['Rebuilding uses REINDEX INDEX CONCURRENTLY. If a unique build failed on duplicate values, fix the data first or drop the index.'] : []),
     ...(totals.missing ? [`Missing-index suspects: tables of ${formatCount(MISSING_MIN_ROWS)}+ rows whose sequential scans outnumber index scans and have read ${formatLargeCount(MISSING_MIN_ROWS_READ)}+ rows. Confirm with slow-queries and EXPLAIN before creating an index.`] : []),
     ...(findings.invalidBeingBuilt ? [`${plural(findings.invalidBeingBuilt, 'invalid index', 'invalid indexes')} left out: they are being built right now.`] : []),
-    ...(findings.lockedRelations.length ? [`Held in ACCESS EXCLUSIVE mode, so measured from the catalog: ${findings.lockedRelations.slice(0, 5).join(', ')}.`] : []),
+    ...(findings.lockedRelations.length ? [`Another session holds ACCESS EXCLUSIVE on ${findings.lockedRelations.slice(0, 5).join(', ')}${findings.lockedRelations.length > 5 ? ' and more' : ''}: their indexes were sized from the catalog, shown without definitions and not checked for duplicates.`] : []),
     ...(more.length ? [`More ${more.join(', ')} rows than shown; raise --limit.`] : []),
     ...(inRecovery ? ['This is a standby: the suggested actions must run on the primary, so none are offered here.'] : []),
   ];

@@ -14,6 +14,14 @@ const sizeOf = (oid: string, relpages: string) =>
   `(CASE WHEN ${notExclusivelyLocked(oid)} THEN pg_catalog.pg_relation_size(${oid})::float8 ELSE ${relpages}::float8 * ${BLOCK_SIZE} END)`;
 
 /**
+ * pg_get_indexdef and pg_get_expr open the table to read its column names, so they would wait behind a
+ * migration's ACCESS EXCLUSIVE lock: call them only when neither the table nor the index is held that way.
+ */
+const unlocked = (tableOid: string, indexOid: string) => `${notExclusivelyLocked(tableOid)} AND ${notExclusivelyLocked(indexOid)}`;
+const definitionOf = (tableOid: string, indexOid: string) =>
+  `CASE WHEN ${unlocked(tableOid, indexOid)} THEN pg_catalog.pg_get_indexdef(${indexOid}) END`;
+
+/**
  * Indexes that back a constraint (primary key, unique, exclusion, the target of a foreign key) or belong to a
  * partitioned index cannot be dropped on their own.
  */
@@ -25,7 +33,7 @@ const cannotDropAlone = (oid: string) =>
 export const UNUSED_SQL = `
 WITH sized AS (
   -- catalog-only filters first; OFFSET 0 keeps the statistics lookups below for the survivors
-  SELECT c.oid AS indexrelid, n.nspname AS schema, t.relname AS "table", c.relname AS index, c.relpages
+  SELECT c.oid AS indexrelid, i.indrelid, n.nspname AS schema, t.relname AS "table", c.relname AS index, c.relpages
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
   JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
@@ -45,7 +53,7 @@ WITH sized AS (
   LIMIT $2
 )
 -- definitions only for the rows shown: pg_get_indexdef costs ~25 µs an index
-SELECT schema, "table", index, size_bytes, total_count, total_bytes, pg_catalog.pg_get_indexdef(indexrelid) AS definition
+SELECT schema, "table", index, size_bytes, total_count, total_bytes, ${definitionOf('indrelid', 'indexrelid')} AS definition
 FROM ranked ORDER BY size_bytes DESC, schema, index`;
 
 /**
@@ -54,13 +62,14 @@ FROM ranked ORDER BY size_bytes DESC, schema, index`;
  * index is covered only by a unique index on exactly its keys; an index with INCLUDE columns only by an
  * exact duplicate; prefixes count for btree only. Of two exact duplicates, the older one is kept.
  */
+// Indexes of tables held in ACCESS EXCLUSIVE mode are left out: comparing them needs pg_get_expr.
 const duplicatesSql = (withNullsNotDistinct: boolean) => `
 WITH keyed AS MATERIALIZED (
   SELECT i.indexrelid, i.indrelid, c.relam, i.indkey[0] AS first_column
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE i.indisvalid AND i.indisready AND i.indislive AND ${USER_SCHEMAS}
+  WHERE i.indisvalid AND i.indisready AND i.indislive AND ${USER_SCHEMAS} AND ${unlocked('i.indrelid', 'i.indexrelid')}
 ), candidate_pairs AS (
   -- a covering index starts with the same column: pairing on it keeps the detailed comparison to few pairs
   SELECT a.indexrelid AS a_oid, b.indexrelid AS b_oid
@@ -118,7 +127,7 @@ export const DUPLICATES_SQL = { 140000: duplicatesSql(false), 150000: duplicates
 export const INVALID_SQL = `
 SELECT n.nspname AS schema, t.relname AS "table", c.relname AS index,
        ${sizeOf('c.oid', 'c.relpages')} AS size_bytes,
-       pg_catalog.pg_get_indexdef(c.oid) AS definition,
+       ${definitionOf('i.indrelid', 'c.oid')} AS definition,
        EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p
                WHERE p.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
                  AND (p.index_relid = i.indexrelid

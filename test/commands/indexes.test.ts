@@ -114,7 +114,7 @@ describe.each([18, 14] as const)('indexes on PostgreSQL %i', (major) => {
   });
 });
 
-describe('indexes while an index is being built', () => {
+describe('indexes while another session builds or drops an index', () => {
   let server: TestServer;
   let target: Target;
 
@@ -142,6 +142,23 @@ describe('indexes while an index is being built', () => {
       await build.finish();
     } finally {
       await build.close();
+    }
+  });
+
+  it('answers while a migration holds ACCESS EXCLUSIVE on the table, and says what it skipped', async () => {
+    const locker = await connect(server.url(), 'scenario-locker');
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`DROP INDEX ${N.exactDuplicate}`);
+      const result = await run(target, 'indexes', ['--min-size', '0']);
+      const findings = result.findings as IndexesFindings;
+      expect(findings.lockedRelations).toEqual(expect.arrayContaining([N.table, N.exactDuplicate]));
+      expect(findings.indexes.filter((f) => f.problem === 'duplicate' && f.table === N.table)).toEqual([]);
+      expect(findings.indexes.filter((f) => f.table === N.table && f.index !== null).every((f) => f.definition === null)).toBe(true);
+      expect(result.report.footnotes.join(' ')).toMatch(/Another session holds ACCESS EXCLUSIVE on .*ip_orders/);
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
     }
   });
 });

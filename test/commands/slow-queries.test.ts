@@ -111,3 +111,31 @@ describe('slow-queries without the library preloaded', () => {
     }
   });
 });
+
+describe('slow-queries with an extension older than the server', () => {
+  it('reads total_time/mean_time and blk_read_time from pg_stat_statements 1.7 on PostgreSQL 18', async () => {
+    const server = await startTestServer(18);
+    const admin = await connect(server.url());
+    await admin.query('CREATE DATABASE oldpgss');
+    await admin.end();
+    const client = await connect(server.url('oldpgss'));
+    await client.query("CREATE EXTENSION pg_stat_statements VERSION '1.7'");
+    await client.query(SLOW_STATEMENTS.rareSlow.sql);
+    const target = testTarget(server.url('oldpgss'));
+    try {
+      const result = await run(target, 'slow-queries', ['--sort', 'mean', '--limit', '100']);
+      const findings = result.findings as Available;
+      expect(findings.extensionVersion).toBe('1.7');
+      const truth = await client.query<{ queryId: string; meanMs: number; totalMs: number }>(
+        `SELECT queryid::text AS "queryId", mean_time AS "meanMs", total_time AS "totalMs" FROM pg_stat_statements WHERE query LIKE 'SELECT pg_sleep%'`,
+      );
+      expect(scenarioStatements(findings).map(({ queryId, meanMs, totalMs }) => ({ queryId, meanMs, totalMs }))).toEqual(truth.rows);
+      expect(findings.statements.every((s) => s.toplevel === null && typeof s.ioReadMs === 'number')).toBe(true);
+      expect(findings.deallocations).toBeNull();
+    } finally {
+      await client.end();
+      await target.close();
+      await server.stop();
+    }
+  });
+});

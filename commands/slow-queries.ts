@@ -40,7 +40,7 @@ export type SlowQueriesFindings =
       /** Without pg_read_all_stats, other roles' statements show no text. */
       seesAllStatements: boolean;
     }
-  | { available: false; reason: 'not-installed' | 'not-preloaded'; extensionVersion: string | null; preloaded: boolean };
+  | { available: false; reason: 'not-installed' | 'not-preloaded'; extensionVersion: string | null; preloaded: boolean | null };
 
 /** Column names follow the installed extension version, not the server (1.8 and 1.11 renamed some). */
 export interface StatementColumns {
@@ -131,7 +131,7 @@ export default defineCommand({
     const extensionVersion = caps.extensions.pg_stat_statements ?? null;
     const schema = caps.extensionSchemas.pg_stat_statements;
     if (!caps.pgssColumns || !schema || extensionVersion === null) return { available: false, reason: 'not-installed', extensionVersion, preloaded: caps.pgssPreloaded };
-    if (!caps.pgssPreloaded) return { available: false, reason: 'not-preloaded', extensionVersion, preloaded: false };
+    if (caps.pgssPreloaded === false) return { available: false, reason: 'not-preloaded', extensionVersion, preloaded: false };
     const rows = await session.query<Row>(statementsSql(schema, statementColumns(caps.pgssColumns)), [options.minMeanMs, options.sort, options.limit]);
     const [info] = hasInfoView(extensionVersion) ? await session.query<{ dealloc: number }>(deallocSql(schema)) : [];
     const [totals] = rows.length ? rows : await session.query<Row>(statementsSql(schema, statementColumns(caps.pgssColumns)), [0, 'total', 1]);

@@ -14,8 +14,8 @@ export interface Capabilities {
   extensionSchemas: Record<string, string>;
   /** Columns of the pg_stat_statements view, or null when the extension is not installed. */
   pgssColumns: string[] | null;
-  /** pg_stat_statements is in shared_preload_libraries (it collects nothing otherwise). */
-  pgssPreloaded: boolean;
+  /** pg_stat_statements is in shared_preload_libraries (it collects nothing otherwise); null when the role may not see it. */
+  pgssPreloaded: boolean | null;
   roles: {
     superuser: boolean;
     pgMonitor: boolean;
@@ -40,7 +40,9 @@ SELECT current_setting('server_version_num')::int AS version_num,
        ${memberOf('pg_read_all_stats')} AS pg_read_all_stats,
        ${memberOf('pg_signal_backend')} AS pg_signal_backend,
        ${memberOf('pg_maintain')} AS pg_maintain,
-       'pg_stat_statements' = ANY (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ',')) AS pgss_preloaded,
+       -- pg_settings hides shared_preload_libraries from roles without pg_read_all_settings: NULL means unknown.
+       (SELECT 'pg_stat_statements' = ANY (string_to_array(replace(setting, ' ', ''), ','))
+          FROM pg_catalog.pg_settings WHERE name = 'shared_preload_libraries') AS pgss_preloaded,
        coalesce((SELECT json_agg(json_build_object('name', e.extname, 'version', e.extversion, 'schema', n.nspname))
                  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace), '[]') AS extensions,
        (SELECT json_agg(a.attname ORDER BY a.attnum)
@@ -60,7 +62,7 @@ interface ProbeRow {
   pg_read_all_stats: boolean;
   pg_signal_backend: boolean;
   pg_maintain: boolean | null;
-  pgss_preloaded: boolean;
+  pgss_preloaded: boolean | null;
   extensions: { name: string; version: string; schema: string }[];
   pgss_columns: string[] | null;
 }

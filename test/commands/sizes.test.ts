@@ -125,8 +125,7 @@ describe('sizes', () => {
   it('flags databases the role may not connect to instead of failing', async () => {
     await truth('CREATE DATABASE sized_private');
     await truth('REVOKE CONNECT ON DATABASE sized_private FROM PUBLIC; CREATE ROLE sized_watcher LOGIN');
-    // Settings yes (the capability probe reads them), statistics no: pg_read_all_settings without pg_read_all_stats.
-    await truth('GRANT pg_read_all_settings TO sized_watcher');
+    // A plain login role: no pg_read_all_stats, so databases without CONNECT cannot be sized.
     const url = new URL(server.url());
     url.username = 'sized_watcher';
     url.password = '';

@@ -73,8 +73,13 @@ export function parseOptions(command: AnyCommand, tokens: readonly string[]): Re
   return validateOptions(command, raw);
 }
 
+/** strict() builds a new schema, which zod compiles on first use: build it once per command (the Slack ack path parses every /pg). */
+const strictSchemas = new WeakMap<AnyCommand, z.ZodObject>();
+
 export function validateOptions(command: AnyCommand, raw: Record<string, unknown>): Record<string, unknown> {
-  const result = command.options.strict().safeParse(raw);
+  let strict = strictSchemas.get(command);
+  if (!strict) strictSchemas.set(command, (strict = command.options.strict()));
+  const result = strict.safeParse(raw);
   if (result.success) return result.data as Record<string, unknown>;
   const infos = describeOptions(command.options);
   const issue = result.error.issues[0]!;

@@ -53,6 +53,8 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     clientOptions,
     logger: boltLogger(logger),
     logLevel: toBoltLevel(slack.logLevel),
+    // No conversation state is used; skipping its middleware saves work on every request.
+    convoStore: false,
     ...(slack.mode === 'http'
       ? {
           signingSecret: slack.signingSecret,

@@ -35,7 +35,8 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
     await ack({ response_type: 'ephemeral', ...runningNote(request.command.name, request.target) });
     const visibility: Visibility = request.visibility ?? (deps.slack.privateChannels.has(requester.channelId) ? 'private' : deps.slack.defaultVisibility);
     const run = { command: request.command, target: request.target, options: request.options, visibility, requester };
-    deps.jobs.start(executeCommand(deps, run, replyFor(deps, command, respond, client)));
+    // The next turn of the event loop: the ack goes out, and acks already queued go first, before this work.
+    deps.jobs.start(new Promise((resolve) => setImmediate(resolve)).then(() => executeCommand(deps, run, replyFor(deps, command, respond, client))));
   });
 }
 

@@ -18,6 +18,8 @@ export interface SlackStandIn {
   /** The next call to `method` fails this way (errors and 429s). */
   failNext(method: string, failure: InjectedFailure): void;
   callsTo(method: string): RecordedCall[];
+  /** Resolves after the next request the stand-in handles (instead of polling). */
+  nextRequest(): Promise<void>;
   /** Moves the stand-in's clock (response_url expiry). */
   advanceClock(ms: number): void;
   stop(): Promise<void>;
@@ -31,9 +33,17 @@ export async function startSlackStandIn(options: { botToken?: string } = {}): Pr
   let clockOffset = 0;
   const now = () => Date.now() + clockOffset;
   let base = '';
+  let waiters: (() => void)[] = [];
+  const notify = () => {
+    const ready = waiters;
+    waiters = [];
+    for (const wake of ready) wake();
+  };
 
   const server = createServer((req, res) => {
-    void route(req, res).catch((error: unknown) => send(res, 500, { ok: false, error: String(error) }));
+    void route(req, res)
+      .catch((error: unknown) => send(res, 500, { ok: false, error: String(error) }))
+      .finally(notify);
   });
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
@@ -113,6 +123,7 @@ export async function startSlackStandIn(options: { botToken?: string } = {}): Pr
       state.failures.set(method, [...(state.failures.get(method) ?? []), failure]);
     },
     callsTo: (method) => state.calls.filter((c) => c.method === method),
+    nextRequest: () => new Promise<void>((resolve) => waiters.push(resolve)),
     advanceClock: (ms) => void (clockOffset += ms),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

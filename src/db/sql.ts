@@ -17,9 +17,14 @@ export function pickSql(sql: Sql, serverVersionNum: number): string {
   return sql[chosen]!;
 }
 
-/** Every statement pgmedic sends starts with this tag, so DBAs can find (and we can exclude) our own queries. */
+/**
+ * Every statement pgmedic sends starts with this tag, so DBAs can find (and we can exclude) our own queries.
+ * It is repeated at the end because PostgreSQL 18's pg_stat_statements drops a leading comment from the text
+ * it records; the newline keeps the closing tag out of a trailing `--` comment.
+ */
 export function tagSql(command: string, text: string): string {
-  return `/* pgmedic:${command} */ ${text}`;
+  const tag = `/* pgmedic:${command} */`;
+  return `${tag} ${text}\n${tag}`;
 }
 
 /** application_name of every pgmedic connection; queries over pg_stat_activity leave these backends out. */

@@ -44,18 +44,18 @@ describe('replication on PostgreSQL 18 with a paused standby', () => {
     expect(findings.role).toBe('primary');
     expect(findings.standbys).toHaveLength(1);
     const row = findings.standbys[0]!;
-    expect(row).toMatchObject({ application: 'pgmedic_test_standby', state: 'streaming', syncState: 'async', slot: 'pgmedic_test_standby', client: '127.0.0.1' });
+    expect(row).toMatchObject({ application: 'test_standby', state: 'streaming', syncState: 'async', slot: 'test_standby', client: '127.0.0.1' });
     expect(row.replayLsn).toBe(await replayLsn(paused.standby.url()));
     expect(row.replayLagBytes).toBeGreaterThan(1_000_000);
     expect(row.replayLagBytes).toBeGreaterThanOrEqual(before);
     expect(row.replayLagBytes).toBeLessThanOrEqual(after);
     expect(row.flushLagBytes).toBeLessThan(row.replayLagBytes!);
     expect(row.replayLagSeconds).not.toBeNull();
-    const slot = findings.slots.find((s) => s.name === 'pgmedic_test_standby')!;
+    const slot = findings.slots.find((s) => s.name === 'test_standby')!;
     expect(slot).toMatchObject({ type: 'physical', active: true, walStatus: 'reserved' });
     expect(slot.retainedBytes).toBeGreaterThanOrEqual(0);
     expect(slot.inactiveSince).toBeNull();
-    expect(result.summary).toMatch(/^1 standby connected \(1 streaming\); the furthest behind, pgmedic_test_standby, replays/);
+    expect(result.summary).toMatch(/^1 standby connected \(1 streaming\); the furthest behind, test_standby, replays/);
   });
 
   it('on the standby: paused replay, received versus replayed exactly as the standby reports them', async () => {
@@ -66,7 +66,7 @@ describe('replication on PostgreSQL 18 with a paused standby', () => {
     const findings = result.findings as ReplicationFindings;
     expect(findings.role).toBe('standby');
     const local = findings.local!;
-    expect(local).toMatchObject({ application: 'pgmedic_test_standby', state: 'streaming', replayPaused: true, pauseState: 'paused', slot: 'pgmedic_test_standby' });
+    expect(local).toMatchObject({ application: 'test_standby', state: 'streaming', replayPaused: true, pauseState: 'paused', slot: 'test_standby' });
     expect(local.replayLsn).toBe(await replayLsn(paused.standby.url()));
     expect(local.replayLagBytes).toBeGreaterThan(1_000_000);
     expect(local.replayLagBytes).toBeGreaterThanOrEqual(before);

@@ -18,7 +18,7 @@ describe('pickSql', () => {
     expect(() => pickSql(sql, 130000)).toThrow(/no SQL variant for server_version_num 130000/);
   });
   it('tags statements', () => {
-    expect(tagSql('locks', 'SELECT 1')).toBe('/* pgmedic:locks */ SELECT 1');
+    expect(tagSql('locks', 'SELECT 1 -- one')).toBe('/* pgmedic:locks */ SELECT 1 -- one\n/* pgmedic:locks */');
   });
 });
 

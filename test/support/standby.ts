@@ -9,7 +9,7 @@ import { freePort, launch, type Cluster } from '../../src/embedded/cluster.js';
  * A streaming standby of `primary`, made without pg_basebackup (the npm binaries do not ship it):
  * non-exclusive backup start, copy the data folder, backup stop, write backup_label, start in standby mode.
  */
-export async function startStandby(primary: Cluster, slotName = 'pgmedic_test_standby'): Promise<Cluster> {
+export async function startStandby(primary: Cluster, slotName = 'test_standby'): Promise<Cluster> {
   const runAs = runAsForCurrentUser();
   const client = new pg.Client(primary.url());
   await client.connect();
@@ -43,7 +43,7 @@ export async function startStandby(primary: Cluster, slotName = 'pgmedic_test_st
     port,
     runAs,
     settings: {
-      primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres application_name=pgmedic_test_standby`,
+      primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres application_name=test_standby`,
       primary_slot_name: slotName,
     },
   });

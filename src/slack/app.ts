@@ -46,26 +46,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   const identity = await verifyBotToken(new WebClient(slack.botToken, { ...clientOptions, logger: boltLogger(logger, 'web-api') }));
   logger.info({ botUserId: identity.botUserId, team: identity.team, mode: slack.mode }, 'bot token verified');
   const jobs = createJobs((error) => logger.error({ err: error }, 'a command failed after its ack'));
-  const appOptions: AppOptions = {
-    token: slack.botToken,
-    botId: identity.botId,
-    botUserId: identity.botUserId,
-    clientOptions,
-    logger: boltLogger(logger),
-    logLevel: toBoltLevel(slack.logLevel),
-    // No conversation state is used; skipping its middleware saves work on every request.
-    convoStore: false,
-    ...(slack.mode === 'http'
-      ? {
-          signingSecret: slack.signingSecret,
-          endpoints: '/slack/events',
-          // Ack first, work after: the HTTP response leaves as soon as ack() is called.
-          processBeforeResponse: false,
-          customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, jobs.running) }],
-        }
-      : { socketMode: true, appToken: slack.appToken }),
-  };
-  const app = new App(appOptions);
+  const app = new App(appOptionsFor(slack, clientOptions, identity, logger, () => jobs.running));
   const deps: SlackDeps = {
     config: options.config,
     slack,
@@ -98,6 +79,28 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       const finished = await jobs.idle(graceMs);
       if (!finished) logger.warn({ running: jobs.running }, 'stopped with commands still running');
     },
+  };
+}
+
+function appOptionsFor(slack: SlackConfig, clientOptions: WebClientOptions, identity: { botId: string; botUserId: string }, logger: Logger, running: () => number): AppOptions {
+  const common: AppOptions = {
+    token: slack.botToken,
+    botId: identity.botId,
+    botUserId: identity.botUserId,
+    clientOptions,
+    logger: boltLogger(logger),
+    logLevel: toBoltLevel(slack.logLevel),
+    // No conversation state is used; skipping its middleware saves work on every request.
+    convoStore: false,
+  };
+  if (slack.mode === 'socket') return { ...common, socketMode: true, appToken: slack.appToken };
+  return {
+    ...common,
+    signingSecret: slack.signingSecret,
+    endpoints: '/slack/events',
+    // Ack first, work after: the HTTP response leaves as soon as ack() is called.
+    processBeforeResponse: false,
+    customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, running()) }],
   };
 }
 

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { defineCommand } from '../engine/command.js';
+import { qualifiedName } from '../report/format.js';
+import { collectIndex, INDEX_PREVIEW_SQL, indexRefusal, indexReport, pinIndex, quotedIndex, verifyIndex } from './pinned-index.js';
+
+interface IndexActionSpec {
+  name: 'drop-index' | 'reindex';
+  summary: string;
+  /** The statement before the index name: `DROP INDEX CONCURRENTLY`, `REINDEX INDEX CONCURRENTLY`. */
+  keyword: string;
+  /** The report title: `DROP INDEX`, `REINDEX`. */
+  title: string;
+  /** The card's outcome sentence for a pinned index (params carry schema, index, definition). */
+  done(name: string, params: Record<string, string>): string;
+  statementTimeoutMs: number;
+  failureHint: string;
+}
+
+/** An action on one index: preview it, pin its identity and definition, re-verify right before running. */
+export function defineIndexAction(spec: IndexActionSpec) {
+  const statement = (params: Record<string, string>) => ({ text: `${spec.keyword} ${quotedIndex(params)}`, values: [] });
+  return defineCommand({
+    name: spec.name,
+    summary: spec.summary,
+    kind: 'action',
+    options: z.object({
+      index: z.string().default('').describe('The index, schema-qualified if needed (public.orders_customer_idx)'),
+    }),
+    positionals: ['index'],
+    sql: { preview: INDEX_PREVIEW_SQL },
+
+    collect: ({ session }, options) => collectIndex(session, options.index),
+
+    report(findings) {
+      const refusal = indexRefusal(findings, spec.name);
+      return indexReport(spec.title, findings, refusal, findings.index && !refusal ? statement(pinIndex(findings.index)).text : null);
+    },
+
+    action: {
+      pin(findings) {
+        const refusal = indexRefusal(findings, spec.name);
+        return refusal || !findings.index ? { refusal: refusal ?? 'No index.' } : { params: pinIndex(findings.index) };
+      },
+      statement,
+      verify: (session, params) => verifyIndex(session, params, spec.name),
+      describeResult: (_rows, params) => ({ status: 'succeeded', summary: spec.done(qualifiedName(params.schema ?? '', params.index ?? ''), params) }),
+      statementTimeoutMs: spec.statementTimeoutMs,
+      lockTimeoutMs: 2_000,
+      failureHint: spec.failureHint,
+    },
+  });
+}

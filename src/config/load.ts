@@ -37,7 +37,13 @@ function loadConfigFile(path: string, env: Env): Config {
   if (file.defaultTarget && !names.has(file.defaultTarget)) {
     throw new AppError('config_invalid', `${path}: defaultTarget "${file.defaultTarget}" is not one of the targets (${[...names].join(', ')}).`);
   }
-  return { targets: file.targets, defaultTarget: file.defaultTarget ?? file.targets[0]?.name, ...(file.healing ? { healing: file.healing } : {}) };
+  return {
+    targets: file.targets,
+    defaultTarget: file.defaultTarget ?? file.targets[0]?.name,
+    ...(file.healing ? { healing: file.healing } : {}),
+    ...(file.digests ? { digests: file.digests } : {}),
+    ...(file.alerts ? { alerts: file.alerts } : {}),
+  };
 }
 
 /** Replaces `${NAME}` in every string so secrets stay in the environment. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertsSchema, digestScheduleSchema, type AlertsConfig, type DigestSchedule } from './schedule.js';
 import { thresholdOverridesSchema } from './thresholds.js';
 
 /** Defaults for every target, in one commented place. */
@@ -62,6 +63,9 @@ export const fileConfigSchema = z
     targets: z.array(targetSchema).min(1, 'list at least one target'),
     defaultTarget: targetNameSchema.optional(),
     healing: healingSchema.optional(),
+    /** Scheduled digests and alert watches (src/config/schedule.ts). */
+    digests: z.array(digestScheduleSchema).optional(),
+    alerts: alertsSchema.optional(),
   })
   .strict();
 
@@ -72,4 +76,7 @@ export interface Config {
   defaultTarget: string | undefined;
   /** The YAML `healing:` section, when the file has one. */
   healing?: HealingFileConfig;
+  /** The YAML `digests:` and `alerts:` sections, when the file has them (merged with env by loadScheduleConfig). */
+  digests?: DigestSchedule[];
+  alerts?: AlertsConfig;
 }

@@ -35,6 +35,8 @@ export const DEFAULT_THRESHOLDS = {
   vacuumTriggerRatio: { warn: 2, crit: 10 },
   /** Age of the oldest open transaction (or prepared transaction): it holds back the xmin horizon. */
   oldestTransactionSeconds: { warn: 300, crit: 3600 },
+  /** Sessions a root blocker holds up (directly or through others) before it is alerted on, with lockWaitSeconds as the time. */
+  rootBlockerSessions: { warn: 2, crit: 10 },
   /** Requested (not timed) checkpoints as a share of all, in percent: high means max_wal_size is too small. */
   requestedCheckpointPct: { warn: 20, crit: 50 },
 } satisfies Record<string, { warn: number; crit: number }>;

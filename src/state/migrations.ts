@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { SCHEDULE_MIGRATION } from './schedule-migration.js';
+import { SLACK_MIGRATION } from './slack-migration.js';
 
 /** One schema change; never edit an applied one, add the next version instead. */
 export interface Migration {
@@ -65,6 +67,8 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON pgmedic.audit_lo
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON pgmedic.audit_log
   FOR EACH STATEMENT EXECUTE FUNCTION pgmedic.refuse_audit_change();`,
   },
+  SCHEDULE_MIGRATION,
+  SLACK_MIGRATION,
 ];
 
 /**

@@ -1,0 +1,39 @@
+import { formatDuration } from '../../report/format.js';
+import type { Report } from '../../report/model.js';
+import type { OutgoingMessage } from '../poster.js';
+import type { Observation } from './rules.js';
+import type { AlertRow } from './state.js';
+
+const seconds = (from: string, to: Date) => Math.max(0, (to.getTime() - Date.parse(from)) / 1000);
+
+/** The alert while it lasts: its summary on top, then the report it comes from with the relevant buttons. */
+export function firingMessage(target: string, o: Observation, row: Pick<AlertRow, 'firstSeen' | 'flaps'>, at: Date): OutgoingMessage {
+  const flapped = row.flaps ? ` (cleared and came back ${row.flaps}×)` : '';
+  const report: Report = {
+    title: `${o.severity === 'crit' ? 'Critical' : 'Warning'}: ${o.title} on ${target}`,
+    status: o.severity,
+    summary: `${o.summary} Going on for ${formatDuration(seconds(row.firstSeen, at))}${flapped}.`,
+    sections: o.report?.sections ?? [],
+    actions: o.report?.actions ?? [],
+    footnotes: o.report?.footnotes ?? [],
+  };
+  return { text: `${target}: ${o.title}: ${o.summary}`, report, target, context: `${target} · alert ${o.key} · since ${row.firstSeen}` };
+}
+
+/** What the original message becomes once resolved: no buttons (the problem they acted on is gone). */
+export function resolvedMessage(row: AlertRow, at: Date): OutgoingMessage {
+  const lasted = formatDuration(seconds(row.firstSeen, at));
+  const report: Report = { title: `Resolved: ${row.key} on ${row.target}`, status: 'ok', summary: `Resolved after ${lasted}. It was: ${row.summary}`, sections: [], actions: [], footnotes: [] };
+  return { text: `${row.target}: resolved after ${lasted}: ${row.summary}`, report, target: row.target, context: `${row.target} · alert ${row.key} · ${row.firstSeen} – ${at.toISOString()}` };
+}
+
+/** The reply in the alert's thread when it clears. */
+export function resolutionReply(row: AlertRow, at: Date): OutgoingMessage {
+  const message = resolvedMessage(row, at);
+  return { ...message, ...(row.messageTs ? { threadTs: row.messageTs } : {}) };
+}
+
+/** What decides whether the message needs an edit: severity and wording, not the ticking clock. */
+export function fingerprintOf(o: Observation): string {
+  return `${o.severity}|${o.summary}`;
+}

@@ -1,0 +1,46 @@
+import type { Report, Status, SuggestedAction } from '../report/model.js';
+import type { TrendEvent } from './trends/compare.js';
+
+/** A diagnostic run as a digest section: command name and option tokens, as typed after `/pg`. */
+export interface SectionSpec {
+  command: string;
+  tokens: string[];
+}
+
+/** One section's outcome for one target: its report, or why it failed. */
+export interface DigestPiece {
+  command: string;
+  report: Report | null;
+  /** Typed findings of the command (commands/<name>.ts), for trends. */
+  findings: unknown;
+  error: string | null;
+  elapsedMs: number;
+}
+
+export interface TargetDigest {
+  target: string;
+  reachable: boolean;
+  /** Health status; null when the target could not be reached. */
+  status: Status | null;
+  /** "OK: primary on PostgreSQL 18.4, up 3d …" or "could not reach prod: the connection timed out". */
+  statusLine: string;
+  serverVersion: string | null;
+  pieces: DigestPiece[];
+  trends: TrendEvent[];
+  /** The reports' suggested actions, for this target's buttons. */
+  actions: SuggestedAction[];
+  elapsedMs: number;
+}
+
+/** The neutral digest: a renderer makes one readable message of it, with the details in a thread. */
+export interface Digest {
+  name: string;
+  title: string;
+  generatedAt: string;
+  /** Local date of the digest in its time zone (the trend snapshot day). */
+  day: string;
+  /** Worst of the targets; an unreachable target counts as critical. */
+  status: Status;
+  targets: TargetDigest[];
+  elapsedMs: number;
+}

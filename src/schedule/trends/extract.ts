@@ -1,0 +1,65 @@
+import type { BloatFindings } from '../../../commands/bloat.js';
+import type { VacuumFindings } from '../../../commands/vacuum.js';
+import type { DigestPiece } from '../digest-model.js';
+
+/** One relation's figures on one day (kind 'total' is the target's estimated reclaimable bytes in all). */
+export interface SnapshotRow {
+  kind: 'table' | 'index' | 'total';
+  schema: string;
+  relation: string;
+  totalBytes: number | null;
+  bloatBytes: number | null;
+  bloatPercent: number | null;
+  deadTuples: number | null;
+}
+
+export const TOTAL_RELATION = '*';
+
+const keyOf = (row: Pick<SnapshotRow, 'kind' | 'schema' | 'relation'>) => `${row.kind}\u0000${row.schema}\u0000${row.relation}`;
+
+/** The relations the digest shows, from its bloat and vacuum sections, merged by relation. */
+export function snapshotRows(pieces: readonly DigestPiece[]): SnapshotRow[] {
+  const rows = new Map<string, SnapshotRow>();
+  const merge = (row: SnapshotRow) => {
+    const known = rows.get(keyOf(row));
+    rows.set(keyOf(row), known ? mergeRows(known, row) : row);
+  };
+  for (const piece of pieces) {
+    if (!piece.findings) continue;
+    if (piece.command === 'bloat') bloatRows(piece.findings as BloatFindings).forEach(merge);
+    if (piece.command === 'vacuum') vacuumRows(piece.findings as VacuumFindings).forEach(merge);
+  }
+  return [...rows.values()];
+}
+
+function bloatRows(findings: BloatFindings): SnapshotRow[] {
+  const relations = findings.relations
+    .filter((r) => !r.locked)
+    .map((r): SnapshotRow => ({
+      kind: r.kind,
+      schema: r.schema,
+      relation: r.index ?? r.table,
+      totalBytes: r.totalBytes,
+      bloatBytes: r.exactBloatBytes ?? r.bloatBytes,
+      bloatPercent: r.exactBloatPercent ?? r.bloatPercent,
+      deadTuples: r.deadTuples,
+    }));
+  const total: SnapshotRow = { kind: 'total', schema: '', relation: TOTAL_RELATION, totalBytes: null, bloatBytes: findings.totalBloatBytes, bloatPercent: null, deadTuples: null };
+  return [...relations, total];
+}
+
+function vacuumRows(findings: VacuumFindings): SnapshotRow[] {
+  return findings.tables.map((t) => ({ kind: 'table', schema: t.schema, relation: t.table, totalBytes: null, bloatBytes: null, bloatPercent: null, deadTuples: t.deadTuples }));
+}
+
+function mergeRows(a: SnapshotRow, b: SnapshotRow): SnapshotRow {
+  return {
+    ...a,
+    totalBytes: a.totalBytes ?? b.totalBytes,
+    bloatBytes: a.bloatBytes ?? b.bloatBytes,
+    bloatPercent: a.bloatPercent ?? b.bloatPercent,
+    deadTuples: b.deadTuples ?? a.deadTuples,
+  };
+}
+
+export { keyOf as snapshotKey };

@@ -1,11 +1,15 @@
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { loadSlackConfig, type SlackConfig } from './config/slack.js';
+import { loadStateConfig, type StateConfig } from './config/state.js';
 import { createTargets } from './db/targets.js';
 import { describeError } from './errors.js';
+import { createPolicy } from './heal/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { redactText } from './log/redact.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
+import { migrateStateDatabase } from './state/migrations.js';
+import { createStatePool } from './state/pool.js';
 
 /** Seconds a stopping bot gives commands already running to post their reports. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -20,21 +24,42 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: settings.slack.logLevel });
   if (!settings.config.targets.length) logger.warn('no database target is configured (DATABASE_URL or PGMEDIC_CONFIG); commands will say so');
   const targets = createTargets(settings.config);
+  const statePool = settings.state.url ? createStatePool(settings.state.url) : undefined;
+  const closeAll = async () => void (await Promise.all([targets.closeAll(), statePool?.end()]));
   let bot: SlackApp;
   try {
-    bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger });
+    const state = statePool ? await openState(statePool, settings, logger) : undefined;
+    if (!state) logger.warn('PGMEDIC_STATE_DATABASE_URL is not set: healing actions are off (reports offer no buttons)');
+    bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, ...(state ? { state } : {}) });
   } catch (error) {
     printProblems([error]);
-    await targets.closeAll();
+    await closeAll();
     process.exitCode = 2;
     return;
   }
   const { port } = await bot.start();
-  logger.info({ mode: settings.slack.mode, port, targets: targets.names() }, 'pgmedic is running');
-  stopOnSignals(bot, targets.closeAll, logger);
+  logger.info({ mode: settings.slack.mode, port, targets: targets.names(), healing: Boolean(statePool) }, 'pgmedic is running');
+  stopOnSignals(bot, closeAll, logger);
 }
 
-function loadSettings(): { config: Config; slack: SlackConfig } | undefined {
+/** Migrates the state database (safe when two copies start at once) and builds the approval policy. */
+async function openState(pool: ReturnType<typeof createStatePool>, settings: Settings, logger: Logger) {
+  const applied = await migrateStateDatabase(pool).catch((error: unknown) => {
+    throw new Error(`PGMEDIC_STATE_DATABASE_URL: could not prepare the state database (${describeError(error).text})`, { cause: error });
+  });
+  if (applied.length) logger.info({ versions: applied }, 'state database migrated');
+  const policy = createPolicy({ approvers: settings.state.approvers, ...(settings.config.healing ? { healing: settings.config.healing } : {}), targets: settings.config.targets });
+  if (!policy.approvers.length) logger.warn('no approvers configured (PGMEDIC_APPROVERS or healing.approvers): healing actions are off');
+  return { pool, policy };
+}
+
+interface Settings {
+  config: Config;
+  slack: SlackConfig;
+  state: StateConfig;
+}
+
+function loadSettings(): Settings | undefined {
   const problems: unknown[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {
@@ -46,11 +71,12 @@ function loadSettings(): { config: Config; slack: SlackConfig } | undefined {
   };
   const config = attempt(() => loadConfig());
   const slack = attempt(() => loadSlackConfig());
-  if (problems.length || !config || !slack) {
+  const state = attempt(() => loadStateConfig());
+  if (problems.length || !config || !slack || !state) {
     printProblems(problems);
     return undefined;
   }
-  return { config, slack };
+  return { config, slack, state };
 }
 
 function printProblems(errors: unknown[]): void {
@@ -58,7 +84,7 @@ function printProblems(errors: unknown[]): void {
   process.stderr.write(`${lines.map((line) => `pgmedic: ${redactText(line)}`).join('\n')}\n`);
 }
 
-function stopOnSignals(bot: SlackApp, closeTargets: () => Promise<void>, logger: Logger): void {
+function stopOnSignals(bot: SlackApp, closeAll: () => Promise<void>, logger: Logger): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -66,7 +92,7 @@ function stopOnSignals(bot: SlackApp, closeTargets: () => Promise<void>, logger:
     logger.info({ signal }, 'stopping: no new commands, finishing the running ones');
     try {
       await bot.stop(SHUTDOWN_GRACE_MS);
-      await closeTargets();
+      await closeAll();
     } catch (error) {
       logger.error({ err: error }, 'error while stopping');
     }

@@ -9,11 +9,16 @@ import { AppError } from '../errors.js';
 import { boltLogger } from '../log/bolt.js';
 import type { Logger } from '../log/logger.js';
 import { createAuthorizer, type Directory } from './authorize.js';
-import { createDeliveryDedupe, deliveryKey } from './dedupe.js';
+import { createHealing } from '../heal/service.js';
+import type { HealingPolicy } from '../heal/policy.js';
+import type { Queryable } from '../state/requests.js';
+import { createDeliveryDedupe, deliveryKey, stateDeliveryDedupe } from './dedupe.js';
 import type { SlackDeps } from './deps.js';
 import { slackDirectory } from './directory.js';
+import { startExpiryTimer, sweepExpired, type SlackHealing } from './healing.js';
 import { createJobs } from './jobs.js';
 import { registerActionButtons } from './listeners/actions.js';
+import { registerApprovalButtons } from './listeners/approvals.js';
 import { registerSlashCommand } from './listeners/command.js';
 import { registerAppHome } from './listeners/home.js';
 import { createStatusBoard } from './status.js';
@@ -28,6 +33,10 @@ export interface SlackAppOptions {
   clientOptions?: WebClientOptions;
   /** Overrides the Slack lookups used for authorization. */
   directory?: Directory;
+  /** The state database (migrated) and the approval policy; without it healing is off. */
+  state?: { pool: Queryable; policy: HealingPolicy };
+  /** How often expired approval requests lose their buttons (default 30 s). */
+  expirySweepMs?: number;
 }
 
 export interface SlackApp {
@@ -56,16 +65,21 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     status: createStatusBoard(),
     jobs,
     now: options.now ?? (() => new Date()),
+    ...(options.state ? { healing: slackHealing(app, options.targets, options.state) } : {}),
   };
-  app.use(dropRepeatedDeliveries(logger));
+  app.use(dropRepeatedDeliveries(logger, options.state?.pool));
   registerSlashCommand(app, deps);
   registerActionButtons(app, deps);
+  registerApprovalButtons(app, deps);
   registerAppHome(app, deps);
   app.error(async (error) => logger.error({ err: error }, 'slack listener failed'));
+  let stopExpiry: (() => void) | undefined;
   return {
     app,
     deps,
     async start() {
+      const healing = deps.healing;
+      if (healing) stopExpiry = startExpiryTimer(() => sweepExpired(healing, app.client, logger), options.expirySweepMs ?? 30_000, logger);
       if (slack.mode === 'socket') {
         await app.start();
         return {};
@@ -75,6 +89,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       return { port: typeof address === 'object' && address ? address.port : slack.port };
     },
     async stop(graceMs = 10_000) {
+      stopExpiry?.();
       await app.stop();
       const finished = await jobs.idle(graceMs);
       if (!finished) logger.warn({ running: jobs.running }, 'stopped with commands still running');
@@ -115,12 +130,19 @@ async function verifyBotToken(client: WebClient): Promise<{ botId: string; botUs
   }
 }
 
+/** Approver groups are resolved on every click (never cached): membership can change during an incident. */
+function slackHealing(app: App, targets: Targets, state: { pool: Queryable; policy: HealingPolicy }): SlackHealing {
+  const resolveGroup = async (usergroup: string) => (await app.client.usergroups.users.list({ usergroup })).users ?? [];
+  return { service: createHealing({ statePool: state.pool, targets, policy: state.policy, resolveGroup }), policy: state.policy, statePool: state.pool };
+}
+
 /** Slack redelivers when an ack is slow; a command must never run twice (see dedupe.ts). */
-function dropRepeatedDeliveries(logger: Logger) {
-  const dedupe = createDeliveryDedupe();
+function dropRepeatedDeliveries(logger: Logger, statePool: Queryable | undefined) {
+  const memory = createDeliveryDedupe();
+  const shared = statePool ? stateDeliveryDedupe(statePool, logger) : undefined;
   return async (args: AnyMiddlewareArgs & { next: () => Promise<void>; context: { retryNum?: number } }) => {
     const key = deliveryKey(args.body);
-    if (key && !dedupe.firstDelivery(key)) {
+    if (key && !(shared ? await shared.firstDelivery(key) : memory.firstDelivery(key))) {
       logger.info({ key, retryNum: args.context.retryNum }, 'dropped a repeated delivery');
       if ('ack' in args && typeof args.ack === 'function') await args.ack();
       return;

@@ -1,7 +1,11 @@
+import type { Logger } from '../log/logger.js';
+import { claimDelivery, pruneDeliveries } from '../state/deliveries.js';
+import type { Queryable } from '../state/requests.js';
+
 /**
  * Slack redelivers (x-slack-retry-num) when an ack is late; Bolt does not drop the copies, so this does.
- * Kept in memory for this slice: a retry reaches the same process within seconds. Two running copies of the
- * bot would need the state database (healing issue) to share the claims.
+ * With a state database the claims are shared (a retry may reach another running copy); without one, or
+ * while it does not answer, they are kept in memory: a retry usually reaches the same process within seconds.
  */
 export interface DeliveryDedupe {
   /** True the first time a key is seen within the window. */
@@ -35,4 +39,30 @@ export function deliveryKey(body: unknown): string | undefined {
     if (typeof record[field] === 'string' && record[field]) return `${field}:${record[field]}`;
   }
   return undefined;
+}
+
+/** Shared claims: one INSERT … ON CONFLICT DO NOTHING per delivery, old keys pruned now and then. */
+export function stateDeliveryDedupe(db: Queryable, logger: Logger, options: { keepMinutes?: number; pruneEveryMs?: number; now?: () => number } = {}): { firstDelivery(key: string): Promise<boolean> } {
+  const fallback = createDeliveryDedupe();
+  const keepMinutes = options.keepMinutes ?? 60;
+  const pruneEveryMs = options.pruneEveryMs ?? 5 * 60_000;
+  const now = options.now ?? Date.now;
+  let lastPrune = 0;
+  return {
+    async firstDelivery(key) {
+      if (now() - lastPrune > pruneEveryMs) {
+        lastPrune = now();
+        void pruneDeliveries(db, keepMinutes).catch((error: unknown) => logger.warn({ err: error }, 'could not prune delivery keys'));
+      }
+      try {
+        const first = await claimDelivery(db, key);
+        // Remembered locally too, so a repeat is still caught if the state database stops answering.
+        fallback.firstDelivery(key);
+        return first;
+      } catch (error) {
+        logger.warn({ err: error }, 'state database did not answer; deduplicating deliveries in memory');
+        return fallback.firstDelivery(key);
+      }
+    },
+  };
 }

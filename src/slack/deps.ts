@@ -3,6 +3,7 @@ import type { SlackConfig } from '../config/slack.js';
 import type { Targets } from '../db/targets.js';
 import type { Logger } from '../log/logger.js';
 import type { Authorizer } from './authorize.js';
+import type { SlackHealing } from './healing.js';
 import type { Jobs } from './jobs.js';
 import type { StatusBoard } from './status.js';
 
@@ -16,4 +17,6 @@ export interface SlackDeps {
   status: StatusBoard;
   jobs: Jobs;
   now: () => Date;
+  /** The approval flow; undefined without a state database (no buttons, action commands refused). */
+  healing?: SlackHealing;
 }

@@ -8,6 +8,7 @@ import { errorNote, refusalNote } from './blocks/messages.js';
 import { reportMessage } from './blocks/report.js';
 import { deliverReport, type Reply } from './deliver.js';
 import type { SlackDeps } from './deps.js';
+import { offerActions } from './healing.js';
 
 export interface CommandRun {
   command: AnyCommand;
@@ -40,7 +41,11 @@ export async function executeCommand(deps: SlackDeps, run: CommandRun, reply: Re
   deps.status.record(run.target, { status: result.status, summary: result.summary, command: result.command, at: deps.now(), serverVersion: result.meta.serverVersion });
   log.info({ status: result.status, elapsedMs: result.meta.elapsedMs, visibility: run.visibility }, 'command ran');
   const footer = contextLine(result);
-  await deliverReport(reply, run.visibility, (overflowNote) => reportMessage(result.report, footer, { overflowNote }), {
+  const actions = await offerActions(deps.healing, result.report, run.target, run.requester).catch((error: unknown) => {
+    log.warn({ err: error }, 'could not store suggested actions; posting the report without buttons');
+    return { unavailable: 'The state database did not answer, so no buttons are offered' };
+  });
+  await deliverReport(reply, run.visibility, (overflowNote) => reportMessage(result.report, footer, { overflowNote, ...(actions ? { actions } : {}) }), {
     filename: `pgmedic-${result.command}-${result.target}.txt`,
     title: `${result.report.title} (${result.target}), full report`,
     content: renderText(result.report, footer, { color: false }),

@@ -8,7 +8,12 @@ import { unescapeSlackText } from './blocks/escape.js';
 
 export type SlashRequest =
   | { kind: 'help'; command?: string }
-  | { kind: 'run'; command: AnyCommand; target: string; options: Record<string, unknown>; visibility?: Visibility };
+  | { kind: 'run'; command: AnyCommand; target: string; options: Record<string, unknown>; visibility?: Visibility; tokens: string[] }
+  | { kind: 'audit'; target?: string; limit: number; visibility?: Visibility };
+
+/** `/pg audit` is not a database command: it reads the healing audit log in the state database. */
+export const AUDIT_COMMAND = 'audit';
+const AUDIT_LIMIT = { default: 20, max: 200 };
 
 export interface ParseContext {
   targetNames: readonly string[];
@@ -24,9 +29,10 @@ export function parseSlashText(text: string, context: ParseContext): SlashReques
     if (rest[0]) findCommand(rest[0]); // unknown names fail here, with a suggestion
     return { kind: 'help', ...(rest[0] ? { command: rest[0] } : {}) };
   }
+  if (first.toLowerCase() === AUDIT_COMMAND) return parseAudit(rest, context);
   const command = findCommand(first);
   const { visibility, explicitTarget, remaining } = takeSlackFlags(rest);
-  let target = explicitTarget;
+  let target = explicitTarget ?? (command.kind === 'action' ? takeTargetAnywhere(remaining, context.targetNames) : undefined);
   const next = remaining[0];
   if (!target && next !== undefined && !next.startsWith('--')) {
     if (context.targetNames.includes(next)) {
@@ -43,7 +49,31 @@ export function parseSlashText(text: string, context: ParseContext): SlashReques
       hint: context.targetNames.length ? `For example \`/pg ${command.name} ${context.targetNames[0]}\`. Targets: ${context.targetNames.map((n) => `\`${n}\``).join(', ')}.` : 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).',
     });
   }
-  return { kind: 'run', command, target: resolved, options: parseOptions(command, remaining), ...(visibility ? { visibility } : {}) };
+  return { kind: 'run', command, target: resolved, options: parseOptions(command, remaining), ...(visibility ? { visibility } : {}), tokens: remaining };
+}
+
+/** `/pg terminate 4242 prod`: for actions the target may follow the positional (a bare word naming a target). */
+function takeTargetAnywhere(tokens: string[], targetNames: readonly string[]): string | undefined {
+  const at = tokens.findIndex((token, i) => targetNames.includes(token) && !(tokens[i - 1]?.startsWith('--') && !tokens[i - 1]!.includes('=')));
+  return at < 0 ? undefined : tokens.splice(at, 1)[0];
+}
+
+/** `/pg audit [target] [--limit N]`; no target means every target the requester may see. */
+function parseAudit(tokens: string[], context: ParseContext): SlashRequest {
+  const { visibility, explicitTarget, remaining } = takeSlackFlags(tokens);
+  let target = explicitTarget;
+  let limit: number = AUDIT_LIMIT.default;
+  for (let i = 0; i < remaining.length; i++) {
+    const token = remaining[i]!;
+    if (token === '--limit' || token.startsWith('--limit=')) {
+      const value = token.includes('=') ? token.slice('--limit='.length) : remaining[++i];
+      limit = Number(value);
+      if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_LIMIT.max) throw new AppError('bad_option', `--limit needs a whole number from 1 to ${AUDIT_LIMIT.max}.`, { hint: 'For example `/pg audit prod --limit 50`.' });
+    } else if (!target && !token.startsWith('--')) target = token;
+    else throw new AppError('bad_option', `\`audit\` does not take "${token}".`, { hint: 'Use `/pg audit [target] [--limit N]`.' });
+  }
+  if (target && !context.targetNames.includes(target)) throw unknownTarget(target, context.targetNames);
+  return { kind: 'audit', ...(target ? { target } : {}), limit, ...(visibility ? { visibility } : {}) };
 }
 
 /** Splits on whitespace; phones and macOS turn `--` into a dash, so a leading dash becomes `--` again. */

@@ -33,7 +33,7 @@ describe('reportMessage', () => {
       actions: [{ action: 'terminate', label: 'Terminate 101', params: { pid: '101', backendStart: '2024-01-01' }, style: 'danger' }],
       footnotes: ['Idle in transaction: only terminate helps.'],
     };
-    expect(valid(reportMessage(report, 'prod · PostgreSQL 18.4 · 12 ms'))).toMatchInlineSnapshot(`
+    expect(valid(reportMessage(report, 'prod · PostgreSQL 18.4 · 12 ms', { actions: { values: ['o_opaque1'] } }))).toMatchInlineSnapshot(`
       {
         "blocks": [
           {
@@ -149,7 +149,7 @@ describe('reportMessage', () => {
                   "type": "plain_text",
                 },
                 "type": "button",
-                "value": "terminate",
+                "value": "o_opaque1",
               },
             ],
             "type": "actions",
@@ -222,7 +222,7 @@ describe('reportMessage', () => {
     const long = 'z'.repeat(5000);
     const facts = Array.from({ length: 23 }, (_, i) => ({ label: `f${i}`, value: long }));
     const actions = Array.from({ length: 30 }, (_, i) => ({ action: 'cancel', label: long, params: {} }));
-    const message = valid(reportMessage({ ...base, title: long, summary: long, sections: [{ kind: 'facts', facts }, { kind: 'code', text: long }], actions, footnotes: Array.from({ length: 12 }, () => 'note') }, long));
+    const message = valid(reportMessage({ ...base, title: long, summary: long, sections: [{ kind: 'facts', facts }, { kind: 'code', text: long }], actions, footnotes: Array.from({ length: 12 }, () => 'note') }, long, { actions: { values: actions.map((_, i) => `o_${i}`) } }));
     expect(message.text.length).toBeLessThanOrEqual(LIMITS.messageText);
   });
 });

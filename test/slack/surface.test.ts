@@ -77,10 +77,10 @@ describe('/pg over signed HTTP', () => {
     expect(note.text).not.toMatch(/\n\s+at /);
   });
 
-  it('answers a suggested-action click without running anything', async () => {
+  it('answers a suggested-action click without running anything when there is no state database', async () => {
     const click = await bot.send.click('pgmedic_action:terminate:0', 'terminate');
     expect(click.status).toBe(200);
-    const answer = await eventually(() => standIn.state.messages.find((m) => m.via === 'response_url' && m.text?.includes('approval flow')), 'the click answer');
+    const answer = await eventually(() => standIn.state.messages.find((m) => m.via === 'response_url' && m.text?.includes('PGMEDIC_STATE_DATABASE_URL')), 'the click answer');
     expect(answer.ephemeral).toBe(true);
   });
 

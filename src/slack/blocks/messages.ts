@@ -21,4 +21,7 @@ export function refusalNote(reason: string): PlainMessage {
   return { text: clip(`:no_entry: ${escapeMrkdwn(reason)}`, LIMITS.messageText) };
 }
 
-export const HEALING_NOT_YET = 'Healing actions arrive with the approval flow: nothing was run. For now, act on the database directly or ask your DBA.';
+/** The ack of `/pg <action>`: a preview runs, then an approval card; nothing changes yet. */
+export function requestingNote(action: string, target: string): PlainMessage {
+  return { text: `:hourglass_flowing_sand: Checking \`${escapeMrkdwn(action)}\` on \`${escapeMrkdwn(target)}\` and asking for approval…` };
+}

@@ -15,7 +15,12 @@ export interface RenderOptions {
   maxTableRows?: number;
   /** Said under a report that was cut, e.g. where the full data went. */
   overflowNote?: string;
+  /** Suggested-action buttons: their opaque values (one per action), or why there are none. Omitted: no buttons. */
+  actions?: ActionButtons;
 }
+
+/** Values are offer ids stored in the state database, never the pid or SQL. */
+export type ActionButtons = { values: readonly string[] } | { unavailable: string };
 
 export interface RenderedMessage {
   /** Notification and accessibility fallback. */
@@ -28,7 +33,8 @@ export interface RenderedMessage {
 /** Block Kit for a Report: header with status, summary, sections, action buttons, context line. */
 export function reportMessage(report: Report, contextText: string | undefined, options: RenderOptions = {}): RenderedMessage {
   const head: KnownBlock[] = [headerBlock(`${STATUS_EMOJI[report.status]} ${report.title}`), sectionBlock(escapeMrkdwn(report.summary))];
-  const actions = actionsBlocks(report.actions.map(actionButton));
+  const values = options.actions && 'values' in options.actions ? options.actions.values : [];
+  const actions = actionsBlocks(report.actions.flatMap((action, i) => (values[i] ? [actionButton(action, i, values[i])] : [])));
   const body: KnownBlock[] = [];
   let hiddenRows = 0;
   let skippedSections = 0;
@@ -46,6 +52,7 @@ export function reportMessage(report: Report, contextText: string | undefined, o
   const context = [
     ...(contextText ? [escapeMrkdwn(contextText)] : []),
     ...report.footnotes.map((note) => escapeMrkdwn(note)),
+    ...(report.actions.length && options.actions && 'unavailable' in options.actions ? [`_${escapeMrkdwn(options.actions.unavailable)}._`] : []),
     ...(skippedSections ? [`_…and ${skippedSections} more ${skippedSections === 1 ? 'section' : 'sections'} that did not fit_`] : []),
     ...(truncated && options.overflowNote ? [escapeMrkdwn(options.overflowNote)] : []),
   ];
@@ -70,15 +77,12 @@ function sectionBlocks(section: Section, maxTableRows: number): { blocks: KnownB
   }
 }
 
-/**
- * The value names the action only: never the pid or SQL. The approval flow (healing issue) replaces it with
- * an opaque request id kept in the state database.
- */
-function actionButton(action: SuggestedAction, index: number): Button {
+/** The value is the opaque offer id: what it stands for (action, target, pid…) stays in the state database. */
+function actionButton(action: SuggestedAction, index: number, value: string): Button {
   return buttonElement({
     text: action.label,
     actionId: `${ACTION_ID_PREFIX}${action.action}:${index}`,
-    value: action.action,
+    value,
     ...(action.style ? { style: action.style } : {}),
     ...(action.style === 'danger'
       ? { confirm: { title: 'Request approval?', text: `${action.label} runs only after a second person approves it.`, confirm: 'Request approval', deny: 'Cancel' } }

@@ -4,11 +4,12 @@ import type { Visibility } from '../../config/slack.js';
 import { helpReport } from '../../engine/help.js';
 import { describeError } from '../../errors.js';
 import { channelTarget, type Requester } from '../authorize.js';
-import { errorNote, runningNote } from '../blocks/messages.js';
+import { errorNote, requestingNote, runningNote } from '../blocks/messages.js';
 import { reportMessage } from '../blocks/report.js';
 import type { SlackDeps } from '../deps.js';
 import { executeCommand } from '../execute.js';
-import { parseSlashText } from '../parse.js';
+import { auditCommand, requestActionCommand } from '../heal-commands.js';
+import { AUDIT_COMMAND, parseSlashText } from '../parse.js';
 
 export const SLASH_COMMAND = '/pg';
 
@@ -32,11 +33,23 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
       await ack({ response_type: 'ephemeral', text: help.text, blocks: help.blocks });
       return;
     }
-    await ack({ response_type: 'ephemeral', ...runningNote(request.command.name, request.target) });
     const visibility: Visibility = request.visibility ?? (deps.slack.privateChannels.has(requester.channelId) ? 'private' : deps.slack.defaultVisibility);
-    const run = { command: request.command, target: request.target, options: request.options, visibility, requester };
+    const reply = replyFor(deps, command, respond, client);
     // The next turn of the event loop: the ack goes out, and acks already queued go first, before this work.
-    deps.jobs.start(new Promise((resolve) => setImmediate(resolve)).then(() => executeCommand(deps, run, replyFor(deps, command, respond, client))));
+    const afterAck = (work: () => Promise<void>) => deps.jobs.start(new Promise((resolve) => setImmediate(resolve)).then(work));
+    if (request.kind === 'audit') {
+      await ack({ response_type: 'ephemeral', ...runningNote(AUDIT_COMMAND, request.target ?? 'every target') });
+      afterAck(() => auditCommand(deps, { ...request, visibility, requester }, reply));
+      return;
+    }
+    if (request.command.kind === 'action') {
+      await ack({ response_type: 'ephemeral', ...requestingNote(request.command.name, request.target) });
+      afterAck(() => requestActionCommand(deps, { command: request.command, target: request.target, tokens: request.tokens, requester }, reply));
+      return;
+    }
+    await ack({ response_type: 'ephemeral', ...runningNote(request.command.name, request.target) });
+    const run = { command: request.command, target: request.target, options: request.options, visibility, requester };
+    afterAck(() => executeCommand(deps, run, reply));
   });
 }
 

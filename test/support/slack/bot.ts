@@ -3,7 +3,7 @@ import type { Config } from '../../../src/config/schema.js';
 import { loadSlackConfig } from '../../../src/config/slack.js';
 import { createTargets, type Targets } from '../../../src/db/targets.js';
 import { createLogger } from '../../../src/log/logger.js';
-import { createSlackApp, type SlackApp } from '../../../src/slack/app.js';
+import { createSlackApp, type SlackApp, type SlackAppOptions } from '../../../src/slack/app.js';
 import { slackSender } from './requests.js';
 import type { SlackStandIn } from './standin.js';
 
@@ -20,7 +20,7 @@ export interface TestBot {
 }
 
 /** The real app in HTTP mode on a free port, talking to the stand-in; retries off so failures show at once. */
-export async function startTestBot(standIn: SlackStandIn, config: Config, env: Record<string, string> = {}): Promise<TestBot> {
+export async function startTestBot(standIn: SlackStandIn, config: Config, env: Record<string, string> = {}, extra: Pick<SlackAppOptions, 'state' | 'expirySweepMs'> = {}): Promise<TestBot> {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -30,7 +30,7 @@ export async function startTestBot(standIn: SlackStandIn, config: Config, env: R
   });
   const slack = loadSlackConfig({ SLACK_MODE: 'http', SLACK_BOT_TOKEN: standIn.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, PORT: '0', SLACK_API_URL: standIn.apiUrl, ...env });
   const targets = createTargets(config);
-  const bot = await createSlackApp({ config, slack, targets, logger: createLogger({ level: 'info', destination }), clientOptions: { retryConfig: { retries: 0 } } });
+  const bot = await createSlackApp({ config, slack, targets, logger: createLogger({ level: 'info', destination }), clientOptions: { retryConfig: { retries: 0 } }, ...extra });
   const { port } = await bot.start();
   const url = `http://127.0.0.1:${port}`;
   return {

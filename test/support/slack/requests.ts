@@ -76,7 +76,7 @@ export function slackSender(appUrl: string, secret: string, standIn: SlackStandI
       return post(body, 'application/json', options);
     },
 
-    async click(actionId: string, value: string, options: { channel?: string; user?: string } = {}) {
+    async click(actionId: string, value: string, options: { channel?: string; user?: string; messageTs?: string; triggerId?: string } = {}) {
       const channel = options.channel ?? 'CINCIDENT';
       const user = options.user ?? 'UALICE';
       const responseUrl = standIn.newResponseUrl(channel, user);
@@ -86,8 +86,8 @@ export function slackSender(appUrl: string, secret: string, standIn: SlackStandI
         api_app_id: 'A0PGMEDIC',
         team: { id: 'T0TEST', domain: 'test' },
         channel: { id: channel, name: 'incident' },
-        container: { type: 'message', message_ts: '1700000000.000100', channel_id: channel },
-        trigger_id: `trigger-${randomUUID()}`,
+        container: { type: 'message', message_ts: options.messageTs ?? '1700000000.000100', channel_id: channel },
+        trigger_id: options.triggerId ?? `trigger-${randomUUID()}`,
         response_url: responseUrl,
         actions: [{ type: 'button', action_id: actionId, block_id: 'b1', value, text: { type: 'plain_text', text: 'x' }, action_ts: '1700000001.000200' }],
       };

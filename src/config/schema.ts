@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { alertsSchema, digestScheduleSchema, type AlertsConfig, type DigestSchedule } from './schedule.js';
+import { alertsSchema, digestScheduleSchema, type AlertsConfig, type DigestSchedule } from './schedule-schema.js';
 import { thresholdOverridesSchema } from './thresholds.js';
 
 /** Defaults for every target, in one commented place. */

@@ -8,6 +8,7 @@ import { runCommand } from '../engine/run.js';
 import { renderJson } from '../report/json.js';
 import { contextLine, renderText } from '../report/text.js';
 import { parseCliArgs } from './args.js';
+import { runAudit } from './audit.js';
 
 const EXIT = { ok: 0, warn: 1, crit: 2, error: 3 } as const;
 
@@ -17,6 +18,10 @@ async function main(argv: string[]): Promise<number> {
   if (!args.command || args.command === 'help' || args.command === 'commands' || args.command === '--help') {
     const report = helpReport('pgmedic', args.command === 'help' ? args.rest[0] : undefined);
     process.stdout.write(`${renderText(report, undefined, { color })}\n`);
+    return EXIT.ok;
+  }
+  if (args.command === 'audit') {
+    process.stdout.write(`${await runAudit(args, color)}\n`);
     return EXIT.ok;
   }
   const command = findCommand(args.command);

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { targetSchema, type Config } from '../../src/config/schema.js';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/slack/blocks/approval.js';
@@ -242,5 +244,14 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
     const report = await eventually(newPost(before, 'Healing audit'), 'the audit report');
     const text = JSON.stringify(report.blocks);
     for (const expected of ['Healing audit (target prod)', 'refused (already_decided)', 'rejected', 'expired', 'executed', 'Session ', 'UBOB', 'terminate']) expect(text).toContain(expected);
+  });
+
+  it('bin/pgmedic audit reads the same trail from PGMEDIC_STATE_DATABASE_URL', async () => {
+    const cliEnv = { ...process.env, PGMEDIC_STATE_DATABASE_URL: env.stateUrl, NO_COLOR: '1' };
+    const { stdout } = await promisify(execFile)('bin/pgmedic', ['audit', '--target', 'prod', '--limit', '5'], { env: cliEnv });
+    expect(stdout).toContain('Healing audit (target prod)');
+    expect(stdout).toContain('The 5 most recent audit entries');
+    const { stdout: json } = await promisify(execFile)('bin/pgmedic', ['audit', '--limit=3', '--format', 'json'], { env: cliEnv });
+    expect((JSON.parse(json) as { entries: unknown[] }).entries).toHaveLength(3);
   });
 });

@@ -53,13 +53,13 @@ const updatesOf = (ts: string) => standIn.callsTo('chat.update').filter((c) => c
 const ephemeralTo = (user: string, match: string, after: number) => () => standIn.state.messages.slice(after).find((m) => m.ephemeral && m.user === user && (m.text ?? '').includes(match));
 const auditEvents = async (requestId: string) =>
   (await bot.statePool.query<{ event: string; reason: string | null; actor: string | null }>('SELECT event, reason, actor FROM pgmedic.audit_log WHERE request_id = $1 ORDER BY id', [requestId])).rows;
-const stateOf = async (url: string, pid: number) =>
-  (await waitFor(async () => {
-    const admin = await connect(url, 'ground-truth');
-    const { rows } = await admin.query<{ state: string | null; wait: string | null }>('SELECT state, wait_event_type AS wait FROM pg_stat_activity WHERE pid = $1', [pid]);
-    await admin.end();
-    return rows[0] ? [rows[0]] : null;
-  }, `pid ${pid}`))[0]!;
+/** Ground truth from pg_stat_activity for one pid (undefined when it is gone). */
+async function activity(pid: number): Promise<{ state: string | null; backend_start: string } | undefined> {
+  const admin = await connect(env.adminUrl, 'ground-truth');
+  const { rows } = await admin.query<{ state: string | null; backend_start: string }>('SELECT state, backend_start::text FROM pg_stat_activity WHERE pid = $1', [pid]);
+  await admin.end();
+  return rows[0];
+}
 
 /** `/pg <action> …` by `user`: the card it posts, and the request id its Approve button carries. */
 async function requestByCommand(on: HealingBot, text: string, user = 'UALICE'): Promise<{ card: StoredMessage; requestId: string }> {
@@ -87,12 +87,7 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
       const card = await eventually(newPost(cards, 'Approval needed'), 'the approval card');
       expect(blockKitProblems({ text: card.text, blocks: card.blocks })).toEqual([]);
       const cardText = JSON.stringify(card.blocks);
-      const root = await (async () => {
-        const admin = await connect(env.adminUrl, 'ground-truth');
-        const { rows } = await admin.query<{ backend_start: string }>('SELECT backend_start::text FROM pg_stat_activity WHERE pid = $1', [chain.rootPid]);
-        await admin.end();
-        return rows[0]!;
-      })();
+      const root = (await activity(chain.rootPid))!;
       for (const expected of ['<@UALICE>', String(chain.rootPid), 'scenario-root', '*User*\\napp', root.backend_start, 'UPDATE chain_accounts', String(chain.middlePid), 'pg_terminate_backend', 'Expires <!date^']) {
         expect(cardText).toContain(expected);
       }
@@ -125,7 +120,7 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
       expect(await sessionAlive(env.adminUrl, chain.rootPid, root.backend_start)).toBe(false);
       // The blocked sessions got their lock and finished their updates (autocommit): idle, waiting on nothing.
       for (const pid of [chain.middlePid, chain.tailPid]) {
-        await waitFor(async () => (await stateOf(env.adminUrl, pid)).state === 'idle', `pid ${pid} to finish`);
+        await waitFor(async () => (await activity(pid))?.state === 'idle', `pid ${pid} to finish`);
       }
       expect(await auditEvents(requestId)).toEqual([
         { event: 'requested', reason: null, actor: 'UALICE' },

@@ -8,6 +8,8 @@ import { createPolicy } from './heal/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { redactText } from './log/redact.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
+import { wireSchedule, type ScheduleWiring } from './slack/schedule.js';
+import { loadScheduleConfig } from './config/schedule.js';
 import { migrateStateDatabase } from './state/migrations.js';
 import { createStatePool } from './state/pool.js';
 
@@ -27,10 +29,12 @@ async function main(): Promise<void> {
   const statePool = settings.state.url ? createStatePool(settings.state.url) : undefined;
   const closeAll = async () => void (await Promise.all([targets.closeAll(), statePool?.end()]));
   let bot: SlackApp;
+  let schedule: ScheduleWiring;
   try {
     const state = statePool ? await openState(statePool, settings, logger) : undefined;
     if (!state) logger.warn('PGMEDIC_STATE_DATABASE_URL is not set: healing actions are off (reports offer no buttons)');
     bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, ...(state ? { state } : {}) });
+    schedule = wireSchedule(bot, { statePool, targets, schedule: loadScheduleConfig(settings.config), logger });
   } catch (error) {
     printProblems([error]);
     await closeAll();
@@ -39,7 +43,12 @@ async function main(): Promise<void> {
   }
   const { port } = await bot.start();
   logger.info({ mode: settings.slack.mode, port, targets: targets.names(), healing: Boolean(statePool) }, 'pgmedic is running');
-  stopOnSignals(bot, closeAll, logger);
+  await schedule.start();
+  // The scheduler stops before the pools close: a digest or alert check in flight still has its connections.
+  stopOnSignals(bot, async () => {
+    await schedule.stop();
+    await closeAll();
+  }, logger);
 }
 
 /** Migrates the state database (safe when two copies start at once) and builds the approval policy. */

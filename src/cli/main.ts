@@ -9,6 +9,7 @@ import { renderJson } from '../report/json.js';
 import { contextLine, renderText } from '../report/text.js';
 import { parseCliArgs } from './args.js';
 import { runAudit } from './audit.js';
+import { runDigest } from './digest.js';
 
 const EXIT = { ok: 0, warn: 1, crit: 2, error: 3 } as const;
 
@@ -23,6 +24,11 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'audit') {
     process.stdout.write(`${await runAudit(args, color)}\n`);
     return EXIT.ok;
+  }
+  if (args.command === 'digest') {
+    const { output, digest } = await runDigest(args, color);
+    process.stdout.write(`${output}\n`);
+    return EXIT[digest.status];
   }
   const command = findCommand(args.command);
   const options = parseOptions(command, args.rest);

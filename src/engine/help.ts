@@ -6,7 +6,25 @@ import { findCommand, listCommands } from './registry.js';
 /** Help is a Report too, so every surface renders it the same way. `invocation` is "/pg" or "pgmedic". */
 const targetSyntax = (invocation: string) => (invocation.startsWith('/') ? '[target]' : '[--target NAME]');
 
+/** Subcommands that are not database commands (no CommandDefinition): they combine diagnostics or read the state database. */
+export const EXTRA_COMMANDS: readonly { name: string; summary: string; usage: (invocation: string) => string }[] = [
+  {
+    name: 'digest',
+    summary: 'The bloat and vacuum digest now: one summary, each section’s report in its thread (trends need the state database)',
+    usage: (invocation) => `${invocation} digest ${targetSyntax(invocation)}`,
+  },
+  {
+    name: 'audit',
+    summary: 'Recent healing actions: who asked, who approved, what ran (needs the state database)',
+    usage: (invocation) => `${invocation} audit ${targetSyntax(invocation)} [--limit N]`,
+  },
+];
+
+export const isExtraCommand = (name: string): boolean => EXTRA_COMMANDS.some((c) => c.name === name.toLowerCase());
+
 export function helpReport(invocation: string, commandName?: string): Report {
+  const extra = commandName ? EXTRA_COMMANDS.find((c) => c.name === commandName.toLowerCase()) : undefined;
+  if (extra) return { title: `${invocation} ${extra.name}`, status: 'ok', summary: extra.summary, sections: [{ kind: 'code', title: 'Usage', text: extra.usage(invocation) }], actions: [], footnotes: [] };
   return commandName ? commandHelp(invocation, findCommand(commandName)) : overview(invocation);
 }
 
@@ -21,6 +39,7 @@ function overview(invocation: string): Report {
       ...(listCommands('action').length
         ? [{ kind: 'table' as const, title: 'Actions (need approval)', columns: [{ header: 'command' }, { header: 'what it does' }], rows: listCommands('action').map(row) }]
         : []),
+      { kind: 'table', title: 'More', columns: [{ header: 'command' }, { header: 'what it does' }], rows: EXTRA_COMMANDS.map((c) => [c.name, c.summary]) },
     ],
     actions: [],
     footnotes: [],

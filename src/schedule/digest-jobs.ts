@@ -42,7 +42,7 @@ export async function composeFor(ctx: DigestContext, name: string, targetNames: 
 }
 
 /** The summary, then every section as a reply in its thread (a failed reply is logged, not fatal). */
-export async function postDigest(ctx: DigestContext, channel: string, digest: Digest): Promise<{ ts: string }> {
+export async function postDigest(ctx: Pick<DigestContext, 'poster' | 'log'>, channel: string, digest: Digest): Promise<{ ts: string }> {
   const { main, thread } = digestMessages(digest);
   const { ts } = await ctx.poster.post(channel, main);
   for (const reply of thread) {

@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import { createAuthorizer, type Directory } from './authorize.js';
 import { createHealing } from '../heal/service.js';
 import type { HealingPolicy } from '../heal/policy.js';
+import type { DigestSource } from '../schedule/on-demand.js';
 import type { Queryable } from '../state/requests.js';
 import { createDeliveryDedupe, deliveryKey, stateDeliveryDedupe } from './dedupe.js';
 import type { SlackDeps } from './deps.js';
@@ -46,6 +47,8 @@ export interface SlackApp {
   start(): Promise<{ port?: number }>;
   /** Stops receiving, then waits up to `graceMs` for commands already running. */
   stop(graceMs?: number): Promise<void>;
+  /** What `/pg digest` composes and posts with (the scheduler, or digests without trends). */
+  attachDigests(source: DigestSource): void;
 }
 
 /** The Bolt app with every listener, built from its dependencies. Verifies the bot token first (auth.test). */
@@ -87,6 +90,9 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       const server = (await app.start(slack.port)) as { address(): AddressInfo | string | null };
       const address = server.address();
       return { port: typeof address === 'object' && address ? address.port : slack.port };
+    },
+    attachDigests(source) {
+      deps.digests = source;
     },
     async stop(graceMs = 10_000) {
       stopExpiry?.();

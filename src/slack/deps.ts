@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { SlackConfig } from '../config/slack.js';
 import type { Targets } from '../db/targets.js';
 import type { Logger } from '../log/logger.js';
+import type { DigestSource } from '../schedule/on-demand.js';
 import type { Authorizer } from './authorize.js';
 import type { SlackHealing } from './healing.js';
 import type { Jobs } from './jobs.js';
@@ -19,4 +20,6 @@ export interface SlackDeps {
   now: () => Date;
   /** The approval flow; undefined without a state database (no buttons, action commands refused). */
   healing?: SlackHealing;
+  /** `/pg digest`: attached after the app is built (its poster uses the app's client); see slack/schedule.ts. */
+  digests?: DigestSource;
 }

@@ -53,7 +53,7 @@ export async function auditCommand(deps: SlackDeps, run: { target?: string; limi
   });
 }
 
-async function visibleTargets(deps: SlackDeps, names: readonly string[], requester: Requester): Promise<Set<string>> {
+export async function visibleTargets(deps: SlackDeps, names: readonly string[], requester: Requester): Promise<Set<string>> {
   const visible = new Set<string>();
   for (const name of names) {
     if ((await deps.authorizer.check(deps.targets.get(name).config, requester)).allowed) visible.add(name);

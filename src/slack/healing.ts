@@ -26,12 +26,18 @@ const NO_STATE_NOTE = 'Healing actions need PGMEDIC_STATE_DATABASE_URL, so no bu
  * Stores each suggested action of a report as an offer and returns the button values (opaque offer ids);
  * with no state database, or healing off for the target, no buttons and a note saying why.
  */
-export async function offerActions(healing: SlackHealing | undefined, report: Report, target: string, requester: { userId: string; channelId: string }): Promise<ActionButtons | undefined> {
+export async function offerActions(
+  healing: SlackHealing | undefined,
+  report: Report,
+  target: string,
+  requester: { userId: string; channelId: string | null },
+  lifetimeMinutes: number = OFFER_LIFETIME_MINUTES,
+): Promise<ActionButtons | undefined> {
   if (!report.actions.length) return undefined;
   if (!healing) return { unavailable: NO_STATE_NOTE };
   if (!healing.policy.enabledFor(target)) return { unavailable: HEALING_OFF_NOTE };
   const offers = report.actions.map((a) => ({ action: a.action, target, params: a.params, channel: requester.channelId, offeredTo: requester.userId }));
-  const values = await insertOffers(healing.statePool, offers, OFFER_LIFETIME_MINUTES);
+  const values = await insertOffers(healing.statePool, offers, lifetimeMinutes);
   // Cheap and rare enough to do here: one indexed delete per report that offers actions.
   await pruneOffers(healing.statePool);
   return { values };

@@ -1,6 +1,7 @@
 import type { Visibility } from '../config/slack.js';
 import type { AnyCommand } from '../engine/command.js';
 import { suggestion } from '../engine/closest.js';
+import { isExtraCommand } from '../engine/help.js';
 import { parseOptions } from '../engine/options.js';
 import { findCommand } from '../engine/registry.js';
 import { AppError } from '../errors.js';
@@ -9,10 +10,13 @@ import { unescapeSlackText } from './blocks/escape.js';
 export type SlashRequest =
   | { kind: 'help'; command?: string }
   | { kind: 'run'; command: AnyCommand; target: string; options: Record<string, unknown>; visibility?: Visibility; tokens: string[] }
-  | { kind: 'audit'; target?: string; limit: number; visibility?: Visibility };
+  | { kind: 'audit'; target?: string; limit: number; visibility?: Visibility }
+  | { kind: 'digest'; target?: string; visibility?: Visibility };
 
 /** `/pg audit` is not a database command: it reads the healing audit log in the state database. */
 export const AUDIT_COMMAND = 'audit';
+/** `/pg digest [target]` is not a database command either: it runs the digest's sections on every target. */
+export const DIGEST_COMMAND = 'digest';
 const AUDIT_LIMIT = { default: 20, max: 200 };
 
 export interface ParseContext {
@@ -26,10 +30,11 @@ export function parseSlashText(text: string, context: ParseContext): SlashReques
   const tokens = tokenize(text);
   const [first, ...rest] = tokens;
   if (!first || /^(help|--help|-h|\?)$/i.test(first)) {
-    if (rest[0]) findCommand(rest[0]); // unknown names fail here, with a suggestion
+    if (rest[0] && !isExtraCommand(rest[0])) findCommand(rest[0]); // unknown names fail here, with a suggestion
     return { kind: 'help', ...(rest[0] ? { command: rest[0] } : {}) };
   }
   if (first.toLowerCase() === AUDIT_COMMAND) return parseAudit(rest, context);
+  if (first.toLowerCase() === DIGEST_COMMAND) return parseDigest(rest, context);
   const command = findCommand(first);
   const { visibility, explicitTarget, remaining } = takeSlackFlags(rest);
   let target = explicitTarget ?? (command.kind === 'action' ? takeTargetAnywhere(remaining, context.targetNames) : undefined);
@@ -74,6 +79,18 @@ function parseAudit(tokens: string[], context: ParseContext): SlashRequest {
   }
   if (target && !context.targetNames.includes(target)) throw unknownTarget(target, context.targetNames);
   return { kind: 'audit', ...(target ? { target } : {}), limit, ...(visibility ? { visibility } : {}) };
+}
+
+/** `/pg digest [target]`; no target means every target the requester may query. */
+function parseDigest(tokens: string[], context: ParseContext): SlashRequest {
+  const { visibility, explicitTarget, remaining } = takeSlackFlags(tokens);
+  const [first, ...extra] = remaining;
+  if (extra.length || (first !== undefined && (explicitTarget || first.startsWith('--')))) {
+    throw new AppError('bad_option', `\`digest\` takes only a target.`, { hint: 'Use `/pg digest [target]`.' });
+  }
+  const target = explicitTarget ?? first;
+  if (target && !context.targetNames.includes(target)) throw unknownTarget(target, context.targetNames);
+  return { kind: 'digest', ...(target ? { target } : {}), ...(visibility ? { visibility } : {}) };
 }
 
 /** Splits on whitespace; phones and macOS turn `--` into a dash, so a leading dash becomes `--` again. */

@@ -7,9 +7,10 @@ import { channelTarget, type Requester } from '../authorize.js';
 import { errorNote, requestingNote, runningNote } from '../blocks/messages.js';
 import { reportMessage } from '../blocks/report.js';
 import type { SlackDeps } from '../deps.js';
+import { digestCommand } from '../digest-command.js';
 import { executeCommand } from '../execute.js';
 import { auditCommand, requestActionCommand } from '../heal-commands.js';
-import { AUDIT_COMMAND, parseSlashText } from '../parse.js';
+import { AUDIT_COMMAND, DIGEST_COMMAND, parseSlashText } from '../parse.js';
 
 export const SLASH_COMMAND = '/pg';
 
@@ -40,6 +41,11 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
     if (request.kind === 'audit') {
       await ack({ response_type: 'ephemeral', ...runningNote(AUDIT_COMMAND, request.target ?? 'every target') });
       afterAck(() => auditCommand(deps, { ...request, visibility, requester }, reply));
+      return;
+    }
+    if (request.kind === 'digest') {
+      await ack({ response_type: 'ephemeral', ...runningNote(DIGEST_COMMAND, request.target ?? 'every target') });
+      afterAck(() => digestCommand(deps, { ...(request.target ? { target: request.target } : {}), visibility, requester }, reply));
       return;
     }
     if (request.command.kind === 'action') {

@@ -1,4 +1,4 @@
-import { loadConfig } from './config/load.js';
+import { loadConfig, type Env } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { loadSlackConfig, type SlackConfig } from './config/slack.js';
 import { loadStateConfig, type StateConfig } from './config/state.js';
@@ -12,14 +12,21 @@ import { wireSchedule, type ScheduleWiring } from './slack/schedule.js';
 import { loadScheduleConfig } from './config/schedule.js';
 import { migrateStateDatabase } from './state/migrations.js';
 import { createStatePool } from './state/pool.js';
+import { startLocalRun } from './workspace/local.js';
 
 /** Seconds a stopping bot gives commands already running to post their reports. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
-  const settings = loadSettings();
+  // Without Slack settings: the local workspace (and, without databases, the embedded demo) supplies them.
+  const local = await startLocalRun(process.env, (line) => process.stdout.write(`pgmedic: ${line}\n`)).catch((error: unknown) => {
+    printProblems([error]);
+    return null;
+  });
+  const settings = local === null ? undefined : loadSettings(local?.env);
   if (!settings) {
+    await local?.stop();
     process.exitCode = 2;
     return;
   }
@@ -27,7 +34,10 @@ async function main(): Promise<void> {
   if (!settings.config.targets.length) logger.warn('no database target is configured (DATABASE_URL or PGMEDIC_CONFIG); commands will say so');
   const targets = createTargets(settings.config);
   const statePool = settings.state.url ? createStatePool(settings.state.url) : undefined;
-  const closeAll = async () => void (await Promise.all([targets.closeAll(), statePool?.end()]));
+  const closeAll = async () => {
+    await Promise.all([targets.closeAll(), statePool?.end()]);
+    await local?.stop();
+  };
   let bot: SlackApp;
   let schedule: ScheduleWiring;
   try {
@@ -43,6 +53,7 @@ async function main(): Promise<void> {
   }
   const { port } = await bot.start();
   logger.info({ mode: settings.slack.mode, port, targets: targets.names(), healing: Boolean(statePool) }, 'pgmedic is running');
+  if (port !== undefined) local?.attach(port);
   await schedule.start();
   // The scheduler stops before the pools close: a digest or alert check in flight still has its connections.
   stopOnSignals(bot, async () => {
@@ -68,7 +79,7 @@ interface Settings {
   state: StateConfig;
 }
 
-function loadSettings(): Settings | undefined {
+function loadSettings(env: Env = process.env): Settings | undefined {
   const problems: unknown[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {
@@ -78,9 +89,9 @@ function loadSettings(): Settings | undefined {
       return undefined;
     }
   };
-  const config = attempt(() => loadConfig());
-  const slack = attempt(() => loadSlackConfig());
-  const state = attempt(() => loadStateConfig());
+  const config = attempt(() => loadConfig(env));
+  const slack = attempt(() => loadSlackConfig(env));
+  const state = attempt(() => loadStateConfig(env));
   if (problems.length || !config || !slack || !state) {
     printProblems(problems);
     return undefined;

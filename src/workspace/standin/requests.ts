@@ -28,7 +28,7 @@ export interface AckReply {
 }
 
 /** Sends what Slack sends: signed form-encoded slash commands, signed JSON events, signed clicks. */
-export function slackSender(appUrl: string, secret: string, standIn: SlackStandIn) {
+export function slackSender(appUrl: string, secret: string, standIn: Pick<SlackStandIn, 'newResponseUrl' | 'recordAck'>) {
   const post = async (body: string, contentType: string, options: { timestamp?: number; secret?: string; retryNum?: number }) => {
     const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
     const response = await fetch(`${appUrl}/slack/events`, {
@@ -76,10 +76,11 @@ export function slackSender(appUrl: string, secret: string, standIn: SlackStandI
       return post(body, 'application/json', options);
     },
 
-    async click(actionId: string, value: string, options: { channel?: string; user?: string; messageTs?: string; triggerId?: string } = {}) {
+    /** `responseUrl`: one made by the caller (the local workspace binds it to the clicked message). */
+    async click(actionId: string, value: string, options: { channel?: string; user?: string; messageTs?: string; triggerId?: string; responseUrl?: string } = {}) {
       const channel = options.channel ?? 'CINCIDENT';
       const user = options.user ?? 'UALICE';
-      const responseUrl = standIn.newResponseUrl(channel, user);
+      const responseUrl = options.responseUrl ?? standIn.newResponseUrl(channel, user);
       const payload = {
         type: 'block_actions',
         user: { id: user, username: user.toLowerCase(), team_id: 'T0TEST' },

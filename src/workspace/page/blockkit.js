@@ -1,0 +1,144 @@
+// Renders Slack Block Kit and mrkdwn into DOM nodes. Text always goes in as text nodes, never as HTML:
+// whatever a database or a person typed cannot become markup here either.
+
+const EMOJI = {
+  white_check_mark: '✅', heavy_check_mark: '✔️', x: '❌', warning: '⚠️', red_circle: '🔴', large_green_circle: '🟢',
+  large_yellow_circle: '🟡', large_orange_circle: '🟠', large_blue_circle: '🔵', white_circle: '⚪', black_circle: '⚫',
+  hourglass: '⌛', hourglass_flowing_sand: '⏳', lock: '🔒', no_entry: '⛔', no_entry_sign: '🚫', stopwatch: '⏱️',
+  mag: '🔍', wrench: '🔧', broom: '🧹', zap: '⚡', fire: '🔥', rotating_light: '🚨', bell: '🔔', information_source: 'ℹ️',
+  clipboard: '📋', bar_chart: '📊', chart_with_upwards_trend: '📈', chart_with_downwards_trend: '📉', calendar: '📅',
+  skull: '💀', stethoscope: '🩺', hospital: '🏥', pill: '💊', heavy_minus_sign: '➖', arrow_right: '➡️', hammer_and_wrench: '🛠️',
+  thumbsup: '👍', '+1': '👍', thumbsdown: '👎', eyes: '👀', ok: '🆗', sparkles: '✨', snail: '🐌', elephant: '🐘', wastebasket: '🗑️',
+  recycle: '♻️', gear: '⚙️', bulb: '💡', question: '❓', exclamation: '❗', heavy_exclamation_mark: '❗', hourglass_done: '⌛',
+  raising_hand: '🙋', arrows_counterclockwise: '🔄', ballot_box_with_check: '☑️', bangbang: '‼️', ghost: '👻', alarm_clock: '⏰', clock1: '🕐', busts_in_silhouette: '👥', bust_in_silhouette: '👤', scroll: '📜', memo: '📝',
+};
+
+const el = (tag, className, children = []) => {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  for (const child of children) node.append(child);
+  return node;
+};
+
+/** &amp; &lt; &gt; are how Slack text carries those characters. */
+const decode = (text) => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const emojify = (text) => text.replace(/:([a-z0-9_+-]+):/g, (whole, name) => EMOJI[name] ?? whole);
+
+/** `<@U…>`, `<#C…|name>`, `<!here>`, `<!date^…^…|fallback>`, `<url|label>`. */
+function special(inner, ctx) {
+  const [target, label] = splitOnce(inner, '|');
+  if (target.startsWith('@')) return el('span', 'mention', [`@${ctx.userName(target.slice(1))}`]);
+  if (target.startsWith('#')) return el('span', 'mention', [`#${label ?? target.slice(1)}`]);
+  if (target.startsWith('!date^')) {
+    const seconds = Number(target.split('^')[1]);
+    const node = el('time', null, [Number.isFinite(seconds) ? new Date(seconds * 1000).toLocaleString() : decode(label ?? '')]);
+    if (Number.isFinite(seconds)) node.dateTime = new Date(seconds * 1000).toISOString();
+    return node;
+  }
+  if (target.startsWith('!')) return el('span', 'mention', [`@${label ?? target.slice(1).split('^')[0]}`]);
+  const link = el('a', null, [decode(label ?? target)]);
+  if (/^https?:\/\//.test(target)) link.href = decode(target);
+  link.target = '_blank';
+  link.rel = 'noopener noreferrer';
+  return link;
+}
+
+function splitOnce(text, separator) {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+const INLINE = /(`[^`\n]+`)|(<[^<>\n]+>)|(\*[^*\n]+\*)|(_[^_\n]+_)|(~[^~\n]+~)|(\n)/g;
+
+function inline(text, ctx) {
+  const out = [];
+  let last = 0;
+  for (const match of text.matchAll(INLINE)) {
+    if (match.index > last) out.push(emojify(decode(text.slice(last, match.index))));
+    const [token] = match;
+    const inner = token.slice(1, -1);
+    if (match[1]) out.push(el('code', null, [decode(inner)]));
+    else if (match[2]) out.push(special(inner, ctx));
+    else if (match[3]) out.push(el('b', null, inline(inner, ctx)));
+    else if (match[4]) out.push(el('i', null, inline(inner, ctx)));
+    else if (match[5]) out.push(el('s', null, inline(inner, ctx)));
+    else out.push(el('br'));
+    last = match.index + token.length;
+  }
+  if (last < text.length) out.push(emojify(decode(text.slice(last))));
+  return out;
+}
+
+/** mrkdwn → nodes: ``` fences become <pre>, the rest inline formatting. */
+export function mrkdwn(text, ctx) {
+  const out = [];
+  const parts = String(text ?? '').split(/```/);
+  parts.forEach((part, index) => {
+    if (index % 2 === 1) out.push(el('pre', null, [decode(part.replace(/^\n/, ''))]));
+    else out.push(...inline(part, ctx));
+  });
+  return out;
+}
+
+const textObject = (object, ctx) => (object?.type === 'mrkdwn' ? mrkdwn(object.text, ctx) : [object?.emoji === false ? object?.text ?? '' : emojify(object?.text ?? '')]);
+
+function richElement(element, ctx) {
+  if (element.type === 'text') {
+    let node = document.createTextNode(element.text);
+    const style = element.style ?? {};
+    if (style.code) node = el('code', null, [node]);
+    if (style.bold) node = el('b', null, [node]);
+    if (style.italic) node = el('i', null, [node]);
+    if (style.strike) node = el('s', null, [node]);
+    return node;
+  }
+  if (element.type === 'user') return el('span', 'mention', [`@${ctx.userName(element.user_id)}`]);
+  if (element.type === 'emoji') return EMOJI[element.name] ?? `:${element.name}:`;
+  if (element.type === 'link') return special(`${element.url}|${element.text ?? element.url}`, ctx);
+  return el('span', 'bk-unknown', [`[${element.type}]`]);
+}
+
+function richText(block, ctx) {
+  return el('div', 'bk-rich', block.elements.map((part) => {
+    const children = (part.elements ?? []).map((e) => richElement(e, ctx));
+    if (part.type === 'rich_text_preformatted') return el('pre', null, children);
+    if (part.type === 'rich_text_quote') return el('blockquote', null, children);
+    if (part.type === 'rich_text_list') return el(part.style === 'ordered' ? 'ol' : 'ul', null, (part.elements ?? []).map((item) => el('li', null, (item.elements ?? []).map((e) => richElement(e, ctx)))));
+    return el('div', null, children);
+  }));
+}
+
+function button(element, ctx) {
+  const node = el('button', element.style ?? '', textObject(element.text, ctx));
+  node.type = 'button';
+  node.dataset.actionId = element.action_id;
+  node.addEventListener('click', () => ctx.onButton(element));
+  return node;
+}
+
+function section(block, ctx) {
+  const node = el('div', 'bk-section', block.text ? textObject(block.text, ctx) : []);
+  if (block.fields?.length) node.append(el('div', 'bk-fields', block.fields.map((f) => el('div', null, textObject(f, ctx)))));
+  if (block.accessory?.type === 'button') node.append(' ', button(block.accessory, ctx));
+  return node;
+}
+
+const RENDERERS = {
+  header: (block, ctx) => el('div', 'bk-header', textObject(block.text, ctx)),
+  section,
+  divider: () => el('hr', 'bk-divider'),
+  context: (block, ctx) => el('div', 'bk-context', block.elements.map((e) => el('span', null, e.type === 'image' ? [e.alt_text ?? ''] : textObject(e, ctx)))),
+  actions: (block, ctx) => el('div', 'bk-actions', block.elements.map((e) => (e.type === 'button' ? button(e, ctx) : el('span', 'bk-unknown', [`[${e.type}]`])))),
+  rich_text: richText,
+  image: (block) => Object.assign(el('img'), { src: block.image_url, alt: block.alt_text ?? '' }),
+};
+
+/** One Block Kit message. `ctx`: { userName(id), onButton(buttonElement) }. */
+export function renderBlocks(blocks, ctx) {
+  return blocks.map((block) => {
+    const render = RENDERERS[block.type];
+    const node = render ? render(block, ctx) : el('div', 'bk-unknown', [`[${block.type} block]`]);
+    node.dataset.blockType = block.type;
+    return node;
+  });
+}

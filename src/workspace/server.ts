@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { WORKSPACE_CHANNEL, WORKSPACE_USERS } from './people.js';
+import { slackSender } from './standin/requests.js';
+import { createStandInRoutes, readBody, send, type StandInRoutes } from './standin/standin.js';
+import type { StoredMessage } from './standin/state.js';
+
+/** What the page's demo buttons do; absent when pgmedic runs against your own databases. */
+export interface DemoControls {
+  startBlockingChain(): Promise<{ rootPid: number; waitingPids: number[] }>;
+}
+
+export interface WorkspaceOptions {
+  port: number;
+  host?: string;
+  botToken: string;
+  signingSecret: string;
+  demo?: DemoControls;
+}
+
+export interface Workspace {
+  /** The page (http://localhost:PORT). */
+  url: string;
+  /** SLACK_API_URL for the bot. */
+  apiUrl: string;
+  standIn: StandInRoutes;
+  /** Where the bot's HTTP receiver listens; the page's commands and clicks go there, signed. */
+  connectApp(appUrl: string): void;
+  stop(): Promise<void>;
+}
+
+const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+const STATIC: Record<string, [file: string, type: string]> = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/workspace.js': ['workspace.js', 'text/javascript; charset=utf-8'],
+  '/blockkit.js': ['blockkit.js', 'text/javascript; charset=utf-8'],
+  '/workspace.css': ['workspace.css', 'text/css; charset=utf-8'],
+};
+
+/** The Slack stand-in grown into a server: Slack's side for the bot, a channel page for people. */
+export async function startWorkspace(options: WorkspaceOptions): Promise<Workspace> {
+  let routes: StandInRoutes | undefined;
+  let appUrl: string | undefined;
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => send(res, 500, { ok: false, error: String(error) }));
+  });
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!routes || (await routes.route(req, res))) return;
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const asset = STATIC[path];
+    if (req.method === 'GET' && asset) return serveFile(res, asset);
+    if (path === '/favicon.ico') return void res.writeHead(204).end();
+    if (!path.startsWith('/workspace/')) return send(res, 404, 'not found');
+    return pageApi(routes, () => appUrl, options, req, res, path.slice(11));
+  }
+  await listen(server, options.port, options.host ?? '127.0.0.1');
+  const port = (server.address() as AddressInfo).port;
+  routes = createStandInRoutes(`http://127.0.0.1:${port}`, { botToken: options.botToken });
+  routes.state.botChannels.add(WORKSPACE_CHANNEL.id);
+  return {
+    url: `http://localhost:${port}`,
+    apiUrl: routes.apiUrl,
+    standIn: routes,
+    connectApp: (url) => void (appUrl = url),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The page's own API: read the channel as one person, type a command, click a button, drive the demo. */
+async function pageApi(routes: StandInRoutes, appUrl: () => string | undefined, options: WorkspaceOptions, req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://x');
+  if (req.method === 'GET' && route === 'info') return send(res, 200, { channel: WORKSPACE_CHANNEL, users: WORKSPACE_USERS, demo: Boolean(options.demo) });
+  // Block Kit limit violations in anything the bot sent (Slack would have refused those messages).
+  if (req.method === 'GET' && route === 'problems') return send(res, 200, { problems: routes.state.problems });
+  if (req.method === 'GET' && route === 'messages') return send(res, 200, { messages: visibleMessages(routes, url.searchParams.get('user') ?? '') });
+  if (req.method !== 'POST') return send(res, 404, 'not found');
+  const input = JSON.parse((await readBody(req)).toString('utf8') || '{}') as Record<string, string>;
+  if (route === 'demo/blocking-chain') {
+    if (!options.demo) return send(res, 404, { ok: false, error: 'no demo database in this run' });
+    return send(res, 200, { ok: true, ...(await options.demo.startBlockingChain()) });
+  }
+  const target = appUrl();
+  if (!target) return send(res, 503, { ok: false, error: 'pgmedic is still starting' });
+  const user = WORKSPACE_USERS.find((u) => u.id === input.user);
+  if (!user) return send(res, 400, { ok: false, error: 'unknown user' });
+  const sender = slackSender(target, options.signingSecret, routes);
+  if (route === 'command') return send(res, 200, await typeCommand(routes, sender, user.id, input.text ?? ''));
+  if (route === 'click') return send(res, 200, await click(routes, sender, user.id, input));
+  send(res, 404, 'not found');
+}
+
+async function typeCommand(routes: StandInRoutes, sender: ReturnType<typeof slackSender>, user: string, typed: string) {
+  const text = typed.trim().replace(/^\/pg\b\s*/, '');
+  routes.state.addMessage({ channel: WORKSPACE_CHANNEL.id, user, text: `/pg ${text}`.trim(), ephemeral: true, via: 'typed' });
+  const reply = await sender.command({ text, channel: WORKSPACE_CHANNEL.id, channelName: WORKSPACE_CHANNEL.name, user });
+  return reply.status === 200 ? { ok: true } : { ok: false, error: `pgmedic answered HTTP ${reply.status}` };
+}
+
+async function click(routes: StandInRoutes, sender: ReturnType<typeof slackSender>, user: string, input: Record<string, string>) {
+  const message = routes.state.messages.find((m) => String(m.id) === input.messageId);
+  if (!message || !input.actionId) return { ok: false, error: 'no such message or button' };
+  // Slack's response_url for a click acts on the clicked message (replace_original / delete_original).
+  const responseUrl = routes.newResponseUrl(message.channel, user);
+  const entry = routes.state.responseUrls.get(responseUrl.split('/').pop() ?? '');
+  if (entry) entry.originalId = message.id;
+  const reply = await sender.click(input.actionId, input.value ?? '', { channel: message.channel, user, messageTs: message.ts, responseUrl });
+  return reply.status === 200 ? { ok: true } : { ok: false, error: `pgmedic answered HTTP ${reply.status}` };
+}
+
+/** The channel as one person sees it: everything public, plus what was only for them. */
+function visibleMessages(routes: StandInRoutes, user: string) {
+  const shown = (m: StoredMessage) => m.channel === WORKSPACE_CHANNEL.id && !m.deleted && (!m.ephemeral || m.user === user);
+  return routes.state.messages.filter(shown).map((m) => ({
+    id: m.id,
+    ts: m.ts,
+    from: m.via === 'typed' ? m.user : 'bot',
+    text: m.text ?? '',
+    blocks: m.blocks ?? [],
+    ephemeral: m.ephemeral,
+    threadTs: m.threadTs,
+    edited: m.history.length > 0,
+  }));
+}
+
+async function serveFile(res: ServerResponse, [file, type]: [string, string]): Promise<void> {
+  const body = await readFile(`${PAGE_DIR}${file}`);
+  res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

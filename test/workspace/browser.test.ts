@@ -1,0 +1,84 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, type Browser } from '../support/workspace/browser.js';
+import { postmasterRunning, startLocalRunProcess, type LocalRunProcess } from '../support/workspace/local-run.js';
+
+let run: LocalRunProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  run = await startLocalRunProcess();
+  browser = await openBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await run?.stop();
+});
+
+/** Ground truth from the demo server itself. */
+async function activity(pids: number[]): Promise<{ pid: number; state: string; waiting: boolean }[]> {
+  const client = new pg.Client({ connectionString: run.monitorUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number; state: string; waiting: boolean }>(
+      "SELECT pid, state, wait_event_type IS NOT DISTINCT FROM 'Lock' AS waiting FROM pg_stat_activity WHERE pid = ANY ($1) ORDER BY pid",
+      [pids],
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('npm start with nothing configured: the local workspace in a real browser', () => {
+  it('starts a blocking chain, /pg locks, Terminate, switch to the approver, Approve (confirm), sees the outcome; the root session is gone', async () => {
+    const { page } = browser;
+    await page.goto(run.url);
+    await page.getByTestId('start-blocking-chain').click();
+    const status = await page.locator('#chain-status', { hasText: 'Blocking chain running' }).textContent();
+    const [rootPid, ...waitingPids] = [...(status ?? '').matchAll(/\d+/g)].map((m) => Number(m[0]));
+    expect((await activity([rootPid!, ...waitingPids])).map((r) => [r.state, r.waiting])).toEqual([
+      ['idle in transaction', false],
+      ['active', true],
+      ['active', true],
+    ]);
+
+    await page.getByTestId('composer').fill('/pg locks');
+    await page.getByTestId('composer').press('Enter');
+    const report = page.locator('[data-testid=message]', { has: page.locator('.bk-header', { hasText: 'Locks' }) });
+    await expect.poll(() => report.locator('pre').allTextContents(), { timeout: 15_000 }).toContainEqual(expect.stringContaining('UPDATE accounts'));
+    await report.getByRole('button', { name: `Terminate ${rootPid}` }).click();
+    // The suggested action asks first (its confirm dialog), as Slack does.
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('runs only after a second person approves it');
+    await dialog.getByRole('button', { name: 'Request approval' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    const pending = page.locator('[data-testid=message]', { hasText: 'Approval needed' });
+    await pending.waitFor();
+    // The card is updated in place: follow it by its message id, not by its changing text.
+    const card = page.locator(`[data-message-id="${await pending.getAttribute('data-message-id')}"]`);
+    expect(await card.textContent()).toContain(`${rootPid}`);
+    await page.getByTestId('user-switcher').selectOption('U0SAM');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('demo');
+    await dialog.locator('#confirm-ok').click();
+
+    await card.filter({ hasText: `Session ${rootPid} was terminated and has exited.` }).waitFor({ timeout: 15_000 });
+    expect(await card.textContent()).toContain('Approved by @sam');
+    expect(await card.getByRole('button').count()).toBe(0);
+    expect(await activity([rootPid!])).toEqual([]);
+    await expect.poll(async () => (await activity(waitingPids)).some((r) => r.waiting)).toBe(false);
+    expect(await page.locator('.bk-unknown').count()).toBe(0);
+    const { problems } = (await (await fetch(`${run.url}/workspace/problems`)).json()) as { problems: string[] };
+    expect(problems).toEqual([]);
+  });
+
+  it('SIGTERM stops the bot and the embedded server', async () => {
+    expect(postmasterRunning(run.dataDir)).toBe(true);
+    expect(await run.stop()).toBe(0);
+    expect(postmasterRunning(run.dataDir)).toBe(false);
+  });
+});

@@ -1,8 +1,9 @@
+import type pg from 'pg';
 import { loadConfig } from '../config/load.js';
 import { loadScheduleConfig } from '../config/schedule.js';
 import { loadStateConfig } from '../config/state.js';
 import { createTargets } from '../db/targets.js';
-import { AppError } from '../errors.js';
+import { AppError, describeError } from '../errors.js';
 import { renderDigestText } from '../schedule/digest-messages.js';
 import type { Digest } from '../schedule/digest-model.js';
 import { statelessDigests } from '../schedule/on-demand.js';
@@ -22,11 +23,14 @@ const NOWHERE: Poster = {
 /** Warnings (a trend snapshot that could not be written) go to stderr, one line each. */
 const stderrLog: ScheduleLog = {
   info: () => undefined,
-  warn: (_fields, message) => void process.stderr.write(`pgmedic: ${message}\n`),
-  error: (_fields, message) => void process.stderr.write(`pgmedic: ${message}\n`),
+  warn: (fields, message) => void process.stderr.write(`pgmedic: ${message}${typeof fields.error === 'string' ? ` (${fields.error})` : ''}\n`),
+  error: (fields, message) => void process.stderr.write(`pgmedic: ${message}${typeof fields.error === 'string' ? ` (${fields.error})` : ''}\n`),
 };
 
-/** `pgmedic digest [--target NAME]`: the digest now; with the state database it records today's snapshot and shows trends. */
+/**
+ * `pgmedic digest [--target NAME]`: the digest now. With the state database it also records today's snapshot
+ * (as the bot's digest does; the latest of the day wins) and shows what changed.
+ */
 export async function runDigest(args: CliArgs, color: boolean): Promise<{ output: string; digest: Digest }> {
   if (args.rest.length) throw new AppError('bad_option', '`digest` takes only --target NAME and --format.', { hint: 'For example `pgmedic digest --target prod`.' });
   const config = loadConfig();
@@ -36,11 +40,22 @@ export async function runDigest(args: CliArgs, color: boolean): Promise<{ output
   const statePool = url ? createStatePool(url, 2) : undefined;
   try {
     const options = args.target ? { targets: [args.target] } : {};
-    const source = statePool ? createScheduler({ statePool, targets, poster: NOWHERE, log: stderrLog, schedule }) : statelessDigests({ targets, schedule, poster: NOWHERE, log: stderrLog });
+    const trends = statePool ? await trendsReady(statePool) : NO_TRENDS;
+    const source = trends === true && statePool ? createScheduler({ statePool, targets, poster: NOWHERE, log: stderrLog, schedule }) : statelessDigests({ targets, schedule, poster: NOWHERE, log: stderrLog });
     const digest = await source.digestNow(options);
     if (args.format === 'json') return { digest, output: JSON.stringify(digest, null, 2) };
-    return { digest, output: `${renderDigestText(digest, { color })}${statePool ? '' : `\n\n${NO_TRENDS}`}` };
+    return { digest, output: `${renderDigestText(digest, { color })}${trends === true ? '' : `\n\n${trends}`}` };
   } finally {
     await Promise.all([targets.closeAll(), statePool?.end()]);
+  }
+}
+
+/** True when the bot has created its schema in the state database; otherwise why there are no trends. */
+async function trendsReady(pool: pg.Pool): Promise<true | string> {
+  try {
+    const { rows } = await pool.query<{ ready: boolean }>("SELECT to_regclass('pgmedic.relation_snapshots') IS NOT NULL AS ready");
+    return rows[0]?.ready ? true : 'No trends: the state database has no pgmedic schema yet (start the bot once with PGMEDIC_STATE_DATABASE_URL set; it creates it).';
+  } catch (error) {
+    return `No trends: the state database did not answer (${describeError(error).text}).`;
   }
 }

@@ -59,5 +59,6 @@ function pieceMessage(target: TargetDigest, piece: DigestPiece): OutgoingMessage
 /** The CLI rendering: the summary, then every section's report under its target. */
 export function renderDigestText(digest: Digest, style: TextStyle): string {
   const { main, thread } = digestMessages(digest);
-  return [renderText(main.report, main.context, style), ...thread.map((m) => renderText({ ...m.report, title: `${m.target} · ${m.report.title}` }, m.context, style))].join('\n\n');
+  // The thread footnote is Slack's; on a terminal the sections simply follow.
+  return [renderText({ ...main.report, footnotes: [] }, main.context, style), ...thread.map((m) => renderText({ ...m.report, title: `${m.target} · ${m.report.title}` }, m.context, style))].join('\n\n');
 }

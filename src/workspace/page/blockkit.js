@@ -48,7 +48,9 @@ function splitOnce(text, separator) {
   return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
-const INLINE = /(`[^`\n]+`)|(<[^<>\n]+>)|(\*[^*\n]+\*)|(_[^_\n]+_)|(~[^~\n]+~)|(\n)/g;
+// Like Slack, *bold*, _italic_ and ~strike~ only count at word boundaries: pg_catalog.pg_class stays as typed.
+const styled = (mark) => `(?<![\\w${mark}])\\${mark}(?=\\S)[^${mark}\\n]+?(?<=\\S)\\${mark}(?![\\w${mark}])`;
+const INLINE = new RegExp(`(\`[^\`\\n]+\`)|(<[^<>\\n]+>)|(${styled('*')})|(${styled('_')})|(${styled('~')})|(\\n)`, 'g');
 
 function inline(text, ctx) {
   const out = [];

@@ -16,6 +16,8 @@ export interface Target {
   capabilities(): Promise<Capabilities>;
   /** A read-only session with the target's timeouts; `database` switches to another database on the same server. */
   readOnly<T>(command: string, work: (session: Session) => Promise<T>, database?: string): Promise<T>;
+  /** Connections of the main pool right now (for /metrics). */
+  poolUsage?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export function createTarget(config: TargetConfig): Target {
       const caps = await capabilities();
       return withReadOnlySession(poolFor(database), sessionOptions(command, caps.serverVersionNum), work);
     },
+    poolUsage: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await Promise.all([pool.end(), ...[...otherDatabases.values()].map((p) => p.end())]);
     },

@@ -1,4 +1,5 @@
 import type { Target } from '../db/targets.js';
+import { recordCommand } from '../ops/metrics.js';
 import type { Report, Status } from '../report/model.js';
 import type { AnyCommand } from './command.js';
 
@@ -22,6 +23,19 @@ export interface RunRequest {
 
 /** Runs one command against one target in a read-only session, timed. Errors propagate as AppErrors. */
 export async function runCommand(request: RunRequest): Promise<RunResult> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const result = await runTimed(request);
+    recordCommand(result.command, result.status, seconds());
+    return result;
+  } catch (error) {
+    recordCommand(request.command.name, 'error', seconds());
+    throw error;
+  }
+}
+
+async function runTimed(request: RunRequest): Promise<RunResult> {
   const { command, target, options } = request;
   const now = request.now ?? (() => new Date());
   const started = performance.now();

@@ -7,6 +7,8 @@ import type { SlackConfig } from '../config/slack.js';
 import type { Targets } from '../db/targets.js';
 import { AppError } from '../errors.js';
 import { boltLogger } from '../log/bolt.js';
+import { setMetricSources } from '../ops/metrics.js';
+import { opsRoutes } from '../ops/routes.js';
 import type { Logger } from '../log/logger.js';
 import { createAuthorizer, type Directory } from './authorize.js';
 import { createHealing } from '../heal/service.js';
@@ -58,7 +60,8 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   const identity = await verifyBotToken(new WebClient(slack.botToken, { ...clientOptions, logger: boltLogger(logger, 'web-api') }));
   logger.info({ botUserId: identity.botUserId, team: identity.team, mode: slack.mode }, 'bot token verified');
   const jobs = createJobs((error) => logger.error({ err: error }, 'a command failed after its ack'));
-  const app = new App(appOptionsFor(slack, clientOptions, identity, logger, () => jobs.running));
+  const app = new App(appOptionsFor(slack, clientOptions, identity, logger, () => jobs.running, options.state?.pool));
+  setMetricSources({ targets: options.targets, ...(options.state ? { statePool: options.state.pool } : {}) });
   const deps: SlackDeps = {
     config: options.config,
     slack,
@@ -103,7 +106,8 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   };
 }
 
-function appOptionsFor(slack: SlackConfig, clientOptions: WebClientOptions, identity: { botId: string; botUserId: string }, logger: Logger, running: () => number): AppOptions {
+function appOptionsFor(slack: SlackConfig, clientOptions: WebClientOptions, identity: { botId: string; botUserId: string }, logger: Logger, running: () => number, statePool?: Queryable): AppOptions {
+  const customRoutes = [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, running()) }, ...opsRoutes(statePool)];
   const common: AppOptions = {
     token: slack.botToken,
     botId: identity.botId,
@@ -114,14 +118,15 @@ function appOptionsFor(slack: SlackConfig, clientOptions: WebClientOptions, iden
     // No conversation state is used; skipping its middleware saves work on every request.
     convoStore: false,
   };
-  if (slack.mode === 'socket') return { ...common, socketMode: true, appToken: slack.appToken };
+  // In socket mode the health, readiness and metrics routes get a small HTTP server of their own on PORT.
+  if (slack.mode === 'socket') return { ...common, socketMode: true, appToken: slack.appToken, customRoutes, installerOptions: { port: slack.port } };
   return {
     ...common,
     signingSecret: slack.signingSecret,
     endpoints: '/slack/events',
     // Ack first, work after: the HTTP response leaves as soon as ack() is called.
     processBeforeResponse: false,
-    customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, running()) }],
+    customRoutes,
   };
 }
 

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { targetSchema, type Config } from '../../src/config/schema.js';
+import { connect } from '../support/clients.js';
+import { prepareHealingServer, type HealingServer } from '../support/healing.js';
+import { startTestServer, type TestServer } from '../support/pg.js';
+import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
+import { eventually } from '../support/slack/bot.js';
+import { startHealingBot, type HealingBot } from '../support/slack/healing-bot.js';
+import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.js';
+
+let server: TestServer;
+let env: HealingServer;
+let standIn: SlackStandIn;
+let bot: HealingBot;
+
+beforeAll(async () => {
+  server = await startTestServer(18);
+  env = await prepareHealingServer(server);
+  standIn = await startSlackStandIn();
+  standIn.state.botChannels.add('CINCIDENT');
+  const config: Config = { targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })], defaultTarget: 'prod' };
+  bot = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] });
+});
+afterAll(async () => {
+  await bot?.stop();
+  await standIn?.stop();
+  await server?.stop();
+});
+
+const get = async (path: string) => {
+  const response = await fetch(`${bot.url}${path}`);
+  return { status: response.status, text: await response.text() };
+};
+/** One sample's value from the Prometheus text, e.g. sample(text, 'pgmedic_commands_total', { command: 'locks' }). */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line ? Number(line.split(' ').pop()) : undefined;
+}
+
+describe('/metrics and /readyz on the bot, against a real PostgreSQL 18 and state database', () => {
+  it('counts commands by name and status, reads approval requests from the state database, shows pool usage', async () => {
+    const chain = await createBlockingChain(env.appUrl);
+    try {
+      const locksRuns = (text: string) => ['ok', 'warn', 'crit'].reduce((sum, s) => sum + (sample(text, 'pgmedic_commands_total', { command: 'locks', status: s }) ?? 0), 0);
+      const before = locksRuns((await get('/metrics')).text);
+      await bot.send.command({ text: 'locks' });
+      await eventually(() => standIn.state.messages.find((m) => (m.text ?? '').startsWith('Locks')), 'the locks report');
+      await bot.send.command({ text: `terminate ${chain.rootPid}`, user: 'UALICE' });
+      await eventually(() => standIn.state.messages.find((m) => JSON.stringify(m.blocks ?? []).includes('Approval needed')), 'the approval card');
+
+      const { status, text } = await get('/metrics');
+      expect(status).toBe(200);
+      // Whatever status the chain earns (its wait may cross the warn threshold), the run was counted once.
+      expect(locksRuns(text) - before).toBe(1);
+      expect(text).toContain('pgmedic_command_duration_seconds_bucket{le="10",command="locks"}');
+      const truth = await bot.statePool.query<{ count: number }>("SELECT count(*)::int AS count FROM pgmedic.approval_requests WHERE status = 'pending'");
+      expect(sample(text, 'pgmedic_approval_requests', { status: 'pending' })).toBe(truth.rows[0]!.count);
+      expect(text).toMatch(/^pgmedic_state_database_up 1$/m);
+      expect(sample(text, 'pgmedic_pool_connections', { pool: 'prod', state: 'total' })).toBeGreaterThanOrEqual(1);
+      expect(text).toContain('pgmedic_process_resident_memory_bytes');
+    } finally {
+      await chain.release();
+      await chain.close();
+    }
+  });
+
+  it('readiness follows the state database: 200 while it answers, 503 with the reason while it refuses connections', async () => {
+    expect(await get('/readyz')).toEqual({ status: 200, text: JSON.stringify({ ready: true, checks: { stateDatabase: 'ok' } }) });
+    const admin = await connect(server.url());
+    try {
+      await admin.query('ALTER DATABASE pgmedic_state ALLOW_CONNECTIONS false');
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'pgmedic_state' AND pid <> pg_backend_pid()");
+      // The first check may meet a pooled connection that was just terminated; the next ones get PostgreSQL's refusal.
+      let refused = await get('/readyz');
+      expect(refused.status).toBe(503);
+      for (let i = 0; i < 5 && !refused.text.includes('not currently accepting connections'); i++) refused = await get('/readyz');
+      expect(JSON.parse(refused.text)).toEqual({ ready: false, checks: { stateDatabase: 'error: database "pgmedic_state" is not currently accepting connections' } });
+      expect(await get('/healthz')).toMatchObject({ status: 200 });
+    } finally {
+      await admin.query('ALTER DATABASE pgmedic_state ALLOW_CONNECTIONS true');
+      await admin.end();
+    }
+    expect((await get('/readyz')).status).toBe(200);
+  });
+});

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     const state = statePool ? await openState(statePool, settings, logger) : undefined;
     if (!state) logger.warn('PGMEDIC_STATE_DATABASE_URL is not set: healing actions are off (reports offer no buttons)');
     bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, ...(state ? { state } : {}) });
-    schedule = wireSchedule(bot, { statePool, targets, schedule: loadScheduleConfig(settings.config), logger });
+    schedule = wireSchedule(bot, { statePool, targets, schedule: loadScheduleConfig(settings.config, local?.env), logger });
   } catch (error) {
     printProblems([error]);
     await closeAll();

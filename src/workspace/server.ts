@@ -39,6 +39,17 @@ const STATIC: Record<string, [file: string, type: string]> = {
   '/workspace.css': ['workspace.css', 'text/css; charset=utf-8'],
 };
 
+/** The bot's own health, readiness and metrics, reachable on the page's port (the bot's port is internal here). */
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+async function forwardToApp(appUrl: string | undefined, path: string, res: ServerResponse): Promise<void> {
+  if (!appUrl) return send(res, 503, { ok: false, error: 'pgmedic is still starting' });
+  const answer = await fetch(`${appUrl}${path}`).catch(() => undefined);
+  if (!answer) return send(res, 503, { ok: false, error: 'pgmedic does not answer' });
+  res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
+  res.end(await answer.text());
+}
+
 /** The Slack stand-in grown into a server: Slack's side for the bot, a channel page for people. */
 export async function startWorkspace(options: WorkspaceOptions): Promise<Workspace> {
   let routes: StandInRoutes | undefined;
@@ -52,6 +63,7 @@ export async function startWorkspace(options: WorkspaceOptions): Promise<Workspa
     const asset = STATIC[path];
     if (req.method === 'GET' && asset) return serveFile(res, asset);
     if (path === '/favicon.ico') return void res.writeHead(204).end();
+    if (OPS_PATHS.has(path)) return forwardToApp(appUrl, path, res);
     if (!path.startsWith('/workspace/')) return send(res, 404, 'not found');
     return pageApi(routes, () => appUrl, options, req, res, path.slice(11));
   }

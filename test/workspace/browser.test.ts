@@ -76,6 +76,34 @@ describe('npm start with nothing configured: the local workspace in a real brows
     expect(problems).toEqual([]);
   });
 
+  it('the demo keeps its problems present: bloat, a vacuum-starved table, an unused and a duplicate index, slow statements', async () => {
+    const { page } = browser;
+    const reportWith = async (command: string, header: string, expected: string[]) => {
+      await page.getByTestId('composer').fill(command);
+      await page.getByTestId('composer').press('Enter');
+      const report = page.locator('[data-testid=message]', { has: page.locator('.bk-header', { hasText: header }) }).last();
+      for (const text of expected) await report.filter({ hasText: text }).waitFor({ timeout: 15_000 });
+    };
+    // The test seeds a small shop (20,000 orders): its unused index is below the default 1 MB and bloat's 100 MB floors.
+    await reportWith('/pg indexes --min-size 100kB', 'Indexes', ['orders_created_at_idx', 'customers_signed_up_idx2', 'exact duplicate of customers_signed_up_idx']);
+    await reportWith('/pg vacuum', 'Vacuum', ['events', 'autovacuum: OFF for this table']);
+    await reportWith('/pg bloat --min-size 1MB', 'Bloat', ['Worst: orders']);
+    await reportWith('/pg slow-queries', 'Slow queries', ['SELECT customer_id, count(*) AS orders']);
+    expect(await page.locator('.bk-unknown').count()).toBe(0);
+  });
+
+  it('serves the bot\'s /healthz, /readyz and /metrics on the page\'s port', async () => {
+    const get = async (path: string) => {
+      const response = await fetch(`${run.url}${path}`);
+      return { status: response.status, text: await response.text() };
+    };
+    expect((await get('/healthz')).status).toBe(200);
+    expect(await get('/readyz')).toEqual({ status: 200, text: JSON.stringify({ ready: true, checks: { stateDatabase: 'ok' } }) });
+    const metrics = await get('/metrics');
+    expect(metrics.text).toMatch(/^pgmedic_commands_total\{command="locks",status="(ok|warn|crit)"\} \d+$/m);
+    expect(metrics.text).toMatch(/^pgmedic_approval_requests\{status="succeeded"\} 1$/m);
+  });
+
   it('SIGTERM stops the bot and the embedded server', async () => {
     expect(postmasterRunning(run.dataDir)).toBe(true);
     expect(await run.stop()).toBe(0);

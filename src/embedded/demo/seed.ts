@@ -17,7 +17,7 @@ export async function seedDemo(appUrl: string, adminUrl: string, options: SeedOp
   const client = new pg.Client({ connectionString: appUrl, application_name: 'demo-seed' });
   await client.connect();
   try {
-    if (await alreadySeeded(client)) return;
+    if (await alreadySeeded(client)) return await grantStatistics(client);
     options.progress(`seeding the demo shop database (${options.orders.toLocaleString('en-US')} orders; once)…`);
     await client.query('DROP TABLE IF EXISTS demo_seed, orders, events, customers, accounts');
     await createCustomers(client);
@@ -27,10 +27,16 @@ export async function seedDemo(appUrl: string, adminUrl: string, options: SeedOp
     await client.query("INSERT INTO accounts SELECT g, 'customer ' || g, 1000 FROM generate_series(1, 100) g");
     await client.query('CREATE TABLE demo_seed (version int NOT NULL, seeded_at timestamptz NOT NULL DEFAULT now())');
     await client.query('INSERT INTO demo_seed (version) VALUES ($1)', [SEED_VERSION]);
+    await grantStatistics(client);
   } finally {
     await client.end();
   }
   await resetStatements(adminUrl);
+}
+
+/** pg_stats hides a column's statistics from roles that cannot SELECT it, and bloat estimates need them. */
+async function grantStatistics(client: pg.Client): Promise<void> {
+  await client.query('GRANT SELECT ON ALL TABLES IN SCHEMA public TO pgmedic_monitor');
 }
 
 async function alreadySeeded(client: pg.Client): Promise<boolean> {

@@ -1,0 +1,38 @@
+# pgmedic: the Slack bot (socket or http mode), or with nothing configured the embedded demo + local workspace.
+#   docker build -t pgmedic .
+#   docker run -p 3000:3000 -v pgmedic-data:/data pgmedic                        # demo: open http://localhost:3000
+#   docker run -e SLACK_BOT_TOKEN=… -e SLACK_APP_TOKEN=… -e PGMEDIC_CONFIG=/config/pgmedic.yml … pgmedic
+# The sources run through tsx (no build step), so the first stage only installs production dependencies.
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The embedded PostgreSQL binaries are optional dependencies (linux-x64): keep only the demo's major, 18.
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/pg14 node_modules/pg15 node_modules/pg16 node_modules/pg17 \
+ && npm cache clean --force
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    PORT=3000 \
+    PGMEDIC_WORKSPACE_PORT=3000 \
+    PGMEDIC_WORKSPACE_HOST=0.0.0.0 \
+    PGMEDIC_DEMO_DIR=/data/pg18
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json manifest.yml ./
+COPY bin ./bin
+COPY commands ./commands
+COPY src ./src
+# Non-root: the image's `node` user (uid 1000) runs the bot and, in demo mode, the embedded PostgreSQL.
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME /data
+EXPOSE 3000
+# /healthz answers on PORT in every mode: the bot's receiver (http), its small ops server (socket), or the
+# local workspace, which forwards it to the bot (demo).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+# SIGTERM from `docker stop` finishes running commands, stops the scheduler and, in demo mode, PostgreSQL.
+STOPSIGNAL SIGTERM
+CMD ["node", "--import", "tsx", "src/main.ts"]

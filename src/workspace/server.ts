@@ -121,10 +121,10 @@ async function click(routes: StandInRoutes, sender: ReturnType<typeof slackSende
   return reply.status === 200 ? { ok: true } : { ok: false, error: `pgmedic answered HTTP ${reply.status}` };
 }
 
-/** The channel as one person sees it: everything public, plus what was only for them. */
+/** The channel as one person sees it: everything public, plus what was only for them, plus uploaded files. */
 function visibleMessages(routes: StandInRoutes, user: string) {
   const shown = (m: StoredMessage) => m.channel === WORKSPACE_CHANNEL.id && !m.deleted && (!m.ephemeral || m.user === user);
-  return routes.state.messages.filter(shown).map((m) => ({
+  const messages = routes.state.messages.filter(shown).map((m) => ({
     id: m.id,
     ts: m.ts,
     from: m.via === 'typed' ? m.user : 'bot',
@@ -134,6 +134,11 @@ function visibleMessages(routes: StandInRoutes, user: string) {
     threadTs: m.threadTs,
     edited: m.history.length > 0,
   }));
+  // File ids come from the same counter as message ids (F12 after message 11), which keeps them in order.
+  const files = [...routes.state.files.values()]
+    .filter((f) => f.channel === WORKSPACE_CHANNEL.id && f.content !== undefined)
+    .map((f) => ({ id: Number(f.id.slice(1)), ts: '', from: 'bot', text: '', blocks: [], ephemeral: false, threadTs: f.threadTs, edited: false, file: { name: f.title ?? f.filename, content: f.content } }));
+  return [...messages, ...files].sort((a, b) => a.id - b.id);
 }
 
 async function serveFile(res: ServerResponse, [file, type]: [string, string]): Promise<void> {

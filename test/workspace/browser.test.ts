@@ -89,6 +89,10 @@ describe('npm start with nothing configured: the local workspace in a real brows
     await reportWith('/pg vacuum', 'Vacuum', ['events', 'autovacuum: OFF for this table']);
     await reportWith('/pg bloat --min-size 1MB', 'Bloat', ['Worst: orders']);
     await reportWith('/pg slow-queries', 'Slow queries', ['SELECT customer_id, count(*) AS orders']);
+    // The on-demand digest: a summary in the channel, each section's full report as a reply in its thread.
+    await page.getByTestId('composer').fill('/pg digest');
+    await page.getByTestId('composer').press('Enter');
+    await page.locator('.message.thread', { has: page.locator('.bk-header', { hasText: 'Vacuum' }) }).first().waitFor({ timeout: 20_000 });
     expect(await page.locator('.bk-unknown').count()).toBe(0);
   });
 

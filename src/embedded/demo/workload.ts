@@ -27,13 +27,15 @@ export function startWorkload(appUrl: string, onError: (error: unknown) => void)
   pool.on('error', onError);
   let tick = 0;
   let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
+  const work = () => {
     if (running) return; // never pile up behind a slow tick
     running = runTick(pool, tick++)
       .catch(onError)
       .finally(() => (running = undefined));
-  }, TICK_MS);
+  };
+  const timer = setInterval(work, TICK_MS);
   timer.unref();
+  work(); // the first statements are there before anyone can ask for them
   return {
     async stop() {
       clearInterval(timer);

@@ -1,6 +1,6 @@
 import { mrkdwn, renderBlocks } from './blockkit.js';
 
-const SUGGESTIONS = ['/pg help', '/pg health', '/pg locks', '/pg connections', '/pg bloat', '/pg vacuum', '/pg indexes', '/pg slow-queries', '/pg audit'];
+const SUGGESTIONS = ['/pg help', '/pg health', '/pg locks', '/pg connections', '/pg bloat', '/pg vacuum', '/pg indexes', '/pg slow-queries', '/pg digest', '/pg audit'];
 const POLL_MS = 500;
 
 const $ = (id) => document.getElementById(id);
@@ -43,6 +43,13 @@ async function clickButton(message, element) {
   await api('click', { user: state.user, messageId: String(message.id), actionId: element.action_id, value: element.value ?? '' }).catch(showError);
 }
 
+/** A file the bot uploaded (files.uploadV2), e.g. the full table of a report too long for one message. */
+function fileAttachment(file) {
+  const details = document.createElement('details');
+  details.append(Object.assign(document.createElement('summary'), { textContent: `📎 ${file.name}` }), Object.assign(document.createElement('pre'), { textContent: file.content }));
+  return details;
+}
+
 function renderMessage(message) {
   const person = message.from !== 'bot';
   const avatar = Object.assign(document.createElement('div'), { className: `avatar${person ? ' person' : ''}`, textContent: person ? userName(message.from)[0].toUpperCase() : 'pg' });
@@ -52,7 +59,7 @@ function renderMessage(message) {
   if (!person) meta.append(Object.assign(document.createElement('span'), { className: 'badge', textContent: 'APP' }));
   if (message.edited) meta.append(' (edited)');
   const ctx = { userName, onButton: (element) => clickButton(message, element) };
-  const content = message.blocks.length ? renderBlocks(message.blocks, ctx) : mrkdwn(message.text, ctx);
+  const content = message.file ? [fileAttachment(message.file)] : message.blocks.length ? renderBlocks(message.blocks, ctx) : mrkdwn(message.text, ctx);
   const body = document.createElement('div');
   body.className = 'body';
   body.append(meta, ...content);

@@ -86,6 +86,7 @@ async function pageApi(routes: StandInRoutes, appUrl: () => string | undefined, 
   if (req.method === 'GET' && route === 'info') return send(res, 200, { channel: WORKSPACE_CHANNEL, users: WORKSPACE_USERS, demo: Boolean(options.demo) });
   // Block Kit limit violations in anything the bot sent (Slack would have refused those messages).
   if (req.method === 'GET' && route === 'problems') return send(res, 200, { problems: routes.state.problems });
+  if (req.method === 'GET' && route === 'home') return send(res, 200, { view: routes.state.views.get(url.searchParams.get('user') ?? '') ?? null });
   if (req.method === 'GET' && route === 'messages') return send(res, 200, { messages: visibleMessages(routes, url.searchParams.get('user') ?? '') });
   if (req.method !== 'POST') return send(res, 404, 'not found');
   const input = JSON.parse((await readBody(req)).toString('utf8') || '{}') as Record<string, string>;
@@ -100,6 +101,11 @@ async function pageApi(routes: StandInRoutes, appUrl: () => string | undefined, 
   const sender = slackSender(target, options.signingSecret, routes);
   if (route === 'command') return send(res, 200, await typeCommand(routes, sender, user.id, input.text ?? ''));
   if (route === 'click') return send(res, 200, await click(routes, sender, user.id, input));
+  if (route === 'home') {
+    // What Slack sends when someone opens the app's Home tab; the bot answers with views.publish.
+    const sent = await sender.event({ type: 'app_home_opened', user: user.id, channel: 'D0PGMEDIC', tab: 'home' });
+    return send(res, 200, sent.status === 200 ? { ok: true } : { ok: false, error: `pgmedic answered HTTP ${sent.status}` });
+  }
   send(res, 404, 'not found');
 }
 

@@ -96,6 +96,16 @@ describe('npm start with nothing configured: the local workspace in a real brows
     expect(await page.locator('.bk-unknown').count()).toBe(0);
   });
 
+  it('opens the App Home tab: the bot publishes it with the demo target and the commands', async () => {
+    const { page } = browser;
+    await page.getByTestId('open-home').click();
+    const home = page.getByTestId('home');
+    await home.filter({ hasText: 'demo' }).filter({ hasText: 'slow-queries' }).waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('composer').isVisible()).toBe(false);
+    await page.locator('#open-channel').click();
+    expect(await page.getByTestId('composer').isVisible()).toBe(true);
+  });
+
   it('serves the bot\'s /healthz, /readyz and /metrics on the page\'s port', async () => {
     const get = async (path: string) => {
       const response = await fetch(`${run.url}${path}`);

@@ -4,7 +4,7 @@ const SUGGESTIONS = ['/pg help', '/pg health', '/pg locks', '/pg connections', '
 const POLL_MS = 500;
 
 const $ = (id) => document.getElementById(id);
-const state = { info: undefined, user: undefined, lastSeen: '' };
+const state = { info: undefined, user: undefined, lastSeen: '', showing: 'channel' };
 
 async function api(path, body) {
   const response = await fetch(`/workspace/${path}`, body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {});
@@ -83,8 +83,26 @@ async function refresh() {
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
+/** The app's Home tab: opening it sends app_home_opened; the bot publishes the view (views.publish). */
+async function refreshHome() {
+  const { view } = await api(`home?user=${encodeURIComponent(state.user)}`);
+  const home = $('home');
+  const ctx = { userName, onButton: () => undefined };
+  home.replaceChildren(...(view ? renderBlocks(view.blocks ?? [], ctx) : [Object.assign(document.createElement('p'), { textContent: 'Opening…' })]));
+}
+
+function show(what) {
+  state.showing = what;
+  $('home').hidden = what !== 'home';
+  $('messages').hidden = $('composer').hidden = what === 'home';
+  $('open-home').classList.toggle('active', what === 'home');
+  $('open-channel').classList.toggle('active', what === 'channel');
+  $('channel-title').textContent = what === 'home' ? 'pgmedic · Home' : `# ${state.info.channel.name}`;
+  if (what === 'home') void api('home', { user: state.user }).then(refreshHome).catch(showError);
+}
+
 async function poll() {
-  await refresh().catch(() => undefined);
+  await (state.showing === 'home' ? refreshHome() : refresh()).catch(() => undefined);
   setTimeout(poll, POLL_MS);
 }
 
@@ -105,6 +123,7 @@ function setUpSidebar() {
     state.user = select.value;
     state.lastSeen = '';
     hint();
+    show(state.showing);
     void refresh();
   });
   for (const text of SUGGESTIONS) {
@@ -123,7 +142,10 @@ function setUpSidebar() {
 async function start() {
   state.info = await api('info');
   state.user = new URLSearchParams(location.search).get('user') ?? state.info.users[0].id;
-  $('channel-name').textContent = $('channel-title').textContent = state.info.channel.name;
+  $('channel-name').textContent = state.info.channel.name;
+  $('channel-title').textContent = `# ${state.info.channel.name}`;
+  $('open-home').addEventListener('click', () => show('home'));
+  $('open-channel').addEventListener('click', () => show('channel'));
   setUpSidebar();
   $('composer').addEventListener('submit', (event) => {
     event.preventDefault();

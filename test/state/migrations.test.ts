@@ -64,3 +64,27 @@ describe('state database migrations', () => {
     }
   });
 });
+
+describe('the state pool', () => {
+  it('tags every statement, so slow-queries on a shared server leaves the bot’s bookkeeping out', async () => {
+    const admin = await connect(server.url());
+    await admin.query('CREATE DATABASE state_tagged');
+    await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const pool = createStatePool(server.url('state_tagged'));
+    try {
+      await migrateStateDatabase(pool);
+      await appendAudit(pool, { event: 'requested', actor: 'U1', target: 'prod', action: 'terminate' });
+      const { rows } = await admin.query<{ query: string }>(
+        "SELECT s.query FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'state_tagged' AND s.toplevel",
+      );
+      // A migration's multi-statement DDL is recorded statement by statement (only its first and last carry the
+      // tag); it runs once per version, so only the recurring statements matter here.
+      const recurring = rows.filter((r) => !/^\s*(BEGIN|COMMIT|ROLLBACK|CREATE|ALTER|COMMENT|DROP)\b/i.test(r.query));
+      expect(recurring.length).toBeGreaterThan(3);
+      expect(recurring.filter((r) => !r.query.includes('/* pgmedic:state */'))).toEqual([]);
+    } finally {
+      await pool.end();
+      await admin.end();
+    }
+  });
+});

@@ -57,6 +57,7 @@ interface Row {
 
 // pg_blocking_pids() is exact where a pg_locks self-join is not (virtualxid, tuple and advisory locks,
 // queue order); it is also costly, so it is called only for sessions that wait on a heavyweight lock.
+// Wait ages use clock_timestamp(): now() is our transaction's start, which a wait may have begun after.
 const SESSIONS_SQL = {
   140000: `
 WITH waiting AS (
@@ -79,7 +80,7 @@ SELECT i.pid, a.usename, a.application_name, host(a.client_addr) AS client_addr,
        extract(epoch FROM now() - a.state_change)::float8 AS state_seconds,
        left(a.query, 4000) AS query,
        coalesce(w.blocking_pids, '{}') AS blocking_pids,
-       extract(epoch FROM now() - lw.waitstart)::float8 AS wait_seconds,
+       extract(epoch FROM clock_timestamp() - lw.waitstart)::float8 AS wait_seconds,
        lw.mode, lw.locktype,
        lw.relation::regclass::text AS relation
 FROM involved i

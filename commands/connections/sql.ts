@@ -71,7 +71,7 @@ LIMIT $2`;
 // One pass over pg_locks for all waiters. $1: rows.
 export const WAITING_SQL = `
 WITH lock_waits AS (
-  SELECT l.pid, extract(epoch FROM now() - min(l.waitstart))::float8 AS lock_wait_seconds
+  SELECT l.pid, extract(epoch FROM clock_timestamp() - min(l.waitstart))::float8 AS lock_wait_seconds
   FROM pg_catalog.pg_locks l
   WHERE NOT l.granted
   GROUP BY l.pid

@@ -28,9 +28,13 @@ async function main(): Promise<void> {
   const standIn = await startSlackStandIn();
   standIn.state.botChannels.add('CBENCH');
   const staller = await connect(server.url(), 'bench-staller');
+  // With a state database (the default, as two copies of the bot run) the ack path also dedupes through it.
+  const withState = process.env.BENCH_STATE_DB !== '0';
+  if (withState) await staller.query('CREATE DATABASE bench_state');
   await staller.query('BEGIN');
   if (process.env.BENCH_STALL !== '0') await staller.query('LOCK TABLE pg_catalog.pg_extension IN ACCESS EXCLUSIVE MODE');
-  const { bot, url } = await startBot(server.url(), standIn);
+  const { bot, url } = await startBot(server.url(), withState ? server.url('bench_state') : undefined, standIn);
+  console.log(`state database: ${withState ? 'yes (deliveries deduped through it before each ack)' : 'no'}`);
   try {
     const send = slackSender(url, SECRET, standIn);
     await runBatch(send, standIn, WARM_UP);
@@ -53,13 +57,13 @@ async function main(): Promise<void> {
   }
 }
 
-async function startBot(databaseUrl: string, standIn: SlackStandIn): Promise<{ bot: ChildProcess; url: string }> {
+async function startBot(databaseUrl: string, stateUrl: string | undefined, standIn: SlackStandIn): Promise<{ bot: ChildProcess; url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'pgmedic-ack-bench-'));
   const configPath = join(dir, 'pgmedic.yml');
   writeFileSync(configPath, `targets:\n  - name: stalled\n    url: ${databaseUrl}\n    poolSize: ${IN_FLIGHT}\n    lockTimeoutMs: ${LOCK_TIMEOUT_MS}\n`);
   const port = await freePort();
   const bot = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), '--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, SLACK_MODE: 'http', SLACK_BOT_TOKEN: standIn.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: standIn.apiUrl, PORT: String(port), PGMEDIC_CONFIG: configPath, LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH, SLACK_MODE: 'http', SLACK_BOT_TOKEN: standIn.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: standIn.apiUrl, PORT: String(port), PGMEDIC_CONFIG: configPath, LOG_LEVEL: 'info', ...(stateUrl ? { PGMEDIC_STATE_DATABASE_URL: stateUrl, PGMEDIC_APPROVERS: 'U0BENCHAPPROVER' } : {}) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

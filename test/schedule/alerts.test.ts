@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertsSchema } from '../../src/config/schedule.js';
 import type { Targets } from '../../src/db/targets.js';
 import { reconcile } from '../../src/schedule/alerts/lifecycle.js';
-import { listAlerts } from '../../src/schedule/alerts/state.js';
+import { changeFiring, insertFiring, listAlerts } from '../../src/schedule/alerts/state.js';
 import { createAlertWatch, type AlertWatch } from '../../src/schedule/alerts/watch.js';
 import { createScheduler } from '../../src/schedule/scheduler.js';
 import { migrateStateDatabase } from '../../src/state/migrations.js';
@@ -140,4 +140,24 @@ describe('alert watches', () => {
       await Promise.all(copies.map((c) => c.close()));
     }
   }, 30_000);
+});
+
+describe('alert state', () => {
+  it('never hands a second copy the row while the first copy’s post is in flight, however the wording changed', async () => {
+    const state = createStatePool(server.url('state'));
+    try {
+      await migrateStateDatabase(state);
+      const observation = (summary: string) => ({ key: 'locks:root:42:in-flight', check: 'locks' as const, severity: 'warn' as const, title: 'Blocking chain', summary, report: null });
+      const t0 = new Date('2026-11-27T01:00:00Z');
+      const later = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+      // Copy A inserted the row and is posting (no message ts yet).
+      expect(await insertFiring(state, 'inflight', observation('waiting for 1s'), 'warn|waiting for 1s', t0, 'C0ALERTS')).toBeDefined();
+      // Copy B looks a moment later and sees new wording: it must not get the row (it would post again).
+      expect(await changeFiring(state, 'inflight', observation('waiting for 2s'), 'warn|waiting for 2s', later(1), 60)).toBeUndefined();
+      // A post that never got its ts for longer than retryPostSeconds is retried by whoever looks next.
+      expect(await changeFiring(state, 'inflight', observation('waiting for 90s'), 'warn|waiting for 90s', later(90), 60)).toMatchObject({ messageTs: null });
+    } finally {
+      await state.end();
+    }
+  });
 });

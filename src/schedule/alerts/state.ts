@@ -83,13 +83,16 @@ export async function reopen(db: Queryable, target: string, o: Observation, fing
 
 /**
  * Still firing and what it says changed (or its post never got through and is stale): one copy gets the
- * row and updates (or posts) the message. Otherwise only last_seen moves.
+ * row and updates (or posts) the message. Otherwise only last_seen moves. A row without a message ts whose
+ * post is younger than retryPostSeconds is another copy's post in flight: changed wording must not make
+ * this copy post a second message.
  */
 export async function changeFiring(db: Queryable, target: string, o: Observation, fingerprint: string, at: Date, retryPostSeconds: number): Promise<AlertRow | undefined> {
   const { rows } = await db.query<Row>(
     `UPDATE pgmedic.alerts a SET severity = $3, summary = $4, fingerprint = $5, last_seen = greatest(a.last_seen, $6), last_change = $6
      WHERE a.target = $1 AND a.alert_key = $2 AND a.status = 'firing' AND a.last_change < $6
-       AND (a.fingerprint <> $5 OR (a.message_ts IS NULL AND a.last_change < $6::timestamptz - make_interval(secs => $7)))
+       AND ((a.message_ts IS NOT NULL AND a.fingerprint <> $5)
+            OR (a.message_ts IS NULL AND a.last_change < $6::timestamptz - make_interval(secs => $7)))
      RETURNING a.*`,
     [target, o.key, o.severity, o.summary, fingerprint, at, retryPostSeconds],
   );

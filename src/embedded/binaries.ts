@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,8 +33,9 @@ export function nativeDir(major: Major, runAs: RunAs | undefined): string {
     throw new Error(`PostgreSQL ${major} binaries are not installed (npm ci installs the optional pg${major} package on linux-x64)`);
   }
   if (!runAs) return source;
-  const stamp = Math.floor(statSync(join(source, 'bin', 'postgres')).mtimeMs);
-  const staged = join(tmpdir(), `pgmedic-native-${major}-${stamp}`);
+  // Keyed by the package version, so every checkout (and CI run) of the same pins shares one staged copy.
+  const { version } = JSON.parse(readFileSync(join(source, '..', 'package.json'), 'utf8')) as { version: string };
+  const staged = join(tmpdir(), `pgmedic-native-${version}`);
   if (existsSync(join(staged, 'bin', 'postgres'))) return staged;
   const scratch = `${staged}.${process.pid}.${Date.now()}`;
   mkdirSync(scratch, { recursive: true, mode: 0o755 });

@@ -93,7 +93,9 @@ async function templateFor(major: Major, runAs: RunAs | undefined): Promise<stri
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const runAs = runAsForCurrentUser();
   const { major } = options;
-  const dataDir = options.dataDir ?? join(mkdtempSync(join(tmpdir(), `pgmedic-pg${major}-`)), 'data');
+  // A cluster in a temp folder of its own is removed again when it stops; a caller's dataDir is kept.
+  const scratchParent = options.dataDir ? undefined : mkdtempSync(join(tmpdir(), `pgmedic-pg${major}-`));
+  const dataDir = options.dataDir ?? join(scratchParent!, 'data');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     const template = await templateFor(major, runAs);
     cpSync(template, dataDir, { recursive: true, verbatimSymlinks: true });
@@ -102,7 +104,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
   if (runAs) chmodSync(join(dataDir, '..'), 0o755);
   const port = options.port ?? (await freePort());
-  return launch({ major, dataDir, port, settings: options.settings ?? {}, runAs });
+  return launch({ major, dataDir, port, settings: options.settings ?? {}, runAs, removeOnStop: scratchParent });
 }
 
 interface LaunchSpec {
@@ -111,6 +113,8 @@ interface LaunchSpec {
   port: number;
   settings: Record<string, string | number>;
   runAs: RunAs | undefined;
+  /** A temp folder (holding dataDir) to delete once the server has stopped. */
+  removeOnStop?: string | undefined;
 }
 
 export async function launch(spec: LaunchSpec): Promise<Cluster> {
@@ -122,7 +126,11 @@ export async function launch(spec: LaunchSpec): Promise<Cluster> {
   child.stderr?.on('data', (chunk) => (log = (log + chunk).slice(-8000)));
   const url = (database = 'postgres', user = 'postgres') => `postgres://${user}@127.0.0.1:${spec.port}/${database}`;
   await waitUntilAccepting(url(), child, () => log);
-  return { major: spec.major, port: spec.port, dataDir: spec.dataDir, url, stop: () => stopProcess(child) };
+  const stop = async () => {
+    await stopProcess(child);
+    if (spec.removeOnStop) rmSync(spec.removeOnStop, { recursive: true, force: true });
+  };
+  return { major: spec.major, port: spec.port, dataDir: spec.dataDir, url, stop };
 }
 
 async function waitUntilAccepting(url: string, child: ChildProcess, log: () => string): Promise<void> {

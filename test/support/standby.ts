@@ -13,7 +13,8 @@ export async function startStandby(primary: Cluster, slotName = 'test_standby'):
   const runAs = runAsForCurrentUser();
   const client = new pg.Client(primary.url());
   await client.connect();
-  const dataDir = join(mkdtempSync(join(tmpdir(), `pgmedic-standby${primary.major}-`)), 'data');
+  const scratchParent = mkdtempSync(join(tmpdir(), `pgmedic-standby${primary.major}-`));
+  const dataDir = join(scratchParent, 'data');
   try {
     await client.query('SELECT pg_create_physical_replication_slot($1, true)', [slotName]);
     const modern = primary.major >= 15;
@@ -42,6 +43,7 @@ export async function startStandby(primary: Cluster, slotName = 'test_standby'):
     dataDir,
     port,
     runAs,
+    removeOnStop: scratchParent,
     settings: {
       primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres application_name=test_standby`,
       primary_slot_name: slotName,

@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type Browser } from '../support/workspace/browser.js';
@@ -13,6 +15,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await run?.stop();
+  if (run) rmSync(dirname(run.dataDir), { recursive: true, force: true }); // the demo's temp folder
 });
 
 /** Ground truth from the demo server itself. */

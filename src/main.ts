@@ -1,4 +1,4 @@
-import { loadConfig, type Env } from './config/load.js';
+import { currentEnv, loadConfig, type Env } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { loadSlackConfig, type SlackConfig } from './config/slack.js';
 import { loadStateConfig, type StateConfig } from './config/state.js';
@@ -20,7 +20,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
   // Without Slack settings: the local workspace (and, without databases, the embedded demo) supplies them.
-  const local = await startLocalRun(process.env, (line) => process.stdout.write(`pgmedic: ${line}\n`)).catch((error: unknown) => {
+  const local = await startLocalRun(currentEnv(), (line) => process.stdout.write(`pgmedic: ${line}\n`)).catch((error: unknown) => {
     printProblems([error]);
     return null;
   });
@@ -79,7 +79,7 @@ interface Settings {
   state: StateConfig;
 }
 
-function loadSettings(env: Env = process.env): Settings | undefined {
+function loadSettings(env: Env = currentEnv()): Settings | undefined {
   const problems: unknown[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {

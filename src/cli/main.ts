@@ -1,4 +1,4 @@
-import { loadConfig } from '../config/load.js';
+import { loadConfig, wantsColor } from '../config/load.js';
 import { createTargets } from '../db/targets.js';
 import { describeError } from '../errors.js';
 import { helpReport } from '../engine/help.js';
@@ -15,7 +15,7 @@ const EXIT = { ok: 0, warn: 1, crit: 2, error: 3 } as const;
 
 async function main(argv: string[]): Promise<number> {
   const args = parseCliArgs(argv);
-  const color = Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env);
+  const color = wantsColor(Boolean(process.stdout.isTTY));
   if (!args.command || args.command === 'help' || args.command === 'commands' || args.command === '--help') {
     const report = helpReport('pgmedic', args.command === 'help' ? args.rest[0] : undefined);
     process.stdout.write(`${renderText(report, undefined, { color })}\n`);

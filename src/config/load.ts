@@ -6,6 +6,16 @@ import { fileConfigSchema, targetSchema, type Config } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
 
+/** The process environment: src/config is the one place that reads it; entry points pass it on from here. */
+export function currentEnv(): Env {
+  return process.env;
+}
+
+/** Colour on a terminal unless NO_COLOR is set (no-color.org). */
+export function wantsColor(isTty: boolean, env: Env = process.env): boolean {
+  return isTty && !('NO_COLOR' in env);
+}
+
 /** The only place that reads process.env; everything else receives a Config. */
 export function loadConfig(env: Env = process.env): Config {
   const path = env.PGMEDIC_CONFIG;

@@ -39,6 +39,9 @@ const BASE_SETTINGS: Record<string, string | number> = {
   track_io_timing: 'on',
 };
 
+/** The server gets a minimal environment: no secrets of ours leak into it, and messages stay in C locale. */
+const SERVER_ENV = { LC_ALL: 'C' };
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -63,7 +66,7 @@ function ownTree(path: string, runAs: RunAs | undefined): void {
 
 function run(bin: string, args: string[], runAs: RunAs | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { uid: runAs?.uid, gid: runAs?.gid, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(bin, args, { uid: runAs?.uid, gid: runAs?.gid, stdio: ['ignore', 'pipe', 'pipe'], env: SERVER_ENV });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -121,7 +124,7 @@ export async function launch(spec: LaunchSpec): Promise<Cluster> {
   const bin = join(nativeDir(spec.major, spec.runAs), 'bin', 'postgres');
   const settings = { ...BASE_SETTINGS, unix_socket_directories: '', port: spec.port, ...spec.settings };
   const args = ['-D', spec.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-  const child = spawn(bin, args, { uid: spec.runAs?.uid, gid: spec.runAs?.gid, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+  const child = spawn(bin, args, { uid: spec.runAs?.uid, gid: spec.runAs?.gid, stdio: ['ignore', 'ignore', 'pipe'], env: SERVER_ENV });
   let log = '';
   child.stderr?.on('data', (chunk) => (log = (log + chunk).slice(-8000)));
   const url = (database = 'postgres', user = 'postgres') => `postgres://${user}@127.0.0.1:${spec.port}/${database}`;

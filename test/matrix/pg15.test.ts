@@ -1,3 +1,0 @@
-import { defineMatrix } from './matrix.js';
-
-defineMatrix(15);

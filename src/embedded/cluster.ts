@@ -129,7 +129,11 @@ export async function launch(spec: LaunchSpec): Promise<Cluster> {
   child.stderr?.on('data', (chunk) => (log = (log + chunk).slice(-8000)));
   const url = (database = 'postgres', user = 'postgres') => `postgres://${user}@127.0.0.1:${spec.port}/${database}`;
   await waitUntilAccepting(url(), child, () => log);
+  // If our process exits without stopping the server (a test that timed out, a crash), ask it to shut down too.
+  const onExit = () => child.kill('SIGINT');
+  process.once('exit', onExit);
   const stop = async () => {
+    process.off('exit', onExit);
     await stopProcess(child);
     if (spec.removeOnStop) rmSync(spec.removeOnStop, { recursive: true, force: true });
   };

@@ -31,6 +31,8 @@ export interface LocalSettings {
   demoDir: string;
   /** Rows in the demo's bloated table. */
   demoOrders: number;
+  /** How often the demo's alert watch looks (PGMEDIC_DEMO_ALERT_SECONDS, default 30). */
+  demoAlertSeconds: number;
 }
 
 const localSchema = z.object({
@@ -38,10 +40,17 @@ const localSchema = z.object({
   PGMEDIC_WORKSPACE_HOST: z.string().min(1).default('127.0.0.1'),
   PGMEDIC_DEMO_DIR: z.string().min(1).default('.pgdata/pg18'),
   PGMEDIC_DEMO_ORDERS: z.coerce.number('a row count').int().min(1_000).max(50_000_000).default(1_000_000),
+  PGMEDIC_DEMO_ALERT_SECONDS: z.coerce.number('a number of seconds').int().min(1).max(3_600).default(30),
 });
 
 export function loadLocalSettings(env: Env): LocalSettings {
   const present = Object.fromEntries(Object.entries(env).filter(([key, value]) => key in localSchema.shape && value !== undefined && value !== ''));
   const parsed = parseOrThrow(localSchema, present, 'environment');
-  return { port: parsed.PGMEDIC_WORKSPACE_PORT, host: parsed.PGMEDIC_WORKSPACE_HOST, demoDir: resolve(parsed.PGMEDIC_DEMO_DIR), demoOrders: parsed.PGMEDIC_DEMO_ORDERS };
+  return {
+    port: parsed.PGMEDIC_WORKSPACE_PORT,
+    host: parsed.PGMEDIC_WORKSPACE_HOST,
+    demoDir: resolve(parsed.PGMEDIC_DEMO_DIR),
+    demoOrders: parsed.PGMEDIC_DEMO_ORDERS,
+    demoAlertSeconds: parsed.PGMEDIC_DEMO_ALERT_SECONDS,
+  };
 }

@@ -43,7 +43,7 @@ async function startDemo(settings: LocalSettings, say: (line: string) => void): 
   const workload = startWorkload(database.urls.app, () => undefined); // the demo shop's errors are not pgmedic's
   const chain = demoBlockingChain(database.urls.app);
   const configPath = join(dirname(settings.demoDir), 'pgmedic.yml');
-  writeFileSync(configPath, demoConfigYaml(database));
+  writeFileSync(configPath, demoConfigYaml(database, settings.demoAlertSeconds));
   return {
     database,
     configPath,
@@ -57,12 +57,12 @@ async function startDemo(settings: LocalSettings, say: (line: string) => void): 
 }
 
 /** Written on every start (the port can change): one target, alerts and a morning digest in the channel. */
-function demoConfigYaml(database: DemoDatabase): string {
+function demoConfigYaml(database: DemoDatabase, alertSeconds: number): string {
   const header = '# Written by `npm start` for the embedded demo on every start; edits are overwritten.\n';
   return header + stringify({
     targets: [{ name: 'demo', url: database.urls.monitor, actionUrl: database.urls.action }],
     defaultTarget: 'demo',
-    alerts: { channel: WORKSPACE_CHANNEL.id, intervalSeconds: 30 },
+    alerts: { channel: WORKSPACE_CHANNEL.id, intervalSeconds: alertSeconds },
     digests: [{ name: 'morning', cron: '0 9 * * *', channel: WORKSPACE_CHANNEL.id }],
   });
 }

@@ -46,6 +46,12 @@ describe('npm start with nothing configured: the local workspace in a real brows
       ['active', true],
     ]);
 
+    // The alert watch (every 2 s here) raises the chain once its waiters have waited lockWaitSeconds (10 s).
+    const alertPost = page.locator('[data-testid=message]', { has: page.locator('.bk-header', { hasText: 'Blocking chain on demo' }) });
+    await alertPost.first().waitFor({ timeout: 40_000 });
+    const alert = page.locator(`[data-message-id="${await alertPost.first().getAttribute('data-message-id')}"]`);
+    expect(await alert.textContent()).toContain(`Session ${rootPid}`);
+
     await page.getByTestId('composer').fill('/pg locks');
     await page.getByTestId('composer').press('Enter');
     const report = page.locator('[data-testid=message]', { has: page.locator('.bk-header', { hasText: 'Locks' }) });
@@ -73,6 +79,9 @@ describe('npm start with nothing configured: the local workspace in a real brows
     expect(await card.textContent()).toContain('Approved by @sam');
     expect(await card.getByRole('button').count()).toBe(0);
     expect(await activity([rootPid!])).toEqual([]);
+    // With the root gone the alert resolves: the same message, edited in place.
+    await alert.filter({ hasText: 'Resolved' }).waitFor({ timeout: 30_000 });
+    expect(await alert.getByRole('button').count()).toBe(0);
     await expect.poll(async () => (await activity(waitingPids)).some((r) => r.waiting)).toBe(false);
     expect(await page.locator('.bk-unknown').count()).toBe(0);
     const { problems } = (await (await fetch(`${run.url}/workspace/problems`)).json()) as { problems: string[] };

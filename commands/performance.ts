@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
 import { defineCommand } from '../src/engine/command.js';
-import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, plural } from '../src/report/format.js';
+import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, percentOf, plural } from '../src/report/format.js';
 import { statusFor, worstStatus, type Report, type Status } from '../src/report/model.js';
 
 /** One database's counters since its statistics were last reset (pg_stat_database). */
@@ -139,10 +139,10 @@ function toActivity(row: DatabaseRow): DatabaseActivity {
     database: row.database,
     commits: row.commits,
     rollbacks: row.rollbacks,
-    rollbackPct: transactions ? (100 * row.rollbacks) / transactions : null,
+    rollbackPct: percentOf(row.rollbacks, transactions),
     blocksHit: row.blocks_hit,
     blocksRead: row.blocks_read,
-    cacheHitPct: blocks ? (100 * row.blocks_hit) / blocks : null,
+    cacheHitPct: percentOf(row.blocks_hit, blocks),
     tempFiles: row.temp_files,
     tempBytes: row.temp_bytes,
     deadlocks: row.deadlocks,
@@ -157,7 +157,7 @@ function toCheckpoints(row: CheckpointRow): CheckpointActivity {
     source: row.source,
     timed: row.timed,
     requested: row.requested,
-    requestedPct: total ? (100 * row.requested) / total : null,
+    requestedPct: percentOf(row.requested, total),
     writeTimeMs: row.write_time_ms,
     syncTimeMs: row.sync_time_ms,
     buffersWritten: row.buffers_written,

@@ -1,7 +1,7 @@
 import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
-import { formatBytes, formatCount, formatMs, formatPercent, plural, truncate } from '../src/report/format.js';
+import { formatBytes, formatCount, formatMs, formatPercent, percentOf, plural, truncate } from '../src/report/format.js';
 import { statusFor, type Report, type Section } from '../src/report/model.js';
 
 /** One pg_stat_statements entry (per statement, user, database and nesting level). */
@@ -177,7 +177,7 @@ function toStatement(row: Row): SlowStatement {
     totalMs: row.total_ms,
     percentOfTotal: row.percent_of_total,
     rows: row.rows,
-    sharedHitPercent: touched > 0 ? (100 * row.shared_hit) / touched : null,
+    sharedHitPercent: percentOf(row.shared_hit, touched),
     tempBlocksRead: row.temp_read,
     tempBlocksWritten: row.temp_written,
     ioReadMs: row.io_read_ms,

@@ -72,3 +72,8 @@ export function qualifiedName(schema: string, name: string): string {
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${formatCount(count)} ${count === 1 ? singular : pluralForm}`;
 }
+
+/** `part` as a percentage of `whole`; null when there is no whole to speak of (never a division by zero). */
+export function percentOf(part: number, whole: number): number | null {
+  return whole > 0 ? (100 * part) / whole : null;
+}

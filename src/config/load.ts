@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
@@ -6,8 +6,17 @@ import { fileConfigSchema, targetSchema, type Config } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
 
-/** The process environment: src/config is the one place that reads it; entry points pass it on from here. */
+let dotEnvRead = false;
+
+/**
+ * The process environment: src/config is the one place that reads it; entry points pass it on from here.
+ * A `.env` file in the working directory is read once, first; variables already set win over it.
+ */
 export function currentEnv(): Env {
+  if (!dotEnvRead) {
+    dotEnvRead = true;
+    if (existsSync('.env')) process.loadEnvFile('.env');
+  }
   return process.env;
 }
 
@@ -17,10 +26,10 @@ export function wantsColor(isTty: boolean, env: Env = process.env): boolean {
 }
 
 /** The only place that reads process.env; everything else receives a Config. */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = currentEnv()): Config {
   const path = env.PGMEDIC_CONFIG;
   if (path) return loadConfigFile(path, env);
-  const url = env.DATABASE_URL ?? urlFromLibpqEnv(env);
+  const url = env.DATABASE_URL ?? libpqUrl(env);
   const targets = url ? [parseOrThrow(targetSchema, { name: 'default', url }, 'DATABASE_URL')] : [];
   return { targets, defaultTarget: targets[0]?.name };
 }
@@ -72,13 +81,26 @@ export function substituteEnv(value: unknown, env: Env, source: string): unknown
   return value;
 }
 
-function urlFromLibpqEnv(env: Env): string | undefined {
-  if (!env.PGHOST && !env.PGDATABASE && !env.PGUSER) return undefined;
-  const user = encodeURIComponent(env.PGUSER ?? 'postgres');
-  const password = env.PGPASSWORD ? `:${encodeURIComponent(env.PGPASSWORD)}` : '';
-  const host = env.PGHOST ?? 'localhost';
-  const port = env.PGPORT ?? '5432';
-  return `postgres://${user}${password}@${host}:${port}/${encodeURIComponent(env.PGDATABASE ?? env.PGUSER ?? 'postgres')}`;
+/** The libpq variables that name a database, as psql reads them. */
+export const LIBPQ_DATABASE_KEYS = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGSERVICE'] as const;
+
+/**
+ * With libpq variables and no DATABASE_URL, the target's URL is the empty `postgres://`: node-postgres then reads
+ * PGHOST (a socket directory too), PGPORT, PGUSER (the OS user by default), PGPASSWORD, PGDATABASE, PGSSLMODE and
+ * ~/.pgpass (PGPASSFILE) itself, exactly as psql would. Rebuilding a URL by hand got socket directories wrong.
+ */
+function libpqUrl(env: Env): string | undefined {
+  if (!LIBPQ_DATABASE_KEYS.some((key) => env[key])) return undefined;
+  if (env.PGSERVICE) {
+    throw new AppError(
+      'config_invalid',
+      `PGSERVICE=${env.PGSERVICE} is set, but node-postgres does not read pg_service.conf: set DATABASE_URL (or PGHOST, PGPORT, PGDATABASE, PGUSER) instead.`,
+    );
+  }
+  if (env.PGHOSTADDR && !env.PGHOST) {
+    throw new AppError('config_invalid', 'PGHOSTADDR is set without PGHOST; node-postgres reads PGHOST only: set PGHOST to the address.');
+  }
+  return 'postgres://';
 }
 
 /** Validates with zod and reports every problem by key, value and what is allowed. */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Env } from './load.js';
-import { parseOrThrow } from './load.js';
+import { LIBPQ_DATABASE_KEYS, parseOrThrow } from './load.js';
 
 /**
  * What `npm start` does:
@@ -13,7 +13,7 @@ export type StartMode = 'slack' | 'workspace' | 'demo';
 
 const SLACK_KEYS = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET'];
 /** The same keys loadConfig reads a database from. */
-const DATABASE_KEYS = ['DATABASE_URL', 'PGMEDIC_CONFIG', 'PGHOST', 'PGDATABASE', 'PGUSER'];
+const DATABASE_KEYS = ['DATABASE_URL', 'PGMEDIC_CONFIG', ...LIBPQ_DATABASE_KEYS];
 
 export function chooseStartMode(env: Env): StartMode {
   const set = (key: string) => Boolean(env[key]);

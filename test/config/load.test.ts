@@ -21,9 +21,9 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('builds the URL from libpq variables', () => {
-    const config = loadConfig({ PGHOST: 'db', PGUSER: 'mon', PGPASSWORD: 'p@ss', PGDATABASE: 'app' });
-    expect(config.targets[0]!.url).toBe('postgres://mon:p%40ss@db:5432/app');
+  it('leaves libpq variables to node-postgres (an empty postgres:// URL), as psql reads them', () => {
+    const config = loadConfig({ PGHOST: '/var/run/postgresql', PGUSER: 'mon', PGPASSWORD: 'p@ss', PGDATABASE: 'app' });
+    expect(config.targets[0]!.url).toBe('postgres://');
   });
 
   it('reads many targets from YAML with ${ENV} references and per-target settings', () => {

@@ -75,17 +75,25 @@ export function localParts(ms: number, timezone: string): LocalParts {
   return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
 }
 
-/** The instant a wall-clock time names in a time zone (the earlier one when a DST change repeats it). */
+/**
+ * The instant a wall-clock time names in a time zone. When a DST change repeats the time, node-cron's scheduler
+ * fires at one of the two occurrences, chosen by the offset in force at the wall time read as UTC; we resolve it
+ * the same way so the missed-run look-back names the very instant the scheduler fires at (tested against
+ * node-cron around both DST changes in several zones).
+ */
 export function instantOf(local: LocalParts, timezone: string): number {
   const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second);
   const offsetAt = (ms: number) => {
     const p = localParts(ms, timezone);
     return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - ms;
   };
-  // The offsets a day either side cover both sides of any single DST change.
-  const candidates = [asUtc - offsetAt(asUtc - 86_400_000), asUtc - offsetAt(asUtc + 86_400_000)];
-  const exact = candidates.filter((ms) => offsetAt(ms) === asUtc - ms);
-  return Math.min(...(exact.length ? exact : candidates));
+  const byGuess = asUtc - offsetAt(asUtc);
+  if (offsetAt(byGuess) === offsetAt(asUtc)) return byGuess;
+  const byCandidate = asUtc - offsetAt(byGuess);
+  const readsBack = (ms: number) => offsetAt(ms) === asUtc - ms;
+  if (readsBack(byGuess)) return byGuess;
+  if (readsBack(byCandidate)) return byCandidate;
+  return Math.max(byGuess, byCandidate); // a skipped wall time: callers check the hour reads back
 }
 
 /** `YYYY-MM-DD` of an instant in a time zone (snapshot days follow the digest's zone). */

@@ -1,3 +1,4 @@
+import { TREND_DAYS, TREND_METRICS } from '../charts/metrics.js';
 import type { Report } from '../report/model.js';
 import type { AnyCommand } from './command.js';
 import { describeOptions } from './options.js';
@@ -7,11 +8,18 @@ import { findCommand, listCommands } from './registry.js';
 const targetSyntax = (invocation: string) => (invocation.startsWith('/') ? '[target]' : '[--target NAME]');
 
 /** Subcommands that are not database commands (no CommandDefinition): they combine diagnostics or read the state database. */
-export const EXTRA_COMMANDS: readonly { name: string; summary: string; usage: (invocation: string) => string }[] = [
+export const EXTRA_COMMANDS: readonly { name: string; summary: string; usage: (invocation: string) => string; slackOnly?: boolean }[] = [
   {
     name: 'digest',
     summary: 'The bloat and vacuum digest now: one summary, each section’s report in its thread (trends need the state database)',
     usage: (invocation) => `${invocation} digest ${targetSyntax(invocation)}`,
+  },
+  {
+    name: 'trend',
+    summary: 'A 7- or 30-day chart (PNG) from the digests’ daily snapshots (needs the state database)',
+    usage: (invocation) => `${invocation} trend <${TREND_METRICS.map((m) => m.name).join('|')}> ${targetSyntax(invocation)} [--days ${TREND_DAYS.join('|')}]`,
+    // An image posted in the channel; a terminal has nowhere to show it.
+    slackOnly: true,
   },
   {
     name: 'audit',
@@ -22,9 +30,11 @@ export const EXTRA_COMMANDS: readonly { name: string; summary: string; usage: (i
 
 export const isExtraCommand = (name: string): boolean => EXTRA_COMMANDS.some((c) => c.name === name.toLowerCase());
 
+const extrasFor = (invocation: string) => EXTRA_COMMANDS.filter((c) => !c.slackOnly || invocation.startsWith('/'));
+
 export function helpReport(invocation: string, commandName?: string): Report {
-  const extra = commandName ? EXTRA_COMMANDS.find((c) => c.name === commandName.toLowerCase()) : undefined;
-  if (extra) return { title: `${invocation} ${extra.name}`, status: 'ok', summary: extra.summary, sections: [{ kind: 'code', title: 'Usage', text: extra.usage(invocation) }], actions: [], footnotes: [] };
+  const extra = commandName ? extrasFor(invocation).find((c) => c.name === commandName.toLowerCase()) : undefined;
+  if (extra) return { title: `${invocation} ${extra.name}`, status: 'ok', summary: extra.summary, sections: [{ kind: 'code', title: 'Usage', text: extra.usage(invocation) }, ...extraDetails(extra.name)], actions: [], footnotes: [] };
   return commandName ? commandHelp(invocation, findCommand(commandName)) : overview(invocation);
 }
 
@@ -39,7 +49,7 @@ function overview(invocation: string): Report {
       ...(listCommands('action').length
         ? [{ kind: 'table' as const, title: 'Actions (need approval)', columns: [{ header: 'command' }, { header: 'what it does' }], rows: listCommands('action').map(row) }]
         : []),
-      { kind: 'table', title: 'More', columns: [{ header: 'command' }, { header: 'what it does' }], rows: EXTRA_COMMANDS.map((c) => [c.name, c.summary]) },
+      { kind: 'table', title: 'More', columns: [{ header: 'command' }, { header: 'what it does' }], rows: extrasFor(invocation).map((c) => [c.name, c.summary]) },
     ],
     actions: [],
     footnotes: [],
@@ -70,4 +80,10 @@ function commandHelp(invocation: string, command: AnyCommand): Report {
     actions: [],
     footnotes: [],
   };
+}
+
+/** `/pg help trend` lists what each metric charts. */
+function extraDetails(name: string): Report['sections'] {
+  if (name !== 'trend') return [];
+  return [{ kind: 'table', title: 'Metrics', columns: [{ header: 'metric' }, { header: 'what it charts' }], rows: TREND_METRICS.map((m) => [m.name, m.summary]) }];
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { postDigestCharts } from '../charts/digest-charts.js';
 import type { DigestSchedule } from '../config/schedule.js';
 import type { Target, Targets } from '../db/targets.js';
 import { claim, finishClaim, pruneClaims } from './claims.js';
@@ -41,13 +42,14 @@ export async function composeFor(ctx: DigestContext, name: string, targetNames: 
   return composeDigest({ name, targets, sections, timezone, now: ctx.now, ...(ctx.concurrency ? { concurrency: ctx.concurrency } : {}), trends: loggedTrends(ctx) });
 }
 
-/** The summary, then every section as a reply in its thread (a failed reply is logged, not fatal). */
-export async function postDigest(ctx: Pick<DigestContext, 'poster' | 'log'>, channel: string, digest: Digest): Promise<{ ts: string }> {
+/** The summary, then every section as a reply in its thread, then the trend charts (a failed reply is logged, not fatal). */
+export async function postDigest(ctx: Pick<DigestContext, 'poster' | 'log'> & { statePool?: pg.Pool }, channel: string, digest: Digest): Promise<{ ts: string }> {
   const { main, thread } = digestMessages(digest);
   const { ts } = await ctx.poster.post(channel, main);
   for (const reply of thread) {
     await ctx.poster.post(channel, { ...reply, threadTs: ts }).catch((error: Error) => ctx.log.warn({ digest: digest.name, target: reply.target, error: error.message }, 'a digest detail reply failed'));
   }
+  await postDigestCharts(ctx, channel, ts, digest);
   return { ts };
 }
 

@@ -1,3 +1,4 @@
+import type { ChartFile } from '../charts/charts.js';
 import type { Report } from '../report/model.js';
 
 /**
@@ -20,6 +21,8 @@ export interface OutgoingMessage {
 export interface Poster {
   post(channel: string, message: OutgoingMessage): Promise<{ ts: string }>;
   update(channel: string, ts: string, message: OutgoingMessage): Promise<void>;
+  /** Trend chart images in a thread (files.uploadV2); a surface without files leaves it out. */
+  attach?(channel: string, threadTs: string, files: readonly ChartFile[]): Promise<void>;
 }
 
 /** Logging the scheduler needs (pino's shape; tests pass a recorder). */

@@ -1,3 +1,4 @@
+import type { TrendDays, TrendMetric } from '../charts/metrics.js';
 import type { Visibility } from '../config/slack.js';
 import type { AnyCommand } from '../engine/command.js';
 import { suggestion } from '../engine/closest.js';
@@ -6,17 +7,21 @@ import { parseOptions } from '../engine/options.js';
 import { findCommand } from '../engine/registry.js';
 import { AppError } from '../errors.js';
 import { unescapeSlackText } from './blocks/escape.js';
+import { parseTrend } from './trend-parse.js';
 
 export type SlashRequest =
   | { kind: 'help'; command?: string }
   | { kind: 'run'; command: AnyCommand; target: string; options: Record<string, unknown>; visibility?: Visibility; tokens: string[] }
   | { kind: 'audit'; target?: string; limit: number; visibility?: Visibility }
-  | { kind: 'digest'; target?: string; visibility?: Visibility };
+  | { kind: 'digest'; target?: string; visibility?: Visibility }
+  | { kind: 'trend'; metric: TrendMetric; target: string; days: TrendDays; visibility?: Visibility };
 
 /** `/pg audit` is not a database command: it reads the healing audit log in the state database. */
 export const AUDIT_COMMAND = 'audit';
 /** `/pg digest [target]` is not a database command either: it runs the digest's sections on every target. */
 export const DIGEST_COMMAND = 'digest';
+/** `/pg trend <metric> [target]`: a chart of the daily snapshots in the state database (src/charts). */
+export const TREND_COMMAND = 'trend';
 const AUDIT_LIMIT = { default: 20, max: 200 };
 
 export interface ParseContext {
@@ -35,6 +40,7 @@ export function parseSlashText(text: string, context: ParseContext): SlashReques
   }
   if (first.toLowerCase() === AUDIT_COMMAND) return parseAudit(rest, context);
   if (first.toLowerCase() === DIGEST_COMMAND) return parseDigest(rest, context);
+  if (first.toLowerCase() === TREND_COMMAND) return parseTrend(rest, context);
   const command = findCommand(first);
   const { visibility, explicitTarget, remaining } = takeSlackFlags(rest);
   let target = explicitTarget ?? (command.kind === 'action' ? takeTargetAnywhere(remaining, context.targetNames) : undefined);
@@ -101,7 +107,7 @@ export function tokenize(text: string): string[] {
     .map((token) => token.replace(/^[—–]+/, '--'));
 }
 
-function takeSlackFlags(tokens: string[]): { visibility?: Visibility; explicitTarget?: string; remaining: string[] } {
+export function takeSlackFlags(tokens: string[]): { visibility?: Visibility; explicitTarget?: string; remaining: string[] } {
   const remaining: string[] = [];
   let visibility: Visibility | undefined;
   let explicitTarget: string | undefined;
@@ -118,7 +124,7 @@ function takeSlackFlags(tokens: string[]): { visibility?: Visibility; explicitTa
   return { ...(visibility ? { visibility } : {}), ...(explicitTarget ? { explicitTarget } : {}), remaining };
 }
 
-function unknownTarget(name: string, names: readonly string[]): AppError {
+export function unknownTarget(name: string, names: readonly string[]): AppError {
   return new AppError('unknown_target', `There is no target named "${name}".`, {
     hint: names.length ? suggestion(name, names) : 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).',
   });

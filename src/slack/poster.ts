@@ -5,6 +5,7 @@ import { escapeMrkdwn } from './blocks/escape.js';
 import { LIMITS, clip } from './blocks/limits.js';
 import { reportMessage, type ActionButtons, type RenderedMessage } from './blocks/report.js';
 import { offerActions, type SlackHealing } from './healing.js';
+import { uploadCharts } from './upload-charts.js';
 
 /**
  * A digest is read over the morning and an alert can last for hours, so their buttons live longer than a
@@ -52,6 +53,7 @@ export function createSlackPoster(deps: SlackPosterDeps): Poster {
       const rendered = await render(channel, message);
       await deps.client.chat.update({ channel: channelIds.get(channel) ?? channel, ts, text: rendered.text, blocks: rendered.blocks });
     },
+    attach: (channel, threadTs, files) => uploadCharts(deps.client, channelIds.get(channel) ?? channel, files, { threadTs }),
   };
 }
 

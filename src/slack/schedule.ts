@@ -37,6 +37,7 @@ export function wireSchedule(bot: SlackApp, options: ScheduleWiringOptions): Sch
     ? createScheduler({ statePool, targets, poster, log: logger, schedule, ...(options.alertIntervalMs ? { alertIntervalMs: options.alertIntervalMs } : {}), ...(options.instanceId ? { instanceId: options.instanceId } : {}) })
     : undefined;
   bot.attachDigests(scheduler ?? statelessDigests({ targets, schedule, poster, log: logger }));
+  if (statePool) bot.deps.snapshots = statePool;
   if (!scheduler && (schedule.digests.length || schedule.alerts?.enabled)) {
     logger.warn(
       { digests: schedule.digests.map((d) => d.name), alerts: Boolean(schedule.alerts?.enabled) },

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { WORKSPACE_CHANNEL, WORKSPACE_USERS } from './people.js';
 import { slackSender } from './standin/requests.js';
 import { createStandInRoutes, readBody, send, type StandInRoutes } from './standin/standin.js';
-import type { StoredMessage } from './standin/state.js';
+import type { StoredFile, StoredMessage } from './standin/state.js';
 
 /** What the page's demo buttons do; absent when pgmedic runs against your own databases. */
 export interface DemoControls {
@@ -143,8 +143,17 @@ function visibleMessages(routes: StandInRoutes, user: string) {
   // File ids come from the same counter as message ids (F12 after message 11), which keeps them in order.
   const files = [...routes.state.files.values()]
     .filter((f) => f.channel === WORKSPACE_CHANNEL.id && f.content !== undefined)
-    .map((f) => ({ id: Number(f.id.slice(1)), ts: '', from: 'bot', text: '', blocks: [], ephemeral: false, threadTs: f.threadTs, edited: false, file: { name: f.title ?? f.filename, content: f.content } }));
+    .map((f) => ({ id: Number(f.id.slice(1)), ts: '', from: 'bot', text: '', blocks: [], ephemeral: false, threadTs: f.threadTs, edited: false, file: fileView(f) }));
   return [...messages, ...files].sort((a, b) => a.id - b.id);
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A PNG (a trend chart) goes to the page as an image; anything else as the text it is. */
+function fileView(f: StoredFile) {
+  const name = f.title ?? f.filename;
+  if (f.bytes?.subarray(0, 8).equals(PNG_SIGNATURE)) return { name, image: `data:image/png;base64,${f.bytes.toString('base64')}` };
+  return { name, content: f.content };
 }
 
 async function serveFile(res: ServerResponse, [file, type]: [string, string]): Promise<void> {

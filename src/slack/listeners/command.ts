@@ -10,7 +10,8 @@ import type { SlackDeps } from '../deps.js';
 import { digestCommand } from '../digest-command.js';
 import { executeCommand } from '../execute.js';
 import { auditCommand, requestActionCommand } from '../heal-commands.js';
-import { AUDIT_COMMAND, DIGEST_COMMAND, parseSlashText } from '../parse.js';
+import { AUDIT_COMMAND, DIGEST_COMMAND, parseSlashText, TREND_COMMAND } from '../parse.js';
+import { trendCommand } from '../trend-command.js';
 
 export const SLASH_COMMAND = '/pg';
 
@@ -46,6 +47,11 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
     if (request.kind === 'digest') {
       await ack({ response_type: 'ephemeral', ...runningNote(DIGEST_COMMAND, request.target ?? 'every target') });
       afterAck(() => digestCommand(deps, { ...(request.target ? { target: request.target } : {}), visibility, requester }, reply));
+      return;
+    }
+    if (request.kind === 'trend') {
+      await ack({ response_type: 'ephemeral', ...runningNote(TREND_COMMAND, request.target) });
+      afterAck(() => trendCommand(deps, { ...request, visibility, requester }, reply));
       return;
     }
     if (request.command.kind === 'action') {

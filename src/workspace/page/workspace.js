@@ -43,8 +43,13 @@ async function clickButton(message, element) {
   await api('click', { user: state.user, messageId: String(message.id), actionId: element.action_id, value: element.value ?? '' }).catch(showError);
 }
 
-/** A file the bot uploaded (files.uploadV2), e.g. the full table of a report too long for one message. */
+/** A file the bot uploaded (files.uploadV2): the full table of a report too long for one message, or a chart image. */
 function fileAttachment(file) {
+  if (file.image) {
+    const figure = Object.assign(document.createElement('figure'), { className: 'file-image' });
+    figure.append(Object.assign(document.createElement('img'), { src: file.image, alt: file.name, loading: 'lazy' }), Object.assign(document.createElement('figcaption'), { textContent: `📎 ${file.name}` }));
+    return figure;
+  }
   const details = document.createElement('details');
   details.append(Object.assign(document.createElement('summary'), { textContent: `📎 ${file.name}` }), Object.assign(document.createElement('pre'), { textContent: file.content }));
   return details;

@@ -73,7 +73,8 @@ export function createStandInRoutes(base: string, options: { botToken?: string }
   async function upload(fileId: string, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
     const file = state.files.get(fileId);
     if (!file) return send(res, 404, 'file_not_found');
-    file.content = await uploadedText(req.headers['content-type'] ?? '', body);
+    file.bytes = await uploadedBytes(req.headers['content-type'] ?? '', body);
+    file.content = file.bytes.toString('utf8');
     send(res, 200, `OK - ${body.length}`);
   }
 
@@ -155,11 +156,11 @@ function parseArgs(contentType: string, body: Buffer): Record<string, unknown> {
 }
 
 /** The Web API client posts the file as multipart form data; anything else is taken as the raw content. */
-async function uploadedText(contentType: string, body: Buffer): Promise<string> {
-  if (!contentType.startsWith('multipart/form-data')) return body.toString('utf8');
+async function uploadedBytes(contentType: string, body: Buffer): Promise<Buffer> {
+  if (!contentType.startsWith('multipart/form-data')) return body;
   const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
   const [first] = [...form.values()];
-  return typeof first === 'string' ? first : first ? await first.text() : '';
+  return typeof first === 'string' ? Buffer.from(first, 'utf8') : first ? Buffer.from(await first.arrayBuffer()) : Buffer.alloc(0);
 }
 
 export function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -21,7 +21,9 @@ export interface StoredFile {
   id: string;
   filename: string;
   length: number;
+  /** The upload as text (reports), and as bytes (chart images). */
   content?: string;
+  bytes?: Buffer;
   title?: string;
   channel?: string;
   threadTs?: string;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartData, readChartData, type ChartData } from '../../src/charts/data.js';
 import { findMetric, MAX_SERIES, TREND_METRICS, type TrendMetric } from '../../src/charts/metrics.js';
 import { renderChart } from '../../src/charts/render.js';
-import { chartValues, type ChartValue } from '../../src/charts/spec.js';
+import { chartValues, yTicks, type ChartValue } from '../../src/charts/spec.js';
 import type { Targets } from '../../src/db/targets.js';
 import { dayOffset } from '../../src/schedule/trends/compare.js';
 import { migrateStateDatabase } from '../../src/state/migrations.js';
@@ -99,6 +99,16 @@ describe('chart data', () => {
     const data: ChartData = chartData(rows, 'app', findMetric('size')!, 7, '2026-11-30');
     expect(data.series.map((s) => s.name)).toEqual(['sales.a', 'sales.gone']);
     expect(data.series[0]!.points).toEqual([{ day: '2026-11-28', value: 1e6 }, { day: '2026-11-30', value: 3e6 }]);
+  });
+});
+
+describe('y axis', () => {
+  it('ticks in round units of the largest value: MB for bytes, thousands for counts, whole numbers at least', () => {
+    const MB = 1024 ** 2;
+    expect(yTicks(14.3 * MB, 'bytes')).toEqual([0, 5 * MB, 10 * MB, 15 * MB]);
+    expect(yTicks(2475, 'count')).toEqual([0, 1000, 2000, 3000]);
+    expect(yTicks(3, 'count')).toEqual([0, 1, 2, 3]);
+    expect(yTicks(0, 'count')).toEqual([0, 1]);
   });
 });
 

@@ -106,6 +106,12 @@ describe('npm start with nothing configured: the local workspace in a real brows
     await page.getByTestId('composer').press('Enter');
     await page.locator('.message.thread', { has: page.locator('.bk-header', { hasText: 'Vacuum' }) }).first().waitFor({ timeout: 20_000 });
     expect(await page.locator('.bk-unknown').count()).toBe(0);
+    // A trend chart from the snapshot that digest stored: a PNG upload the page shows and the browser decodes.
+    await page.getByTestId('composer').fill('/pg trend dead-tuples');
+    await page.getByTestId('composer').press('Enter');
+    const chart = page.locator('.file-image img[alt*="dead tuples"]').last();
+    await chart.waitFor({ timeout: 30_000 });
+    expect(await chart.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(1000);
   });
 
   it('opens the App Home tab: the bot publishes it with the demo target and the commands', async () => {

@@ -1,6 +1,6 @@
 import { mrkdwn, renderBlocks } from './blockkit.js';
 
-const SUGGESTIONS = ['/pg help', '/pg health', '/pg locks', '/pg connections', '/pg bloat', '/pg vacuum', '/pg indexes', '/pg slow-queries', '/pg digest', '/pg audit'];
+const SUGGESTIONS = ['/pg help', '/pg health', '/pg locks', '/pg connections', '/pg bloat', '/pg vacuum', '/pg indexes', '/pg slow-queries', '/pg digest', '/pg trend dead-tuples', '/pg audit'];
 const POLL_MS = 500;
 
 const $ = (id) => document.getElementById(id);

@@ -108,6 +108,21 @@ describe('/pg trend, through the Slack stand-in with signed requests', () => {
     expect(text).not.toContain('<!channel>');
   });
 
+  it('says what to do when Slack refuses the upload (the app is not in the channel)', async () => {
+    standIn.failNext('files.getUploadURLExternal', { error: 'not_in_channel' });
+    await ackText('trend bloat app');
+    await eventually(() => latestReply('CINCIDENT').includes('invite the app to this channel'), 'the not-in-channel note');
+  });
+
+  it('posts the digest even when its charts cannot be uploaded, and logs why', async () => {
+    const before = channelPosts(standIn, 'CINCIDENT').length;
+    standIn.failNext('files.completeUploadExternal', { error: 'missing_scope' });
+    await bot.send.command({ text: 'digest app' });
+    await eventually(() => channelPosts(standIn, 'CINCIDENT').slice(before).find((m) => m.text?.includes('Digest')), 'the digest summary', 60_000);
+    const logged = await eventually(() => bot.logs.find((l) => l.msg === 'trend charts for the digest thread failed'), 'the log line', 60_000);
+    expect(String(logged.error)).toContain('missing_scope');
+  });
+
   it('puts a chart per metric in the digest’s thread, today’s snapshot included', async () => {
     const before = channelPosts(standIn, 'CINCIDENT').length;
     await bot.send.command({ text: 'digest app' });

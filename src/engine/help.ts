@@ -33,8 +33,13 @@ export const isExtraCommand = (name: string): boolean => EXTRA_COMMANDS.some((c)
 const extrasFor = (invocation: string) => EXTRA_COMMANDS.filter((c) => !c.slackOnly || invocation.startsWith('/'));
 
 export function helpReport(invocation: string, commandName?: string): Report {
-  const extra = commandName ? extrasFor(invocation).find((c) => c.name === commandName.toLowerCase()) : undefined;
-  if (extra) return { title: `${invocation} ${extra.name}`, status: 'ok', summary: extra.summary, sections: [{ kind: 'code', title: 'Usage', text: extra.usage(invocation) }, ...extraDetails(extra.name)], actions: [], footnotes: [] };
+  const extra = commandName ? EXTRA_COMMANDS.find((c) => c.name === commandName.toLowerCase()) : undefined;
+  if (extra) {
+    // A Slack-only command named on the command line: its Slack usage, said to be Slack's.
+    const surface = extrasFor(invocation).includes(extra) ? invocation : '/pg';
+    const footnotes = surface === invocation ? [] : [`\`${extra.name}\` works in Slack only.`];
+    return { title: `${surface} ${extra.name}`, status: 'ok', summary: extra.summary, sections: [{ kind: 'code', title: 'Usage', text: extra.usage(surface) }, ...extraDetails(extra.name)], actions: [], footnotes };
+  }
   return commandName ? commandHelp(invocation, findCommand(commandName)) : overview(invocation);
 }
 

@@ -127,6 +127,15 @@ describe('chart image', () => {
     expect(svg).toContain('app · table size, 7 days');
   });
 
+  it('draws relation names as text, whatever they contain (markup, quotes, an expression, 200 characters)', async () => {
+    const names = ['</text><script>alert(1)</script>', 'a"b&c\'d', '${datum.value}', 'ü'.repeat(200)];
+    const rows = names.map((relation, i) => ({ day: '2026-11-30', kind: 'table' as const, schema: 'public', relation, totalBytes: (i + 1) * 1e6, bloatBytes: null, bloatPercent: null, deadTuples: null }));
+    const { svg, png } = await renderChart(chartData(rows, 'app', findMetric('size')!, 7, '2026-11-30'));
+    expect(svg).not.toContain('<script>');
+    expect(svg).toContain('&lt;/text&gt;&lt;script&gt;');
+    decodePng(png);
+  });
+
   it('renders the same bytes every time (fonts from the package, not the machine)', async () => {
     const data = (await readChartData(state, 'app', findMetric('dead-tuples')!, 30))!;
     const [first, second] = [await renderChart(data), await renderChart(data)];

@@ -4,7 +4,7 @@ import { collectSession, pinSession, SESSION_GUARD, SESSION_PREVIEW_SQL, session
 
 // query_start is part of the guard too: cancel the query that was approved, never a later one.
 const CANCEL_SQL = `SELECT pg_catalog.pg_cancel_backend(a.pid) AS signalled
-FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+FROM pg_catalog.pg_stat_activity a
 WHERE ${SESSION_GUARD} AND a.query_start = $3::timestamptz AND a.state = 'active'`;
 
 function cancelRefusal(findings: SessionFindings, options: { pid: number; backendStart: string }): string | null {

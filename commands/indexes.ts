@@ -1,3 +1,4 @@
+import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { EXCLUSIVELY_LOCKED_RELATIONS_SQL } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
@@ -173,19 +174,22 @@ function missingRow(f: IndexFinding): string[] {
   return [name(f), formatCount(f.liveRows), formatBytes(f.sizeBytes), formatCount(f.seqScans), formatCount(perScan), formatCount(f.indexScans)];
 }
 
+// The actions take one `index` option resolved with to_regclass: send the name quoted as the catalog spells it.
+const indexParam = (f: IndexFinding) => ({ index: `${escapeIdentifier(f.schema)}.${escapeIdentifier(f.index ?? '')}` });
+
 function dropAction(f: IndexFinding): SuggestedAction {
-  return { action: 'drop-index', label: `Drop ${truncate(name(f), 60)}`, params: { schema: f.schema, index: f.index ?? '' }, style: 'danger' };
+  return { action: 'drop-index', label: `Drop ${truncate(name(f), 60)}`, params: indexParam(f), style: 'danger' };
 }
 
 function reindexAction(f: IndexFinding): SuggestedAction {
-  return { action: 'reindex', label: `Rebuild ${truncate(name(f), 60)}`, params: { schema: f.schema, index: f.index ?? '' } };
+  return { action: 'reindex', label: `Rebuild ${truncate(name(f), 60)}`, params: indexParam(f) };
 }
 
 /** An index can be both unused and a duplicate: offer each action once. */
 function uniqueActions(actions: SuggestedAction[]): SuggestedAction[] {
   const seen = new Set<string>();
   return actions.filter((a) => {
-    const key = `${a.action}:${a.params.schema}.${a.params.index}`;
+    const key = `${a.action}:${a.params.index}`;
     return seen.has(key) ? false : (seen.add(key), true);
   });
 }

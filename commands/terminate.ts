@@ -6,7 +6,7 @@ import { collectSession, pinSession, SESSION_GUARD, SESSION_PREVIEW_SQL, session
 const TERMINATE_WAIT_MS = 5000;
 
 const TERMINATE_SQL = `SELECT pg_catalog.pg_terminate_backend(a.pid, ${TERMINATE_WAIT_MS}) AS exited
-FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+FROM pg_catalog.pg_stat_activity a
 WHERE ${SESSION_GUARD}`;
 
 const statement = (params: Record<string, string>) => ({ text: TERMINATE_SQL, values: [params.pid ?? '', params.backendStart ?? ''] });

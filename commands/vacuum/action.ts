@@ -7,9 +7,12 @@ import type { SuggestedAction } from '../../src/report/model.js';
  * that it resolves with to_regclass, so the name goes out quoted exactly as the catalog spells it.
  */
 export function vacuumTableAction(schema: string, table: string): SuggestedAction {
-  return {
-    action: 'vacuum-table',
-    label: `VACUUM ${qualifiedName(schema, table)}`,
-    params: { table: `${escapeIdentifier(schema)}.${escapeIdentifier(table)}` },
-  };
+  return { action: 'vacuum-table', label: `VACUUM ${qualifiedName(schema, table)}`, params: tableParam(schema, table) };
 }
+
+/** The manual ANALYZE button, for a table with rows that has never been analyzed: the planner has no statistics for it. */
+export function analyzeTableAction(schema: string, table: string): SuggestedAction {
+  return { action: 'analyze', label: `ANALYZE ${qualifiedName(schema, table)}`, params: tableParam(schema, table) };
+}
+
+const tableParam = (schema: string, table: string) => ({ table: `${escapeIdentifier(schema)}.${escapeIdentifier(table)}` });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../engine/command.js';
 import { qualifiedName } from '../report/format.js';
+import { pinnedObject } from './oid-guard.js';
 import { collectIndex, INDEX_PREVIEW_SQL, indexRefusal, indexReport, pinIndex, quotedIndex, verifyIndex } from './pinned-index.js';
 
 interface IndexActionSpec {
@@ -43,6 +44,7 @@ export function defineIndexAction(spec: IndexActionSpec) {
       },
       statement,
       verify: (session, params) => verifyIndex(session, params, spec.name),
+      pinnedObject: (params) => pinnedObject('index', params, quotedIndex(params)),
       describeResult: (_rows, params) => ({ status: 'succeeded', summary: spec.done(qualifiedName(params.schema ?? '', params.index ?? ''), params) }),
       statementTimeoutMs: spec.statementTimeoutMs,
       lockTimeoutMs: 2_000,

@@ -4,6 +4,7 @@ import { notExclusivelyLocked } from '../db/sql.js';
 import type { ActionParams } from '../engine/command.js';
 import { formatBytes, formatCount, formatDuration, qualifiedName } from '../report/format.js';
 import type { Report } from '../report/model.js';
+import { pinnedObject, resolvePinned } from './oid-guard.js';
 
 /** The table a VACUUM or ANALYZE would touch, as the preview saw it. */
 export interface TablePreview {
@@ -100,7 +101,7 @@ WHERE c.oid = $1::int8::oid`;
 export async function verifyTable(session: Session, params: ActionParams): Promise<string | null> {
   const [row] = await session.query<{ schema: string; table: string }>(VERIFY_SQL, [params.oid]);
   const name = qualifiedName(params.schema ?? '', params.table ?? '');
-  if (!row) return `Table ${name} has been dropped since the request. Nothing ran.`;
+  if (!row) return (await resolvePinned(session, pinnedObject('table', params, quotedTable(params)))) ?? `Table ${name} has been dropped since the request. Nothing ran.`;
   if (row.schema !== params.schema || row.table !== params.table) return `Table ${name} is now called ${qualifiedName(row.schema, row.table)}; the request no longer matches. Nothing ran.`;
   return null;
 }

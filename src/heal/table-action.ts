@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../engine/command.js';
 import { qualifiedName } from '../report/format.js';
+import { pinnedObject } from './oid-guard.js';
 import { collectTable, pinTable, quotedTable, TABLE_PREVIEW_SQL, tableRefusal, tableReport, verifyTable } from './pinned-table.js';
 
 interface TableActionSpec {
@@ -41,6 +42,7 @@ export function defineTableAction(spec: TableActionSpec) {
       },
       statement,
       verify: verifyTable,
+      pinnedObject: (params) => pinnedObject('table', params, quotedTable(params)),
       describeResult: (_rows, params) => ({ status: 'succeeded', summary: `${spec.keyword} of ${qualifiedName(params.schema ?? '', params.table ?? '')} finished.` }),
       statementTimeoutMs: spec.statementTimeoutMs,
       lockTimeoutMs: 2_000,

@@ -105,11 +105,11 @@ function footnotes(findings: VacuumFindings, thresholds: Thresholds): string[] {
   ];
 }
 
-/** Tables with rows and no statistics at all (VACUUM (ANALYZE) covers those already offered a VACUUM). */
+/** User tables with rows and no statistics at all (VACUUM (ANALYZE) covers those already offered a VACUUM; the catalogs are autovacuum's). */
 function neverAnalyzed(findings: VacuumFindings): VacuumTable[] {
   if (findings.inRecovery) return [];
   return findings.tables
-    .filter((t) => !t.behind && t.liveTuples > 0 && t.lastAnalyzeSeconds === null && t.lastAutoanalyzeSeconds === null)
+    .filter((t) => t.schema !== 'pg_catalog' && !t.behind && t.liveTuples > 0 && t.lastAnalyzeSeconds === null && t.lastAutoanalyzeSeconds === null)
     .slice(0, MAX_VACUUM_ACTIONS);
 }
 

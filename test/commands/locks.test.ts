@@ -1,17 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocksFindings } from '../../commands/locks.js';
 import type { Target } from '../../src/db/targets.js';
-import { connect } from '../support/clients.js';
+import { connect, loginRole } from '../support/clients.js';
 import { run, testTarget } from '../support/engine.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
 
 let server: TestServer;
 let target: Target;
+/** A plain role: pgmedic signals its sessions, never a superuser's. */
+let appUrl: string;
 
 beforeAll(async () => {
   server = await startTestServer(18);
   target = testTarget(server.url());
+  appUrl = await loginRole(server.url(), 'app');
 });
 afterAll(async () => {
   await target?.close();
@@ -27,7 +30,7 @@ describe('locks', () => {
   });
 
   it('finds the root of a real three-session chain, matching pg_blocking_pids', async () => {
-    const chain = await createBlockingChain(server.url());
+    const chain = await createBlockingChain(appUrl);
     try {
       const result = await run(target, 'locks');
       const findings = result.findings as LocksFindings;
@@ -49,6 +52,21 @@ describe('locks', () => {
       expect(result.report.actions.map((a) => a.action)).toEqual(['terminate']);
       expect(result.report.actions[0]!.params).toEqual({ pid: String(chain.rootPid), backendStart: root.backendStart });
       expect(result.summary).toMatch(/^1 root blocker holding up 2 sessions/);
+    } finally {
+      await chain.release();
+      await chain.close();
+    }
+  });
+
+  it('offers no Cancel or Terminate on a superuser root blocker, and says why', async () => {
+    const chain = await createBlockingChain(server.url(), 'chain_superuser');
+    try {
+      const result = await run(target, 'locks');
+      expect((result.findings as LocksFindings).rootPids).toEqual([chain.rootPid]);
+      const root = (result.findings as LocksFindings).sessions.find((s) => s.pid === chain.rootPid)!;
+      expect(root.noSignal).toBe('superuser');
+      expect(result.report.actions).toEqual([]);
+      expect(result.report.footnotes).toContain(`No button for ${chain.rootPid}: superuser session; pgmedic never signals superuser sessions.`);
     } finally {
       await chain.release();
       await chain.close();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
-import { durationOption } from '../src/engine/units.js';
+import { durationOption, intOption } from '../src/engine/units.js';
 import { formatCount, formatDuration, formatPercent, plural, truncate } from '../src/report/format.js';
 import { noSignalText } from '../src/heal/signal-rule.js';
 import { statusFor, worstStatus, type Fact, type Report, type Section, type Status, type SuggestedAction } from '../src/report/model.js';
@@ -75,7 +75,7 @@ export default defineCommand({
   options: z.object({
     minIdle: durationOption('1min', 'List sessions idle in transaction at least this long (those past the warn threshold always show)'),
     minRuntime: durationOption('30s', 'List queries running at least this long (those past the warn threshold always show)'),
-    limit: z.coerce.number().int().min(1).max(200).default(20).describe('Sessions to show per list'),
+    limit: intOption(1, 200, 20, 'Sessions to show per list'),
   }),
   sql: { summary: SUMMARY_SQL, breakdown: BREAKDOWN_SQL, otherBackends: OTHER_BACKENDS_SQL, idleInTransaction: IDLE_IN_TRANSACTION_SQL, longRunning: LONG_RUNNING_SQL, waiting: WAITING_SQL },
 

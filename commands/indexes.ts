@@ -2,7 +2,7 @@ import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { EXCLUSIVELY_LOCKED_RELATIONS_SQL } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
-import { sizeOption } from '../src/engine/units.js';
+import { intOption, sizeOption } from '../src/engine/units.js';
 import { formatBytes, formatCount, formatDuration, formatLargeCount, plural, qualifiedName, truncate } from '../src/report/format.js';
 import type { Report, Section, SuggestedAction } from '../src/report/model.js';
 import { DUPLICATES_SQL, INVALID_SQL, MISSING_MIN_ROWS, MISSING_MIN_ROWS_READ, MISSING_SQL, STATS_RESET_SQL, UNUSED_SQL } from './indexes/sql.js';
@@ -65,7 +65,7 @@ export default defineCommand({
   kind: 'diagnostic',
   options: z.object({
     minSize: sizeOption('1MB', 'Leave out unused indexes smaller than this (units accepted: 500kB, 1MB, 1GB)'),
-    limit: z.coerce.number().int().min(1).max(200).default(20).describe('Rows to show per problem'),
+    limit: intOption(1, 200, 20, 'Rows to show per problem'),
   }),
   sql: { unused: UNUSED_SQL, duplicates: DUPLICATES_SQL, invalid: INVALID_SQL, missing: MISSING_SQL, statsReset: STATS_RESET_SQL, locked: EXCLUSIVELY_LOCKED_RELATIONS_SQL },
 

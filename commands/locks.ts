@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { excludeOwnBackends } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
+import { intOption } from '../src/engine/units.js';
 import { formatCount, formatDuration, plural, truncate } from '../src/report/format.js';
 import { noSignalReasonSql, noSignalText } from '../src/heal/signal-rule.js';
 import { statusFor, type Report, type SuggestedAction } from '../src/report/model.js';
@@ -104,7 +105,7 @@ export default defineCommand({
   summary: 'Who blocks whom: root blockers, their victims, wait ages, lock modes',
   kind: 'diagnostic',
   options: z.object({
-    limit: z.coerce.number().int().min(1).max(100).default(10).describe('Root blockers to show'),
+    limit: intOption(1, 100, 10, 'Root blockers to show'),
   }),
   sql: { sessions: SESSIONS_SQL, deadlocks: DEADLOCKS_SQL },
 

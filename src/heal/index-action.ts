@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../engine/command.js';
+import { textOption } from '../engine/units.js';
 import { qualifiedName } from '../report/format.js';
 import { pinnedObject } from './oid-guard.js';
 import { collectIndex, INDEX_PREVIEW_SQL, indexRefusal, indexReport, pinIndex, quotedIndex, verifyIndex } from './pinned-index.js';
@@ -25,7 +26,7 @@ export function defineIndexAction(spec: IndexActionSpec) {
     summary: spec.summary,
     kind: 'action',
     options: z.object({
-      index: z.string().default('').describe('The index, schema-qualified if needed (public.orders_customer_idx)'),
+      index: textOption(300, 'The index, schema-qualified if needed (public.orders_customer_idx)'),
     }),
     positionals: ['index'],
     sql: { preview: INDEX_PREVIEW_SQL },

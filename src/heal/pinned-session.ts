@@ -31,8 +31,12 @@ export interface SessionFindings {
   session: SessionPreview | null;
 }
 
+/** backend_start as PostgreSQL prints timestamptz (ISO DateStyle), the only form report buttons carry. */
+export const BACKEND_START_FORMAT = { pattern: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/, example: '2026-01-31 12:00:00.123456+00' };
+
 export interface SessionOptions {
-  pid: number;
+  /** Undefined when none was given. */
+  pid?: number | undefined;
   backendStart: string;
 }
 
@@ -75,7 +79,7 @@ interface PreviewRow {
 }
 
 export async function collectSession(session: Session, options: SessionOptions): Promise<SessionFindings> {
-  if (!options.pid) return { requestedPid: 0, session: null };
+  if (options.pid === undefined) return { requestedPid: 0, session: null };
   const [row] = await session.query<PreviewRow>(SESSION_PREVIEW_SQL, [options.pid]);
   if (!row) return { requestedPid: options.pid, session: null };
   return {

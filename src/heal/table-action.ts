@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../engine/command.js';
+import { textOption } from '../engine/units.js';
 import { qualifiedName } from '../report/format.js';
 import { pinnedObject } from './oid-guard.js';
 import { collectTable, pinTable, quotedTable, TABLE_PREVIEW_SQL, tableRefusal, tableReport, verifyTable } from './pinned-table.js';
@@ -23,7 +24,7 @@ export function defineTableAction(spec: TableActionSpec) {
     summary: spec.summary,
     kind: 'action',
     options: z.object({
-      table: z.string().default('').describe('The table, schema-qualified if needed (public.orders)'),
+      table: textOption(300, 'The table, schema-qualified if needed (public.orders)'),
     }),
     positionals: ['table'],
     sql: { preview: TABLE_PREVIEW_SQL },

@@ -75,7 +75,7 @@ function parseAudit(tokens: string[], context: ParseContext): SlashRequest {
     if (token === '--limit' || token.startsWith('--limit=')) {
       const value = token.includes('=') ? token.slice('--limit='.length) : remaining[++i];
       const parsed = AUDIT_LIMIT.safeParse(value ?? '');
-      if (limit !== undefined || !parsed.success) throw new AppError('bad_option', '--limit needs one whole number from 1 to 200, in digits.', { hint: 'For example `/pg audit prod --limit 50`.' });
+      if (limit !== undefined || !parsed.success) throw new AppError('bad_option', '--limit needs a whole number from 1 to 200, in digits, given once.', { hint: 'For example `/pg audit prod --limit 50`.' });
       limit = parsed.data;
     } else if (!target && !token.startsWith('--')) target = token;
     else throw new AppError('bad_option', `\`audit\` does not take "${token}".`, { hint: 'Use `/pg audit [target] [--limit N]`.' });

@@ -169,6 +169,6 @@ describe('hostile input to /pg and the command line', () => {
     expect(refusal('bloat --min-size 2PB')).toMatch(/a size can be at most 1PB/);
     expect(refusal('connections --min-idle 366d')).toMatch(/a duration can be at most 365d/);
     expect(refusal('locks --limit 5 --limit 6')).toBe('bad_option: --limit is given more than once. Give it once, for example `--limit 10`.');
-    expect(refusal('audit --limit 1e2')).toBe('bad_option: --limit needs one whole number from 1 to 200, in digits. For example `/pg audit prod --limit 50`.');
+    expect(refusal('audit --limit 1e2')).toBe('bad_option: --limit needs a whole number from 1 to 200, in digits, given once. For example `/pg audit prod --limit 50`.');
   });
 });

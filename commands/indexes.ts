@@ -12,6 +12,8 @@ export type IndexProblem = 'unused' | 'duplicate' | 'invalid' | 'missing';
 /** One index problem, or (problem `missing`) one table that may lack an index. */
 export interface IndexFinding {
   problem: IndexProblem;
+  /** The index's oid as text (null for `missing`): report buttons pin it. */
+  oid: string | null;
   schema: string;
   table: string;
   /** Null for `missing`: the suspect is the table. */
@@ -49,12 +51,12 @@ export interface IndexesFindings {
   lockedRelations: string[];
 }
 
-interface UnusedRow { schema: string; table: string; index: string; size_bytes: number; definition: string | null; total_count: number; total_bytes: number }
+interface UnusedRow { oid: string; schema: string; table: string; index: string; size_bytes: number; definition: string | null; total_count: number; total_bytes: number }
 interface DuplicateRow {
-  schema: string; table: string; index: string; covered_by: string; exact: boolean; cover_unique: boolean; cover_includes: boolean;
+  oid: string; schema: string; table: string; index: string; covered_by: string; exact: boolean; cover_unique: boolean; cover_includes: boolean;
   keys: number; cover_keys: number; size_bytes: number; definition: string; covered_by_definition: string;
 }
-interface InvalidRow { schema: string; table: string; index: string; size_bytes: number; definition: string | null; being_built: boolean }
+interface InvalidRow { oid: string; schema: string; table: string; index: string; size_bytes: number; definition: string | null; being_built: boolean }
 interface MissingRow { schema: string; table: string; seq_scan: number; seq_tup_read: number; idx_scan: number; live_rows: number; size_bytes: number; total_count: number }
 
 const NONE = { coveredBy: null, coveredByDefinition: null, redundancy: null, seqScans: null, seqRowsRead: null, indexScans: null, liveRows: null } as const;
@@ -117,7 +119,7 @@ export default defineCommand({
 
 function unusedFinding(row: UnusedRow): IndexFinding {
   const reason = 'never scanned since statistics were reset, and enforces no constraint';
-  return { problem: 'unused', schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition, reason, ...NONE };
+  return { problem: 'unused', oid: row.oid, schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition, reason, ...NONE };
 }
 
 function duplicateFinding(row: DuplicateRow): IndexFinding {
@@ -129,21 +131,21 @@ function duplicateFinding(row: DuplicateRow): IndexFinding {
       : `${row.keys === 1 ? 'its column is the leading column' : `its ${row.keys} columns are the leading columns`} of ${cover} (${row.cover_keys} columns), which serves the same lookups`;
   return {
     ...NONE,
-    problem: 'duplicate', schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition,
+    problem: 'duplicate', oid: row.oid, schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition,
     coveredBy: cover, coveredByDefinition: row.covered_by_definition, redundancy: row.exact ? 'exact' : 'prefix', reason,
   };
 }
 
 function invalidFinding(row: InvalidRow): IndexFinding {
   const reason = 'not valid (a CREATE INDEX CONCURRENTLY or REINDEX failed): queries ignore it, but every write still maintains it';
-  return { problem: 'invalid', schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition, reason, ...NONE };
+  return { problem: 'invalid', oid: row.oid, schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition, reason, ...NONE };
 }
 
 function missingFinding(row: MissingRow): IndexFinding {
   const reason = `${formatCount(row.seq_scan)} sequential scans reading ${formatCount(row.seq_tup_read / row.seq_scan)} rows each on average, against ${formatCount(row.idx_scan)} index scans`;
   return {
     ...NONE,
-    problem: 'missing', schema: row.schema, table: row.table, index: null, sizeBytes: row.size_bytes, definition: null, reason,
+    problem: 'missing', oid: null, schema: row.schema, table: row.table, index: null, sizeBytes: row.size_bytes, definition: null, reason,
     seqScans: row.seq_scan, seqRowsRead: row.seq_tup_read, indexScans: row.idx_scan, liveRows: row.live_rows,
   };
 }
@@ -174,8 +176,9 @@ function missingRow(f: IndexFinding): string[] {
   return [name(f), formatCount(f.liveRows), formatBytes(f.sizeBytes), formatCount(f.seqScans), formatCount(perScan), formatCount(f.indexScans)];
 }
 
-// The actions take one `index` option resolved with to_regclass: send the name quoted as the catalog spells it.
-const indexParam = (f: IndexFinding) => ({ index: `${escapeIdentifier(f.schema)}.${escapeIdentifier(f.index ?? '')}` });
+// The actions resolve `index` with to_regclass: the name goes quoted as the catalog spells it, with the oid the
+// report saw, so an index dropped and recreated before the click is refused rather than acted on.
+const indexParam = (f: IndexFinding) => ({ index: `${escapeIdentifier(f.schema)}.${escapeIdentifier(f.index ?? '')}`, oid: f.oid ?? '' });
 
 function dropAction(f: IndexFinding): SuggestedAction {
   return { action: 'drop-index', label: `Drop ${truncate(name(f), 60)}`, params: indexParam(f), style: 'danger' };

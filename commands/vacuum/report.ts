@@ -130,8 +130,8 @@ export function vacuumReport(findings: VacuumFindings, { thresholds }: ReportCon
       ...candidates
         .sort((a, b) => worstRatio(b) - worstRatio(a))
         .slice(0, MAX_VACUUM_ACTIONS)
-        .map((t) => vacuumTableAction(t.schema, t.table)),
-      ...neverAnalyzed(findings).map((t) => analyzeTableAction(t.schema, t.table)),
+        .map((t) => vacuumTableAction(t.oid, t.schema, t.table)),
+      ...neverAnalyzed(findings).map((t) => analyzeTableAction(t.oid, t.schema, t.table)),
     ],
     footnotes: footnotes(findings, thresholds),
   };

@@ -80,6 +80,9 @@ export const intOption = (min: number, max: number, defaultValue: number, descri
 /** A pid, 1 to 2^31−1; a positional that may be left out (the preview then asks for one). */
 export const pidOption = (description: string) => declare(wholeNumber(PID_BOUNDS.min, PID_BOUNDS.max).optional().describe(description), { kind: 'count', ...PID_BOUNDS });
 
+/** An object id (report buttons pin the table or index they showed); optional. */
+export const oidOption = (description: string) => declare(wholeNumber(1, 2 ** 32 - 1).optional().describe(description), { kind: 'count', min: 1, max: 2 ** 32 - 1 });
+
 /** A decimal number from min to max, fractions allowed (--min-mean-ms). */
 export function decimalOption(min: number, max: number, defaultValue: number, description: string) {
   const schema = typed.transform((value, ctx) => {

@@ -143,7 +143,7 @@ describe('maintenance actions on real relations', () => {
     await setup.query('CREATE TABLE swapped (id int); CREATE INDEX swapped_id ON swapped (id)');
     const table = await bot.healing.requestAction({ action: 'vacuum-table', tokens: ['swapped'], requestedBy: 'U_ALICE' });
     const index = await bot.healing.requestAction({ action: 'drop-index', tokens: ['swapped_id'], requestedBy: 'U_ALICE' });
-    const pinned = { table: table.request!.params.oid, index: index.request!.params.oid };
+    const pinned = { table: table.request!.params.oid!, index: index.request!.params.oid! };
     await setup.query('DROP TABLE swapped; CREATE TABLE swapped (id int); CREATE INDEX swapped_id ON swapped (id)');
     await setup.end();
     const [now] = await truth<{ table: string; index: string }>("SELECT 'swapped'::regclass::oid::text AS table, 'swapped_id'::regclass::oid::text AS index");
@@ -154,6 +154,12 @@ describe('maintenance actions on real relations', () => {
       expect((await bot.healing.requestAudit(request.id)).map((e) => e.event)).toEqual(['requested', 'approved', 'verification_failed']);
     }
     expect(await truth("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'swapped'")).toEqual([{ last_vacuum: null }]);
+    // A report's button carries the oid the report saw: clicked after the swap, it is refused before any request exists.
+    for (const [action, params, kind, name] of [['vacuum-table', { table: '"public"."swapped"', oid: pinned.table }, 'table', 'swapped'], ['drop-index', { index: '"public"."swapped_id"', oid: pinned.index }, 'index', 'swapped_id']] as const) {
+      const clicked = await bot.healing.requestAction({ action, params, requestedBy: 'U_ALICE' });
+      expect(clicked.notice).toMatchObject({ kind: 'refused', reason: 'preview_refused' });
+      expect(clicked.notice.text).toContain(`Target changed: ${kind} ${name} is not the one the report showed; it was dropped and recreated since (oid ${pinned[kind]} in the report, ${now![kind]} now). Run the report again.`);
+    }
     expect(await truth("SELECT 1 AS present FROM pg_class WHERE relname = 'swapped_id'")).toEqual([{ present: 1 }]);
   });
 

@@ -14,6 +14,14 @@ export interface PinnedObject {
   label: string;
 }
 
+/**
+ * to_regclass raises, before 16, on text that is no relation name at all (a.b.c.d, "unterminated, otherdb.s.t):
+ * for a typed name that means "there is no such table", not an error.
+ */
+export function unresolvableName(error: unknown): boolean {
+  return ['42601', '42602', '0A000'].includes((error as { code?: string }).code ?? '');
+}
+
 /** What the statement's name resolves to right now (to_regclass: NULL when nothing has that name). */
 export const RESOLVE_SQL = 'SELECT to_regclass($1)::oid::int8::text AS oid';
 

@@ -4,7 +4,7 @@ import { notExclusivelyLocked } from '../db/sql.js';
 import type { ActionParams } from '../engine/command.js';
 import { formatBytes, formatCount, formatDuration, qualifiedName } from '../report/format.js';
 import type { Report } from '../report/model.js';
-import { pinnedObject, resolvePinned } from './oid-guard.js';
+import { pinnedObject, resolvePinned, unresolvableName } from './oid-guard.js';
 
 /** The index a REINDEX or DROP would touch, as the preview saw it. */
 export interface IndexPreview {
@@ -108,7 +108,7 @@ const toPreview = (r: Row): IndexPreview => ({
 
 export async function collectIndex(session: Session, requested: string): Promise<IndexFindings> {
   if (!requested) return { requested, index: null };
-  const [row] = await session.query<Row>(INDEX_PREVIEW_SQL, [requested]);
+  const [row] = await session.query<Row>(INDEX_PREVIEW_SQL, [requested]).catch((error: unknown) => (unresolvableName(error) ? [] : Promise.reject(error)));
   return { requested, index: row ? toPreview(row) : null };
 }
 

@@ -4,7 +4,7 @@ import { notExclusivelyLocked } from '../db/sql.js';
 import type { ActionParams } from '../engine/command.js';
 import { formatBytes, formatCount, formatDuration, qualifiedName } from '../report/format.js';
 import type { Report } from '../report/model.js';
-import { pinnedObject, resolvePinned } from './oid-guard.js';
+import { pinnedObject, resolvePinned, unresolvableName } from './oid-guard.js';
 
 /** The table a VACUUM or ANALYZE would touch, as the preview saw it. */
 export interface TablePreview {
@@ -57,7 +57,7 @@ interface PreviewRow {
 
 export async function collectTable(session: Session, requested: string): Promise<TableFindings> {
   if (!requested) return { requested, table: null };
-  const [row] = await session.query<PreviewRow>(TABLE_PREVIEW_SQL, [requested]);
+  const [row] = await session.query<PreviewRow>(TABLE_PREVIEW_SQL, [requested]).catch((error: unknown) => (unresolvableName(error) ? [] : Promise.reject(error)));
   if (!row) return { requested, table: null };
   return {
     requested,

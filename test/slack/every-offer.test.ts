@@ -173,6 +173,20 @@ describe('every offered action works, through Slack, against a real PostgreSQL 1
     expect(Object.keys(SCENARIOS).sort()).toEqual([...ACTION_KINDS].sort());
   });
 
+  it('offers no button on a superuser root blocker; the report says why instead', async () => {
+    const chain = await createBlockingChain(env.adminUrl, 'superuser_accounts');
+    try {
+      const before = posts().length;
+      await bot.send.command({ text: 'locks', user: 'UALICE' });
+      const report = await eventually(newPost(before, 'Locks'), 'the locks report');
+      expect(buttonsOf(report.blocks).filter((b) => b.action_id.startsWith(ACTION_ID_PREFIX))).toEqual([]);
+      expect(JSON.stringify(report.blocks)).toContain(`No button for ${chain.rootPid}: superuser session; pgmedic never signals superuser sessions.`);
+    } finally {
+      await chain.release();
+      await chain.close();
+    }
+  });
+
   for (const kind of ACTION_KINDS) {
     it(`${kind}: the report offers it, the click asks for approval, an approver approves, PostgreSQL shows the effect`, async () => {
       const scenario = SCENARIOS[kind];
@@ -186,9 +200,13 @@ describe('every offered action works, through Slack, against a real PostgreSQL 1
         const button = offered.find((b) => b.text.text.includes(arranged.label));
         expect(button, `a ${kind} button labelled "${arranged.label}" among ${JSON.stringify(offered.map((b) => b.text.text))}`).toBeDefined();
 
-        const cards = posts().length;
+        const [cards, seen] = [posts().length, standIn.state.messages.length];
         await bot.send.click(button!.action_id, button!.value, { user: 'UALICE', messageTs: report.ts });
-        const card = await eventually(newPost(cards, 'Approval needed'), 'the approval card');
+        // The card, or the reply that says why there is none (shown in the failure instead of a timeout).
+        const replyToClick = () => standIn.state.messages.slice(seen).find((m) => m.ephemeral && m.user === 'UALICE');
+        const outcome = await eventually(() => newPost(cards, 'Approval needed')() ?? replyToClick(), 'the approval card');
+        expect(outcome.ephemeral ? outcome.text : 'an approval card').toBe('an approval card');
+        const card = outcome;
         const approve = buttonsOf(card.blocks).find((b) => b.action_id === APPROVE_ACTION_ID)!;
         await bot.send.click(APPROVE_ACTION_ID, approve.value, { user: 'UBOB', messageTs: card.ts });
         const update = await eventually(updateOf(card.ts), 'the card with the outcome', 30_000);

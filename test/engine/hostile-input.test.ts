@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { planCli } from '../../src/cli/args.js';
 import { parseLimit } from '../../src/cli/audit.js';
@@ -170,5 +172,24 @@ describe('hostile input to /pg and the command line', () => {
     expect(refusal('connections --min-idle 366d')).toMatch(/a duration can be at most 365d/);
     expect(refusal('locks --limit 5 --limit 6')).toBe('bad_option: --limit is given more than once. Give it once, for example `--limit 10`.');
     expect(refusal('audit --limit 1e2')).toBe('bad_option: --limit needs a whole number from 1 to 200, in digits, given once. For example `/pg audit prod --limit 50`.');
+  });
+
+  it('bin/pgmedic refuses hostile arguments with exit code 3 before it connects anywhere', async () => {
+    // A target nobody listens on: a connection attempt would say "Could not connect" instead.
+    const env = { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PGMEDIC_CONFIG: '', NO_COLOR: '1' };
+    for (const [argv, expected] of [
+      [['terminate', '0x10'], '--pid "0x10" is not valid for `terminate`: use digits only'],
+      [['locks', '--limit', '0b101'], '--limit "0b101" is not valid for `locks`'],
+      [['bloat', '--exact=maybe'], '--exact="maybe" is not a yes/no value.'],
+      [['audit', '--limit', '1e2'], '`audit` takes only --target NAME and --limit N'],
+    ] as const) {
+      const failed = await promisify(execFile)('bin/pgmedic', [...argv], { env }).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failed?.code).toBe(3);
+      expect(failed?.stderr).toContain(expected);
+      expect(failed?.stderr).not.toContain('connect');
+    }
   });
 });

@@ -98,6 +98,21 @@ describe('connections', () => {
     expect(result.report.actions.some((a) => a.action === 'cancel' && expectedPids.includes(Number(a.params.pid)))).toBe(false);
   });
 
+  it("lists a superuser's idle transaction without a Terminate button, and says why", async () => {
+    const admin = await connect(server.url(), 'scenario-superuser-idle');
+    try {
+      await admin.query('BEGIN');
+      const pid = Number((await admin.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      await waitFor(async () => (await truth("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND now() - state_change > interval '1.2 s'", [pid])).length, 'the transaction to idle');
+      const result = await run(target, 'connections', ['--min-idle', '1s']);
+      expect((result.findings as ConnectionsFindings).idleInTransaction.map((s) => s.pid)).toContain(pid);
+      expect(result.report.actions.filter((a) => a.params.pid === String(pid))).toEqual([]);
+      expect(result.report.footnotes).toContain(`No button for ${pid}: superuser session; pgmedic never signals superuser sessions.`);
+    } finally {
+      await admin.end();
+    }
+  });
+
   it('does not hide sessions the thresholds flag, however high --min-idle is', async () => {
     const findings = await findingsOf(['--min-idle', '2h']);
     expect(findings.minIdleSeconds).toBe(300); // capped at the idle-in-transaction warn threshold

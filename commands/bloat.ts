@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
-import { sizeOption } from '../src/engine/units.js';
+import { intOption, sizeOption } from '../src/engine/units.js';
 import { confirmExactly, EXACT_TOP, type ExactStatus, type Measured } from './bloat/exact.js';
 import { indexBloat, tableBloat, type IndexRow, type RelationBloat, type TableRow } from './bloat/relations.js';
 import { bloatReport } from './bloat/report.js';
@@ -29,7 +29,7 @@ const BLOCK_SIZE_SQL = `SELECT current_setting('block_size')::int AS block_size`
 
 const options = z.object({
   minSize: sizeOption('100MB', 'Leave out relations smaller than this (e.g. 1GB, 500MB, 0 for all)'),
-  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Tables and indexes to show (each)'),
+  limit: intOption(1, 100, 20, 'Tables and indexes to show (each)'),
   exact: z.boolean().default(false).describe(`Confirm the top ${EXACT_TOP} tables and indexes with pgstattuple (reads them; slower)`),
 });
 

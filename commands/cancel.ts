@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
-import { collectSession, pinSession, SESSION_GUARD, SESSION_PREVIEW_SQL, sessionRefusal, sessionReport, verifySession, type SessionFindings } from '../src/heal/pinned-session.js';
+import { pidOption, textOption } from '../src/engine/units.js';
+import { BACKEND_START_FORMAT, collectSession, pinSession, SESSION_GUARD, SESSION_PREVIEW_SQL, sessionRefusal, sessionReport, verifySession, type SessionFindings, type SessionOptions } from '../src/heal/pinned-session.js';
 
 // query_start is part of the guard too: cancel the query that was approved, never a later one.
 const CANCEL_SQL = `SELECT pg_catalog.pg_cancel_backend(a.pid) AS signalled
-FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+FROM pg_catalog.pg_stat_activity a
 WHERE ${SESSION_GUARD} AND a.query_start = $3::timestamptz AND a.state = 'active'`;
 
-function cancelRefusal(findings: SessionFindings, options: { pid: number; backendStart: string }): string | null {
+function cancelRefusal(findings: SessionFindings, options: SessionOptions): string | null {
   const refusal = sessionRefusal(findings, options);
   if (refusal || !findings.session) return refusal;
   const { state, pid } = findings.session;
@@ -20,8 +21,8 @@ export default defineCommand({
   summary: "Cancel one session's running query (pg_cancel_backend) after approval",
   kind: 'action',
   options: z.object({
-    pid: z.coerce.number().int().min(0).default(0).describe('pid of the session whose query to cancel'),
-    backendStart: z.string().default('').describe('backend_start the session must still have (report buttons set it)'),
+    pid: pidOption('pid of the session whose query to cancel'),
+    backendStart: textOption(64, 'backend_start the session must still have (report buttons set it)', BACKEND_START_FORMAT),
   }),
   positionals: ['pid'],
   sql: { preview: SESSION_PREVIEW_SQL, cancel: CANCEL_SQL },

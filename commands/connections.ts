@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
-import { durationOption } from '../src/engine/units.js';
+import { durationOption, intOption } from '../src/engine/units.js';
 import { formatCount, formatDuration, formatPercent, plural, truncate } from '../src/report/format.js';
+import { noSignalText } from '../src/heal/signal-rule.js';
 import { statusFor, worstStatus, type Fact, type Report, type Section, type Status, type SuggestedAction } from '../src/report/model.js';
 import { BREAKDOWN_SQL, IDLE_IN_TRANSACTION_SQL, LONG_RUNNING_SQL, OTHER_BACKENDS_SQL, SUMMARY_SQL, WAITING_SQL, type SessionRow, type SummaryRow } from './connections/sql.js';
 
@@ -24,6 +25,8 @@ export interface ConnectionSession {
   /** Since it started waiting for a heavyweight lock (pg_locks.waitstart); null otherwise. */
   lockWaitSeconds: number | null;
   query: string;
+  /** Why pgmedic will not cancel or terminate it (the healing actions' own rule), or null. */
+  noSignal: string | null;
 }
 
 export interface ConnectionCount {
@@ -72,7 +75,7 @@ export default defineCommand({
   options: z.object({
     minIdle: durationOption('1min', 'List sessions idle in transaction at least this long (those past the warn threshold always show)'),
     minRuntime: durationOption('30s', 'List queries running at least this long (those past the warn threshold always show)'),
-    limit: z.coerce.number().int().min(1).max(200).default(20).describe('Sessions to show per list'),
+    limit: intOption(1, 200, 20, 'Sessions to show per list'),
   }),
   sql: { summary: SUMMARY_SQL, breakdown: BREAKDOWN_SQL, otherBackends: OTHER_BACKENDS_SQL, idleInTransaction: IDLE_IN_TRANSACTION_SQL, longRunning: LONG_RUNNING_SQL, waiting: WAITING_SQL },
 
@@ -133,8 +136,9 @@ export default defineCommand({
         ...breakdownSections(findings),
         ...sessionTables(findings),
       ],
-      actions: [...findings.idleInTransaction.slice(0, MAX_ACTION_SESSIONS).map(terminateAction), ...findings.longRunning.slice(0, MAX_ACTION_SESSIONS).flatMap((s) => [cancelAction(s), terminateAction(s)])],
+      actions: [...signallable(findings.idleInTransaction).map(terminateAction), ...signallable(findings.longRunning).flatMap((s) => [cancelAction(s), terminateAction(s)])],
       footnotes: [
+        ...unsignallable(findings).map((s) => `No button for ${s.pid}: ${noSignalText(s.noSignal!)}.`),
         ...(findings.waitingCount ? ['Run `locks` for the blocking tree: who holds the locks these sessions wait for.'] : []),
         ...(findings.idleInTransaction.length ? ['A session idle in transaction runs no query, so only terminating it ends its transaction; idle_in_transaction_session_timeout prevents this.'] : []),
         ...(findings.canSeeAllSessions ? [] : ["pgmedic's role cannot see other roles' sessions in full; grant pg_monitor (or pg_read_all_stats)."]),
@@ -159,11 +163,14 @@ function toSession(row: SessionRow): ConnectionSession {
     waitEvent: row.wait_event,
     lockWaitSeconds: row.lock_wait_seconds,
     query: row.query ?? '',
+    noSignal: row.no_signal,
   };
 }
 
 /** Buttons per list: enough to act on the worst offenders, never a bulk kill. */
 const MAX_ACTION_SESSIONS = 5;
+const signallable = (sessions: ConnectionSession[]) => sessions.slice(0, MAX_ACTION_SESSIONS).filter((s) => !s.noSignal);
+const unsignallable = (f: ConnectionsFindings) => [...f.idleInTransaction.slice(0, MAX_ACTION_SESSIONS), ...f.longRunning.slice(0, MAX_ACTION_SESSIONS)].filter((s, i, all) => s.noSignal && all.findIndex((o) => o.pid === s.pid) === i);
 
 function summaryLine(f: ConnectionsFindings): string {
   const parts = [`${formatCount(f.clientConnections)} of ${formatCount(f.usableConnections)} usable connections in use (${formatPercent(f.usedPct, 0)})`];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
 import { excludeOwnBackends } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
+import { intOption, textOption } from '../src/engine/units.js';
 import { suggestion } from '../src/engine/closest.js';
 import { AppError } from '../src/errors.js';
 import { formatBytes, formatCount, formatDuration, formatLargeCount, formatPercent, plural } from '../src/report/format.js';
@@ -113,8 +114,8 @@ export default defineCommand({
   summary: 'A deep dive into one database: size, largest tables, activity, connections, XID age',
   kind: 'diagnostic',
   options: z.object({
-    database: z.string().max(200).default('').describe('Database to inspect (default: the one pgmedic is connected to)'),
-    limit: z.coerce.number().int().min(1).max(100).default(10).describe('Largest tables to show'),
+    database: textOption(200, 'Database to inspect (default: the one pgmedic is connected to)'),
+    limit: intOption(1, 100, 10, 'Largest tables to show'),
   }),
   positionals: ['database'],
   sql: { database: DATABASE_SQL, names: DATABASE_NAMES_SQL, connections: CONNECTIONS_SQL },

@@ -1,7 +1,8 @@
+import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { EXCLUSIVELY_LOCKED_RELATIONS_SQL } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
-import { sizeOption } from '../src/engine/units.js';
+import { intOption, sizeOption } from '../src/engine/units.js';
 import { formatBytes, formatCount, formatDuration, formatLargeCount, plural, qualifiedName, truncate } from '../src/report/format.js';
 import type { Report, Section, SuggestedAction } from '../src/report/model.js';
 import { DUPLICATES_SQL, INVALID_SQL, MISSING_MIN_ROWS, MISSING_MIN_ROWS_READ, MISSING_SQL, STATS_RESET_SQL, UNUSED_SQL } from './indexes/sql.js';
@@ -11,6 +12,8 @@ export type IndexProblem = 'unused' | 'duplicate' | 'invalid' | 'missing';
 /** One index problem, or (problem `missing`) one table that may lack an index. */
 export interface IndexFinding {
   problem: IndexProblem;
+  /** The index's oid as text (null for `missing`): report buttons pin it. */
+  oid: string | null;
   schema: string;
   table: string;
   /** Null for `missing`: the suspect is the table. */
@@ -48,12 +51,12 @@ export interface IndexesFindings {
   lockedRelations: string[];
 }
 
-interface UnusedRow { schema: string; table: string; index: string; size_bytes: number; definition: string | null; total_count: number; total_bytes: number }
+interface UnusedRow { oid: string; schema: string; table: string; index: string; size_bytes: number; definition: string | null; total_count: number; total_bytes: number }
 interface DuplicateRow {
-  schema: string; table: string; index: string; covered_by: string; exact: boolean; cover_unique: boolean; cover_includes: boolean;
+  oid: string; schema: string; table: string; index: string; covered_by: string; exact: boolean; cover_unique: boolean; cover_includes: boolean;
   keys: number; cover_keys: number; size_bytes: number; definition: string; covered_by_definition: string;
 }
-interface InvalidRow { schema: string; table: string; index: string; size_bytes: number; definition: string | null; being_built: boolean }
+interface InvalidRow { oid: string; schema: string; table: string; index: string; size_bytes: number; definition: string | null; being_built: boolean }
 interface MissingRow { schema: string; table: string; seq_scan: number; seq_tup_read: number; idx_scan: number; live_rows: number; size_bytes: number; total_count: number }
 
 const NONE = { coveredBy: null, coveredByDefinition: null, redundancy: null, seqScans: null, seqRowsRead: null, indexScans: null, liveRows: null } as const;
@@ -64,7 +67,7 @@ export default defineCommand({
   kind: 'diagnostic',
   options: z.object({
     minSize: sizeOption('1MB', 'Leave out unused indexes smaller than this (units accepted: 500kB, 1MB, 1GB)'),
-    limit: z.coerce.number().int().min(1).max(200).default(20).describe('Rows to show per problem'),
+    limit: intOption(1, 200, 20, 'Rows to show per problem'),
   }),
   sql: { unused: UNUSED_SQL, duplicates: DUPLICATES_SQL, invalid: INVALID_SQL, missing: MISSING_SQL, statsReset: STATS_RESET_SQL, locked: EXCLUSIVELY_LOCKED_RELATIONS_SQL },
 
@@ -116,7 +119,7 @@ export default defineCommand({
 
 function unusedFinding(row: UnusedRow): IndexFinding {
   const reason = 'never scanned since statistics were reset, and enforces no constraint';
-  return { problem: 'unused', schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition, reason, ...NONE };
+  return { problem: 'unused', oid: row.oid, schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition, reason, ...NONE };
 }
 
 function duplicateFinding(row: DuplicateRow): IndexFinding {
@@ -128,21 +131,21 @@ function duplicateFinding(row: DuplicateRow): IndexFinding {
       : `${row.keys === 1 ? 'its column is the leading column' : `its ${row.keys} columns are the leading columns`} of ${cover} (${row.cover_keys} columns), which serves the same lookups`;
   return {
     ...NONE,
-    problem: 'duplicate', schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition,
+    problem: 'duplicate', oid: row.oid, schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition,
     coveredBy: cover, coveredByDefinition: row.covered_by_definition, redundancy: row.exact ? 'exact' : 'prefix', reason,
   };
 }
 
 function invalidFinding(row: InvalidRow): IndexFinding {
   const reason = 'not valid (a CREATE INDEX CONCURRENTLY or REINDEX failed): queries ignore it, but every write still maintains it';
-  return { problem: 'invalid', schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition, reason, ...NONE };
+  return { problem: 'invalid', oid: row.oid, schema: row.schema, table: row.table, index: row.index, sizeBytes: row.size_bytes, definition: row.definition, reason, ...NONE };
 }
 
 function missingFinding(row: MissingRow): IndexFinding {
   const reason = `${formatCount(row.seq_scan)} sequential scans reading ${formatCount(row.seq_tup_read / row.seq_scan)} rows each on average, against ${formatCount(row.idx_scan)} index scans`;
   return {
     ...NONE,
-    problem: 'missing', schema: row.schema, table: row.table, index: null, sizeBytes: row.size_bytes, definition: null, reason,
+    problem: 'missing', oid: null, schema: row.schema, table: row.table, index: null, sizeBytes: row.size_bytes, definition: null, reason,
     seqScans: row.seq_scan, seqRowsRead: row.seq_tup_read, indexScans: row.idx_scan, liveRows: row.live_rows,
   };
 }
@@ -173,19 +176,23 @@ function missingRow(f: IndexFinding): string[] {
   return [name(f), formatCount(f.liveRows), formatBytes(f.sizeBytes), formatCount(f.seqScans), formatCount(perScan), formatCount(f.indexScans)];
 }
 
+// The actions resolve `index` with to_regclass: the name goes quoted as the catalog spells it, with the oid the
+// report saw, so an index dropped and recreated before the click is refused rather than acted on.
+const indexParam = (f: IndexFinding) => ({ index: `${escapeIdentifier(f.schema)}.${escapeIdentifier(f.index ?? '')}`, oid: f.oid ?? '' });
+
 function dropAction(f: IndexFinding): SuggestedAction {
-  return { action: 'drop-index', label: `Drop ${truncate(name(f), 60)}`, params: { schema: f.schema, index: f.index ?? '' }, style: 'danger' };
+  return { action: 'drop-index', label: `Drop ${truncate(name(f), 60)}`, params: indexParam(f), style: 'danger' };
 }
 
 function reindexAction(f: IndexFinding): SuggestedAction {
-  return { action: 'reindex', label: `Rebuild ${truncate(name(f), 60)}`, params: { schema: f.schema, index: f.index ?? '' } };
+  return { action: 'reindex', label: `Rebuild ${truncate(name(f), 60)}`, params: indexParam(f) };
 }
 
 /** An index can be both unused and a duplicate: offer each action once. */
 function uniqueActions(actions: SuggestedAction[]): SuggestedAction[] {
   const seen = new Set<string>();
   return actions.filter((a) => {
-    const key = `${a.action}:${a.params.schema}.${a.params.index}`;
+    const key = `${a.action}:${a.params.index}`;
     return seen.has(key) ? false : (seen.add(key), true);
   });
 }

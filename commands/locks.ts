@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { excludeOwnBackends } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
+import { intOption } from '../src/engine/units.js';
 import { formatCount, formatDuration, plural, truncate } from '../src/report/format.js';
+import { noSignalReasonSql, noSignalText } from '../src/heal/signal-rule.js';
 import { statusFor, type Report, type SuggestedAction } from '../src/report/model.js';
 
 /** One session in a blocking tree: a waiter, a blocker, or both. */
@@ -29,6 +31,8 @@ export interface LockSession {
   blockedCount: number;
   directlyBlockedCount: number;
   idleInTransaction: boolean;
+  /** Why pgmedic will not cancel or terminate it (the healing actions' own rule), or null. */
+  noSignal: string | null;
 }
 
 export interface LocksFindings {
@@ -53,6 +57,7 @@ interface Row {
   mode: string | null;
   locktype: string | null;
   relation: string | null;
+  no_signal: string | null;
 }
 
 // pg_blocking_pids() is exact where a pg_locks self-join is not (virtualxid, tuple and advisory locks,
@@ -82,7 +87,8 @@ SELECT i.pid, a.usename, a.application_name, host(a.client_addr) AS client_addr,
        coalesce(w.blocking_pids, '{}') AS blocking_pids,
        extract(epoch FROM clock_timestamp() - lw.waitstart)::float8 AS wait_seconds,
        lw.mode, lw.locktype,
-       lw.relation::regclass::text AS relation
+       lw.relation::regclass::text AS relation,
+       ${noSignalReasonSql('a')} AS no_signal
 FROM involved i
 LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = i.pid
 LEFT JOIN waiting w ON w.pid = i.pid
@@ -99,7 +105,7 @@ export default defineCommand({
   summary: 'Who blocks whom: root blockers, their victims, wait ages, lock modes',
   kind: 'diagnostic',
   options: z.object({
-    limit: z.coerce.number().int().min(1).max(100).default(10).describe('Root blockers to show'),
+    limit: intOption(1, 100, 10, 'Root blockers to show'),
   }),
   sql: { sessions: SESSIONS_SQL, deadlocks: DEADLOCKS_SQL },
 
@@ -150,6 +156,7 @@ export default defineCommand({
       actions: shownRoots.flatMap(rootActions),
       footnotes: [
         ...(roots.length > shownRoots.length ? [`${roots.length - shownRoots.length} more root blockers not shown (raise --limit).`] : []),
+        ...shownRoots.filter((r) => r.pid !== 0 && r.noSignal).map((r) => `No button for ${r.pid}: ${noSignalText(r.noSignal!)}.`),
         ...(roots.some((r) => r.idleInTransaction) ? ['A root that is idle in transaction cannot be cancelled (it runs no query); only terminating it releases its locks.'] : []),
         ...(findings.deadlocks > 0 ? ['PostgreSQL resolves deadlocks itself; set log_lock_waits = on to see what collided.'] : []),
       ],
@@ -193,6 +200,7 @@ export function buildTree(rows: Row[]): LockSession[] {
     blockedCount: victims(row.pid),
     directlyBlockedCount: blockedBy.get(row.pid)?.length ?? 0,
     idleInTransaction: row.state === 'idle in transaction' || row.state === 'idle in transaction (aborted)',
+    noSignal: row.pid === 0 ? 'prepared transaction' : row.no_signal,
   }));
   const oldestWaitUnder = (s: LockSession) => Math.max(0, ...(blockedBy.get(s.pid) ?? []).map((p) => sessions.find((x) => x.pid === p)?.waitSeconds ?? 0));
   return sessions.sort((a, b) => Number(b.isRoot) - Number(a.isRoot) || b.blockedCount - a.blockedCount || oldestWaitUnder(b) - oldestWaitUnder(a) || a.pid - b.pid);
@@ -215,7 +223,7 @@ function treeRows(session: LockSession, byPid: Map<number, LockSession>, depth: 
 }
 
 function rootActions(root: LockSession): SuggestedAction[] {
-  if (root.pid === 0) return [];
+  if (root.pid === 0 || root.noSignal) return [];
   const params = { pid: String(root.pid), backendStart: root.backendStart };
   const terminate: SuggestedAction = { action: 'terminate', label: `Terminate ${root.pid}`, params, style: 'danger' };
   const cancel: SuggestedAction = { action: 'cancel', label: `Cancel query of ${root.pid}`, params };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
 import { defineCommand } from '../src/engine/command.js';
+import { intOption } from '../src/engine/units.js';
 import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, percentOf, plural } from '../src/report/format.js';
 import { statusFor, worstStatus, type Report, type Status } from '../src/report/model.js';
 
@@ -91,7 +92,7 @@ export default defineCommand({
   summary: 'Per database since stats reset: commits, rollbacks, cache hits, temp files, deadlocks, conflicts; checkpoint pressure',
   kind: 'diagnostic',
   options: z.object({
-    limit: z.coerce.number().int().min(1).max(100).default(20).describe('Databases to show (busiest first)'),
+    limit: intOption(1, 100, 20, 'Databases to show (busiest first)'),
   }),
   sql: { databases: DATABASES_SQL, checkpoints: CHECKPOINTS_SQL, sampledAt: SAMPLED_AT_SQL },
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EXCLUSIVELY_LOCKED_RELATIONS_SQL, notExclusivelyLocked } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
+import { intOption } from '../src/engine/units.js';
 import { formatCount, formatPercent, qualifiedName } from '../src/report/format.js';
 import { statusFor, worstStatus, type Report, type Status } from '../src/report/model.js';
 import type { Thresholds } from '../src/config/thresholds.js';
@@ -117,7 +118,7 @@ export default defineCommand({
   summary: 'Sequences closest to running out, against the column type they feed as well as their own limit',
   kind: 'diagnostic',
   options: z.object({
-    limit: z.coerce.number().int().min(1).max(500).default(20).describe('Sequences to show (most used first)'),
+    limit: intOption(1, 500, 20, 'Sequences to show (most used first)'),
   }),
   sql: { sequences: SEQUENCES_SQL, skipped: SKIPPED_SQL },
 

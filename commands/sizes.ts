@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Session } from '../src/db/session.js';
 import { EXCLUSIVELY_LOCKED_RELATIONS_SQL, notExclusivelyLocked } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
+import { intOption } from '../src/engine/units.js';
 import { formatBytes, plural, qualifiedName } from '../src/report/format.js';
 import type { Report, Section } from '../src/report/model.js';
 
@@ -150,7 +151,7 @@ export default defineCommand({
   summary: 'Database sizes; the largest tables (heap, indexes, TOAST) and indexes',
   kind: 'diagnostic',
   options: z.object({
-    limit: z.coerce.number().int().min(1).max(100).default(10).describe('Tables, indexes and databases to show'),
+    limit: intOption(1, 100, 10, 'Tables, indexes and databases to show'),
   }),
   sql: { databases: DATABASES_SQL, largestTables: LARGEST_TABLES_SQL, largestIndexes: LARGEST_INDEXES_SQL, skipped: EXCLUSIVELY_LOCKED_RELATIONS_SQL },
 

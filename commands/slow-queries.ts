@@ -1,6 +1,7 @@
 import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
+import { MAX_SECONDS, decimalOption, intOption } from '../src/engine/units.js';
 import { formatBytes, formatCount, formatMs, formatPercent, percentOf, plural, truncate } from '../src/report/format.js';
 import { statusFor, type Report, type Section } from '../src/report/model.js';
 
@@ -121,8 +122,8 @@ export default defineCommand({
   kind: 'diagnostic',
   options: z.object({
     sort: z.enum(['total', 'mean', 'calls']).default('total').describe('Order by total time, mean time per call, or number of calls'),
-    minMeanMs: z.coerce.number().min(0).default(0).describe('Leave out statements whose mean time is below this many milliseconds'),
-    limit: z.coerce.number().int().min(1).max(100).default(10).describe('Statements to show'),
+    minMeanMs: decimalOption(0, MAX_SECONDS * 1000, 0, 'Leave out statements whose mean time is below this many milliseconds'),
+    limit: intOption(1, 100, 10, 'Statements to show'),
   }),
   // Built at run time for the extension's schema and version; this is the newest form in the public schema.
   sql: { statements: statementsSql('public', NEWEST_COLUMNS), dealloc: deallocSql('public') },

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
-import { collectSession, pinSession, SESSION_GUARD, SESSION_PREVIEW_SQL, sessionRefusal, sessionReport, verifySession, type SessionFindings } from '../src/heal/pinned-session.js';
+import { pidOption, textOption } from '../src/engine/units.js';
+import { BACKEND_START_FORMAT, collectSession, pinSession, SESSION_GUARD, SESSION_PREVIEW_SQL, sessionRefusal, sessionReport, verifySession, type SessionFindings } from '../src/heal/pinned-session.js';
 
 /** pg_terminate_backend with a timeout (14+) waits for the backend to exit and says whether it did. */
 const TERMINATE_WAIT_MS = 5000;
 
 const TERMINATE_SQL = `SELECT pg_catalog.pg_terminate_backend(a.pid, ${TERMINATE_WAIT_MS}) AS exited
-FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+FROM pg_catalog.pg_stat_activity a
 WHERE ${SESSION_GUARD}`;
 
 const statement = (params: Record<string, string>) => ({ text: TERMINATE_SQL, values: [params.pid ?? '', params.backendStart ?? ''] });
@@ -16,8 +17,8 @@ export default defineCommand({
   summary: 'End one session (pg_terminate_backend) after approval, and say whether it exited',
   kind: 'action',
   options: z.object({
-    pid: z.coerce.number().int().min(0).default(0).describe('pid of the session to end'),
-    backendStart: z.string().default('').describe('backend_start the session must still have (report buttons set it)'),
+    pid: pidOption('pid of the session to end'),
+    backendStart: textOption(64, 'backend_start the session must still have (report buttons set it)', BACKEND_START_FORMAT),
   }),
   positionals: ['pid'],
   sql: { preview: SESSION_PREVIEW_SQL, terminate: TERMINATE_SQL },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Session } from '../src/db/session.js';
 import { defineCommand } from '../src/engine/command.js';
+import { intOption } from '../src/engine/units.js';
 import type { AutovacuumSettings, HorizonHolder, RunningVacuum, VacuumFindings, VacuumTable, WraparoundCandidate } from './vacuum/findings.js';
 import { vacuumReport } from './vacuum/report.js';
 import { DISABLED_SQL, HORIZON_SQL, PROGRESS_SQL, SETTINGS_NAMES, SETTINGS_SQL, TABLES_SQL, WRAPAROUND_SQL } from './vacuum/sql.js';
@@ -14,7 +15,7 @@ const SHORT_LIST = 5;
 type TableRow = Omit<VacuumTable, 'behind'> & { tableCount: number; overTriggerCount: number };
 
 const options = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(10).describe('Tables to show, furthest past their autovacuum trigger first'),
+  limit: intOption(1, 100, 10, 'Tables to show, furthest past their autovacuum trigger first'),
 });
 
 export type VacuumOptions = z.infer<typeof options>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
+import { intOption, textOption } from '../src/engine/units.js';
 import { formatLargeCount, formatPercent, qualifiedName } from '../src/report/format.js';
 import { statusFor, worstStatus, type Report } from '../src/report/model.js';
 
@@ -97,8 +98,8 @@ export default defineCommand({
   summary: 'XID and multixact ages per database and for the oldest tables, against forced vacuum and the hard limit',
   kind: 'diagnostic',
   options: z.object({
-    database: z.string().default('').describe('Database whose tables to list (default: the one connected to)'),
-    limit: z.coerce.number().int().min(1).max(100).default(10).describe('Oldest tables to show'),
+    database: textOption(200, 'Database whose tables to list (default: the one connected to)'),
+    limit: intOption(1, 100, 10, 'Oldest tables to show'),
   }),
   positionals: ['database'],
   sql: { settings: SETTINGS_SQL, databases: DATABASES_SQL, tables: TABLES_SQL },

@@ -3,6 +3,8 @@ import { bloatShare, expectedBtreePages, expectedHeapPages, type ColumnStats } f
 
 /** One table or btree index above the size floor, with its estimated bloat. */
 export interface RelationBloat {
+  /** pg_class.oid as text: report buttons pin it. */
+  oid: string;
   kind: 'table' | 'index';
   schema: string;
   table: string;
@@ -109,6 +111,7 @@ export function tableBloat(row: TableRow, blockSize: number, rule: BehindRule): 
   }
   const behind = row.autovacuum_enabled ? row.dead_tuples > row.autovacuum_threshold * rule.triggerRatio : row.dead_tuples > row.autovacuum_threshold;
   return {
+    oid: String(row.oid),
     kind: 'table',
     schema: row.schema,
     table: row.table,
@@ -134,6 +137,7 @@ export function indexBloat(row: IndexRow, blockSize: number): RelationBloat {
     }
   }
   return {
+    oid: String(row.oid),
     kind: 'index',
     schema: row.schema,
     table: row.table,

@@ -80,7 +80,7 @@ function vacuumActions(tables: RelationBloat[]): SuggestedAction[] {
     .filter((t) => t.autovacuumBehind)
     .sort((a, b) => (b.deadTuples ?? 0) - (a.deadTuples ?? 0))
     .slice(0, MAX_VACUUM_ACTIONS)
-    .map((t) => vacuumTableAction(t.schema, t.table));
+    .map((t) => vacuumTableAction(t.oid, t.schema, t.table));
 }
 
 function exactNotes(findings: BloatFindings): string[] {

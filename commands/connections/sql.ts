@@ -1,4 +1,5 @@
 import { excludeOwnBackends } from '../../src/db/sql.js';
+import { noSignalReasonSql } from '../../src/heal/signal-rule.js';
 
 /** The connections command's statements: pg_stat_activity, client backends only, pgmedic's own left out. */
 const CLIENT_SESSIONS = `pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend' AND ${excludeOwnBackends('a')}`;
@@ -53,7 +54,7 @@ const SESSION_COLUMNS = `a.pid, a.usename, a.datname, a.application_name, host(a
        extract(epoch FROM now() - a.state_change)::float8 AS state_seconds,
        extract(epoch FROM now() - a.xact_start)::float8 AS xact_seconds,
        extract(epoch FROM now() - a.query_start)::float8 AS query_seconds,
-       a.wait_event_type, a.wait_event, left(a.query, 2000) AS query`;
+       a.wait_event_type, a.wait_event, left(a.query, 2000) AS query, ${noSignalReasonSql('a')} AS no_signal`;
 
 // $1: floor in seconds, $2: rows.
 export const IDLE_IN_TRANSACTION_SQL = `
@@ -111,4 +112,5 @@ export interface SessionRow {
   wait_event: string | null;
   query: string | null;
   lock_wait_seconds: number | null;
+  no_signal: string | null;
 }

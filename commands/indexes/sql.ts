@@ -53,7 +53,7 @@ WITH sized AS (
   LIMIT $2
 )
 -- definitions only for the rows shown: pg_get_indexdef costs ~25 µs an index
-SELECT schema, "table", index, size_bytes, total_count, total_bytes, ${definitionOf('indrelid', 'indexrelid')} AS definition
+SELECT indexrelid::int8::text AS oid, schema, "table", index, size_bytes, total_count, total_bytes, ${definitionOf('indrelid', 'indexrelid')} AS definition
 FROM ranked ORDER BY size_bytes DESC, schema, index`;
 
 /**
@@ -105,7 +105,7 @@ WITH keyed AS MATERIALIZED (
     AND a.options[1:a.indnkeyatts] = b.options[1:a.indnkeyatts]
     AND (NOT a.indisunique OR (b.indisunique AND b.indnkeyatts = a.indnkeyatts AND b.nulls_not_distinct = a.nulls_not_distinct))
 )
-SELECT DISTINCT ON (p.indexrelid)
+SELECT DISTINCT ON (p.indexrelid) p.indexrelid::int8::text AS oid,
        p.schema, t.relname AS "table", p.index, p.covered_by, p.exact, p.cover_unique, p.cover_includes,
        p.indnkeyatts AS keys, p.cover_keys,
        ${sizeOf('p.indexrelid', 'p.relpages')} AS size_bytes,
@@ -125,7 +125,7 @@ export const DUPLICATES_SQL = { 140000: duplicatesSql(false), 150000: duplicates
 
 /** Invalid indexes (a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY), marking those being built right now. */
 export const INVALID_SQL = `
-SELECT n.nspname AS schema, t.relname AS "table", c.relname AS index,
+SELECT c.oid::int8::text AS oid, n.nspname AS schema, t.relname AS "table", c.relname AS index,
        ${sizeOf('c.oid', 'c.relpages')} AS size_bytes,
        ${definitionOf('i.indrelid', 'c.oid')} AS definition,
        EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p

@@ -2,6 +2,8 @@
 
 /** One table, with autovacuum's own trigger arithmetic. */
 export interface VacuumTable {
+  /** pg_class.oid as text: report buttons pin it. */
+  oid: string;
   schema: string;
   table: string;
   /** n_dead_tup: what autovacuum compares with the trigger. */

@@ -3,7 +3,7 @@ import type { Thresholds } from '../../src/config/thresholds.js';
 import { formatCount, formatDuration, formatLargeCount, formatPercent, plural, qualifiedName, truncate } from '../../src/report/format.js';
 import { statusFor, worstStatus, type Fact, type Report, type Section, type Status } from '../../src/report/model.js';
 import type { VacuumOptions } from '../vacuum.js';
-import { vacuumTableAction } from './action.js';
+import { analyzeTableAction, vacuumTableAction } from './action.js';
 import type { HorizonHolder, VacuumFindings, VacuumTable } from './findings.js';
 import { horizonSection, runningSection, wraparoundSection } from './sections.js';
 
@@ -94,6 +94,7 @@ function footnotes(findings: VacuumFindings, thresholds: Thresholds): string[] {
   const holding = findings.horizon.filter((h) => holderStatus(h, thresholds) !== 'ok');
   const disabled = findings.autovacuumDisabled.map((d) => `${qualifiedName(d.schema, d.table)} (${formatCount(d.deadTuples)} dead)`);
   return [
+    ...(neverAnalyzed(findings).length ? [`Never analyzed (the planner has no statistics and guesses): ${truncate(neverAnalyzed(findings).map((t) => qualifiedName(t.schema, t.table)).join(', '), 300)}; ANALYZE is offered.`] : []),
     ...(findings.inRecovery ? ['This is a standby: vacuum runs on the primary and these table counters are not kept here. Its sessions hold the primary’s horizon only with hot_standby_feedback = on.'] : []),
     ...(holding.length ? ['VACUUM cannot remove rows deleted after the oldest snapshot began: until the holders above end, neither autovacuum nor a manual VACUUM can clean them.'] : []),
     ...(findings.horizon.some((h) => h.kind === 'prepared transaction') ? ['A prepared transaction survives restarts; end it with COMMIT PREPARED or ROLLBACK PREPARED and its gid.'] : []),
@@ -102,6 +103,14 @@ function footnotes(findings: VacuumFindings, thresholds: Thresholds): string[] {
       ? [`autovacuum_enabled = false on ${plural(findings.autovacuumDisabledCount, 'table')}: ${truncate(disabled.join(', '), 400)}. Only anti-wraparound vacuums run there; re-enable with ALTER TABLE … RESET (autovacuum_enabled).`]
       : []),
   ];
+}
+
+/** User tables with rows and no statistics at all (VACUUM (ANALYZE) covers those already offered a VACUUM; the catalogs are autovacuum's). */
+function neverAnalyzed(findings: VacuumFindings): VacuumTable[] {
+  if (findings.inRecovery) return [];
+  return findings.tables
+    .filter((t) => t.schema !== 'pg_catalog' && !t.behind && t.liveTuples > 0 && t.lastAnalyzeSeconds === null && t.lastAutoanalyzeSeconds === null)
+    .slice(0, MAX_VACUUM_ACTIONS);
 }
 
 export function vacuumReport(findings: VacuumFindings, { thresholds }: ReportContext<VacuumOptions>): Report {
@@ -117,10 +126,13 @@ export function vacuumReport(findings: VacuumFindings, { thresholds }: ReportCon
       horizonSection(findings.horizon),
       wraparoundSection(findings.wraparound),
     ],
-    actions: candidates
-      .sort((a, b) => worstRatio(b) - worstRatio(a))
-      .slice(0, MAX_VACUUM_ACTIONS)
-      .map((t) => vacuumTableAction(t.schema, t.table)),
+    actions: [
+      ...candidates
+        .sort((a, b) => worstRatio(b) - worstRatio(a))
+        .slice(0, MAX_VACUUM_ACTIONS)
+        .map((t) => vacuumTableAction(t.oid, t.schema, t.table)),
+      ...neverAnalyzed(findings).map((t) => analyzeTableAction(t.oid, t.schema, t.table)),
+    ],
     footnotes: footnotes(findings, thresholds),
   };
 }

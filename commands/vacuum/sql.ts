@@ -48,7 +48,7 @@ WITH tables AS (
            t."deadTuples" DESC, t.schema, t.table
   LIMIT $1
 )
-SELECT r.schema, r.table, r."deadTuples", pg_catalog.pg_stat_get_live_tuples(r.oid)::float8 AS "liveTuples",
+SELECT r.oid::int8::text AS oid, r.schema, r.table, r."deadTuples", pg_catalog.pg_stat_get_live_tuples(r.oid)::float8 AS "liveTuples",
        r."insertsSinceVacuum", r.reltuples, r."autovacuumThreshold", r."insertThreshold", r.ratio, r."insertRatio",
        r."autovacuumEnabled", r."tableSettings", r."tableCount", r."overTriggerCount",
        ${secondsSince('pg_catalog.pg_stat_get_last_vacuum_time(r.oid)')} AS "lastVacuumSeconds",

@@ -1,3 +1,6 @@
+import type { AnyCommand } from '../engine/command.js';
+import { parseOptions } from '../engine/options.js';
+import { findCommand } from '../engine/registry.js';
 import { AppError } from '../errors.js';
 
 export interface CliArgs {
@@ -28,4 +31,26 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   const [command, ...commandArgs] = rest;
   return { command, target, format, rest: commandArgs };
+}
+
+/** What the command line asks for, checked before any connection is made: every bad argument fails here. */
+export type CliPlan =
+  | { kind: 'help'; args: CliArgs; command: string | undefined }
+  | { kind: 'audit'; args: CliArgs; limit: number }
+  | { kind: 'digest'; args: CliArgs }
+  | { kind: 'run'; args: CliArgs; command: AnyCommand; options: Record<string, unknown> };
+
+/** `limit` parses `audit`'s own options (kept with the audit command). */
+export function planCli(argv: readonly string[], auditLimit: (rest: readonly string[]) => number): CliPlan {
+  const args = parseCliArgs(argv);
+  if (!args.command || args.command === 'help' || args.command === 'commands' || args.command === '--help') {
+    return { kind: 'help', args, command: args.command === 'help' ? args.rest[0] : undefined };
+  }
+  if (args.command === 'audit') return { kind: 'audit', args, limit: auditLimit(args.rest) };
+  if (args.command === 'digest') {
+    if (args.rest.length) throw new AppError('bad_option', '`digest` takes only --target NAME and --format.', { hint: 'For example `pgmedic digest --target prod`.' });
+    return { kind: 'digest', args };
+  }
+  const command = findCommand(args.command);
+  return { kind: 'run', args, command, options: parseOptions(command, args.rest) };
 }

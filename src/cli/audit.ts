@@ -1,16 +1,17 @@
 import { loadStateConfig } from '../config/state.js';
 import { AppError } from '../errors.js';
+import { intOption } from '../engine/units.js';
 import { auditReport } from '../heal/audit-report.js';
 import { renderText } from '../report/text.js';
 import { readAudit } from '../state/audit.js';
 import { createStatePool } from '../state/pool.js';
 import type { CliArgs } from './args.js';
 
-const MAX_LIMIT = 500;
+/** `--limit N`: bounds declared once, checked like every command option. */
+const LIMIT = intOption(1, 500, 20, 'Audit entries to show');
 
 /** `pgmedic audit [--target NAME] [--limit N]`: the healing audit log, read-only, from PGMEDIC_STATE_DATABASE_URL. */
-export async function runAudit(args: CliArgs, color: boolean): Promise<string> {
-  const limit = parseLimit(args.rest);
+export async function runAudit(args: CliArgs, limit: number, color: boolean): Promise<string> {
   const { url } = loadStateConfig();
   if (!url) throw new AppError('config_invalid', 'The audit log lives in the state database, and PGMEDIC_STATE_DATABASE_URL is not set.', { hint: 'Set it to the URL the bot uses.' });
   const pool = createStatePool(url, 1);
@@ -27,12 +28,12 @@ export async function runAudit(args: CliArgs, color: boolean): Promise<string> {
   }
 }
 
-function parseLimit(rest: readonly string[]): number {
-  if (!rest.length) return 20;
+export function parseLimit(rest: readonly string[]): number {
+  if (!rest.length) return LIMIT.parse(undefined);
   const value = rest[0] === '--limit' ? rest[1] : rest[0]?.startsWith('--limit=') ? rest[0].slice('--limit='.length) : undefined;
-  const limit = Number(value);
-  if (rest.length > (rest[0] === '--limit' ? 2 : 1) || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new AppError('bad_option', `\`audit\` takes only --target NAME and --limit N (1–${MAX_LIMIT}).`, { hint: 'For example `pgmedic audit --target prod --limit 50`.' });
+  const limit = value === undefined ? undefined : LIMIT.safeParse(value);
+  if (rest.length > (rest[0] === '--limit' ? 2 : 1) || !limit?.success) {
+    throw new AppError('bad_option', '`audit` takes only --target NAME and --limit N (a whole number from 1 to 500, in digits).', { hint: 'For example `pgmedic audit --target prod --limit 50`.' });
   }
-  return limit;
+  return limit.data;
 }

@@ -32,7 +32,6 @@ const stderrLog: ScheduleLog = {
  * (as the bot's digest does; the latest of the day wins) and shows what changed.
  */
 export async function runDigest(args: CliArgs, color: boolean): Promise<{ output: string; digest: Digest }> {
-  if (args.rest.length) throw new AppError('bad_option', '`digest` takes only --target NAME and --format.', { hint: 'For example `pgmedic digest --target prod`.' });
   const config = loadConfig();
   const schedule = loadScheduleConfig(config);
   const { url } = loadStateConfig();

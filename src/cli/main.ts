@@ -2,36 +2,32 @@ import { loadConfig, wantsColor } from '../config/load.js';
 import { createTargets } from '../db/targets.js';
 import { describeError } from '../errors.js';
 import { helpReport } from '../engine/help.js';
-import { parseOptions } from '../engine/options.js';
-import { findCommand } from '../engine/registry.js';
 import { runCommand } from '../engine/run.js';
 import { renderJson } from '../report/json.js';
 import { contextLine, renderText } from '../report/text.js';
-import { parseCliArgs } from './args.js';
-import { runAudit } from './audit.js';
+import { planCli } from './args.js';
+import { parseLimit, runAudit } from './audit.js';
 import { runDigest } from './digest.js';
 
 const EXIT = { ok: 0, warn: 1, crit: 2, error: 3 } as const;
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseCliArgs(argv);
+  const plan = planCli(argv, parseLimit);
   const color = wantsColor(Boolean(process.stdout.isTTY));
-  if (!args.command || args.command === 'help' || args.command === 'commands' || args.command === '--help') {
-    const report = helpReport('pgmedic', args.command === 'help' ? args.rest[0] : undefined);
-    process.stdout.write(`${renderText(report, undefined, { color })}\n`);
+  if (plan.kind === 'help') {
+    process.stdout.write(`${renderText(helpReport('pgmedic', plan.command), undefined, { color })}\n`);
     return EXIT.ok;
   }
-  if (args.command === 'audit') {
-    process.stdout.write(`${await runAudit(args, color)}\n`);
+  if (plan.kind === 'audit') {
+    process.stdout.write(`${await runAudit(plan.args, plan.limit, color)}\n`);
     return EXIT.ok;
   }
-  if (args.command === 'digest') {
-    const { output, digest } = await runDigest(args, color);
+  if (plan.kind === 'digest') {
+    const { output, digest } = await runDigest(plan.args, color);
     process.stdout.write(`${output}\n`);
     return EXIT[digest.status];
   }
-  const command = findCommand(args.command);
-  const options = parseOptions(command, args.rest);
+  const { args, command, options } = plan;
   const targets = createTargets(loadConfig());
   try {
     const result = await runCommand({ command, target: targets.get(args.target), options });

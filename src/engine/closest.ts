@@ -1,5 +1,9 @@
+const MAX_INPUT = 64;
+
 /** The closest valid choice to what the user typed, for "did you mean" hints. */
 export function closestMatch(input: string, choices: readonly string[]): string | undefined {
+  // Names are short: a long input is near none of them, and its edit distance would cost O(length × choice).
+  if (input.length > MAX_INPUT) return undefined;
   let best: { choice: string; distance: number } | undefined;
   for (const choice of choices) {
     const distance = editDistance(input.toLowerCase(), choice.toLowerCase());

@@ -3,6 +3,7 @@ import type { Thresholds } from '../config/thresholds.js';
 import type { Capabilities } from '../db/capabilities.js';
 import type { Session } from '../db/session.js';
 import type { Sql } from '../db/sql.js';
+import type { PinnedObject } from '../heal/oid-guard.js';
 import type { Report } from '../report/model.js';
 
 export type CommandKind = 'diagnostic' | 'action';
@@ -48,6 +49,11 @@ export interface ActionSpec<Options, Findings> {
   /** null when the target is still the one approved; otherwise why nothing will run. */
   verify(session: Session, params: ActionParams): Promise<string | null>;
   describeResult(rows: Record<string, unknown>[], params: ActionParams): ActionResult;
+  /**
+   * The table or index the statement names, with the oid pinned at request time: checked again on the action
+   * connection immediately before the statement, so a drop-and-recreate under the same name is refused.
+   */
+  pinnedObject?(params: ActionParams): PinnedObject;
   statementTimeoutMs: number;
   lockTimeoutMs: number;
   /** Added to the outcome when the statement fails (what a half-done CONCURRENTLY leaves behind). */

@@ -1,7 +1,7 @@
 import { TREND_DAYS, TREND_METRICS } from '../charts/metrics.js';
 import type { Report } from '../report/model.js';
 import type { AnyCommand } from './command.js';
-import { describeOptions } from './options.js';
+import { describeOptions, type OptionInfo } from './options.js';
 import { findCommand, listCommands } from './registry.js';
 
 /** Help is a Report too, so every surface renders it the same way. `invocation` is "/pg" or "pgmedic". */
@@ -61,6 +61,15 @@ function overview(invocation: string): Report {
   };
 }
 
+/** The bounds declared with the option, in words: "(1–100)", "(up to 1PB)". */
+function accepts(o: OptionInfo): string {
+  const b = o.bounds;
+  if (!b) return o.type === 'boolean' ? ` (or ${o.flag}=yes/no)` : '';
+  if (b.kind === 'text') return '';
+  if (b.kind === 'size' || b.kind === 'duration') return ` (up to ${b.display})`;
+  return ` (${b.min}–${b.max})`;
+}
+
 function commandHelp(invocation: string, command: AnyCommand): Report {
   const options = describeOptions(command.options);
   const positionals = (command.positionals ?? []).map((p) => ` [${p}]`).join('');
@@ -77,7 +86,7 @@ function commandHelp(invocation: string, command: AnyCommand): Report {
         rows: options.map((o) => [
           o.type === 'boolean' ? o.flag : `${o.flag} <${o.choices ? o.choices.join('|') : o.type === 'number' ? 'n' : 'value'}>`,
           o.defaultValue === undefined ? '' : String(o.defaultValue),
-          o.description,
+          `${o.description}${accepts(o)}`,
         ]),
         empty: 'This command has no options.',
       },

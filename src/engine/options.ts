@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { AnyCommand } from './command.js';
 import { closestMatch } from './closest.js';
+import { boundsOf, type Bounds } from './units.js';
 
 export interface OptionInfo {
   /** As typed: --min-size */
@@ -12,6 +13,8 @@ export interface OptionInfo {
   type: 'boolean' | 'number' | 'string' | 'enum';
   choices?: string[];
   defaultValue: unknown;
+  /** Declared with the option (src/engine/units.ts): what values it accepts. */
+  bounds?: Bounds;
 }
 
 const toKebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -33,9 +36,11 @@ export function describeOptions(schema: z.ZodObject): OptionInfo[] {
       inner = (inner._zod.def.innerType ?? inner._zod.def.in)!;
     }
     const base = inner._zod.def.type;
-    const type = base === 'boolean' ? 'boolean' : base === 'number' ? 'number' : base === 'enum' ? 'enum' : 'string';
+    const bounds = boundsOf(field);
+    const numeric = base === 'number' || bounds?.kind === 'count' || bounds?.kind === 'number';
+    const type = base === 'boolean' ? 'boolean' : numeric ? 'number' : base === 'enum' ? 'enum' : 'string';
     const choices = base === 'enum' ? Object.values(inner._zod.def.entries ?? {}) : undefined;
-    return { flag: `--${toKebab(key)}`, key, description: outer.description ?? '', type, ...(choices ? { choices } : {}), defaultValue };
+    return { flag: `--${toKebab(key)}`, key, description: outer.description ?? '', type, ...(choices ? { choices } : {}), defaultValue, ...(bounds ? { bounds } : {}) };
   });
 }
 
@@ -52,7 +57,8 @@ export function parseOptions(command: AnyCommand, tokens: readonly string[]): Re
     const token = tokens[i]!;
     if (!token.startsWith('--')) {
       const key = positionals.shift();
-      if (!key) throw new AppError('bad_input', `\`${command.name}\` does not take "${token}" here.`, { hint: `Type \`help ${command.name}\` for its options.` });
+      if (!key) throw new AppError('bad_input', `\`${command.name}\` does not take ${shown(token)} here.`, { hint: `Type \`help ${command.name}\` for its options.` });
+      if (key in raw) throw new AppError('bad_option', `--${toKebab(key)} is given more than once.`, { hint: `Give it once, for example \`${command.name} ${shown(token)}\`.` });
       raw[key] = token;
       continue;
     }
@@ -60,8 +66,9 @@ export function parseOptions(command: AnyCommand, tokens: readonly string[]): Re
     const negated = flagPart.startsWith('--no-') && byFlag.get(`--${flagPart.slice(5)}`)?.type === 'boolean';
     const info = byFlag.get(negated ? `--${flagPart.slice(5)}` : flagPart);
     if (!info) throw unknownOption(command, flagPart, infos);
+    if (info.key in raw) throw new AppError('bad_option', `${info.flag} is given more than once.`, { hint: `Give it once, for example \`${info.flag} ${exampleValue(info)}\`.` });
     if (info.type === 'boolean') {
-      raw[info.key] = negated ? false : inlineValue === undefined ? true : !/^(false|no|0|off)$/i.test(inlineValue);
+      raw[info.key] = negated ? booleanValue(`--no-${info.flag.slice(2)}`, inlineValue, false) : booleanValue(info.flag, inlineValue, true);
       continue;
     }
     const value = inlineValue ?? tokens[++i];
@@ -89,10 +96,27 @@ export function validateOptions(command: AnyCommand, raw: Record<string, unknown
   const flag = info?.flag ?? `--${toKebab(key)}`;
   const given = raw[key];
   const allowed = info?.choices ? ` Choose one of: ${info.choices.join(', ')}.` : '';
-  throw new AppError('bad_option', `${flag} ${JSON.stringify(given)} is not valid for \`${command.name}\`: ${issue.message}.${allowed}`, {
+  throw new AppError('bad_option', `${flag} ${shown(given)} is not valid for \`${command.name}\`: ${issue.message}.${allowed}`, {
     hint: info ? `For example \`${flag} ${exampleValue(info)}\`.` : undefined,
   });
 }
+
+const YES = /^(true|on|yes)$/i;
+const NO = /^(false|off|no)$/i;
+
+/** `--exact` (when), `--no-exact` (unless), `--exact=yes`; anything but true/false/on/off/yes/no is refused. */
+function booleanValue(flag: string, inline: string | undefined, when: boolean): boolean {
+  if (inline === undefined) return when;
+  if (YES.test(inline) || NO.test(inline)) return YES.test(inline) === when;
+  const plain = when ? flag : `--${flag.slice(5)}`;
+  throw new AppError('bad_option', `${flag}=${shown(inline)} is not a yes/no value.`, { hint: `Type \`${plain}\` or \`--no-${plain.slice(2)}\` (or \`${plain}=true\` / \`${plain}=false\`).` });
+}
+
+/** The typed value in a message: JSON-quoted, cut so a huge input cannot make a huge reply. */
+const shown = (value: unknown) => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+};
 
 function splitFlag(token: string): [string, string | undefined] {
   const eq = token.indexOf('=');
@@ -106,7 +130,7 @@ function unknownOption(command: AnyCommand, flag: string, infos: OptionInfo[]): 
     : infos.length
       ? `Its options are ${infos.map((i) => `\`${i.flag}\``).join(', ')}.`
       : `\`${command.name}\` takes no options.`;
-  return new AppError('bad_option', `\`${command.name}\` has no option ${flag}.`, { hint });
+  return new AppError('bad_option', `\`${command.name}\` has no option ${flag.length > 60 ? shown(flag) : flag}.`, { hint });
 }
 
 function exampleValue(info: OptionInfo): string {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineCommand } from '../engine/command.js';
+import { oidOption, textOption } from '../engine/units.js';
 import { qualifiedName } from '../report/format.js';
+import { offeredOidRefusal, pinnedObject } from './oid-guard.js';
 import { collectIndex, INDEX_PREVIEW_SQL, indexRefusal, indexReport, pinIndex, quotedIndex, verifyIndex } from './pinned-index.js';
 
 interface IndexActionSpec {
@@ -19,30 +21,34 @@ interface IndexActionSpec {
 /** An action on one index: preview it, pin its identity and definition, re-verify right before running. */
 export function defineIndexAction(spec: IndexActionSpec) {
   const statement = (params: Record<string, string>) => ({ text: `${spec.keyword} ${quotedIndex(params)}`, values: [] });
+  const refusalOf = (findings: Parameters<typeof indexRefusal>[0], options: { oid?: number | undefined }) =>
+    (findings.index ? offeredOidRefusal('index', qualifiedName(findings.index.schema, findings.index.index), options.oid, findings.index.oid) : null) ?? indexRefusal(findings, spec.name);
   return defineCommand({
     name: spec.name,
     summary: spec.summary,
     kind: 'action',
     options: z.object({
-      index: z.string().default('').describe('The index, schema-qualified if needed (public.orders_customer_idx)'),
+      index: textOption(300, 'The index, schema-qualified if needed (public.orders_customer_idx)'),
+      oid: oidOption('The oid the index had in the report (report buttons set it)'),
     }),
     positionals: ['index'],
     sql: { preview: INDEX_PREVIEW_SQL },
 
     collect: ({ session }, options) => collectIndex(session, options.index),
 
-    report(findings) {
-      const refusal = indexRefusal(findings, spec.name);
+    report(findings, { options }) {
+      const refusal = refusalOf(findings, options);
       return indexReport(spec.title, findings, refusal, findings.index && !refusal ? statement(pinIndex(findings.index)).text : null);
     },
 
     action: {
-      pin(findings) {
-        const refusal = indexRefusal(findings, spec.name);
+      pin(findings, options) {
+        const refusal = refusalOf(findings, options);
         return refusal || !findings.index ? { refusal: refusal ?? 'No index.' } : { params: pinIndex(findings.index) };
       },
       statement,
       verify: (session, params) => verifyIndex(session, params, spec.name),
+      pinnedObject: (params) => pinnedObject('index', params, quotedIndex(params)),
       describeResult: (_rows, params) => ({ status: 'succeeded', summary: spec.done(qualifiedName(params.schema ?? '', params.index ?? ''), params) }),
       statementTimeoutMs: spec.statementTimeoutMs,
       lockTimeoutMs: 2_000,

@@ -4,6 +4,7 @@ import { notExclusivelyLocked } from '../db/sql.js';
 import type { ActionParams } from '../engine/command.js';
 import { formatBytes, formatCount, formatDuration, qualifiedName } from '../report/format.js';
 import type { Report } from '../report/model.js';
+import { pinnedObject, resolvePinned, unresolvableName } from './oid-guard.js';
 
 /** The index a REINDEX or DROP would touch, as the preview saw it. */
 export interface IndexPreview {
@@ -25,6 +26,8 @@ export interface IndexPreview {
   constraints: string[];
   beingBuilt: boolean;
   statsResetSeconds: number | null;
+  /** Other valid indexes on the same table with exactly the same definition (oids): a drop must leave one. */
+  copies: number[];
 }
 
 export interface IndexFindings {
@@ -39,7 +42,14 @@ const INDEX_COLUMNS = `
   coalesce(s.idx_scan, 0) AS scans, i.indisvalid AS valid, i.indisunique AS unique, i.indisprimary AS primary,
   i.indisexclusion AS exclusion, i.indisreplident AS replica_identity,
   ARRAY(SELECT conname::text FROM pg_catalog.pg_constraint WHERE conindid = i.indexrelid ORDER BY 1) AS constraints,
-  EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = i.indexrelid) AS being_built`;
+  EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = i.indexrelid) AS being_built,
+  ARRAY(SELECT o.indexrelid::int8 FROM pg_catalog.pg_index o JOIN pg_catalog.pg_class oc ON oc.oid = o.indexrelid
+        WHERE o.indrelid = i.indrelid AND o.indexrelid <> i.indexrelid AND o.indisvalid AND oc.relam = ic.relam
+          AND o.indisunique = i.indisunique AND o.indnkeyatts = i.indnkeyatts AND o.indkey::text = i.indkey::text
+          AND o.indclass::text = i.indclass::text AND o.indcollation::text = i.indcollation::text AND o.indoption::text = i.indoption::text
+          AND pg_catalog.pg_get_expr(o.indexprs, o.indrelid) IS NOT DISTINCT FROM pg_catalog.pg_get_expr(i.indexprs, i.indrelid)
+          AND pg_catalog.pg_get_expr(o.indpred, o.indrelid) IS NOT DISTINCT FROM pg_catalog.pg_get_expr(i.indpred, i.indrelid)
+        ORDER BY 1) AS copies`;
 
 const INDEX_FROM = `
 FROM pg_catalog.pg_index i
@@ -74,6 +84,7 @@ interface Row {
   constraints: string[];
   being_built: boolean;
   stats_reset_seconds?: number | null;
+  copies: string[];
 }
 
 const toPreview = (r: Row): IndexPreview => ({
@@ -92,11 +103,12 @@ const toPreview = (r: Row): IndexPreview => ({
   constraints: r.constraints,
   beingBuilt: r.being_built,
   statsResetSeconds: r.stats_reset_seconds ?? null,
+  copies: r.copies.map(Number),
 });
 
 export async function collectIndex(session: Session, requested: string): Promise<IndexFindings> {
   if (!requested) return { requested, index: null };
-  const [row] = await session.query<Row>(INDEX_PREVIEW_SQL, [requested]);
+  const [row] = await session.query<Row>(INDEX_PREVIEW_SQL, [requested]).catch((error: unknown) => (unresolvableName(error) ? [] : Promise.reject(error)));
   return { requested, index: row ? toPreview(row) : null };
 }
 
@@ -118,7 +130,7 @@ export function indexRefusal(findings: IndexFindings, verb: 'drop-index' | 'rein
 }
 
 export function pinIndex(ix: IndexPreview): ActionParams {
-  return { oid: String(ix.oid), schema: ix.schema, index: ix.index, table: ix.table, definition: ix.definition, scans: String(ix.scans) };
+  return { oid: String(ix.oid), schema: ix.schema, index: ix.index, table: ix.table, definition: ix.definition, scans: String(ix.scans), copies: ix.copies.join(',') };
 }
 
 export function quotedIndex(params: ActionParams): string {
@@ -129,14 +141,21 @@ export function quotedIndex(params: ActionParams): string {
 export async function verifyIndex(session: Session, params: ActionParams, verb: 'drop-index' | 'reindex'): Promise<string | null> {
   const [row] = await session.query<Row>(VERIFY_SQL, [params.oid]);
   const name = qualifiedName(params.schema ?? '', params.index ?? '');
-  if (!row) return `Index ${name} no longer exists. Nothing ran.`;
+  if (!row) return (await resolvePinned(session, pinnedObject('index', params, quotedIndex(params)))) ?? `Index ${name} no longer exists. Nothing ran.`;
   if (row.schema !== params.schema || row.index !== params.index) return `Index ${name} is now called ${qualifiedName(row.schema, row.index)}; the request no longer matches. Nothing ran.`;
   const refusal = indexRefusal({ requested: name, index: toPreview(row) }, verb);
   if (refusal) return `${refusal} Nothing ran.`;
   if (verb === 'drop-index' && row.scans > Number(params.scans)) {
     return `Index ${name} has been used ${formatCount(row.scans - Number(params.scans))} time(s) since the request; it is no longer unused. Nothing ran.`;
   }
-  return null;
+  return verb === 'drop-index' ? lastCopyRefusal(name, params.copies ?? '', toPreview(row).copies) : null;
+}
+
+/** A drop requested while the index had identical copies must leave one of those copies behind. */
+function lastCopyRefusal(name: string, pinned: string, now: number[]): string | null {
+  const had = pinned.split(',').filter(Boolean).map(Number);
+  if (!had.length || had.some((oid) => now.includes(oid))) return null;
+  return `Index ${name} is no longer a duplicate: the identical index(es) it had when requested are gone, so it is now the last copy. Nothing ran.`;
 }
 
 export function indexReport(title: string, findings: IndexFindings, refusal: string | null, statement: string | null): Report {

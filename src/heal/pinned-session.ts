@@ -3,6 +3,7 @@ import type { Session } from '../db/session.js';
 import type { ActionParams } from '../engine/command.js';
 import { formatDuration, plural, truncate } from '../report/format.js';
 import type { Report } from '../report/model.js';
+import { noSignalReasonSql, noSignalText } from './signal-rule.js';
 
 /** The session an action would signal, exactly as the preview saw it. */
 export interface SessionPreview {
@@ -12,7 +13,6 @@ export interface SessionPreview {
   client: string | null;
   database: string | null;
   state: string | null;
-  backendType: string | null;
   /** Text with microseconds: the identity guard (a JS Date would drop them). */
   backendStart: string;
   queryStart: string | null;
@@ -20,7 +20,8 @@ export interface SessionPreview {
   transactionSeconds: number | null;
   querySeconds: number | null;
   query: string;
-  superuser: boolean;
+  /** Why pgmedic will not signal it (noSignalReasonSql), or null. */
+  noSignal: string | null;
   /** Sessions waiting on it, directly or through others (pg_blocking_pids). */
   blocks: number[];
 }
@@ -30,8 +31,12 @@ export interface SessionFindings {
   session: SessionPreview | null;
 }
 
+/** backend_start as PostgreSQL prints timestamptz (ISO DateStyle), the only form report buttons carry. */
+export const BACKEND_START_FORMAT = { pattern: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/, example: '2026-01-31 12:00:00.123456+00' };
+
 export interface SessionOptions {
-  pid: number;
+  /** Undefined when none was given. */
+  pid?: number | undefined;
   backendStart: string;
 }
 
@@ -51,10 +56,9 @@ SELECT a.pid, a.usename, a.application_name, host(a.client_addr) AS client_addr,
        extract(epoch FROM now() - a.backend_start)::float8 AS session_seconds,
        extract(epoch FROM now() - a.xact_start)::float8 AS xact_seconds,
        extract(epoch FROM now() - a.query_start)::float8 AS query_seconds,
-       left(a.query, 4000) AS query, coalesce(r.rolsuper, false) AS superuser,
+       left(a.query, 4000) AS query, ${noSignalReasonSql('a')} AS no_signal,
        ARRAY(SELECT pid FROM victims WHERE pid <> $1 ORDER BY pid) AS blocks
 FROM pg_catalog.pg_stat_activity a
-LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
 WHERE a.pid = $1 AND ${excludeOwnBackends('a')}`;
 
 interface PreviewRow {
@@ -64,19 +68,18 @@ interface PreviewRow {
   client_addr: string | null;
   datname: string | null;
   state: string | null;
-  backend_type: string | null;
   backend_start: string;
   query_start: string | null;
   session_seconds: number | null;
   xact_seconds: number | null;
   query_seconds: number | null;
   query: string | null;
-  superuser: boolean;
+  no_signal: string | null;
   blocks: number[];
 }
 
 export async function collectSession(session: Session, options: SessionOptions): Promise<SessionFindings> {
-  if (!options.pid) return { requestedPid: 0, session: null };
+  if (options.pid === undefined) return { requestedPid: 0, session: null };
   const [row] = await session.query<PreviewRow>(SESSION_PREVIEW_SQL, [options.pid]);
   if (!row) return { requestedPid: options.pid, session: null };
   return {
@@ -88,14 +91,13 @@ export async function collectSession(session: Session, options: SessionOptions):
       client: row.client_addr,
       database: row.datname,
       state: row.state,
-      backendType: row.backend_type,
       backendStart: row.backend_start,
       queryStart: row.query_start,
       sessionSeconds: row.session_seconds,
       transactionSeconds: row.xact_seconds,
       querySeconds: row.query_seconds,
       query: row.query ?? '',
-      superuser: row.superuser,
+      noSignal: row.no_signal,
       blocks: row.blocks,
     },
   };
@@ -106,8 +108,7 @@ export function sessionRefusal(findings: SessionFindings, options: SessionOption
   const s = findings.session;
   if (!findings.requestedPid) return 'Name a session by its pid, for example `terminate 4242`.';
   if (!s) return `There is no client session with pid ${findings.requestedPid} (it ended, or it is pgmedic's own).`;
-  if (s.backendType !== 'client backend') return `pid ${s.pid} is a ${s.backendType ?? 'server process'}, not a client session; pgmedic only signals client sessions.`;
-  if (s.superuser) return `Session ${s.pid} belongs to a superuser (${s.user ?? '?'}); pgmedic does not signal superuser sessions.`;
+  if (s.noSignal) return `Session ${s.pid} (${s.user ?? '?'}) is a ${noSignalText(s.noSignal)}.`;
   if (options.backendStart && options.backendStart !== s.backendStart) {
     return `pid ${s.pid} is now a different session (started ${s.backendStart}); the one in the report (started ${options.backendStart}) has ended.`;
   }
@@ -127,22 +128,21 @@ export function pinSession(s: SessionPreview): ActionParams {
 }
 
 /** The identity guard shared by the signal statements and the verification. */
-export const SESSION_GUARD = `a.pid = $1 AND a.backend_start = $2::timestamptz AND a.backend_type = 'client backend' AND NOT r.rolsuper AND ${excludeOwnBackends('a')}`;
+export const SESSION_GUARD = `a.pid = $1 AND a.backend_start = $2::timestamptz AND ${noSignalReasonSql('a')} IS NULL`;
 
 const VERIFY_SQL = `
 SELECT a.backend_start::text AS backend_start, (a.backend_start = $2::timestamptz) AS same, a.query_start::text AS query_start,
-       (${SESSION_GUARD}) AS signallable
+       ${noSignalReasonSql('a')} AS no_signal
 FROM pg_catalog.pg_stat_activity a
-LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
 WHERE a.pid = $1 AND ${excludeOwnBackends('a')}`;
 
 /** Same pid AND same backend_start (and for cancel the same query_start), still a signallable client session. */
 export async function verifySession(session: Session, params: ActionParams, sameQuery: boolean): Promise<string | null> {
-  const [row] = await session.query<{ backend_start: string; same: boolean; query_start: string | null; signallable: boolean | null }>(VERIFY_SQL, [Number(params.pid), params.backendStart]);
+  const [row] = await session.query<{ backend_start: string; same: boolean; query_start: string | null; no_signal: string | null }>(VERIFY_SQL, [Number(params.pid), params.backendStart]);
   const nothing = 'Nothing was signalled.';
   if (!row) return `Session ${params.pid} has ended since the request. ${nothing}`;
   if (!row.same) return `pid ${params.pid} now belongs to a different session (started ${row.backend_start}); the approved one (started ${params.backendStart}) has ended. ${nothing}`;
-  if (!row.signallable) return `Session ${params.pid} is no longer a signallable client session. ${nothing}`;
+  if (row.no_signal) return `Session ${params.pid} is a ${noSignalText(row.no_signal)}. ${nothing}`;
   if (sameQuery && (row.query_start ?? '') !== params.queryStart) return `Session ${params.pid} has moved on to another query since the request. ${nothing}`;
   return null;
 }

@@ -4,6 +4,7 @@ import { notExclusivelyLocked } from '../db/sql.js';
 import type { ActionParams } from '../engine/command.js';
 import { formatBytes, formatCount, formatDuration, qualifiedName } from '../report/format.js';
 import type { Report } from '../report/model.js';
+import { pinnedObject, resolvePinned, unresolvableName } from './oid-guard.js';
 
 /** The table a VACUUM or ANALYZE would touch, as the preview saw it. */
 export interface TablePreview {
@@ -56,7 +57,7 @@ interface PreviewRow {
 
 export async function collectTable(session: Session, requested: string): Promise<TableFindings> {
   if (!requested) return { requested, table: null };
-  const [row] = await session.query<PreviewRow>(TABLE_PREVIEW_SQL, [requested]);
+  const [row] = await session.query<PreviewRow>(TABLE_PREVIEW_SQL, [requested]).catch((error: unknown) => (unresolvableName(error) ? [] : Promise.reject(error)));
   if (!row) return { requested, table: null };
   return {
     requested,
@@ -100,7 +101,7 @@ WHERE c.oid = $1::int8::oid`;
 export async function verifyTable(session: Session, params: ActionParams): Promise<string | null> {
   const [row] = await session.query<{ schema: string; table: string }>(VERIFY_SQL, [params.oid]);
   const name = qualifiedName(params.schema ?? '', params.table ?? '');
-  if (!row) return `Table ${name} has been dropped since the request. Nothing ran.`;
+  if (!row) return (await resolvePinned(session, pinnedObject('table', params, quotedTable(params)))) ?? `Table ${name} has been dropped since the request. Nothing ran.`;
   if (row.schema !== params.schema || row.table !== params.table) return `Table ${name} is now called ${qualifiedName(row.schema, row.table)}; the request no longer matches. Nothing ran.`;
   return null;
 }

@@ -5,6 +5,7 @@ import { suggestion } from '../engine/closest.js';
 import { isExtraCommand } from '../engine/help.js';
 import { parseOptions } from '../engine/options.js';
 import { findCommand } from '../engine/registry.js';
+import { intOption } from '../engine/units.js';
 import { AppError } from '../errors.js';
 import { unescapeSlackText } from './blocks/escape.js';
 import { parseTrend } from './trend-parse.js';
@@ -22,7 +23,8 @@ export const AUDIT_COMMAND = 'audit';
 export const DIGEST_COMMAND = 'digest';
 /** `/pg trend <metric> [target]`: a chart of the daily snapshots in the state database (src/charts). */
 export const TREND_COMMAND = 'trend';
-const AUDIT_LIMIT = { default: 20, max: 200 };
+/** `/pg audit --limit N`: bounds declared once, checked like every command option. */
+const AUDIT_LIMIT = intOption(1, 200, 20, 'Audit entries to show');
 
 export interface ParseContext {
   targetNames: readonly string[];
@@ -73,18 +75,19 @@ function takeTargetAnywhere(tokens: string[], targetNames: readonly string[]): s
 function parseAudit(tokens: string[], context: ParseContext): SlashRequest {
   const { visibility, explicitTarget, remaining } = takeSlackFlags(tokens);
   let target = explicitTarget;
-  let limit: number = AUDIT_LIMIT.default;
+  let limit: number | undefined;
   for (let i = 0; i < remaining.length; i++) {
     const token = remaining[i]!;
     if (token === '--limit' || token.startsWith('--limit=')) {
       const value = token.includes('=') ? token.slice('--limit='.length) : remaining[++i];
-      limit = Number(value);
-      if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_LIMIT.max) throw new AppError('bad_option', `--limit needs a whole number from 1 to ${AUDIT_LIMIT.max}.`, { hint: 'For example `/pg audit prod --limit 50`.' });
+      const parsed = AUDIT_LIMIT.safeParse(value ?? '');
+      if (limit !== undefined || !parsed.success) throw new AppError('bad_option', '--limit needs a whole number from 1 to 200, in digits, given once.', { hint: 'For example `/pg audit prod --limit 50`.' });
+      limit = parsed.data;
     } else if (!target && !token.startsWith('--')) target = token;
     else throw new AppError('bad_option', `\`audit\` does not take "${token}".`, { hint: 'Use `/pg audit [target] [--limit N]`.' });
   }
   if (target && !context.targetNames.includes(target)) throw unknownTarget(target, context.targetNames);
-  return { kind: 'audit', ...(target ? { target } : {}), limit, ...(visibility ? { visibility } : {}) };
+  return { kind: 'audit', ...(target ? { target } : {}), limit: limit ?? AUDIT_LIMIT.parse(undefined), ...(visibility ? { visibility } : {}) };
 }
 
 /** `/pg digest [target]`; no target means every target the requester may query. */

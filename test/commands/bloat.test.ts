@@ -182,7 +182,8 @@ describe('bloat', () => {
     expect(starved.deadTuples).toBe(15000);
     expect(starved.autovacuumThreshold).toBe(50 + 0.2 * 20000);
     expect(starved.autovacuumBehind).toBe(true);
-    expect(findings.actions).toEqual([{ action: 'vacuum-table', label: 'VACUUM bloat_starved', params: { table: '"public"."bloat_starved"' } }]);
+    const [truth] = (await admin.query<{ oid: string }>("SELECT 'bloat_starved'::regclass::oid::text AS oid")).rows;
+    expect(findings.actions).toEqual([{ action: 'vacuum-table', label: 'VACUUM bloat_starved', params: { table: '"public"."bloat_starved"', oid: truth!.oid } }]);
     const [resolved] = (await admin.query<{ name: string }>('SELECT to_regclass($1)::text AS name', [findings.actions[0]!.params.table])).rows;
     expect(resolved!.name).toBe('bloat_starved');
   });

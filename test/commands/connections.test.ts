@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionsFindings } from '../../commands/connections.js';
 import type { Target } from '../../src/db/targets.js';
-import { connect, waitFor } from '../support/clients.js';
+import { connect, loginRole, waitFor } from '../support/clients.js';
 import { run, testTarget } from '../support/engine.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 import { holdExclusiveLock } from '../support/scenarios/exclusive-lock.js';
@@ -28,7 +28,8 @@ beforeAll(async () => {
   server = await startTestServer(18);
   target = testTarget(server.url());
   observer = await connect(server.url(), 'scenario-observer');
-  sessions = await createIdleSessions(server.url());
+  // A plain role's sessions: pgmedic offers no button on a superuser's (test/commands/locks.test.ts checks that).
+  sessions = await createIdleSessions(await loginRole(server.url(), 'app', 'REPLICATION'));
   await waitFor(
     async () => (await truth<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name IN ('scenario-idle', 'scenario-aborted', 'scenario-sleeper', 'scenario-walsender') AND now() - greatest(state_change, query_start) > interval '1.2 s'"))[0]!.n === 5,
     'the scenario sessions to age past a second',
@@ -54,7 +55,12 @@ describe('connections', () => {
     expect(Object.fromEntries(findings.byState.map((c) => [c.key, c.count]))).toEqual(Object.fromEntries(byState));
     expect(findings.byApplication).toContainEqual({ key: 'scenario-idle', count: 2 });
     expect(findings.byApplication).toContainEqual({ key: 'scenario-sleeper', count: 1 });
-    expect(findings.byUser).toEqual([{ key: 'postgres', count: rows.reduce((sum, r) => sum + r.count, 1) }]);
+    const users = await truth<{ key: string; count: number }>(
+      "SELECT usename AS key, count(*)::int AS count FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'pgmedic%' GROUP BY 1",
+    );
+    const byUser = Object.fromEntries(users.map((u) => [u.key, u.count + (u.key === 'postgres' ? 1 : 0)])); // + the observer
+    expect(Object.fromEntries(findings.byUser.map((c) => [c.key, c.count]))).toEqual({ postgres: 1, ...byUser });
+    expect(findings.byUser.reduce((sum, c) => sum + c.count, 0)).toBe(rows.reduce((sum, r) => sum + r.count, 1));
     expect(findings.byClient.map((c) => c.key)).toEqual(['127.0.0.1']);
   });
 
@@ -90,6 +96,21 @@ describe('connections', () => {
     const terminate = result.report.actions.filter((a) => a.action === 'terminate' && expectedPids.includes(Number(a.params.pid)));
     expect(terminate.map((a) => a.params)).toEqual(findings.idleInTransaction.map((s) => ({ pid: String(s.pid), backendStart: s.backendStart })));
     expect(result.report.actions.some((a) => a.action === 'cancel' && expectedPids.includes(Number(a.params.pid)))).toBe(false);
+  });
+
+  it("lists a superuser's idle transaction without a Terminate button, and says why", async () => {
+    const admin = await connect(server.url(), 'scenario-superuser-idle');
+    try {
+      await admin.query('BEGIN');
+      const pid = Number((await admin.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      await waitFor(async () => (await truth("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND now() - state_change > interval '1.2 s'", [pid])).length, 'the transaction to idle');
+      const result = await run(target, 'connections', ['--min-idle', '1s']);
+      expect((result.findings as ConnectionsFindings).idleInTransaction.map((s) => s.pid)).toContain(pid);
+      expect(result.report.actions.filter((a) => a.params.pid === String(pid))).toEqual([]);
+      expect(result.report.footnotes).toContain(`No button for ${pid}: superuser session; pgmedic never signals superuser sessions.`);
+    } finally {
+      await admin.end();
+    }
   });
 
   it('does not hide sessions the thresholds flag, however high --min-idle is', async () => {

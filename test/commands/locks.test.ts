@@ -1,17 +1,21 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocksFindings } from '../../commands/locks.js';
 import type { Target } from '../../src/db/targets.js';
-import { connect } from '../support/clients.js';
+import { connect, loginRole, waitFor } from '../support/clients.js';
 import { run, testTarget } from '../support/engine.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
 
 let server: TestServer;
 let target: Target;
+/** A plain role: pgmedic signals its sessions, never a superuser's. */
+let appUrl: string;
 
 beforeAll(async () => {
   server = await startTestServer(18);
   target = testTarget(server.url());
+  appUrl = await loginRole(server.url(), 'app');
 });
 afterAll(async () => {
   await target?.close();
@@ -27,7 +31,7 @@ describe('locks', () => {
   });
 
   it('finds the root of a real three-session chain, matching pg_blocking_pids', async () => {
-    const chain = await createBlockingChain(server.url());
+    const chain = await createBlockingChain(appUrl);
     try {
       const result = await run(target, 'locks');
       const findings = result.findings as LocksFindings;
@@ -52,6 +56,47 @@ describe('locks', () => {
     } finally {
       await chain.release();
       await chain.close();
+    }
+  });
+
+  it('offers no Cancel or Terminate on a superuser root blocker, and says why', async () => {
+    const chain = await createBlockingChain(server.url(), 'chain_superuser');
+    try {
+      const result = await run(target, 'locks');
+      expect((result.findings as LocksFindings).rootPids).toEqual([chain.rootPid]);
+      const root = (result.findings as LocksFindings).sessions.find((s) => s.pid === chain.rootPid)!;
+      expect(root.noSignal).toBe('superuser');
+      expect(result.report.actions).toEqual([]);
+      expect(result.report.footnotes).toContain(`No button for ${chain.rootPid}: superuser session; pgmedic never signals superuser sessions.`);
+    } finally {
+      await chain.release();
+      await chain.close();
+    }
+  });
+
+  it('offers no button on a walsender holding a lock, and says why', async () => {
+    const url = await loginRole(server.url(), 'replicator', 'REPLICATION');
+    const setup = await connect(url, 'scenario-setup');
+    await setup.query('CREATE TABLE walsender_held (id int)');
+    // replication=database: a walsender that still runs plain SQL (simple protocol), here holding a table lock.
+    const walsender = new pg.Client({ connectionString: url, application_name: 'scenario-walsender', replication: 'database' } as pg.ClientConfig);
+    walsender.on('error', () => undefined);
+    await walsender.connect();
+    const waiter = await connect(url, 'scenario-waiter');
+    try {
+      await walsender.query('BEGIN');
+      await walsender.query('LOCK TABLE walsender_held IN ACCESS EXCLUSIVE MODE');
+      const pid = Number((await walsender.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      const waiting = waiter.query('SELECT count(*) FROM walsender_held').catch(() => undefined);
+      await waitFor(async () => (await setup.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'scenario-waiter' AND wait_event_type = 'Lock'")).rowCount, 'the waiter to queue');
+      const result = await run(target, 'locks');
+      expect((result.findings as LocksFindings).rootPids).toEqual([pid]);
+      expect(result.report.actions).toEqual([]);
+      expect(result.report.footnotes).toContain(`No button for ${pid}: walsender, not a client session; pgmedic signals client sessions only.`);
+      await walsender.query('COMMIT');
+      await waiting;
+    } finally {
+      await Promise.all([walsender, waiter, setup].map((c) => c.end().catch(() => undefined)));
     }
   });
 

@@ -47,7 +47,10 @@ describe('parseOptions', () => {
       sort: 'mean',
       database: 'app',
     });
-    expect(parseOptions(sample, ['--exact', '--no-exact']).exact).toBe(false);
+    expect(parseOptions(sample, ['--no-exact']).exact).toBe(false);
+    expect(parseOptions(sample, ['--exact=off']).exact).toBe(false);
+    expect(parseOptions(sample, ['--no-exact=yes']).exact).toBe(false);
+    expect(errorOf(() => parseOptions(sample, ['--exact', '--no-exact'])).message).toBe('--exact is given more than once.');
   });
 
   it('names the closest option for a typo', () => {
@@ -59,7 +62,7 @@ describe('parseOptions', () => {
 
   it('explains a bad value with an example of a good one', () => {
     const size = errorOf(() => parseOptions(sample, ['--min-size', 'huge']));
-    expect(size.message).toContain('"huge" is not a size; use a number with a unit, such as 500MB or 2GB');
+    expect(size.message).toContain('"huge" is not a size; use digits with a unit, such as 500MB or 2GB');
     const sort = errorOf(() => parseOptions(sample, ['--sort', 'fastest']));
     expect(sort.message).toContain('Choose one of: total, mean, calls.');
     expect(sort.hint).toBe('For example `--sort total`.');

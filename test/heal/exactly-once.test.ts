@@ -121,7 +121,7 @@ describe('exactly once, across copies and restarts', () => {
     try {
       const { rows } = await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const superuser = await bot.healing.requestAction({ action: 'terminate', tokens: [String(rows[0]!.pid)], requestedBy: 'U_ALICE' });
-      expect(superuser.notice.text).toMatch(/belongs to a superuser \(postgres\); pgmedic does not signal superuser sessions/);
+      expect(superuser.notice.text).toMatch(/\(postgres\) is a superuser session; pgmedic never signals superuser sessions/);
       const own = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'pgmedic-state' LIMIT 1");
       const ownResult = await bot.healing.requestAction({ action: 'terminate', tokens: [String(own.rows[0]!.pid)], requestedBy: 'U_ALICE' });
       expect(ownResult.notice).toMatchObject({ kind: 'refused', reason: 'preview_refused', text: `There is no client session with pid ${own.rows[0]!.pid} (it ended, or it is pgmedic's own).` });

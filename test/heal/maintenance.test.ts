@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexFindings } from '../../src/heal/pinned-index.js';
+import { findCommand } from '../../src/engine/registry.js';
+import { runOnActionConnection } from '../../src/heal/execute.js';
 import { connect, waitFor } from '../support/clients.js';
 import { prepareHealingServer, startInstance, type HealingInstance, type HealingServer } from '../support/healing.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
@@ -119,5 +121,63 @@ describe('maintenance actions on real relations', () => {
     } finally {
       await holder.end();
     }
+  });
+
+  it('two exact duplicates: after one is dropped, the drop of the other is refused at re-verification (the last copy)', async () => {
+    const setup = await connect(env.appUrl, 'scenario-setup');
+    await setup.query('CREATE TABLE twins (id int, code text); CREATE INDEX twins_code_one ON twins (code); CREATE INDEX twins_code_two ON twins (code)');
+    await setup.end();
+    const first = await bot.healing.requestAction({ action: 'drop-index', tokens: ['twins_code_one'], requestedBy: 'U_ALICE' });
+    const second = await bot.healing.requestAction({ action: 'drop-index', tokens: ['twins_code_two'], requestedBy: 'U_ALICE' });
+    expect([first.notice.kind, second.notice.kind]).toEqual(['requested', 'requested']);
+    expect((await bot.healing.approve({ requestId: first.request!.id, userId: 'U_BOB' })).request!.status).toBe('succeeded');
+    const refused = await bot.healing.approve({ requestId: second.request!.id, userId: 'U_BOB' });
+    expect(refused.request).toMatchObject({ status: 'target_changed', outcome: { ok: false } });
+    expect(refused.request!.outcome!.summary).toBe('Index twins_code_two is no longer a duplicate: the identical index(es) it had when requested are gone, so it is now the last copy. Nothing ran.');
+    expect(await truth("SELECT relname FROM pg_class WHERE relname LIKE 'twins_code_%'")).toEqual([{ relname: 'twins_code_two' }]);
+    expect((await bot.healing.requestAudit(second.request!.id)).map((e) => e.event)).toEqual(['requested', 'approved', 'verification_failed']);
+  });
+
+  it('refuses as "target changed" a table or an index dropped and recreated under the same name after the request', async () => {
+    const setup = await connect(env.appUrl, 'scenario-setup');
+    await setup.query('CREATE TABLE swapped (id int); CREATE INDEX swapped_id ON swapped (id)');
+    const table = await bot.healing.requestAction({ action: 'vacuum-table', tokens: ['swapped'], requestedBy: 'U_ALICE' });
+    const index = await bot.healing.requestAction({ action: 'drop-index', tokens: ['swapped_id'], requestedBy: 'U_ALICE' });
+    const pinned = { table: table.request!.params.oid!, index: index.request!.params.oid! };
+    await setup.query('DROP TABLE swapped; CREATE TABLE swapped (id int); CREATE INDEX swapped_id ON swapped (id)');
+    await setup.end();
+    const [now] = await truth<{ table: string; index: string }>("SELECT 'swapped'::regclass::oid::text AS table, 'swapped_id'::regclass::oid::text AS index");
+    for (const [request, kind, name] of [[table.request!, 'table', 'swapped'], [index.request!, 'index', 'swapped_id']] as const) {
+      const done = await bot.healing.approve({ requestId: request.id, userId: 'U_BOB' });
+      expect(done.request).toMatchObject({ status: 'target_changed' });
+      expect(done.request!.outcome!.summary).toBe(`Target changed: ${kind} ${name} was dropped and recreated with the same name since the request (oid ${pinned[kind]} then, ${now![kind]} now). Nothing ran.`);
+      expect((await bot.healing.requestAudit(request.id)).map((e) => e.event)).toEqual(['requested', 'approved', 'verification_failed']);
+    }
+    expect(await truth("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'swapped'")).toEqual([{ last_vacuum: null }]);
+    // A report's button carries the oid the report saw: clicked after the swap, it is refused before any request exists.
+    for (const [action, params, kind, name] of [['vacuum-table', { table: '"public"."swapped"', oid: pinned.table }, 'table', 'swapped'], ['drop-index', { index: '"public"."swapped_id"', oid: pinned.index }, 'index', 'swapped_id']] as const) {
+      const clicked = await bot.healing.requestAction({ action, params, requestedBy: 'U_ALICE' });
+      expect(clicked.notice).toMatchObject({ kind: 'refused', reason: 'preview_refused' });
+      expect(clicked.notice.text).toContain(`Target changed: ${kind} ${name} is not the one the report showed; it was dropped and recreated since (oid ${pinned[kind]} in the report, ${now![kind]} now). Run the report again.`);
+    }
+    expect(await truth("SELECT 1 AS present FROM pg_class WHERE relname = 'swapped_id'")).toEqual([{ present: 1 }]);
+  });
+
+  it('checks the pinned oid on the action connection itself, immediately before the statement', async () => {
+    const setup = await connect(env.appUrl, 'scenario-setup');
+    await setup.query('CREATE TABLE guarded (id int)');
+    const [{ oid }] = (await setup.query<{ oid: string }>("SELECT 'guarded'::regclass::oid::text AS oid")).rows as [{ oid: string }];
+    await setup.query('DROP TABLE guarded; CREATE TABLE guarded (id int)');
+    await setup.end();
+    const spec = findCommand('vacuum-table').action!;
+    const params = { oid, schema: 'public', table: 'guarded' };
+    const config = bot.targets.get('prod').config;
+    const statement = spec.statement(params);
+    await expect(runOnActionConnection(config, 'vacuum-table', spec, statement.text, statement.values, spec.pinnedObject!(params))).rejects.toThrow(
+      /^Target changed: table guarded was dropped and recreated with the same name since the request \(oid \d+ then, \d+ now\)\. Nothing ran\.$/,
+    );
+    // Without the pin the same statement runs: the refusal above came from the guard alone.
+    await runOnActionConnection(config, 'vacuum-table', spec, statement.text, statement.values);
+    await waitFor(async () => (await truth<{ done: boolean }>("SELECT last_vacuum IS NOT NULL AS done FROM pg_stat_user_tables WHERE relname = 'guarded'"))[0]!.done, 'the unguarded vacuum');
   });
 });

@@ -35,6 +35,13 @@ describe('healing actions on PostgreSQL 14', () => {
     }
   });
 
+  it('refuses a typed name that is no relation name at all as "no such table", not an error (to_regclass raises on 14)', async () => {
+    for (const [action, name, noun] of [['vacuum-table', 'a.b.c.d', 'table or materialized view'], ['analyze', '"unterminated', 'table or materialized view'], ['drop-index', 'otherdb.public.items_a', 'index']] as const) {
+      const asked = await bot.healing.requestAction({ action, tokens: [name], requestedBy: 'U_ALICE' });
+      expect(asked.notice).toMatchObject({ kind: 'refused', reason: 'preview_refused', text: `There is no ${noun} named "${name}" in this database.` });
+    }
+  });
+
   it('terminates a session and reports that it exited', async () => {
     const victim = await idleInTransactionSession(env.appUrl);
     const { request } = await bot.healing.requestAction({ action: 'terminate', tokens: [String(victim.pid)], requestedBy: 'U_ALICE' });

@@ -8,7 +8,7 @@ import { createAlertWatch, type AlertWatch } from '../../src/schedule/alerts/wat
 import { createScheduler } from '../../src/schedule/scheduler.js';
 import { migrateStateDatabase } from '../../src/state/migrations.js';
 import { createStatePool } from '../../src/state/pool.js';
-import { connect, waitFor } from '../support/clients.js';
+import { connect, loginRole, waitFor } from '../support/clients.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
 import { createDatabases, recordingLog, recordingSlack, refusedUrl, targetsOf } from '../support/schedule.js';
@@ -16,6 +16,8 @@ import { createDatabases, recordingLog, recordingSlack, refusedUrl, targetsOf } 
 let server: TestServer;
 let admin: pg.Client;
 let refused: string;
+/** The blocking chains run as a plain role: pgmedic offers no Terminate on a superuser's session. */
+let chainUrl: string;
 /** Raise a blocker at once: any wait counts, two sessions held up is enough. */
 const THRESHOLDS = { lockWaitSeconds: { warn: 0, crit: 600 }, rootBlockerSessions: { warn: 2, crit: 50 } };
 const SETTINGS = { channel: 'C0ALERTS', cooldownSeconds: 600, resolveAfterSeconds: 0, retryPostSeconds: 60 };
@@ -25,6 +27,7 @@ beforeAll(async () => {
   admin = await connect(server.url());
   await createDatabases(admin, ['app', 'state']);
   refused = await refusedUrl();
+  chainUrl = await loginRole(server.url('app'), 'chainer');
 }, 60_000);
 
 afterAll(async () => {
@@ -53,7 +56,7 @@ const both = (copies: Copy[]) => Promise.all(copies.map((c) => c.watch.checkOnce
 describe('alert watches', () => {
   it('raise a blocking chain once across two copies, update that message while it lasts, and resolve it when the root commits', async () => {
     const slack = recordingSlack();
-    const chain = await createBlockingChain(server.url('app'));
+    const chain = await createBlockingChain(chainUrl);
     let [a, b] = [await startCopy('A', slack), await startCopy('B', slack)];
     try {
       const blocked = await admin.query<{ pids: number[] }>("SELECT pg_blocking_pids($1) AS pids", [chain.middlePid]);
@@ -61,7 +64,7 @@ describe('alert watches', () => {
       await both([a, b]);
       const raised = slack.posts();
       expect(raised).toHaveLength(1);
-      expect(raised[0]!.message.report.summary).toMatch(new RegExp(`^Session ${chain.rootPid} \\(postgres, idle in transaction\\) blocks 2 sessions`));
+      expect(raised[0]!.message.report.summary).toMatch(new RegExp(`^Session ${chain.rootPid} \\(chainer, idle in transaction\\) blocks 2 sessions`));
       expect(raised[0]!.message.report.actions).toEqual([expect.objectContaining({ action: 'terminate', params: expect.objectContaining({ pid: String(chain.rootPid) }) })]);
       const key = (await listAlerts(a.state, 'app'))[0]!.key;
       expect(key).toMatch(new RegExp(`^locks:root:${chain.rootPid}:`));
@@ -120,7 +123,7 @@ describe('alert watches', () => {
 
   it('runs on its timer inside two schedulers and still posts once', async () => {
     const slack = recordingSlack();
-    const chain = await createBlockingChain(server.url('app'), 'timer_accounts');
+    const chain = await createBlockingChain(chainUrl, 'timer_accounts');
     const copies = await Promise.all(['A', 'B'].map(async (name) => {
       const state = createStatePool(server.url('state'));
       await migrateStateDatabase(state);

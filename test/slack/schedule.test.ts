@@ -91,7 +91,7 @@ describe('digests and alerts in Slack, against a real PostgreSQL 18', () => {
     const vacuumButton = buttonsOf(vacuum.blocks).find((b) => b.action_id.startsWith('pgmedic_action:vacuum-table') && b.text.text.includes(starved.table))!;
     expect(vacuumButton.value).toMatch(/^o_[\w-]+$/);
     const stored = await bot!.statePool.query<{ action: string; params: { table: string }; channel: string }>('SELECT action, params, channel FROM pgmedic.action_offers WHERE id = $1', [vacuumButton.value]);
-    expect(stored.rows).toEqual([{ action: 'vacuum-table', params: { table: `"public"."${starved.table}"` }, channel: 'CINCIDENT' }]);
+    expect(stored.rows).toEqual([{ action: 'vacuum-table', params: { table: `"public"."${starved.table}"`, oid: expect.stringMatching(/^\d+$/) }, channel: 'CINCIDENT' }]);
     const cards = channelPosts(standIn, 'CINCIDENT').length;
     await bot!.send.click(vacuumButton.action_id, vacuumButton.value, { user: 'UALICE', messageTs: vacuum.ts });
     const card = await eventually(() => channelPosts(standIn, 'CINCIDENT').slice(cards).find((m) => textOf(m).includes('Approval needed')), 'the approval card');

@@ -33,3 +33,21 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false | nu
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/**
+ * A non-superuser login role on the server (password `pw`), and `url` rewritten to log in as it: scenario
+ * sessions pgmedic may signal (it never signals a superuser's). `attributes` e.g. 'REPLICATION'.
+ */
+export async function loginRole(url: string, role: string, attributes = ''): Promise<string> {
+  const admin = await connect(url, 'scenario-setup');
+  try {
+    await admin.query(`CREATE ROLE ${pg.escapeIdentifier(role)} LOGIN PASSWORD 'pw' ${attributes}`);
+    await admin.query(`GRANT CREATE ON SCHEMA public TO ${pg.escapeIdentifier(role)}`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(url);
+  u.username = role;
+  u.password = 'pw';
+  return u.toString();
+}

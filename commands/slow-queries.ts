@@ -74,8 +74,11 @@ WITH statements AS (
   FROM ${view} s
   LEFT JOIN pg_catalog.pg_database d ON d.oid = s.dbid
   LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.userid
-  -- pgmedic tags its statements; PostgreSQL 18 drops a LEADING comment from the recorded text, so match anywhere
+  -- pgmedic's own statements are tagged (PostgreSQL 18 drops a LEADING comment from the recorded text, so match
+  -- anywhere), the state database's bookkeeping included; the bare transaction statements are what versions
+  -- before connection-level settings sent, left out only when this role ran them.
   WHERE s.query NOT LIKE '%/* pgmedic:%'
+    AND NOT (s.query IN ('BEGIN READ ONLY', 'COMMIT', 'ROLLBACK') AND s.userid = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user))
 ), totals AS (
   -- nested statements (toplevel = false) are already inside their caller's time
   SELECT coalesce(sum(total_ms) FILTER (WHERE toplevel IS NOT FALSE), 0)::float8 AS all_ms, count(*)::float8 AS tracked

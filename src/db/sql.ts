@@ -64,3 +64,12 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE lk.locktype = 'relation' AND lk.mode = 'AccessExclusiveLock'
   AND lk.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
 ORDER BY 1, 2`;
+
+/**
+ * Seconds from a timestamp expression to now, as float8, never negative. One clock for every comparison:
+ * clock_timestamp() (now() is the statement's start, older than what other backends stamped since), and
+ * clamped at zero because backends stamp their times a moment before they publish them. NULL stays NULL.
+ */
+export function secondsSince(timestampExpression: string): string {
+  return `greatest(0, extract(epoch FROM clock_timestamp() - (${timestampExpression})))::float8`;
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
-import { excludeOwnBackends } from '../src/db/sql.js';
+import { excludeOwnBackends, secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
 import { suggestion } from '../src/engine/closest.js';
 import { AppError } from '../src/errors.js';
@@ -63,7 +63,7 @@ SELECT d.datname AS name, d.datallowconn AS allow_connections, d.datconnlimit AS
        s.xact_commit, s.xact_rollback, s.blks_read, s.blks_hit, s.temp_files, s.temp_bytes, s.deadlocks, s.conflicts,
        s.sessions, s.sessions_abandoned, s.sessions_fatal, s.sessions_killed,
        (100.0 * s.blks_hit / nullif(s.blks_hit + s.blks_read, 0))::float8 AS cache_hit_pct,
-       extract(epoch FROM now() - s.stats_reset)::float8 AS stats_reset_seconds
+       ${secondsSince('s.stats_reset')} AS stats_reset_seconds
 FROM pg_catalog.pg_database d
 LEFT JOIN pg_catalog.pg_stat_database s ON s.datid = d.oid
 WHERE d.datname = coalesce($1::text, current_database())`;
@@ -72,7 +72,7 @@ const DATABASE_NAMES_SQL = `SELECT datname AS name FROM pg_catalog.pg_database O
 
 const CONNECTIONS_SQL = `
 SELECT coalesce(a.state, 'not visible') AS state, count(*) AS count,
-       max(extract(epoch FROM now() - a.xact_start))::float8 AS oldest_transaction_seconds
+       max(${secondsSince('a.xact_start')}) AS oldest_transaction_seconds
 FROM pg_catalog.pg_stat_activity a
 WHERE a.datname = $1 AND a.backend_type = 'client backend' AND ${excludeOwnBackends('a')}
 GROUP BY 1

@@ -1,3 +1,4 @@
+import { secondsSince } from '../src/db/sql.js';
 import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
 import { defineCommand } from '../src/engine/command.js';
@@ -58,7 +59,7 @@ SELECT s.datname AS database, s.xact_commit::float8 AS commits, s.xact_rollback:
        s.blks_hit::float8 AS blocks_hit, s.blks_read::float8 AS blocks_read,
        s.temp_files::float8 AS temp_files, s.temp_bytes::float8 AS temp_bytes,
        s.deadlocks::float8 AS deadlocks, s.conflicts::float8 AS conflicts,
-       extract(epoch FROM now() - s.stats_reset)::float8 AS stats_reset_seconds
+       ${secondsSince('s.stats_reset')} AS stats_reset_seconds
 FROM pg_catalog.pg_stat_database s
 JOIN pg_catalog.pg_database d ON d.oid = s.datid
 WHERE NOT d.datistemplate
@@ -70,14 +71,14 @@ const CHECKPOINTS_SQL = {
 SELECT 'pg_stat_bgwriter' AS source, checkpoints_timed::float8 AS timed, checkpoints_req::float8 AS requested,
        checkpoint_write_time::float8 AS write_time_ms, checkpoint_sync_time::float8 AS sync_time_ms,
        buffers_checkpoint::float8 AS buffers_written, NULL::float8 AS restartpoints_timed, NULL::float8 AS restartpoints_requested,
-       extract(epoch FROM now() - stats_reset)::float8 AS stats_reset_seconds
+       ${secondsSince('stats_reset')} AS stats_reset_seconds
 FROM pg_catalog.pg_stat_bgwriter`,
   170000: `
 SELECT 'pg_stat_checkpointer' AS source, num_timed::float8 AS timed, num_requested::float8 AS requested,
        write_time::float8 AS write_time_ms, sync_time::float8 AS sync_time_ms,
        buffers_written::float8 AS buffers_written, restartpoints_timed::float8 AS restartpoints_timed,
        restartpoints_req::float8 AS restartpoints_requested,
-       extract(epoch FROM now() - stats_reset)::float8 AS stats_reset_seconds
+       ${secondsSince('stats_reset')} AS stats_reset_seconds
 FROM pg_catalog.pg_stat_checkpointer`,
 };
 

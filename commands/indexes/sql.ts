@@ -1,4 +1,4 @@
-import { notExclusivelyLocked } from '../../src/db/sql.js';
+import { notExclusivelyLocked, secondsSince } from '../../src/db/sql.js';
 
 /*
  * Cost on large catalogs (10,000 tables, 30,000 indexes): every filter that needs only pg_class, pg_index
@@ -164,5 +164,5 @@ ORDER BY cd.seq_tup_read DESC, cd.schema, cd."table"
 LIMIT $1`;
 
 export const STATS_RESET_SQL = `
-SELECT stats_reset::text AS stats_reset, extract(epoch FROM now() - stats_reset)::float8 AS stats_reset_seconds
+SELECT stats_reset::text AS stats_reset, ${secondsSince('stats_reset')} AS stats_reset_seconds
 FROM pg_catalog.pg_stat_database WHERE datname = current_database()`;

@@ -68,8 +68,9 @@ ORDER BY 1, 2`;
 /**
  * Seconds from a timestamp expression to now, as float8, never negative. One clock for every comparison:
  * clock_timestamp() (now() is the statement's start, older than what other backends stamped since), and
- * clamped at zero because backends stamp their times a moment before they publish them. NULL stays NULL.
+ * clamped at zero because backends stamp their times a moment before they publish them. NULL stays NULL
+ * (greatest() alone would turn it into 0: it ignores NULL arguments).
  */
 export function secondsSince(timestampExpression: string): string {
-  return `greatest(0, extract(epoch FROM clock_timestamp() - (${timestampExpression})))::float8`;
+  return `(CASE WHEN (${timestampExpression}) IS NOT NULL THEN greatest(0, extract(epoch FROM clock_timestamp() - (${timestampExpression}))) END)::float8`;
 }

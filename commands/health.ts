@@ -3,7 +3,7 @@ import type { Thresholds } from '../src/config/thresholds.js';
 import { excludeOwnBackends, secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
 import { formatBytes, formatCount, formatDuration, formatLargeCount, formatPercent, plural } from '../src/report/format.js';
-import { statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
+import { cumulativeStatus, statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
 import { collectLocks, describeRoot, HEALTH_LOCKS_SQL, lockCheckStatus, type HealthLocks } from './health/locks.js';
 
 export interface ConnectionUse {
@@ -73,6 +73,8 @@ export interface HealthFindings {
   xidAge: XidAgeSummary;
   cacheHitPct: number | null;
   cacheBlocks: number;
+  /** The window the cache hit ratio covers: since the oldest statistics reset, null when some never were (since start). */
+  statsResetSeconds: number | null;
   replication: PrimaryReplication | StandbyReplication;
   checks: HealthCheck[];
 }
@@ -90,7 +92,9 @@ SELECT ${secondsSince('pg_postmaster_start_time()')} AS uptime_seconds,
        coalesce(current_setting('reserved_connections', true), '0')::int AS reserved,
        (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend')::int AS used,
        (SELECT sum(blks_hit)::float8 FROM pg_catalog.pg_stat_database) AS blks_hit,
-       (SELECT sum(blks_read)::float8 FROM pg_catalog.pg_stat_database) AS blks_read`;
+       (SELECT sum(blks_read)::float8 FROM pg_catalog.pg_stat_database) AS blks_read,
+       -- the longest window the summed counters cover: since start when any database was never reset
+       (SELECT CASE WHEN bool_and(stats_reset IS NOT NULL) THEN ${secondsSince('min(stats_reset)')} END FROM pg_catalog.pg_stat_database) AS stats_reset_seconds`;
 
 const OLDEST_TRANSACTION_SQL = `
 (SELECT a.pid, NULL::text AS gid, a.state, ${secondsSince('a.xact_start')} AS seconds
@@ -122,7 +126,7 @@ SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::flo
        pg_get_wal_replay_pause_state() <> 'not paused' AS replay_paused,
        EXISTS (SELECT 1 FROM pg_catalog.pg_stat_wal_receiver) AS wal_receiver_running`;
 
-interface OverviewRow { uptime_seconds: number; max_connections: number; superuser_reserved: number; reserved: number; used: number; blks_hit: number | null; blks_read: number | null }
+interface OverviewRow { stats_reset_seconds: number | null; uptime_seconds: number; max_connections: number; superuser_reserved: number; reserved: number; used: number; blks_hit: number | null; blks_read: number | null }
 interface OldestRow { pid: number | null; gid: string | null; state: string | null; seconds: number }
 interface XidRow { database: string; xid_age: number; freeze_max_age: number }
 interface PrimaryRow { standbys: number; worst_replay_lag_seconds: number | null; worst_replay_lag_bytes: number | null; inactive_slots: number }
@@ -153,6 +157,7 @@ export default defineCommand({
       xidAge: { database: xid!.database, xidAge: xid!.xid_age, freezeMaxAge: xid!.freeze_max_age, pctOfFreezeMaxAge: (100 * xid!.xid_age) / xid!.freeze_max_age, pctToStopLimit: (100 * xid!.xid_age) / XID_STOP_LIMIT_AGE },
       cacheHitPct: cacheBlocks ? (100 * (overview!.blks_hit ?? 0)) / cacheBlocks : null,
       cacheBlocks,
+      statsResetSeconds: overview!.stats_reset_seconds,
       replication,
     };
     return { ...measured, checks: assessHealth(measured, thresholds) };
@@ -210,7 +215,8 @@ export function assessHealth(m: Measured, t: Thresholds): HealthCheck[] {
     (({ status, detail, next }) => check('locks', status, detail, next))(lockCheckStatus(m.locks, t)),
     oldestTransactionCheck(oldest, m.locks, t, check),
     check('xidAge', statusFor(m.xidAge.xidAge, t.xidAge), `${formatLargeCount(m.xidAge.xidAge)} in ${m.xidAge.database} (${formatPercent(m.xidAge.pctOfFreezeMaxAge)} of autovacuum_freeze_max_age, ${formatPercent(m.xidAge.pctToStopLimit)} of the way to the stop limit)`, 'wraparound'),
-    check('cacheHit', cacheJudged ? statusFor(-m.cacheHitPct!, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit }) : 'ok', m.cacheHitPct === null ? 'no block reads yet' : `${formatPercent(m.cacheHitPct, 2)} of ${formatLargeCount(m.cacheBlocks)} block reads`, 'performance'),
+    // Cumulative since the reset (a bulk load right after start drags it down for days): warns at most.
+    check('cacheHit', cacheJudged ? cumulativeStatus(statusFor(-m.cacheHitPct!, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit })) : 'ok', m.cacheHitPct === null ? 'no block reads yet' : `${formatPercent(m.cacheHitPct, 2)} of ${formatLargeCount(m.cacheBlocks)} block reads ${m.statsResetSeconds === null ? `since the server started ${formatDuration(m.uptimeSeconds)} ago` : `since statistics reset ${formatDuration(m.statsResetSeconds)} ago`}`, 'performance'),
     m.replication.role === 'primary' ? primaryCheck(m.replication, t, check) : standbyCheck(m.replication, t, check),
   ];
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
 import { defineCommand } from '../src/engine/command.js';
 import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, percentOf, plural } from '../src/report/format.js';
-import { statusFor, worstStatus, type Report, type Status } from '../src/report/model.js';
+import { cumulativeStatus, statusFor, worstStatus, type Report, type Status } from '../src/report/model.js';
 
 /** One database's counters since its statistics were last reset (pg_stat_database). */
 export interface DatabaseActivity {
@@ -108,15 +108,16 @@ export default defineCommand({
     const statuses = findings.databases.map((d) => databaseStatus(d, thresholds));
     const checkpointState = checkpointStatus(findings.checkpoints, thresholds);
     const status = worstStatus(checkpointState, ...statuses);
-    const flagged = findings.databases.filter((_, i) => statuses[i] !== 'ok').map((d) => d.database);
+    const causes = findings.databases.flatMap((d) => databaseCauses(d, thresholds).map((c) => c.text));
     const summary = [
-      flagged.length ? `Needs attention: ${flagged.join(', ')}.` : `${plural(findings.databases.length, 'database')} ${findings.databases.length === 1 ? 'looks' : 'look'} normal.`,
+      causes.length ? `Needs attention: ${causes.join('; ')}.` : `${plural(findings.databases.length, 'database')} ${findings.databases.length === 1 ? 'looks' : 'look'} normal.`,
       `Checkpoints: ${formatCount(findings.checkpoints.requested)} requested, ${formatCount(findings.checkpoints.timed)} timed${checkpointState !== 'ok' ? ' (raise max_wal_size)' : ''}.`,
     ].join(' ');
     return {
       title: 'Performance',
       status,
       summary,
+      reasons: [...causes, ...(checkpointState !== 'ok' ? [`${formatPercent(findings.checkpoints.requestedPct)} of checkpoints requested rather than timed, since the last reset`] : [])],
       sections: [
         {
           kind: 'table',
@@ -170,15 +171,24 @@ function toCheckpoints(row: CheckpointRow): CheckpointActivity {
 
 /** Ratios are judged only once there is enough traffic for them to mean something. */
 export function databaseStatus(d: DatabaseActivity, t: Thresholds): Status {
-  const rollbacks = d.rollbackPct !== null && d.commits + d.rollbacks >= MIN_TRANSACTIONS ? statusFor(d.rollbackPct, t.rollbackPct) : 'ok';
+  return worstStatus(...databaseCauses(d, t).map((c) => c.status));
+}
+
+/** The ratios that are not ok, with their figure; cumulative since the reset, so they warn at most. */
+function databaseCauses(d: DatabaseActivity, t: Thresholds): { status: Status; text: string }[] {
+  const rollbacks = d.rollbackPct !== null && d.commits + d.rollbacks >= MIN_TRANSACTIONS ? cumulativeStatus(statusFor(d.rollbackPct, t.rollbackPct)) : 'ok';
   // Lower is worse for the cache hit ratio: negate both sides.
-  const cache = d.cacheHitPct !== null && d.blocksHit + d.blocksRead >= MIN_BLOCKS ? statusFor(-d.cacheHitPct, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit }) : 'ok';
-  return worstStatus(rollbacks, cache);
+  const cache = d.cacheHitPct !== null && d.blocksHit + d.blocksRead >= MIN_BLOCKS ? cumulativeStatus(statusFor(-d.cacheHitPct, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit })) : 'ok';
+  const window = d.statsResetSeconds === null ? 'since the server started' : `since statistics reset ${formatDuration(d.statsResetSeconds)} ago`;
+  return [
+    ...(rollbacks !== 'ok' ? [{ status: rollbacks, text: `${d.database}: rollbacks ${formatPercent(d.rollbackPct)} ${window}` }] : []),
+    ...(cache !== 'ok' ? [{ status: cache, text: `${d.database}: cache hit ${formatPercent(d.cacheHitPct, 2)} ${window}` }] : []),
+  ];
 }
 
 export function checkpointStatus(c: CheckpointActivity, t: Thresholds): Status {
   if (c.requestedPct === null || c.timed + c.requested < MIN_CHECKPOINTS) return 'ok';
-  return statusFor(c.requestedPct, t.requestedCheckpointPct);
+  return cumulativeStatus(statusFor(c.requestedPct, t.requestedCheckpointPct));
 }
 
 function databaseRow(d: DatabaseActivity): string[] {

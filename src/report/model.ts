@@ -71,3 +71,11 @@ export function reportNotes(report: Report): string[] {
   const sections = report.sections.flatMap((s) => (s.kind === 'text' ? [s.text] : []));
   return [...report.footnotes, ...sections];
 }
+
+/**
+ * A ratio accumulated since the statistics were reset (often since server start) averages over hours or
+ * days, a bulk load included: it may warn, but it never raises crit on its own.
+ */
+export function cumulativeStatus(status: Status): Status {
+  return status === 'crit' ? 'warn' : status;
+}

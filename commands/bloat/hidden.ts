@@ -1,6 +1,7 @@
 import type { Capabilities } from '../../src/db/capabilities.js';
 import type { Session } from '../../src/db/session.js';
 import { measureOne, pgstattupleAccess, type ExactUnavailable, type Measured } from './exact.js';
+import { isTiny } from './relations.js';
 
 /**
  * Time spent measuring relations whose pg_stats this role may not read, before the rest are reported as not
@@ -28,7 +29,9 @@ export interface HiddenStatsCheck {
  * estimated bloat first, within the time budget.
  */
 export async function measureHidden(session: Session, caps: Capabilities, candidates: Measured[], blockSize: number, budgetMs = HIDDEN_STATS_BUDGET_MS): Promise<HiddenStatsCheck> {
-  const hidden = candidates.filter((m) => m.relation.statsHidden).sort((a, b) => b.relation.bloatBytes - a.relation.bloatBytes);
+  // A tiny relation cannot hide bloat worth having: it is left unestimated, unmeasured and unlisted.
+  for (const m of candidates) if (m.relation.statsHidden && isTiny(m.relation, blockSize)) m.relation.notEstimated = true;
+  const hidden = candidates.filter((m) => m.relation.statsHidden && !isTiny(m.relation, blockSize)).sort((a, b) => b.relation.bloatBytes - a.relation.bloatBytes);
   const check: HiddenStatsCheck = { relations: hidden.length, measured: 0, notEstimated: [], unavailable: null };
   if (!hidden.length) return check;
   check.unavailable = await pgstattupleAccess(session, caps);

@@ -106,6 +106,7 @@ export default defineCommand({
     return {
       title: 'Indexes',
       status: bad ? 'warn' : 'ok',
+      reasons: bad ? parts.filter((p) => !p.includes('may lack an index')) : [],
       summary: parts.length ? `${parts.join(', ')}.` : 'No unused, duplicate or invalid index found, and no table that seems to lack one.',
       sections: [statsFacts(findings), ...problemSections(of)],
       actions: inRecovery ? [] : uniqueActions([...of('invalid').map(reindexAction), ...[...of('duplicate'), ...of('unused')].map(dropAction)]),

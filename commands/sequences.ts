@@ -162,7 +162,10 @@ export default defineCommand({
       // An unreadable sequence may be the one about to run out: unknown is never ok.
       status: worstStatus(...known, unknown ? 'warn' : 'ok'),
       summary,
-      reasons: unknown ? [`${plural(unknown, 'sequence')} not checked (not readable by ${findings.role})`] : [],
+      reasons: [
+        ...findings.sequences.filter((_, i) => statuses[i] === 'warn' || statuses[i] === 'crit').map((s) => `${qualifiedName(s.schema, s.sequence)} at ${formatUsed(s.percentUsed)} of its range`),
+        ...(unknown ? [`${plural(unknown, 'sequence')} not checked (not readable by ${findings.role})`] : []),
+      ],
       sections: [
         {
           kind: 'table',

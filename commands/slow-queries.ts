@@ -156,10 +156,12 @@ export default defineCommand({
     const summary = top
       ? `${plural(findings.trackedStatements, 'statement')} tracked; by ${options.sort} the top one averages ${formatMs(top.meanMs)} over ${plural(top.calls, 'call')} (${formatPercent(top.percentOfTotal)} of all time).`
       : `No statement matches (${plural(findings.trackedStatements, 'statement')} tracked${options.minMeanMs ? `, none with a mean of ${formatMs(options.minMeanMs)} or more` : ''}).`;
+    const status = statusFor(slowestMeanSeconds, thresholds.longQuerySeconds);
     return {
       title: `Slow queries (by ${options.sort})`,
-      status: statusFor(slowestMeanSeconds, thresholds.longQuerySeconds),
+      status,
       summary,
+      reasons: status === 'ok' ? [] : [`a statement averaging ${formatMs(slowestMeanSeconds * 1000)} per call (${status} from ${formatMs(thresholds.longQuerySeconds[status] * 1000)})`],
       sections: statementSections(findings.statements),
       actions: [],
       footnotes: footnotes(findings),
@@ -240,6 +242,7 @@ function unavailableReport(findings: Extract<SlowQueriesFindings, { available: f
         : findings.preloaded
           ? 'pg_stat_statements is loaded but not installed in this database: run CREATE EXTENSION pg_stat_statements here.'
           : 'pg_stat_statements is not set up: add it to shared_preload_libraries, restart PostgreSQL, then CREATE EXTENSION pg_stat_statements.',
+    reasons: [findings.reason === 'not-preloaded' ? 'pg_stat_statements is not loaded (shared_preload_libraries)' : 'pg_stat_statements is not installed in this database'],
     sections: [{ kind: 'code', title: 'To enable it', text: steps.join('\n') }],
     actions: [],
     footnotes: ['Creating the extension needs a role with CREATE on the database; reading every statement needs pg_read_all_stats (or pg_monitor).'],

@@ -63,7 +63,7 @@ export function statusReasons(report: Report): string[] {
   if (report.status === 'ok') return [];
   const facts = report.sections.flatMap((s) => (s.kind === 'facts' ? s.facts.filter((f) => f.status && f.status !== 'ok').map((f) => `${f.label}: ${f.value}`) : []));
   const reasons = [...new Set([...(report.reasons ?? []), ...facts])];
-  return reasons.length ? reasons : [report.summary];
+  return reasons;
 }
 
 /** Everything a report advises in prose: its footnotes and its text sections (e.g. health's "Next"). */

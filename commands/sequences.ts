@@ -149,7 +149,7 @@ export default defineCommand({
     const alarming = findings.sequences.find((_, i) => statuses[i] !== 'ok' && statuses[i] !== 'unknown');
     const top = findings.sequences.find((s) => s.percentUsed !== null);
     const unknown = findings.unreadableTotal;
-    const notChecked = unknown ? `${plural(unknown, 'sequence')} could not be checked: this role may not read ${unknown === 1 ? 'it' : 'them'} (see the grant below).` : '';
+    const notChecked = unknown ? `${plural(unknown, 'sequence')} could not be checked: this role may not read ${unknown === 1 ? 'it' : 'them'} (the notes name the grant that fixes it).` : '';
     const summary = alarming
       ? `${qualifiedName(alarming.schema, alarming.sequence)} has used ${formatUsed(alarming.percentUsed)} of its range (${formatCount(alarming.remaining)} values left before ${alarming.limit}${alarming.limitSource === 'column' ? `, the limit of ${alarming.columnType} column ${alarming.column}` : ''}).${notChecked ? ` ${notChecked}` : ''}`
       : notChecked

@@ -6,6 +6,7 @@ import type { SequencesFindings } from '../commands/sequences.js';
 import type { Target } from '../src/db/targets.js';
 import { listCommands } from '../src/engine/registry.js';
 import { toJson } from '../src/report/json.js';
+import { lockRules } from '../src/schedule/alerts/rules.js';
 import { connect } from './support/clients.js';
 import { run, testTarget } from './support/engine.js';
 import { MONITOR_ROLE, prepareLeastPrivilege, type LeastPrivilegeServer } from './support/least-privilege.js';
@@ -161,6 +162,9 @@ describe('a stall of 10 sessions behind one idle-in-transaction session', () => 
         expect(findings.rootPids).toEqual([pileup.rootPid]);
         for (const edge of edges) expect(findings.sessions.find((s) => s.pid === edge.pid)?.blockingPids.sort()).toEqual(edge.blockers.sort());
         expect(toJson(locks).reasons.join('; ')).toMatch(/10 sessions waiting on locks/);
+        // the alert watch raises it at once, critical, without waiting for lockWaitSeconds
+        const alerts = lockRules(findings, locks.report, { thresholds: target.thresholds, fireAt: 'crit' });
+        expect(alerts.map((a) => [a.key.split(':').slice(0, 3).join(':'), a.severity])).toEqual([[`locks:root:${pileup.rootPid}`, 'crit']]);
       }
     } finally {
       await pileup.release();

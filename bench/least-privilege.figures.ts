@@ -4,7 +4,7 @@
  * Prints one line per figure (JSON). Runs against whatever code is checked out, so the same script gives the
  * before and after figures.
  *
- * Run: node --import tsx bench/least-privilege.figures.ts   (needs /usr/lib/postgresql/15/bin/pgbench)
+ * Run: npm run bench:least-privilege   (needs /usr/lib/postgresql/15/bin/pgbench)
  */
 import { spawn } from 'node:child_process';
 import type { Target } from '../src/db/targets.js';

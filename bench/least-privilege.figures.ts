@@ -7,6 +7,7 @@
  * Run: npm run bench:least-privilege   (needs /usr/lib/postgresql/15/bin/pgbench)
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Target } from '../src/db/targets.js';
 import { listCommands } from '../src/engine/registry.js';
 import { toJson } from '../src/report/json.js';
@@ -32,6 +33,7 @@ function negatives(value: unknown, path = ''): string[] {
 }
 
 async function main(): Promise<void> {
+  if (!existsSync(PGBENCH)) throw new Error(`pgbench not found at ${PGBENCH}: apt-get install postgresql-15`);
   const server = await startTestServer(18);
   const lp = await prepareLeastPrivilege(server);
   const admin = await connect(server.url(), 'figures');

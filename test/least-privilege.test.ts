@@ -162,6 +162,8 @@ describe('a stall of 10 sessions behind one idle-in-transaction session', () => 
         expect(findings.rootPids).toEqual([pileup.rootPid]);
         for (const edge of edges) expect(findings.sessions.find((s) => s.pid === edge.pid)?.blockingPids.sort()).toEqual(edge.blockers.sort());
         expect(toJson(locks).reasons.join('; ')).toMatch(/10 sessions waiting on locks/);
+        const connections = await run(target, 'connections');
+        expect(toJson(connections).reasons).toContain('Waiting on locks: 10');
         // the alert watch raises it at once, critical, without waiting for lockWaitSeconds
         const alerts = lockRules(findings, locks.report, { thresholds: target.thresholds, fireAt: 'crit' });
         expect(alerts.map((a) => [a.key.split(':').slice(0, 3).join(':'), a.severity])).toEqual([[`locks:root:${pileup.rootPid}`, 'crit']]);

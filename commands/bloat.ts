@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption, sizeOption } from '../src/engine/units.js';
 import { confirmExactly, EXACT_TOP, type ExactStatus, type Measured } from './bloat/exact.js';
-import { indexBloat, tableBloat, type IndexRow, type RelationBloat, type TableRow } from './bloat/relations.js';
+import { measureHidden, type HiddenStatsCheck } from './bloat/hidden.js';
+import { indexBloat, isTiny, tableBloat, type IndexRow, type RelationBloat, type TableRow } from './bloat/relations.js';
 import { bloatReport } from './bloat/report.js';
 import { INDEXES_SQL, TABLES_SQL } from './bloat/sql.js';
 
 export type { RelationBloat } from './bloat/relations.js';
 export type { ExactStatus } from './bloat/exact.js';
+export type { HiddenStatsCheck } from './bloat/hidden.js';
 
 export interface BloatFindings {
   /** The most bloated tables, then the most bloated btree indexes (up to --limit each), by estimated bytes. */
@@ -16,10 +18,17 @@ export interface BloatFindings {
   candidates: { tables: number; indexes: number };
   minSizeBytes: number;
   blockSize: number;
-  /** Estimated reclaimable bytes over every reliable candidate, shown or not. */
+  /**
+   * Reclaimable bytes over every candidate, shown or not: pgstattuple's figure where measured, the estimate
+   * where it is reliable; unreliable estimates, relations not estimated and tiny ones count nothing.
+   */
   totalBloatBytes: number;
-  /** Relations whose pg_stats columns this role cannot see (estimates for them are unreliable). */
+  /** Candidates measured by pgstattuple (for the hidden statistics or --exact) that count in the total. */
+  totalMeasured: number;
+  /** Relations whose pg_stats columns this role cannot see, in user schemas (system catalogs left out of advice). */
   hiddenStatsRelations: string[];
+  /** What was done about hidden statistics: pgstattuple within a time budget, or not estimated. */
+  hiddenStats: HiddenStatsCheck;
   /** Relations someone holds ACCESS EXCLUSIVE on: not measured, sizes from pg_class. */
   lockedRelations: string[];
   exact: ExactStatus;
@@ -50,20 +59,24 @@ export default defineCommand({
     const rule = { triggerRatio: thresholds.vacuumTriggerRatio.warn };
     const tables = tableRows.map((row) => ({ oid: row.oid, relation: tableBloat(row, blockSize, rule) }));
     const indexes = indexRows.map((row) => ({ oid: row.oid, relation: indexBloat(row, blockSize) }));
+    const hiddenStats = await measureHidden(session, caps, [...tables, ...indexes], blockSize);
     const shownTables = mostBloated(tables, opts.limit);
     const shownIndexes = mostBloated(indexes, opts.limit);
+    const unmeasuredTop = [...shownTables.slice(0, EXACT_TOP), ...shownIndexes.slice(0, EXACT_TOP)].filter((m) => m.relation.exactBloatPercent == null && !m.relation.notEstimated);
     const exact = opts.exact
-      ? await confirmExactly(session, caps, [...shownTables.slice(0, EXACT_TOP), ...shownIndexes.slice(0, EXACT_TOP)], blockSize)
+      ? await confirmExactly(session, caps, unmeasuredTop, blockSize)
       : { requested: false, unavailable: null, confirmed: 0, indexesSkippedOnStandby: false };
     const all = [...tables, ...indexes].map((m) => m.relation);
-    const hidden = [...tableRows, ...indexRows].filter((row) => row.hidden_count > 0 || row.row_security_hides_stats);
+    const counted = all.filter((r) => !isTiny(r, blockSize));
     return {
       relations: [...shownTables, ...shownIndexes].map((m) => m.relation),
       candidates: { tables: tables.length, indexes: indexes.length },
       minSizeBytes: opts.minSize,
       blockSize,
-      totalBloatBytes: all.filter((r) => r.reliable).reduce((sum, r) => sum + r.bloatBytes, 0),
-      hiddenStatsRelations: hidden.map((row) => `${row.schema}.${'index' in row ? row.index : row.table}`),
+      totalBloatBytes: counted.reduce((sum, r) => sum + countedBytes(r), 0),
+      totalMeasured: counted.filter((r) => r.exactBloatBytes != null).length,
+      hiddenStatsRelations: all.filter((r) => r.statsHidden && !SYSTEM_SCHEMAS.includes(r.schema)).map((r) => `${r.schema}.${r.index ?? r.table}`),
+      hiddenStats,
       lockedRelations: all.filter((r) => r.locked).map((r) => `${r.schema}.${r.index ?? r.table}`),
       exact,
     };
@@ -72,8 +85,17 @@ export default defineCommand({
   report: bloatReport,
 });
 
+/** System catalogs: their statistics stay hidden from a monitoring role, and no DBA should grant SELECT on them. */
+const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema'];
+
+/** pgstattuple's bytes when measured, the estimate when it is reliable, else nothing (a guess is not a figure). */
+function countedBytes(r: RelationBloat): number {
+  if (r.exactBloatBytes != null) return r.exactBloatBytes;
+  return r.reliable && !r.notEstimated ? r.bloatBytes : 0;
+}
+
+/** Biggest reclaimable space first, by the figure the report goes by. */
 function mostBloated(measured: Measured[], limit: number): Measured[] {
-  return [...measured]
-    .sort((a, b) => b.relation.bloatBytes - a.relation.bloatBytes || b.relation.bloatPercent - a.relation.bloatPercent)
-    .slice(0, limit);
+  const bytes = (r: RelationBloat) => r.exactBloatBytes ?? (r.notEstimated ? 0 : r.bloatBytes);
+  return [...measured].sort((a, b) => bytes(b.relation) - bytes(a.relation) || b.relation.bloatPercent - a.relation.bloatPercent).slice(0, limit);
 }

@@ -125,7 +125,8 @@ export default defineCommand({
       used: statusFor(findings.usedPct, thresholds.connectionsUsedPct),
       idle: statusFor(findings.oldestIdleInTransactionSeconds ?? 0, thresholds.idleInTransactionSeconds),
       long: statusFor(findings.longestQuerySeconds ?? 0, thresholds.longQuerySeconds),
-      waiting: statusFor(longestLockWait, thresholds.lockWaitSeconds),
+      // as `locks` judges a pile-up: by how many wait as well as by how long
+      waiting: worstStatus(statusFor(longestLockWait, thresholds.lockWaitSeconds), statusFor(findings.waitingCount, thresholds.lockWaitingSessions)),
     };
     return {
       title: 'Connections',

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
-import { excludeOwnBackends } from '../src/db/sql.js';
+import { excludeOwnBackends, secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption, textOption } from '../src/engine/units.js';
 import { suggestion } from '../src/engine/closest.js';
 import { AppError } from '../src/errors.js';
 import { formatBytes, formatCount, formatDuration, formatLargeCount, formatPercent, plural } from '../src/report/format.js';
-import { statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
+import { cumulativeStatus, statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
 import { largestTablesSections, measureLargestTables, skippedFootnotes, type LargestTables } from './sizes.js';
 
 export interface DatabaseStats {
@@ -64,7 +64,7 @@ SELECT d.datname AS name, d.datallowconn AS allow_connections, d.datconnlimit AS
        s.xact_commit, s.xact_rollback, s.blks_read, s.blks_hit, s.temp_files, s.temp_bytes, s.deadlocks, s.conflicts,
        s.sessions, s.sessions_abandoned, s.sessions_fatal, s.sessions_killed,
        (100.0 * s.blks_hit / nullif(s.blks_hit + s.blks_read, 0))::float8 AS cache_hit_pct,
-       extract(epoch FROM now() - s.stats_reset)::float8 AS stats_reset_seconds
+       ${secondsSince('s.stats_reset')} AS stats_reset_seconds
 FROM pg_catalog.pg_database d
 LEFT JOIN pg_catalog.pg_stat_database s ON s.datid = d.oid
 WHERE d.datname = coalesce($1::text, current_database())`;
@@ -73,7 +73,7 @@ const DATABASE_NAMES_SQL = `SELECT datname AS name FROM pg_catalog.pg_database O
 
 const CONNECTIONS_SQL = `
 SELECT coalesce(a.state, 'not visible') AS state, count(*) AS count,
-       max(extract(epoch FROM now() - a.xact_start))::float8 AS oldest_transaction_seconds
+       max(${secondsSince('a.xact_start')}) AS oldest_transaction_seconds
 FROM pg_catalog.pg_stat_activity a
 WHERE a.datname = $1 AND a.backend_type = 'client backend' AND ${excludeOwnBackends('a')}
 GROUP BY 1
@@ -155,10 +155,12 @@ export default defineCommand({
     const total = findings.connections.reduce((sum, c) => sum + c.count, 0);
     const statuses = healthStatuses(findings, thresholds);
     const freezePct = (100 * findings.xidAge) / findings.freezeMaxAge;
+    const reasons = databaseReasons(findings, statuses);
     return {
       title: `Database ${findings.database}`,
       status: worstStatus(...Object.values(statuses)),
-      summary: `${findings.database}: ${findings.bytes === null ? 'size not readable' : formatBytes(findings.bytes)}, ${plural(total, 'connection')}, XID age ${formatLargeCount(findings.xidAge)} (${formatPercent(freezePct, 0)} of autovacuum_freeze_max_age).`,
+      summary: `${findings.database}: ${findings.bytes === null ? 'size not readable' : formatBytes(findings.bytes)}, ${plural(total, 'connection')}, XID age ${formatLargeCount(findings.xidAge)} (${formatPercent(freezePct, 0)} of autovacuum_freeze_max_age).${reasons.length ? ` Needs attention: ${reasons.join('; ')}.` : ''}`,
+      reasons,
       sections: [
         { kind: 'facts', facts: overviewFacts(findings, statuses) },
         ...(findings.stats ? [{ kind: 'facts' as const, title: `Activity since statistics reset${findings.stats.statsResetSeconds === null ? '' : ` (${formatDuration(findings.stats.statsResetSeconds)} ago)`}`, facts: activityFacts(findings.stats, statuses) }] : []),
@@ -215,8 +217,9 @@ function healthStatuses(findings: DatabaseFindings, thresholds: Thresholds): Sta
   return {
     xid: statusFor(Math.max(findings.xidAge, findings.multixactAge), thresholds.xidAge),
     // Lower is worse for the cache hit ratio: compare the miss share against the inverted thresholds.
-    cacheHit: stats?.cacheHitPct != null && blocks >= MIN_BLOCKS_FOR_CACHE_RATIO ? statusFor(100 - stats.cacheHitPct, { warn: 100 - thresholds.cacheHitPct.warn, crit: 100 - thresholds.cacheHitPct.crit }) : 'ok',
-    rollbacks: stats && transactions >= MIN_TRANSACTIONS_FOR_ROLLBACK_RATIO ? statusFor((100 * stats.rollbacks) / transactions, thresholds.rollbackPct) : 'ok',
+    // Both ratios cover everything since the statistics reset: they warn at most (cumulativeStatus).
+    cacheHit: stats?.cacheHitPct != null && blocks >= MIN_BLOCKS_FOR_CACHE_RATIO ? cumulativeStatus(statusFor(100 - stats.cacheHitPct, { warn: 100 - thresholds.cacheHitPct.warn, crit: 100 - thresholds.cacheHitPct.crit })) : 'ok',
+    rollbacks: stats && transactions >= MIN_TRANSACTIONS_FOR_ROLLBACK_RATIO ? cumulativeStatus(statusFor((100 * stats.rollbacks) / transactions, thresholds.rollbackPct)) : 'ok',
   };
 }
 
@@ -235,11 +238,27 @@ function activityFacts(stats: DatabaseStats, statuses: Statuses): Fact[] {
   const transactions = stats.commits + stats.rollbacks;
   return [
     { label: 'Commits', value: formatCount(stats.commits) },
-    { label: 'Rollbacks', value: `${formatCount(stats.rollbacks)}${transactions ? ` (${formatPercent((100 * stats.rollbacks) / transactions)})` : ''}`, status: statuses.rollbacks },
-    { label: 'Cache hit', value: formatPercent(stats.cacheHitPct, 2), status: statuses.cacheHit },
+    { label: 'Rollbacks', value: `${formatCount(stats.rollbacks)}${transactions ? ` (${formatPercent((100 * stats.rollbacks) / transactions)} ${sinceReset(stats)})` : ''}`, status: statuses.rollbacks },
+    { label: 'Cache hit', value: `${formatPercent(stats.cacheHitPct, 2)} ${sinceReset(stats)}`, status: statuses.cacheHit },
     { label: 'Temp files', value: `${formatCount(stats.tempFiles)} (${formatBytes(stats.tempBytes)})` },
     { label: 'Deadlocks', value: formatCount(stats.deadlocks) },
     { label: 'Recovery conflicts', value: formatCount(stats.conflicts) },
     { label: 'Sessions', value: `${formatCount(stats.sessions)} (${formatCount(stats.sessionsAbandoned)} abandoned, ${formatCount(stats.sessionsFatal)} fatal, ${formatCount(stats.sessionsKilled)} killed)` },
+  ];
+}
+
+/** The window a cumulative ratio covers, next to the ratio itself. */
+function sinceReset(stats: DatabaseStats): string {
+  return stats.statsResetSeconds === null ? 'since the server started' : `since statistics reset ${formatDuration(stats.statsResetSeconds)} ago`;
+}
+
+/** Each non-ok status with its figure and window, so warn and crit always say why. */
+function databaseReasons(findings: DatabaseFindings, statuses: Statuses): string[] {
+  const stats = findings.stats;
+  const transactions = stats ? stats.commits + stats.rollbacks : 0;
+  return [
+    ...(statuses.xid !== 'ok' ? [`XID age ${formatLargeCount(Math.max(findings.xidAge, findings.multixactAge))} (${statuses.xid}; run \`wraparound\`)`] : []),
+    ...(stats && statuses.cacheHit !== 'ok' ? [`cache hit ${formatPercent(stats.cacheHitPct, 2)} ${sinceReset(stats)} (${statuses.cacheHit}; a ratio since reset warns at most)`] : []),
+    ...(stats && statuses.rollbacks !== 'ok' ? [`rollbacks ${formatPercent((100 * stats.rollbacks) / transactions)} of transactions ${sinceReset(stats)} (${statuses.rollbacks})`] : []),
   ];
 }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
-import { excludeOwnBackends } from '../src/db/sql.js';
+import { excludeOwnBackends, secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
 import { formatBytes, formatCount, formatDuration, formatLargeCount, formatPercent, plural } from '../src/report/format.js';
-import { statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
+import { cumulativeStatus, statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
+import { collectLocks, describeRoot, HEALTH_LOCKS_SQL, lockCheckStatus, type HealthLocks } from './health/locks.js';
 
 export interface ConnectionUse {
   /** Client backends, pgmedic's own included: they occupy slots too. */
@@ -51,7 +52,7 @@ export interface StandbyReplication {
   walReceiverRunning: boolean;
 }
 
-export type HealthCheckName = 'connections' | 'oldestTransaction' | 'xidAge' | 'cacheHit' | 'replication';
+export type HealthCheckName = 'connections' | 'locks' | 'oldestTransaction' | 'xidAge' | 'cacheHit' | 'replication';
 
 export interface HealthCheck {
   name: HealthCheckName;
@@ -67,9 +68,13 @@ export interface HealthFindings {
   uptimeSeconds: number;
   connections: ConnectionUse;
   oldestTransaction: OldestTransaction | null;
+  /** Sessions waiting on locks, their root blockers, sessions idle in transaction. */
+  locks: HealthLocks;
   xidAge: XidAgeSummary;
   cacheHitPct: number | null;
   cacheBlocks: number;
+  /** The window the cache hit ratio covers: since the oldest statistics reset, null when some never were (since start). */
+  statsResetSeconds: number | null;
   replication: PrimaryReplication | StandbyReplication;
   checks: HealthCheck[];
 }
@@ -81,21 +86,23 @@ const MIN_CACHE_BLOCKS = 10_000;
 
 // Connections count every client backend, pgmedic's own included: they hold max_connections slots like any other.
 const OVERVIEW_SQL = `
-SELECT extract(epoch FROM now() - pg_postmaster_start_time())::float8 AS uptime_seconds,
+SELECT ${secondsSince('pg_postmaster_start_time()')} AS uptime_seconds,
        current_setting('max_connections')::int AS max_connections,
        current_setting('superuser_reserved_connections')::int AS superuser_reserved,
        coalesce(current_setting('reserved_connections', true), '0')::int AS reserved,
        (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend')::int AS used,
        (SELECT sum(blks_hit)::float8 FROM pg_catalog.pg_stat_database) AS blks_hit,
-       (SELECT sum(blks_read)::float8 FROM pg_catalog.pg_stat_database) AS blks_read`;
+       (SELECT sum(blks_read)::float8 FROM pg_catalog.pg_stat_database) AS blks_read,
+       -- the longest window the summed counters cover: since start when any database was never reset
+       (SELECT CASE WHEN bool_and(stats_reset IS NOT NULL) THEN ${secondsSince('min(stats_reset)')} END FROM pg_catalog.pg_stat_database) AS stats_reset_seconds`;
 
 const OLDEST_TRANSACTION_SQL = `
-(SELECT a.pid, NULL::text AS gid, a.state, extract(epoch FROM now() - a.xact_start)::float8 AS seconds
+(SELECT a.pid, NULL::text AS gid, a.state, ${secondsSince('a.xact_start')} AS seconds
    FROM pg_catalog.pg_stat_activity a
   WHERE a.xact_start IS NOT NULL AND a.backend_type = 'client backend' AND ${excludeOwnBackends('a')}
   ORDER BY a.xact_start LIMIT 1)
 UNION ALL
-(SELECT NULL, p.gid, 'prepared', extract(epoch FROM now() - p.prepared)::float8
+(SELECT NULL, p.gid, 'prepared', ${secondsSince('p.prepared')}
    FROM pg_catalog.pg_prepared_xacts p ORDER BY p.prepared LIMIT 1)
 ORDER BY seconds DESC LIMIT 1`;
 
@@ -115,11 +122,11 @@ FROM pg_catalog.pg_stat_replication r`;
 const STANDBY_REPLICATION_SQL = `
 SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8 AS replay_gap_bytes,
        (CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-             ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END)::float8 AS replay_delay_seconds,
+             ELSE ${secondsSince('pg_last_xact_replay_timestamp()')} END)::float8 AS replay_delay_seconds,
        pg_get_wal_replay_pause_state() <> 'not paused' AS replay_paused,
        EXISTS (SELECT 1 FROM pg_catalog.pg_stat_wal_receiver) AS wal_receiver_running`;
 
-interface OverviewRow { uptime_seconds: number; max_connections: number; superuser_reserved: number; reserved: number; used: number; blks_hit: number | null; blks_read: number | null }
+interface OverviewRow { stats_reset_seconds: number | null; uptime_seconds: number; max_connections: number; superuser_reserved: number; reserved: number; used: number; blks_hit: number | null; blks_read: number | null }
 interface OldestRow { pid: number | null; gid: string | null; state: string | null; seconds: number }
 interface XidRow { database: string; xid_age: number; freeze_max_age: number }
 interface PrimaryRow { standbys: number; worst_replay_lag_seconds: number | null; worst_replay_lag_bytes: number | null; inactive_slots: number }
@@ -130,12 +137,13 @@ export default defineCommand({
   summary: 'Is this database OK? Connections, oldest transaction, XID age, cache, replication, and what to run next',
   kind: 'diagnostic',
   options: z.object({}),
-  sql: { overview: OVERVIEW_SQL, oldestTransaction: OLDEST_TRANSACTION_SQL, xidAge: XID_AGE_SQL, primaryReplication: PRIMARY_REPLICATION_SQL, standbyReplication: STANDBY_REPLICATION_SQL },
+  sql: { overview: OVERVIEW_SQL, oldestTransaction: OLDEST_TRANSACTION_SQL, ...HEALTH_LOCKS_SQL, xidAge: XID_AGE_SQL, primaryReplication: PRIMARY_REPLICATION_SQL, standbyReplication: STANDBY_REPLICATION_SQL },
 
   async collect({ session, caps, thresholds }) {
     const [overview] = await session.query<OverviewRow>(OVERVIEW_SQL);
     const [oldest] = await session.query<OldestRow>(OLDEST_TRANSACTION_SQL);
     const [xid] = await session.query<XidRow>(XID_AGE_SQL);
+    const locks = await collectLocks(session, thresholds);
     const replication = caps.inRecovery ? standbyReplication(await session.query<StandbyRow>(STANDBY_REPLICATION_SQL)) : primaryReplication(await session.query<PrimaryRow>(PRIMARY_REPLICATION_SQL));
     const usable = Math.max(1, overview!.max_connections - overview!.superuser_reserved - overview!.reserved);
     const cacheBlocks = (overview!.blks_hit ?? 0) + (overview!.blks_read ?? 0);
@@ -145,9 +153,11 @@ export default defineCommand({
       uptimeSeconds: overview!.uptime_seconds,
       connections: { used: overview!.used, maxConnections: overview!.max_connections, superuserReserved: overview!.superuser_reserved, reserved: overview!.reserved, usedPct: (100 * overview!.used) / usable },
       oldestTransaction: oldest ? { pid: oldest.pid, preparedGid: oldest.gid, state: oldest.state, seconds: oldest.seconds } : null,
+      locks,
       xidAge: { database: xid!.database, xidAge: xid!.xid_age, freezeMaxAge: xid!.freeze_max_age, pctOfFreezeMaxAge: (100 * xid!.xid_age) / xid!.freeze_max_age, pctToStopLimit: (100 * xid!.xid_age) / XID_STOP_LIMIT_AGE },
       cacheHitPct: cacheBlocks ? (100 * (overview!.blks_hit ?? 0)) / cacheBlocks : null,
       cacheBlocks,
+      statsResetSeconds: overview!.stats_reset_seconds,
       replication,
     };
     return { ...measured, checks: assessHealth(measured, thresholds) };
@@ -177,6 +187,7 @@ export default defineCommand({
 
 const CHECK_LABELS: Record<HealthCheckName, string> = {
   connections: 'Connections',
+  locks: 'Locks',
   oldestTransaction: 'Oldest transaction',
   xidAge: 'XID age',
   cacheHit: 'Cache hit ratio',
@@ -201,16 +212,25 @@ export function assessHealth(m: Measured, t: Thresholds): HealthCheck[] {
   const cacheJudged = m.cacheHitPct !== null && m.cacheBlocks >= MIN_CACHE_BLOCKS;
   return [
     check('connections', statusFor(c.usedPct, t.connectionsUsedPct), `${formatCount(c.used)} of ${formatCount(c.maxConnections - c.superuserReserved - c.reserved)} usable (${formatPercent(c.usedPct)}; ${formatCount(c.superuserReserved + c.reserved)} reserved)`, 'connections'),
-    oldest
-      ? check('oldestTransaction', statusFor(oldest.seconds, t.oldestTransactionSeconds), `${formatDuration(oldest.seconds)} (${oldest.pid === null ? `prepared transaction ${oldest.preparedGid}` : `pid ${oldest.pid}, ${oldest.state ?? 'unknown state'}`})`, oldest.pid === null ? 'vacuum' : 'connections')
-      : check('oldestTransaction', 'ok', 'no open transaction', 'connections'),
+    (({ status, detail, next }) => check('locks', status, detail, next))(lockCheckStatus(m.locks, t)),
+    oldestTransactionCheck(oldest, m.locks, t, check),
     check('xidAge', statusFor(m.xidAge.xidAge, t.xidAge), `${formatLargeCount(m.xidAge.xidAge)} in ${m.xidAge.database} (${formatPercent(m.xidAge.pctOfFreezeMaxAge)} of autovacuum_freeze_max_age, ${formatPercent(m.xidAge.pctToStopLimit)} of the way to the stop limit)`, 'wraparound'),
-    check('cacheHit', cacheJudged ? statusFor(-m.cacheHitPct!, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit }) : 'ok', m.cacheHitPct === null ? 'no block reads yet' : `${formatPercent(m.cacheHitPct, 2)} of ${formatLargeCount(m.cacheBlocks)} block reads`, 'performance'),
+    // Cumulative since the reset (a bulk load right after start drags it down for days): warns at most.
+    check('cacheHit', cacheJudged ? cumulativeStatus(statusFor(-m.cacheHitPct!, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit })) : 'ok', m.cacheHitPct === null ? 'no block reads yet' : `${formatPercent(m.cacheHitPct, 2)} of ${formatLargeCount(m.cacheBlocks)} block reads ${m.statsResetSeconds === null ? `since the server started ${formatDuration(m.uptimeSeconds)} ago` : `since statistics reset ${formatDuration(m.statsResetSeconds)} ago`}`, 'performance'),
     m.replication.role === 'primary' ? primaryCheck(m.replication, t, check) : standbyCheck(m.replication, t, check),
   ];
 }
 
 type MakeCheck = (name: HealthCheckName, status: Status, detail: string, next: string) => HealthCheck;
+
+/** During a stall the oldest transaction is often a victim that began a moment before the blocker: name the root. */
+function oldestTransactionCheck(oldest: OldestTransaction | null, locks: HealthLocks, t: Thresholds, check: MakeCheck): HealthCheck {
+  const root = locks.roots[0];
+  const rootNote = root && root.pid !== oldest?.pid ? `; root blocker ${describeRoot(root)}` : '';
+  if (!oldest) return check('oldestTransaction', 'ok', 'no open transaction', 'connections');
+  const who = oldest.pid === null ? `prepared transaction ${oldest.preparedGid}` : `pid ${oldest.pid}, ${oldest.state ?? 'unknown state'}${root?.pid === oldest.pid ? ', the root blocker' : ''}`;
+  return check('oldestTransaction', statusFor(oldest.seconds, t.oldestTransactionSeconds), `${formatDuration(oldest.seconds)} (${who})${rootNote}`, root ? 'locks' : oldest.pid === null ? 'vacuum' : 'connections');
+}
 
 function primaryCheck(r: PrimaryReplication, t: Thresholds, check: MakeCheck): HealthCheck {
   const lagStatus = worstStatus(statusFor(r.worstReplayLagSeconds ?? 0, t.replicationLagSeconds), statusFor(r.worstReplayLagBytes ?? 0, t.replicationLagBytes));

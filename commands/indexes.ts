@@ -5,7 +5,7 @@ import { defineCommand } from '../src/engine/command.js';
 import { intOption, sizeOption } from '../src/engine/units.js';
 import { formatBytes, formatCount, formatDuration, formatLargeCount, plural, qualifiedName, truncate } from '../src/report/format.js';
 import type { Report, Section, SuggestedAction } from '../src/report/model.js';
-import { DUPLICATES_SQL, INVALID_SQL, MISSING_MIN_ROWS, MISSING_MIN_ROWS_READ, MISSING_SQL, STATS_RESET_SQL, UNUSED_SQL } from './indexes/sql.js';
+import { DUPLICATES_SQL, INVALID_SQL, MISSING_MIN_ROWS, MISSING_MIN_ROWS_READ, MISSING_MIN_SEQ_SCANS, MISSING_SQL, STATS_RESET_SQL, UNUSED_SQL } from './indexes/sql.js';
 
 export type IndexProblem = 'unused' | 'duplicate' | 'invalid' | 'missing';
 
@@ -109,6 +109,7 @@ export default defineCommand({
     return {
       title: 'Indexes',
       status: bad ? 'warn' : 'ok',
+      reasons: bad ? parts.filter((p) => !p.includes('may lack an index')) : [],
       summary: parts.length ? `${parts.join(', ')}.` : 'No unused, duplicate or invalid index found, and no table that seems to lack one.',
       sections: [statsFacts(findings), ...problemSections(of)],
       actions: inRecovery ? [] : uniqueActions([...of('invalid').map(reindexAction), ...[...of('duplicate'), ...of('unused')].map(dropAction)]),
@@ -204,7 +205,7 @@ function footnotes(findings: IndexesFindings, inRecovery: boolean): string[] {
     ...(totals.unused ? ['Scans are counted per server: an index unused here may serve queries on a standby. Check every replica before dropping.'] : []),
     ...(totals.unused || totals.duplicate ? ['Dropping uses DROP INDEX CONCURRENTLY; keep the definition (in the JSON findings) to recreate it.'] : []),
     ...(totals.invalid ? ['Rebuilding uses REINDEX INDEX CONCURRENTLY. If a unique build failed on duplicate values, fix the data first or drop the index.'] : []),
-    ...(totals.missing ? [`Missing-index suspects: tables of ${formatCount(MISSING_MIN_ROWS)}+ rows whose sequential scans outnumber index scans and have read ${formatLargeCount(MISSING_MIN_ROWS_READ)}+ rows. Confirm with slow-queries and EXPLAIN before creating an index.`] : []),
+    ...(totals.missing ? [`Missing-index suspects: tables of ${formatCount(MISSING_MIN_ROWS)}+ rows with ${MISSING_MIN_SEQ_SCANS}+ sequential scans since the statistics reset, outnumbering index scans and reading ${formatLargeCount(MISSING_MIN_ROWS_READ)}+ rows. Confirm with slow-queries and EXPLAIN before creating an index.`] : []),
     ...(findings.invalidBeingBuilt ? [`${plural(findings.invalidBeingBuilt, 'invalid index', 'invalid indexes')} left out: they are being built right now.`] : []),
     ...(findings.lockedRelations.length ? [`Another session holds ACCESS EXCLUSIVE on ${findings.lockedRelations.slice(0, 5).join(', ')}${findings.lockedRelations.length > 5 ? ' and more' : ''}: their indexes were sized from the catalog, shown without definitions and not checked for duplicates.`] : []),
     ...(more.length ? [`More ${more.join(', ')} rows than shown; raise --limit.`] : []),

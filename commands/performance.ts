@@ -1,9 +1,10 @@
+import { secondsSince } from '../src/db/sql.js';
 import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption } from '../src/engine/units.js';
 import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, percentOf, plural } from '../src/report/format.js';
-import { statusFor, worstStatus, type Report, type Status } from '../src/report/model.js';
+import { cumulativeStatus, statusFor, worstStatus, type Report, type Status } from '../src/report/model.js';
 
 /** One database's counters since its statistics were last reset (pg_stat_database). */
 export interface DatabaseActivity {
@@ -59,7 +60,7 @@ SELECT s.datname AS database, s.xact_commit::float8 AS commits, s.xact_rollback:
        s.blks_hit::float8 AS blocks_hit, s.blks_read::float8 AS blocks_read,
        s.temp_files::float8 AS temp_files, s.temp_bytes::float8 AS temp_bytes,
        s.deadlocks::float8 AS deadlocks, s.conflicts::float8 AS conflicts,
-       extract(epoch FROM now() - s.stats_reset)::float8 AS stats_reset_seconds
+       ${secondsSince('s.stats_reset')} AS stats_reset_seconds
 FROM pg_catalog.pg_stat_database s
 JOIN pg_catalog.pg_database d ON d.oid = s.datid
 WHERE NOT d.datistemplate
@@ -71,14 +72,14 @@ const CHECKPOINTS_SQL = {
 SELECT 'pg_stat_bgwriter' AS source, checkpoints_timed::float8 AS timed, checkpoints_req::float8 AS requested,
        checkpoint_write_time::float8 AS write_time_ms, checkpoint_sync_time::float8 AS sync_time_ms,
        buffers_checkpoint::float8 AS buffers_written, NULL::float8 AS restartpoints_timed, NULL::float8 AS restartpoints_requested,
-       extract(epoch FROM now() - stats_reset)::float8 AS stats_reset_seconds
+       ${secondsSince('stats_reset')} AS stats_reset_seconds
 FROM pg_catalog.pg_stat_bgwriter`,
   170000: `
 SELECT 'pg_stat_checkpointer' AS source, num_timed::float8 AS timed, num_requested::float8 AS requested,
        write_time::float8 AS write_time_ms, sync_time::float8 AS sync_time_ms,
        buffers_written::float8 AS buffers_written, restartpoints_timed::float8 AS restartpoints_timed,
        restartpoints_req::float8 AS restartpoints_requested,
-       extract(epoch FROM now() - stats_reset)::float8 AS stats_reset_seconds
+       ${secondsSince('stats_reset')} AS stats_reset_seconds
 FROM pg_catalog.pg_stat_checkpointer`,
 };
 
@@ -108,15 +109,16 @@ export default defineCommand({
     const statuses = findings.databases.map((d) => databaseStatus(d, thresholds));
     const checkpointState = checkpointStatus(findings.checkpoints, thresholds);
     const status = worstStatus(checkpointState, ...statuses);
-    const flagged = findings.databases.filter((_, i) => statuses[i] !== 'ok').map((d) => d.database);
+    const causes = findings.databases.flatMap((d) => databaseCauses(d, thresholds).map((c) => c.text));
     const summary = [
-      flagged.length ? `Needs attention: ${flagged.join(', ')}.` : `${plural(findings.databases.length, 'database')} ${findings.databases.length === 1 ? 'looks' : 'look'} normal.`,
+      causes.length ? `Needs attention: ${causes.join('; ')}.` : `${plural(findings.databases.length, 'database')} ${findings.databases.length === 1 ? 'looks' : 'look'} normal.`,
       `Checkpoints: ${formatCount(findings.checkpoints.requested)} requested, ${formatCount(findings.checkpoints.timed)} timed${checkpointState !== 'ok' ? ' (raise max_wal_size)' : ''}.`,
     ].join(' ');
     return {
       title: 'Performance',
       status,
       summary,
+      reasons: [...causes, ...(checkpointState !== 'ok' ? [`${formatPercent(findings.checkpoints.requestedPct)} of checkpoints requested rather than timed, since the last reset`] : [])],
       sections: [
         {
           kind: 'table',
@@ -170,15 +172,24 @@ function toCheckpoints(row: CheckpointRow): CheckpointActivity {
 
 /** Ratios are judged only once there is enough traffic for them to mean something. */
 export function databaseStatus(d: DatabaseActivity, t: Thresholds): Status {
-  const rollbacks = d.rollbackPct !== null && d.commits + d.rollbacks >= MIN_TRANSACTIONS ? statusFor(d.rollbackPct, t.rollbackPct) : 'ok';
+  return worstStatus(...databaseCauses(d, t).map((c) => c.status));
+}
+
+/** The ratios that are not ok, with their figure; cumulative since the reset, so they warn at most. */
+function databaseCauses(d: DatabaseActivity, t: Thresholds): { status: Status; text: string }[] {
+  const rollbacks = d.rollbackPct !== null && d.commits + d.rollbacks >= MIN_TRANSACTIONS ? cumulativeStatus(statusFor(d.rollbackPct, t.rollbackPct)) : 'ok';
   // Lower is worse for the cache hit ratio: negate both sides.
-  const cache = d.cacheHitPct !== null && d.blocksHit + d.blocksRead >= MIN_BLOCKS ? statusFor(-d.cacheHitPct, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit }) : 'ok';
-  return worstStatus(rollbacks, cache);
+  const cache = d.cacheHitPct !== null && d.blocksHit + d.blocksRead >= MIN_BLOCKS ? cumulativeStatus(statusFor(-d.cacheHitPct, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit })) : 'ok';
+  const window = d.statsResetSeconds === null ? 'since the server started' : `since statistics reset ${formatDuration(d.statsResetSeconds)} ago`;
+  return [
+    ...(rollbacks !== 'ok' ? [{ status: rollbacks, text: `${d.database}: rollbacks ${formatPercent(d.rollbackPct)} ${window}` }] : []),
+    ...(cache !== 'ok' ? [{ status: cache, text: `${d.database}: cache hit ${formatPercent(d.cacheHitPct, 2)} ${window}` }] : []),
+  ];
 }
 
 export function checkpointStatus(c: CheckpointActivity, t: Thresholds): Status {
   if (c.requestedPct === null || c.timed + c.requested < MIN_CHECKPOINTS) return 'ok';
-  return statusFor(c.requestedPct, t.requestedCheckpointPct);
+  return cumulativeStatus(statusFor(c.requestedPct, t.requestedCheckpointPct));
 }
 
 function databaseRow(d: DatabaseActivity): string[] {

@@ -100,10 +100,14 @@ export default defineCommand({
       ...findings.standbys.map((s) => standbyStatus(s, thresholds)),
       ...findings.slots.map((s) => slotStatus(s, thresholds)),
     ];
+    const status = worstStatus(...statuses);
+    const summary = [local ? localSummary(local) : '', standbysSummary(findings), slotsSummary(findings.slots)].filter(Boolean).join(' ');
     return {
       title: `Replication (${findings.role})`,
-      status: worstStatus(...statuses),
-      summary: [local ? localSummary(local) : '', standbysSummary(findings), slotsSummary(findings.slots)].filter(Boolean).join(' '),
+      status,
+      summary,
+      // the summary names each standby, slot and the local replay state with its lag: the cause in one line
+      reasons: status === 'ok' ? [] : [summary],
       sections: [...(local ? [localFacts(local)] : []), ...standbySections(findings.standbys), ...slotSections(findings.slots)],
       actions: [],
       footnotes: footnotes(findings),

@@ -1,8 +1,9 @@
+import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { EXCLUSIVELY_LOCKED_RELATIONS_SQL, notExclusivelyLocked } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption } from '../src/engine/units.js';
-import { formatCount, formatPercent, qualifiedName } from '../src/report/format.js';
+import { formatCount, formatPercent, plural, qualifiedName } from '../src/report/format.js';
 import { statusFor, worstStatus, type Report, type Status } from '../src/report/model.js';
 import type { Thresholds } from '../src/config/thresholds.js';
 
@@ -14,6 +15,8 @@ import type { Thresholds } from '../src/config/thresholds.js';
 export interface SequenceUsage {
   schema: string;
   sequence: string;
+  /** schema.name quoted for SQL (the grant that makes it readable). */
+  ident: string;
   dataType: string;
   increment: number;
   /** pg_sequences.last_value: null when never used (or not readable). */
@@ -38,6 +41,10 @@ export interface SequenceUsage {
 
 export interface SequencesFindings {
   sequences: SequenceUsage[];
+  /** Sequences this role may not read (no SELECT or USAGE), all of them, not only those listed: not checked. */
+  unreadableTotal: number;
+  /** The role pgmedic connects as, for the grant that fixes it. */
+  role: string;
   /** Sequences skipped because another session holds ACCESS EXCLUSIVE on them. */
   skipped: string[];
 }
@@ -82,12 +89,13 @@ WITH users AS (
   JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN columns col ON col.seq_oid = c.oid
-  WHERE NOT pg_is_other_temp_schema(n.oid)
+  WHERE NOT pg_is_other_temp_schema(n.oid) AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 ), measured AS (
   -- a never-used sequence is measured at its start (the value before the first nextval)
   SELECT *, coalesce(last_value, start_value - increment::numeric) AS at_value FROM seqs
-)
-SELECT schema, sequence, data_type, increment, last_value::text AS last_value, min_value::text AS min_value, max_value::text AS max_value, cycles,
+),
+result AS (
+SELECT schema, sequence, format('%I.%I', schema, sequence) AS ident, data_type, increment, last_value::text AS last_value, min_value::text AS min_value, max_value::text AS max_value, cycles,
        table_schema, table_name, column_name, column_type, link, run_out_at::text AS run_out_at,
        CASE WHEN increment > 0 THEN column_max < max_value ELSE column_min > min_value END AS column_binds,
        readable,
@@ -97,8 +105,16 @@ SELECT schema, sequence, data_type, increment, last_value::text AS last_value, m
             ELSE greatest(0, 100 * (hi - at_value) / (hi - lo)) END::float8 AS percent_used,
        greatest(0, floor(CASE WHEN increment > 0 THEN (hi - at_value) ELSE (at_value - lo) END / abs(increment::numeric)))::float8 AS remaining
 FROM measured
-ORDER BY percent_used DESC NULLS LAST, schema, sequence
-LIMIT $1`;
+), ranked AS (
+  SELECT *, row_number() OVER (ORDER BY percent_used DESC NULLS LAST, schema, sequence) AS rank_used,
+         row_number() OVER (PARTITION BY readable ORDER BY schema, sequence) AS rank_unreadable,
+         count(*) FILTER (WHERE NOT readable) OVER () AS unreadable_total
+  FROM result
+)
+-- the most used, and every sequence the role may not read (up to the same limit): those are not checked
+SELECT * FROM ranked
+WHERE rank_used <= $1 OR (NOT readable AND rank_unreadable <= $1)
+ORDER BY percent_used DESC NULLS LAST, schema, sequence`;
 
 const SKIPPED_SQL = `
 SELECT l.schema, l.name
@@ -108,7 +124,7 @@ JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = l.name
 WHERE c.relkind = 'S'`;
 
 interface Row {
-  schema: string; sequence: string; data_type: string; increment: number; last_value: string | null; min_value: string; max_value: string; cycles: boolean;
+  schema: string; sequence: string; ident: string; unreadable_total: number; data_type: string; increment: number; last_value: string | null; min_value: string; max_value: string; cycles: boolean;
   table_schema: string | null; table_name: string | null; column_name: string | null; column_type: string | null; link: SequenceUsage['columnLink'];
   run_out_at: string; column_binds: boolean | null; readable: boolean; percent_used: number | null; remaining: number | null;
 }
@@ -122,31 +138,41 @@ export default defineCommand({
   }),
   sql: { sequences: SEQUENCES_SQL, skipped: SKIPPED_SQL },
 
-  async collect({ session }, options) {
+  async collect({ session, caps }, options) {
     const rows = await session.query<Row>(SEQUENCES_SQL, [options.limit]);
     const skipped = await session.query<{ schema: string; name: string }>(SKIPPED_SQL);
-    return { sequences: rows.map(toUsage), skipped: skipped.map((s) => qualifiedName(s.schema, s.name)) };
+    return { sequences: rows.map(toUsage), unreadableTotal: rows[0]?.unreadable_total ?? 0, role: caps.currentUser, skipped: skipped.map((s) => qualifiedName(s.schema, s.name)) };
   },
 
   report(findings, { thresholds }): Report {
     const statuses = findings.sequences.map((s) => sequenceStatus(s, thresholds));
-    const alarming = findings.sequences.find((_, i) => statuses[i] !== 'ok');
-    const top = findings.sequences[0];
+    const known = statuses.filter((s): s is Status => s !== 'unknown');
+    const alarming = findings.sequences.find((_, i) => statuses[i] !== 'ok' && statuses[i] !== 'unknown');
+    const top = findings.sequences.find((s) => s.percentUsed !== null);
+    const unknown = findings.unreadableTotal;
+    const notChecked = unknown ? `${plural(unknown, 'sequence')} could not be checked: this role may not read ${unknown === 1 ? 'it' : 'them'} (the notes name the grant that fixes it).` : '';
     const summary = alarming
-      ? `${qualifiedName(alarming.schema, alarming.sequence)} has used ${formatUsed(alarming.percentUsed)} of its range (${formatCount(alarming.remaining)} values left before ${alarming.limit}${alarming.limitSource === 'column' ? `, the limit of ${alarming.columnType} column ${alarming.column}` : ''}).`
-      : top
-        ? `No sequence is near its limit; the most used is ${qualifiedName(top.schema, top.sequence)} at ${formatUsed(top.percentUsed)}.`
-        : 'No sequences in this database.';
+      ? `${qualifiedName(alarming.schema, alarming.sequence)} has used ${formatUsed(alarming.percentUsed)} of its range (${formatCount(alarming.remaining)} values left before ${alarming.limit}${alarming.limitSource === 'column' ? `, the limit of ${alarming.columnType} column ${alarming.column}` : ''}).${notChecked ? ` ${notChecked}` : ''}`
+      : notChecked
+        ? `${notChecked}${top ? ` Of the readable ones, the most used is ${qualifiedName(top.schema, top.sequence)} at ${formatUsed(top.percentUsed)}.` : ''}`
+        : top
+          ? `No sequence is near its limit; the most used is ${qualifiedName(top.schema, top.sequence)} at ${formatUsed(top.percentUsed)}.`
+          : findings.sequences.length ? 'No sequence could be measured (see the notes).' : 'No sequences in this database.';
     return {
       title: 'Sequences',
-      status: worstStatus(...statuses),
+      // An unreadable sequence may be the one about to run out: unknown is never ok.
+      status: worstStatus(...known, unknown ? 'warn' : 'ok'),
       summary,
+      reasons: [
+        ...findings.sequences.filter((_, i) => statuses[i] === 'warn' || statuses[i] === 'crit').map((s) => `${qualifiedName(s.schema, s.sequence)} at ${formatUsed(s.percentUsed)} of its range`),
+        ...(unknown ? [`${plural(unknown, 'sequence')} not checked (not readable by ${findings.role})`] : []),
+      ],
       sections: [
         {
           kind: 'table',
           title: 'Closest to running out',
           columns: [{ header: 'sequence' }, { header: 'used', align: 'right' }, { header: 'last value', align: 'right' }, { header: 'runs out at', align: 'right' }, { header: 'limited by' }, { header: 'column' }],
-          rows: findings.sequences.map((s) => [qualifiedName(s.schema, s.sequence), formatUsed(s.percentUsed), s.lastValue ?? 'never used', s.limit, s.limitSource === 'column' ? `${s.columnType} column` : `${s.dataType} sequence${s.cycles ? ' (cycles)' : ''}`, s.column ?? '']),
+          rows: findings.sequences.map((s) => [qualifiedName(s.schema, s.sequence), s.readable ? formatUsed(s.percentUsed) : 'not checked', s.readable ? (s.lastValue ?? 'never used') : 'not readable', s.limit, s.limitSource === 'column' ? `${s.columnType} column` : `${s.dataType} sequence${s.cycles ? ' (cycles)' : ''}`, s.column ?? '']),
           empty: 'no sequences',
         },
       ],
@@ -165,6 +191,7 @@ function toUsage(row: Row): SequenceUsage {
   return {
     schema: row.schema,
     sequence: row.sequence,
+    ident: row.ident,
     dataType: row.data_type,
     increment: row.increment,
     lastValue: row.last_value,
@@ -183,7 +210,8 @@ function toUsage(row: Row): SequenceUsage {
 }
 
 /** A cycling sequence wraps around at its own limit by design; a column limit still breaks inserts. */
-export function sequenceStatus(s: SequenceUsage, t: Thresholds): Status {
+export function sequenceStatus(s: SequenceUsage, t: Thresholds): Status | 'unknown' {
+  if (!s.readable) return 'unknown';
   if (s.percentUsed === null || (s.cycles && s.limitSource === 'sequence')) return 'ok';
   return statusFor(s.percentUsed, t.sequenceUsedPct);
 }
@@ -193,8 +221,19 @@ function footnotes(findings: SequencesFindings): string[] {
   if (findings.sequences.some((s) => s.limitSource === 'column' && (s.percentUsed ?? 0) > 0)) {
     notes.push('Where the column type is the limit, raising the sequence does not help: the column needs ALTER COLUMN … TYPE bigint (a table rewrite; plan it).');
   }
-  const unreadable = findings.sequences.filter((s) => !s.readable).length;
-  if (unreadable) notes.push(`${unreadable} sequences are not readable by this role (pg_monitor does not cover sequences: grant SELECT on them, or pg_read_all_data).`);
+  if (findings.unreadableTotal) notes.push(grantNote(findings));
   if (findings.skipped.length) notes.push(`Skipped because another session holds ACCESS EXCLUSIVE on them: ${findings.skipped.join(', ')}.`);
   return notes;
+}
+
+/**
+ * The least grant that lets the role read them: SELECT on a sequence allows reading it (and currval), never
+ * nextval or setval. pg_monitor does not cover sequences; pg_read_all_data would, with every table's rows.
+ */
+function grantNote(findings: SequencesFindings): string {
+  const unreadable = findings.sequences.filter((s) => !s.readable);
+  const role = escapeIdentifier(findings.role);
+  const listed = unreadable.length === findings.unreadableTotal ? unreadable.map((s) => s.ident).join(', ') : `${unreadable.map((s) => s.ident).join(', ')} (and ${findings.unreadableTotal - unreadable.length} more)`;
+  const schemas = [...new Set(unreadable.map((s) => escapeIdentifier(s.schema)))];
+  return `Not checked, because ${findings.role} may not read them: ${listed}. The least grant that fixes it: GRANT SELECT ON SEQUENCE ${unreadable.slice(0, 10).map((s) => s.ident).join(', ')} TO ${role}; (or per schema: GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schemas.join(', ')} TO ${role};). pg_read_all_data also works, but it reads every table's rows: choose it knowingly.`;
 }

@@ -75,8 +75,11 @@ WITH statements AS (
   FROM ${view} s
   LEFT JOIN pg_catalog.pg_database d ON d.oid = s.dbid
   LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.userid
-  -- pgmedic tags its statements; PostgreSQL 18 drops a LEADING comment from the recorded text, so match anywhere
+  -- pgmedic's own statements are tagged (PostgreSQL 18 drops a LEADING comment from the recorded text, so match
+  -- anywhere), the state database's bookkeeping included; the bare transaction statements are what versions
+  -- before connection-level settings sent, left out only when this role ran them.
   WHERE s.query NOT LIKE '%/* pgmedic:%'
+    AND NOT (s.query IN ('BEGIN READ ONLY', 'COMMIT', 'ROLLBACK') AND s.userid = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user))
 ), totals AS (
   -- nested statements (toplevel = false) are already inside their caller's time
   SELECT coalesce(sum(total_ms) FILTER (WHERE toplevel IS NOT FALSE), 0)::float8 AS all_ms, count(*)::float8 AS tracked
@@ -154,10 +157,12 @@ export default defineCommand({
     const summary = top
       ? `${plural(findings.trackedStatements, 'statement')} tracked; by ${options.sort} the top one averages ${formatMs(top.meanMs)} over ${plural(top.calls, 'call')} (${formatPercent(top.percentOfTotal)} of all time).`
       : `No statement matches (${plural(findings.trackedStatements, 'statement')} tracked${options.minMeanMs ? `, none with a mean of ${formatMs(options.minMeanMs)} or more` : ''}).`;
+    const status = statusFor(slowestMeanSeconds, thresholds.longQuerySeconds);
     return {
       title: `Slow queries (by ${options.sort})`,
-      status: statusFor(slowestMeanSeconds, thresholds.longQuerySeconds),
+      status,
       summary,
+      reasons: status === 'ok' ? [] : [`a statement averaging ${formatMs(slowestMeanSeconds * 1000)} per call (${status} from ${formatMs(thresholds.longQuerySeconds[status] * 1000)})`],
       sections: statementSections(findings.statements),
       actions: [],
       footnotes: footnotes(findings),
@@ -238,6 +243,7 @@ function unavailableReport(findings: Extract<SlowQueriesFindings, { available: f
         : findings.preloaded
           ? 'pg_stat_statements is loaded but not installed in this database: run CREATE EXTENSION pg_stat_statements here.'
           : 'pg_stat_statements is not set up: add it to shared_preload_libraries, restart PostgreSQL, then CREATE EXTENSION pg_stat_statements.',
+    reasons: [findings.reason === 'not-preloaded' ? 'pg_stat_statements is not loaded (shared_preload_libraries)' : 'pg_stat_statements is not installed in this database'],
     sections: [{ kind: 'code', title: 'To enable it', text: steps.join('\n') }],
     actions: [],
     footnotes: ['Creating the extension needs a role with CREATE on the database; reading every statement needs pg_read_all_stats (or pg_monitor).'],

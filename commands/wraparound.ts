@@ -139,6 +139,7 @@ export default defineCommand({
       title: 'Wraparound',
       status,
       summary,
+      reasons: status === 'ok' ? [] : findings.databases.filter((d) => statusFor(Math.max(d.xidAge, d.multixactAge), thresholds.xidAge) !== 'ok').map((d) => `${d.database}: XID age ${formatLargeCount(d.xidAge)}, multixact age ${formatLargeCount(d.multixactAge)}`),
       sections: [
         {
           kind: 'table',

@@ -45,9 +45,8 @@ export interface Measured {
 export async function confirmExactly(session: Session, caps: Capabilities, top: Measured[], blockSize: number): Promise<ExactStatus> {
   const schema = caps.extensionSchemas.pgstattuple;
   const status: ExactStatus = { requested: true, unavailable: null, confirmed: 0, indexesSkippedOnStandby: false };
-  if (!schema) return { ...status, unavailable: 'not-installed' };
-  const [access] = await session.query<{ tables: boolean; indexes: boolean }>(EXACT_ACCESS_SQL, pgstattupleSignatures(schema));
-  if (!access?.tables || !access.indexes) return { ...status, unavailable: 'no-privilege' };
+  const unavailable = await pgstattupleAccess(session, caps);
+  if (unavailable || !schema) return { ...status, unavailable: unavailable ?? 'not-installed' };
   const tables = top.filter((m) => m.relation.kind === 'table');
   const indexes = caps.inRecovery ? [] : top.filter((m) => m.relation.kind === 'index');
   for (const m of top) Object.assign(m.relation, emptyExact(m.relation));
@@ -62,6 +61,27 @@ export async function confirmExactly(session: Session, caps: Capabilities, top: 
     status.confirmed += rows.length;
   }
   return { ...status, indexesSkippedOnStandby: caps.inRecovery && top.some((m) => m.relation.kind === 'index') };
+}
+
+/** Whether pgstattuple is installed here and this role may call it (pg_stat_scan_tables); null when it can. */
+export async function pgstattupleAccess(session: Session, caps: Capabilities): Promise<ExactUnavailable | null> {
+  const schema = caps.extensionSchemas.pgstattuple;
+  if (!schema) return 'not-installed';
+  const [access] = await session.query<{ tables: boolean; indexes: boolean }>(EXACT_ACCESS_SQL, pgstattupleSignatures(schema));
+  return access?.tables && access.indexes ? null : 'no-privilege';
+}
+
+/** Measures one relation with pgstattuple; false when it was skipped (someone holds ACCESS EXCLUSIVE on it). */
+export async function measureOne(session: Session, caps: Capabilities, m: Measured, blockSize: number): Promise<boolean> {
+  const schema = caps.extensionSchemas.pgstattuple!;
+  if (m.relation.kind === 'table') {
+    const [row] = await session.query<ExactTableRow>(exactTablesSql(schema), [[m.oid]]);
+    if (row) applyTable(m.relation, row);
+    return row !== undefined;
+  }
+  const [row] = await session.query<ExactIndexRow>(exactIndexesSql(schema), [[m.oid]]);
+  if (row) applyIndex(m.relation, row, blockSize);
+  return row !== undefined;
 }
 
 function emptyExact(relation: RelationBloat): Partial<RelationBloat> {

@@ -19,6 +19,10 @@ export interface RelationBloat {
   /** False when the estimate rests on missing, hidden or misleading statistics; `unreliableReasons` says why. */
   reliable: boolean;
   unreliableReasons: string[];
+  /** pg_stats hides some of its columns from this role (or row-level security hides them all). */
+  statsHidden: boolean;
+  /** Statistics were hidden and pgstattuple could not replace the estimate: no figure to go by. */
+  notEstimated?: boolean;
   /** n_dead_tup: rows VACUUM can clean; not bloat (tables only). */
   deadTuples: number | null;
   /** n_dead_tup that makes autovacuum vacuum the table (tables only). */
@@ -120,6 +124,7 @@ export function tableBloat(row: TableRow, blockSize: number, rule: BehindRule): 
     fillfactor: row.fillfactor,
     reliable: reasons.length === 0,
     unreliableReasons: reasons,
+    statsHidden: row.hidden_count > 0 || row.row_security_hides_stats,
     deadTuples: row.dead_tuples,
     autovacuumThreshold: Math.round(row.autovacuum_threshold),
     autovacuumBehind: behind,
@@ -146,9 +151,20 @@ export function indexBloat(row: IndexRow, blockSize: number): RelationBloat {
     fillfactor: row.fillfactor,
     reliable: reasons.length === 0,
     unreliableReasons: reasons,
+    statsHidden: row.hidden_count > 0 || row.row_security_hides_stats,
     deadTuples: null,
     autovacuumThreshold: null,
     autovacuumBehind: null,
     toastBytes: null,
   };
+}
+
+/**
+ * Below this many pages a relation cannot give space back worth having: a btree keeps a metapage and a root
+ * whatever it holds, so a two-page index reads as "47 % bloated". Tiny relations are never flagged or counted.
+ */
+export const TINY_RELATION_PAGES = 16;
+
+export function isTiny(relation: Pick<RelationBloat, 'totalBytes'>, blockSize: number): boolean {
+  return relation.totalBytes < TINY_RELATION_PAGES * blockSize;
 }

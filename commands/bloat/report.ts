@@ -3,7 +3,8 @@ import { formatBytes, formatCount, formatPercent, plural, qualifiedName, truncat
 import { statusFor, worstStatus, type Report, type Section, type Status, type SuggestedAction } from '../../src/report/model.js';
 import type { BloatFindings, BloatOptions } from '../bloat.js';
 import { vacuumTableAction } from '../vacuum/action.js';
-import type { RelationBloat } from './relations.js';
+import { HIDDEN_STATS_BUDGET_MS } from './hidden.js';
+import { isTiny, type RelationBloat } from './relations.js';
 
 /** Manual VACUUM buttons offered at most (the rest are listed). */
 const MAX_VACUUM_ACTIONS = 3;
@@ -20,31 +21,36 @@ export function decidingPercent(relation: RelationBloat): number {
   return relation.exactBloatPercent ?? relation.bloatPercent;
 }
 
-function relationStatus(relation: RelationBloat, thresholds: { warn: number; crit: number }): Status {
-  const status = statusFor(decidingPercent(relation), thresholds);
+/**
+ * Only figures set the status: pgstattuple's, or an estimate resting on complete statistics. A flagged
+ * estimate is a reason to look (the table marks it), and a tiny relation cannot give space back.
+ */
+export function relationStatus(relation: RelationBloat, thresholds: { warn: number; crit: number }, blockSize: number): Status {
+  if (isTiny(relation, blockSize) || relation.notEstimated) return 'ok';
   const measured = relation.exactBloatPercent !== undefined && relation.exactBloatPercent !== null;
-  // An estimate built on missing or hidden statistics is a reason to look, not an emergency.
-  return !relation.reliable && !measured && status === 'crit' ? 'warn' : status;
+  if (!measured && !relation.reliable) return 'ok';
+  return statusFor(decidingPercent(relation), thresholds);
 }
 
 function estimateCell(relation: RelationBloat): string {
+  if (relation.notEstimated) return 'not estimated';
   const text = `${formatBytes(relation.bloatBytes)} (${formatPercent(relation.bloatPercent, 0)})`;
   return relation.reliable ? text : `${text} ?`;
 }
 
-function exactCell(relation: RelationBloat): string {
+function exactCell(relation: RelationBloat, tiny: boolean): string {
   if (relation.exactBloatPercent === undefined) return '';
   if (relation.exactBloatPercent === null) return 'skipped';
   const density = relation.exactLeafDensity != null ? `, leaf density ${formatPercent(relation.exactLeafDensity, 0)} of ${relation.fillfactor}%` : '';
-  return `${formatBytes(relation.exactBloatBytes)} (${formatPercent(relation.exactBloatPercent, 0)}${density})`;
+  return `${formatBytes(relation.exactBloatBytes)} (${formatPercent(relation.exactBloatPercent, 0)}${density})${tiny ? ', too small to matter' : ''}`;
 }
 
-function tableSection(relations: RelationBloat[], exact: boolean): Section {
+function tableSection(relations: RelationBloat[], exact: boolean, blockSize: number): Section {
   const rows = relations.map((r) => [
     qualifiedName(r.schema, r.table),
     formatBytes(r.totalBytes),
     estimateCell(r),
-    ...(exact ? [exactCell(r)] : []),
+    ...(exact ? [exactCell(r, isTiny(r, blockSize))] : []),
     r.deadTuples === null ? '' : `${formatCount(r.deadTuples)}${r.autovacuumBehind ? ' (autovacuum behind)' : ''}`,
     truncate(r.unreliableReasons.join('; '), 120),
   ]);
@@ -57,13 +63,13 @@ function tableSection(relations: RelationBloat[], exact: boolean): Section {
   };
 }
 
-function indexSection(relations: RelationBloat[], exact: boolean): Section {
+function indexSection(relations: RelationBloat[], exact: boolean, blockSize: number): Section {
   const rows = relations.map((r) => [
     qualifiedName(r.schema, r.index ?? ''),
     qualifiedName(r.schema, r.table),
     formatBytes(r.totalBytes),
     estimateCell(r),
-    ...(exact ? [exactCell(r)] : []),
+    ...(exact ? [exactCell(r, isTiny(r, blockSize))] : []),
     truncate(r.unreliableReasons.join('; '), 120),
   ]);
   return {
@@ -99,30 +105,58 @@ function exactNotes(findings: BloatFindings): string[] {
 export function bloatReport(findings: BloatFindings, { thresholds }: ReportContext<BloatOptions>): Report {
   const tables = findings.relations.filter((r) => r.kind === 'table');
   const indexes = findings.relations.filter((r) => r.kind === 'index');
-  const status = worstStatus(...findings.relations.map((r) => relationStatus(r, thresholds.bloatPct)));
-  const flagged = findings.relations.filter((r) => relationStatus(r, thresholds.bloatPct) !== 'ok');
+  const statusOf = (r: RelationBloat) => relationStatus(r, thresholds.bloatPct, findings.blockSize);
+  const flagged = findings.relations.filter((r) => statusOf(r) !== 'ok');
+  // Relations with no figure at all could hide real bloat: not checked is never ok.
+  const notEstimated = findings.relations.filter((r) => r.notEstimated && !isTiny(r, findings.blockSize));
+  const status = worstStatus(...flagged.map(statusOf), notEstimated.length ? 'warn' : 'ok');
   const floor = findings.minSizeBytes > 0 ? ` of at least ${formatBytes(findings.minSizeBytes)}` : '';
   const counted = `${plural(findings.candidates.tables, 'table')} and ${plural(findings.candidates.indexes, 'btree index', 'btree indexes')}${floor}`;
   const worst = flagged[0] && [...flagged].sort((a, b) => decidingPercent(b) - decidingPercent(a))[0]!;
+  const total = `about ${formatBytes(findings.totalBloatBytes)} reclaimable in all${findings.totalMeasured ? ` (${plural(findings.totalMeasured, 'relation')} measured by pgstattuple)` : ''}`;
+  const unknown = notEstimated.length ? ` ${plural(notEstimated.length, 'relation')} not estimated: this role may not read their statistics (see the notes).` : '';
   const summary = flagged.length
-    ? `${plural(flagged.length, 'relation')} past ${thresholds.bloatPct.warn}% bloat among ${counted}; about ${formatBytes(findings.totalBloatBytes)} reclaimable in all. Worst: ${qualifiedName(worst!.schema, worst!.index ?? worst!.table)} (${formatPercent(decidingPercent(worst!), 0)}).`
-    : `No bloat past ${thresholds.bloatPct.warn}% among ${counted}.`;
-  const exact = findings.exact.requested && findings.exact.unavailable === null;
+    ? `${plural(flagged.length, 'relation')} past ${thresholds.bloatPct.warn}% bloat among ${counted}; ${total}. Worst: ${qualifiedName(worst!.schema, worst!.index ?? worst!.table)} (${formatPercent(decidingPercent(worst!), 0)}${worst!.exactBloatPercent != null ? ', measured' : ''}).${unknown}`
+    : `No bloat past ${thresholds.bloatPct.warn}% among ${counted}.${unknown}`;
+  const exact = (findings.exact.requested && findings.exact.unavailable === null) || findings.hiddenStats.measured > 0;
   return {
     title: 'Bloat',
     status,
     summary,
-    sections: [tableSection(tables, exact), indexSection(indexes, exact)],
+    reasons: [
+      ...flagged.map((r) => `${qualifiedName(r.schema, r.index ?? r.table)} ${formatPercent(decidingPercent(r), 0)} bloated${r.exactBloatPercent != null ? ' (measured)' : ''}`),
+      ...(notEstimated.length ? [`${plural(notEstimated.length, 'relation')} not estimated (statistics hidden from this role)`] : []),
+    ],
+    sections: [tableSection(tables, exact, findings.blockSize), indexSection(indexes, exact, findings.blockSize)],
     actions: vacuumActions(tables),
     footnotes: [
       'Estimated from catalog statistics (reltuples, relpages, pg_stats widths and null shares, tuple and page layout, fillfactor). Dead tuples are shown apart: they are not bloat.',
       ...(findings.relations.some((r) => r.bloatBytes > 0 || (r.exactBloatBytes ?? 0) > 0) ? [FIX_NOTE] : []),
       ...(tables.some((t) => t.autovacuumBehind) ? ['VACUUM is offered only where autovacuum is behind: it clears dead tuples so their space is reused, which stops further growth.'] : []),
-      ...(findings.hiddenStatsRelations.length
-        ? [`pg_stats hides columns of ${plural(findings.hiddenStatsRelations.length, 'relation')} from this role (${truncate(findings.hiddenStatsRelations.join(', '), 200)}), so their estimates are unreliable: grant SELECT on them to the monitoring role, or use --exact.`]
-        : []),
+      'Estimates marked ? rest on missing or misleading statistics: they never set the status and count nothing in the total; relations under 16 pages are never flagged.',
+      ...hiddenNotes(findings),
       ...(findings.lockedRelations.length ? [`Skipped (held in ACCESS EXCLUSIVE by another session; size from the catalog, not measured): ${truncate(findings.lockedRelations.join(', '), 300)}.`] : []),
       ...exactNotes(findings),
     ],
   };
+}
+
+/**
+ * pg_stats hides the columns a role may not SELECT. The fix is pgstattuple (pg_monitor includes
+ * pg_stat_scan_tables, which may call it), not read access to the data; never a grant on a system catalog.
+ */
+function hiddenNotes(findings: BloatFindings): string[] {
+  const h = findings.hiddenStats;
+  if (!h.relations) return [];
+  const measured = h.measured ? [`pg_stats hides columns of ${plural(h.relations, 'relation')} from this role; pgstattuple measured ${plural(h.measured, 'of them', 'of them')} instead of estimating.`] : [];
+  if (!h.notEstimated.length) return measured;
+  const why =
+    h.unavailable === 'not-installed'
+      ? `install pgstattuple (\`${INSTALL_PGSTATTUPLE}\`): pg_monitor's pg_stat_scan_tables may call it, and pgmedic then measures these relations without reading their rows`
+      : h.unavailable === 'no-privilege'
+        ? 'grant pg_stat_scan_tables (part of pg_monitor) to the monitoring role so it may call pgstattuple'
+        : `pgstattuple ran out of its ${HIDDEN_STATS_BUDGET_MS / 1000} s budget (or the statement timeout): run \`bloat --exact\` with a narrower --min-size`;
+  const userRelations = findings.hiddenStatsRelations.filter((name) => h.notEstimated.includes(name));
+  const grant = userRelations.length ? ` Granting SELECT on ${truncate(userRelations.join(', '), 200)} would also do, but it exposes their rows; pg_read_all_data likewise, for every table: choose either knowingly.` : '';
+  return [...measured, `Not estimated (pg_stats hides their columns from this role): ${truncate(h.notEstimated.join(', '), 300)}. To measure them, ${why}.${grant}`];
 }

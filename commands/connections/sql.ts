@@ -1,4 +1,4 @@
-import { excludeOwnBackends } from '../../src/db/sql.js';
+import { excludeOwnBackends, secondsSince } from '../../src/db/sql.js';
 import { noSignalReasonSql } from '../../src/heal/signal-rule.js';
 
 /** The connections command's statements: pg_stat_activity, client backends only, pgmedic's own left out. */
@@ -15,10 +15,10 @@ SELECT current_setting('max_connections')::int AS max_connections,
        ${reserved} AS reserved,
        count(*) FILTER (WHERE a.backend_type = 'client backend') AS client_connections,
        count(*) FILTER (WHERE a.backend_type = 'client backend' AND NOT (${excludeOwnBackends('a')})) AS own_connections,
-       max(extract(epoch FROM now() - a.state_change)) FILTER (WHERE c.counted AND ${IDLE_IN_TRANSACTION})::float8 AS oldest_idle_seconds,
-       max(extract(epoch FROM now() - a.query_start)) FILTER (WHERE c.counted AND ${RUNNING})::float8 AS longest_query_seconds,
-       count(*) FILTER (WHERE c.counted AND ${IDLE_IN_TRANSACTION} AND extract(epoch FROM now() - a.state_change) >= $1::float8) AS idle_count,
-       count(*) FILTER (WHERE c.counted AND ${RUNNING} AND extract(epoch FROM now() - a.query_start) >= $2::float8) AS long_count,
+       max(${secondsSince('a.state_change')}) FILTER (WHERE c.counted AND ${IDLE_IN_TRANSACTION})::float8 AS oldest_idle_seconds,
+       max(${secondsSince('a.query_start')}) FILTER (WHERE c.counted AND ${RUNNING})::float8 AS longest_query_seconds,
+       count(*) FILTER (WHERE c.counted AND ${IDLE_IN_TRANSACTION} AND ${secondsSince('a.state_change')} >= $1::float8) AS idle_count,
+       count(*) FILTER (WHERE c.counted AND ${RUNNING} AND ${secondsSince('a.query_start')} >= $2::float8) AS long_count,
        count(*) FILTER (WHERE c.counted AND ${WAITING}) AS waiting_count
 FROM pg_catalog.pg_stat_activity a
 CROSS JOIN LATERAL (SELECT a.backend_type = 'client backend' AND ${excludeOwnBackends('a')} AS counted) c`;
@@ -51,28 +51,28 @@ ORDER BY 2 DESC, 1`;
 
 const SESSION_COLUMNS = `a.pid, a.usename, a.datname, a.application_name, host(a.client_addr) AS client_addr, a.state,
        coalesce(a.backend_start::text, '') AS backend_start,
-       extract(epoch FROM now() - a.state_change)::float8 AS state_seconds,
-       extract(epoch FROM now() - a.xact_start)::float8 AS xact_seconds,
-       extract(epoch FROM now() - a.query_start)::float8 AS query_seconds,
+       ${secondsSince('a.state_change')} AS state_seconds,
+       ${secondsSince('a.xact_start')} AS xact_seconds,
+       ${secondsSince('a.query_start')} AS query_seconds,
        a.wait_event_type, a.wait_event, left(a.query, 2000) AS query, ${noSignalReasonSql('a')} AS no_signal`;
 
 // $1: floor in seconds, $2: rows.
 export const IDLE_IN_TRANSACTION_SQL = `
 SELECT ${SESSION_COLUMNS}, NULL::float8 AS lock_wait_seconds
-FROM ${CLIENT_SESSIONS} AND ${IDLE_IN_TRANSACTION} AND extract(epoch FROM now() - a.state_change) >= $1::float8
+FROM ${CLIENT_SESSIONS} AND ${IDLE_IN_TRANSACTION} AND ${secondsSince('a.state_change')} >= $1::float8
 ORDER BY state_seconds DESC, a.pid
 LIMIT $2`;
 
 export const LONG_RUNNING_SQL = `
 SELECT ${SESSION_COLUMNS}, NULL::float8 AS lock_wait_seconds
-FROM ${CLIENT_SESSIONS} AND ${RUNNING} AND extract(epoch FROM now() - a.query_start) >= $1::float8
+FROM ${CLIENT_SESSIONS} AND ${RUNNING} AND ${secondsSince('a.query_start')} >= $1::float8
 ORDER BY query_seconds DESC, a.pid
 LIMIT $2`;
 
 // One pass over pg_locks for all waiters. $1: rows.
 export const WAITING_SQL = `
 WITH lock_waits AS (
-  SELECT l.pid, extract(epoch FROM clock_timestamp() - min(l.waitstart))::float8 AS lock_wait_seconds
+  SELECT l.pid, ${secondsSince('min(l.waitstart)')} AS lock_wait_seconds
   FROM pg_catalog.pg_locks l
   WHERE NOT l.granted
   GROUP BY l.pid
@@ -81,7 +81,7 @@ SELECT ${SESSION_COLUMNS}, w.lock_wait_seconds
 FROM pg_catalog.pg_stat_activity a
 LEFT JOIN lock_waits w ON w.pid = a.pid
 WHERE a.backend_type = 'client backend' AND ${excludeOwnBackends('a')} AND ${WAITING}
-ORDER BY coalesce(w.lock_wait_seconds, extract(epoch FROM now() - a.query_start)) DESC NULLS LAST, a.pid
+ORDER BY coalesce(w.lock_wait_seconds, ${secondsSince('a.query_start')}) DESC NULLS LAST, a.pid
 LIMIT $1`;
 
 export interface SummaryRow {

@@ -1,4 +1,4 @@
-import { notExclusivelyLocked } from '../../src/db/sql.js';
+import { notExclusivelyLocked, secondsSince } from '../../src/db/sql.js';
 
 /*
  * Cost on large catalogs (10,000 tables, 30,000 indexes): every filter that needs only pg_class, pg_index
@@ -146,6 +146,12 @@ export const MISSING_MIN_ROWS = 10_000;
 export const MISSING_MIN_ROWS_PER_SCAN = 1_000;
 /** Minimum rows read by sequential scans in all (index builds count as scans too: a few do not make a suspect). */
 export const MISSING_MIN_ROWS_READ = 1_000_000;
+/**
+ * Minimum sequential scans since the statistics reset. A bulk load makes a handful by itself (`pgbench -i`:
+ * its VACUUM and primary-key builds, two scans of 2 M rows on pgbench_accounts); a query pattern that lacks
+ * an index makes dozens an hour.
+ */
+export const MISSING_MIN_SEQ_SCANS = 50;
 
 /** $1 row limit. Large tables read mostly by sequential scans: suspects for a missing index. */
 export const MISSING_SQL = `
@@ -154,7 +160,7 @@ WITH candidates AS (
          s.seq_tup_read::float8 AS seq_tup_read, coalesce(s.idx_scan, 0)::float8 AS idx_scan,
          s.n_live_tup::float8 AS live_rows
   FROM pg_catalog.pg_stat_user_tables s
-  WHERE s.n_live_tup >= ${MISSING_MIN_ROWS} AND s.seq_scan > coalesce(s.idx_scan, 0)
+  WHERE s.n_live_tup >= ${MISSING_MIN_ROWS} AND s.seq_scan >= ${MISSING_MIN_SEQ_SCANS} AND s.seq_scan > coalesce(s.idx_scan, 0)
     AND s.seq_tup_read >= ${MISSING_MIN_ROWS_PER_SCAN}::float8 * s.seq_scan AND s.seq_tup_read >= ${MISSING_MIN_ROWS_READ}
 )
 SELECT cd.schema, cd."table", cd.seq_scan, cd.seq_tup_read, cd.idx_scan, cd.live_rows,
@@ -164,5 +170,5 @@ ORDER BY cd.seq_tup_read DESC, cd.schema, cd."table"
 LIMIT $1`;
 
 export const STATS_RESET_SQL = `
-SELECT stats_reset::text AS stats_reset, extract(epoch FROM now() - stats_reset)::float8 AS stats_reset_seconds
+SELECT stats_reset::text AS stats_reset, ${secondsSince('stats_reset')} AS stats_reset_seconds
 FROM pg_catalog.pg_stat_database WHERE datname = current_database()`;

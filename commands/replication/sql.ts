@@ -1,5 +1,6 @@
+import { secondsSince } from '../../src/db/sql.js';
 /*
- * Positions are compared in SQL with pg_wal_lsn_diff, and ages are computed from now() in SQL.
+ * Positions are compared in SQL with pg_wal_lsn_diff, and ages come from secondsSince (one clock, clamped at zero).
  * pg_current_wal_lsn() fails during recovery, so on a standby (which may itself feed cascaded standbys)
  * positions are measured against what it has received or replayed instead.
  */
@@ -21,7 +22,7 @@ SELECT r.pid, r.application_name, host(r.client_addr) AS client_addr, r.state, r
        extract(epoch FROM r.write_lag)::float8 AS write_lag_seconds,
        extract(epoch FROM r.flush_lag)::float8 AS flush_lag_seconds,
        extract(epoch FROM r.replay_lag)::float8 AS replay_lag_seconds,
-       extract(epoch FROM now() - r.reply_time)::float8 AS reply_age_seconds,
+       ${secondsSince('r.reply_time')} AS reply_age_seconds,
        sl.slot_name
 FROM pg_catalog.pg_stat_replication r
 CROSS JOIN position p
@@ -40,12 +41,12 @@ WITH pos AS (
 SELECT pos.received::text AS receive_lsn, pos.replayed::text AS replay_lsn,
        greatest(pg_catalog.pg_wal_lsn_diff(pos.received, pos.replayed), 0)::float8 AS replay_lag_bytes,
        CASE WHEN pos.received IS NOT NULL AND pos.received <= pos.replayed THEN 0
-            ELSE extract(epoch FROM now() - pos.replayed_at)::float8 END AS replay_lag_seconds,
+            ELSE ${secondsSince('pos.replayed_at')} END AS replay_lag_seconds,
        pos.replayed_at::text AS last_replayed_at,
-       extract(epoch FROM now() - pos.replayed_at)::float8 AS since_last_replay_seconds,
+       ${secondsSince('pos.replayed_at')} AS since_last_replay_seconds,
        pg_catalog.pg_get_wal_replay_pause_state() AS pause_state,
        w.status AS receiver_status, w.sender_host, w.sender_port, w.slot_name,
-       extract(epoch FROM now() - w.last_msg_receipt_time)::float8 AS last_message_seconds,
+       ${secondsSince('w.last_msg_receipt_time')} AS last_message_seconds,
        coalesce(substring(w.conninfo FROM 'application_name=([^ ]+)'), nullif(current_setting('cluster_name'), ''), 'walreceiver') AS application
 FROM pos
 LEFT JOIN pg_catalog.pg_stat_wal_receiver w ON true`;
@@ -58,7 +59,7 @@ SELECT s.slot_name, s.slot_type, s.plugin, s.database, s.temporary, s.active, s.
        pg_catalog.pg_wal_lsn_diff(${RETAINED_FROM}, s.restart_lsn)::float8 AS retained_bytes,
        age(s.xmin) AS xmin_age, age(s.catalog_xmin) AS catalog_xmin_age,
        ${since17 ? 's.inactive_since::text' : 'NULL::text'} AS inactive_since,
-       ${since17 ? 'extract(epoch FROM now() - s.inactive_since)::float8' : 'NULL::float8'} AS inactive_seconds,
+       ${since17 ? secondsSince('s.inactive_since') : 'NULL::float8'} AS inactive_seconds,
        ${since17 ? 's.invalidation_reason' : 'NULL::text'} AS invalidation_reason
 FROM pg_catalog.pg_replication_slots s
 ORDER BY retained_bytes DESC NULLS LAST, s.slot_name`;

@@ -119,6 +119,8 @@ export function vacuumReport(findings: VacuumFindings, { thresholds }: ReportCon
     title: 'Vacuum',
     status: overallStatus(findings, thresholds),
     summary: summarize(findings, thresholds),
+    // the summary names the tables autovacuum is behind on and what holds the horizon: the cause in one line
+    reasons: overallStatus(findings, thresholds) === 'ok' ? [] : [summarize(findings, thresholds)],
     sections: [
       { kind: 'facts', facts: settingsFacts(findings) },
       tablesSection(findings.tables),

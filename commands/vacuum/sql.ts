@@ -1,8 +1,7 @@
-import { excludeOwnBackends } from '../../src/db/sql.js';
+import { excludeOwnBackends, secondsSince } from '../../src/db/sql.js';
 import { AUTOVACUUM_ENABLED, AUTOVACUUM_RELOPTIONS_JOIN, autovacuumSettingsJoin, byTriggerVersion, deadTupleTrigger, FREEZE_MAX_AGE, insertTrigger, MULTIXACT_FREEZE_MAX_AGE } from './trigger-sql.js';
 
 const USER_TABLES = `c.relkind IN ('r', 'm') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'`;
-const secondsSince = (column: string) => `extract(epoch FROM now() - ${column})::float8`;
 
 export const SETTINGS_NAMES = [
   'autovacuum',

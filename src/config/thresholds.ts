@@ -13,6 +13,16 @@ export const DEFAULT_THRESHOLDS = {
   longQuerySeconds: { warn: 60, crit: 300 },
   /** A session waiting on a lock this long. */
   lockWaitSeconds: { warn: 10, crit: 60 },
+  /**
+   * Sessions waiting on locks at the same moment, however briefly: three means a queue is forming behind
+   * one holder (a pile-up grows by the second under load, long before any single wait reaches 10 s).
+   */
+  lockWaitingSessions: { warn: 3, crit: 20 },
+  /**
+   * Share of active sessions waiting on locks, in percent, judged once lockWaitingSessions.warn are waiting:
+   * with half of the work stuck, the application is effectively down whatever the absolute count.
+   */
+  lockStuckSharePct: { warn: 25, crit: 50 },
   /** Database XID age; forced shutdown comes near 2^31 ≈ 2.1 B. */
   xidAge: { warn: 1_000_000_000, crit: 1_400_000_000 },
   /** Standby replay lag in bytes (50 MiB / 100 MiB). */

@@ -16,11 +16,23 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   applicationName?: string;
   database?: string;
+  /**
+   * Server settings given at connection start (`-c name=value` startup options), so no statement is
+   * spent on them and none shows up in pg_stat_statements. Diagnostics pools use readOnlySettings().
+   */
+  settings?: Readonly<Record<string, string>>;
+}
+
+/** The session settings every diagnostic connection starts with: read-only, and the target's timeouts. */
+export function readOnlySettings(target: Pick<TargetConfig, 'statementTimeoutMs' | 'lockTimeoutMs'>): Record<string, string> {
+  return { default_transaction_read_only: 'on', statement_timeout: `${target.statementTimeoutMs}ms`, lock_timeout: `${target.lockTimeoutMs}ms` };
 }
 
 export function createPool(options: PoolOptions): pg.Pool {
+  const { url, startupOptions } = withStartupOptions(urlForDatabase(options.url, options.database), options.settings);
   const pool = new pg.Pool({
-    connectionString: urlForDatabase(options.url, options.database),
+    connectionString: url,
+    ...(startupOptions ? { options: startupOptions } : {}),
     max: options.max,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
@@ -41,6 +53,24 @@ function urlForDatabase(url: string, database: string | undefined): string {
   return parsed.toString();
 }
 
-export function createTargetPool(target: TargetConfig): pg.Pool {
-  return createPool({ url: target.url, max: target.poolSize, connectTimeoutMs: target.connectTimeoutMs });
+/**
+ * node-postgres lets `options` in the connection string replace the `options` setting, so a URL that
+ * carries its own (e.g. a search_path) would silently drop ours: both are joined, ours last (last wins).
+ */
+function withStartupOptions(url: string, settings: PoolOptions['settings']): { url: string; startupOptions?: string } {
+  if (!settings || !Object.keys(settings).length) return { url };
+  const ours = Object.entries(settings).map(([name, value]) => `-c ${name}=${value.replace(/[\\ ]/g, '\\$&')}`);
+  let theirs: string | null = null;
+  let cleaned = url;
+  if (/^postgres(ql)?:/.test(url)) {
+    const parsed = new URL(url);
+    theirs = parsed.searchParams.get('options');
+    parsed.searchParams.delete('options');
+    cleaned = parsed.toString();
+  }
+  return { url: cleaned, startupOptions: [theirs, ...ours].filter(Boolean).join(' ') };
+}
+
+export function createTargetPool(target: TargetConfig, database?: string, max = target.poolSize): pg.Pool {
+  return createPool({ url: target.url, database, max, connectTimeoutMs: target.connectTimeoutMs, settings: readOnlySettings(target) });
 }

@@ -13,13 +13,12 @@ export interface SessionOptions {
   command: string;
   target: string;
   serverVersionNum: number;
-  statementTimeoutMs: number;
-  lockTimeoutMs: number;
 }
 
 /**
- * Runs `work` in BEGIN READ ONLY with SET LOCAL statement_timeout and lock_timeout on one
- * checked-out client, always released (and discarded if it broke).
+ * Runs `work` on one checked-out client of a diagnostics pool, always released (and discarded if the
+ * connection broke). Read-only mode and the timeouts are the connection's own startup settings
+ * (pools.ts readOnlySettings), so a check sends only its own tagged statements: no BEGIN, SET or COMMIT.
  */
 export async function withReadOnlySession<T>(pool: pg.Pool, options: SessionOptions, work: (session: Session) => Promise<T>): Promise<T> {
   let client: pg.PoolClient;
@@ -30,12 +29,6 @@ export async function withReadOnlySession<T>(pool: pg.Pool, options: SessionOpti
   }
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN READ ONLY');
-    // SET does not take bind parameters; set_config does, and is_local=true scopes it to the transaction.
-    await client.query(
-      tagSql(options.command, "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)"),
-      [`${options.statementTimeoutMs}ms`, `${options.lockTimeoutMs}ms`],
-    );
     const session: Session = {
       serverVersionNum: options.serverVersionNum,
       async query<Row extends object>(sql: Sql, params: readonly unknown[] = []) {
@@ -44,11 +37,10 @@ export async function withReadOnlySession<T>(pool: pg.Pool, options: SessionOpti
         return result.rows;
       },
     };
-    const value = await work(session);
-    await client.query('COMMIT');
-    return value;
+    return await work(session);
   } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+    // A statement error (it has a SQLSTATE) leaves the connection usable; anything else may not have.
+    if (!(error instanceof Error && typeof (error as { code?: unknown }).code === 'string')) broken = error instanceof Error ? error : new Error(String(error));
     throw toAppError(error, { target: options.target, command: options.command });
   } finally {
     client.release(broken);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * SQL for a command: one string, or strings keyed by the minimum server_version_num they need
  * (the closest lower key wins), as pgwatch keys its metrics.
@@ -27,12 +29,17 @@ export function tagSql(command: string, text: string): string {
   return `${tag} ${text}\n${tag}`;
 }
 
-/** application_name of every pgmedic connection; queries over pg_stat_activity leave these backends out. */
-export const PGMEDIC_APPLICATION_NAME = 'pgmedic';
+/**
+ * application_name of every pgmedic connection: "pgmedic-" and a random per-process part. Our reports leave
+ * out backends with exactly this prefix, so a client that merely calls itself "pgmedic-x" is still listed
+ * (and can be acted on); the state pool and the action connection add "-state" / "-action" to it.
+ */
+export const PGMEDIC_APPLICATION_NAME = `pgmedic-${randomBytes(8).toString('hex')}`;
 
 /**
- * SQL predicate over a pg_stat_activity alias that leaves out pgmedic's own backends.
+ * SQL predicate over a pg_stat_activity alias that leaves out this process's own backends.
  * Use it in every query that reads pg_stat_activity: `WHERE ${excludeOwnBackends('a')}`.
+ * The name is our own hex, so it is safe as a literal (and has no LIKE wildcards).
  */
 export function excludeOwnBackends(alias: string): string {
   return `${alias}.pid <> pg_backend_pid() AND coalesce(${alias}.application_name, '') NOT LIKE '${PGMEDIC_APPLICATION_NAME}%'`;
@@ -57,3 +64,13 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE lk.locktype = 'relation' AND lk.mode = 'AccessExclusiveLock'
   AND lk.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
 ORDER BY 1, 2`;
+
+/**
+ * Seconds from a timestamp expression to now, as float8, never negative. One clock for every comparison:
+ * clock_timestamp() (now() is the statement's start, older than what other backends stamped since), and
+ * clamped at zero because backends stamp their times a moment before they publish them. NULL stays NULL
+ * (greatest() alone would turn it into 0: it ignores NULL arguments).
+ */
+export function secondsSince(timestampExpression: string): string {
+  return `(CASE WHEN (${timestampExpression}) IS NOT NULL THEN greatest(0, extract(epoch FROM clock_timestamp() - (${timestampExpression}))) END)::float8`;
+}

@@ -4,7 +4,7 @@ import { resolveThresholds, type Thresholds } from '../config/thresholds.js';
 import { AppError } from '../errors.js';
 import { suggestion } from '../engine/closest.js';
 import { probeCapabilities, type Capabilities } from './capabilities.js';
-import { createPool, createTargetPool } from './pools.js';
+import { createTargetPool } from './pools.js';
 import { withReadOnlySession, type Session } from './session.js';
 
 /** A configured database with its pool and cached capabilities. */
@@ -34,13 +34,7 @@ export function createTarget(config: TargetConfig): Target {
   let cached: Promise<Capabilities> | undefined;
   pool.on('connect', () => (cached = undefined));
 
-  const sessionOptions = (command: string, serverVersionNum: number) => ({
-    command,
-    target: config.name,
-    serverVersionNum,
-    statementTimeoutMs: config.statementTimeoutMs,
-    lockTimeoutMs: config.lockTimeoutMs,
-  });
+  const sessionOptions = (command: string, serverVersionNum: number) => ({ command, target: config.name, serverVersionNum });
 
   const capabilities = (): Promise<Capabilities> => {
     if (!cached) {
@@ -57,7 +51,7 @@ export function createTarget(config: TargetConfig): Target {
     if (!database) return pool;
     let other = otherDatabases.get(database);
     if (!other) {
-      other = createPool({ url: config.url, database, max: 1, connectTimeoutMs: config.connectTimeoutMs });
+      other = createTargetPool(config, database, 1);
       otherDatabases.set(database, other);
     }
     return other;

@@ -1,4 +1,5 @@
 import type { RunResult } from '../engine/run.js';
+import { reportNotes, statusReasons } from './model.js';
 
 /** The machine-readable shape: stable, camelCase, for automation and monitoring checks. */
 export function toJson(result: RunResult) {
@@ -7,6 +8,10 @@ export function toJson(result: RunResult) {
     target: result.target,
     status: result.status,
     summary: result.summary,
+    /** Why the status is not ok (empty when ok): what a person reads in the text, for a monitoring system. */
+    reasons: statusReasons(result.report),
+    /** The advice the text rendering prints as notes. */
+    notes: reportNotes(result.report),
     findings: result.findings,
     meta: { serverVersion: result.meta.serverVersion, inRecovery: result.meta.inRecovery, elapsedMs: result.meta.elapsedMs },
   };

@@ -32,9 +32,13 @@ export interface SuggestedAction {
 export interface Report {
   title: string;
   status: Status;
+  /** One sentence; when the status is warn or crit it names the cause. */
   summary: string;
+  /** Why the status is not ok, one phrase per cause (thresholds crossed); facts with a status count too. */
+  reasons?: string[];
   sections: Section[];
   actions: SuggestedAction[];
+  /** Advice and caveats ("grant …", "use --exact"); every surface shows them, JSON as `notes`. */
   footnotes: string[];
 }
 
@@ -49,4 +53,29 @@ export function statusFor(value: number, thresholds: { warn: number; crit: numbe
   if (value >= thresholds.crit) return 'crit';
   if (value >= thresholds.warn) return 'warn';
   return 'ok';
+}
+
+/**
+ * The causes of a non-ok status, for every surface: the report's own reasons, then each fact marked warn or
+ * crit ("label: value"); the summary when a report names nothing else. Empty when the status is ok.
+ */
+export function statusReasons(report: Report): string[] {
+  if (report.status === 'ok') return [];
+  const facts = report.sections.flatMap((s) => (s.kind === 'facts' ? s.facts.filter((f) => f.status && f.status !== 'ok').map((f) => `${f.label}: ${f.value}`) : []));
+  const reasons = [...new Set([...(report.reasons ?? []), ...facts])];
+  return reasons;
+}
+
+/** Everything a report advises in prose: its footnotes and its text sections (e.g. health's "Next"). */
+export function reportNotes(report: Report): string[] {
+  const sections = report.sections.flatMap((s) => (s.kind === 'text' ? [s.text] : []));
+  return [...report.footnotes, ...sections];
+}
+
+/**
+ * A ratio accumulated since the statistics were reset (often since server start) averages over hours or
+ * days, a bulk load included: it may warn, but it never raises crit on its own.
+ */
+export function cumulativeStatus(status: Status): Status {
+  return status === 'crit' ? 'warn' : status;
 }

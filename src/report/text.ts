@@ -17,6 +17,7 @@ export function renderText(report: Report, footer: string | undefined, style: Te
   const lines = [
     `${paint(BOLD + COLORS[report.status], `[${LABEL[report.status]}]`)} ${paint(BOLD, report.title)}`,
     report.summary,
+    ...(report.status !== 'ok' && report.reasons?.length ? [`why: ${report.reasons.join('; ')}`] : []),
     '',
   ];
   for (const section of report.sections) lines.push(...renderSection(section, paint), '');

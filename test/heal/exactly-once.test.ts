@@ -5,6 +5,7 @@ import { runOnActionConnection } from '../../src/heal/execute.js';
 import { connect, waitFor } from '../support/clients.js';
 import { idleInTransactionSession, prepareHealingServer, sessionAlive, startInstance, type HealingInstance, type HealingServer } from '../support/healing.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
+import { PGMEDIC_APPLICATION_NAME } from '../../src/db/sql.js';
 
 let server: TestServer;
 let env: HealingServer;
@@ -122,7 +123,7 @@ describe('exactly once, across copies and restarts', () => {
       const { rows } = await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const superuser = await bot.healing.requestAction({ action: 'terminate', tokens: [String(rows[0]!.pid)], requestedBy: 'U_ALICE' });
       expect(superuser.notice.text).toMatch(/\(postgres\) is a superuser session; pgmedic never signals superuser sessions/);
-      const own = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'pgmedic-state' LIMIT 1");
+      const own = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1 LIMIT 1', [`${PGMEDIC_APPLICATION_NAME}-state`]);
       const ownResult = await bot.healing.requestAction({ action: 'terminate', tokens: [String(own.rows[0]!.pid)], requestedBy: 'U_ALICE' });
       expect(ownResult.notice).toMatchObject({ kind: 'refused', reason: 'preview_refused', text: `There is no client session with pid ${own.rows[0]!.pid} (it ended, or it is pgmedic's own).` });
     } finally {

@@ -50,15 +50,18 @@ function replicationLag(h: HealthFindings, t: Thresholds): { status: Status; tex
   return { status, text: `${who} is ${formatDuration(seconds ?? 0)} / ${formatBytes(bytes ?? 0)} behind in replay.` };
 }
 
-/** A root blocker holding up at least rootBlockerSessions.warn sessions for at least lockWaitSeconds.warn. */
+/**
+ * A root blocker holding up at least rootBlockerSessions.warn sessions for at least lockWaitSeconds.warn, or at
+ * once when the pile-up itself is bad (the locks report's status: sessions waiting, share of active ones stuck).
+ */
 export function lockRules(findings: LocksFindings, report: Report, ctx: RuleContext): Observation[] {
   const t = ctx.thresholds;
   return findings.sessions
     .filter((s) => s.isRoot && s.blockedCount >= t.rootBlockerSessions.warn)
     .flatMap((root) => {
       const waited = oldestDirectWait(root, findings.sessions);
-      if (waited < t.lockWaitSeconds.warn) return [];
-      const severity = worstStatus(statusFor(root.blockedCount, t.rootBlockerSessions), statusFor(waited, t.lockWaitSeconds));
+      if (waited < t.lockWaitSeconds.warn && report.status === 'ok') return [];
+      const severity = worstStatus(statusFor(root.blockedCount, t.rootBlockerSessions), statusFor(waited, t.lockWaitSeconds), report.status);
       if (!raised(severity, ctx)) return [];
       const what = root.pid === 0 ? 'A prepared transaction' : `Session ${root.pid} (${root.user ?? '?'}, ${root.state ?? 'unknown state'})`;
       const observation: Observation = {

@@ -16,6 +16,10 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   applicationName?: string;
   database?: string;
+  /** Server-side statement_timeout for every statement of the pool (unset: the role's default). */
+  statementTimeoutMs?: number;
+  /** Client-side deadline per query (pg's query_timeout): also fails when the server never answers. */
+  queryTimeoutMs?: number;
 }
 
 export function createPool(options: PoolOptions): pg.Pool {
@@ -27,6 +31,8 @@ export function createPool(options: PoolOptions): pg.Pool {
     application_name: options.applicationName ?? PGMEDIC_APPLICATION_NAME,
     keepAlive: true,
     types: numberTypes,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
   });
   // An idle client dying (server restart, network blip) must not crash the bot; the pool replaces it.
   pool.on('error', () => undefined);

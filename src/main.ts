@@ -14,9 +14,6 @@ import { migrateStateDatabase } from './state/migrations.js';
 import { createStatePool } from './state/pool.js';
 import { startLocalRun } from './workspace/local.js';
 
-/** Seconds a stopping bot gives commands already running to post their reports. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
   // Without Slack settings: the local workspace (and, without databases, the embedded demo) supplies them.
@@ -43,7 +40,7 @@ async function main(): Promise<void> {
   try {
     const state = statePool ? await openState(statePool, settings, logger) : undefined;
     if (!state) logger.warn('PGMEDIC_STATE_DATABASE_URL is not set: healing actions are off (reports offer no buttons)');
-    bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, ...(state ? { state } : {}) });
+    bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, limbo: settings.state.limbo, ...(state ? { state } : {}) });
     schedule = wireSchedule(bot, { statePool, targets, schedule: loadScheduleConfig(settings.config, local?.env), logger });
   } catch (error) {
     printProblems([error]);
@@ -56,17 +53,23 @@ async function main(): Promise<void> {
   if (port !== undefined) local?.attach(port);
   await schedule.start();
   // The scheduler stops before the pools close: a digest or alert check in flight still has its connections.
-  stopOnSignals(bot, async () => {
+  stopOnSignals(bot, settings.state.shutdownGraceMs, async () => {
     await schedule.stop();
     await closeAll();
   }, logger);
 }
 
-/** Migrates the state database (safe when two copies start at once) and builds the approval policy. */
+/**
+ * Migrates the state database (safe when two copies start at once) and builds the approval policy. Migrations
+ * get a pool of their own without the runtime timeouts: a copy may queue behind another copy's migration.
+ */
 async function openState(pool: ReturnType<typeof createStatePool>, settings: Settings, logger: Logger) {
-  const applied = await migrateStateDatabase(pool).catch((error: unknown) => {
-    throw new Error(`PGMEDIC_STATE_DATABASE_URL: could not prepare the state database (${describeError(error).text})`, { cause: error });
-  });
+  const migrationPool = createStatePool(settings.state.url!, 1, { timeouts: false });
+  const applied = await migrateStateDatabase(migrationPool)
+    .catch((error: unknown) => {
+      throw new Error(`PGMEDIC_STATE_DATABASE_URL: could not prepare the state database (${describeError(error).text})`, { cause: error });
+    })
+    .finally(() => migrationPool.end());
   if (applied.length) logger.info({ versions: applied }, 'state database migrated');
   const policy = createPolicy({ approvers: settings.state.approvers, ...(settings.config.healing ? { healing: settings.config.healing } : {}), targets: settings.config.targets });
   if (!policy.approvers.length) logger.warn('no approvers configured (PGMEDIC_APPROVERS or healing.approvers): healing actions are off');
@@ -104,14 +107,14 @@ function printProblems(errors: unknown[]): void {
   process.stderr.write(`${lines.map((line) => `pgmedic: ${redactText(line)}`).join('\n')}\n`);
 }
 
-function stopOnSignals(bot: SlackApp, closeAll: () => Promise<void>, logger: Logger): void {
+function stopOnSignals(bot: SlackApp, graceMs: number, closeAll: () => Promise<void>, logger: Logger): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping: no new commands, finishing the running ones');
+    logger.info({ signal, graceMs }, 'stopping: no new commands, finishing the running ones');
     try {
-      await bot.stop(SHUTDOWN_GRACE_MS);
+      await bot.stop(graceMs);
       await closeAll();
     } catch (error) {
       logger.error({ err: error }, 'error while stopping');

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { LIMBO_MIGRATION } from './limbo-migration.js';
 import { SCHEDULE_MIGRATION } from './schedule-migration.js';
 import { SLACK_MIGRATION } from './slack-migration.js';
 
@@ -69,6 +70,7 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON pgmedic.audit_log
   },
   SCHEDULE_MIGRATION,
   SLACK_MIGRATION,
+  LIMBO_MIGRATION,
 ];
 
 /**

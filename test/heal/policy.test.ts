@@ -46,12 +46,24 @@ describe('approval policy', () => {
 
 describe('healing configuration', () => {
   it('reads PGMEDIC_APPROVERS and leaves the state database unset (healing off) by default', () => {
-    expect(loadStateConfig({})).toEqual({ url: undefined, approvers: [] });
+    const defaults = { ownerUrl: undefined, shutdownGraceMs: 30_000, limbo: { heartbeatMs: 10_000, staleAfterMs: 60_000, sweepMs: 30_000 } };
+    expect(loadStateConfig({})).toEqual({ url: undefined, approvers: [], ...defaults });
     expect(loadStateConfig({ PGMEDIC_STATE_DATABASE_URL: 'postgres://pgmedic@state/pgmedic', PGMEDIC_APPROVERS: 'U0123ABCD, S0456EFGH' })).toEqual({
       url: 'postgres://pgmedic@state/pgmedic',
       approvers: ['U0123ABCD', 'S0456EFGH'],
+      ...defaults,
     });
     expect(() => loadStateConfig({ PGMEDIC_APPROVERS: 'alice' })).toThrow('PGMEDIC_APPROVERS');
+  });
+
+  it('reads the shutdown grace and the executor heartbeat settings, and refuses values that break the watch', () => {
+    const env = { PGMEDIC_SHUTDOWN_GRACE_SECONDS: '5', PGMEDIC_HEARTBEAT_SECONDS: '0.2', PGMEDIC_EXECUTOR_STALE_SECONDS: '1.5', PGMEDIC_LIMBO_SWEEP_SECONDS: '0.5' };
+    expect(loadStateConfig(env)).toMatchObject({ shutdownGraceMs: 5_000, limbo: { heartbeatMs: 200, staleAfterMs: 1_500, sweepMs: 500 } });
+    for (const [key, value] of [['PGMEDIC_SHUTDOWN_GRACE_SECONDS', '0x10'], ['PGMEDIC_HEARTBEAT_SECONDS', '-1'], ['PGMEDIC_LIMBO_SWEEP_SECONDS', '1e3'], ['PGMEDIC_SHUTDOWN_GRACE_SECONDS', '99999']] as const) {
+      expect(() => loadStateConfig({ [key]: value }), `${key}=${value}`).toThrow(`${key}: got "${value}"; seconds as a plain number`);
+    }
+    expect(() => loadStateConfig({ PGMEDIC_HEARTBEAT_SECONDS: '40' })).toThrow(/PGMEDIC_EXECUTOR_STALE_SECONDS: .*at least twice PGMEDIC_HEARTBEAT_SECONDS/);
+    expect(() => loadStateConfig({ PGMEDIC_STATE_OWNER_URL: 'postgres://owner@state/pgmedic' })).toThrow('needs PGMEDIC_STATE_DATABASE_URL too');
   });
 
   it('reads the healing section and per-target healing from YAML', () => {

@@ -119,6 +119,16 @@ describe('no approved request left in limbo (bot processes, real PostgreSQL 18, 
       expect(audit.at(-1)!.actor).toBeNull();
       // Why "unknown" is the honest word: the statement outlived the process that sent it.
       expect(await reindexBackend(admin)).toBeDefined();
+
+      // `/pg audit` on the surviving copy shows the outcome.
+      const reply = await watcher.send.command({ text: 'audit --private', user: 'UBOB' });
+      const answer = await eventually(() => {
+        const id = standIn.state.responseUrls.get(reply.responseUrl.split('/').pop()!)?.originalId;
+        const note = standIn.state.messages.find((m) => m.id === id);
+        return note?.history.length ? JSON.stringify(note.blocks) : undefined;
+      }, 'the audit report');
+      expect(answer).toContain('outcome_unknown');
+      expect(answer).toContain(running.requestId);
     } finally {
       executor.child.kill('SIGKILL');
       await cleanUp(admin, holder);

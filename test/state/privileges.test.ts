@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, readAudit } from '../../src/state/audit.js';
 import { claimDelivery, pruneDeliveries } from '../../src/state/deliveries.js';
-import { migrateStateDatabase } from '../../src/state/migrations.js';
+import { MIGRATIONS, migrateStateDatabase } from '../../src/state/migrations.js';
 import { auditTamperRisks, tamperWarning } from '../../src/state/privileges.js';
 import { createStatePool } from '../../src/state/pool.js';
 import { insertRequest, recordApproval } from '../../src/state/requests.js';
@@ -107,6 +107,20 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
     };
     try {
       expect(await warnings({ PGMEDIC_STATE_DATABASE_URL: runtimeUrl, PGMEDIC_STATE_OWNER_URL: ownerUrl })).toEqual([]);
+      // The owner's URL left out of the running bot: an up-to-date schema needs nothing the runtime role lacks.
+      expect(await warnings({ PGMEDIC_STATE_DATABASE_URL: runtimeUrl })).toEqual([]);
+      // A pending migration the runtime role cannot apply stops start-up with a line that says what to set.
+      const admin = await connect(server.url());
+      await admin.query('CREATE DATABASE pgmedic_state_old OWNER pgmedic_owner');
+      await admin.end();
+      const oldOwner = createStatePool(asRole(server.url('pgmedic_state_old'), 'pgmedic_owner'), 1, { timeouts: false });
+      await migrateStateDatabase(oldOwner, MIGRATIONS.slice(0, -1), { grantTo: 'pgmedic_bot' }).finally(() => oldOwner.end());
+      const refused = await startBotProcess(standIn, { DATABASE_URL: server.url(), PGMEDIC_APPROVERS: 'UBOB', PGMEDIC_STATE_DATABASE_URL: asRole(server.url('pgmedic_state_old'), 'pgmedic_bot') }).then(
+        (bot) => (bot.child.kill('SIGKILL'), 'started'),
+        (error: Error) => error.message,
+      );
+      expect(refused).toMatch(/could not prepare the state database \(.*must be owner.*; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it\)/);
+
       const sameRole = await warnings({ PGMEDIC_STATE_DATABASE_URL: ownerUrl });
       expect(sameRole).toHaveLength(1);
       expect(sameRole[0]).toContain('"pgmedic_owner" owns pgmedic.audit_log');

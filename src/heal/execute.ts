@@ -31,13 +31,17 @@ export class LostDuringStatement extends Error {
   }
 }
 
+/** The stop came between the re-check and the statement: nothing was sent. */
+export class NotSent extends Error {}
+
 /**
  * Runs one approved statement on the target's action connection (actionUrl, else url): a fresh connection with
  * TCP keepalive and session-level timeouts, the statement sent alone in autocommit (VACUUM and the CONCURRENTLY
  * commands refuse to run inside a transaction block), and a client-side deadline past its statement_timeout.
- * `onSent` receives a way to cancel the statement (pg_cancel_backend from a second connection).
+ * Just before sending, `beforeSend` receives a way to cancel the statement (pg_cancel_backend from a second
+ * connection) and may still say no.
  */
-export async function runOnActionConnection(config: TargetConfig, command: string, timeouts: ActionTimeouts, text: string, values: readonly string[], onSent?: (cancel: () => Promise<void>) => void): Promise<Record<string, unknown>[]> {
+export async function runOnActionConnection(config: TargetConfig, command: string, timeouts: ActionTimeouts, text: string, values: readonly string[], beforeSend?: (cancel: () => Promise<void>) => boolean): Promise<Record<string, unknown>[]> {
   const url = config.actionUrl ?? config.url;
   const client = new pg.Client({ connectionString: url, application_name: ACTION_APPLICATION_NAME, connectionTimeoutMillis: config.connectTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
   client.on('error', () => undefined);
@@ -45,7 +49,7 @@ export async function runOnActionConnection(config: TargetConfig, command: strin
   try {
     await client.query("SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)", [`${timeouts.statementTimeoutMs}ms`, `${timeouts.lockTimeoutMs}ms`]);
     const backendPid = (client as unknown as { processID: number | null }).processID;
-    if (backendPid) onSent?.(() => cancelBackend(config, backendPid));
+    if (beforeSend && !beforeSend(() => (backendPid ? cancelBackend(config, backendPid) : Promise.resolve()))) throw new NotSent('stopped before the statement was sent');
     const query_timeout = timeouts.statementTimeoutMs + ACTION_DEADLINE_MARGIN_MS;
     // No bind values → simple protocol: exactly one statement, no implicit extended-protocol transaction.
     // query_timeout is pg's per-query client deadline (its typings leave it out of QueryConfig).
@@ -100,7 +104,13 @@ async function verifyAndRun(deps: HealingDeps, request: ApprovalRequest, approve
   const startedAt = new Date().toISOString();
   await appendAudit(deps.statePool, { ...base, event: 'execution_started', details: { values: request.statementValues, params: request.params, executor: deps.copy.id } });
   const timeouts = actionTimeouts(target.config, spec);
-  const outcome = await runAndDescribe(target.config, command.name, spec, timeouts, request, startedAt, (cancel) => (running.cancel = cancel));
+  const beforeSend = (cancel: () => Promise<void>) => {
+    running.cancel = cancel;
+    return !running.interrupted;
+  };
+  const outcome = await runAndDescribe(target.config, command.name, spec, timeouts, request, startedAt, beforeSend);
+  // Interrupted before sending: the stop already recorded and audited it.
+  if (outcome.status === 'interrupted') return (await getRequest(deps.statePool, request.id)) ?? request;
   const event: AuditEntry['event'] = outcome.status === 'succeeded' ? 'executed' : outcome.status === 'outcome_unknown' ? 'outcome_unknown' : 'execution_failed';
   return finish(deps, request, { ...base, event, details: { ...outcome.outcome, status: outcome.status } }, outcome.status, outcome.outcome);
 }
@@ -124,13 +134,14 @@ async function runAndDescribe(
   timeouts: ActionTimeouts,
   request: ApprovalRequest,
   startedAt: string,
-  onSent: (cancel: () => Promise<void>) => void,
+  beforeSend: (cancel: () => Promise<void>) => boolean,
 ): Promise<{ status: FinalStatus; outcome: ActionOutcome }> {
   try {
-    const rows = await runOnActionConnection(config, command, timeouts, request.statement, request.statementValues, onSent);
+    const rows = await runOnActionConnection(config, command, timeouts, request.statement, request.statementValues, beforeSend);
     const result = spec.describeResult(rows, request.params);
     return { status: result.status, outcome: { ok: result.status === 'succeeded', summary: result.summary, result: rows, startedAt, finishedAt: new Date().toISOString() } };
   } catch (error) {
+    if (error instanceof NotSent) return { status: 'interrupted', outcome: { ok: false, summary: error.message, startedAt } };
     if (error instanceof LostDuringStatement) {
       return { status: 'outcome_unknown', outcome: { ...unknownOutcome(request, `${error.message}, so pgmedic cannot say whether it finished.`), startedAt } };
     }

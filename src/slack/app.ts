@@ -95,7 +95,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       if (healing) {
         stopTimers = [
           startExpiryTimer(() => sweepExpired(healing, app.client, logger), options.expirySweepMs ?? 30_000, logger),
-          startExpiryTimer(() => sweepStale(healing, app.client, logger), options.limbo?.sweepMs ?? LIMBO_DEFAULTS.sweepMs, logger),
+          startExpiryTimer(() => sweepStale(healing, app.client, logger), options.limbo?.sweepMs ?? LIMBO_DEFAULTS.sweepMs, logger, 'outcome-unknown sweep'),
         ];
       }
       if (slack.mode === 'socket') {

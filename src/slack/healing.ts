@@ -94,13 +94,13 @@ export async function interruptActions(healing: SlackHealing, client: WebClient,
 }
 
 /** Calls `sweep` every `intervalMs` (never two at once); returns the stopper. */
-export function startExpiryTimer(sweep: () => Promise<unknown>, intervalMs: number, logger: Logger): () => void {
+export function startExpiryTimer(sweep: () => Promise<unknown>, intervalMs: number, logger: Logger, what = 'expiry sweep'): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
     sweep()
-      .catch((error: unknown) => logger.warn({ err: error }, 'expiry sweep failed'))
+      .catch((error: unknown) => logger.warn({ err: error }, `${what} failed`))
       .finally(() => (running = false));
   }, intervalMs);
   timer.unref();

@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import pg from 'pg';
 import type { TargetConfig } from '../config/schema.js';
 import { PGMEDIC_APPLICATION_NAME, tagSql } from '../db/sql.js';
@@ -14,8 +15,11 @@ import type { HealingDeps } from './types.js';
 /** application_name of the action connection: it starts with "pgmedic", so our own reports and guards skip it. */
 export const ACTION_APPLICATION_NAME = `${PGMEDIC_APPLICATION_NAME}-action`;
 
-/** The client gives up this long after the server's statement_timeout should have fired (a hung network). */
+/** The client gives up this long after the server's statement_timeout should have fired (a hung network or server). */
 export const ACTION_DEADLINE_MARGIN_MS = 30_000;
+
+/** statement_timeout plus the margin, never more than twice the timeout (short actions give up sooner). */
+export const actionDeadlineMs = (statementTimeoutMs: number): number => statementTimeoutMs + Math.min(ACTION_DEADLINE_MARGIN_MS, statementTimeoutMs);
 
 export type ActionTimeouts = Pick<ActionSpec<unknown, unknown>, 'statementTimeoutMs' | 'lockTimeoutMs'>;
 
@@ -43,24 +47,29 @@ export class NotSent extends Error {}
  */
 export async function runOnActionConnection(config: TargetConfig, command: string, timeouts: ActionTimeouts, text: string, values: readonly string[], beforeSend?: (cancel: () => Promise<void>) => boolean): Promise<Record<string, unknown>[]> {
   const url = config.actionUrl ?? config.url;
-  const client = new pg.Client({ connectionString: url, application_name: ACTION_APPLICATION_NAME, connectionTimeoutMillis: config.connectTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+  // Our own socket, so a connection whose peer stopped answering can be dropped at once (a graceful end waits for it).
+  const socket = new Socket();
+  const client = new pg.Client({ connectionString: url, application_name: ACTION_APPLICATION_NAME, connectionTimeoutMillis: config.connectTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000, stream: () => socket });
   client.on('error', () => undefined);
+  let lost = false;
   await client.connect();
   try {
     await client.query("SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)", [`${timeouts.statementTimeoutMs}ms`, `${timeouts.lockTimeoutMs}ms`]);
     const backendPid = (client as unknown as { processID: number | null }).processID;
     if (beforeSend && !beforeSend(() => (backendPid ? cancelBackend(config, backendPid) : Promise.resolve()))) throw new NotSent('stopped before the statement was sent');
-    const query_timeout = timeouts.statementTimeoutMs + ACTION_DEADLINE_MARGIN_MS;
     // No bind values → simple protocol: exactly one statement, no implicit extended-protocol transaction.
     // query_timeout is pg's per-query client deadline (its typings leave it out of QueryConfig).
-    const statement: pg.QueryConfig = { text: tagSql(command, text), ...(values.length ? { values: [...values] } : {}), ...{ query_timeout } };
+    const statement: pg.QueryConfig = { text: tagSql(command, text), ...(values.length ? { values: [...values] } : {}), ...{ query_timeout: actionDeadlineMs(timeouts.statementTimeoutMs) } };
     const result = await client.query(statement).catch((error: unknown) => {
       // Only the server's own error says the statement ended; anything else (socket, client deadline) leaves it open.
-      throw error instanceof pg.DatabaseError ? error : new LostDuringStatement(error);
+      if (error instanceof pg.DatabaseError) throw error;
+      lost = true;
+      throw new LostDuringStatement(error);
     });
     return result.rows as Record<string, unknown>[];
   } finally {
-    await client.end().catch(() => undefined);
+    if (lost) socket.destroy();
+    else await client.end().catch(() => undefined);
   }
 }
 

@@ -72,7 +72,7 @@ async function reindexBackend(admin: pg.Client): Promise<{ pid: number; wait: st
  * Holds SHARE UPDATE EXCLUSIVE on `big` (REINDEX CONCURRENTLY needs the same lock, so it waits), asks the
  * executor process for the REINDEX and has UBOB approve it there; resolves once the target shows it waiting.
  */
-async function approvedReindexWaiting(executor: BotProcess, admin: pg.Client): Promise<{ holder: pg.Client; requestId: string; cardTs: string }> {
+async function approvedReindexWaiting(executor: Pick<BotProcess, 'send'>, admin: pg.Client): Promise<{ holder: pg.Client; requestId: string; cardTs: string }> {
   const holder = await connect(env.appUrl, 'lock-holder');
   await holder.query('BEGIN');
   await holder.query('LOCK TABLE big IN SHARE UPDATE EXCLUSIVE MODE');
@@ -176,6 +176,33 @@ describe('no approved request left in limbo (bot processes, real PostgreSQL 18, 
       await waitFor(async () => !(await reindexBackend(admin)), 'the cancelled REINDEX to be gone');
     } finally {
       executor.child.kill('SIGKILL');
+      await cleanUp(admin, holder);
+      await admin.end();
+    }
+  }, 120_000);
+
+  it('the outcome cannot be recorded (audit log locked when the REINDEX ends): nothing stays approved, the request ends outcome unknown once the state database answers', async () => {
+    const admin = await connect(env.adminUrl, 'ground-truth');
+    const stateLocker = await connect(env.stateUrl, 'state-locker');
+    let holder: pg.Client | undefined;
+    try {
+      // This time the in-process copy executes; it is also the one that sweeps.
+      const running = await approvedReindexWaiting(watcher, admin);
+      holder = running.holder;
+      await stateLocker.query('BEGIN');
+      await stateLocker.query('LOCK TABLE pgmedic.audit_log IN ACCESS EXCLUSIVE MODE');
+      await holder.query('ROLLBACK');
+      await waitFor(async () => !(await reindexBackend(admin)), 'the REINDEX to finish on the target');
+      // The outcome and its audit row commit together, so neither lands; the executor gives up after the state statement_timeout.
+      await eventually(() => watcher.logs.find((l) => l.msg === 'approval decision failed' && l.requestId === running.requestId), 'the executor to give up recording', 30_000);
+      expect(await statusOf(running.requestId)).toMatchObject({ status: 'approved' });
+      await stateLocker.query('ROLLBACK');
+      const card = await eventually(() => updatesOf(running.cardTs).find((u) => u.includes('Outcome unknown')), 'the outcome-unknown card', 30_000);
+      expect(card).toContain('Does index big_val_idx exist');
+      expect(await statusOf(running.requestId)).toMatchObject({ status: 'outcome_unknown' });
+      expect((await auditOf(running.requestId)).map((a) => a.event)).toEqual(['requested', 'approved', 'execution_started', 'outcome_unknown']);
+    } finally {
+      await stateLocker.end();
       await cleanUp(admin, holder);
       await admin.end();
     }

@@ -22,6 +22,14 @@ export interface StateConfig {
   limbo: { heartbeatMs: number; staleAfterMs: number; sweepMs: number };
 }
 
+/**
+ * The executor beats every 10 s; 60 s of silence (six missed beats) means it stopped; every copy looks every 30 s.
+ * A stopped executor is noticed within 60 + 30 = 90 s, inside the 2-minute promise.
+ */
+export const LIMBO_DEFAULTS = { heartbeatMs: 10_000, staleAfterMs: 60_000, sweepMs: 30_000 } as const;
+/** Long enough for a typical VACUUM of a small table or a terminate to finish; short enough for process managers. */
+export const SHUTDOWN_GRACE_DEFAULT_MS = 30_000;
+
 const approverList = z
   .string()
   .default('')
@@ -43,10 +51,10 @@ const envSchema = z
     PGMEDIC_STATE_DATABASE_URL: postgresUrl.optional(),
     PGMEDIC_STATE_OWNER_URL: postgresUrl.optional(),
     PGMEDIC_APPROVERS: approverList,
-    PGMEDIC_SHUTDOWN_GRACE_SECONDS: seconds(30, 0, 3600),
-    PGMEDIC_HEARTBEAT_SECONDS: seconds(10, 0.1, 300),
-    PGMEDIC_EXECUTOR_STALE_SECONDS: seconds(60, 0.3, 3600),
-    PGMEDIC_LIMBO_SWEEP_SECONDS: seconds(30, 0.1, 3600),
+    PGMEDIC_SHUTDOWN_GRACE_SECONDS: seconds(SHUTDOWN_GRACE_DEFAULT_MS / 1000, 0, 3600),
+    PGMEDIC_HEARTBEAT_SECONDS: seconds(LIMBO_DEFAULTS.heartbeatMs / 1000, 0.1, 300),
+    PGMEDIC_EXECUTOR_STALE_SECONDS: seconds(LIMBO_DEFAULTS.staleAfterMs / 1000, 0.3, 3600),
+    PGMEDIC_LIMBO_SWEEP_SECONDS: seconds(LIMBO_DEFAULTS.sweepMs / 1000, 0.1, 3600),
   })
   .refine((env) => env.PGMEDIC_EXECUTOR_STALE_SECONDS >= 2 * env.PGMEDIC_HEARTBEAT_SECONDS, {
     path: ['PGMEDIC_EXECUTOR_STALE_SECONDS'],

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { LIMBO_DEFAULTS } from '../config/state.js';
 import { appendAudit } from '../state/audit.js';
 import { beat, closeUnfinished, getRequest, staleRunningIds, type ActionOutcome, type ApprovalRequest, type Queryable } from '../state/requests.js';
 import { inTransaction } from '../state/transaction.js';
@@ -8,10 +9,10 @@ import type { HealingDeps } from './types.js';
 
 /**
  * No request in limbo. The executing copy beats every `heartbeatMs`; a request whose executor has been silent
- * for `staleAfterMs` is closed as 'outcome_unknown' by whichever copy sweeps next (every `sweepMs`). With the
- * defaults a stopped executor is noticed within staleAfterMs + sweepMs = 90 s, inside the 2-minute promise.
+ * for `staleAfterMs` is closed as 'outcome_unknown' by whichever copy sweeps next (every `sweepMs`). The
+ * defaults live with the settings (src/config/state.ts).
  */
-export const LIMBO_DEFAULTS = { heartbeatMs: 10_000, staleAfterMs: 60_000, sweepMs: 30_000 } as const;
+export { LIMBO_DEFAULTS };
 
 export interface LimboSettings {
   heartbeatMs: number;

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSchema, type Config } from '../../src/config/schema.js';
@@ -172,6 +174,10 @@ describe('no approved request left in limbo (bot processes, real PostgreSQL 18, 
       expect(card).toContain('Does index big_val_idx exist');
       expect(await statusOf(running.requestId)).toMatchObject({ status: 'interrupted' });
       expect((await auditOf(running.requestId)).map((a) => a.event)).toContain('interrupted');
+      // bin/pgmedic audit shows it too, with what to check.
+      const cliEnv = { ...process.env, PGMEDIC_STATE_DATABASE_URL: env.stateUrl, NO_COLOR: '1' };
+      const { stdout } = await promisify(execFile)('bin/pgmedic', ['audit', '--target', 'prod', '--limit', '3'], { env: cliEnv });
+      expect(stdout).toMatch(/interrupted +reindex +prod +pgmedic +[\w-]+ +pgmedic was stopped while this ran/);
       // Ground truth: nothing of pgmedic's is still running on the target.
       await waitFor(async () => !(await reindexBackend(admin)), 'the cancelled REINDEX to be gone');
     } finally {

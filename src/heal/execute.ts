@@ -54,7 +54,8 @@ export async function runOnActionConnection(config: TargetConfig, command: strin
   let lost = false;
   await client.connect();
   try {
-    await client.query("SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)", [`${timeouts.statementTimeoutMs}ms`, `${timeouts.lockTimeoutMs}ms`]);
+    const setup = "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)";
+    await client.query({ text: setup, values: [`${timeouts.statementTimeoutMs}ms`, `${timeouts.lockTimeoutMs}ms`], ...{ query_timeout: config.connectTimeoutMs } });
     const backendPid = (client as unknown as { processID: number | null }).processID;
     if (beforeSend && !beforeSend(() => (backendPid ? cancelBackend(config, backendPid) : Promise.resolve()))) throw new NotSent('stopped before the statement was sent');
     // No bind values → simple protocol: exactly one statement, no implicit extended-protocol transaction.
@@ -68,10 +69,14 @@ export async function runOnActionConnection(config: TargetConfig, command: strin
     });
     return result.rows as Record<string, unknown>[];
   } finally {
-    if (lost) socket.destroy();
-    else await client.end().catch(() => undefined);
+    // A graceful end waits for the server's goodbye, which a lost or hung peer never sends.
+    if (!lost) await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, GOODBYE_WAIT_MS).unref())]);
+    socket.destroy();
   }
 }
+
+/** How long closing the action connection may wait for the server's side of the goodbye. */
+const GOODBYE_WAIT_MS = 2_000;
 
 async function cancelBackend(config: TargetConfig, pid: number): Promise<void> {
   const canceller = new pg.Client({ connectionString: config.actionUrl ?? config.url, application_name: ACTION_APPLICATION_NAME, connectionTimeoutMillis: config.connectTimeoutMs });

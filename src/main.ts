@@ -10,8 +10,8 @@ import { redactText } from './log/redact.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { wireSchedule, type ScheduleWiring } from './slack/schedule.js';
 import { loadScheduleConfig } from './config/schedule.js';
-import { MIGRATIONS, migrateStateDatabase } from './state/migrations.js';
-import { auditTamperRisks, tamperWarning } from './state/privileges.js';
+import { prepareStateDatabase } from './state/prepare.js';
+import { tamperWarning } from './state/privileges.js';
 import { createStatePool } from './state/pool.js';
 import { startLocalRun } from './workspace/local.js';
 
@@ -60,38 +60,19 @@ async function main(): Promise<void> {
   }, logger);
 }
 
-/**
- * Migrates the state database (safe when two copies start at once) and builds the approval policy. Migrations
- * get a pool of their own without the runtime timeouts (a copy may queue behind another copy's migration), as
- * the owner role when PGMEDIC_STATE_OWNER_URL is set, which then grants the runtime role what it needs.
- */
+/** Migrates the state database (src/state/prepare.ts), says loudly if the audit log is not tamper-proof, builds the policy. */
 async function openState(pool: ReturnType<typeof createStatePool>, settings: Settings, logger: Logger) {
   const { url, ownerUrl } = settings.state;
-  const migrationPool = createStatePool(ownerUrl ?? url!, 1, { timeouts: false });
-  const applied = await prepareSchema(pool, migrationPool, Boolean(ownerUrl))
-    .catch((error: unknown) => {
-      const hint = ownerUrl ? '' : '; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it';
-      throw new Error(`PGMEDIC_STATE_DATABASE_URL: could not prepare the state database (${describeError(error).text}${hint})`, { cause: error });
-    })
-    .finally(() => migrationPool.end());
-  if (applied.length) logger.info({ versions: applied }, 'state database migrated');
-  await auditTamperRisks(pool).then(
-    (found) => {
-      const warning = tamperWarning(found);
-      if (warning) logger.warn({ role: found.role, risks: found.risks }, warning);
-    },
-    (error: unknown) => logger.warn({ err: error }, 'could not check whether the audit log is append-only for the runtime role'),
-  );
+  const prepared = await prepareStateDatabase(pool, { url: url!, ownerUrl }).catch((error: unknown) => {
+    const hint = ownerUrl ? '' : '; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it';
+    throw new Error(`PGMEDIC_STATE_DATABASE_URL: could not prepare the state database (${describeError(error).text}${hint})`, { cause: error });
+  });
+  if (prepared.applied.length) logger.info({ versions: prepared.applied }, 'state database migrated');
+  const warning = tamperWarning(prepared.tamper);
+  if (warning) logger.warn({ role: prepared.tamper.role, risks: prepared.tamper.risks }, warning);
   const policy = createPolicy({ approvers: settings.state.approvers, ...(settings.config.healing ? { healing: settings.config.healing } : {}), targets: settings.config.targets });
   if (!policy.approvers.length) logger.warn('no approvers configured (PGMEDIC_APPROVERS or healing.approvers): healing actions are off');
   return { pool, policy };
-}
-
-/** Migrations as the owner; with a separate owner role, the runtime role (unless it is the same) gets its grants. */
-async function prepareSchema(runtime: ReturnType<typeof createStatePool>, owner: ReturnType<typeof createStatePool>, separateOwner: boolean): Promise<number[]> {
-  if (!separateOwner) return migrateStateDatabase(owner);
-  const [runtimeRole, ownerRole] = await Promise.all([runtime, owner].map(async (p) => (await p.query<{ role: string }>('SELECT current_user AS role')).rows[0]!.role));
-  return migrateStateDatabase(owner, MIGRATIONS, runtimeRole === ownerRole ? {} : { grantTo: runtimeRole! });
 }
 
 interface Settings {

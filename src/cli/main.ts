@@ -10,6 +10,7 @@ import { contextLine, renderText } from '../report/text.js';
 import { parseCliArgs } from './args.js';
 import { runAudit } from './audit.js';
 import { runDigest } from './digest.js';
+import { runMigrateState } from './migrate.js';
 
 const EXIT = { ok: 0, warn: 1, crit: 2, error: 3 } as const;
 
@@ -24,6 +25,11 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'audit') {
     process.stdout.write(`${await runAudit(args, color)}\n`);
     return EXIT.ok;
+  }
+  if (args.command === 'migrate-state') {
+    const { output, tamperProof } = await runMigrateState(args);
+    process.stdout.write(`${output}\n`);
+    return tamperProof ? EXIT.ok : EXIT.warn;
   }
   if (args.command === 'digest') {
     const { output, digest } = await runDigest(args, color);

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, readAudit } from '../../src/state/audit.js';
@@ -127,5 +129,27 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
     } finally {
       await standIn.stop();
     }
+  }, 60_000);
+
+  it('bin/pgmedic migrate-state sets a fresh state database up once (owner migrates, runtime role gets its grants) and exits 1 when the runtime role could rewrite the audit log', async () => {
+    const admin = await connect(server.url());
+    await admin.query('CREATE DATABASE pgmedic_state_cli OWNER pgmedic_owner');
+    await admin.end();
+    const cli = (env: Record<string, string>) =>
+      promisify(execFile)('bin/pgmedic', ['migrate-state'], { env: { PATH: process.env.PATH, NO_COLOR: '1', ...env } }).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+      );
+    const owner = asRole(server.url('pgmedic_state_cli'), 'pgmedic_owner');
+    const runtime = asRole(server.url('pgmedic_state_cli'), 'pgmedic_bot');
+    expect(await cli({ PGMEDIC_STATE_OWNER_URL: owner, PGMEDIC_STATE_DATABASE_URL: runtime })).toEqual({
+      code: 0,
+      stdout: `Applied migrations ${MIGRATIONS.map((m) => m.version).join(', ')}.\nRuntime role "pgmedic_bot" can read and append to the audit log, and cannot change or delete its rows.\n`,
+    });
+    const again = await cli({ PGMEDIC_STATE_OWNER_URL: owner, PGMEDIC_STATE_DATABASE_URL: runtime });
+    expect(again.stdout).toMatch(/^The state database was already up to date\./);
+    const oneRole = await cli({ PGMEDIC_STATE_DATABASE_URL: owner });
+    expect(oneRole.code).toBe(1);
+    expect(oneRole.stdout).toContain('AUDIT LOG NOT TAMPER-PROOF: pgmedic\'s runtime role "pgmedic_owner" owns pgmedic.audit_log');
   }, 60_000);
 });

@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { actionDeadlineMs, actionTimeouts } from '../../src/heal/execute.js';
 import { loadConfig } from '../../src/config/load.js';
 import { loadStateConfig } from '../../src/config/state.js';
 import { checkApprover, createPolicy } from '../../src/heal/policy.js';
@@ -73,7 +74,7 @@ targets:
   - name: prod
     url: postgres://monitor@prod/app
     actionUrl: postgres://healer@prod/app
-    healing: { approvalsRequired: 2 }
+    healing: { approvalsRequired: 2, statementTimeoutMs: 14400000, lockTimeoutMs: 5000 }
   - name: replica
     url: postgres://monitor@replica/app
     healing: { enabled: false }
@@ -88,5 +89,19 @@ healing:
     expect(policy.approvers).toEqual(['U0999ZZZZ', 'U0123ABCD', 'S0456EFGH']);
     expect([policy.expiryMinutes, policy.approvalsRequired('terminate', 'prod'), policy.approvalsRequired('drop-index', 'prod')]).toEqual([5, 2, 3]);
     expect([policy.enabledFor('prod'), policy.enabledFor('replica')]).toEqual([true, false]);
+    // Action timeouts: the target's own replace each action's; elsewhere the action's stand.
+    const reindex = { statementTimeoutMs: 3 * 60 * 60 * 1000, lockTimeoutMs: 2_000 };
+    expect(actionTimeouts(config.targets[0]!, reindex)).toEqual({ statementTimeoutMs: 14_400_000, lockTimeoutMs: 5_000 });
+    expect(actionTimeouts(config.targets[1]!, reindex)).toEqual(reindex);
+    expect(actionDeadlineMs(14_400_000)).toBe(14_430_000);
+    expect(actionDeadlineMs(3_000)).toBe(6_000);
+  });
+
+  it('refuses action timeouts outside their bounds, naming the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgmedic-heal-'));
+    const path = join(dir, 'pgmedic.yml');
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(path, 'targets:\n  - name: prod\n    url: postgres://monitor@prod/app\n    healing: { statementTimeoutMs: 10, lockTimeoutMs: "5s" }\n');
+    expect(() => loadConfig({ PGMEDIC_CONFIG: path })).toThrow(/targets\.0\.healing\.statementTimeoutMs: got 10;[^\n]*\n[^\n]*targets\.0\.healing\.lockTimeoutMs: got "5s"/);
   });
 });

@@ -20,8 +20,8 @@ import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.j
  * LIMBO_TEST_DEFAULTS=1 keeps the defaults, to measure the real time to "outcome unknown" (about 60–90 s).
  */
 const REAL_DEFAULTS = process.env.LIMBO_TEST_DEFAULTS === '1';
-const FAST = REAL_DEFAULTS ? {} : { heartbeatMs: 200, staleAfterMs: 1_500, sweepMs: 300 };
-const FAST_ENV: Record<string, string> = REAL_DEFAULTS ? {} : { PGMEDIC_HEARTBEAT_SECONDS: '0.2', PGMEDIC_EXECUTOR_STALE_SECONDS: '1.5', PGMEDIC_LIMBO_SWEEP_SECONDS: '0.3' };
+const FAST = REAL_DEFAULTS ? {} : { heartbeatMs: 300, staleAfterMs: 3_000, sweepMs: 300 };
+const FAST_ENV: Record<string, string> = REAL_DEFAULTS ? {} : { PGMEDIC_HEARTBEAT_SECONDS: '0.3', PGMEDIC_EXECUTOR_STALE_SECONDS: '3', PGMEDIC_LIMBO_SWEEP_SECONDS: '0.3' };
 
 let server: TestServer;
 let env: HealingServer;
@@ -110,7 +110,7 @@ describe('no approved request left in limbo (bot processes, real PostgreSQL 18, 
       executor.child.kill('SIGKILL');
       expect(await executor.exited).toEqual({ code: null, signal: 'SIGKILL' });
       const card = await eventually(() => updatesOf(running.cardTs).find((u) => u.includes('Outcome unknown')), 'the outcome-unknown card', 120_000);
-      console.log(`outcome unknown ${Date.now() - killedAt} ms after SIGKILL (${REAL_DEFAULTS ? 'default settings' : 'heartbeat 0.2 s, silence 1.5 s, sweep 0.3 s'})`);
+      console.log(`outcome unknown ${Date.now() - killedAt} ms after SIGKILL (${REAL_DEFAULTS ? 'default settings' : 'heartbeat 0.3 s, silence 3 s, sweep 0.3 s'})`);
 
       expect(card).toContain('stopped answering');
       expect(card).toContain('Does index big_val_idx exist, is it valid, and is there a leftover big_val_idx_ccnew?');

@@ -68,7 +68,9 @@ describe('healing configuration', () => {
   });
 
   it('reads the healing section and per-target healing from YAML', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'pgmedic-heal-')), 'pgmedic.yml');
+    const dir = mkdtempSync(join(tmpdir(), 'pgmedic-heal-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'pgmedic.yml');
     writeFileSync(path, `
 targets:
   - name: prod

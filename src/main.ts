@@ -10,12 +10,10 @@ import { redactText } from './log/redact.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { wireSchedule, type ScheduleWiring } from './slack/schedule.js';
 import { loadScheduleConfig } from './config/schedule.js';
-import { migrateStateDatabase } from './state/migrations.js';
+import { prepareStateDatabase } from './state/prepare.js';
+import { tamperWarning } from './state/privileges.js';
 import { createStatePool } from './state/pool.js';
 import { startLocalRun } from './workspace/local.js';
-
-/** Seconds a stopping bot gives commands already running to post their reports. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
@@ -43,7 +41,7 @@ async function main(): Promise<void> {
   try {
     const state = statePool ? await openState(statePool, settings, logger) : undefined;
     if (!state) logger.warn('PGMEDIC_STATE_DATABASE_URL is not set: healing actions are off (reports offer no buttons)');
-    bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, ...(state ? { state } : {}) });
+    bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, limbo: settings.state.limbo, ...(state ? { state } : {}) });
     schedule = wireSchedule(bot, { statePool, targets, schedule: loadScheduleConfig(settings.config, local?.env), logger });
   } catch (error) {
     printProblems([error]);
@@ -56,18 +54,22 @@ async function main(): Promise<void> {
   if (port !== undefined) local?.attach(port);
   await schedule.start();
   // The scheduler stops before the pools close: a digest or alert check in flight still has its connections.
-  stopOnSignals(bot, async () => {
+  stopOnSignals(bot, settings.state.shutdownGraceMs, async () => {
     await schedule.stop();
     await closeAll();
   }, logger);
 }
 
-/** Migrates the state database (safe when two copies start at once) and builds the approval policy. */
+/** Migrates the state database (src/state/prepare.ts), says loudly if the audit log is not tamper-proof, builds the policy. */
 async function openState(pool: ReturnType<typeof createStatePool>, settings: Settings, logger: Logger) {
-  const applied = await migrateStateDatabase(pool).catch((error: unknown) => {
-    throw new Error(`PGMEDIC_STATE_DATABASE_URL: could not prepare the state database (${describeError(error).text})`, { cause: error });
+  const { url, ownerUrl } = settings.state;
+  const prepared = await prepareStateDatabase(pool, { url: url!, ownerUrl }).catch((error: unknown) => {
+    const hint = ownerUrl ? '' : '; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it';
+    throw new Error(`PGMEDIC_STATE_DATABASE_URL: could not prepare the state database (${describeError(error).text}${hint})`, { cause: error });
   });
-  if (applied.length) logger.info({ versions: applied }, 'state database migrated');
+  if (prepared.applied.length) logger.info({ versions: prepared.applied }, 'state database migrated');
+  const warning = tamperWarning(prepared.tamper);
+  if (warning) logger.warn({ role: prepared.tamper.role, risks: prepared.tamper.risks }, warning);
   const policy = createPolicy({ approvers: settings.state.approvers, ...(settings.config.healing ? { healing: settings.config.healing } : {}), targets: settings.config.targets });
   if (!policy.approvers.length) logger.warn('no approvers configured (PGMEDIC_APPROVERS or healing.approvers): healing actions are off');
   return { pool, policy };
@@ -104,14 +106,14 @@ function printProblems(errors: unknown[]): void {
   process.stderr.write(`${lines.map((line) => `pgmedic: ${redactText(line)}`).join('\n')}\n`);
 }
 
-function stopOnSignals(bot: SlackApp, closeAll: () => Promise<void>, logger: Logger): void {
+function stopOnSignals(bot: SlackApp, graceMs: number, closeAll: () => Promise<void>, logger: Logger): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping: no new commands, finishing the running ones');
+    logger.info({ signal, graceMs }, 'stopping: no new commands, finishing the running ones');
     try {
-      await bot.stop(SHUTDOWN_GRACE_MS);
+      await bot.stop(graceMs);
       await closeAll();
     } catch (error) {
       logger.error({ err: error }, 'error while stopping');

@@ -38,6 +38,7 @@ export type CliPlan =
   | { kind: 'help'; args: CliArgs; command: string | undefined }
   | { kind: 'audit'; args: CliArgs; limit: number }
   | { kind: 'digest'; args: CliArgs }
+  | { kind: 'migrate-state'; args: CliArgs }
   | { kind: 'run'; args: CliArgs; command: AnyCommand; options: Record<string, unknown> };
 
 /** `limit` parses `audit`'s own options (kept with the audit command). */
@@ -47,6 +48,7 @@ export function planCli(argv: readonly string[], auditLimit: (rest: readonly str
     return { kind: 'help', args, command: args.command === 'help' ? args.rest[0] : undefined };
   }
   if (args.command === 'audit') return { kind: 'audit', args, limit: auditLimit(args.rest) };
+  if (args.command === 'migrate-state') return { kind: 'migrate-state', args };
   if (args.command === 'digest') {
     if (args.rest.length) throw new AppError('bad_option', '`digest` takes only --target NAME and --format.', { hint: 'For example `pgmedic digest --target prod`.' });
     return { kind: 'digest', args };

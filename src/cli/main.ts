@@ -8,6 +8,7 @@ import { contextLine, renderText } from '../report/text.js';
 import { planCli } from './args.js';
 import { parseLimit, runAudit } from './audit.js';
 import { runDigest } from './digest.js';
+import { runMigrateState } from './migrate.js';
 
 const EXIT = { ok: 0, warn: 1, crit: 2, error: 3 } as const;
 
@@ -21,6 +22,11 @@ async function main(argv: string[]): Promise<number> {
   if (plan.kind === 'audit') {
     process.stdout.write(`${await runAudit(plan.args, plan.limit, color)}\n`);
     return EXIT.ok;
+  }
+  if (plan.kind === 'migrate-state') {
+    const { output, tamperProof } = await runMigrateState(plan.args);
+    process.stdout.write(`${output}\n`);
+    return tamperProof ? EXIT.ok : EXIT.warn;
   }
   if (plan.kind === 'digest') {
     const { output, digest } = await runDigest(plan.args, color);

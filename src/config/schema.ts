@@ -28,8 +28,19 @@ export const targetSchema = z
     statementTimeoutMs: z.number().int().min(100).max(600_000).default(TARGET_DEFAULTS.statementTimeoutMs),
     lockTimeoutMs: z.number().int().min(10).max(600_000).default(TARGET_DEFAULTS.lockTimeoutMs),
     thresholds: thresholdOverridesSchema.optional(),
-    /** Healing actions on this target: off switch and a stricter approval count (src/heal/policy.ts). */
-    healing: z.object({ enabled: z.boolean().optional(), approvalsRequired: z.number().int().min(1).max(10).optional() }).strict().optional(),
+    /**
+     * Healing actions on this target: off switch, a stricter approval count (src/heal/policy.ts), and the action
+     * connection's statement and lock timeouts, replacing each action's own (src/heal/execute.ts).
+     */
+    healing: z
+      .object({
+        enabled: z.boolean().optional(),
+        approvalsRequired: z.number().int().min(1).max(10).optional(),
+        statementTimeoutMs: z.number().int().min(1_000).max(24 * 60 * 60 * 1000).optional(),
+        lockTimeoutMs: z.number().int().min(10).max(24 * 60 * 60 * 1000).optional(),
+      })
+      .strict()
+      .optional(),
     /** Slack channels allowed to query this target (IDs such as C0123ABCD, or "#name"); unset means every channel. */
     channels: z.array(z.string().regex(/^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_-]{0,79})$/, 'a channel ID such as C0123ABCD or a name such as "#incidents"')).optional(),
     /** Slack users (U…/W…) or user groups (S…) allowed to query this target; unset means everyone in an allowed channel. */

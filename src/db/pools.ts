@@ -21,6 +21,10 @@ export interface PoolOptions {
    * spent on them and none shows up in pg_stat_statements. Diagnostics pools use readOnlySettings().
    */
   settings?: Readonly<Record<string, string>>;
+  /** Server-side statement_timeout for every statement of the pool (unset: the role's default). */
+  statementTimeoutMs?: number;
+  /** Client-side deadline per query (pg's query_timeout): also fails when the server never answers. */
+  queryTimeoutMs?: number;
 }
 
 /** The session settings every diagnostic connection starts with: read-only, and the target's timeouts. */
@@ -39,6 +43,8 @@ export function createPool(options: PoolOptions): pg.Pool {
     application_name: options.applicationName ?? PGMEDIC_APPLICATION_NAME,
     keepAlive: true,
     types: numberTypes,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
   });
   // An idle client dying (server restart, network blip) must not crash the bot; the pool replaces it.
   pool.on('error', () => undefined);

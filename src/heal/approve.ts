@@ -1,5 +1,6 @@
-import { appendAudit } from '../state/audit.js';
+import { appendAudit, type AuditEntry } from '../state/audit.js';
 import { decide, dueRequestIds, getRequest, recordApproval, type ApprovalRequest } from '../state/requests.js';
+import { inTransaction } from '../state/transaction.js';
 import { executeApproved } from './execute.js';
 import { checkApprover } from './policy.js';
 import { refuse, type Refusal } from './refusals.js';
@@ -11,6 +12,8 @@ export interface DecisionInput {
   /** Slack user id of whoever clicked. */
   userId: string;
   channel?: string | null;
+  /** Called once the request is approved and about to run (the card shows "running" meanwhile). */
+  onRunning?: (request: ApprovalRequest) => Promise<unknown>;
 }
 
 const clock = (deps: HealingDeps) => deps.now?.() ?? null;
@@ -27,18 +30,28 @@ export async function approve(deps: HealingDeps, input: DecisionInput): Promise<
   const refusal = (await closedOrExpired(deps, request)) ?? (await approvalRefusal(deps, request, input.userId));
   if (refusal) return refuse(deps, { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request }, refusal);
 
-  const updated = await recordApproval(deps.statePool, request.id, input.userId, deps.policy.allowSelfApproval, clock(deps));
+  // The compare-and-set and its audit row commit together: no approval without its record, and no record of one that lost.
+  const updated = await inTransaction(deps.statePool, async (db) => {
+    const changed = await recordApproval(db, request.id, input.userId, deps.policy.allowSelfApproval, clock(deps), deps.copy.id);
+    if (changed) await appendAudit(db, approvalAudit(changed, input));
+    return changed;
+  });
   if (!updated) return refuse(deps, { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request }, await lostRace(deps, request.id, input.userId));
 
-  const audit = { requestId: updated.id, actor: input.userId, channel: input.channel ?? updated.channel, target: updated.target, action: updated.action, statement: updated.statement };
   if (updated.status === 'pending') {
-    await appendAudit(deps.statePool, { ...audit, event: 'approval', details: { approvers: updated.approvers, approvalsRequired: updated.approvalsRequired } });
     const remaining = updated.approvalsRequired - updated.approvers.length;
     return { request: updated, cardChanged: true, notice: { kind: 'approval_recorded', text: `Approval counted; ${remaining} more needed.` } };
   }
-  await appendAudit(deps.statePool, { ...audit, event: 'approved', details: { approvers: updated.approvers } });
+  await input.onRunning?.(updated).catch(() => undefined);
   const finished = await executeApproved(deps, updated, input.userId);
   return { request: finished, cardChanged: true, notice: { kind: finished.status as NoticeKind, text: finished.outcome?.summary ?? finished.status } };
+}
+
+function approvalAudit(updated: ApprovalRequest, input: DecisionInput): AuditEntry {
+  const base = { requestId: updated.id, actor: input.userId, channel: input.channel ?? updated.channel, target: updated.target, action: updated.action, statement: updated.statement };
+  return updated.status === 'pending'
+    ? { ...base, event: 'approval', details: { approvers: updated.approvers, approvalsRequired: updated.approvalsRequired } }
+    : { ...base, event: 'approved', details: { approvers: updated.approvers, executor: updated.executor } };
 }
 
 /** A requester withdrawing, or an approver turning it down. */

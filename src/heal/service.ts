@@ -1,6 +1,7 @@
 import { readAudit, type AuditRecord } from '../state/audit.js';
 import { attachMessage, getRequest, type ApprovalRequest } from '../state/requests.js';
 import { approve, expireDue, reject, type DecisionInput } from './approve.js';
+import { createCopyState, interruptRunning, sweepStale } from './limbo.js';
 import { requestAction, type ActionRequestInput } from './requests.js';
 import type { HealingDeps, HealingResult } from './types.js';
 
@@ -22,10 +23,26 @@ export interface Healing {
   recentAudit(target: string | undefined, limit: number): Promise<AuditRecord[]>;
   /** One request's full trail, oldest first. */
   requestAudit(requestId: string): Promise<AuditRecord[]>;
+  /** Call on a timer: approved requests whose executor went silent become 'outcome_unknown'; returns them. */
+  sweepStale(): Promise<ApprovalRequest[]>;
+  /** Actions this copy is running right now. */
+  readonly running: number;
+  /** On stop, after the grace: this copy's unfinished actions become 'interrupted' and are cancelled; returns them. */
+  interruptRunning(graceMs: number): Promise<ApprovalRequest[]>;
+  /** Recorded as the executor of what this copy runs. */
+  readonly copyId: string;
 }
 
-export function createHealing(deps: HealingDeps): Healing {
+/** `copy` defaults to a fresh identity with the default heartbeat settings (src/heal/limbo.ts). */
+export function createHealing(input: Omit<HealingDeps, 'copy'> & { copy?: HealingDeps['copy'] }): Healing {
+  const deps: HealingDeps = { ...input, copy: input.copy ?? createCopyState() };
   return {
+    sweepStale: () => sweepStale(deps),
+    get running() {
+      return deps.copy.running.size;
+    },
+    interruptRunning: (graceMs) => interruptRunning(deps, graceMs),
+    copyId: deps.copy.id,
     requestAction: (input) => requestAction(deps, input),
     attachMessage: (requestId, channel, messageTs) => attachMessage(deps.statePool, requestId, channel, messageTs),
     approve: (input) => approve(deps, input),

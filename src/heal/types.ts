@@ -1,12 +1,15 @@
-import type pg from 'pg';
 import type { Targets } from '../db/targets.js';
 import type { AnyCommand } from '../engine/command.js';
 import type { RefusalReason } from '../state/audit.js';
 import type { ApprovalRequest } from '../state/requests.js';
+import type { StatePool } from '../state/transaction.js';
+import type { CopyState } from './limbo.js';
 import type { HealingPolicy, ResolveGroup } from './policy.js';
 
 export interface HealingDeps {
-  statePool: Pick<pg.Pool, 'query'>;
+  statePool: StatePool;
+  /** This running copy: its id (recorded as executor), heartbeat settings, and what it is running now. */
+  copy: CopyState;
   targets: Targets;
   policy: HealingPolicy;
   /** Slack user group → member user ids, looked up at click time (usergroups.users.list). */
@@ -19,7 +22,7 @@ export interface HealingDeps {
   commands?: readonly AnyCommand[];
 }
 
-export type NoticeKind = 'requested' | 'approval_recorded' | 'succeeded' | 'failed' | 'target_changed' | 'rejected' | 'expired' | 'refused';
+export type NoticeKind = 'requested' | 'approval_recorded' | 'succeeded' | 'failed' | 'target_changed' | 'outcome_unknown' | 'interrupted' | 'rejected' | 'expired' | 'refused';
 
 /** What the surface shows: the card's new state and a sentence for the person who clicked. */
 export interface HealingResult {

@@ -75,7 +75,7 @@ const stateUp = new Gauge({ name: 'pgmedic_state_database_up', help: '1 when the
 
 new Gauge({
   name: 'pgmedic_approval_requests',
-  help: 'Approval requests in the state database by status (pending, approved, succeeded, failed, rejected, expired, target_changed)',
+  help: 'Approval requests in the state database by status (pending, approved, succeeded, failed, rejected, expired, target_changed, outcome_unknown, interrupted)',
   labelNames: ['status'] as const,
   registers: [registry],
   async collect() {

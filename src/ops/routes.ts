@@ -14,7 +14,9 @@ interface Route {
 
 /**
  * `/readyz`: ready to take traffic, which needs the state database when one is configured (approvals, claims
- * and dedupe live there). Targets are left out on purpose: a target being down is what the bot reports on.
+ * and dedupe live there). It reads one of pgmedic's own tables, not just `SELECT 1`: a state database whose
+ * tables are locked answers connections but cannot serve, and readiness says so even while acks fall back to
+ * memory. Targets are left out on purpose: a target being down is what the bot reports on.
  * `/metrics`: Prometheus text format.
  */
 export function opsRoutes(statePool: Queryable | undefined): Route[] {
@@ -35,7 +37,7 @@ async function check(pool: Queryable): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)));
   try {
-    await Promise.race([pool.query('SELECT 1'), timeout]);
+    await Promise.race([pool.query('SELECT 1 FROM pgmedic.schema_migrations LIMIT 1'), timeout]);
     return 'ok';
   } catch (error) {
     return `error: ${redactText((error as Error).message)}`;

@@ -13,12 +13,14 @@ import type { Logger } from '../log/logger.js';
 import { createAuthorizer, type Directory } from './authorize.js';
 import { createHealing } from '../heal/service.js';
 import type { HealingPolicy } from '../heal/policy.js';
+import { createCopyState, LIMBO_DEFAULTS, type LimboSettings } from '../heal/limbo.js';
+import type { StatePool } from '../state/transaction.js';
 import type { DigestSource } from '../schedule/on-demand.js';
 import type { Queryable } from '../state/requests.js';
 import { createDeliveryDedupe, deliveryKey, stateDeliveryDedupe } from './dedupe.js';
 import type { SlackDeps } from './deps.js';
 import { slackDirectory } from './directory.js';
-import { startExpiryTimer, sweepExpired, type SlackHealing } from './healing.js';
+import { interruptActions, startExpiryTimer, sweepExpired, sweepStale, type SlackHealing } from './healing.js';
 import { createJobs } from './jobs.js';
 import { registerActionButtons } from './listeners/actions.js';
 import { registerApprovalButtons } from './listeners/approvals.js';
@@ -37,9 +39,11 @@ export interface SlackAppOptions {
   /** Overrides the Slack lookups used for authorization. */
   directory?: Directory;
   /** The state database (migrated) and the approval policy; without it healing is off. */
-  state?: { pool: Queryable; policy: HealingPolicy };
+  state?: { pool: StatePool; policy: HealingPolicy };
   /** How often expired approval requests lose their buttons (default 30 s). */
   expirySweepMs?: number;
+  /** Heartbeat of running actions, when a silent executor counts as gone, how often to look (src/heal/limbo.ts). */
+  limbo?: Partial<LimboSettings> & { sweepMs?: number };
 }
 
 export interface SlackApp {
@@ -47,7 +51,10 @@ export interface SlackApp {
   deps: SlackDeps;
   /** Starts receiving; in http mode resolves with the port actually bound (PORT=0 picks a free one). */
   start(): Promise<{ port?: number }>;
-  /** Stops receiving, then waits up to `graceMs` for commands already running. */
+  /**
+   * Stops receiving, then waits up to `graceMs` for commands and approved actions already running; actions
+   * still running after it are marked interrupted (audited, card updated) and cancelled on their target.
+   */
   stop(graceMs?: number): Promise<void>;
   /** What `/pg digest` composes and posts with (the scheduler, or digests without trends). */
   attachDigests(source: DigestSource): void;
@@ -71,7 +78,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     status: createStatusBoard(),
     jobs,
     now: options.now ?? (() => new Date()),
-    ...(options.state ? { healing: slackHealing(app, options.targets, options.state) } : {}),
+    ...(options.state ? { healing: slackHealing(app, options.targets, options.state, options.limbo) } : {}),
   };
   app.use(dropRepeatedDeliveries(logger, options.state?.pool));
   registerSlashCommand(app, deps);
@@ -79,13 +86,18 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   registerApprovalButtons(app, deps);
   registerAppHome(app, deps);
   app.error(async (error) => logger.error({ err: error }, 'slack listener failed'));
-  let stopExpiry: (() => void) | undefined;
+  let stopTimers: (() => void)[] = [];
   return {
     app,
     deps,
     async start() {
       const healing = deps.healing;
-      if (healing) stopExpiry = startExpiryTimer(() => sweepExpired(healing, app.client, logger), options.expirySweepMs ?? 30_000, logger);
+      if (healing) {
+        stopTimers = [
+          startExpiryTimer(() => sweepExpired(healing, app.client, logger), options.expirySweepMs ?? 30_000, logger),
+          startExpiryTimer(() => sweepStale(healing, app.client, logger), options.limbo?.sweepMs ?? LIMBO_DEFAULTS.sweepMs, logger, 'outcome-unknown sweep'),
+        ];
+      }
       if (slack.mode === 'socket') {
         await app.start();
         return {};
@@ -98,10 +110,12 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       deps.digests = source;
     },
     async stop(graceMs = 10_000) {
-      stopExpiry?.();
+      for (const stopTimer of stopTimers) stopTimer();
       await app.stop();
       const finished = await jobs.idle(graceMs);
-      if (!finished) logger.warn({ running: jobs.running }, 'stopped with commands still running');
+      if (finished) return;
+      logger.warn({ running: jobs.running }, 'stopped with commands still running');
+      if (deps.healing) await interruptActions(deps.healing, app.client, logger, graceMs);
     },
   };
 }
@@ -142,9 +156,10 @@ async function verifyBotToken(client: WebClient): Promise<{ botId: string; botUs
 }
 
 /** Approver groups are resolved on every click (never cached): membership can change during an incident. */
-function slackHealing(app: App, targets: Targets, state: { pool: Queryable; policy: HealingPolicy }): SlackHealing {
+function slackHealing(app: App, targets: Targets, state: { pool: StatePool; policy: HealingPolicy }, limbo: Partial<LimboSettings> = {}): SlackHealing {
   const resolveGroup = async (usergroup: string) => (await app.client.usergroups.users.list({ usergroup })).users ?? [];
-  return { service: createHealing({ statePool: state.pool, targets, policy: state.policy, resolveGroup }), policy: state.policy, statePool: state.pool };
+  const copy = createCopyState(limbo);
+  return { service: createHealing({ statePool: state.pool, targets, policy: state.policy, resolveGroup, copy }), policy: state.policy, statePool: state.pool };
 }
 
 /** Slack redelivers when an ack is slow; a command must never run twice (see dedupe.ts). */

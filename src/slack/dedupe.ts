@@ -41,27 +41,65 @@ export function deliveryKey(body: unknown): string | undefined {
   return undefined;
 }
 
-/** Shared claims: one INSERT … ON CONFLICT DO NOTHING per delivery, old keys pruned now and then. */
-export function stateDeliveryDedupe(db: Queryable, logger: Logger, options: { keepMinutes?: number; pruneEveryMs?: number; now?: () => number } = {}): { firstDelivery(key: string): Promise<boolean> } {
+/** The ack waits at most this long for the shared claim; Slack gives the whole ack 3 s. */
+export const SHARED_CLAIM_DEADLINE_MS = 250;
+/** After a late or failed claim, this long goes straight to memory (a locked state database must not cost every ack). */
+export const SHARED_CLAIM_BACKOFF_MS = 10_000;
+
+interface SharedOptions {
+  keepMinutes?: number;
+  pruneEveryMs?: number;
+  deadlineMs?: number;
+  backoffMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Shared claims: one INSERT … ON CONFLICT DO NOTHING per delivery, old keys pruned now and then. The ack never
+ * waits on the state database for more than `deadlineMs`: a late or failed claim falls back to memory (with
+ * one log line) and the next `backoffMs` skip the database, so while it is stuck a retry that reaches another
+ * copy may run twice; one that reaches this copy is still dropped.
+ */
+export function stateDeliveryDedupe(db: Queryable, logger: Logger, options: SharedOptions = {}): { firstDelivery(key: string): Promise<boolean> } {
   const fallback = createDeliveryDedupe();
   const keepMinutes = options.keepMinutes ?? 60;
   const pruneEveryMs = options.pruneEveryMs ?? 5 * 60_000;
+  const deadlineMs = options.deadlineMs ?? SHARED_CLAIM_DEADLINE_MS;
+  const backoffMs = options.backoffMs ?? SHARED_CLAIM_BACKOFF_MS;
   const now = options.now ?? Date.now;
   let lastPrune = 0;
+  let memoryOnlyUntil = 0;
+  const degrade = (why: string, error?: unknown) => {
+    if (now() < memoryOnlyUntil) return;
+    memoryOnlyUntil = now() + backoffMs;
+    logger.warn({ err: error, deadlineMs, backoffMs }, `state database ${why}; deduplicating Slack deliveries in memory for the next ${backoffMs / 1000} s`);
+  };
   return {
     async firstDelivery(key) {
+      if (now() < memoryOnlyUntil) return fallback.firstDelivery(key);
       if (now() - lastPrune > pruneEveryMs) {
         lastPrune = now();
         void pruneDeliveries(db, keepMinutes).catch((error: unknown) => logger.warn({ err: error }, 'could not prune delivery keys'));
       }
+      const claim = claimDelivery(db, key);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
       try {
-        const first = await claimDelivery(db, key);
+        const first = await Promise.race([claim, late]);
+        if (first === 'late') {
+          // The claim may still land later; its error (if any) is not worth a second line.
+          claim.catch(() => undefined);
+          degrade(`did not answer within ${deadlineMs} ms`);
+          return fallback.firstDelivery(key);
+        }
         // Remembered locally too, so a repeat is still caught if the state database stops answering.
         fallback.firstDelivery(key);
         return first;
       } catch (error) {
-        logger.warn({ err: error }, 'state database did not answer; deduplicating deliveries in memory');
+        degrade('did not answer', error);
         return fallback.firstDelivery(key);
+      } finally {
+        clearTimeout(timer);
       }
     },
   };

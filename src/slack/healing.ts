@@ -74,14 +74,33 @@ export async function sweepExpired(healing: SlackHealing, client: WebClient, log
   return expired.length;
 }
 
+/** One limbo pass: approved requests whose executor went silent become 'outcome_unknown' (once) and their cards say what to check. */
+export async function sweepStale(healing: SlackHealing, client: WebClient, logger: Logger): Promise<number> {
+  const closed = await healing.service.sweepStale();
+  for (const request of closed) await updateCard(client, logger, { request, cardChanged: true });
+  if (closed.length) logger.warn({ requests: closed.map((r) => ({ id: r.id, executor: r.executor, lastHeartbeat: r.heartbeatAt })) }, 'approved actions whose executor stopped answering: outcome unknown');
+  return closed.length;
+}
+
+/** Stopping with actions still running after the grace: each is marked interrupted, its card updated, its statement cancelled. */
+export async function interruptActions(healing: SlackHealing, client: WebClient, logger: Logger, graceMs: number): Promise<void> {
+  if (!healing.service.running) return;
+  const interrupted = await healing.service.interruptRunning(graceMs).catch((error: unknown) => {
+    logger.error({ err: error }, 'could not mark running actions interrupted; other copies will mark them outcome unknown');
+    return [];
+  });
+  for (const request of interrupted) await updateCard(client, logger, { request, cardChanged: true });
+  if (interrupted.length) logger.warn({ requests: interrupted.map((r) => r.id), graceMs }, 'stopped with approved actions still running: marked interrupted and cancelled');
+}
+
 /** Calls `sweep` every `intervalMs` (never two at once); returns the stopper. */
-export function startExpiryTimer(sweep: () => Promise<unknown>, intervalMs: number, logger: Logger): () => void {
+export function startExpiryTimer(sweep: () => Promise<unknown>, intervalMs: number, logger: Logger, what = 'expiry sweep'): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
     sweep()
-      .catch((error: unknown) => logger.warn({ err: error }, 'expiry sweep failed'))
+      .catch((error: unknown) => logger.warn({ err: error }, `${what} failed`))
       .finally(() => (running = false));
   }, intervalMs);
   timer.unref();

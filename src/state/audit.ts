@@ -10,7 +10,9 @@ export type AuditEvent =
   | 'verification_failed'
   | 'execution_started'
   | 'executed'
-  | 'execution_failed';
+  | 'execution_failed'
+  | 'outcome_unknown'
+  | 'interrupted';
 
 export type RefusalReason =
   | 'not_an_approver'

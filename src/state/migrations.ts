@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { LIMBO_MIGRATION } from './limbo-migration.js';
+import { runtimeGrantsSql } from './privileges.js';
 import { SCHEDULE_MIGRATION } from './schedule-migration.js';
 import { SLACK_MIGRATION } from './slack-migration.js';
 
@@ -69,20 +71,25 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON pgmedic.audit_log
   },
   SCHEDULE_MIGRATION,
   SLACK_MIGRATION,
+  LIMBO_MIGRATION,
 ];
 
 /**
  * Brings the state database to the newest version. Copies starting at once queue on one advisory
  * lock, so each migration runs exactly once; each runs in its own transaction with its bookkeeping row.
- * Returns the versions this call applied.
+ * With `grantTo` (the pool is the owner role's), the runtime role then gets exactly its privileges
+ * (src/state/privileges.ts), under the same lock. Returns the versions this call applied.
  */
-export async function migrateStateDatabase(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function migrateStateDatabase(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS, options: { grantTo?: string } = {}): Promise<number[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      return await applyPending(client, migrations);
+      const applied = await applyPending(client, migrations);
+      if (options.grantTo) await client.query(`BEGIN;${runtimeGrantsSql(options.grantTo)}
+COMMIT`);
+      return applied;
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch((error: Error) => (broken = error));
     }
@@ -92,8 +99,12 @@ export async function migrateStateDatabase(pool: pg.Pool, migrations: readonly M
 }
 
 async function applyPending(client: pg.PoolClient, migrations: readonly Migration[]): Promise<number[]> {
-  await client.query(`CREATE SCHEMA IF NOT EXISTS pgmedic;
+  // Created only when missing: a runtime role that owns nothing may start on a database its owner already migrated.
+  const { rows: found } = await client.query<{ exists: boolean }>("SELECT to_regclass('pgmedic.schema_migrations') IS NOT NULL AS exists");
+  if (!found[0]?.exists) {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS pgmedic;
 CREATE TABLE IF NOT EXISTS pgmedic.schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  }
   const { rows } = await client.query<{ version: number }>('SELECT version FROM pgmedic.schema_migrations');
   const applied = new Set(rows.map((r) => r.version));
   const done: number[] = [];

@@ -2,7 +2,10 @@ import type pg from 'pg';
 
 export type Queryable = Pick<pg.Pool, 'query'>;
 
-export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'succeeded' | 'failed' | 'target_changed';
+export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'succeeded' | 'failed' | 'target_changed' | 'outcome_unknown' | 'interrupted';
+
+/** How an approved request ended: by its executor, or (outcome_unknown, interrupted) because it could not say. */
+export type FinalStatus = 'succeeded' | 'failed' | 'target_changed' | 'outcome_unknown' | 'interrupted';
 
 /** What ran (or why nothing ran) after approval; shown on the card and kept in the audit log. */
 export interface ActionOutcome {
@@ -39,9 +42,12 @@ export interface ApprovalRequest {
   decidedBy: string | null;
   decidedAt: string | null;
   outcome: ActionOutcome | null;
+  /** The copy of pgmedic that runs (or ran) it once approved, and its last sign of life. */
+  executor: string | null;
+  heartbeatAt: string | null;
 }
 
-export type NewRequest = Omit<ApprovalRequest, 'status' | 'approvers' | 'decidedBy' | 'decidedAt' | 'outcome' | 'createdAt' | 'expiresAt'> & {
+export type NewRequest = Omit<ApprovalRequest, 'status' | 'approvers' | 'decidedBy' | 'decidedAt' | 'outcome' | 'createdAt' | 'expiresAt' | 'executor' | 'heartbeatAt'> & {
   expiryMinutes: number;
 };
 
@@ -64,6 +70,8 @@ interface Row {
   decided_by: string | null;
   decided_at: Date | null;
   outcome: ActionOutcome | null;
+  executor: string | null;
+  heartbeat_at: Date | null;
 }
 
 const toRequest = (r: Row): ApprovalRequest => ({
@@ -85,6 +93,8 @@ const toRequest = (r: Row): ApprovalRequest => ({
   decidedBy: r.decided_by,
   decidedAt: r.decided_at?.toISOString() ?? null,
   outcome: r.outcome,
+  executor: r.executor ?? null,
+  heartbeatAt: r.heartbeat_at?.toISOString() ?? null,
 });
 
 /** `now` is the injected clock, or null for the state database's own now() (one clock for every copy). */
@@ -110,20 +120,23 @@ export async function getRequest(db: Queryable, id: string): Promise<ApprovalReq
 
 /**
  * The compare-and-set every approval goes through: counts the approver once, and moves the request to
- * 'approved' when enough distinct people approved. Concurrent clicks (two bot copies, Slack retries)
- * serialise on the row; a loser re-checks the WHERE against the winner's version and gets no row.
+ * 'approved' when enough distinct people approved, naming `executor` (the copy that will run it) and starting
+ * its heartbeat. Concurrent clicks (two bot copies, Slack retries) serialise on the row; a loser re-checks the
+ * WHERE against the winner's version and gets no row. Heartbeats use the database's clock, never the injected one.
  */
-export async function recordApproval(db: Queryable, id: string, approver: string, allowSelf: boolean, now: Clock): Promise<ApprovalRequest | undefined> {
+export async function recordApproval(db: Queryable, id: string, approver: string, allowSelf: boolean, now: Clock, executor: string): Promise<ApprovalRequest | undefined> {
   const { rows } = await db.query<Row>(
     `UPDATE pgmedic.approval_requests r
      SET approvers = r.approvers || $2::text,
          status = CASE WHEN cardinality(r.approvers) + 1 >= r.approvals_required THEN 'approved' ELSE 'pending' END,
          decided_by = CASE WHEN cardinality(r.approvers) + 1 >= r.approvals_required THEN $2 END,
-         decided_at = CASE WHEN cardinality(r.approvers) + 1 >= r.approvals_required THEN coalesce($4::timestamptz, now()) END
+         decided_at = CASE WHEN cardinality(r.approvers) + 1 >= r.approvals_required THEN coalesce($4::timestamptz, now()) END,
+         executor = CASE WHEN cardinality(r.approvers) + 1 >= r.approvals_required THEN $5 END,
+         heartbeat_at = CASE WHEN cardinality(r.approvers) + 1 >= r.approvals_required THEN clock_timestamp() END
      WHERE r.id = $1 AND r.status = 'pending' AND r.expires_at > coalesce($4::timestamptz, now())
        AND NOT ($2 = ANY (r.approvers)) AND ($3 OR r.requested_by <> $2)
      RETURNING r.*`,
-    [id, approver, allowSelf, now],
+    [id, approver, allowSelf, now, executor],
   );
   return rows[0] && toRequest(rows[0]);
 }
@@ -149,14 +162,48 @@ export async function dueRequestIds(db: Queryable, now: Clock): Promise<string[]
   return rows.map((r) => r.id);
 }
 
-/** approved → its final state with the outcome; only the copy that won the approval calls it. */
-export async function finishRequest(db: Queryable, id: string, status: 'succeeded' | 'failed' | 'target_changed', outcome: ActionOutcome): Promise<ApprovalRequest> {
+/**
+ * approved → its final state, by its executor only. A late executor may still replace 'outcome_unknown' (set by
+ * another copy that thought it dead) with what really happened; undefined when the request is in neither.
+ */
+export async function finishRequest(db: Queryable, id: string, executor: string, status: FinalStatus, outcome: ActionOutcome): Promise<ApprovalRequest | undefined> {
   const { rows } = await db.query<Row>(
-    "UPDATE pgmedic.approval_requests SET status = $2, outcome = $3 WHERE id = $1 AND status = 'approved' RETURNING *",
-    [id, status, JSON.stringify(outcome)],
+    "UPDATE pgmedic.approval_requests SET status = $3, outcome = $4 WHERE id = $1 AND executor = $2 AND status IN ('approved', 'outcome_unknown') RETURNING *",
+    [id, executor, status, JSON.stringify(outcome)],
   );
-  if (!rows[0]) throw new Error(`approval request ${id} was not in 'approved' when its outcome arrived`);
-  return toRequest(rows[0]);
+  return rows[0] && toRequest(rows[0]);
+}
+
+/** The executor's sign of life; false when the request is no longer its own running one. */
+export async function beat(db: Queryable, id: string, executor: string): Promise<boolean> {
+  const { rowCount } = await db.query("UPDATE pgmedic.approval_requests SET heartbeat_at = clock_timestamp() WHERE id = $1 AND executor = $2 AND status = 'approved'", [id, executor]);
+  return rowCount === 1;
+}
+
+/** Approved requests whose executor has been silent for `staleAfterMs` (by the database's clock). */
+export async function staleRunningIds(db: Queryable, staleAfterMs: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM pgmedic.approval_requests
+     WHERE status = 'approved' AND coalesce(heartbeat_at, decided_at) < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
+     ORDER BY heartbeat_at`,
+    [staleAfterMs],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * approved → outcome_unknown (executor silent for `staleAfterMs`) or → interrupted (by its own executor while
+ * stopping). The WHERE re-checks the condition, so two sweeping copies close a request once.
+ */
+export async function closeUnfinished(db: Queryable, id: string, change: { status: 'outcome_unknown'; staleAfterMs: number } | { status: 'interrupted'; executor: string }, outcome: ActionOutcome): Promise<ApprovalRequest | undefined> {
+  const condition = change.status === 'interrupted'
+    ? 'executor = $3'
+    : 'coalesce(heartbeat_at, decided_at) < clock_timestamp() - make_interval(secs => $3::float8 / 1000)';
+  const { rows } = await db.query<Row>(
+    `UPDATE pgmedic.approval_requests SET status = $2, outcome = $4 WHERE id = $1 AND status = 'approved' AND ${condition} RETURNING *`,
+    [id, change.status, change.status === 'interrupted' ? change.executor : change.staleAfterMs, JSON.stringify(outcome)],
+  );
+  return rows[0] && toRequest(rows[0]);
 }
 
 /** Where the card was posted, so any copy of the bot can update it in place later. */

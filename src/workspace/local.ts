@@ -67,6 +67,12 @@ function demoConfigYaml(database: DemoDatabase, alertSeconds: number): string {
   });
 }
 
+/** The demo's state database, with its owner role for migrations, unless the person set their own. */
+function demoState(env: Env, database: DemoDatabase): Env {
+  if (env.PGMEDIC_STATE_DATABASE_URL) return { PGMEDIC_STATE_DATABASE_URL: env.PGMEDIC_STATE_DATABASE_URL };
+  return { PGMEDIC_STATE_DATABASE_URL: database.urls.state, PGMEDIC_STATE_OWNER_URL: database.urls.stateOwner };
+}
+
 async function withWorkspace(env: Env, settings: LocalSettings, demo: RunningDemo | undefined, say: (line: string) => void): Promise<LocalRun> {
   const botToken = `xoxb-local-${randomBytes(12).toString('hex')}`;
   const signingSecret = randomBytes(24).toString('hex');
@@ -80,7 +86,7 @@ async function withWorkspace(env: Env, settings: LocalSettings, demo: RunningDem
     // The bot's own receiver is internal here: the page is the one address people open.
     PORT: '0',
     PGMEDIC_APPROVERS: env.PGMEDIC_APPROVERS || APPROVER_ID,
-    ...(demo ? { PGMEDIC_CONFIG: demo.configPath, PGMEDIC_STATE_DATABASE_URL: env.PGMEDIC_STATE_DATABASE_URL || demo.database.urls.state } : {}),
+    ...(demo ? { PGMEDIC_CONFIG: demo.configPath, ...demoState(env, demo.database) } : {}),
   };
   return {
     env: botEnv,

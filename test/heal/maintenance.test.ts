@@ -173,7 +173,7 @@ describe('maintenance actions on real relations', () => {
     const params = { oid, schema: 'public', table: 'guarded' };
     const config = bot.targets.get('prod').config;
     const statement = spec.statement(params);
-    await expect(runOnActionConnection(config, 'vacuum-table', spec, statement.text, statement.values, spec.pinnedObject!(params))).rejects.toThrow(
+    await expect(runOnActionConnection(config, 'vacuum-table', spec, statement.text, statement.values, undefined, spec.pinnedObject!(params))).rejects.toThrow(
       /^Target changed: table guarded was dropped and recreated with the same name since the request \(oid \d+ then, \d+ now\)\. Nothing ran\.$/,
     );
     // Without the pin the same statement runs: the refusal above came from the guard alone.

@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { actionDeadlineMs, actionTimeouts } from '../../src/heal/execute.js';
 import { loadConfig } from '../../src/config/load.js';
 import { loadStateConfig } from '../../src/config/state.js';
 import { checkApprover, createPolicy } from '../../src/heal/policy.js';
@@ -46,22 +47,36 @@ describe('approval policy', () => {
 
 describe('healing configuration', () => {
   it('reads PGMEDIC_APPROVERS and leaves the state database unset (healing off) by default', () => {
-    expect(loadStateConfig({})).toEqual({ url: undefined, approvers: [] });
+    const defaults = { ownerUrl: undefined, shutdownGraceMs: 30_000, limbo: { heartbeatMs: 10_000, staleAfterMs: 60_000, sweepMs: 30_000 } };
+    expect(loadStateConfig({})).toEqual({ url: undefined, approvers: [], ...defaults });
     expect(loadStateConfig({ PGMEDIC_STATE_DATABASE_URL: 'postgres://pgmedic@state/pgmedic', PGMEDIC_APPROVERS: 'U0123ABCD, S0456EFGH' })).toEqual({
       url: 'postgres://pgmedic@state/pgmedic',
       approvers: ['U0123ABCD', 'S0456EFGH'],
+      ...defaults,
     });
     expect(() => loadStateConfig({ PGMEDIC_APPROVERS: 'alice' })).toThrow('PGMEDIC_APPROVERS');
   });
 
+  it('reads the shutdown grace and the executor heartbeat settings, and refuses values that break the watch', () => {
+    const env = { PGMEDIC_SHUTDOWN_GRACE_SECONDS: '5', PGMEDIC_HEARTBEAT_SECONDS: '0.2', PGMEDIC_EXECUTOR_STALE_SECONDS: '1.5', PGMEDIC_LIMBO_SWEEP_SECONDS: '0.5' };
+    expect(loadStateConfig(env)).toMatchObject({ shutdownGraceMs: 5_000, limbo: { heartbeatMs: 200, staleAfterMs: 1_500, sweepMs: 500 } });
+    for (const [key, value] of [['PGMEDIC_SHUTDOWN_GRACE_SECONDS', '0x10'], ['PGMEDIC_HEARTBEAT_SECONDS', '-1'], ['PGMEDIC_LIMBO_SWEEP_SECONDS', '1e3'], ['PGMEDIC_SHUTDOWN_GRACE_SECONDS', '99999']] as const) {
+      expect(() => loadStateConfig({ [key]: value }), `${key}=${value}`).toThrow(`${key}: got "${value}"; seconds as a plain number`);
+    }
+    expect(() => loadStateConfig({ PGMEDIC_HEARTBEAT_SECONDS: '40' })).toThrow(/PGMEDIC_EXECUTOR_STALE_SECONDS: .*at least twice PGMEDIC_HEARTBEAT_SECONDS/);
+    expect(() => loadStateConfig({ PGMEDIC_STATE_OWNER_URL: 'postgres://owner@state/pgmedic' })).toThrow('needs PGMEDIC_STATE_DATABASE_URL too');
+  });
+
   it('reads the healing section and per-target healing from YAML', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'pgmedic-heal-')), 'pgmedic.yml');
+    const dir = mkdtempSync(join(tmpdir(), 'pgmedic-heal-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'pgmedic.yml');
     writeFileSync(path, `
 targets:
   - name: prod
     url: postgres://monitor@prod/app
     actionUrl: postgres://healer@prod/app
-    healing: { approvalsRequired: 2 }
+    healing: { approvalsRequired: 2, statementTimeoutMs: 14400000, lockTimeoutMs: 5000 }
   - name: replica
     url: postgres://monitor@replica/app
     healing: { enabled: false }
@@ -76,5 +91,19 @@ healing:
     expect(policy.approvers).toEqual(['U0999ZZZZ', 'U0123ABCD', 'S0456EFGH']);
     expect([policy.expiryMinutes, policy.approvalsRequired('terminate', 'prod'), policy.approvalsRequired('drop-index', 'prod')]).toEqual([5, 2, 3]);
     expect([policy.enabledFor('prod'), policy.enabledFor('replica')]).toEqual([true, false]);
+    // Action timeouts: the target's own replace each action's; elsewhere the action's stand.
+    const reindex = { statementTimeoutMs: 3 * 60 * 60 * 1000, lockTimeoutMs: 2_000 };
+    expect(actionTimeouts(config.targets[0]!, reindex)).toEqual({ statementTimeoutMs: 14_400_000, lockTimeoutMs: 5_000 });
+    expect(actionTimeouts(config.targets[1]!, reindex)).toEqual(reindex);
+    expect(actionDeadlineMs(14_400_000)).toBe(14_430_000);
+    expect(actionDeadlineMs(3_000)).toBe(6_000);
+  });
+
+  it('refuses action timeouts outside their bounds, naming the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgmedic-heal-'));
+    const path = join(dir, 'pgmedic.yml');
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(path, 'targets:\n  - name: prod\n    url: postgres://monitor@prod/app\n    healing: { statementTimeoutMs: 10, lockTimeoutMs: "5s" }\n');
+    expect(() => loadConfig({ PGMEDIC_CONFIG: path })).toThrow(/targets\.0\.healing\.statementTimeoutMs: got 10;[^\n]*\n[^\n]*targets\.0\.healing\.lockTimeoutMs: got "5s"/);
   });
 });

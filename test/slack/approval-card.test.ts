@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
+import { unknownOutcome } from '../../src/heal/limbo.js';
 import { APPROVE_ACTION_ID, approvalCard } from '../../src/slack/blocks/approval.js';
 import { LIMITS } from '../../src/slack/blocks/limits.js';
 import { blockKitProblems } from '../../src/slack/blocks/validate.js';
@@ -38,6 +39,8 @@ const request = (overrides: Partial<ApprovalRequest> = {}): ApprovalRequest => (
   decidedBy: null,
   decidedAt: null,
   outcome: null,
+  executor: null,
+  heartbeatAt: null,
   ...overrides,
 });
 
@@ -84,6 +87,8 @@ describe('approvalCard', () => {
       [{ ...decided, status: 'target_changed', outcome: { ok: false, summary: 'Session 4242 has ended since the request.' } }, '*nothing ran*'],
       [{ ...decided, status: 'rejected', approvers: [] }, 'Rejected by <@UBOB>'],
       [{ status: 'expired' }, 'without enough approvals; nothing ran'],
+      [{ ...decided, status: 'outcome_unknown', outcome: unknownOutcome(request(), 'The copy of pgmedic running this (h:1:ab) stopped answering.') }, 'Is pid 4242 still there?'],
+      [{ ...decided, status: 'interrupted', outcome: unknownOutcome(request(), 'pgmedic was stopped while this ran.') }, '*Interrupted:* pgmedic was stopped'],
     ];
     for (const [overrides, expected] of cases) {
       const card = approvalCard(request(overrides));

@@ -49,7 +49,9 @@ const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
   (blocks ?? []).flatMap((b) => ((b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : []));
 const newPost = (count: number, match: string) => () => standIn.state.messages.filter((m) => m.via === 'chat.postMessage').slice(count).find((m) => JSON.stringify(m.blocks).includes(match));
 const postCount = () => standIn.state.messages.filter((m) => m.via === 'chat.postMessage').length;
-const updatesOf = (ts: string) => standIn.callsTo('chat.update').filter((c) => c.args.ts === ts);
+/** Card updates other than the "approved, running" one that comes before the outcome. */
+const updatesOf = (ts: string) => standIn.callsTo('chat.update').filter((c) => c.args.ts === ts && !JSON.stringify(c.args.blocks).includes(':gear: Approved, running'));
+const runningUpdatesOf = (ts: string) => standIn.callsTo('chat.update').filter((c) => c.args.ts === ts && JSON.stringify(c.args.blocks).includes(':gear: Approved, running'));
 const ephemeralTo = (user: string, match: string, after: number) => () => standIn.state.messages.slice(after).find((m) => m.ephemeral && m.user === user && (m.text ?? '').includes(match));
 const auditEvents = async (requestId: string) =>
   (await bot.statePool.query<{ event: string; reason: string | null; actor: string | null }>('SELECT event, reason, actor FROM pgmedic.audit_log WHERE request_id = $1 ORDER BY id', [requestId])).rows;
@@ -115,6 +117,9 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
       expect(outcome).toContain('Approved by <@UCAROL>');
       expect(outcome).toContain(`Session ${chain.rootPid} was terminated and has exited.`);
       expect(buttonsOf(update.args.blocks as unknown[])).toEqual([]);
+      // Between approval and outcome the card said it was running, without buttons.
+      expect(runningUpdatesOf(card.ts)).toHaveLength(1);
+      expect(buttonsOf(runningUpdatesOf(card.ts)[0]!.args.blocks as unknown[])).toEqual([]);
       expect(standIn.callsTo('usergroups.users.list').some((c) => c.args.usergroup === 'SONCALL')).toBe(true);
 
       expect(await sessionAlive(env.adminUrl, chain.rootPid, root.backend_start)).toBe(false);

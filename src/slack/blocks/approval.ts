@@ -24,6 +24,8 @@ const HEADLINE: Record<ApprovalRequest['status'], string> = {
   target_changed: ':arrows_counterclockwise: Not run, target changed',
   rejected: ':no_entry_sign: Rejected',
   expired: ':hourglass: Expired',
+  outcome_unknown: ':grey_question: Outcome unknown',
+  interrupted: ':octagonal_sign: Interrupted',
 };
 
 /** A Slack user mention; ids come from Slack itself, anything else is shown as plain text. */
@@ -115,6 +117,10 @@ export function outcomeText(request: ApprovalRequest): string {
       return `Rejected by ${by}; nothing ran.`;
     case 'expired':
       return `Expired ${slackDate(request.expiresAt)} without enough approvals; nothing ran. Run the report again if it is still needed.`;
+    case 'outcome_unknown':
+      return `:grey_question: Approved by ${by}${approvers}. *Outcome unknown:* ${summary}`;
+    case 'interrupted':
+      return `:octagonal_sign: Approved by ${by}${approvers}. *Interrupted:* ${summary}`;
     case 'pending':
       return 'Waiting for approval.';
   }

@@ -1,6 +1,7 @@
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { HealingResult } from '../../heal/types.js';
+import type { ApprovalRequest } from '../../state/requests.js';
 import { describeError } from '../../errors.js';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../blocks/approval.js';
 import { errorNote, refusalNote } from '../blocks/messages.js';
@@ -29,7 +30,9 @@ async function decide(deps: SlackDeps, client: WebClient, respond: RespondFn, de
   const log = deps.logger.child({ user: input.userId, requestId: input.requestId, decision });
   let result: HealingResult;
   try {
-    result = decision === 'approve' ? await deps.healing.service.approve(input) : await deps.healing.service.reject(input);
+    // While an approved action runs (maybe hours), the card says so instead of still offering the buttons.
+    const onRunning = (request: ApprovalRequest) => updateCard(client, deps.logger, { request, cardChanged: true });
+    result = decision === 'approve' ? await deps.healing.service.approve({ ...input, onRunning }) : await deps.healing.service.reject(input);
   } catch (error) {
     log.error({ err: error }, 'approval decision failed');
     return void (await ephemeral(errorNote(describeError(error).text).text));

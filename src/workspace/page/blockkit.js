@@ -9,7 +9,7 @@ const EMOJI = {
   clipboard: '📋', bar_chart: '📊', chart_with_upwards_trend: '📈', chart_with_downwards_trend: '📉', calendar: '📅',
   skull: '💀', stethoscope: '🩺', hospital: '🏥', pill: '💊', heavy_minus_sign: '➖', arrow_right: '➡️', hammer_and_wrench: '🛠️',
   thumbsup: '👍', '+1': '👍', thumbsdown: '👎', eyes: '👀', ok: '🆗', sparkles: '✨', snail: '🐌', elephant: '🐘', wastebasket: '🗑️',
-  recycle: '♻️', gear: '⚙️', bulb: '💡', question: '❓', exclamation: '❗', heavy_exclamation_mark: '❗', hourglass_done: '⌛',
+  recycle: '♻️', gear: '⚙️', bulb: '💡', question: '❓', grey_question: '❔', octagonal_sign: '🛑', exclamation: '❗', heavy_exclamation_mark: '❗', hourglass_done: '⌛',
   raising_hand: '🙋', arrows_counterclockwise: '🔄', ballot_box_with_check: '☑️', bangbang: '‼️', ghost: '👻', alarm_clock: '⏰', clock1: '🕐', busts_in_silhouette: '👥', bust_in_silhouette: '👤', scroll: '📜', memo: '📝',
 };
 

@@ -3,6 +3,7 @@ import type { Config } from '../../../src/config/schema.js';
 import { createPolicy, type PolicyInput } from '../../../src/heal/policy.js';
 import { migrateStateDatabase } from '../../../src/state/migrations.js';
 import { createStatePool } from '../../../src/state/pool.js';
+import type { SlackAppOptions } from '../../../src/slack/app.js';
 import { startTestBot, type TestBot } from './bot.js';
 import type { SlackStandIn } from './standin.js';
 
@@ -11,11 +12,11 @@ export interface HealingBot extends TestBot {
   statePool: pg.Pool;
 }
 
-export async function startHealingBot(standIn: SlackStandIn, config: Config, stateUrl: string, policy: Omit<PolicyInput, 'targets'>, expirySweepMs = 200): Promise<HealingBot> {
+export async function startHealingBot(standIn: SlackStandIn, config: Config, stateUrl: string, policy: Omit<PolicyInput, 'targets'>, expirySweepMs = 200, limbo?: SlackAppOptions['limbo']): Promise<HealingBot> {
   const statePool = createStatePool(stateUrl);
   await migrateStateDatabase(statePool);
   const state = { pool: statePool, policy: createPolicy({ ...policy, ...(config.healing ? { healing: config.healing } : {}), targets: config.targets }) };
-  const bot = await startTestBot(standIn, config, {}, { state, expirySweepMs });
+  const bot = await startTestBot(standIn, config, {}, { state, expirySweepMs, ...(limbo ? { limbo } : {}) });
   return {
     ...bot,
     statePool,

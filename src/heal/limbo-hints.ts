@@ -11,7 +11,7 @@ const quoteIdent = (name: string | undefined) => `"${(name ?? '').replace(/"/g, 
  */
 export function whatToCheck(request: Pick<ApprovalRequest, 'action' | 'params'>): string[] {
   const p = request.params;
-  const stillRunning = "Is it still running? `SELECT pid, state, query FROM pg_stat_activity WHERE application_name = 'pgmedic-action'`.";
+  const stillRunning = "Is it still running? `SELECT pid, state, query FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action'`.";
   switch (request.action) {
     case 'terminate':
     case 'cancel':

@@ -34,7 +34,7 @@ describe('the action connection cannot hang forever', () => {
       const requested = await copy.healing.requestAction({ action: 'vacuum-table', tokens: ['public.hung'], requestedBy: 'U_ALICE' });
       const approving = copy.healing.approve({ requestId: requested.request!.id, userId: 'U_BOB' });
       stopped = await waitFor(async () => {
-        const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'pgmedic-action' AND wait_event_type = 'Lock'");
+        const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action' AND wait_event_type = 'Lock'");
         return rows[0]?.pid;
       }, 'the VACUUM to wait for its lock');
       // The backend can no longer answer anything, not even its own statement_timeout: a hung server, for real.
@@ -46,7 +46,7 @@ describe('the action connection cannot hang forever', () => {
       expect(trail).toEqual(['requested', 'approved', 'execution_started', 'outcome_unknown']);
     } finally {
       if (stopped) process.kill(stopped, 'SIGCONT');
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgmedic-action'");
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action'");
       await holder.end();
       await admin.end();
     }

@@ -65,7 +65,7 @@ const statusOf = async (requestId: string) => (await watcher.statePool.query<{ s
 /** The REINDEX pgmedic sent, as the target sees it (waiting for its lock). */
 async function reindexBackend(admin: pg.Client): Promise<{ pid: number; wait: string | null } | undefined> {
   const { rows } = await admin.query<{ pid: number; wait: string | null }>(
-    "SELECT pid, wait_event_type AS wait FROM pg_stat_activity WHERE application_name = 'pgmedic-action' AND query LIKE '%REINDEX INDEX CONCURRENTLY%'",
+    "SELECT pid, wait_event_type AS wait FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action' AND query LIKE '%REINDEX INDEX CONCURRENTLY%'",
   );
   return rows[0];
 }
@@ -90,7 +90,7 @@ async function approvedReindexWaiting(executor: Pick<BotProcess, 'send'>, admin:
 }
 
 async function cleanUp(admin: pg.Client, holder: pg.Client | undefined): Promise<void> {
-  await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgmedic-action'");
+  await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action'");
   await holder?.query('ROLLBACK').catch(() => undefined);
   await holder?.end();
   await admin.query("DROP INDEX IF EXISTS big_val_idx_ccnew");

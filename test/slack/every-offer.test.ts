@@ -164,7 +164,9 @@ const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
   (blocks ?? []).flatMap((b) => ((b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : []));
 const posts = () => standIn.state.messages.filter((m) => m.via === 'chat.postMessage');
 const newPost = (count: number, match: string) => () => posts().slice(count).find((m) => JSON.stringify(m.blocks).includes(match));
-const updateOf = (ts: string) => () => standIn.callsTo('chat.update').find((c) => c.args.ts === ts);
+/** The card's outcome update (the "approved, running" update comes first). */
+const updateOf = (ts: string) => () =>
+  standIn.callsTo('chat.update').find((c) => c.args.ts === ts && !JSON.stringify(c.args.blocks).includes(':gear: Approved, running'));
 
 const ACTION_KINDS = listCommands('action').map((c) => c.name);
 

@@ -13,6 +13,8 @@ export interface SlackConfig {
   appToken: string | undefined;
   signingSecret: string | undefined;
   port: number;
+  /** The address the http receiver binds (PGMEDIC_LISTEN_HOST); undefined means every interface. */
+  host: string | undefined;
   /** Web API base URL; undefined means Slack's own. */
   apiUrl: string | undefined;
   /** Where reports go when the user types neither --private nor --public. */
@@ -36,6 +38,7 @@ const envSchema = z.object({
   SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'an app-level token starts with xapp-').optional(),
   SLACK_SIGNING_SECRET: z.string().min(8, 'the signing secret is at least 8 characters').optional(),
   PORT: z.coerce.number('a port number').int().min(0).max(65_535).default(3000),
+  PGMEDIC_LISTEN_HOST: z.string().min(1).optional(),
   SLACK_API_URL: z.url('an http(s) URL such as https://slack.com/api/').optional(),
   SLACK_DEFAULT_VISIBILITY: z.enum(['channel', 'private'], 'use "channel" or "private"').default('channel'),
   SLACK_PRIVATE_CHANNELS: channelList,
@@ -55,6 +58,7 @@ export function loadSlackConfig(env: Env = process.env): SlackConfig {
     appToken: data.SLACK_APP_TOKEN,
     signingSecret: data.SLACK_SIGNING_SECRET,
     port: data.PORT,
+    host: data.PGMEDIC_LISTEN_HOST,
     apiUrl: data.SLACK_API_URL && (data.SLACK_API_URL.endsWith('/') ? data.SLACK_API_URL : `${data.SLACK_API_URL}/`),
     defaultVisibility: data.SLACK_DEFAULT_VISIBILITY,
     privateChannels: new Set(data.SLACK_PRIVATE_CHANNELS),

@@ -90,7 +90,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
         await app.start();
         return {};
       }
-      const server = (await app.start(slack.port)) as { address(): AddressInfo | string | null };
+      const server = (await app.start(slack.host ? { port: slack.port, host: slack.host } : slack.port)) as { address(): AddressInfo | string | null };
       const address = server.address();
       return { port: typeof address === 'object' && address ? address.port : slack.port };
     },

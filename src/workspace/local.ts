@@ -10,9 +10,13 @@ import { startWorkload } from '../embedded/demo/workload.js';
 import { APPROVER_ID, WORKSPACE_CHANNEL } from './people.js';
 import { startWorkspace, type DemoControls } from './server.js';
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
 /** A local run: the environment the bot starts with, and what to do once it listens and when it stops. */
 export interface LocalRun {
   env: Env;
+  /** Healing from the page: on for the embedded demo, on your own databases only with PGMEDIC_WORKSPACE_HEALING=on. */
+  healing: boolean;
   /** The bot listens on `port`: connect the page to it and say where to open it. */
   attach(port: number): void;
   stop(): Promise<void>;
@@ -70,7 +74,11 @@ function demoConfigYaml(database: DemoDatabase, alertSeconds: number): string {
 async function withWorkspace(env: Env, settings: LocalSettings, demo: RunningDemo | undefined, say: (line: string) => void): Promise<LocalRun> {
   const botToken = `xoxb-local-${randomBytes(12).toString('hex')}`;
   const signingSecret = randomBytes(24).toString('hex');
-  const workspace = await startWorkspace({ port: settings.port, host: settings.host, botToken, signingSecret, ...(demo ? { demo } : {}) });
+  const workspace = await startWorkspace({ port: settings.port, host: settings.host, botToken, signingSecret, publicHost: settings.publicHost, ...(demo ? { demo } : {}) });
+  if (!LOOPBACK.has(settings.host)) {
+    say(`warning: the workspace listens on ${settings.host}, beyond this machine; whoever has the printed address can act as any workspace user, the approver included`);
+  }
+  const healing = Boolean(demo) || settings.healingOnOwnDatabases;
   const botEnv: Env = {
     ...env,
     SLACK_MODE: 'http',
@@ -79,14 +87,16 @@ async function withWorkspace(env: Env, settings: LocalSettings, demo: RunningDem
     SLACK_API_URL: workspace.apiUrl,
     // The bot's own receiver is internal here: the page is the one address people open.
     PORT: '0',
+    PGMEDIC_LISTEN_HOST: '127.0.0.1',
     PGMEDIC_APPROVERS: env.PGMEDIC_APPROVERS || APPROVER_ID,
     ...(demo ? { PGMEDIC_CONFIG: demo.configPath, PGMEDIC_STATE_DATABASE_URL: env.PGMEDIC_STATE_DATABASE_URL || demo.database.urls.state } : {}),
   };
   return {
     env: botEnv,
+    healing,
     attach(port) {
       workspace.connectApp(`http://127.0.0.1:${port}`);
-      const what = demo ? 'the embedded demo database' : 'your databases';
+      const what = demo ? 'the embedded demo database' : `your databases, healing ${healing ? 'on' : 'off (PGMEDIC_WORKSPACE_HEALING=on turns it on)'}`;
       say(`local workspace ready: open ${workspace.url} (pgmedic on ${what}; Ctrl-C stops everything)`);
     },
     async stop() {

@@ -1,4 +1,6 @@
 import type { RunResult } from '../engine/run.js';
+import { DEFAULT_QUERY_TEXT_MODE } from '../redact/query-text.js';
+import { redactQueryFields } from './query-text.js';
 
 /** The machine-readable shape: stable, camelCase, for automation and monitoring checks. */
 export function toJson(result: RunResult) {
@@ -7,7 +9,7 @@ export function toJson(result: RunResult) {
     target: result.target,
     status: result.status,
     summary: result.summary,
-    findings: result.findings,
+    findings: redactQueryFields(result.findings, result.report.queryText ?? DEFAULT_QUERY_TEXT_MODE),
     meta: { serverVersion: result.meta.serverVersion, inRecovery: result.meta.inRecovery, elapsedMs: result.meta.elapsedMs },
   };
 }

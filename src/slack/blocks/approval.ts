@@ -1,3 +1,4 @@
+import { applyQueryText } from '../../report/query-text.js';
 import type { Report, Section } from '../../report/model.js';
 import type { ApprovalRequest } from '../../state/requests.js';
 import { escapeMrkdwn } from './escape.js';
@@ -52,7 +53,7 @@ export function approvalCard(request: ApprovalRequest): PlainMessage & { blocks:
 
 function previewOf(request: ApprovalRequest): Report | undefined {
   const report = request.details.report as Report | undefined;
-  return report && typeof report.title === 'string' && Array.isArray(report.sections) ? report : undefined;
+  return report && typeof report.title === 'string' && Array.isArray(report.sections) ? applyQueryText(report) : undefined;
 }
 
 /** The target exactly as the preview saw it: its facts (pid, user, client, backend start…) and its query text. */

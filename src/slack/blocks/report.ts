@@ -1,3 +1,4 @@
+import { applyQueryText } from '../../report/query-text.js';
 import type { Report, Section, Status, SuggestedAction } from '../../report/model.js';
 import { escapeMrkdwn } from './escape.js';
 import type { Button, KnownBlock } from './kit.js';
@@ -31,7 +32,8 @@ export interface RenderedMessage {
 }
 
 /** Block Kit for a Report: header with status, summary, sections, action buttons, context line. */
-export function reportMessage(report: Report, contextText: string | undefined, options: RenderOptions = {}): RenderedMessage {
+export function reportMessage(given: Report, contextText: string | undefined, options: RenderOptions = {}): RenderedMessage {
+  const report = applyQueryText(given);
   const head: KnownBlock[] = [headerBlock(`${STATUS_EMOJI[report.status]} ${report.title}`), sectionBlock(escapeMrkdwn(report.summary))];
   const values = options.actions && 'values' in options.actions ? options.actions.values : [];
   const actions = actionsBlocks(report.actions.flatMap((action, i) => (values[i] ? [actionButton(action, i, values[i])] : [])));

@@ -184,7 +184,7 @@ describe('reportMessage', () => {
       {
         "text": {
           "text": "*Sessions*
-      • *7* — app: &lt;!channel&gt; · query: SELECT * FROM accounts WHERE note = \`x\` AND id IN (SELECT id FROM audit_log_2024)
+      • *7* — app: &lt;!channel&gt; · query: SELECT ∗ FROM accounts WHERE note = ˋxˋ AND id IN (SELECT id FROM audit_log_2024)
       • *8* — query: SELECT 1",
           "type": "mrkdwn",
         },

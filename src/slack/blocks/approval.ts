@@ -1,7 +1,7 @@
 import { applyQueryText } from '../../report/query-text.js';
 import type { Report, Section } from '../../report/model.js';
 import type { ApprovalRequest } from '../../state/requests.js';
-import { escapeMrkdwn } from './escape.js';
+import { escapeInline, escapeMrkdwn } from './escape.js';
 import type { KnownBlock } from './kit.js';
 import { LIMITS, actionsBlocks, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
 import type { PlainMessage } from './messages.js';
@@ -60,7 +60,7 @@ function previewOf(request: ApprovalRequest): Report | undefined {
 function previewBlocks(preview: Report | undefined): KnownBlock[] {
   const sections = (preview?.sections ?? []).filter((s) => s.title !== PREVIEW_STATEMENT_TITLE).slice(0, 4);
   return sections.flatMap((section: Section): KnownBlock[] => {
-    if (section.kind === 'facts') return fieldSections(section.title ? `*${escapeMrkdwn(section.title)}*` : undefined, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value) || '–'}`));
+    if (section.kind === 'facts') return fieldSections(section.title ? `*${escapeMrkdwn(section.title)}*` : undefined, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${escapeInline(f.value) || '–'}`));
     if (section.kind === 'code') return [preformattedBlock(section.title, clip(section.text || ' ', 1_500))];
     if (section.kind === 'text') return [sectionBlock(clip(escapeMrkdwn(section.text), 1_500))];
     return [];

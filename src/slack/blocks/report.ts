@@ -1,6 +1,6 @@
 import { applyQueryText } from '../../report/query-text.js';
 import type { Report, Section, Status, SuggestedAction } from '../../report/model.js';
-import { escapeMrkdwn } from './escape.js';
+import { escapeInline, escapeMrkdwn } from './escape.js';
 import type { Button, KnownBlock } from './kit.js';
 import { BUDGET, LIMITS, actionsBlocks, blockTextLength, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
 import { tableBlocks } from './table.js';
@@ -69,7 +69,7 @@ function sectionBlocks(section: Section, maxTableRows: number): { blocks: KnownB
   const title = section.title ? `*${escapeMrkdwn(section.title)}*` : undefined;
   switch (section.kind) {
     case 'facts':
-      return { blocks: fieldSections(title, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${FACT_MARK[f.status ?? 'ok']}${escapeMrkdwn(f.value) || '–'}`)), hiddenRows: 0 };
+      return { blocks: fieldSections(title, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${FACT_MARK[f.status ?? 'ok']}${escapeInline(f.value) || '–'}`)), hiddenRows: 0 };
     case 'table':
       return tableBlocks(section, maxTableRows);
     case 'code':

@@ -1,5 +1,5 @@
 import type { Section } from '../../report/model.js';
-import { escapeMrkdwn } from './escape.js';
+import { escapeInline, escapeMrkdwn } from './escape.js';
 import type { KnownBlock } from './kit.js';
 import { LIMITS, clip, preformattedBlock, sectionBlock } from './limits.js';
 
@@ -62,8 +62,8 @@ function recordTable(section: TableSection, title: string | undefined, maxRows: 
 function recordLine(section: TableSection, row: string[]): string {
   const [first = '', ...rest] = row.map((cell) => clip(cell.trim(), RECORD_CELL));
   const details = rest
-    .map((cell, i) => (cell ? `${escapeMrkdwn(section.columns[i + 1]?.header ?? '')}: ${escapeMrkdwn(cell)}` : ''))
+    .map((cell, i) => (cell ? `${escapeMrkdwn(section.columns[i + 1]?.header ?? '')}: ${escapeInline(cell)}` : ''))
     .filter(Boolean)
     .join(' · ');
-  return `• *${escapeMrkdwn(first) || '–'}*${details ? ` — ${details}` : ''}`;
+  return `• *${escapeInline(first) || '–'}*${details ? ` — ${details}` : ''}`;
 }

@@ -10,8 +10,10 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1[redacted]@'],
   // JSON: "password": "…", "PGPASSWORD": "…", "signingSecret": "…".
   [/("[^"\s]*(?:password|passwd|pwd|secret|token)[^"\s]*"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, '$1"[redacted]"'],
-  // libpq keyword form, environment assignments (PGPASSWORD=…, SLACK_SIGNING_SECRET=…) and similar.
-  [/\b(\w*(?:password|passwd|pwd|secret|token))\s*[=:]\s*("[^"]*"|'[^']*'|[^\s,;&]+)/gi, '$1=[redacted]'],
+  // libpq keyword form and similar key=value secrets.
+  [/\b(password|passwd|pwd|secret|token)\s*[=:]\s*("[^"]*"|'[^']*'|[^\s,;&]+)/gi, '$1=[redacted]'],
+  // Environment assignments: PGPASSWORD=…, SLACK_SIGNING_SECRET=… ("KEY: problem" lines name settings, keep them).
+  [/\b(\w+(?:password|passwd|pwd|secret|token))=("[^"]*"|'[^']*'|[^\s,;&]+)/gi, '$1=[redacted]'],
   // SQL: PASSWORD '…', E'…', $$…$$ (CREATE/ALTER ROLE in a statement that made it into a message).
   [/\b(password)\s+(?:(?:[eE]|[uU]&)?'(?:[^'\\]|''|\\.)*'?|\$\w*\$.*?(?:\$\w*\$|$))/gi, "$1 '[redacted]'"],
 ];

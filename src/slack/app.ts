@@ -107,7 +107,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
 }
 
 function appOptionsFor(slack: SlackConfig, clientOptions: WebClientOptions, identity: { botId: string; botUserId: string }, logger: Logger, running: () => number, statePool?: Queryable): AppOptions {
-  const customRoutes = [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, running()) }, ...opsRoutes(statePool)];
+  const customRoutes = [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, running()) }, ...opsRoutes(statePool, { token: slack.opsToken, cacheMs: slack.opsCacheSeconds * 1000, logger })];
   const common: AppOptions = {
     token: slack.botToken,
     botId: identity.botId,

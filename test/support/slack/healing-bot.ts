@@ -11,11 +11,11 @@ export interface HealingBot extends TestBot {
   statePool: pg.Pool;
 }
 
-export async function startHealingBot(standIn: SlackStandIn, config: Config, stateUrl: string, policy: Omit<PolicyInput, 'targets'>, expirySweepMs = 200): Promise<HealingBot> {
+export async function startHealingBot(standIn: SlackStandIn, config: Config, stateUrl: string, policy: Omit<PolicyInput, 'targets'>, expirySweepMs = 200, env: Record<string, string> = {}): Promise<HealingBot> {
   const statePool = createStatePool(stateUrl);
   await migrateStateDatabase(statePool);
   const state = { pool: statePool, policy: createPolicy({ ...policy, ...(config.healing ? { healing: config.healing } : {}), targets: config.targets }) };
-  const bot = await startTestBot(standIn, config, {}, { state, expirySweepMs });
+  const bot = await startTestBot(standIn, config, env, { state, expirySweepMs });
   return {
     ...bot,
     statePool,

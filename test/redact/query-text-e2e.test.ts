@@ -114,5 +114,10 @@ describe('a password set in a real session never reaches Slack, the state databa
     expect(redactedJson).toContain('ALTER ROLE victim PASSWORD $1');
     expect(['hunter2-secret', 'second-s3cret'].filter((s) => [full, redacted, json, redactedJson].join('\n').includes(s))).toEqual([]);
     expect([redacted, redactedJson].join('\n')).not.toContain('literal-4242');
+    // The digest's JSON carries reports and findings: the same boundary applies.
+    const [digestJson, digestRedacted] = await Promise.all([pgmedic('digest', '--format', 'json'), pgmedic('digest', '--format', 'json', '--redact')]);
+    expect(digestJson).toContain("ALTER ROLE victim PASSWORD '***'");
+    expect(['hunter2-secret', 'second-s3cret'].filter((s) => `${digestJson}${digestRedacted}`.includes(s))).toEqual([]);
+    expect(digestRedacted).not.toContain('literal-4242');
   });
 });

@@ -12,7 +12,7 @@ import { wireSchedule, type ScheduleWiring } from './slack/schedule.js';
 import { loadScheduleConfig } from './config/schedule.js';
 import { migrateStateDatabase } from './state/migrations.js';
 import { createStatePool } from './state/pool.js';
-import { startLocalRun } from './workspace/local.js';
+import { startLocalRun, withWorkspaceHealing } from './workspace/local.js';
 
 /** Seconds a stopping bot gives commands already running to post their reports. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   let bot: SlackApp;
   let schedule: ScheduleWiring;
   try {
-    const state = statePool ? await openState(statePool, local?.healing === false ? healingSwitchedOff(settings) : settings, logger) : undefined;
+    const state = statePool ? await openState(statePool, local ? { ...settings, config: withWorkspaceHealing(settings.config, local.healing) } : settings, logger) : undefined;
     if (!state) logger.warn('PGMEDIC_STATE_DATABASE_URL is not set: healing actions are off (reports offer no buttons)');
     bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, ...(state ? { state } : {}) });
     schedule = wireSchedule(bot, { statePool, targets, schedule: loadScheduleConfig(settings.config, local?.env), logger });
@@ -71,11 +71,6 @@ async function openState(pool: ReturnType<typeof createStatePool>, settings: Set
   const policy = createPolicy({ approvers: settings.state.approvers, ...(settings.config.healing ? { healing: settings.config.healing } : {}), targets: settings.config.targets });
   if (!policy.approvers.length) logger.warn('no approvers configured (PGMEDIC_APPROVERS or healing.approvers): healing actions are off');
   return { pool, policy };
-}
-
-/** The workspace page lets anyone pick who they are: healing there stays off unless switched on. */
-function healingSwitchedOff(settings: Settings): Settings {
-  return { ...settings, config: { ...settings.config, healing: { ...settings.config.healing, enabled: false } } };
 }
 
 interface Settings {

@@ -3,12 +3,18 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Env } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { chooseStartMode, loadLocalSettings, type LocalSettings } from '../config/start-mode.js';
 import { demoBlockingChain } from '../embedded/demo/blocking-chain.js';
 import { startDemoDatabase, type DemoDatabase } from '../embedded/demo/database.js';
 import { startWorkload } from '../embedded/demo/workload.js';
 import { APPROVER_ID, WORKSPACE_CHANNEL } from './people.js';
 import { startWorkspace, type DemoControls } from './server.js';
+
+/** The workspace page lets anyone pick who they are: healing there stays off unless the run allows it. */
+export function withWorkspaceHealing(config: Config, healing: boolean): Config {
+  return healing ? config : { ...config, healing: { ...config.healing, enabled: false } };
+}
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadSlackConfig } from '../../src/config/slack.js';
-import { startLocalRun } from '../../src/workspace/local.js';
+import { startLocalRun, withWorkspaceHealing } from '../../src/workspace/local.js';
+import { targetSchema } from '../../src/config/schema.js';
+import { createPolicy } from '../../src/heal/policy.js';
 import { chooseStartMode, loadLocalSettings } from '../../src/config/start-mode.js';
 
 describe('what npm start does', () => {
@@ -55,6 +57,10 @@ describe('where the local workspace listens, and whether it heals', () => {
     const on = (await startLocalRun({ DATABASE_URL: 'postgres://u@127.0.0.1:1/db', PGMEDIC_WORKSPACE_PORT: '0', PGMEDIC_WORKSPACE_HEALING: 'on' }, say))!;
     await Promise.all([off.stop(), on.stop()]);
     expect([off.healing, on.healing]).toEqual([false, true]);
+    // What main.ts builds the approval policy from: off means no target heals, whoever the page says they are.
+    const config = { targets: [targetSchema.parse({ name: 'default', url: 'postgres://u@127.0.0.1:1/db' })], defaultTarget: 'default' };
+    const policyOf = (healing: boolean) => createPolicy({ approvers: ['U0SAM'], healing: withWorkspaceHealing(config, healing).healing ?? {}, targets: config.targets });
+    expect([policyOf(off.healing).enabledFor('default'), policyOf(on.healing).enabledFor('default')]).toEqual([false, true]);
     expect(() => loadLocalSettings({ PGMEDIC_WORKSPACE_HEALING: 'yes' })).toThrow(/PGMEDIC_WORKSPACE_HEALING/);
     expect(() => loadLocalSettings({ PGMEDIC_WORKSPACE_PUBLIC_HOST: 'http://evil/' })).toThrow(/PGMEDIC_WORKSPACE_PUBLIC_HOST/);
   });

@@ -1,5 +1,5 @@
 import { normalizeSync, parseSync } from 'libpg-query';
-import { tokenize, type Token } from './sql-tokens.js';
+import { scanConservatively, tokenize, type Token } from './sql-tokens.js';
 
 /**
  * Query text from the server (pg_stat_activity.query, pg_stat_statements.query) carries whatever the client sent:
@@ -28,6 +28,8 @@ export function showQueryText(text: string, mode: QueryTextMode): string {
 
 /** Password literals masked; the rest as sent. */
 export function withoutPasswords(text: string): string {
+  // Nothing to look for without the word (the scanner is the costly part): most texts leave here.
+  if (!PASSWORDISH.test(text)) return text;
   const tokens = tokenize(text);
   return rebuild(text, tokens, (token, index) => {
     if (token.kind === 'unterminated') return CUT;
@@ -39,8 +41,11 @@ export function withoutPasswords(text: string): string {
 
 /** Every literal a placeholder, comments gone; the parser's own normalisation where the text parses. */
 export function withoutLiterals(text: string): string {
-  const normalized = parses(text) ? normalizeSync(text) : text;
-  const tokens = tokenize(normalized);
+  const parsed = parses(text);
+  const normalized = parsed ? normalizeSync(text) : text;
+  // The parser replaced every literal; only comments can be left, and without any the text is done.
+  if (parsed && !/--|\/\*/.test(normalized)) return normalized.trim();
+  const tokens = scanConservatively(normalized);
   let next = Math.max(0, ...tokens.filter((t) => t.kind === 'param').map((t) => Number(t.text.slice(1)) || 0)) + 1;
   return rebuild(normalized, tokens, (token) => {
     if (token.kind === 'string' || token.kind === 'number') return `$${next++}`;

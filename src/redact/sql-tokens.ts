@@ -44,9 +44,8 @@ function postgresTokens(text: string): Token[] | undefined {
     return undefined;
   }
   if (!Array.isArray(scanned.tokens)) return undefined;
-  // libpg_query counts bytes of UTF-8; the rest of pgmedic counts characters.
-  const bytes = Buffer.from(text, 'utf8');
-  const chars = (offset: number) => bytes.subarray(0, offset).toString('utf8').length;
+  // libpg_query counts bytes of UTF-8; the rest of pgmedic counts characters (UTF-16 units).
+  const chars = byteToCharOffsets(text);
   return scanned.tokens.map((t) => {
     const start = chars(t.start);
     const end = chars(t.end);
@@ -61,6 +60,20 @@ function kindByText(text: string): TokenKind {
   if (/^[\d.]/.test(text)) return 'number';
   if (text.startsWith('--') || text.startsWith('/*')) return 'comment';
   return WORD_START.test(text[0] ?? '') || text.startsWith('"') ? 'word' : 'other';
+}
+
+/** offsets[byte] = the character offset where that byte's character starts (identity for ASCII text). */
+function byteToCharOffsets(text: string): (offset: number) => number {
+  if (Buffer.byteLength(text, 'utf8') === text.length) return (offset) => offset;
+  const offsets: number[] = [];
+  let chars = 0;
+  for (const ch of text) {
+    const width = Buffer.byteLength(ch, 'utf8');
+    for (let b = 0; b < width; b++) offsets.push(chars);
+    chars += ch.length;
+  }
+  offsets.push(chars);
+  return (offset) => offsets[offset] ?? chars;
 }
 
 const WORD_START = /[A-Za-z_\u0080-\uffff]/;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { alertsSchema, digestScheduleSchema, type AlertsConfig, type DigestSchedule } from './schedule-schema.js';
 import { thresholdOverridesSchema } from './thresholds.js';
-import { QUERY_TEXT_MODES } from '../redact/query-text.js';
+import { QUERY_TEXT_MODES } from '../redact/modes.js';
 
 /** Defaults for every target, in one commented place. */
 export const TARGET_DEFAULTS = {

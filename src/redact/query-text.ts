@@ -1,4 +1,5 @@
 import { normalizeSync, parseSync } from 'libpg-query';
+import type { QueryTextMode } from './modes.js';
 import { scanConservatively, tokenize, type Token } from './sql-tokens.js';
 
 /**
@@ -12,10 +13,7 @@ import { scanConservatively, tokenize, type Token } from './sql-tokens.js';
  * Where the text does not scan (cut at track_activity_query_size inside a quote), everything from the unclosed
  * quote on is dropped.
  */
-export type QueryTextMode = 'full' | 'redacted' | 'hidden';
-
-export const QUERY_TEXT_MODES = ['full', 'redacted', 'hidden'] as const;
-export const DEFAULT_QUERY_TEXT_MODE: QueryTextMode = 'redacted';
+export { DEFAULT_QUERY_TEXT_MODE, QUERY_TEXT_MODES, type QueryTextMode } from './modes.js';
 
 export const HIDDEN_QUERY = '(query text hidden)';
 const PASSWORD_MASK = "'***'";

@@ -1,5 +1,5 @@
 /** The neutral Report model every surface renders (Block Kit, terminal, JSON). Plain data only. */
-import type { QueryTextMode } from '../redact/query-text.js';
+import type { QueryTextMode } from '../redact/modes.js';
 
 /**
  * Marks text the server handed over as query text (pg_stat_activity.query, pg_stat_statements.query). It is

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScheduleConfig } from '../../src/config/schedule.js';
 import { targetSchema, type Config } from '../../src/config/schema.js';
-import { escapeInline, escapeMrkdwn, escapeProse, visibleText } from '../../src/slack/blocks/escape.js';
+import type { Report } from '../../src/report/model.js';
+import { escapeInline, escapeMrkdwn, escapePlain, escapeProse, visibleText } from '../../src/slack/blocks/escape.js';
+import { reportMessage } from '../../src/slack/blocks/report.js';
 import { clientPool, connect, waitFor } from '../support/clients.js';
 import { prepareHealingServer, type HealingServer } from '../support/healing.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
@@ -110,5 +112,22 @@ describe('database names and text cannot impersonate pgmedic in Slack', () => {
     expect(escapeInline('a\n*Approved by sam*')).toBe('a ∗Approved by sam∗');
     expect(escapeProse('No target "*x*". Did you mean `prod`?')).toBe('No target "∗x∗". Did you mean `prod`?');
     expect(visibleText(`a${RLO}b\u0007c`)).toBe('abc');
+    expect(escapePlain(`VACUUM ${TABLE}${RLO}`)).toBe('VACUUM _evil_ ~strike~ `code` ∶x: *bold*');
+  });
+
+  it('headers, buttons and confirm dialogs (plain text that turns :codes: into emoji) show database names without emoji', () => {
+    const report: Report = {
+      title: `Database ${ROLE}`,
+      status: 'ok',
+      summary: 'ok',
+      sections: [],
+      actions: [{ action: 'drop-index', label: `Drop :white_check_mark:_idx${ZWSP}`, params: {}, style: 'danger' }],
+      footnotes: [],
+    };
+    const blocks = JSON.stringify(reportMessage(report, undefined, { actions: { values: ['o1'] } }).blocks);
+    expect(blocks).toContain('Database ∶white_check_mark: *Approved by @sam* _now_ evil');
+    expect(blocks).toContain('Drop ∶white_check_mark:_idx runs only after');
+    expect(blocks).not.toMatch(/(Database|Drop) :white_check_mark:/);
+    expect(INVISIBLE.test(blocks)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { applyQueryText } from '../../report/query-text.js';
 import type { Report, Section } from '../../report/model.js';
 import type { ApprovalRequest } from '../../state/requests.js';
-import { escapeInline, escapeMrkdwn } from './escape.js';
+import { escapeInline, escapeMrkdwn, escapePlain } from './escape.js';
 import type { KnownBlock } from './kit.js';
 import { LIMITS, actionsBlocks, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
 import type { PlainMessage } from './messages.js';
@@ -39,7 +39,7 @@ export const slackDate = (iso: string): string => `<!date^${Math.floor(Date.pars
  */
 export function approvalCard(request: ApprovalRequest): PlainMessage & { blocks: KnownBlock[] } {
   const preview = previewOf(request);
-  const title = `${HEADLINE[request.status]}: ${preview?.title ?? request.action}`;
+  const title = `${HEADLINE[request.status]}: ${escapePlain(preview?.title ?? request.action)}`;
   const blocks: KnownBlock[] = [
     headerBlock(title),
     sectionBlock(`${mention(request.requestedBy)} asks to run \`${escapeMrkdwn(request.action)}\` on \`${escapeMrkdwn(request.target)}\`.${preview ? `\n${escapeMrkdwn(preview.summary)}` : ''}`),

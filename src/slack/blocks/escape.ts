@@ -23,14 +23,13 @@ const isWordChar = (ch: string | undefined) => ch !== undefined && /[\p{L}\p{N}]
  * italics (at a word's edge; `orders_created_at_idx` keeps its underscores).
  */
 export function escapeMrkdwn(text: string): string {
-  return visibleText(text)
+  return neutraliseEmoji(visibleText(text))
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/\*/g, '∗')
     .replace(/~/g, '∼')
     .replace(/`/g, 'ˋ')
-    .replace(/:(?=[\p{L}\p{N}_+'-]+:)/gu, '∶')
     .replace(/_/g, (underscore, at: number, all: string) => (isWordChar(all[at - 1]) && isWordChar(all[at + 1]) ? underscore : '＿'));
 }
 
@@ -42,6 +41,16 @@ export function escapeMrkdwn(text: string): string {
 export function escapeProse(text: string): string {
   return text.split('`').map(escapeMrkdwn).join('`');
 }
+
+/**
+ * Database text inside plain_text that turns `:emoji:` codes into emoji (headers, buttons, confirm dialogs,
+ * where pgmedic's own status emoji live): the colons of an emoji code become look-alikes.
+ */
+export function escapePlain(text: string): string {
+  return neutraliseEmoji(visibleText(text));
+}
+
+const neutraliseEmoji = (text: string) => text.replace(/:(?=[\p{L}\p{N}_+'-]+:)/gu, '∶');
 
 /** Escaped text for inside a code span or block (the same rules: a backtick would end it). */
 export function escapeCode(text: string): string {

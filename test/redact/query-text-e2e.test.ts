@@ -63,15 +63,17 @@ async function everythingStored(pool: pg.Pool): Promise<string> {
 
 describe('a password set in a real session never reaches Slack, the state database or the log', () => {
   it('locks, connections, vacuum, digest and an approval card show the statements, redacted', async () => {
-    for (const text of ['locks', 'connections', 'vacuum', 'digest']) await bot.send.command({ text });
+    for (const text of ['locks', 'connections', 'vacuum', 'slow-queries --limit 50', 'digest']) await bot.send.command({ text });
     await bot.send.command({ text: `terminate ${rootPid}`, user: 'UALICE' });
     const posted = (title: string) => standIn.state.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(title));
-    for (const title of ['Locks', 'Connections', 'Vacuum', 'Approval needed']) await eventually(() => posted(title), `the ${title} message`);
+    for (const title of ['Locks', 'Connections', 'Vacuum', 'Slow queries', 'Approval needed']) await eventually(() => posted(title), `the ${title} message`);
 
     const slack = everythingSlackGot();
     // The statements are there, so the absence of the passwords means something.
     expect(JSON.stringify(posted('Locks')!.blocks)).toContain('ALTER ROLE victim PASSWORD $1');
     expect(JSON.stringify(posted('Approval needed')!.blocks)).toContain('ALTER ROLE victim PASSWORD $1');
+    // pg_stat_statements keeps utility statements too (track_utility): slow-queries shows it, redacted.
+    expect(JSON.stringify(posted('Slow queries')!.blocks)).toContain('CREATE ROLE rolemgr LOGIN CREATEROLE PASSWORD $1');
     expect(SECRETS.filter((s) => slack.includes(s))).toEqual([]);
 
     const stored = await everythingStored(bot.statePool);

@@ -172,7 +172,8 @@ function visibleMessages(routes: StandInRoutes, user: string) {
 function exchangeToken(gate: Gate, offered: string, url: URL, res: ServerResponse): void {
   if (!sameSecret(offered, gate.token)) return send(res, 401, 'this access token is not the one pgmedic printed at start-up');
   url.searchParams.delete('token');
-  res.writeHead(303, { 'set-cookie': gate.setCookie(), location: `${url.pathname}${url.search}`, 'cache-control': 'no-store' });
+  // One leading slash: `//host` would send the browser elsewhere.
+  res.writeHead(303, { 'set-cookie': gate.setCookie(), location: `/${url.pathname.replace(/^\/+/, '')}${url.search}`, 'cache-control': 'no-store' });
   res.end();
 }
 

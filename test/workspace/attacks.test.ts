@@ -65,6 +65,8 @@ describe('the local workspace refuses every way in but the printed address', () 
     expect(first.status).toBe(303);
     expect(first.headers.location).toBe('/?user=U0SAM');
     expect(first.headers['set-cookie']?.[0]).toBe(`pgmedic_workspace_${port}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    // The redirect stays on this site whatever path the address carried.
+    expect((await raw('GET', `/.//evil.example/?token=${token}`, {})).headers.location).toBe('/evil.example/');
     const page = await raw('GET', '/', { cookie });
     expect([page.status, page.text]).toEqual([200, expect.stringContaining('<title>pgmedic')]);
   });

@@ -179,10 +179,22 @@ async function uploadedText(contentType: string, body: Buffer): Promise<string> 
   return typeof first === 'string' ? first : first ? await first.text() : '';
 }
 
+/** Slack's own cap on a file is far larger, but nothing the bot or the page sends comes near this. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.destroy();
+        reject(new Error(`request body over ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });

@@ -1,6 +1,9 @@
 # pgmedic: the Slack bot (socket or http mode), or with nothing configured the embedded demo + local workspace.
 #   docker build -t pgmedic .
-#   docker run -p 3000:3000 -v pgmedic-data:/data pgmedic                        # demo: open http://localhost:3000
+#   docker run -p 127.0.0.1:3000:3000 -e PGMEDIC_WORKSPACE_HOST=0.0.0.0 -v pgmedic-data:/data pgmedic
+#       demo: open the http://localhost:3000/?token=… address from the log. The workspace binds 127.0.0.1 unless
+#       PGMEDIC_WORKSPACE_HOST says otherwise (inside a container it must, to be reachable through -p; publish the
+#       port on the host's loopback as above, and name any other host name in PGMEDIC_WORKSPACE_PUBLIC_HOST).
 #   docker run -e SLACK_BOT_TOKEN=… -e SLACK_APP_TOKEN=… -e PGMEDIC_CONFIG=/config/pgmedic.yml … pgmedic
 # The sources run through tsx (no build step), so the first stage only installs production dependencies.
 
@@ -16,7 +19,6 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     PGMEDIC_WORKSPACE_PORT=3000 \
-    PGMEDIC_WORKSPACE_HOST=0.0.0.0 \
     PGMEDIC_DEMO_DIR=/data/pg18
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

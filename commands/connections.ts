@@ -1,3 +1,4 @@
+import { queryColumn } from '../src/report/query-text.js';
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
 import { durationOption, intOption } from '../src/engine/units.js';
@@ -208,24 +209,24 @@ function sessionTables(f: ConnectionsFindings): Section[] {
     tables.push({
       kind: 'table',
       title: `Idle in transaction for ${formatDuration(f.minIdleSeconds)} or more (${formatCount(f.idleInTransactionCount)})`,
-      columns: [{ header: 'pid' }, { header: 'user / application' }, { header: 'idle', align: 'right' }, { header: 'transaction', align: 'right' }, { header: 'last query' }],
-      rows: f.idleInTransaction.map((s) => [String(s.pid), who(s), formatDuration(s.stateSeconds), formatDuration(s.transactionSeconds), truncate(s.query, 60)]),
+      columns: [{ header: 'pid' }, { header: 'user / application' }, { header: 'idle', align: 'right' }, { header: 'transaction', align: 'right' }, queryColumn('last query', 60)],
+      rows: f.idleInTransaction.map((s) => [String(s.pid), who(s), formatDuration(s.stateSeconds), formatDuration(s.transactionSeconds), s.query]),
     });
   }
   if (f.longRunning.length) {
     tables.push({
       kind: 'table',
       title: `Running for ${formatDuration(f.minRuntimeSeconds)} or more (${formatCount(f.longRunningCount)})`,
-      columns: [{ header: 'pid' }, { header: 'user / application' }, { header: 'running', align: 'right' }, { header: 'waiting on' }, { header: 'query' }],
-      rows: f.longRunning.map((s) => [String(s.pid), who(s), formatDuration(s.querySeconds), s.waitEventType ? `${s.waitEventType}: ${s.waitEvent ?? ''}` : '', truncate(s.query, 60)]),
+      columns: [{ header: 'pid' }, { header: 'user / application' }, { header: 'running', align: 'right' }, { header: 'waiting on' }, queryColumn('query', 60)],
+      rows: f.longRunning.map((s) => [String(s.pid), who(s), formatDuration(s.querySeconds), s.waitEventType ? `${s.waitEventType}: ${s.waitEvent ?? ''}` : '', s.query]),
     });
   }
   if (f.waiting.length) {
     tables.push({
       kind: 'table',
       title: `Waiting on locks (${formatCount(f.waitingCount)})`,
-      columns: [{ header: 'pid' }, { header: 'user / application' }, { header: 'waiting', align: 'right' }, { header: 'wait event' }, { header: 'query' }],
-      rows: f.waiting.map((s) => [String(s.pid), who(s), formatDuration(s.lockWaitSeconds), `${s.waitEventType}: ${s.waitEvent ?? ''}`, truncate(s.query, 60)]),
+      columns: [{ header: 'pid' }, { header: 'user / application' }, { header: 'waiting', align: 'right' }, { header: 'wait event' }, queryColumn('query', 60)],
+      rows: f.waiting.map((s) => [String(s.pid), who(s), formatDuration(s.lockWaitSeconds), `${s.waitEventType}: ${s.waitEvent ?? ''}`, s.query]),
     });
   }
   return tables;

@@ -1,3 +1,4 @@
+import { queryColumn, querySection } from '../src/report/query-text.js';
 import { z } from 'zod';
 import { secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
@@ -65,12 +66,12 @@ export default defineCommand({
               {
                 kind: 'table' as const,
                 title: 'Blocking tree (roots first, waiters indented beneath what they wait for)',
-                columns: [{ header: 'pid' }, { header: 'state' }, { header: 'waiting', align: 'right' as const }, { header: 'lock' }, { header: 'relation' }, { header: 'blocks', align: 'right' as const }, { header: 'query' }],
+                columns: [{ header: 'pid' }, { header: 'state' }, { header: 'waiting', align: 'right' as const }, { header: 'lock' }, { header: 'relation' }, { header: 'blocks', align: 'right' as const }, queryColumn('query', 60)],
                 rows,
               },
             ]
           : []),
-        ...shownRoots.map((root) => ({ kind: 'code' as const, title: `Root blocker ${root.pid} (${root.user ?? '?'}, ${root.application || 'no application'}${root.client ? `, ${root.client}` : ''})`, text: truncate(root.query, 1000) || '(no query text)' })),
+        ...shownRoots.map((root) => querySection(`Root blocker ${root.pid} (${root.user ?? '?'}, ${root.application || 'no application'}${root.client ? `, ${root.client}` : ''})`, root.query, 1000)),
         {
           kind: 'facts' as const,
           facts: [{ label: 'Deadlocks since stats reset', value: `${formatCount(findings.deadlocks)}${findings.statsResetSeconds !== null ? ` (in ${formatDuration(findings.statsResetSeconds)})` : ''}` }],
@@ -97,7 +98,7 @@ function treeRows(session: LockSession, byPid: Map<number, LockSession>, depth: 
     session.lockMode ?? '',
     session.relation ?? session.lockType ?? '',
     session.blockedCount ? formatCount(session.blockedCount) : '',
-    truncate(session.query, 60),
+    session.query,
   ];
   const children = [...byPid.values()].filter((s) => s.blockingPids.includes(session.pid));
   return [row, ...children.flatMap((child) => treeRows(child, byPid, depth + 1, seen))];

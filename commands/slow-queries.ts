@@ -1,3 +1,4 @@
+import { queryColumn, querySection } from '../src/report/query-text.js';
 import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
@@ -202,7 +203,7 @@ function statementSections(statements: SlowStatement[]): Section[] {
   return [
     {
       kind: 'table',
-      columns: [{ header: '#', align: right }, { header: 'mean', align: right }, { header: 'total', align: right }, { header: '% time', align: right }, { header: 'calls', align: right }, { header: 'rows/call', align: right }, { header: 'hit %', align: right }, { header: 'temp', align: right }, { header: 'query' }],
+      columns: [{ header: '#', align: right }, { header: 'mean', align: right }, { header: 'total', align: right }, { header: '% time', align: right }, { header: 'calls', align: right }, { header: 'rows/call', align: right }, { header: 'hit %', align: right }, { header: 'temp', align: right }, queryColumn('query', 70)],
       rows: statements.map((s, i) => [
         String(i + 1),
         formatMs(s.meanMs),
@@ -212,10 +213,10 @@ function statementSections(statements: SlowStatement[]): Section[] {
         s.calls ? formatCount(s.rows / s.calls) : '–',
         formatPercent(s.sharedHitPercent),
         s.tempBlocksWritten ? formatBytes(s.tempBlocksWritten * BLOCK_SIZE_BYTES) : '',
-        truncate(s.query, 70),
+        s.query,
       ]),
     },
-    { kind: 'code', title: `#1 in full${statements[0]!.database ? ` (database ${statements[0]!.database})` : ''}`, text: truncate(statements[0]!.query, 600) },
+    querySection(`#1 in full${statements[0]!.database ? ` (database ${statements[0]!.database})` : ''}`, statements[0]!.query, 600),
   ];
 }
 

@@ -41,6 +41,20 @@ export function describeError(error: unknown): { code: ErrorCode; text: string }
   }
   return {
     code: 'internal',
-    text: `Something went wrong inside pgmedic (${error instanceof Error ? error.message : String(error)}). The details are in the bot's log.`,
+    text: `Something went wrong inside pgmedic (${withoutAddresses(error instanceof Error ? error.message : String(error))}). The details are in the bot's log.`,
   };
+}
+
+/**
+ * What a user may read of a server or driver message: no host names, addresses or ports (those stay in the
+ * log, with the error itself). Slack channels are wider than the people who run the database.
+ */
+export function withoutAddresses(message: string): string {
+  return message
+    .replace(/\b(host|hostaddr|address)\s+"[^"]*"/gi, '$1 "…"')
+    .replace(/\[[0-9a-f:.]+\](?::\d+)?/gi, '<address>')
+    .replace(/\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b/g, '<address>')
+    .replace(/\b(?:[0-9a-f]{1,4}:){5,7}[0-9a-f]{1,4}\b/gi, '<address>')
+    .replace(/\b[a-z0-9-]+(?:\.[a-z0-9-]+)+:\d{2,5}\b/gi, '<address>')
+    .replace(/(socket|file)\s+"[^"]*"/gi, '$1 "…"');
 }

@@ -13,7 +13,7 @@ import { loadScheduleConfig } from './config/schedule.js';
 import { prepareStateDatabase } from './state/prepare.js';
 import { tamperWarning } from './state/privileges.js';
 import { createStatePool } from './state/pool.js';
-import { startLocalRun } from './workspace/local.js';
+import { startLocalRun, withWorkspaceHealing } from './workspace/local.js';
 
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   let bot: SlackApp;
   let schedule: ScheduleWiring;
   try {
-    const state = statePool ? await openState(statePool, settings, logger) : undefined;
+    const state = statePool ? await openState(statePool, local ? { ...settings, config: withWorkspaceHealing(settings.config, local.healing) } : settings, logger) : undefined;
     if (!state) logger.warn('PGMEDIC_STATE_DATABASE_URL is not set: healing actions are off (reports offer no buttons)');
     bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, limbo: settings.state.limbo, ...(state ? { state } : {}) });
     schedule = wireSchedule(bot, { statePool, targets, schedule: loadScheduleConfig(settings.config, local?.env), logger });

@@ -76,7 +76,7 @@ describe('when the target is down', () => {
   });
 
   const down = [
-    ['refuses connections', () => `postgres://postgres@127.0.0.1:${refusedPort}/postgres`, /Could not connect to target "test" \(connect ECONNREFUSED/],
+    ['refuses connections', () => `postgres://postgres@127.0.0.1:${refusedPort}/postgres`, /^Could not connect to target "test": nothing accepts connections at its address\.$/],
     ['accepts but never answers', () => `postgres://postgres@127.0.0.1:${silentPort}/postgres`, /Could not connect to target "test": the connection timed out\./],
   ] as const;
 

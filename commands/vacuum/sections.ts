@@ -1,4 +1,5 @@
-import { formatBytes, formatCount, formatDuration, formatLargeCount, formatPercent, qualifiedName, truncate } from '../../src/report/format.js';
+import { queryColumn } from '../../src/report/query-text.js';
+import { formatBytes, formatCount, formatDuration, formatLargeCount, formatPercent, qualifiedName } from '../../src/report/format.js';
 import type { Section } from '../../src/report/model.js';
 import type { HorizonHolder, RunningVacuum, WraparoundCandidate } from './findings.js';
 
@@ -41,7 +42,7 @@ export function horizonSection(horizon: HorizonHolder[]): Section {
   return {
     kind: 'table',
     title: 'What holds the xmin horizon back (oldest first)',
-    columns: [{ header: 'kind' }, { header: 'who' }, { header: 'user@database' }, { header: 'state' }, { header: 'XIDs behind', align: 'right' }, { header: 'open for', align: 'right' }, { header: 'query' }],
+    columns: [{ header: 'kind' }, { header: 'who' }, { header: 'user@database' }, { header: 'state' }, { header: 'XIDs behind', align: 'right' }, { header: 'open for', align: 'right' }, queryColumn('query', 60)],
     rows: horizon.map((h) => [
       h.kind,
       holderName(h),
@@ -49,7 +50,7 @@ export function horizonSection(horizon: HorizonHolder[]): Section {
       h.state ?? '',
       formatLargeCount(h.xminAge),
       formatDuration(h.ageSeconds),
-      truncate(h.query, 60),
+      h.query ?? '',
     ]),
     empty: 'Nothing holds it back.',
   };

@@ -7,15 +7,18 @@ export interface CliArgs {
   command: string | undefined;
   target: string | undefined;
   format: 'text' | 'json';
+  /** --redact: query text redacted as in Slack (by default the CLI, whose user holds the credentials, shows it in full). */
+  redact: boolean;
   /** Everything else, passed to the command's option parser. */
   rest: string[];
 }
 
-/** Pulls the CLI's own flags (--target, --format) out; the rest belongs to the command. */
+/** Pulls the CLI's own flags (--target, --format, --redact) out; the rest belongs to the command. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   const rest: string[] = [];
   let target: string | undefined;
   let format: CliArgs['format'] = 'text';
+  let redact = false;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     const [flag, inline] = token.includes('=') && token.startsWith('--') ? [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)] : [token, undefined];
@@ -25,12 +28,14 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       if (flag === '--target') target = value;
       else if (value === 'text' || value === 'json') format = value;
       else throw new AppError('bad_option', `--format "${value}" is not known.`, { hint: 'Use `--format text` or `--format json`.' });
+    } else if (token === '--redact') {
+      redact = true;
     } else {
       rest.push(token);
     }
   }
   const [command, ...commandArgs] = rest;
-  return { command, target, format, rest: commandArgs };
+  return { command, target, format, redact, rest: commandArgs };
 }
 
 /** What the command line asks for, checked before any connection is made: every bad argument fails here. */

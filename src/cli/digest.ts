@@ -1,3 +1,6 @@
+import type { QueryTextMode } from '../redact/query-text.js';
+import { applyQueryText, redactQueryFields } from '../report/query-text.js';
+import type { Report } from '../report/model.js';
 import type pg from 'pg';
 import { loadConfig } from '../config/load.js';
 import { loadScheduleConfig } from '../config/schedule.js';
@@ -41,7 +44,7 @@ export async function runDigest(args: CliArgs, color: boolean): Promise<{ output
     const options = args.target ? { targets: [args.target] } : {};
     const trends = statePool ? await trendsReady(statePool) : NO_TRENDS;
     const source = trends === true && statePool ? createScheduler({ statePool, targets, poster: NOWHERE, log: stderrLog, schedule }) : statelessDigests({ targets, schedule, poster: NOWHERE, log: stderrLog });
-    const digest = await source.digestNow(options);
+    const digest = withQueryText(await source.digestNow(options), args.redact);
     if (args.format === 'json') return { digest, output: JSON.stringify(digest, null, 2) };
     return { digest, output: `${renderDigestText(digest, { color })}${trends === true ? '' : `\n\n${trends}`}` };
   } finally {
@@ -57,4 +60,17 @@ async function trendsReady(pool: pg.Pool): Promise<true | string> {
   } catch (error) {
     return `No trends: the state database did not answer (${describeError(error).text}).`;
   }
+}
+
+/**
+ * As every CLI output: query text in full (passwords masked) unless --redact; JSON carries the reports and
+ * findings too, so both pass through the one redaction boundary (src/report/query-text.ts).
+ */
+function withQueryText(digest: Digest, redact: boolean): Digest {
+  const modeOf = (report: Report | null): QueryTextMode => (!redact ? 'full' : report?.queryText === 'hidden' ? 'hidden' : 'redacted');
+  const targets = digest.targets.map((t) => ({
+    ...t,
+    pieces: t.pieces.map((p) => ({ ...p, report: p.report && applyQueryText(p.report, modeOf(p.report)), findings: redactQueryFields(p.findings, modeOf(p.report)) })),
+  }));
+  return { ...digest, targets };
 }

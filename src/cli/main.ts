@@ -1,3 +1,4 @@
+import type { QueryTextMode } from '../redact/query-text.js';
 import { loadConfig, wantsColor } from '../config/load.js';
 import { createTargets } from '../db/targets.js';
 import { describeError } from '../errors.js';
@@ -36,7 +37,10 @@ async function main(argv: string[]): Promise<number> {
   const { args, command, options } = plan;
   const targets = createTargets(loadConfig());
   try {
-    const result = await runCommand({ command, target: targets.get(args.target), options });
+    const run = await runCommand({ command, target: targets.get(args.target), options });
+    // Passwords are masked in every mode; the rest of the query text shows in full unless --redact.
+    const queryText: QueryTextMode = args.redact ? (run.report.queryText === 'hidden' ? 'hidden' : 'redacted') : 'full';
+    const result = { ...run, report: { ...run.report, queryText } };
     process.stdout.write(`${args.format === 'json' ? renderJson(result) : renderText(result.report, contextLine(result), { color })}\n`);
     return EXIT[result.status];
   } finally {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertsSchema, digestScheduleSchema, type AlertsConfig, type DigestSchedule } from './schedule-schema.js';
 import { thresholdOverridesSchema } from './thresholds.js';
+import { QUERY_TEXT_MODES } from '../redact/modes.js';
 
 /** Defaults for every target, in one commented place. */
 export const TARGET_DEFAULTS = {
@@ -41,6 +42,8 @@ export const targetSchema = z
       })
       .strict()
       .optional(),
+    /** How query text from this server is shown and stored: full (passwords still masked), redacted (default), hidden. */
+    queryText: z.enum(QUERY_TEXT_MODES, 'use full, redacted or hidden').optional(),
     /** Slack channels allowed to query this target (IDs such as C0123ABCD, or "#name"); unset means every channel. */
     channels: z.array(z.string().regex(/^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_-]{0,79})$/, 'a channel ID such as C0123ABCD or a name such as "#incidents"')).optional(),
     /** Slack users (U…/W…) or user groups (S…) allowed to query this target; unset means everyone in an allowed channel. */

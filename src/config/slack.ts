@@ -13,6 +13,8 @@ export interface SlackConfig {
   appToken: string | undefined;
   signingSecret: string | undefined;
   port: number;
+  /** The address the http receiver binds (PGMEDIC_LISTEN_HOST); undefined means every interface. */
+  host: string | undefined;
   /** Web API base URL; undefined means Slack's own. */
   apiUrl: string | undefined;
   /** Where reports go when the user types neither --private nor --public. */
@@ -20,9 +22,13 @@ export interface SlackConfig {
   /** Channels (IDs) whose reports are private unless --public is typed. */
   privateChannels: ReadonlySet<string>;
   logLevel: LogLevel;
+  /** PGMEDIC_OPS_TOKEN: the bearer token /readyz and /metrics require; undefined leaves them open. */
+  opsToken: string | undefined;
+  /** How long /readyz and /metrics reuse an answer (PGMEDIC_OPS_CACHE_SECONDS, default 5). */
+  opsCacheSeconds: number;
 }
 
-const SECRET_KEYS = new Set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET']);
+const SECRET_KEYS = new Set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'PGMEDIC_OPS_TOKEN']);
 
 const channelList = z
   .string()
@@ -36,9 +42,12 @@ const envSchema = z.object({
   SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'an app-level token starts with xapp-').optional(),
   SLACK_SIGNING_SECRET: z.string().min(8, 'the signing secret is at least 8 characters').optional(),
   PORT: z.coerce.number('a port number').int().min(0).max(65_535).default(3000),
+  PGMEDIC_LISTEN_HOST: z.string().min(1).optional(),
   SLACK_API_URL: z.url('an http(s) URL such as https://slack.com/api/').optional(),
   SLACK_DEFAULT_VISIBILITY: z.enum(['channel', 'private'], 'use "channel" or "private"').default('channel'),
   SLACK_PRIVATE_CHANNELS: channelList,
+  PGMEDIC_OPS_TOKEN: z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 24)').optional(),
+  PGMEDIC_OPS_CACHE_SECONDS: z.coerce.number('a number of seconds').min(0).max(60).default(5),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error'], 'use trace, debug, info, warn or error').default('info'),
 });
 
@@ -55,10 +64,13 @@ export function loadSlackConfig(env: Env = process.env): SlackConfig {
     appToken: data.SLACK_APP_TOKEN,
     signingSecret: data.SLACK_SIGNING_SECRET,
     port: data.PORT,
+    host: data.PGMEDIC_LISTEN_HOST,
     apiUrl: data.SLACK_API_URL && (data.SLACK_API_URL.endsWith('/') ? data.SLACK_API_URL : `${data.SLACK_API_URL}/`),
     defaultVisibility: data.SLACK_DEFAULT_VISIBILITY,
     privateChannels: new Set(data.SLACK_PRIVATE_CHANNELS),
     logLevel: data.LOG_LEVEL,
+    opsToken: data.PGMEDIC_OPS_TOKEN,
+    opsCacheSeconds: data.PGMEDIC_OPS_CACHE_SECONDS,
   };
 }
 

@@ -25,8 +25,12 @@ export function chooseStartMode(env: Env): StartMode {
 export interface LocalSettings {
   /** The page: http://localhost:3000 by default. */
   port: number;
-  /** 127.0.0.1 by default: the workspace has no login. 0.0.0.0 in a container. */
+  /** 127.0.0.1 by default; another address only when set (start-up then warns). */
   host: string;
+  /** A name people reach the page by besides localhost / 127.0.0.1 / [::1]; other Host headers are refused. */
+  publicHost: string | undefined;
+  /** Healing on your own databases from the workspace (its page lets anyone pick who they are): off unless set. */
+  healingOnOwnDatabases: boolean;
   /** The embedded server's data folder, kept between runs. */
   demoDir: string;
   /** Rows in the demo's bloated table. */
@@ -38,6 +42,8 @@ export interface LocalSettings {
 const localSchema = z.object({
   PGMEDIC_WORKSPACE_PORT: z.coerce.number('a port number').int().min(0).max(65_535).default(3000),
   PGMEDIC_WORKSPACE_HOST: z.string().min(1).default('127.0.0.1'),
+  PGMEDIC_WORKSPACE_PUBLIC_HOST: z.string().regex(/^[A-Za-z0-9.-]+$/, 'a host name without scheme or port, e.g. pgmedic.internal').optional(),
+  PGMEDIC_WORKSPACE_HEALING: z.enum(['on', 'off'], 'use "on" or "off"').default('off'),
   PGMEDIC_DEMO_DIR: z.string().min(1).default('.pgdata/pg18'),
   PGMEDIC_DEMO_ORDERS: z.coerce.number('a row count').int().min(1_000).max(50_000_000).default(1_000_000),
   PGMEDIC_DEMO_ALERT_SECONDS: z.coerce.number('a number of seconds').int().min(1).max(3_600).default(30),
@@ -49,6 +55,8 @@ export function loadLocalSettings(env: Env): LocalSettings {
   return {
     port: parsed.PGMEDIC_WORKSPACE_PORT,
     host: parsed.PGMEDIC_WORKSPACE_HOST,
+    publicHost: parsed.PGMEDIC_WORKSPACE_PUBLIC_HOST,
+    healingOnOwnDatabases: parsed.PGMEDIC_WORKSPACE_HEALING === 'on',
     demoDir: resolve(parsed.PGMEDIC_DEMO_DIR),
     demoOrders: parsed.PGMEDIC_DEMO_ORDERS,
     demoAlertSeconds: parsed.PGMEDIC_DEMO_ALERT_SECONDS,

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AppError, withoutAddresses } from '../errors.js';
 
 interface PgLikeError {
   code?: string;
@@ -9,13 +9,22 @@ function isPgLikeError(value: unknown): value is PgLikeError & Error {
   return value instanceof Error && typeof (value as PgLikeError).code === 'string';
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
+/** Network failures in words: the driver's own messages name the address (`connect ECONNREFUSED 10.0.0.5:5432`). */
+const CONNECTION_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'nothing accepts connections at its address',
+  ENOTFOUND: 'its host name does not resolve',
+  EAI_AGAIN: 'its host name could not be resolved right now',
+  EHOSTUNREACH: 'its host is unreachable',
+  ENETUNREACH: 'its network is unreachable',
+  ETIMEDOUT: 'the connection timed out',
+  ECONNRESET: 'the connection was reset',
+};
 
 /** Turns a driver or server error into an AppError with words a DBA would use. */
 export function toAppError(error: unknown, context: { target: string; command?: string }): AppError {
   if (error instanceof AppError) return error;
   const where = `target "${context.target}"`;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = withoutAddresses(error instanceof Error ? error.message : String(error));
   if (/timeout expired|Connection terminated due to connection timeout/i.test(message)) {
     return new AppError('target_unreachable', `Could not connect to ${where}: the connection timed out.`, {
       hint: 'Check that the server is up and reachable from the bot, then try again.',
@@ -26,8 +35,8 @@ export function toAppError(error: unknown, context: { target: string; command?: 
     return new AppError('internal', message, { cause: error });
   }
   const code = error.code ?? '';
-  if (CONNECTION_CODES.has(code) || code.startsWith('08') || code === '57P03') {
-    return new AppError('target_unreachable', `Could not connect to ${where} (${message}).`, {
+  if (CONNECTION_CAUSES[code] || code.startsWith('08') || code === '57P03') {
+    return new AppError('target_unreachable', `Could not connect to ${where}: ${CONNECTION_CAUSES[code] ?? message}.`, {
       hint: 'Check that the server is up and reachable from the bot, then try again.',
       cause: error,
     });
@@ -51,7 +60,8 @@ export function toAppError(error: unknown, context: { target: string; command?: 
     });
   }
   if (code === '28P01' || code === '28000') {
-    return new AppError('target_unreachable', `The server for ${where} refused the login: ${message}.`, {
+    const cause = code === '28P01' ? 'the password was not accepted' : /pg_hba/.test(message) ? 'its pg_hba.conf does not allow this login' : 'the role does not exist or may not log in';
+    return new AppError('target_unreachable', `The server for ${where} refused the login: ${cause}.`, {
       hint: 'Check the user and password in the target URL.',
       cause: error,
     });

@@ -4,6 +4,7 @@ import { resolveThresholds, type Thresholds } from '../config/thresholds.js';
 import { AppError } from '../errors.js';
 import { suggestion } from '../engine/closest.js';
 import { probeCapabilities, type Capabilities } from './capabilities.js';
+import { otherDatabasePools } from './other-databases.js';
 import { createTargetPool } from './pools.js';
 import { withReadOnlySession, type Session } from './session.js';
 
@@ -16,6 +17,8 @@ export interface Target {
   capabilities(): Promise<Capabilities>;
   /** A read-only session with the target's timeouts; `database` switches to another database on the same server. */
   readOnly<T>(command: string, work: (session: Session) => Promise<T>, database?: string): Promise<T>;
+  /** Other databases of this server with a pool open now (bounded, closed when idle). */
+  otherDatabases(): string[];
   /** Connections of the main pool right now (for /metrics). */
   poolUsage?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -30,7 +33,6 @@ export interface Targets {
 
 export function createTarget(config: TargetConfig): Target {
   const pool = createTargetPool(config);
-  const otherDatabases = new Map<string, pg.Pool>();
   let cached: Promise<Capabilities> | undefined;
   pool.on('connect', () => (cached = undefined));
 
@@ -47,15 +49,15 @@ export function createTarget(config: TargetConfig): Target {
     return cached;
   };
 
-  const poolFor = (database: string | undefined): pg.Pool => {
-    if (!database) return pool;
-    let other = otherDatabases.get(database);
-    if (!other) {
-      other = createTargetPool(config, database, 1);
-      otherDatabases.set(database, other);
-    }
-    return other;
+  const listDatabases = async () => {
+    const caps = await capabilities();
+    const rows = await withReadOnlySession(pool, sessionOptions('databases', caps.serverVersionNum), (s) =>
+      s.query<{ name: string }>('SELECT datname AS name FROM pg_catalog.pg_database WHERE datallowconn ORDER BY 1'),
+    );
+    return rows.map((r) => r.name);
   };
+  const others = otherDatabasePools(config, listDatabases);
+  const poolFor = async (database: string | undefined): Promise<pg.Pool> => (database ? others.get(database) : pool);
 
   return {
     name: config.name,
@@ -64,11 +66,12 @@ export function createTarget(config: TargetConfig): Target {
     capabilities,
     async readOnly(command, work, database) {
       const caps = await capabilities();
-      return withReadOnlySession(poolFor(database), sessionOptions(command, caps.serverVersionNum), work);
+      return withReadOnlySession(await poolFor(database), sessionOptions(command, caps.serverVersionNum), work);
     },
+    otherDatabases: () => others.open(),
     poolUsage: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
-      await Promise.all([pool.end(), ...[...otherDatabases.values()].map((p) => p.end())]);
+      await Promise.all([pool.end(), others.closeAll()]);
     },
   };
 }

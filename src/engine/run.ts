@@ -1,6 +1,7 @@
 import type { Target } from '../db/targets.js';
 import { recordCommand } from '../ops/metrics.js';
 import type { Report, Status } from '../report/model.js';
+import { DEFAULT_QUERY_TEXT_MODE } from '../redact/query-text.js';
 import type { AnyCommand } from './command.js';
 
 export interface RunResult {
@@ -52,7 +53,7 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
       options,
     ),
   );
-  const report = command.report(findings, {
+  const drafted = command.report(findings, {
     options,
     thresholds: target.thresholds,
     target: target.name,
@@ -60,6 +61,8 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
     inRecovery: caps.inRecovery,
     now: ranAt,
   });
+  // Query text in the report is shown the way this target's settings say (src/report/query-text.ts).
+  const report: Report = { ...drafted, queryText: target.config.queryText ?? DEFAULT_QUERY_TEXT_MODE };
   return {
     command: command.name,
     target: target.name,

@@ -1,7 +1,8 @@
+import { querySection } from '../report/query-text.js';
 import { excludeOwnBackends } from '../db/sql.js';
 import type { Session } from '../db/session.js';
 import type { ActionParams } from '../engine/command.js';
-import { formatDuration, plural, truncate } from '../report/format.js';
+import { formatDuration, plural } from '../report/format.js';
 import type { Report } from '../report/model.js';
 import { noSignalReasonSql, noSignalText } from './signal-rule.js';
 
@@ -174,7 +175,7 @@ export function sessionReport(verb: 'Terminate' | 'Cancel', findings: SessionFin
           { label: 'Blocks', value: s.blocks.length ? s.blocks.join(', ') : 'nobody' },
         ],
       },
-      { kind: 'code', title: 'Its current or last query', text: truncate(s.query, 1000) || '(no query text)' },
+      querySection('Its current or last query', s.query, 1000),
       ...(statement ? [{ kind: 'code' as const, title: 'What will run after approval', text: statement }] : []),
     ],
     actions: [],

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { runCommand } from '../engine/run.js';
+import { DEFAULT_QUERY_TEXT_MODE } from '../redact/query-text.js';
+import { applyQueryText, redactQueryFields } from '../report/query-text.js';
 import { parseOptions, validateOptions } from '../engine/options.js';
 import { appendAudit } from '../state/audit.js';
 import { insertRequest } from '../state/requests.js';
@@ -49,7 +51,8 @@ export async function requestAction(deps: HealingDeps, input: ActionRequestInput
       params: pinned.params,
       statement: statement.text,
       statementValues: statement.values,
-      details: { report: preview.report, findings: preview.findings, serverVersion: preview.meta.serverVersion, previewAt: preview.meta.ranAt },
+      // Stored as shown: query text redacted by the target's setting (src/report/query-text.ts).
+      details: { report: applyQueryText(preview.report), findings: redactQueryFields(preview.findings, preview.report.queryText ?? DEFAULT_QUERY_TEXT_MODE), serverVersion: preview.meta.serverVersion, previewAt: preview.meta.ranAt },
       requestedBy: input.requestedBy,
       channel: input.channel ?? null,
       messageTs: null,

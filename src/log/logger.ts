@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { LogLevel } from '../config/slack.js';
-import { REDACTED_PATHS, redactText } from './redact.js';
+import { REDACTED_PATHS, redactText, redactValue } from './redact.js';
 
 export type { Logger };
 
@@ -25,6 +25,8 @@ export function createLogger(options: LoggerOptions): Logger {
         return method.apply(this, scrubbed as Parameters<typeof method>);
       },
     },
+    // Every field at any depth (err.config.connectionString, a nested PGPASSWORD=…), not only the paths above.
+    formatters: { log: (object) => redactValue(object) as Record<string, unknown> },
     serializers: { err: serializeError },
   };
   if (pretty) return pino({ ...settings, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
@@ -33,6 +35,5 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** Errors keep their message and code; stacks are logged (never shown in Slack), with secrets scrubbed. */
 function serializeError(error: unknown): unknown {
-  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(serialized).map(([key, value]) => [key, typeof value === 'string' ? redactText(value) : value]));
+  return error instanceof Error ? redactValue(pino.stdSerializers.err(error)) : redactValue(error);
 }

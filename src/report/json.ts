@@ -1,5 +1,7 @@
 import type { RunResult } from '../engine/run.js';
 import { reportNotes, statusReasons } from './model.js';
+import { DEFAULT_QUERY_TEXT_MODE } from '../redact/query-text.js';
+import { redactQueryFields } from './query-text.js';
 
 /** The machine-readable shape: stable, camelCase, for automation and monitoring checks. */
 export function toJson(result: RunResult) {
@@ -12,7 +14,7 @@ export function toJson(result: RunResult) {
     reasons: statusReasons(result.report),
     /** The advice the text rendering prints as notes. */
     notes: reportNotes(result.report),
-    findings: result.findings,
+    findings: redactQueryFields(result.findings, result.report.queryText ?? DEFAULT_QUERY_TEXT_MODE),
     meta: { serverVersion: result.meta.serverVersion, inRecovery: result.meta.inRecovery, elapsedMs: result.meta.elapsedMs },
   };
 }

@@ -1,4 +1,14 @@
 /** The neutral Report model every surface renders (Block Kit, terminal, JSON). Plain data only. */
+import type { QueryTextMode } from '../redact/modes.js';
+
+/**
+ * Marks text the server handed over as query text (pg_stat_activity.query, pg_stat_statements.query). It is
+ * stored as sent and never shown as sent: every surface passes the report through applyQueryText
+ * (src/report/query-text.ts), which redacts it by the report's `queryText` mode and then cuts it to `max`.
+ */
+export interface QueryTextMark {
+  max: number;
+}
 
 export type Status = 'ok' | 'warn' | 'crit';
 
@@ -11,12 +21,14 @@ export interface Fact {
 export interface Column {
   header: string;
   align?: 'left' | 'right';
+  /** Every cell of this column is query text. */
+  queryText?: QueryTextMark;
 }
 
 export type Section =
   | { kind: 'facts'; title?: string; facts: Fact[] }
   | { kind: 'table'; title?: string; columns: Column[]; rows: string[][]; empty?: string }
-  | { kind: 'code'; title?: string; text: string }
+  | { kind: 'code'; title?: string; text: string; queryText?: QueryTextMark }
   | { kind: 'text'; title?: string; text: string };
 
 /** A healing action a report offers; becomes an approval request when clicked. */
@@ -40,6 +52,8 @@ export interface Report {
   actions: SuggestedAction[];
   /** Advice and caveats ("grant …", "use --exact"); every surface shows them, JSON as `notes`. */
   footnotes: string[];
+  /** How query text in this report is shown: the target's `queryText` setting (default redacted), set by the engine. */
+  queryText?: QueryTextMode;
 }
 
 const RANK: Record<Status, number> = { ok: 0, warn: 1, crit: 2 };

@@ -1,5 +1,6 @@
 import type { RunResult } from '../engine/run.js';
 import type { Report, Section, Status } from './model.js';
+import { applyQueryText } from './query-text.js';
 
 export interface TextStyle {
   color: boolean;
@@ -12,7 +13,8 @@ const RESET = '\x1b[0m';
 const LABEL: Record<Status, string> = { ok: 'OK', warn: 'WARN', crit: 'CRIT' };
 
 /** Terminal rendering of a Report: aligned tables, colour when the output is a TTY. */
-export function renderText(report: Report, footer: string | undefined, style: TextStyle): string {
+export function renderText(given: Report, footer: string | undefined, style: TextStyle): string {
+  const report = applyQueryText(given);
   const paint = (code: string, text: string) => (style.color ? `${code}${text}${RESET}` : text);
   const lines = [
     `${paint(BOLD + COLORS[report.status], `[${LABEL[report.status]}]`)} ${paint(BOLD, report.title)}`,

@@ -102,7 +102,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
         await app.start();
         return {};
       }
-      const server = (await app.start(slack.port)) as { address(): AddressInfo | string | null };
+      const server = (await app.start(slack.host ? { port: slack.port, host: slack.host } : slack.port)) as { address(): AddressInfo | string | null };
       const address = server.address();
       return { port: typeof address === 'object' && address ? address.port : slack.port };
     },
@@ -121,7 +121,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
 }
 
 function appOptionsFor(slack: SlackConfig, clientOptions: WebClientOptions, identity: { botId: string; botUserId: string }, logger: Logger, running: () => number, statePool?: Queryable): AppOptions {
-  const customRoutes = [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, running()) }, ...opsRoutes(statePool)];
+  const customRoutes = [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, running()) }, ...opsRoutes(statePool, { token: slack.opsToken, cacheMs: slack.opsCacheSeconds * 1000, logger })];
   const common: AppOptions = {
     token: slack.botToken,
     botId: identity.botId,

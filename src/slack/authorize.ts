@@ -20,23 +20,28 @@ export type Decision = { allowed: true } | { allowed: false; rule: 'channel' | '
  * allowed channel). Guests are refused unless a target lists them by ID. Any failed lookup refuses (fail closed).
  */
 export function createAuthorizer(directory: Directory) {
+  /** The person alone, wherever they ask from (the App Home tab lists what they may query somewhere). */
+  async function checkUser(target: TargetConfig, userId: string): Promise<Decision> {
+    try {
+      const listed = target.users?.includes(userId) ?? false;
+      if (!listed && (await directory.isGuest(userId))) {
+        return { allowed: false, rule: 'guest', reason: `Guest accounts may not query \`${target.name}\` unless its \`users\` list names them.` };
+      }
+      if (target.users && !listed && !(await inAnyGroup(directory, target.users, userId))) {
+        return { allowed: false, rule: 'user', reason: `You are not on the list of people who may query \`${target.name}\`. Ask an admin to add you or your user group to its \`users\` list.` };
+      }
+    } catch {
+      return { allowed: false, rule: 'lookup_failed', reason: `Could not check your access to \`${target.name}\` with Slack just now, so the command did not run. Try again in a moment.` };
+    }
+    return { allowed: true };
+  }
   return {
+    checkUser,
     async check(target: TargetConfig, requester: Requester): Promise<Decision> {
       if (!channelAllowed(target, requester)) {
         return { allowed: false, rule: 'channel', reason: `Target \`${target.name}\` cannot be queried from this channel. Ask an admin to add this channel to its \`channels\` list, or use a channel that is on it.` };
       }
-      try {
-        const listed = target.users?.includes(requester.userId) ?? false;
-        if (!listed && (await directory.isGuest(requester.userId))) {
-          return { allowed: false, rule: 'guest', reason: `Guest accounts may not query \`${target.name}\` unless its \`users\` list names them.` };
-        }
-        if (target.users && !listed && !(await inAnyGroup(directory, target.users, requester.userId))) {
-          return { allowed: false, rule: 'user', reason: `You are not on the list of people who may query \`${target.name}\`. Ask an admin to add you or your user group to its \`users\` list.` };
-        }
-      } catch {
-        return { allowed: false, rule: 'lookup_failed', reason: `Could not check your access to \`${target.name}\` with Slack just now, so the command did not run. Try again in a moment.` };
-      }
-      return { allowed: true };
+      return checkUser(target, requester.userId);
     },
   };
 }

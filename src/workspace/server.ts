@@ -6,6 +6,7 @@ import { WORKSPACE_CHANNEL, WORKSPACE_USERS } from './people.js';
 import { slackSender } from './standin/requests.js';
 import { createStandInRoutes, readBody, send, type StandInRoutes } from './standin/standin.js';
 import type { StoredFile, StoredMessage } from './standin/state.js';
+import { createGate, newSecret, sameSecret, type Gate } from './gate.js';
 
 /** What the page's demo buttons do; absent when pgmedic runs against your own databases. */
 export interface DemoControls {
@@ -18,10 +19,12 @@ export interface WorkspaceOptions {
   botToken: string;
   signingSecret: string;
   demo?: DemoControls;
+  /** A name besides localhost / 127.0.0.1 / [::1] that people reach the page by (no port). */
+  publicHost?: string;
 }
 
 export interface Workspace {
-  /** The page (http://localhost:PORT). */
+  /** The page with its access token (http://localhost:PORT/?token=…): whoever has it can act as any workspace user. */
   url: string;
   /** SLACK_API_URL for the bot. */
   apiUrl: string;
@@ -39,12 +42,17 @@ const STATIC: Record<string, [file: string, type: string]> = {
   '/workspace.css': ['workspace.css', 'text/css; charset=utf-8'],
 };
 
-/** The bot's own health, readiness and metrics, reachable on the page's port (the bot's port is internal here). */
+/**
+ * The bot's own health, readiness and metrics, reachable on the page's port (the bot's port is internal here).
+ * They are not behind the page's cookie (probes and scrapers have none): /readyz and /metrics take the bot's
+ * PGMEDIC_OPS_TOKEN, forwarded as sent.
+ */
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
-async function forwardToApp(appUrl: string | undefined, path: string, res: ServerResponse): Promise<void> {
+async function forwardToApp(appUrl: string | undefined, req: IncomingMessage, path: string, res: ServerResponse): Promise<void> {
   if (!appUrl) return send(res, 503, { ok: false, error: 'pgmedic is still starting' });
-  const answer = await fetch(`${appUrl}${path}`).catch(() => undefined);
+  const authorization = req.headers.authorization;
+  const answer = await fetch(`${appUrl}${path}`, { headers: authorization ? { authorization } : {} }).catch(() => undefined);
   if (!answer) return send(res, 503, { ok: false, error: 'pgmedic does not answer' });
   res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
   res.end(await answer.text());
@@ -53,26 +61,38 @@ async function forwardToApp(appUrl: string | undefined, path: string, res: Serve
 /** The Slack stand-in grown into a server: Slack's side for the bot, a channel page for people. */
 export async function startWorkspace(options: WorkspaceOptions): Promise<Workspace> {
   let routes: StandInRoutes | undefined;
+  let gate: Gate | undefined;
   let appUrl: string | undefined;
   const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => send(res, 500, { ok: false, error: String(error) }));
+    void handle(req, res).catch(() => send(res, 500, { ok: false, error: 'the workspace failed to answer; see the log' }));
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!routes || (await routes.route(req, res))) return;
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (!routes || !gate) return send(res, 503, 'starting');
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
+    if (OPS_PATHS.has(path)) return forwardToApp(appUrl, req, path, res);
+    const refused = gate.refuseHost(req) ?? gate.refuseOrigin(req);
+    if (refused) return send(res, refused.status, refused.reason);
+    // Slack's side, used by the bot: the Web API takes the bot token, upload and response URLs carry a secret key.
+    if (await routes.route(req, res)) return;
+    const offered = url.searchParams.get('token');
+    if (req.method === 'GET' && offered !== null) return exchangeToken(gate, offered, url, res);
+    if (!gate.signedIn(req)) return send(res, 401, 'open the address pgmedic printed at start-up (it carries the access token)');
     const asset = STATIC[path];
     if (req.method === 'GET' && asset) return serveFile(res, asset);
     if (path === '/favicon.ico') return void res.writeHead(204).end();
-    if (OPS_PATHS.has(path)) return forwardToApp(appUrl, path, res);
     if (!path.startsWith('/workspace/')) return send(res, 404, 'not found');
+    const badPost = req.method === 'POST' ? gate.refusePost(req) : undefined;
+    if (badPost) return send(res, badPost.status, badPost.reason);
     return pageApi(routes, () => appUrl, options, req, res, path.slice(11));
   }
   await listen(server, options.port, options.host ?? '127.0.0.1');
   const port = (server.address() as AddressInfo).port;
-  routes = createStandInRoutes(`http://127.0.0.1:${port}`, { botToken: options.botToken });
+  gate = createGate({ port, publicHost: options.publicHost });
+  routes = createStandInRoutes(`http://127.0.0.1:${port}`, { botToken: options.botToken, urlKey: newSecret() });
   routes.state.botChannels.add(WORKSPACE_CHANNEL.id);
   return {
-    url: `http://localhost:${port}`,
+    url: `http://${options.publicHost ?? 'localhost'}:${port}/?token=${gate.token}`,
     apiUrl: routes.apiUrl,
     standIn: routes,
     connectApp: (url) => void (appUrl = url),
@@ -89,7 +109,8 @@ async function pageApi(routes: StandInRoutes, appUrl: () => string | undefined, 
   if (req.method === 'GET' && route === 'home') return send(res, 200, { view: routes.state.views.get(url.searchParams.get('user') ?? '') ?? null });
   if (req.method === 'GET' && route === 'messages') return send(res, 200, { messages: visibleMessages(routes, url.searchParams.get('user') ?? '') });
   if (req.method !== 'POST') return send(res, 404, 'not found');
-  const input = JSON.parse((await readBody(req)).toString('utf8') || '{}') as Record<string, string>;
+  const input = parseObject((await readBody(req)).toString('utf8'));
+  if (!input) return send(res, 400, { ok: false, error: 'send a JSON object' });
   if (route === 'demo/blocking-chain') {
     if (!options.demo) return send(res, 404, { ok: false, error: 'no demo database in this run' });
     return send(res, 200, { ok: true, ...(await options.demo.startBlockingChain()) });
@@ -154,6 +175,24 @@ function fileView(f: StoredFile) {
   const name = f.title ?? f.filename;
   if (f.bytes?.subarray(0, 8).equals(PNG_SIGNATURE)) return { name, image: `data:image/png;base64,${f.bytes.toString('base64')}` };
   return { name, content: f.content };
+}
+
+/** First load: the secret from the printed address becomes the cookie, and the address bar loses it. */
+function exchangeToken(gate: Gate, offered: string, url: URL, res: ServerResponse): void {
+  if (!sameSecret(offered, gate.token)) return send(res, 401, 'this access token is not the one pgmedic printed at start-up');
+  url.searchParams.delete('token');
+  // One leading slash: `//host` would send the browser elsewhere.
+  res.writeHead(303, { 'set-cookie': gate.setCookie(), location: `/${url.pathname.replace(/^\/+/, '')}${url.search}`, 'cache-control': 'no-store' });
+  res.end();
+}
+
+function parseObject(text: string): Record<string, string> | undefined {
+  try {
+    const value = JSON.parse(text || '{}') as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function serveFile(res: ServerResponse, [file, type]: [string, string]): Promise<void> {

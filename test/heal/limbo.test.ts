@@ -45,7 +45,7 @@ beforeAll(async () => {
   writeFileSync(configPath, `targets:\n  - name: prod\n    url: ${target.url}\n    actionUrl: ${target.actionUrl}\n    healing: { lockTimeoutMs: 600000 }\n`);
   const config: Config = { targets: [targetSchema.parse(target)], defaultTarget: 'prod' };
   // The other copy: it never executes here, it only watches the shared state database.
-  watcher = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] }, 200, FAST);
+  watcher = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] }, 200, { limbo: FAST });
 }, 60_000);
 afterAll(async () => {
   await watcher?.stop();

@@ -19,7 +19,8 @@ beforeAll(async () => {
   standIn = await startSlackStandIn();
   standIn.state.botChannels.add('CINCIDENT');
   const config: Config = { targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })], defaultTarget: 'prod' };
-  bot = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] });
+  // Scrapes are cached 5 s by default; this bot answers each one afresh so counts can be compared.
+  bot = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] }, 200, { env: { PGMEDIC_OPS_CACHE_SECONDS: '0' } });
 });
 afterAll(async () => {
   await bot?.stop();
@@ -71,15 +72,48 @@ describe('/metrics and /readyz on the bot, against a real PostgreSQL 18 and stat
       await admin.query('ALTER DATABASE pgmedic_state ALLOW_CONNECTIONS false');
       await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'pgmedic_state' AND pid <> pg_backend_pid()");
       // The first check may meet a pooled connection that was just terminated; the next ones get PostgreSQL's refusal.
+      const logged = () => JSON.stringify(bot.logs.filter((l) => l.msg === 'readiness: the state database does not answer'));
       let refused = await get('/readyz');
       expect(refused.status).toBe(503);
-      for (let i = 0; i < 5 && !refused.text.includes('not currently accepting connections'); i++) refused = await get('/readyz');
-      expect(JSON.parse(refused.text)).toEqual({ ready: false, checks: { stateDatabase: 'error: database "pgmedic_state" is not currently accepting connections' } });
+      for (let i = 0; i < 5 && !logged().includes('not currently accepting connections'); i++) refused = await get('/readyz');
+      // The answer names no database, host or role; the reason is in the log.
+      expect(JSON.parse(refused.text)).toEqual({ ready: false, checks: { stateDatabase: 'error' } });
+      expect(logged()).toContain('database \\"pgmedic_state\\" is not currently accepting connections');
       expect(await get('/healthz')).toMatchObject({ status: 200 });
     } finally {
       await admin.query('ALTER DATABASE pgmedic_state ALLOW_CONNECTIONS true');
       await admin.end();
     }
     expect((await get('/readyz')).status).toBe(200);
+  });
+});
+
+describe('/metrics and /readyz behind PGMEDIC_OPS_TOKEN, cached', () => {
+  it('refuses a missing or wrong bearer token, answers the right one, and serves scrapes from its cache', async () => {
+    const token = 'ops-token-0123456789abcdef';
+    const guarded = await startHealingBot(standIn, { targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl })], defaultTarget: 'prod' }, env.stateUrl, {}, 200, { env: { PGMEDIC_OPS_TOKEN: token, PGMEDIC_OPS_CACHE_SECONDS: '60' } });
+    const admin = await connect(server.url());
+    try {
+      const fetchWith = async (path: string, authorization?: string) => {
+        const response = await fetch(`${guarded.url}${path}`, { headers: authorization ? { authorization } : {} });
+        return { status: response.status, text: await response.text() };
+      };
+      const refusals = [await fetchWith('/metrics'), await fetchWith('/readyz'), await fetchWith('/metrics', 'Bearer wrong-token-0123456789'), await fetchWith('/readyz', token), await fetchWith('/metrics', `Basic ${token}`)];
+      expect(refusals.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+      expect(refusals.map((r) => r.text).join('')).not.toContain('pgmedic_');
+      expect((await fetchWith('/healthz')).status).toBe(200);
+      const metrics = await fetchWith('/metrics', `Bearer ${token}`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.text).toContain('pgmedic_commands_total');
+      expect(await fetchWith('/readyz', `Bearer ${token}`)).toEqual({ status: 200, text: JSON.stringify({ ready: true, checks: { stateDatabase: 'ok' } }) });
+      // Within the cache window the state database is not asked again: its refusal does not show yet.
+      await admin.query('ALTER DATABASE pgmedic_state ALLOW_CONNECTIONS false');
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'pgmedic_state' AND pid <> pg_backend_pid()");
+      expect((await fetchWith('/readyz', `Bearer ${token}`)).status).toBe(200);
+    } finally {
+      await admin.query('ALTER DATABASE pgmedic_state ALLOW_CONNECTIONS true');
+      await admin.end();
+      await guarded.stop();
+    }
   });
 });

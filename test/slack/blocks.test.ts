@@ -174,7 +174,7 @@ describe('reportMessage', () => {
     `);
   });
 
-  it('lays a wide table out one line per row, escaping every cell', () => {
+  it('lays a wide table out one line per row, in rich text (cells shown as they are, never as formatting)', () => {
     const report: Report = {
       ...base,
       sections: [{ kind: 'table', title: 'Sessions', columns: [{ header: 'pid' }, { header: 'app' }, { header: 'query' }], rows: [['7', '<!channel>', 'SELECT * FROM accounts WHERE note = `x` AND id IN (SELECT id FROM audit_log_2024)'], ['8', '', 'SELECT 1']] }],
@@ -182,13 +182,59 @@ describe('reportMessage', () => {
     const [, , table] = valid(reportMessage(report, undefined)).blocks;
     expect(table).toMatchInlineSnapshot(`
       {
-        "text": {
-          "text": "*Sessions*
-      • *7* — app: &lt;!channel&gt; · query: SELECT * FROM accounts WHERE note = \`x\` AND id IN (SELECT id FROM audit_log_2024)
-      • *8* — query: SELECT 1",
-          "type": "mrkdwn",
-        },
-        "type": "section",
+        "elements": [
+          {
+            "elements": [
+              {
+                "style": {
+                  "bold": true,
+                },
+                "text": "Sessions",
+                "type": "text",
+              },
+            ],
+            "type": "rich_text_section",
+          },
+          {
+            "elements": [
+              {
+                "elements": [
+                  {
+                    "style": {
+                      "bold": true,
+                    },
+                    "text": "7",
+                    "type": "text",
+                  },
+                  {
+                    "text": " — app: <!channel> · query: SELECT * FROM accounts WHERE note = \`x\` AND id IN (SELECT id FROM audit_log_2024)",
+                    "type": "text",
+                  },
+                ],
+                "type": "rich_text_section",
+              },
+              {
+                "elements": [
+                  {
+                    "style": {
+                      "bold": true,
+                    },
+                    "text": "8",
+                    "type": "text",
+                  },
+                  {
+                    "text": " — query: SELECT 1",
+                    "type": "text",
+                  },
+                ],
+                "type": "rich_text_section",
+              },
+            ],
+            "style": "bullet",
+            "type": "rich_text_list",
+          },
+        ],
+        "type": "rich_text",
       }
     `);
   });
@@ -197,8 +243,11 @@ describe('reportMessage', () => {
     const evil = '<!channel> <@U123> <https://evil.example|click> & <!subteam^S1>';
     const report: Report = { ...base, title: evil, summary: evil, sections: [{ kind: 'facts', facts: [{ label: evil, value: evil }] }, { kind: 'text', title: evil, text: evil }, { kind: 'table', columns: [{ header: 'x' }, { header: evil }], rows: [[evil, evil]] }], footnotes: [evil] };
     const message = valid(reportMessage(report, evil));
-    const mrkdwn = JSON.stringify(message.blocks.filter((b) => (b as { type: string }).type !== 'header')) + message.text;
+    // Header and rich text are never parsed for mentions or links; everything else is mrkdwn and must be escaped.
+    const literal = new Set(['header', 'rich_text']);
+    const mrkdwn = JSON.stringify(message.blocks.filter((b) => !literal.has((b as { type: string }).type))) + message.text;
     expect(mrkdwn).not.toMatch(/<[!@#]|<https?:/);
+    expect(JSON.stringify(message.blocks.filter((b) => (b as { type: string }).type === 'rich_text'))).toContain('<!channel>');
   });
 
   it('cuts a long table with "…and N more" and says where the rest went', () => {

@@ -74,6 +74,8 @@ describe('/pg over signed HTTP', () => {
     const note = await eventually(() => standIn.state.messages.find((m) => m.id && m.via === 'ack' && m.history.length && m.channel === 'CINCIDENT' && m.text?.includes('staging')), 'the error');
     expect(note.ephemeral).toBe(true);
     expect(note.text).toMatch(/^:warning: Could not connect to target "staging"/);
+    // The target and the cause, never the internal address.
+    expect(note.text).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|:\d{1,5}\b/);
     expect(note.text).not.toMatch(/\n\s+at /);
   });
 

@@ -36,7 +36,9 @@ async function activity(pids: number[]): Promise<{ pid: number; state: string; w
 describe('npm start with nothing configured: the local workspace in a real browser', () => {
   it('starts a blocking chain, /pg locks, Terminate, switch to the approver, Approve (confirm), sees the outcome; the root session is gone', async () => {
     const { page } = browser;
-    await page.goto(run.url);
+    await page.goto(run.pageUrl);
+    // The printed token became a cookie; the address bar (and history) no longer shows it.
+    expect(page.url()).toBe(`${run.url}/`);
     await page.getByTestId('start-blocking-chain').click();
     const status = await page.locator('#chain-status', { hasText: 'Blocking chain running' }).textContent();
     const [rootPid, ...waitingPids] = [...(status ?? '').matchAll(/\d+/g)].map((m) => Number(m[0]));
@@ -84,7 +86,7 @@ describe('npm start with nothing configured: the local workspace in a real brows
     expect(await alert.getByRole('button').count()).toBe(0);
     await expect.poll(async () => (await activity(waitingPids)).some((r) => r.waiting)).toBe(false);
     expect(await page.locator('.bk-unknown').count()).toBe(0);
-    const { problems } = (await (await fetch(`${run.url}/workspace/problems`)).json()) as { problems: string[] };
+    const { problems } = (await (await fetch(`${run.url}/workspace/problems`, { headers: { cookie: run.cookie } })).json()) as { problems: string[] };
     expect(problems).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
+import { applyQueryText } from '../../report/query-text.js';
 import type { Report, Section } from '../../report/model.js';
 import type { ApprovalRequest } from '../../state/requests.js';
-import { escapeMrkdwn } from './escape.js';
+import { escapeInline, escapeMrkdwn, escapePlain } from './escape.js';
 import type { KnownBlock } from './kit.js';
 import { LIMITS, actionsBlocks, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
 import type { PlainMessage } from './messages.js';
@@ -40,7 +41,7 @@ export const slackDate = (iso: string): string => `<!date^${Math.floor(Date.pars
  */
 export function approvalCard(request: ApprovalRequest): PlainMessage & { blocks: KnownBlock[] } {
   const preview = previewOf(request);
-  const title = `${HEADLINE[request.status]}: ${preview?.title ?? request.action}`;
+  const title = `${HEADLINE[request.status]}: ${escapePlain(preview?.title ?? request.action)}`;
   const blocks: KnownBlock[] = [
     headerBlock(title),
     sectionBlock(`${mention(request.requestedBy)} asks to run \`${escapeMrkdwn(request.action)}\` on \`${escapeMrkdwn(request.target)}\`.${preview ? `\n${escapeMrkdwn(preview.summary)}` : ''}`),
@@ -54,14 +55,14 @@ export function approvalCard(request: ApprovalRequest): PlainMessage & { blocks:
 
 function previewOf(request: ApprovalRequest): Report | undefined {
   const report = request.details.report as Report | undefined;
-  return report && typeof report.title === 'string' && Array.isArray(report.sections) ? report : undefined;
+  return report && typeof report.title === 'string' && Array.isArray(report.sections) ? applyQueryText(report) : undefined;
 }
 
 /** The target exactly as the preview saw it: its facts (pid, user, client, backend start…) and its query text. */
 function previewBlocks(preview: Report | undefined): KnownBlock[] {
   const sections = (preview?.sections ?? []).filter((s) => s.title !== PREVIEW_STATEMENT_TITLE).slice(0, 4);
   return sections.flatMap((section: Section): KnownBlock[] => {
-    if (section.kind === 'facts') return fieldSections(section.title ? `*${escapeMrkdwn(section.title)}*` : undefined, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value) || '–'}`));
+    if (section.kind === 'facts') return fieldSections(section.title ? `*${escapeMrkdwn(section.title)}*` : undefined, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${escapeInline(f.value) || '–'}`));
     if (section.kind === 'code') return [preformattedBlock(section.title, clip(section.text || ' ', 1_500))];
     if (section.kind === 'text') return [sectionBlock(clip(escapeMrkdwn(section.text), 1_500))];
     return [];

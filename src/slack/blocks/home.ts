@@ -10,6 +10,8 @@ export interface HomeInput {
   commands: { name: string; summary: string }[];
   invocation: string;
   now: Date;
+  /** Shown instead of targets when there are none to show (default: none is configured). */
+  noTargets?: string;
 }
 
 /** Targets shown one block each; the rest are summarised so the view stays under its block limit. */
@@ -24,7 +26,7 @@ export function homeView(input: HomeInput): HomeView {
     sectionBlock(`Diagnose PostgreSQL from any channel: \`${input.invocation} <command> [target] [options]\`. \`${input.invocation} help <command>\` explains one.`),
     { type: 'divider' },
     sectionBlock('*Targets*'),
-    ...(shown.length ? shown.map((t) => sectionBlock(targetLine(t.name, t.status, input.now))) : [sectionBlock('_No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG)._')]),
+    ...(shown.length ? shown.map((t) => sectionBlock(targetLine(t.name, t.status, input.now))) : [sectionBlock(`_${escapeMrkdwn(input.noTargets ?? 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).')}_`)]),
     ...(hidden ? [sectionBlock(`_…and ${hidden} more targets_`)] : []),
     { type: 'divider' },
     ...commandSections(input.commands, input.invocation),

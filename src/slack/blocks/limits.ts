@@ -1,3 +1,4 @@
+import { visibleText } from './escape.js';
 import type { Button, ContextBlock, HeaderBlock, KnownBlock, RichTextBlock, SectionBlock } from './kit.js';
 
 /**
@@ -42,21 +43,24 @@ export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** Every text a block constructor puts in front of people: invisible and reordering characters gone, then cut. */
+const shown = (text: string, max: number): string => clip(visibleText(text), max);
+
 export function headerBlock(text: string): HeaderBlock {
-  return { type: 'header', text: { type: 'plain_text', text: clip(text, LIMITS.headerText), emoji: true } };
+  return { type: 'header', text: { type: 'plain_text', text: shown(text, LIMITS.headerText), emoji: true } };
 }
 
 /** A mrkdwn section; `text` must already be escaped. */
 export function sectionBlock(text: string): SectionBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } };
+  return { type: 'section', text: { type: 'mrkdwn', text: shown(text, LIMITS.sectionText) } };
 }
 
 /** Sections of at most 10 fields each; only the first carries the title. */
 export function fieldSections(title: string | undefined, fields: string[]): SectionBlock[] {
   const sections: SectionBlock[] = [];
   for (let start = 0; start < fields.length; start += LIMITS.sectionFields) {
-    const chunk = fields.slice(start, start + LIMITS.sectionFields).map((text) => ({ type: 'mrkdwn' as const, text: clip(text, LIMITS.fieldText) }));
-    sections.push({ type: 'section', ...(title && start === 0 ? { text: { type: 'mrkdwn', text: clip(title, LIMITS.sectionText) } } : {}), fields: chunk });
+    const chunk = fields.slice(start, start + LIMITS.sectionFields).map((text) => ({ type: 'mrkdwn' as const, text: shown(text, LIMITS.fieldText) }));
+    sections.push({ type: 'section', ...(title && start === 0 ? { text: { type: 'mrkdwn', text: shown(title, LIMITS.sectionText) } } : {}), fields: chunk });
   }
   return sections;
 }
@@ -64,7 +68,7 @@ export function fieldSections(title: string | undefined, fields: string[]): Sect
 /** A context block of mrkdwn elements; extra elements are joined into the last one. */
 export function contextBlock(elements: string[]): ContextBlock {
   const kept = elements.length <= LIMITS.contextElements ? elements : [...elements.slice(0, LIMITS.contextElements - 1), elements.slice(LIMITS.contextElements - 1).join(' · ')];
-  return { type: 'context', elements: kept.map((text) => ({ type: 'mrkdwn', text: clip(text, LIMITS.contextText) })) };
+  return { type: 'context', elements: kept.map((text) => ({ type: 'mrkdwn', text: shown(text, LIMITS.contextText) })) };
 }
 
 /** Literal monospace text: rich text is never parsed for mentions or links, so database text needs no escaping. */
@@ -72,8 +76,8 @@ export function preformattedBlock(title: string | undefined, text: string): Rich
   return {
     type: 'rich_text',
     elements: [
-      ...(title ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: clip(title, LIMITS.headerText), style: { bold: true } }] }] : []),
-      { type: 'rich_text_preformatted', elements: [{ type: 'text', text: clip(text, LIMITS.preformattedText) }] },
+      ...(title ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: shown(title, LIMITS.headerText), style: { bold: true } }] }] : []),
+      { type: 'rich_text_preformatted', elements: [{ type: 'text', text: shown(text, LIMITS.preformattedText) }] },
     ],
   };
 }
@@ -89,15 +93,15 @@ export interface ButtonSpec {
 export function buttonElement(spec: ButtonSpec): Button {
   return {
     type: 'button',
-    text: { type: 'plain_text', text: clip(spec.text, LIMITS.buttonText), emoji: true },
+    text: { type: 'plain_text', text: shown(spec.text, LIMITS.buttonText), emoji: true },
     action_id: clip(spec.actionId, LIMITS.actionId),
     value: clip(spec.value, LIMITS.buttonValue),
     ...(spec.style ? { style: spec.style } : {}),
     ...(spec.confirm
       ? {
           confirm: {
-            title: { type: 'plain_text', text: clip(spec.confirm.title, LIMITS.confirmTitle) },
-            text: { type: 'plain_text', text: clip(spec.confirm.text, LIMITS.confirmText) },
+            title: { type: 'plain_text', text: shown(spec.confirm.title, LIMITS.confirmTitle) },
+            text: { type: 'plain_text', text: shown(spec.confirm.text, LIMITS.confirmText) },
             confirm: { type: 'plain_text', text: clip(spec.confirm.confirm, LIMITS.confirmButton) },
             deny: { type: 'plain_text', text: clip(spec.confirm.deny, LIMITS.confirmButton) },
           },

@@ -1,4 +1,4 @@
-import { escapeMrkdwn } from './escape.js';
+import { escapeMrkdwn, escapeProse } from './escape.js';
 import type { KnownBlock } from './kit.js';
 import { LIMITS, clip } from './limits.js';
 
@@ -14,11 +14,11 @@ export function runningNote(command: string, target: string): PlainMessage {
 
 /** A short error for the user: what went wrong and what to try next (describeError's text), never a stack. */
 export function errorNote(text: string): PlainMessage {
-  return { text: clip(`:warning: ${escapeMrkdwn(text)}`, LIMITS.messageText) };
+  return { text: clip(`:warning: ${escapeProse(text)}`, LIMITS.messageText) };
 }
 
 export function refusalNote(reason: string): PlainMessage {
-  return { text: clip(`:no_entry: ${escapeMrkdwn(reason)}`, LIMITS.messageText) };
+  return { text: clip(`:no_entry: ${escapeProse(reason)}`, LIMITS.messageText) };
 }
 
 /** The ack of `/pg <action>`: a preview runs, then an approval card; nothing changes yet. */

@@ -1,5 +1,6 @@
+import { applyQueryText } from '../../report/query-text.js';
 import type { Report, Section, Status, SuggestedAction } from '../../report/model.js';
-import { escapeMrkdwn } from './escape.js';
+import { escapeInline, escapeMrkdwn, escapePlain } from './escape.js';
 import type { Button, KnownBlock } from './kit.js';
 import { BUDGET, LIMITS, actionsBlocks, blockTextLength, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
 import { tableBlocks } from './table.js';
@@ -31,8 +32,9 @@ export interface RenderedMessage {
 }
 
 /** Block Kit for a Report: header with status, summary, sections, action buttons, context line. */
-export function reportMessage(report: Report, contextText: string | undefined, options: RenderOptions = {}): RenderedMessage {
-  const head: KnownBlock[] = [headerBlock(`${STATUS_EMOJI[report.status]} ${report.title}`), sectionBlock(escapeMrkdwn(report.summary))];
+export function reportMessage(given: Report, contextText: string | undefined, options: RenderOptions = {}): RenderedMessage {
+  const report = applyQueryText(given);
+  const head: KnownBlock[] = [headerBlock(`${STATUS_EMOJI[report.status]} ${escapePlain(report.title)}`), sectionBlock(escapeMrkdwn(report.summary))];
   const values = options.actions && 'values' in options.actions ? options.actions.values : [];
   const actions = actionsBlocks(report.actions.flatMap((action, i) => (values[i] ? [actionButton(action, i, values[i])] : [])));
   const body: KnownBlock[] = [];
@@ -67,7 +69,7 @@ function sectionBlocks(section: Section, maxTableRows: number): { blocks: KnownB
   const title = section.title ? `*${escapeMrkdwn(section.title)}*` : undefined;
   switch (section.kind) {
     case 'facts':
-      return { blocks: fieldSections(title, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${FACT_MARK[f.status ?? 'ok']}${escapeMrkdwn(f.value) || '–'}`)), hiddenRows: 0 };
+      return { blocks: fieldSections(title, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${FACT_MARK[f.status ?? 'ok']}${escapeInline(f.value) || '–'}`)), hiddenRows: 0 };
     case 'table':
       return tableBlocks(section, maxTableRows);
     case 'code':
@@ -80,12 +82,12 @@ function sectionBlocks(section: Section, maxTableRows: number): { blocks: KnownB
 /** The value is the opaque offer id: what it stands for (action, target, pid…) stays in the state database. */
 function actionButton(action: SuggestedAction, index: number, value: string): Button {
   return buttonElement({
-    text: action.label,
+    text: escapePlain(action.label),
     actionId: `${ACTION_ID_PREFIX}${action.action}:${index}`,
     value,
     ...(action.style ? { style: action.style } : {}),
     ...(action.style === 'danger'
-      ? { confirm: { title: 'Request approval?', text: `${action.label} runs only after a second person approves it.`, confirm: 'Request approval', deny: 'Cancel' } }
+      ? { confirm: { title: 'Request approval?', text: `${escapePlain(action.label)} runs only after a second person approves it.`, confirm: 'Request approval', deny: 'Cancel' } }
       : {}),
   });
 }

@@ -1,5 +1,5 @@
 import type { Section } from '../../report/model.js';
-import { escapeMrkdwn } from './escape.js';
+import { escapeMrkdwn, visibleText } from './escape.js';
 import type { KnownBlock } from './kit.js';
 import { LIMITS, clip, preformattedBlock, sectionBlock } from './limits.js';
 
@@ -24,7 +24,7 @@ export function tableBlocks(section: TableSection, maxRows: number): RenderedTab
   const headers = section.columns.map((c) => c.header);
   const widths = headers.map((h, i) => Math.max(h.length, ...section.rows.map((r) => (r[i] ?? '').length)));
   const totalWidth = widths.reduce((sum, w) => sum + w, 0) + 2 * (widths.length - 1);
-  return totalWidth <= PHONE_WIDTH ? alignedTable(section, widths, maxRows) : recordTable(section, title, maxRows);
+  return totalWidth <= PHONE_WIDTH ? alignedTable(section, widths, maxRows) : recordTable(section, section.title, maxRows);
 }
 
 function alignedTable(section: TableSection, widths: number[], maxRows: number): RenderedTable {
@@ -43,27 +43,46 @@ function alignedTable(section: TableSection, widths: number[], maxRows: number):
   return { blocks: [preformattedBlock(section.title, lines.join('\n'))], hiddenRows };
 }
 
-/** `• *first cell* — header: value · header: value`, empty cells left out, split over sections of 3,000. */
+/**
+ * One bullet per row, `first cell — header: value · header: value`, empty cells left out, as rich text: the
+ * cells are database text (query text, names), and rich text shows them as they are, never as formatting.
+ * Split over blocks of about 3,000 characters.
+ */
 function recordTable(section: TableSection, title: string | undefined, maxRows: number): RenderedTable {
-  const chunks: string[][] = [title ? [title] : []];
-  let shown = 0;
+  const chunks: RichTextSection[][] = [[]];
+  let used = 0;
   for (const row of section.rows.slice(0, maxRows)) {
     const line = recordLine(section, row);
-    const current = chunks[chunks.length - 1]!;
-    if (current.join('\n').length + line.length + 1 > LIMITS.sectionText - CUT_NOTE_ROOM) chunks.push([]);
+    const length = line.elements.reduce((sum, e) => sum + e.text.length, 0);
+    if (used + length + 1 > LIMITS.sectionText - CUT_NOTE_ROOM && chunks[chunks.length - 1]!.length) {
+      chunks.push([]);
+      used = 0;
+    }
     chunks[chunks.length - 1]!.push(line);
-    shown++;
+    used += length + 1;
   }
-  const hiddenRows = section.rows.length - shown;
-  if (hiddenRows) chunks[chunks.length - 1]!.push(`_…and ${hiddenRows} more_`);
-  return { blocks: chunks.filter((c) => c.length).map((c) => sectionBlock(c.join('\n'))), hiddenRows };
+  const hiddenRows = section.rows.length - Math.min(section.rows.length, maxRows);
+  const blocks: KnownBlock[] = chunks.map((lines, i) => ({
+    type: 'rich_text',
+    elements: [
+      ...(i === 0 && title ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: visibleText(title), style: { bold: true } }] }] : []),
+      { type: 'rich_text_list' as const, style: 'bullet' as const, elements: lines },
+      ...(i === chunks.length - 1 && hiddenRows ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: `…and ${hiddenRows} more`, style: { italic: true } }] }] : []),
+    ],
+  }));
+  return { blocks, hiddenRows };
 }
 
-function recordLine(section: TableSection, row: string[]): string {
-  const [first = '', ...rest] = row.map((cell) => clip(cell.trim(), RECORD_CELL));
+interface RichTextSection {
+  type: 'rich_text_section';
+  elements: { type: 'text'; text: string; style?: { bold: boolean } }[];
+}
+
+function recordLine(section: TableSection, row: string[]): RichTextSection {
+  const [first = '', ...rest] = row.map((cell) => clip(visibleText(cell).replace(/\s+/g, ' ').trim(), RECORD_CELL));
   const details = rest
-    .map((cell, i) => (cell ? `${escapeMrkdwn(section.columns[i + 1]?.header ?? '')}: ${escapeMrkdwn(cell)}` : ''))
+    .map((cell, i) => (cell ? `${section.columns[i + 1]?.header ?? ''}: ${cell}` : ''))
     .filter(Boolean)
     .join(' · ');
-  return `• *${escapeMrkdwn(first) || '–'}*${details ? ` — ${details}` : ''}`;
+  return { type: 'rich_text_section', elements: [{ type: 'text', text: first || '–', style: { bold: true } }, ...(details ? [{ type: 'text' as const, text: ` — ${details}` }] : [])] };
 }

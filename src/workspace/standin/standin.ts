@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { newSecret, sameSecret } from '../gate.js';
 import { BOT, callMethod, validate } from './methods.js';
 import { RESPONSE_URL_LIFETIME_MS, RESPONSE_URL_MAX_USES, createState, type InjectedFailure, type RecordedCall, type StandInState } from './state.js';
 
@@ -34,9 +35,13 @@ export interface StandInRoutes extends Omit<SlackStandIn, 'stop'> {
 const JSON_FIELDS = new Set(['blocks', 'view', 'files', 'attachments', 'metadata']);
 const SLACK_PATHS = /^\/(api|upload|response)\//;
 
-/** `base` is the URL the routes are served under (http://host:port, no trailing slash). */
-export function createStandInRoutes(base: string, options: { botToken?: string } = {}): StandInRoutes {
+/**
+ * `base` is the URL the routes are served under (http://host:port, no trailing slash). Upload and response URLs
+ * carry `urlKey` (random unless given) the way Slack's carry a secret: only the bot, which was handed them, can post.
+ */
+export function createStandInRoutes(base: string, options: { botToken?: string; urlKey?: string } = {}): StandInRoutes {
   const botToken = options.botToken ?? 'xoxb-test-token';
+  const urlKey = options.urlKey ?? newSecret();
   const state = createState();
   let clockOffset = 0;
   const now = () => Date.now() + clockOffset;
@@ -51,12 +56,16 @@ export function createStandInRoutes(base: string, options: { botToken?: string }
     const body = await readBody(req);
     const path = new URL(req.url ?? '/', base).pathname;
     if (path.startsWith('/api/')) return apiCall(path.slice(5), req, body, res);
-    if (path.startsWith('/upload/')) return upload(path.slice(8), req, body, res);
-    return responseUrl(path.slice(10), body, res);
+    const [, kind, key, id = ''] = path.split('/');
+    if (!sameSecret(key, urlKey)) return send(res, 404, 'no_such_url');
+    if (kind === 'upload') return upload(id, req, body, res);
+    return responseUrl(id, body, res);
   }
 
   function apiCall(method: string, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const args = parseArgs(req.headers['content-type'] ?? '', body);
+    const token = req.headers.authorization?.replace(/^Bearer /, '') ?? args.token;
+    if (typeof token !== 'string' || !sameSecret(token, botToken)) return send(res, 200, { ok: false, error: 'invalid_auth' });
     state.calls.push({ method, args });
     const failure = state.failures.get(method)?.shift();
     if (failure && 'status' in failure) {
@@ -65,9 +74,7 @@ export function createStandInRoutes(base: string, options: { botToken?: string }
       return;
     }
     if (failure) return send(res, 200, { ok: false, error: failure.error });
-    const token = req.headers.authorization?.replace(/^Bearer /, '') ?? args.token;
-    if (token !== botToken) return send(res, 200, { ok: false, error: 'invalid_auth' });
-    send(res, 200, callMethod(state, method, args, `${base}/upload/`));
+    send(res, 200, callMethod(state, method, args, `${base}/upload/${urlKey}/`));
   }
 
   async function upload(fileId: string, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
@@ -84,7 +91,8 @@ export function createStandInRoutes(base: string, options: { botToken?: string }
     if (now() - entry.createdAt > RESPONSE_URL_LIFETIME_MS) return send(res, 404, 'expired_url');
     if (entry.uses >= RESPONSE_URL_MAX_USES) return send(res, 404, 'used_url');
     entry.uses++;
-    const payload = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    const payload = parsePayload(body);
+    if (!payload) return send(res, 400, 'invalid_payload');
     state.calls.push({ method: 'response_url', args: { ...payload, responseUrlId: id } });
     const original = state.messages.find((m) => m.id === entry.originalId);
     if (payload.delete_original) {
@@ -117,7 +125,7 @@ export function createStandInRoutes(base: string, options: { botToken?: string }
     newResponseUrl(channel, user) {
       const id = `R${state.nextId()}`;
       state.responseUrls.set(id, { id, channel, user, createdAt: now(), uses: 0 });
-      return `${base}/response/${id}`;
+      return `${base}/response/${urlKey}/${id}`;
     },
     recordAck(url, ack) {
       const entry = state.responseUrls.get(url.split('/').pop() ?? '');
@@ -147,6 +155,15 @@ export async function startSlackStandIn(options: { botToken?: string } = {}): Pr
   return { ...standIn, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
+function parsePayload(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(body.toString('utf8')) as unknown;
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function parseArgs(contentType: string, body: Buffer): Record<string, unknown> {
   const text = body.toString('utf8');
   if (contentType.includes('application/json')) return text ? (JSON.parse(text) as Record<string, unknown>) : {};
@@ -163,10 +180,22 @@ async function uploadedBytes(contentType: string, body: Buffer): Promise<Buffer>
   return typeof first === 'string' ? Buffer.from(first, 'utf8') : first ? Buffer.from(await first.arrayBuffer()) : Buffer.alloc(0);
 }
 
+/** Slack's own cap on a file is far larger, but nothing the bot or the page sends comes near this. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.destroy();
+        reject(new Error(`request body over ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });

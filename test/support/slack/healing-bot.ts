@@ -12,11 +12,18 @@ export interface HealingBot extends TestBot {
   statePool: pg.Pool;
 }
 
-export async function startHealingBot(standIn: SlackStandIn, config: Config, stateUrl: string, policy: Omit<PolicyInput, 'targets'>, expirySweepMs = 200, limbo?: SlackAppOptions['limbo']): Promise<HealingBot> {
+export async function startHealingBot(
+  standIn: SlackStandIn,
+  config: Config,
+  stateUrl: string,
+  policy: Omit<PolicyInput, 'targets'>,
+  expirySweepMs = 200,
+  extra: { env?: Record<string, string>; limbo?: SlackAppOptions['limbo'] } = {},
+): Promise<HealingBot> {
   const statePool = createStatePool(stateUrl);
   await migrateStateDatabase(statePool);
   const state = { pool: statePool, policy: createPolicy({ ...policy, ...(config.healing ? { healing: config.healing } : {}), targets: config.targets }) };
-  const bot = await startTestBot(standIn, config, {}, { state, expirySweepMs, ...(limbo ? { limbo } : {}) });
+  const bot = await startTestBot(standIn, config, extra.env ?? {}, { state, expirySweepMs, ...(extra.limbo ? { limbo: extra.limbo } : {}) });
   return {
     ...bot,
     statePool,

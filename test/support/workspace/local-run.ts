@@ -6,7 +6,12 @@ import { parse } from 'yaml';
 
 /** `npm start`'s entry as a child process with nothing configured: the embedded demo and the local workspace. */
 export interface LocalRunProcess {
+  /** The page's base address (no token). */
   url: string;
+  /** The address as printed, with its access token: what a person opens. */
+  pageUrl: string;
+  /** A Cookie header that signs a plain HTTP client in, as the browser is after opening pageUrl. */
+  cookie: string;
   dataDir: string;
   /** The demo target's URLs from the config the run wrote (the monitor role sees pg_stat_activity). */
   monitorUrl: string;
@@ -27,10 +32,13 @@ export async function startLocalRunProcess(extraEnv: Record<string, string> = {}
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const url = await readyUrl(child, () => output);
+  const pageUrl = await readyUrl(child, () => output);
+  const { origin: url, port, searchParams } = new URL(pageUrl);
   const config = parse(readFileSync(join(dataDir, '..', 'pgmedic.yml'), 'utf8')) as { targets: { url: string }[] };
   return {
     url,
+    pageUrl,
+    cookie: `pgmedic_workspace_${port}=${searchParams.get('token')}`,
     dataDir,
     monitorUrl: config.targets[0]!.url,
     output: () => output,
@@ -42,7 +50,7 @@ function readyUrl(child: ChildProcess, output: () => string): Promise<string> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "open http://…" line within 90 s:\n${output()}`)), 90_000);
     const check = () => {
-      const match = /open (http:\/\/localhost:\d+)/.exec(output());
+      const match = /open (http:\/\/localhost:\d+\/\?token=[\w-]+)/.exec(output());
       if (!match) return;
       clearTimeout(timer);
       resolve(match[1]!);

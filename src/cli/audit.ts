@@ -4,12 +4,13 @@ import { auditReport } from '../heal/audit-report.js';
 import { renderText } from '../report/text.js';
 import { readAudit } from '../state/audit.js';
 import { createStatePool } from '../state/pool.js';
-import type { CliArgs } from './args.js';
+import { withPositionalTarget, type CliArgs } from './args.js';
 
 const MAX_LIMIT = 500;
 
-/** `pgmedic audit [--target NAME] [--limit N]`: the healing audit log, read-only, from PGMEDIC_STATE_DATABASE_URL. */
-export async function runAudit(args: CliArgs, color: boolean): Promise<string> {
+/** `pgmedic audit [target] [--limit N]`: the healing audit log, read-only, from PGMEDIC_STATE_DATABASE_URL. */
+export async function runAudit(typed: CliArgs, color: boolean): Promise<string> {
+  const args = withPositionalTarget(typed);
   const limit = parseLimit(args.rest);
   const { url } = loadStateConfig();
   if (!url) throw new AppError('config_invalid', 'The audit log lives in the state database, and PGMEDIC_STATE_DATABASE_URL is not set.', { hint: 'Set it to the URL the bot uses.' });
@@ -32,7 +33,7 @@ function parseLimit(rest: readonly string[]): number {
   const value = rest[0] === '--limit' ? rest[1] : rest[0]?.startsWith('--limit=') ? rest[0].slice('--limit='.length) : undefined;
   const limit = Number(value);
   if (rest.length > (rest[0] === '--limit' ? 2 : 1) || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new AppError('bad_option', `\`audit\` takes only --target NAME and --limit N (1–${MAX_LIMIT}).`, { hint: 'For example `pgmedic audit --target prod --limit 50`.' });
+    throw new AppError('bad_option', `\`audit\` takes only a target and --limit N (1–${MAX_LIMIT}).`, { hint: 'For example `pgmedic audit prod --limit 50`.' });
   }
   return limit;
 }

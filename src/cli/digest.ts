@@ -10,7 +10,7 @@ import { statelessDigests } from '../schedule/on-demand.js';
 import type { Poster, ScheduleLog } from '../schedule/poster.js';
 import { createScheduler } from '../schedule/scheduler.js';
 import { createStatePool } from '../state/pool.js';
-import type { CliArgs } from './args.js';
+import { withPositionalTarget, type CliArgs } from './args.js';
 
 const NO_TRENDS = 'Trends (what changed since yesterday and over 7 days) need PGMEDIC_STATE_DATABASE_URL: the daily snapshots live there.';
 
@@ -28,11 +28,12 @@ const stderrLog: ScheduleLog = {
 };
 
 /**
- * `pgmedic digest [--target NAME]`: the digest now. With the state database it also records today's snapshot
+ * `pgmedic digest [target]`: the digest now. With the state database it also records today's snapshot
  * (as the bot's digest does; the latest of the day wins) and shows what changed.
  */
-export async function runDigest(args: CliArgs, color: boolean): Promise<{ output: string; digest: Digest }> {
-  if (args.rest.length) throw new AppError('bad_option', '`digest` takes only --target NAME and --format.', { hint: 'For example `pgmedic digest --target prod`.' });
+export async function runDigest(typed: CliArgs, color: boolean): Promise<{ output: string; digest: Digest }> {
+  const args = withPositionalTarget(typed);
+  if (args.rest.length) throw new AppError('bad_option', '`digest` takes only a target and --format.', { hint: 'For example `pgmedic digest prod`.' });
   const config = loadConfig();
   const schedule = loadScheduleConfig(config);
   const { url } = loadStateConfig();

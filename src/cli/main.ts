@@ -1,54 +1,79 @@
-import { loadConfig, wantsColor } from '../config/load.js';
-import { createTargets } from '../db/targets.js';
-import { describeError } from '../errors.js';
-import { helpReport } from '../engine/help.js';
-import { parseOptions } from '../engine/options.js';
-import { findCommand } from '../engine/registry.js';
-import { runCommand } from '../engine/run.js';
-import { renderJson } from '../report/json.js';
-import { contextLine, renderText } from '../report/text.js';
-import { parseCliArgs } from './args.js';
-import { runAudit } from './audit.js';
-import { runDigest } from './digest.js';
+import { readFileSync } from 'node:fs';
+import { wantsColor } from '../config/terminal.js';
+import { AppError, describeError } from '../errors.js';
+import { parseCliArgs, type CliArgs } from './args.js';
+import { EXIT, type ExitCode } from './exit.js';
 
-const EXIT = { ok: 0, warn: 1, crit: 2, error: 3 } as const;
+// Only the branch that runs is loaded (dynamic imports below): `--help` never loads pg, and one diagnostic never
+// loads Slack, the scheduler, prom-client or the workspace. Start-up time is what a monitoring check pays each minute.
 
-async function main(argv: string[]): Promise<number> {
-  const args = parseCliArgs(argv);
-  const color = wantsColor(Boolean(process.stdout.isTTY));
-  if (!args.command || args.command === 'help' || args.command === 'commands' || args.command === '--help') {
-    const report = helpReport('pgmedic', args.command === 'help' ? args.rest[0] : undefined);
-    process.stdout.write(`${renderText(report, undefined, { color })}\n`);
-    return EXIT.ok;
-  }
-  if (args.command === 'audit') {
-    process.stdout.write(`${await runAudit(args, color)}\n`);
-    return EXIT.ok;
-  }
-  if (args.command === 'digest') {
-    const { output, digest } = await runDigest(args, color);
-    process.stdout.write(`${output}\n`);
-    return EXIT[digest.status];
-  }
-  const command = findCommand(args.command);
-  const options = parseOptions(command, args.rest);
-  const targets = createTargets(loadConfig());
-  try {
-    const result = await runCommand({ command, target: targets.get(args.target), options });
-    process.stdout.write(`${args.format === 'json' ? renderJson(result) : renderText(result.report, contextLine(result), { color })}\n`);
-    return EXIT[result.status];
-  } finally {
-    await targets.closeAll();
-  }
+interface Outcome {
+  output: string;
+  code: ExitCode;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`pgmedic: ${describeError(error).text}\n`);
-    process.exitCode = EXIT.error;
-  },
-);
+async function main(args: CliArgs): Promise<Outcome> {
+  if (args.version) return { output: version(), code: EXIT.ok };
+  const color = wantsColor(Boolean(process.stdout.isTTY));
+  const topic = helpTopic(args);
+  if (topic !== undefined) {
+    const { renderHelp } = await import('./help.js');
+    return { output: renderHelp(topic ?? undefined, color), code: EXIT.ok };
+  }
+  if (args.format === 'nagios' && (args.command === 'audit' || args.command === 'digest')) {
+    throw new AppError('bad_option', `\`${args.command}\` has no --format nagios.`, { hint: 'Use `--format text` or `--format json`; nagios checks are the diagnostics, e.g. `pgmedic locks --format nagios`.' });
+  }
+  if (args.command === 'audit') return { output: await (await import('./audit.js')).runAudit(args, color), code: EXIT.ok };
+  if (args.command === 'digest') {
+    const { output, digest } = await (await import('./digest.js')).runDigest(args, color);
+    return { output, code: EXIT[digest.status] };
+  }
+  const { runDiagnostic } = await import('./diagnostic.js');
+  const { output, status } = await runDiagnostic(args, color);
+  return { output, code: EXIT[status] };
+}
 
+/** undefined: not a help request; null: the overview; a name: that command's help. */
+function helpTopic(args: CliArgs): string | null | undefined {
+  if (!args.command) return null;
+  if (args.command === 'help' || args.command === 'commands') return args.rest.find((word) => !word.startsWith('-')) ?? null;
+  return args.help ? args.command : undefined;
+}
+
+function version(): string {
+  // package.json sits above both src/cli (tsx) and dist/src/cli (the build).
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const { name, version } = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (name === 'pgmedic' && version) return `pgmedic ${version}`;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'pgmedic (unknown version)';
+}
+
+/** Hints name commands as typed anywhere (`help locks`); on the command line they start with `pgmedic`. */
+const forCommandLine = (text: string) => text.replace(/`help\b/g, '`pgmedic help');
+
+function fail(args: CliArgs | undefined, error: unknown): Outcome {
+  const text = forCommandLine(describeError(error).text);
+  if (args?.format === 'nagios') return { output: `PGMEDIC ${(args.command ?? '').toUpperCase()} UNKNOWN - ${text.replace(/\|/g, '/').replace(/\s+/g, ' ')}`, code: EXIT.error };
+  process.stderr.write(`pgmedic: ${text}\n`);
+  return { output: '', code: EXIT.error };
+}
+
+let args: CliArgs | undefined;
+try {
+  args = parseCliArgs(process.argv.slice(2));
+} catch (error) {
+  args = undefined;
+  const { code } = fail(undefined, error);
+  process.exitCode = code;
+}
+if (args) {
+  const parsed = args;
+  const { output, code } = await main(parsed).catch((error: unknown) => fail(parsed, error));
+  if (output) process.stdout.write(`${output}\n`);
+  process.exitCode = code;
+}

@@ -1,26 +1,11 @@
 import type { Report } from '../report/model.js';
 import type { AnyCommand } from './command.js';
 import { describeOptions } from './options.js';
+import { EXTRA_COMMANDS, TARGET_SYNTAX } from './extra-commands.js';
 import { findCommand, listCommands } from './registry.js';
 
-/** Help is a Report too, so every surface renders it the same way. `invocation` is "/pg" or "pgmedic". */
-const targetSyntax = (invocation: string) => (invocation.startsWith('/') ? '[target]' : '[--target NAME]');
 
-/** Subcommands that are not database commands (no CommandDefinition): they combine diagnostics or read the state database. */
-export const EXTRA_COMMANDS: readonly { name: string; summary: string; usage: (invocation: string) => string }[] = [
-  {
-    name: 'digest',
-    summary: 'The bloat and vacuum digest now: one summary, each section’s report in its thread (trends need the state database)',
-    usage: (invocation) => `${invocation} digest ${targetSyntax(invocation)}`,
-  },
-  {
-    name: 'audit',
-    summary: 'Recent healing actions: who asked, who approved, what ran (needs the state database)',
-    usage: (invocation) => `${invocation} audit ${targetSyntax(invocation)} [--limit N]`,
-  },
-];
-
-export const isExtraCommand = (name: string): boolean => EXTRA_COMMANDS.some((c) => c.name === name.toLowerCase());
+export { EXTRA_COMMANDS, isExtraCommand } from './extra-commands.js';
 
 export function helpReport(invocation: string, commandName?: string): Report {
   const extra = commandName ? EXTRA_COMMANDS.find((c) => c.name === commandName.toLowerCase()) : undefined;
@@ -33,7 +18,7 @@ function overview(invocation: string): Report {
   return {
     title: 'pgmedic commands',
     status: 'ok',
-    summary: `Usage: \`${invocation} <command> ${targetSyntax(invocation)} [options]\`. \`${invocation} help <command>\` explains one.`,
+    summary: `Usage: \`${invocation} <command> ${TARGET_SYNTAX} [options]\`. \`${invocation} help <command>\` explains one.`,
     sections: [
       { kind: 'table', title: 'Diagnostics', columns: [{ header: 'command' }, { header: 'what it answers' }], rows: listCommands('diagnostic').map(row) },
       ...(listCommands('action').length
@@ -54,7 +39,7 @@ function commandHelp(invocation: string, command: AnyCommand): Report {
     status: 'ok',
     summary: command.summary,
     sections: [
-      { kind: 'code', title: 'Usage', text: `${invocation} ${command.name}${positionals} ${targetSyntax(invocation)}${options.length ? ' [options]' : ''}` },
+      { kind: 'code', title: 'Usage', text: `${invocation} ${command.name} ${TARGET_SYNTAX}${positionals}${options.length ? ' [options]' : ''}` },
       {
         kind: 'table',
         title: 'Options',

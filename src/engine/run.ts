@@ -1,5 +1,4 @@
 import type { Target } from '../db/targets.js';
-import { recordCommand } from '../ops/metrics.js';
 import type { Report, Status } from '../report/model.js';
 import type { AnyCommand } from './command.js';
 
@@ -21,16 +20,29 @@ export interface RunRequest {
   now?: () => Date;
 }
 
+type CommandListener = (command: string, status: Status | 'error', seconds: number) => void;
+const listeners: CommandListener[] = [];
+
+/**
+ * Called after every command (ops/metrics counts them). A listener rather than an import, so the CLI, which
+ * runs one command and exits, never loads prom-client.
+ */
+export function onCommandFinished(listener: CommandListener): void {
+  listeners.push(listener);
+}
+
+const notify: CommandListener = (command, status, seconds) => listeners.forEach((listener) => listener(command, status, seconds));
+
 /** Runs one command against one target in a read-only session, timed. Errors propagate as AppErrors. */
 export async function runCommand(request: RunRequest): Promise<RunResult> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   try {
     const result = await runTimed(request);
-    recordCommand(result.command, result.status, seconds());
+    notify(result.command, result.status, seconds());
     return result;
   } catch (error) {
-    recordCommand(request.command.name, 'error', seconds());
+    notify(request.command.name, 'error', seconds());
     throw error;
   }
 }

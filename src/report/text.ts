@@ -1,3 +1,4 @@
+import stringWidth from 'string-width';
 import type { RunResult } from '../engine/run.js';
 import type { Report, Section, Status } from './model.js';
 
@@ -34,8 +35,8 @@ function renderSection(section: Section, paint: (code: string, text: string) => 
   const title = section.title ? [paint(BOLD, section.title)] : [];
   switch (section.kind) {
     case 'facts': {
-      const width = Math.max(...section.facts.map((f) => f.label.length), 0);
-      return [...title, ...section.facts.map((f) => `  ${f.label.padEnd(width)}  ${f.status && f.status !== 'ok' ? paint(COLORS[f.status], f.value) : f.value}`)];
+      const width = Math.max(...section.facts.map((f) => stringWidth(f.label)), 0);
+      return [...title, ...section.facts.map((f) => `  ${pad(f.label, width, 'left')}  ${f.status && f.status !== 'ok' ? paint(COLORS[f.status], f.value) : f.value}`)];
     }
     case 'table':
       if (!section.rows.length) return [...title, `  ${section.empty ?? 'none'}`];
@@ -48,10 +49,15 @@ function renderSection(section: Section, paint: (code: string, text: string) => 
 }
 
 function renderTable(headers: string[], rows: string[][], aligns: ('left' | 'right')[], paint: (code: string, text: string) => string): string[] {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    '  ' + cells.map((cell, i) => (aligns[i] === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const widths = headers.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))));
+  const line = (cells: string[]) => '  ' + cells.map((cell, i) => pad(cell, widths[i]!, aligns[i] ?? 'left')).join('  ').trimEnd();
   return [paint(BOLD, line(headers)), ...rows.map((r) => line(headers.map((_, i) => r[i] ?? '')))];
+}
+
+/** Pads to a width in terminal columns: a CJK character or an emoji takes two, a combining accent none. */
+function pad(text: string, width: number, align: 'left' | 'right'): string {
+  const fill = ' '.repeat(Math.max(0, width - stringWidth(text)));
+  return align === 'right' ? fill + text : text + fill;
 }
 
 /** "prod · PostgreSQL 18.4 (standby) · 42 ms": the context line every surface shows under a report. */

@@ -12,7 +12,7 @@ import { wireSchedule, type ScheduleWiring } from './slack/schedule.js';
 import { loadScheduleConfig } from './config/schedule.js';
 import { migrateStateDatabase } from './state/migrations.js';
 import { createStatePool } from './state/pool.js';
-import { startLocalRun } from './workspace/local.js';
+import { chooseStartMode } from './config/start-mode.js';
 
 /** Seconds a stopping bot gives commands already running to post their reports. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -20,7 +20,10 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
   // Without Slack settings: the local workspace (and, without databases, the embedded demo) supplies them.
-  const local = await startLocalRun(currentEnv(), (line) => process.stdout.write(`pgmedic: ${line}\n`)).catch((error: unknown) => {
+  // With Slack settings the workspace, the stand-in and the embedded server are never loaded.
+  const env = currentEnv();
+  const startLocal = async () => (await import('./workspace/local.js')).startLocalRun(env, (line) => process.stdout.write(`pgmedic: ${line}\n`));
+  const local = await (chooseStartMode(env) === 'slack' ? Promise.resolve(undefined) : startLocal()).catch((error: unknown) => {
     printProblems([error]);
     return null;
   });

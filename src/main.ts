@@ -7,6 +7,7 @@ import { describeError } from './errors.js';
 import { createPolicy } from './heal/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { redactText } from './log/redact.js';
+import { prepareDisplayWidth } from './report/width.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { wireSchedule, type ScheduleWiring } from './slack/schedule.js';
 import { loadScheduleConfig } from './config/schedule.js';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   const { port } = await bot.start();
   logger.info({ mode: settings.slack.mode, port, targets: targets.names(), healing: Boolean(statePool) }, 'pgmedic is running');
   if (port !== undefined) local?.attach(port);
+  void prepareDisplayWidth().catch(() => undefined); // once up: text reports (files in threads) measure wide characters from then on
   await schedule.start();
   // The scheduler stops before the pools close: a digest or alert check in flight still has its connections.
   stopOnSignals(bot, async () => {

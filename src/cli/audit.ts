@@ -2,6 +2,7 @@ import { loadStateConfig } from '../config/state.js';
 import { AppError } from '../errors.js';
 import { auditReport } from '../heal/audit-report.js';
 import { renderText } from '../report/text.js';
+import { prepareDisplayWidth } from '../report/width.js';
 import { readAudit } from '../state/audit.js';
 import { createStatePool } from '../state/pool.js';
 import { withPositionalTarget, type CliArgs } from './args.js';
@@ -22,6 +23,7 @@ export async function runAudit(typed: CliArgs, color: boolean): Promise<string> 
     });
     const report = auditReport(records, { ...(args.target ? { target: args.target } : {}), limit });
     if (args.format === 'json') return JSON.stringify({ command: 'audit', target: args.target ?? null, entries: records }, null, 2);
+    await prepareDisplayWidth(JSON.stringify(report));
     return renderText(report, undefined, { color });
   } finally {
     await pool.end();

@@ -8,6 +8,7 @@ import { takeTarget } from '../engine/target-arg.js';
 import type { Status } from '../report/model.js';
 import { renderJson } from '../report/json.js';
 import { contextLine, renderText } from '../report/text.js';
+import { prepareDisplayWidth } from '../report/width.js';
 import type { CliArgs } from './args.js';
 import { renderNagios } from './nagios.js';
 import { withThresholdOverrides } from './thresholds.js';
@@ -24,6 +25,7 @@ export async function runDiagnostic(args: CliArgs, color: boolean): Promise<{ ou
   try {
     const target = targets.get(targetName);
     const result = await runCommand({ command, target, options });
+    if (args.format === 'text') await prepareDisplayWidth(JSON.stringify(result.report));
     const output =
       args.format === 'json' ? renderJson(result) : args.format === 'nagios' ? renderNagios(result, figure, target.thresholds) : renderText(result.report, contextLine(result), { color });
     return { output, status: result.status };

@@ -4,6 +4,7 @@ import { loadScheduleConfig } from '../config/schedule.js';
 import { loadStateConfig } from '../config/state.js';
 import { createTargets } from '../db/targets.js';
 import { AppError, describeError } from '../errors.js';
+import { prepareDisplayWidth } from '../report/width.js';
 import { renderDigestText } from '../schedule/digest-messages.js';
 import type { Digest } from '../schedule/digest-model.js';
 import { statelessDigests } from '../schedule/on-demand.js';
@@ -45,6 +46,7 @@ export async function runDigest(typed: CliArgs, color: boolean): Promise<{ outpu
     const source = trends === true && statePool ? createScheduler({ statePool, targets, poster: NOWHERE, log: stderrLog, schedule }) : statelessDigests({ targets, schedule, poster: NOWHERE, log: stderrLog });
     const digest = await source.digestNow(options);
     if (args.format === 'json') return { digest, output: JSON.stringify(digest, null, 2) };
+    await prepareDisplayWidth(JSON.stringify(digest));
     return { digest, output: `${renderDigestText(digest, { color })}${trends === true ? '' : `\n\n${trends}`}` };
   } finally {
     await Promise.all([targets.closeAll(), statePool?.end()]);

@@ -4,6 +4,7 @@ import { PRIMARY_FIGURES, primaryFigure, type PrimaryFigure } from '../engine/pr
 import { findCommand } from '../engine/registry.js';
 import type { Report, Section } from '../report/model.js';
 import { renderText } from '../report/text.js';
+import { prepareDisplayWidth } from '../report/width.js';
 import { isExtraCommand } from '../engine/extra-commands.js';
 
 const OUTPUT: Section = {
@@ -48,9 +49,11 @@ const HOW: Section = {
 };
 
 /** The command line's help: the shared help report, plus what only a terminal has (formats, exit codes, thresholds). */
-export function renderHelp(topic: string | undefined, color: boolean): string {
-  const report = helpReport('pgmedic', topic);
-  return renderText(topic ? commandHelp(report, topic) : { ...report, sections: [...report.sections, HOW, OUTPUT, EXIT_CODES, MONITORING] }, undefined, { color });
+export async function renderHelp(topic: string | undefined, color: boolean): Promise<string> {
+  const shared = helpReport('pgmedic', topic);
+  const report = topic ? commandHelp(shared, topic) : { ...shared, sections: [...shared.sections, HOW, OUTPUT, EXIT_CODES, MONITORING] };
+  await prepareDisplayWidth(JSON.stringify(report));
+  return renderText(report, undefined, { color });
 }
 
 function commandHelp(report: Report, topic: string): Report {

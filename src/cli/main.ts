@@ -18,7 +18,7 @@ async function main(args: CliArgs): Promise<Outcome> {
   const topic = helpTopic(args);
   if (topic !== undefined) {
     const { renderHelp } = await import('./help.js');
-    return { output: renderHelp(topic ?? undefined, color), code: EXIT.ok };
+    return { output: await renderHelp(topic ?? undefined, color), code: EXIT.ok };
   }
   if (args.format === 'nagios' && (args.command === 'audit' || args.command === 'digest')) {
     throw new AppError('bad_option', `\`${args.command}\` has no --format nagios.`, { hint: 'Use `--format text` or `--format json`; nagios checks are the diagnostics, e.g. `pgmedic locks --format nagios`.' });

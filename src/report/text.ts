@@ -1,6 +1,6 @@
-import stringWidth from 'string-width';
 import type { RunResult } from '../engine/run.js';
 import type { Report, Section, Status } from './model.js';
+import { displayWidth } from './width.js';
 
 export interface TextStyle {
   color: boolean;
@@ -35,7 +35,7 @@ function renderSection(section: Section, paint: (code: string, text: string) => 
   const title = section.title ? [paint(BOLD, section.title)] : [];
   switch (section.kind) {
     case 'facts': {
-      const width = Math.max(...section.facts.map((f) => columns(f.label)), 0);
+      const width = Math.max(...section.facts.map((f) => displayWidth(f.label)), 0);
       return [...title, ...section.facts.map((f) => `  ${pad(f.label, width, 'left')}  ${f.status && f.status !== 'ok' ? paint(COLORS[f.status], f.value) : f.value}`)];
     }
     case 'table':
@@ -49,17 +49,14 @@ function renderSection(section: Section, paint: (code: string, text: string) => 
 }
 
 function renderTable(headers: string[], rows: string[][], aligns: ('left' | 'right')[], paint: (code: string, text: string) => string): string[] {
-  const widths = headers.map((h, i) => Math.max(columns(h), ...rows.map((r) => columns(r[i] ?? ''))));
+  const widths = headers.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
   const line = (cells: string[]) => '  ' + cells.map((cell, i) => pad(cell, widths[i]!, aligns[i] ?? 'left')).join('  ').trimEnd();
   return [paint(BOLD, line(headers)), ...rows.map((r) => line(headers.map((_, i) => r[i] ?? '')))];
 }
 
-/** Terminal columns; printable ASCII (most cells) skips string-width, whose Unicode tables cost ~20 ms to warm. */
-const columns = (text: string) => (/^[\x20-\x7e]*$/.test(text) ? text.length : stringWidth(text));
-
 /** Pads to a width in terminal columns: a CJK character or an emoji takes two, a combining accent none. */
 function pad(text: string, width: number, align: 'left' | 'right'): string {
-  const fill = ' '.repeat(Math.max(0, width - columns(text)));
+  const fill = ' '.repeat(Math.max(0, width - displayWidth(text)));
   return align === 'right' ? fill + text : text + fill;
 }
 

@@ -113,7 +113,9 @@ describe('the compiled command line', () => {
     expect(sources).toContain('node_modules/pg/lib/client.js');
     // (the config's cron expressions are checked with node-cron's parser, src/schedule/cron.ts; nothing else of the scheduler)
     expect(sources.filter((s) => /@slack|prom-client|pino|src\/slack|src\/schedule\/(?!cron\.ts)|src\/workspace|src\/ops|src\/embedded/.test(s))).toEqual([]);
-    // and help loads no database driver beyond what the command modules themselves import
+    // the entry loads only argument parsing; string-width (~70 ms) only for text that needs it
     expect(staticSources('main.js').filter((s) => /zod|pg\/lib|yaml/.test(s))).toEqual([]);
+    const help = readdirSync('dist/cli').find((file) => /^help-.*\.js$/.test(file))!;
+    expect([...sources, ...staticSources(help)].filter((s) => s.includes('string-width'))).toEqual([]);
   });
 });

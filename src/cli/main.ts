@@ -3,6 +3,7 @@ import { wantsColor } from '../config/terminal.js';
 import { AppError, describeError } from '../errors.js';
 import { parseCliArgs, type CliArgs } from './args.js';
 import { EXIT, type ExitCode } from './exit.js';
+import { nagiosUnknown } from './nagios.js';
 
 // Only the branch that runs is loaded (dynamic imports below): `--help` never loads pg, and one diagnostic never
 // loads Slack, the scheduler, prom-client or the workspace. Start-up time is what a monitoring check pays each minute.
@@ -41,7 +42,7 @@ function helpTopic(args: CliArgs): string | null | undefined {
 }
 
 function version(): string {
-  // package.json sits above both src/cli (tsx) and dist/src/cli (the build).
+  // package.json is two levels above src/cli (tsx) and dist/cli (the build), three above dist/src/cli.
   for (const up of ['../../package.json', '../../../package.json']) {
     try {
       const { name, version } = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
@@ -58,22 +59,21 @@ const forCommandLine = (text: string) => text.replace(/`help\b/g, '`pgmedic help
 
 function fail(args: CliArgs | undefined, error: unknown): Outcome {
   const text = forCommandLine(describeError(error).text);
-  if (args?.format === 'nagios') return { output: `PGMEDIC ${(args.command ?? '').toUpperCase()} UNKNOWN - ${text.replace(/\|/g, '/').replace(/\s+/g, ' ')}`, code: EXIT.error };
+  if (args?.format === 'nagios') return { output: nagiosUnknown(args.command ?? '', text), code: EXIT.error };
   process.stderr.write(`pgmedic: ${text}\n`);
   return { output: '', code: EXIT.error };
 }
 
-let args: CliArgs | undefined;
-try {
-  args = parseCliArgs(process.argv.slice(2));
-} catch (error) {
-  args = undefined;
-  const { code } = fail(undefined, error);
-  process.exitCode = code;
+async function run(argv: string[]): Promise<Outcome> {
+  let args: CliArgs | undefined;
+  try {
+    args = parseCliArgs(argv);
+    return await main(args);
+  } catch (error) {
+    return fail(args, error);
+  }
 }
-if (args) {
-  const parsed = args;
-  const { output, code } = await main(parsed).catch((error: unknown) => fail(parsed, error));
-  if (output) process.stdout.write(`${output}\n`);
-  process.exitCode = code;
-}
+
+const { output, code } = await run(process.argv.slice(2));
+if (output) process.stdout.write(`${output}\n`);
+process.exitCode = code;

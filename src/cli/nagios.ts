@@ -19,6 +19,11 @@ export function renderNagios(result: RunResult, figure: PrimaryFigure | undefine
   return `PGMEDIC ${result.command.toUpperCase()} ${STATE[result.status]} - ${oneLine(result.summary)} | ${perf.join(' ')}`;
 }
 
+/** When pgmedic could not judge (bad option, unreachable target): UNKNOWN, exit code 3. */
+export function nagiosUnknown(command: string, message: string): string {
+  return `PGMEDIC ${command.toUpperCase()} UNKNOWN - ${oneLine(message)}`;
+}
+
 /** The text part may not contain the perfdata separator or a newline. */
 const oneLine = (text: string) => text.replace(/\|/g, '/').replace(/\s+/g, ' ').trim();
 

@@ -5,9 +5,9 @@ import { parseCliArgs, type CliArgs } from './args.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { nagiosUnknown } from './nagios.js';
 
-// Only the branch that runs is loaded (dynamic imports below): `--version` loads nothing more, `--help` the command
-// definitions but no configuration, one diagnostic never Slack, the scheduler, prom-client or the workspace. Start-up time is what
-// a monitoring check pays every minute.
+// Only the branch that runs is loaded (dynamic imports below): `--version` loads nothing more, `--help` the
+// command definitions but no configuration, one diagnostic never Slack, the scheduler, prom-client or the
+// workspace. Start-up time is what a monitoring check pays every minute.
 
 interface Outcome {
   output: string;

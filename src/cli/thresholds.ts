@@ -30,10 +30,16 @@ export function withThresholdOverrides(config: Config, targetName: string | unde
 }
 
 function parseThreshold(flag: string, text: string, figure: PrimaryFigure): number {
-  const value = figure.unit === 's' ? parseDuration(text) : /^\d+(\.\d+)?%?$/.test(text) && (figure.unit === '%' || !text.endsWith('%')) ? Number(text.replace('%', '')) : undefined;
-  if (value === undefined || !Number.isFinite(value)) {
+  const value = figure.unit === 's' ? parseDuration(text) : parseNumber(text, figure.unit === '%');
+  if (value === undefined) {
     const example = figure.unit === 's' ? '30s, 5min or 2h' : figure.unit === '%' ? '80 or 80%' : 'a plain number such as 2';
     throw new AppError('bad_option', `${flag} "${text}" is not valid here: it is ${figure.meaning}.`, { hint: `Use ${example}.` });
   }
   return value;
+}
+
+/** "80", "80%" (where the figure is a percentage), "2.5". */
+function parseNumber(text: string, percent: boolean): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(%?)$/.exec(text);
+  return match && (percent || !match[2]) ? Number(match[1]) : undefined;
 }

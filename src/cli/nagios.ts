@@ -1,6 +1,7 @@
 import type { Thresholds } from '../config/thresholds.js';
 import type { PrimaryFigure } from '../engine/primary.js';
 import type { RunResult } from '../engine/run.js';
+import { printable } from '../report/text.js';
 
 const STATE = { ok: 'OK', warn: 'WARNING', crit: 'CRITICAL' } as const;
 
@@ -24,7 +25,7 @@ export function nagiosUnknown(command: string, message: string): string {
   return `PGMEDIC ${command.toUpperCase()} UNKNOWN - ${oneLine(message)}`;
 }
 
-/** The text part may not contain the perfdata separator or a newline. */
-const oneLine = (text: string) => text.replace(/\|/g, '/').replace(/\s+/g, ' ').trim();
+/** The text part may not contain the perfdata separator, a newline or any other control character. */
+const oneLine = (text: string) => printable(text.replace(/\|/g, '/').replace(/\s+/g, ' ').trim());
 
 const num = (value: number) => String(Math.round(value * 1000) / 1000);

@@ -17,6 +17,8 @@ let dir: string;
 let env: Record<string, string>;
 /** Two CJK characters and an emoji: 4 UTF-16 code units (String.length), 6 terminal columns. */
 const WIDE_TABLE = '注文🚀';
+/** A table name that tries to break out: a perfdata separator, a fake second line, a terminal title escape. */
+const EVIL_TABLE = 'evil | blocked=999\nPGMEDIC LOCKS OK - \x1b]0;owned\x07\r';
 
 beforeAll(async () => {
   server = await startTestServer(18);
@@ -25,6 +27,7 @@ beforeAll(async () => {
   chain = await createBlockingChain(server.url('app'));
   const app = await connect(server.url('app'));
   await app.query(`CREATE TABLE "${WIDE_TABLE}" AS SELECT g AS id, repeat('x', 200) AS note FROM generate_series(1, 20000) g`);
+  await app.query(`CREATE TABLE ${app.escapeIdentifier(EVIL_TABLE)} AS SELECT g AS id, repeat('x', 200) AS note FROM generate_series(1, 40000) g`);
   await app.end();
   dir = mkdtempSync(join(tmpdir(), 'pgmedic-cli-test-'));
   const config = join(dir, 'pgmedic.yml');
@@ -139,5 +142,15 @@ describe('bin/pgmedic text output', () => {
     expect(table.length).toBeGreaterThan(2);
     expect(table.map((line) => stringWidth(line))).toEqual(table.map(() => stringWidth(lines[top]!)));
     expect(lines[at]!.length).not.toBe(stringWidth(lines[at]!)); // the name really is wider than its length
+  });
+
+  it('shows control characters from the database escaped: no terminal escape, no fake line, no extra perfdata', async () => {
+    const text = await pgmedic(['sizes', 'prod'], env);
+    expect(text.stdout).toContain('evil | blocked=999\\nPGMEDIC LOCKS OK - \\u001b]0;owned\\u0007\\r');
+    expect(text.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/); // only newlines between lines, even with FORCE_COLOR off
+    const coloured = await pgmedic(['sizes', 'prod'], { ...env, FORCE_COLOR: '1' });
+    expect(coloured.stdout.match(/\x1b[^[]/g)).toBeNull(); // the only escapes are colour (ESC [)
+    const nagios = await pgmedic(['sizes', 'prod', '--format', 'nagios'], env);
+    expect(nagios.stdout.split('\n')).toEqual([expect.stringMatching(/^PGMEDIC SIZES OK - [^|]*evil \/ blocked=999 PGMEDIC LOCKS OK - \\u001b\]0;owned\\u0007 [^|]* \| time=[\d.]+s$/), '']);
   });
 });

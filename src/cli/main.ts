@@ -4,6 +4,7 @@ import { AppError, describeError } from '../errors.js';
 import { parseCliArgs, type CliArgs } from './args.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { nagiosUnknown } from './nagios.js';
+import { printable } from '../report/text.js';
 
 // Only the branch that runs is loaded (dynamic imports below): `--version` loads nothing more, `--help` the
 // command definitions but no configuration, one diagnostic never Slack, the scheduler, prom-client or the
@@ -59,7 +60,8 @@ function version(): string {
 const forCommandLine = (text: string) => text.replace(/`help\b/g, '`pgmedic help');
 
 function fail(args: CliArgs | undefined, error: unknown): Outcome {
-  const text = forCommandLine(describeError(error).text);
+  // The message may quote what was typed or what the server said: control characters are shown, not sent.
+  const text = printable(forCommandLine(describeError(error).text));
   if (args?.format === 'nagios') return { output: nagiosUnknown(args.command ?? '', text), code: EXIT.error };
   process.stderr.write(`pgmedic: ${text}\n`);
   return { output: '', code: EXIT.error };

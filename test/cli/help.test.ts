@@ -66,6 +66,13 @@ describe('bin/pgmedic help and version', () => {
     expect(stderr).not.toMatch(/[^c] `help/);
   });
 
+  it('shows control characters it quotes back escaped, not raw to the terminal', async () => {
+    const { code, stderr } = await pgmedic(['\x1b]0;owned\x07']);
+    expect(code).toBe(3);
+    expect(stderr).toContain('There is no command "\\u001b]0;owned\\u0007".');
+    expect(stderr).not.toMatch(/[\x00-\x09\x0b-\x1f]/);
+  });
+
   it('refuses a bad --format with the formats it knows', async () => {
     const { code, stderr } = await pgmedic(['locks', '--format', 'xml']);
     expect(code).toBe(3);

@@ -5,13 +5,17 @@
 #       PGMEDIC_WORKSPACE_HOST says otherwise (inside a container it must, to be reachable through -p; publish the
 #       port on the host's loopback as above, and name any other host name in PGMEDIC_WORKSPACE_PUBLIC_HOST).
 #   docker run -e SLACK_BOT_TOKEN=… -e SLACK_APP_TOKEN=… -e PGMEDIC_CONFIG=/config/pgmedic.yml … pgmedic
-# The sources run through tsx (no build step), so the first stage only installs production dependencies.
+# The first stage compiles (npm ci runs the build through prepare) and then drops the dev dependencies
+# (esbuild, tsx, typescript, vitest): the image runs dist/ with production dependencies only.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The embedded PostgreSQL binaries are optional dependencies (linux-x64): keep only the demo's major, 18.
-RUN npm ci --omit=dev --no-audit --no-fund \
+COPY scripts ./scripts
+COPY src ./src
+COPY commands ./commands
+RUN npm ci --no-audit --no-fund \
+ && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/pg14 node_modules/pg15 node_modules/pg16 node_modules/pg17 \
  && npm cache clean --force
 
@@ -21,11 +25,11 @@ ENV NODE_ENV=production \
     PGMEDIC_WORKSPACE_PORT=3000 \
     PGMEDIC_DEMO_DIR=/data/pg18
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json manifest.yml ./
+# The embedded PostgreSQL binaries are optional dependencies (linux-x64): only the demo's major, 18, is kept.
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json manifest.yml ./
 COPY bin ./bin
-COPY commands ./commands
-COPY src ./src
 # Non-root: the image's `node` user (uid 1000) runs the bot and, in demo mode, the embedded PostgreSQL.
 RUN mkdir -p /data && chown node:node /data
 USER node
@@ -37,4 +41,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 # SIGTERM from `docker stop` finishes running commands, stops the scheduler and, in demo mode, PostgreSQL.
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "--enable-source-maps", "dist/src/main.js"]

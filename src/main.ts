@@ -7,18 +7,25 @@ import { describeError } from './errors.js';
 import { createPolicy } from './heal/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { redactText } from './log/redact.js';
+import { prepareDisplayWidth } from './report/width.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { wireSchedule, type ScheduleWiring } from './slack/schedule.js';
 import { loadScheduleConfig } from './config/schedule.js';
 import { prepareStateDatabase } from './state/prepare.js';
 import { tamperWarning } from './state/privileges.js';
 import { createStatePool } from './state/pool.js';
-import { startLocalRun, withWorkspaceHealing } from './workspace/local.js';
+import { chooseStartMode } from './config/start-mode.js';
+
+/** Seconds a stopping bot gives commands already running to post their reports. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
   // Without Slack settings: the local workspace (and, without databases, the embedded demo) supplies them.
-  const local = await startLocalRun(currentEnv(), (line) => process.stdout.write(`pgmedic: ${line}\n`)).catch((error: unknown) => {
+  // With Slack settings the workspace, the stand-in and the embedded server are never loaded.
+  const env = currentEnv();
+  const startLocal = async () => (await import('./workspace/local.js')).startLocalRun(env, (line) => process.stdout.write(`pgmedic: ${line}\n`));
+  const local = await (chooseStartMode(env) === 'slack' ? Promise.resolve(undefined) : startLocal()).catch((error: unknown) => {
     printProblems([error]);
     return null;
   });
@@ -39,7 +46,7 @@ async function main(): Promise<void> {
   let bot: SlackApp;
   let schedule: ScheduleWiring;
   try {
-    const state = statePool ? await openState(statePool, local ? { ...settings, config: withWorkspaceHealing(settings.config, local.healing) } : settings, logger) : undefined;
+    const state = statePool ? await openState(statePool, local ? { ...settings, config: (await import('./workspace/local.js')).withWorkspaceHealing(settings.config, local.healing) } : settings, logger) : undefined;
     if (!state) logger.warn('PGMEDIC_STATE_DATABASE_URL is not set: healing actions are off (reports offer no buttons)');
     bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, limbo: settings.state.limbo, ...(state ? { state } : {}) });
     schedule = wireSchedule(bot, { statePool, targets, schedule: loadScheduleConfig(settings.config, local?.env), logger });
@@ -52,6 +59,7 @@ async function main(): Promise<void> {
   const { port } = await bot.start();
   logger.info({ mode: settings.slack.mode, port, targets: targets.names(), healing: Boolean(statePool) }, 'pgmedic is running');
   if (port !== undefined) local?.attach(port);
+  void prepareDisplayWidth().catch(() => undefined); // once up: text reports (files in threads) measure wide characters from then on
   await schedule.start();
   // The scheduler stops before the pools close: a digest or alert check in flight still has its connections.
   stopOnSignals(bot, settings.state.shutdownGraceMs, async () => {

@@ -7,6 +7,7 @@ import { loadScheduleConfig } from '../config/schedule.js';
 import { loadStateConfig } from '../config/state.js';
 import { createTargets } from '../db/targets.js';
 import { AppError, describeError } from '../errors.js';
+import { prepareDisplayWidth } from '../report/width.js';
 import { renderDigestText } from '../schedule/digest-messages.js';
 import type { Digest } from '../schedule/digest-model.js';
 import { statelessDigests } from '../schedule/on-demand.js';
@@ -31,7 +32,7 @@ const stderrLog: ScheduleLog = {
 };
 
 /**
- * `pgmedic digest [--target NAME]`: the digest now. With the state database it also records today's snapshot
+ * `pgmedic digest [target]`: the digest now. With the state database it also records today's snapshot
  * (as the bot's digest does; the latest of the day wins) and shows what changed.
  */
 export async function runDigest(args: CliArgs, color: boolean): Promise<{ output: string; digest: Digest }> {
@@ -46,6 +47,7 @@ export async function runDigest(args: CliArgs, color: boolean): Promise<{ output
     const source = trends === true && statePool ? createScheduler({ statePool, targets, poster: NOWHERE, log: stderrLog, schedule }) : statelessDigests({ targets, schedule, poster: NOWHERE, log: stderrLog });
     const digest = withQueryText(await source.digestNow(options), args.redact);
     if (args.format === 'json') return { digest, output: JSON.stringify(digest, null, 2) };
+    await prepareDisplayWidth(JSON.stringify(digest));
     return { digest, output: `${renderDigestText(digest, { color })}${trends === true ? '' : `\n\n${trends}`}` };
   } finally {
     await Promise.all([targets.closeAll(), statePool?.end()]);

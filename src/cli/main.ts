@@ -1,60 +1,91 @@
-import type { QueryTextMode } from '../redact/query-text.js';
-import { loadConfig, wantsColor } from '../config/load.js';
-import { createTargets } from '../db/targets.js';
-import { describeError } from '../errors.js';
-import { helpReport } from '../engine/help.js';
-import { runCommand } from '../engine/run.js';
-import { renderJson } from '../report/json.js';
-import { contextLine, renderText } from '../report/text.js';
-import { planCli } from './args.js';
-import { parseLimit, runAudit } from './audit.js';
-import { runDigest } from './digest.js';
-import { runMigrateState } from './migrate.js';
+import { readFileSync } from 'node:fs';
+import { wantsColor } from '../config/terminal.js';
+import { AppError, describeError } from '../errors.js';
+import { parseCliArgs, type CliArgs } from './args.js';
+import { EXIT, type ExitCode } from './exit.js';
+import { nagiosUnknown } from './nagios.js';
+import { printable } from '../report/text.js';
 
-const EXIT = { ok: 0, warn: 1, crit: 2, error: 3 } as const;
+// Only the branch that runs is loaded (dynamic imports below): `--version` loads nothing more, `--help` the
+// command definitions but no configuration, one diagnostic never Slack, the scheduler, prom-client or the
+// workspace. Start-up time is what a monitoring check pays every minute.
 
-async function main(argv: string[]): Promise<number> {
-  const plan = planCli(argv, parseLimit);
+interface Outcome {
+  output: string;
+  code: ExitCode;
+}
+
+async function main(args: CliArgs): Promise<Outcome> {
+  if (args.version) return { output: version(), code: EXIT.ok };
   const color = wantsColor(Boolean(process.stdout.isTTY));
-  if (plan.kind === 'help') {
-    process.stdout.write(`${renderText(helpReport('pgmedic', plan.command), undefined, { color })}\n`);
-    return EXIT.ok;
+  const topic = helpTopic(args);
+  if (topic !== undefined) {
+    const { renderHelp } = await import('./help.js');
+    return { output: await renderHelp(topic ?? undefined, color), code: EXIT.ok };
   }
-  if (plan.kind === 'audit') {
-    process.stdout.write(`${await runAudit(plan.args, plan.limit, color)}\n`);
-    return EXIT.ok;
+  if (args.format === 'nagios' && (args.command === 'audit' || args.command === 'digest')) {
+    throw new AppError('bad_option', `\`${args.command}\` has no --format nagios.`, { hint: 'Use `--format text` or `--format json`; nagios checks are the diagnostics, e.g. `pgmedic locks --format nagios`.' });
   }
+  const { loadConfig } = await import('../config/load.js');
+  const { planCli } = await import('./plan.js');
+  // Every argument is checked before anything connects.
+  const config = args.command === 'audit' || args.command === 'migrate-state' ? undefined : loadConfig();
+  const plan = planCli(args, config?.targets.map((t) => t.name) ?? []);
+  if (plan.kind === 'audit') return { output: await (await import('./audit.js')).runAudit(plan.args, plan.limit, color), code: EXIT.ok };
   if (plan.kind === 'migrate-state') {
-    const { output, tamperProof } = await runMigrateState(plan.args);
-    process.stdout.write(`${output}\n`);
-    return tamperProof ? EXIT.ok : EXIT.warn;
+    const { output, tamperProof } = await (await import('./migrate.js')).runMigrateState();
+    return { output, code: tamperProof ? EXIT.ok : EXIT.warn };
   }
   if (plan.kind === 'digest') {
-    const { output, digest } = await runDigest(plan.args, color);
-    process.stdout.write(`${output}\n`);
-    return EXIT[digest.status];
+    const { output, digest } = await (await import('./digest.js')).runDigest(plan.args, color);
+    return { output, code: EXIT[digest.status] };
   }
-  const { args, command, options } = plan;
-  const targets = createTargets(loadConfig());
+  const { runDiagnostic } = await import('./diagnostic.js');
+  const { output, status } = await runDiagnostic(config!, plan, color);
+  return { output, code: EXIT[status] };
+}
+
+/** undefined: not a help request; null: the overview; a name: that command's help. */
+function helpTopic(args: CliArgs): string | null | undefined {
+  if (!args.command) return null;
+  if (args.command === 'help' || args.command === 'commands') return args.rest.find((word) => !word.startsWith('-')) ?? null;
+  return args.help ? args.command : undefined;
+}
+
+function version(): string {
+  // package.json is two levels above src/cli (tsx) and dist/cli (the build), three above dist/src/cli.
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const { name, version } = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (name === 'pgmedic' && version) return `pgmedic ${version}`;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'pgmedic (unknown version)';
+}
+
+/** Hints name commands as typed anywhere (`help locks`); on the command line they start with `pgmedic`. */
+const forCommandLine = (text: string) => text.replace(/`help\b/g, '`pgmedic help');
+
+function fail(args: CliArgs | undefined, error: unknown): Outcome {
+  // The message may quote what was typed or what the server said: control characters are shown, not sent.
+  const text = printable(forCommandLine(describeError(error).text));
+  if (args?.format === 'nagios') return { output: nagiosUnknown(args.command ?? '', text), code: EXIT.error };
+  process.stderr.write(`pgmedic: ${text}\n`);
+  return { output: '', code: EXIT.error };
+}
+
+async function run(argv: string[]): Promise<Outcome> {
+  let args: CliArgs | undefined;
   try {
-    const run = await runCommand({ command, target: targets.get(args.target), options });
-    // Passwords are masked in every mode; the rest of the query text shows in full unless --redact.
-    const queryText: QueryTextMode = args.redact ? (run.report.queryText === 'hidden' ? 'hidden' : 'redacted') : 'full';
-    const result = { ...run, report: { ...run.report, queryText } };
-    process.stdout.write(`${args.format === 'json' ? renderJson(result) : renderText(result.report, contextLine(result), { color })}\n`);
-    return EXIT[result.status];
-  } finally {
-    await targets.closeAll();
+    args = parseCliArgs(argv);
+    return await main(args);
+  } catch (error) {
+    return fail(args, error);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`pgmedic: ${describeError(error).text}\n`);
-    process.exitCode = EXIT.error;
-  },
-);
-
+const { output, code } = await run(process.argv.slice(2));
+if (output) process.stdout.write(`${output}\n`);
+process.exitCode = code;

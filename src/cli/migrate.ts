@@ -3,15 +3,13 @@ import { AppError } from '../errors.js';
 import { createStatePool } from '../state/pool.js';
 import { prepareStateDatabase } from '../state/prepare.js';
 import { tamperWarning } from '../state/privileges.js';
-import type { CliArgs } from './args.js';
 
 /**
  * `pgmedic migrate-state`: the one-time (and after each upgrade) setup of the state database, for deployments that
  * keep the owner's password out of the running bot: migrations as PGMEDIC_STATE_OWNER_URL, grants for the role of
  * PGMEDIC_STATE_DATABASE_URL. Exit 1 when the runtime role could still change audit rows.
  */
-export async function runMigrateState(args: CliArgs): Promise<{ output: string; tamperProof: boolean }> {
-  if (args.rest.length) throw new AppError('bad_option', '`migrate-state` takes no options.', { hint: 'Set PGMEDIC_STATE_OWNER_URL and PGMEDIC_STATE_DATABASE_URL, then run `pgmedic migrate-state`.' });
+export async function runMigrateState(): Promise<{ output: string; tamperProof: boolean }> {
   const { url, ownerUrl } = loadStateConfig();
   if (!url) throw new AppError('config_invalid', 'PGMEDIC_STATE_DATABASE_URL is not set: it names the runtime role that gets the grants.', { hint: 'Set it to the URL the bot uses, and PGMEDIC_STATE_OWNER_URL to the owner role.' });
   const runtime = createStatePool(url, 1);

@@ -20,10 +20,7 @@ export function currentEnv(): Env {
   return process.env;
 }
 
-/** Colour on a terminal unless NO_COLOR is set (no-color.org). */
-export function wantsColor(isTty: boolean, env: Env = process.env): boolean {
-  return isTty && !('NO_COLOR' in env);
-}
+export { wantsColor } from './terminal.js';
 
 /** The only place that reads process.env; everything else receives a Config. */
 export function loadConfig(env: Env = currentEnv()): Config {

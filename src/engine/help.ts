@@ -1,34 +1,12 @@
-import { TREND_DAYS, TREND_METRICS } from '../charts/metrics.js';
+import { TREND_METRICS } from '../charts/metrics.js';
 import type { Report } from '../report/model.js';
 import type { AnyCommand } from './command.js';
 import { describeOptions, type OptionInfo } from './options.js';
+import { EXTRA_COMMANDS, TARGET_SYNTAX } from './extra-commands.js';
 import { findCommand, listCommands } from './registry.js';
 
-/** Help is a Report too, so every surface renders it the same way. `invocation` is "/pg" or "pgmedic". */
-const targetSyntax = (invocation: string) => (invocation.startsWith('/') ? '[target]' : '[--target NAME]');
 
-/** Subcommands that are not database commands (no CommandDefinition): they combine diagnostics or read the state database. */
-export const EXTRA_COMMANDS: readonly { name: string; summary: string; usage: (invocation: string) => string; slackOnly?: boolean }[] = [
-  {
-    name: 'digest',
-    summary: 'The bloat and vacuum digest now: one summary, each section’s report in its thread (trends need the state database)',
-    usage: (invocation) => `${invocation} digest ${targetSyntax(invocation)}`,
-  },
-  {
-    name: 'trend',
-    summary: 'A 7- or 30-day chart (PNG) from the digests’ daily snapshots (needs the state database)',
-    usage: (invocation) => `${invocation} trend <${TREND_METRICS.map((m) => m.name).join('|')}> ${targetSyntax(invocation)} [--days ${TREND_DAYS.join('|')}]`,
-    // An image posted in the channel; a terminal has nowhere to show it.
-    slackOnly: true,
-  },
-  {
-    name: 'audit',
-    summary: 'Recent healing actions: who asked, who approved, what ran (needs the state database)',
-    usage: (invocation) => `${invocation} audit ${targetSyntax(invocation)} [--limit N]`,
-  },
-];
-
-export const isExtraCommand = (name: string): boolean => EXTRA_COMMANDS.some((c) => c.name === name.toLowerCase());
+export { EXTRA_COMMANDS, isExtraCommand } from './extra-commands.js';
 
 const extrasFor = (invocation: string) => EXTRA_COMMANDS.filter((c) => !c.slackOnly || invocation.startsWith('/'));
 
@@ -48,7 +26,7 @@ function overview(invocation: string): Report {
   return {
     title: 'pgmedic commands',
     status: 'ok',
-    summary: `Usage: \`${invocation} <command> ${targetSyntax(invocation)} [options]\`. \`${invocation} help <command>\` explains one.`,
+    summary: `Usage: \`${invocation} <command> ${TARGET_SYNTAX} [options]\`. \`${invocation} help <command>\` explains one.`,
     sections: [
       { kind: 'table', title: 'Diagnostics', columns: [{ header: 'command' }, { header: 'what it answers' }], rows: listCommands('diagnostic').map(row) },
       ...(listCommands('action').length
@@ -78,7 +56,7 @@ function commandHelp(invocation: string, command: AnyCommand): Report {
     status: 'ok',
     summary: command.summary,
     sections: [
-      { kind: 'code', title: 'Usage', text: `${invocation} ${command.name}${positionals} ${targetSyntax(invocation)}${options.length ? ' [options]' : ''}` },
+      { kind: 'code', title: 'Usage', text: `${invocation} ${command.name} ${TARGET_SYNTAX}${positionals}${options.length ? ' [options]' : ''}` },
       {
         kind: 'table',
         title: 'Options',

@@ -2,6 +2,7 @@ import { COMMANDS } from '../../commands/index.js';
 import { AppError } from '../errors.js';
 import type { AnyCommand } from './command.js';
 import { suggestion } from './closest.js';
+import { EXTRA_COMMANDS } from './extra-commands.js';
 
 export function listCommands(kind?: AnyCommand['kind']): AnyCommand[] {
   return COMMANDS.filter((c) => !kind || c.kind === kind);
@@ -11,7 +12,7 @@ export function findCommand(name: string): AnyCommand {
   const command = COMMANDS.find((c) => c.name === name.toLowerCase());
   if (!command) {
     throw new AppError('unknown_command', `There is no command "${name}".`, {
-      hint: `${suggestion(name, COMMANDS.map((c) => c.name))} Type \`help\` for the list.`,
+      hint: `${suggestion(name, [...COMMANDS.map((c) => c.name), ...EXTRA_COMMANDS.map((c) => c.name)])} Type \`help\` for the list.`,
     });
   }
   return command;

@@ -1,7 +1,8 @@
 import type { Target } from '../db/targets.js';
-import { recordCommand } from '../ops/metrics.js';
 import type { Report, Status } from '../report/model.js';
+import { loadParser } from '../redact/parser.js';
 import { DEFAULT_QUERY_TEXT_MODE } from '../redact/query-text.js';
+import { containsQueryText } from '../report/query-text.js';
 import type { AnyCommand } from './command.js';
 
 export interface RunResult {
@@ -22,16 +23,29 @@ export interface RunRequest {
   now?: () => Date;
 }
 
+type CommandListener = (command: string, status: Status | 'error', seconds: number) => void;
+const listeners: CommandListener[] = [];
+
+/**
+ * Called after every command (ops/metrics counts them). A listener rather than an import, so the CLI, which
+ * runs one command and exits, never loads prom-client.
+ */
+export function onCommandFinished(listener: CommandListener): void {
+  listeners.push(listener);
+}
+
+const notify: CommandListener = (command, status, seconds) => listeners.forEach((listener) => listener(command, status, seconds));
+
 /** Runs one command against one target in a read-only session, timed. Errors propagate as AppErrors. */
 export async function runCommand(request: RunRequest): Promise<RunResult> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   try {
     const result = await runTimed(request);
-    recordCommand(result.command, result.status, seconds());
+    notify(result.command, result.status, seconds());
     return result;
   } catch (error) {
-    recordCommand(request.command.name, 'error', seconds());
+    notify(request.command.name, 'error', seconds());
     throw error;
   }
 }
@@ -63,6 +77,8 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
   });
   // Query text in the report is shown the way this target's settings say (src/report/query-text.ts).
   const report: Report = { ...drafted, queryText: target.config.queryText ?? DEFAULT_QUERY_TEXT_MODE };
+  // Redaction uses PostgreSQL's own parser where the text parses; it loads once, when some query text needs it.
+  if (containsQueryText(report, findings)) await loadParser();
   return {
     command: command.name,
     target: target.name,

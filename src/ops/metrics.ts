@@ -1,6 +1,7 @@
 import type { QueryResultRow } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Targets } from '../db/targets.js';
+import { onCommandFinished } from '../engine/run.js';
 import type { Queryable } from '../state/requests.js';
 
 /**
@@ -30,6 +31,7 @@ export function recordCommand(command: string, status: string, seconds: number):
   commandsRun.inc({ command, status });
   commandDuration.observe({ command }, seconds);
 }
+onCommandFinished(recordCommand);
 
 /** What the scrape reads from: the bot's targets and its state database (either may be absent). */
 export interface MetricSources {

@@ -1,4 +1,4 @@
-import { normalizeSync, parseSync } from 'libpg-query';
+import { loadedParser } from './parser.js';
 import type { QueryTextMode } from './modes.js';
 import { scanConservatively, tokenize, type Token } from './sql-tokens.js';
 
@@ -40,7 +40,7 @@ export function withoutPasswords(text: string): string {
 /** Every literal a placeholder, comments gone; the parser's own normalisation where the text parses. */
 export function withoutLiterals(text: string): string {
   const parsed = parses(text);
-  const normalized = parsed ? normalizeSync(text) : text;
+  const normalized = parsed ? loadedParser()!.normalizeSync(text) : text;
   // The parser replaced every literal; only comments can be left, and without any the text is done.
   if (parsed && !/--|\/\*/.test(normalized)) return normalized.trim();
   const tokens = scanConservatively(normalized);
@@ -54,8 +54,10 @@ export function withoutLiterals(text: string): string {
 }
 
 function parses(text: string): boolean {
+  const parser = loadedParser();
+  if (!parser) return false;
   try {
-    parseSync(text);
+    parser.parseSync(text);
     return true;
   } catch {
     return false;

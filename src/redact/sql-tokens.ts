@@ -1,4 +1,4 @@
-import { loadModule, scanSync } from 'libpg-query';
+import { loadedParser } from './parser.js';
 
 /**
  * SQL text as tokens, for finding literals and comments. PostgreSQL's own scanner (libpg_query) where the text
@@ -14,9 +14,6 @@ export interface Token {
   end: number;
   text: string;
 }
-
-// The WASM parser loads once, when this module is first imported.
-await loadModule();
 
 const KIND_BY_NAME: Record<string, TokenKind> = {
   SCONST: 'string',
@@ -37,9 +34,11 @@ export function tokenize(text: string): Token[] {
 }
 
 function postgresTokens(text: string): Token[] | undefined {
+  const parser = loadedParser();
+  if (!parser) return undefined;
   let scanned: { tokens?: { start: number; end: number; tokenName: string; keywordKind: number }[] };
   try {
-    scanned = scanSync(text) as typeof scanned;
+    scanned = parser.scanSync(text) as typeof scanned;
   } catch {
     return undefined;
   }

@@ -39,3 +39,15 @@ function walk(value: unknown, mode: QueryTextMode): unknown {
   if (!value || typeof value !== 'object' || value instanceof Date) return value;
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, key === 'query' && typeof item === 'string' ? showQueryText(item, mode) : walk(item, mode)]));
 }
+
+/** Whether anything in a run is query text (marked sections or columns, or `query` fields in the findings). */
+export function containsQueryText(report: Report, findings: unknown): boolean {
+  const marked = report.sections.some((s) => (s.kind === 'code' && s.queryText) || (s.kind === 'table' && s.columns.some((c) => c.queryText)));
+  return marked || hasQueryField(findings);
+}
+
+function hasQueryField(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasQueryField);
+  if (!value || typeof value !== 'object' || value instanceof Date) return false;
+  return Object.entries(value).some(([key, item]) => (key === 'query' && typeof item === 'string') || hasQueryField(item));
+}

@@ -27,6 +27,7 @@ import { registerApprovalButtons } from './listeners/approvals.js';
 import { registerSlashCommand } from './listeners/command.js';
 import { registerAppHome } from './listeners/home.js';
 import { createStatusBoard } from './status.js';
+import { loadParser } from '../redact/parser.js';
 
 export interface SlackAppOptions {
   config: Config;
@@ -63,6 +64,8 @@ export interface SlackApp {
 /** The Bolt app with every listener, built from its dependencies. Verifies the bot token first (auth.test). */
 export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp> {
   const { slack, logger } = options;
+  // Query text in cards and reports is redacted with PostgreSQL's parser: the bot loads it once, at start.
+  await loadParser();
   const clientOptions: WebClientOptions = { ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}), ...options.clientOptions };
   const identity = await verifyBotToken(new WebClient(slack.botToken, { ...clientOptions, logger: boltLogger(logger, 'web-api') }));
   logger.info({ botUserId: identity.botUserId, team: identity.team, mode: slack.mode }, 'bot token verified');

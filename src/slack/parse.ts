@@ -1,11 +1,11 @@
 import type { TrendDays, TrendMetric } from '../charts/metrics.js';
 import type { Visibility } from '../config/slack.js';
 import type { AnyCommand } from '../engine/command.js';
-import { suggestion } from '../engine/closest.js';
 import { isExtraCommand } from '../engine/help.js';
 import { parseOptions } from '../engine/options.js';
 import { findCommand } from '../engine/registry.js';
 import { intOption } from '../engine/units.js';
+import { takeTarget, unknownTarget } from '../engine/target-arg.js';
 import { AppError } from '../errors.js';
 import { unescapeSlackText } from './blocks/escape.js';
 import { parseTrend } from './trend-parse.js';
@@ -45,17 +45,7 @@ export function parseSlashText(text: string, context: ParseContext): SlashReques
   if (first.toLowerCase() === TREND_COMMAND) return parseTrend(rest, context);
   const command = findCommand(first);
   const { visibility, explicitTarget, remaining } = takeSlackFlags(rest);
-  let target = explicitTarget ?? (command.kind === 'action' ? takeTargetAnywhere(remaining, context.targetNames) : undefined);
-  const next = remaining[0];
-  if (!target && next !== undefined && !next.startsWith('--')) {
-    if (context.targetNames.includes(next)) {
-      target = next;
-      remaining.shift();
-    } else if (!command.positionals?.length) {
-      throw unknownTarget(next, context.targetNames);
-    }
-  }
-  if (target && !context.targetNames.includes(target)) throw unknownTarget(target, context.targetNames);
+  const target = takeTarget(command, remaining, explicitTarget, context.targetNames);
   const resolved = target ?? context.defaultTarget;
   if (!resolved) {
     throw new AppError('unknown_target', 'This channel has no default target, so name one.', {
@@ -63,12 +53,6 @@ export function parseSlashText(text: string, context: ParseContext): SlashReques
     });
   }
   return { kind: 'run', command, target: resolved, options: parseOptions(command, remaining), ...(visibility ? { visibility } : {}), tokens: remaining };
-}
-
-/** `/pg terminate 4242 prod`: for actions the target may follow the positional (a bare word naming a target). */
-function takeTargetAnywhere(tokens: string[], targetNames: readonly string[]): string | undefined {
-  const at = tokens.findIndex((token, i) => targetNames.includes(token) && !(tokens[i - 1]?.startsWith('--') && !tokens[i - 1]!.includes('=')));
-  return at < 0 ? undefined : tokens.splice(at, 1)[0];
 }
 
 /** `/pg audit [target] [--limit N]`; no target means every target the requester may see. */
@@ -127,8 +111,4 @@ export function takeSlackFlags(tokens: string[]): { visibility?: Visibility; exp
   return { ...(visibility ? { visibility } : {}), ...(explicitTarget ? { explicitTarget } : {}), remaining };
 }
 
-export function unknownTarget(name: string, names: readonly string[]): AppError {
-  return new AppError('unknown_target', `There is no target named "${name}".`, {
-    hint: names.length ? suggestion(name, names) : 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).',
-  });
-}
+export { unknownTarget };

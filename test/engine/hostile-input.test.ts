@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { planCli } from '../../src/cli/args.js';
-import { parseLimit } from '../../src/cli/audit.js';
+import { parseCliArgs } from '../../src/cli/args.js';
+import { planCli } from '../../src/cli/plan.js';
 import type { AnyCommand } from '../../src/engine/command.js';
 import { describeOptions } from '../../src/engine/options.js';
 import { listCommands } from '../../src/engine/registry.js';
@@ -134,8 +134,8 @@ describe('hostile input to /pg and the command line', () => {
     for (let i = 0; i < PER_SURFACE; i++) {
       const argv = generate(next, 'cli');
       attempt(cli, argv.join(' '), () => {
-        const plan = planCli(argv, parseLimit);
-        if (!['text', 'json'].includes(plan.args.format)) return `format ${plan.args.format}`;
+        const plan = planCli(parseCliArgs(argv), TARGETS);
+        if (!['text', 'json', 'nagios'].includes(plan.args.format)) return `format ${plan.args.format}`;
         if (plan.kind === 'run') return outOfBounds(plan.command, plan.options);
         if (plan.kind === 'audit') return Number.isInteger(plan.limit) && plan.limit >= 1 && plan.limit <= 500 ? null : `audit limit ${plan.limit}`;
         return null;

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadParser } from '../../src/redact/parser.js';
 import { HIDDEN_QUERY, showQueryText, withoutLiterals, withoutPasswords } from '../../src/redact/query-text.js';
 import { scanConservatively } from '../../src/redact/sql-tokens.js';
 
@@ -53,6 +54,8 @@ const LITERALS: { sql: string; literals: string[] }[] = [
   { sql: 'SELECT $q$ cut inside a dollar quote with 5551234', literals: ['5551234', 'cut inside'] },
   { sql: "SELECT 'a' FROM t WHERE x = 0x1F AND y = 0o17 AND z = 1_000_000", literals: ['0x1F', '0o17', '1_000_000'] },
 ];
+
+beforeAll(() => loadParser());
 
 describe('query text leaves pgmedic without its secrets', () => {
   it(`${PASSWORDS.length} password statements: no secret survives, in any mode`, () => {

@@ -8,7 +8,7 @@
 # The first stage compiles (npm ci runs the build through prepare) and then drops the dev dependencies
 # (esbuild, tsx, typescript, vitest): the image runs dist/ with production dependencies only.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
@@ -19,7 +19,7 @@ RUN npm ci --no-audit --no-fund \
  && rm -rf node_modules/pg14 node_modules/pg15 node_modules/pg16 node_modules/pg17 \
  && npm cache clean --force
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     PGMEDIC_WORKSPACE_PORT=3000 \

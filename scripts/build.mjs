@@ -50,8 +50,9 @@ await esbuild.build({
   target: 'node20',
   sourcemap: true,
   // pg's optional native binding stays a runtime lookup, as without a bundle; so do the chart renderer's native
-  // binding and font files (loaded from node_modules only when a chart is drawn).
-  external: ['pg-native', '@resvg/resvg-js', 'dejavu-fonts-ttf', 'vega', 'vega-lite'],
+  // binding and font files (loaded from node_modules only when a chart is drawn), and the PostgreSQL parser, whose
+  // WASM file sits beside its module.
+  external: ['pg-native', 'libpg-query', '@resvg/resvg-js', 'dejavu-fonts-ttf', 'vega', 'vega-lite'],
   // Bundled CommonJS (pg) calls require() for Node's own modules; an ES module has none, so give it one.
   banner: { js: "import { createRequire as pgmedicRequire } from 'node:module'; const require = pgmedicRequire(import.meta.url);" },
   logLevel: 'warning',

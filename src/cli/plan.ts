@@ -8,6 +8,7 @@ import { withPositionalTarget, type CliArgs } from './args.js';
 
 /** What the command line asks for, checked before any connection is made: every bad argument fails here. */
 export type CliPlan =
+  | { kind: 'help'; args: CliArgs }
   | { kind: 'audit'; args: CliArgs; limit: number }
   | { kind: 'digest'; args: CliArgs }
   | { kind: 'migrate-state'; args: CliArgs }
@@ -15,6 +16,8 @@ export type CliPlan =
 
 /** Loaded after help and --version are ruled out, so they do not pay for the command registry. */
 export function planCli(typed: CliArgs, targetNames: readonly string[]): CliPlan {
+  // Help and --version are answered before this module loads (cli/main.ts); here they only need to run nothing.
+  if (!typed.command || typed.help || typed.version || typed.command === 'help' || typed.command === 'commands') return { kind: 'help', args: typed };
   if (typed.command === 'audit') {
     const args = withPositionalTarget(typed);
     return { kind: 'audit', args, limit: parseLimit(args.rest) };

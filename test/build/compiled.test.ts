@@ -7,6 +7,8 @@ let server: TestServer;
 let bot: ChildProcess;
 let output = '';
 let url: string;
+/** The printed access token, as the cookie the page gets for it (the workspace refuses requests without it). */
+let cookie: string;
 
 const CONFIGURING_KEYS = /^(SLACK_|DATABASE_URL$|PGMEDIC_|PGHOST$|PGDATABASE$|PGUSER$|PGPASSWORD$|PGPORT$)/;
 
@@ -23,9 +25,10 @@ beforeAll(async () => {
   url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready within 60 s:\n${output}`)), 60_000);
     bot.stdout!.on('data', () => {
-      const match = /open (http:\/\/localhost:\d+)/.exec(output);
+      const match = /open (http:\/\/localhost:(\d+))\/\?token=([\w-]+)/.exec(output);
       if (!match) return;
       clearTimeout(timer);
+      cookie = `pgmedic_workspace_${match[2]}=${match[3]}`;
       resolve(match[1]!);
     });
     bot.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
@@ -42,12 +45,12 @@ afterAll(async () => {
 
 describe('the compiled bot (npm start, the image)', () => {
   it('runs JavaScript from dist/ and serves the workspace page, its static files and /healthz', async () => {
-    const page = await fetch(`${url}/`);
+    const page = await fetch(`${url}/`, { headers: { cookie } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(await page.text()).toBe(readFileSync('src/workspace/page/index.html', 'utf8'));
     for (const file of ['workspace.js', 'blockkit.js', 'workspace.css']) {
-      const asset = await fetch(`${url}/${file}`);
+      const asset = await fetch(`${url}/${file}`, { headers: { cookie } });
       expect({ file, status: asset.status }).toEqual({ file, status: 200 });
       expect(await asset.text()).toBe(readFileSync(`src/workspace/page/${file}`, 'utf8'));
     }

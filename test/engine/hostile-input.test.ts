@@ -181,7 +181,7 @@ describe('hostile input to /pg and the command line', () => {
       [['terminate', '0x10'], '--pid "0x10" is not valid for `terminate`: use digits only'],
       [['locks', '--limit', '0b101'], '--limit "0b101" is not valid for `locks`'],
       [['bloat', '--exact=maybe'], '--exact="maybe" is not a yes/no value.'],
-      [['audit', '--limit', '1e2'], '`audit` takes only --target NAME and --limit N'],
+      [['audit', '--limit', '1e2'], '`audit` takes only a target and --limit N'],
     ] as const) {
       const failed = await promisify(execFile)('bin/pgmedic', [...argv], { env }).then(
         () => null,

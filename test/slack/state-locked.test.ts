@@ -69,7 +69,8 @@ describe('the ack never waits on the state database', () => {
 
       const ready = await fetch(`${bot.url}/readyz`);
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toEqual({ ready: false, checks: { stateDatabase: expect.stringContaining('no answer within') } });
+      // The answer names no host, role or cause (the log has why); it only says the state database is not serving.
+      expect(await ready.json()).toEqual({ ready: false, checks: { stateDatabase: 'error' } });
     } finally {
       await lock.release();
     }

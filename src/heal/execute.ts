@@ -3,14 +3,14 @@ import pg from 'pg';
 import type { TargetConfig } from '../config/schema.js';
 import { PGMEDIC_APPLICATION_NAME, tagSql } from '../db/sql.js';
 import { toAppError } from '../db/sqlstate.js';
-import type { ActionSpec } from '../engine/command.js';
+import { RESOLVE_SQL, swapProblem } from '../../actions/oid-guard.js';
+import type { ActionSpec, PinnedObject } from '../engine/command.js';
 import { describeError } from '../errors.js';
 import { appendAudit, type AuditEntry } from '../state/audit.js';
 import { finishRequest, getRequest, type ActionOutcome, type ApprovalRequest, type FinalStatus } from '../state/requests.js';
 import { inTransaction } from '../state/transaction.js';
 import { findAction } from './actions.js';
 import { startHeartbeat, unknownOutcome, type RunningAction } from './limbo.js';
-import { checkPinnedOid, type PinnedObject } from './oid-guard.js';
 import type { HealingDeps } from './types.js';
 
 /** The name now means another object (or none): refused on the action connection before the statement. */
@@ -80,6 +80,16 @@ export async function runOnActionConnection(config: TargetConfig, command: strin
     if (!lost) await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, GOODBYE_WAIT_MS).unref())]);
     socket.destroy();
   }
+}
+
+/**
+ * Run on the action connection immediately before the statement, in the same session: VACUUM and the
+ * CONCURRENTLY commands cannot run inside a transaction block, so this check and the statement are two
+ * statements, and a swap in between (microseconds) is the window that remains (README).
+ */
+async function checkPinnedOid(client: pg.Client, command: string, pinned: PinnedObject): Promise<string | null> {
+  const { rows } = await client.query<{ oid: string | null }>(tagSql(`${command}:guard`, RESOLVE_SQL), [pinned.quotedName]);
+  return swapProblem(pinned, rows[0]?.oid ?? null);
 }
 
 /** How long closing the action connection may wait for the server's side of the goodbye. */

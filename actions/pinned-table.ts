@@ -1,4 +1,4 @@
-import { escapeIdentifier } from '../src/db/quote.js';
+import { escapeIdentifier } from '../src/db/driver.js';
 import type { Session } from '../src/db/session.js';
 import { notExclusivelyLocked } from '../src/db/sql.js';
 import type { ActionParams } from '../src/engine/command.js';

@@ -1,7 +1,7 @@
 import { isDestructive } from '../../../actions/index.js';
 import { applyQueryText } from '../../report/query-text.js';
 import type { Report, Section } from '../../report/model.js';
-import type { ApprovalRequest } from '../../state/requests.js';
+import type { ApprovalRequest } from '../../heal/types.js';
 import { escapeInline, escapeMrkdwn, escapePlain } from './escape.js';
 import type { KnownBlock } from './kit.js';
 import { LIMITS, actionsBlocks, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';

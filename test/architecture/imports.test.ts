@@ -70,9 +70,6 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
   it('imports `pg` only in src/db, src/state, src/embedded, tests and benches', () => {
     const allowed = ['src/db', 'src/state', 'src/embedded', 'test', 'bench'];
     const exceptions = {
-      // The action connection (own socket, keepalive, cancel from a second connection) still lives with the
-      // execution it serves; next step: move runOnActionConnection into src/db (issue 13, item 2).
-      'src/heal/execute.ts → pg': 'action connection',
       // Owned by branches working in parallel this session (explain, vacuum/digest); each is a one-line change to
       // src/db/driver.js once merged.
       'commands/slow-queries.ts → pg': 'escapeIdentifier; explain branch',

@@ -2,7 +2,6 @@ import type { AnyCommand } from '../src/engine/command.js';
 import analyze from './analyze.js';
 import cancel from './cancel.js';
 import dropIndex from './drop-index.js';
-import type { ActionName } from './names.js';
 import reindex from './reindex.js';
 import terminate from './terminate.js';
 import vacuumTable from './vacuum-table.js';
@@ -16,6 +15,6 @@ export type { ActionName } from './names.js';
 export const ACTIONS: readonly AnyCommand[] = [cancel, terminate, vacuumTable, analyze, reindex, dropIndex];
 
 /** Approve asks "are you sure?" first for an action that ends or removes something (the action's own flag). */
-export function isDestructive(name: ActionName | string): boolean {
+export function isDestructive(name: string): boolean {
   return ACTIONS.find((a) => a.name === name)?.action?.destructive === true;
 }

@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY commands ./commands
+COPY actions ./actions
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/pg14 node_modules/pg15 node_modules/pg16 node_modules/pg17 \

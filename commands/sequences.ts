@@ -1,4 +1,4 @@
-import { escapeIdentifier } from 'pg';
+import { escapeIdentifier } from '../src/db/driver.js';
 import { z } from 'zod';
 import { EXCLUSIVELY_LOCKED_RELATIONS_SQL, notExclusivelyLocked } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run build`: TypeScript → dist/ with source maps, in two shapes:
-// - dist/src, dist/commands: every file transpiled alone, the layout of the sources (the bot: `npm start`, the
+// - dist/src, dist/commands, dist/actions: every file transpiled alone, the layout of the sources (the bot: `npm start`, the
 //   image), with the workspace page's static files beside them;
 // - dist/cli: the command line bundled with its dependencies, split at its dynamic imports so one diagnostic
 //   loads only what it uses. Node spends most of a short run opening and linking module files (zod alone is
@@ -11,7 +11,7 @@
 import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-const SOURCES = ['src', 'commands'];
+const SOURCES = ['src', 'commands', 'actions'];
 const ASSETS = [['src/workspace/page', 'dist/src/workspace/page']];
 
 let esbuild;

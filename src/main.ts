@@ -2,6 +2,7 @@ import { currentEnv, loadConfig, type Env } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { loadSlackConfig, type SlackConfig } from './config/slack.js';
 import { loadStateConfig, type StateConfig } from './config/state.js';
+import { logConnectionErrorsTo } from './db/pools.js';
 import { createTargets } from './db/targets.js';
 import { describeError } from './errors.js';
 import { createPolicy } from './heal/policy.js';
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: settings.slack.logLevel });
   if (!settings.config.targets.length) logger.warn('no database target is configured (DATABASE_URL or PGMEDIC_CONFIG); commands will say so');
+  // An idle connection dying (restart, failover) is replaced by its pool; the log says it happened.
+  logConnectionErrorsTo((error, where) => logger.warn({ err: error, ...where }, 'a database connection failed; it will be replaced'));
   const targets = createTargets(settings.config);
   const statePool = settings.state.url ? createStatePool(settings.state.url) : undefined;
   const closeAll = async () => {

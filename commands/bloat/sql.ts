@@ -1,4 +1,4 @@
-import { escapeIdentifier } from 'pg';
+import { escapeIdentifier } from '../../src/db/driver.js';
 import { notExclusivelyLocked } from '../../src/db/sql.js';
 import { AUTOVACUUM_ENABLED, AUTOVACUUM_RELOPTIONS_JOIN, autovacuumSettingsJoin, byTriggerVersion, deadTupleTrigger } from '../vacuum/trigger-sql.js';
 

@@ -1,5 +1,5 @@
 import { excludeOwnBackends, secondsSince } from '../../src/db/sql.js';
-import { noSignalReasonSql } from '../../src/heal/signal-rule.js';
+import { noSignalReasonSql } from '../../src/db/signal-rule.js';
 
 /** The connections command's statements: pg_stat_activity, client backends only, pgmedic's own left out. */
 const CLIENT_SESSIONS = `pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend' AND ${excludeOwnBackends('a')}`;

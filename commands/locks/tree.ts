@@ -1,6 +1,6 @@
 import type { Thresholds } from '../../src/config/thresholds.js';
 import { excludeOwnBackends, secondsSince } from '../../src/db/sql.js';
-import { noSignalReasonSql } from '../../src/heal/signal-rule.js';
+import { noSignalReasonSql } from '../../src/db/signal-rule.js';
 import { formatDuration, formatPercent, plural } from '../../src/report/format.js';
 import { statusFor, worstStatus, type Status } from '../../src/report/model.js';
 

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../db/driver.js';
 import { readChartData, type ChartData } from './data.js';
 import { TREND_METRICS, type TrendDays, type TrendMetric } from './metrics.js';
 import { chartTitle } from './spec.js';
@@ -23,7 +23,7 @@ export async function chartFile(data: ChartData): Promise<ChartFile> {
 }
 
 /** The digest thread's charts of one target: every metric with points on at least two days, up to `to`. */
-export async function digestCharts(db: Pick<pg.Pool, 'query'>, target: string, to: string, days: TrendDays, metrics: readonly TrendMetric[] = TREND_METRICS): Promise<ChartFile[]> {
+export async function digestCharts(db: Pick<Pool, 'query'>, target: string, to: string, days: TrendDays, metrics: readonly TrendMetric[] = TREND_METRICS): Promise<ChartFile[]> {
   const files: ChartFile[] = [];
   for (const metric of metrics) {
     const data = await readChartData(db, target, metric, days, to);

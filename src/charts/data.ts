@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../db/driver.js';
 import { qualifiedName } from '../report/format.js';
 import { dayOffset, type DatedRow } from '../schedule/trends/compare.js';
 import { snapshotKey } from '../schedule/trends/extract.js';
@@ -50,13 +50,13 @@ export function chartData(rows: readonly DatedRow[], target: string, metric: Tre
 }
 
 /** The target's latest snapshot day, or null before its first digest. */
-export async function latestSnapshotDay(db: Pick<pg.Pool, 'query'>, target: string): Promise<string | null> {
+export async function latestSnapshotDay(db: Pick<Pool, 'query'>, target: string): Promise<string | null> {
   const { rows } = await db.query<{ day: string | null }>('SELECT max(day)::text AS day FROM pgmedic.relation_snapshots WHERE target = $1', [target]);
   return rows[0]?.day ?? null;
 }
 
 /** The chart over the `days` up to `to` (the digest's day), or up to the latest snapshot; null without any. */
-export async function readChartData(db: Pick<pg.Pool, 'query'>, target: string, metric: TrendMetric, days: TrendDays, to?: string): Promise<ChartData | null> {
+export async function readChartData(db: Pick<Pool, 'query'>, target: string, metric: TrendMetric, days: TrendDays, to?: string): Promise<ChartData | null> {
   const last = to ?? (await latestSnapshotDay(db, target));
   if (!last) return null;
   const rows = await readSnapshots(db, target, dayOffset(last, -(days - 1)), dayOffset(last, 1));

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../db/driver.js';
 import type { Digest } from '../schedule/digest-model.js';
 import type { Poster, ScheduleLog } from '../schedule/poster.js';
 import { digestCharts } from './charts.js';
@@ -11,7 +11,7 @@ export const DIGEST_CHART_DAYS: TrendDays = 7;
  * Each reachable target's trend charts as one upload in the digest's thread, from the snapshots the digest
  * has just stored. A chart that fails costs that target's charts, not the digest (logged).
  */
-export async function postDigestCharts(ctx: { poster: Poster; log: ScheduleLog; statePool?: pg.Pool }, channel: string, threadTs: string, digest: Digest): Promise<void> {
+export async function postDigestCharts(ctx: { poster: Poster; log: ScheduleLog; statePool?: Pool }, channel: string, threadTs: string, digest: Digest): Promise<void> {
   const { statePool, poster } = ctx;
   if (!statePool || !poster.attach) return;
   for (const target of digest.targets.filter((t) => t.reachable)) {

@@ -1,7 +1,7 @@
 import type { QueryTextMode } from '../redact/query-text.js';
 import { applyQueryText, redactQueryFields } from '../report/query-text.js';
 import type { Report } from '../report/model.js';
-import type pg from 'pg';
+import type { Pool } from '../db/driver.js';
 import { loadConfig } from '../config/load.js';
 import { loadScheduleConfig } from '../config/schedule.js';
 import { loadStateConfig } from '../config/state.js';
@@ -55,7 +55,7 @@ export async function runDigest(args: CliArgs, color: boolean): Promise<{ output
 }
 
 /** True when the bot has created its schema in the state database; otherwise why there are no trends. */
-async function trendsReady(pool: pg.Pool): Promise<true | string> {
+async function trendsReady(pool: Pool): Promise<true | string> {
   try {
     const { rows } = await pool.query<{ ready: boolean }>("SELECT to_regclass('pgmedic.relation_snapshots') IS NOT NULL AS ready");
     return rows[0]?.ready ? true : 'No trends: the state database has no pgmedic schema yet (start the bot once with PGMEDIC_STATE_DATABASE_URL set; it creates it).';

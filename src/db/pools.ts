@@ -10,6 +10,24 @@ const numberTypes = {
   },
 } as pg.CustomTypesConfig;
 
+/** Where a connection's own error goes (an idle client dying: server restart, failover, network blip). */
+export type ConnectionErrorLog = (error: Error, where: { connection: string }) => void;
+
+let connectionErrorLog: ConnectionErrorLog = () => undefined;
+
+/**
+ * The bot hands its logger over once at start, for every pool and action connection. The CLI keeps the default:
+ * its run is short, and the query that meets a dead connection fails with its own message.
+ */
+export function logConnectionErrorsTo(log: ConnectionErrorLog): void {
+  connectionErrorLog = log;
+}
+
+/** pg emits 'error' on a connection that fails while idle; without a listener Node would crash the process. */
+export function reportConnectionErrors(emitter: { on(event: 'error', listener: (error: Error) => void): unknown }, connection: string): void {
+  emitter.on('error', (error) => connectionErrorLog(error, { connection }));
+}
+
 export interface PoolOptions {
   url: string;
   max: number;
@@ -25,6 +43,8 @@ export interface PoolOptions {
   statementTimeoutMs?: number;
   /** Client-side deadline per query (pg's query_timeout): also fails when the server never answers. */
   queryTimeoutMs?: number;
+  /** Names the pool in logged connection errors: `target app`, `state`. */
+  label?: string;
 }
 
 /** The session settings every diagnostic connection starts with: read-only, and the target's timeouts. */
@@ -46,8 +66,8 @@ export function createPool(options: PoolOptions): pg.Pool {
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
   });
-  // An idle client dying (server restart, network blip) must not crash the bot; the pool replaces it.
-  pool.on('error', () => undefined);
+  // An idle client dying (server restart, network blip) must not crash the bot; the pool replaces it, and we log it.
+  reportConnectionErrors(pool, options.label ?? options.applicationName ?? PGMEDIC_APPLICATION_NAME);
   return pool;
 }
 
@@ -78,5 +98,6 @@ function withStartupOptions(url: string, settings: PoolOptions['settings']): { u
 }
 
 export function createTargetPool(target: TargetConfig, database?: string, max = target.poolSize): pg.Pool {
-  return createPool({ url: target.url, database, max, connectTimeoutMs: target.connectTimeoutMs, settings: readOnlySettings(target) });
+  const label = `target ${target.name}${database ? ` (database ${database})` : ''}`;
+  return createPool({ url: target.url, database, max, connectTimeoutMs: target.connectTimeoutMs, settings: readOnlySettings(target), label });
 }

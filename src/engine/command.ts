@@ -3,7 +3,6 @@ import type { Thresholds } from '../config/thresholds.js';
 import type { Capabilities } from '../db/capabilities.js';
 import type { Session } from '../db/session.js';
 import type { Sql } from '../db/sql.js';
-import type { PinnedObject } from '../heal/oid-guard.js';
 import type { Report } from '../report/model.js';
 
 export type CommandKind = 'diagnostic' | 'action';
@@ -31,6 +30,16 @@ export interface ReportContext<Options> {
 /** Pinned identity of what an action touches (pid + backendStart, schema + table, index + definition, …). */
 export type ActionParams = Record<string, string>;
 
+/** A table or index as pinned when the request was made: its quoted name and the oid it had then. */
+export interface PinnedObject {
+  kind: 'table' | 'index';
+  /** "schema"."name", quoted as the catalog spells it: what the statement names. */
+  quotedName: string;
+  oid: string;
+  /** For messages: schema.name, quoted only where needed. */
+  label: string;
+}
+
 /** How an action's statement ended, in one sentence for the approval card. */
 export interface ActionResult {
   status: 'succeeded' | 'failed' | 'target_changed';
@@ -38,12 +47,14 @@ export interface ActionResult {
 }
 
 /**
- * The part of an action command that changes a database. Only src/heal calls it, and only after approval:
+ * The part of an action (actions/) that changes a database. Only src/heal calls it, and only after approval:
  * `collect`/`report` are the read-only preview, `pin` turns the preview into the exact identity that was
  * shown, `statement` is the single statement approvers see and that runs (sent alone, in autocommit, so
  * VACUUM and CONCURRENTLY work), `verify` re-checks read-only just before it runs.
  */
 export interface ActionSpec<Options, Findings> {
+  /** It ends or removes something (a session, a query, an index): Approve asks "are you sure?" first. */
+  destructive: boolean;
   pin(findings: Findings, options: Options): { params: ActionParams } | { refusal: string };
   statement(params: ActionParams): { text: string; values: string[] };
   /** null when the target is still the one approved; otherwise why nothing will run. */

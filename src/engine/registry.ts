@@ -1,8 +1,12 @@
-import { COMMANDS } from '../../commands/index.js';
+import { ACTIONS } from '../../actions/index.js';
+import { COMMANDS as DIAGNOSTICS } from '../../commands/index.js';
 import { AppError } from '../errors.js';
 import type { AnyCommand } from './command.js';
 import { suggestion } from './closest.js';
 import { EXTRA_COMMANDS } from './extra-commands.js';
+
+/** Diagnostics first, then the actions: the order help shows them. */
+const COMMANDS: readonly AnyCommand[] = [...DIAGNOSTICS, ...ACTIONS];
 
 export function listCommands(kind?: AnyCommand['kind']): AnyCommand[] {
   return COMMANDS.filter((c) => !kind || c.kind === kind);

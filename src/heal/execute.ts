@@ -1,99 +1,43 @@
-import { Socket } from 'node:net';
-import pg from 'pg';
 import type { TargetConfig } from '../config/schema.js';
-import { PGMEDIC_APPLICATION_NAME, tagSql } from '../db/sql.js';
+import { GuardRefused, LostDuringStatement, NotSent, runActionStatement, type ActionTimeouts, type GuardQuery } from '../db/action-connection.js';
+import { tagSql } from '../db/sql.js';
 import { toAppError } from '../db/sqlstate.js';
-import type { ActionSpec } from '../engine/command.js';
+import { RESOLVE_SQL, swapProblem } from '../../actions/oid-guard.js';
+import type { ActionSpec, PinnedObject } from '../engine/command.js';
 import { describeError } from '../errors.js';
 import { appendAudit, type AuditEntry } from '../state/audit.js';
 import { finishRequest, getRequest, type ActionOutcome, type ApprovalRequest, type FinalStatus } from '../state/requests.js';
 import { inTransaction } from '../state/transaction.js';
 import { findAction } from './actions.js';
 import { startHeartbeat, unknownOutcome, type RunningAction } from './limbo.js';
-import { checkPinnedOid, type PinnedObject } from './oid-guard.js';
 import type { HealingDeps } from './types.js';
 
-/** The name now means another object (or none): refused on the action connection before the statement. */
-class TargetChanged extends Error {}
-
-/** application_name of the action connection: it starts with "pgmedic", so our own reports and guards skip it. */
-export const ACTION_APPLICATION_NAME = `${PGMEDIC_APPLICATION_NAME}-action`;
-
-/** The client gives up this long after the server's statement_timeout should have fired (a hung network or server). */
-export const ACTION_DEADLINE_MARGIN_MS = 30_000;
-
-/** statement_timeout plus the margin, never more than twice the timeout (short actions give up sooner). */
-export const actionDeadlineMs = (statementTimeoutMs: number): number => statementTimeoutMs + Math.min(ACTION_DEADLINE_MARGIN_MS, statementTimeoutMs);
-
-export type ActionTimeouts = Pick<ActionSpec<unknown, unknown>, 'statementTimeoutMs' | 'lockTimeoutMs'>;
+export type { ActionTimeouts } from '../db/action-connection.js';
 
 /** The action's own timeouts, unless the target's YAML `healing:` sets its own. */
 export function actionTimeouts(config: TargetConfig, spec: ActionTimeouts): ActionTimeouts {
   return { statementTimeoutMs: config.healing?.statementTimeoutMs ?? spec.statementTimeoutMs, lockTimeoutMs: config.healing?.lockTimeoutMs ?? spec.lockTimeoutMs };
 }
 
-/** The connection broke or the client deadline passed while the statement was out: it may or may not have run. */
-export class LostDuringStatement extends Error {
-  constructor(cause: unknown) {
-    super(`the action connection was lost while the statement ran (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
-  }
+/**
+ * Runs one approved statement on the target's action connection (src/db/action-connection.ts). When the action
+ * names a table or index, the name must still mean the object pinned when it was requested (a drop and re-create
+ * swaps it): checked on the same connection immediately before the statement.
+ */
+export function runOnActionConnection(config: TargetConfig, command: string, timeouts: ActionTimeouts, text: string, values: readonly string[], beforeSend?: (cancel: () => Promise<void>) => boolean, pinned?: PinnedObject): Promise<Record<string, unknown>[]> {
+  return runActionStatement(config, command, timeouts, text, values, {
+    ...(beforeSend ? { beforeSend } : {}),
+    ...(pinned ? { guard: (query: GuardQuery) => checkPinnedOid(query, command, pinned) } : {}),
+  });
 }
-
-/** The stop came between the re-check and the statement: nothing was sent. */
-export class NotSent extends Error {}
 
 /**
- * Runs one approved statement on the target's action connection (actionUrl, else url): a fresh connection with
- * TCP keepalive and session-level timeouts, the statement sent alone in autocommit (VACUUM and the CONCURRENTLY
- * commands refuse to run inside a transaction block), and a client-side deadline past its statement_timeout.
- * Just before sending, `beforeSend` receives a way to cancel the statement (pg_cancel_backend from a second
- * connection) and may still say no.
+ * VACUUM and the CONCURRENTLY commands cannot run inside a transaction block, so this check and the statement are
+ * two statements, and a swap in between (microseconds) is the window that remains (README).
  */
-export async function runOnActionConnection(config: TargetConfig, command: string, timeouts: ActionTimeouts, text: string, values: readonly string[], beforeSend?: (cancel: () => Promise<void>) => boolean, pinned?: PinnedObject): Promise<Record<string, unknown>[]> {
-  const url = config.actionUrl ?? config.url;
-  // Our own socket, so a connection whose peer stopped answering can be dropped at once (a graceful end waits for it).
-  const socket = new Socket();
-  const client = new pg.Client({ connectionString: url, application_name: ACTION_APPLICATION_NAME, connectionTimeoutMillis: config.connectTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000, stream: () => socket });
-  client.on('error', () => undefined);
-  let lost = false;
-  await client.connect();
-  try {
-    const setup = "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)";
-    await client.query({ text: setup, values: [`${timeouts.statementTimeoutMs}ms`, `${timeouts.lockTimeoutMs}ms`], ...{ query_timeout: config.connectTimeoutMs } });
-    // The name must still mean the object pinned when the action was requested (a drop and re-create swaps it).
-    const changed = pinned ? await checkPinnedOid(client, command, pinned) : null;
-    if (changed) throw new TargetChanged(changed);
-    const backendPid = (client as unknown as { processID: number | null }).processID;
-    if (beforeSend && !beforeSend(() => (backendPid ? cancelBackend(config, backendPid) : Promise.resolve()))) throw new NotSent('stopped before the statement was sent');
-    // No bind values → simple protocol: exactly one statement, no implicit extended-protocol transaction.
-    // query_timeout is pg's per-query client deadline (its typings leave it out of QueryConfig).
-    const statement: pg.QueryConfig = { text: tagSql(command, text), ...(values.length ? { values: [...values] } : {}), ...{ query_timeout: actionDeadlineMs(timeouts.statementTimeoutMs) } };
-    const result = await client.query(statement).catch((error: unknown) => {
-      // Only the server's own error says the statement ended; anything else (socket, client deadline) leaves it open.
-      if (error instanceof pg.DatabaseError) throw error;
-      lost = true;
-      throw new LostDuringStatement(error);
-    });
-    return result.rows as Record<string, unknown>[];
-  } finally {
-    // A graceful end waits for the server's goodbye, which a lost or hung peer never sends.
-    if (!lost) await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, GOODBYE_WAIT_MS).unref())]);
-    socket.destroy();
-  }
-}
-
-/** How long closing the action connection may wait for the server's side of the goodbye. */
-const GOODBYE_WAIT_MS = 2_000;
-
-async function cancelBackend(config: TargetConfig, pid: number): Promise<void> {
-  const canceller = new pg.Client({ connectionString: config.actionUrl ?? config.url, application_name: ACTION_APPLICATION_NAME, connectionTimeoutMillis: config.connectTimeoutMs });
-  canceller.on('error', () => undefined);
-  await canceller.connect();
-  try {
-    await canceller.query('SELECT pg_cancel_backend($1)', [pid]);
-  } finally {
-    await canceller.end().catch(() => undefined);
-  }
+async function checkPinnedOid(query: GuardQuery, command: string, pinned: PinnedObject): Promise<string | null> {
+  const rows = await query(tagSql(`${command}:guard`, RESOLVE_SQL), [pinned.quotedName]);
+  return swapProblem(pinned, (rows[0]?.oid as string | null | undefined) ?? null);
 }
 
 /**
@@ -163,7 +107,7 @@ async function runAndDescribe(
     const result = spec.describeResult(rows, request.params);
     return { status: result.status, outcome: { ok: result.status === 'succeeded', summary: result.summary, result: rows, startedAt, finishedAt: new Date().toISOString() } };
   } catch (error) {
-    if (error instanceof TargetChanged) return { status: 'target_changed', outcome: { ok: false, summary: error.message, startedAt, finishedAt: new Date().toISOString() } };
+    if (error instanceof GuardRefused) return { status: 'target_changed', outcome: { ok: false, summary: error.message, startedAt, finishedAt: new Date().toISOString() } };
     if (error instanceof NotSent) return { status: 'interrupted', outcome: { ok: false, summary: error.message, startedAt } };
     if (error instanceof LostDuringStatement) {
       return { status: 'outcome_unknown', outcome: { ...unknownOutcome(request, `${error.message}, so pgmedic cannot say whether it finished.`), startedAt } };

@@ -32,3 +32,8 @@ export interface HealingResult {
   cardChanged: boolean;
   notice: { kind: NoticeKind; reason?: RefusalReason; text: string };
 }
+
+// The state records the surfaces render, named through heal: Slack talks to heal, never to the state tables.
+export type { AuditRecord } from '../state/audit.js';
+export type { ApprovalRequest, Queryable } from '../state/requests.js';
+export type { StatePool } from '../state/transaction.js';

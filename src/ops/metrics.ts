@@ -1,4 +1,4 @@
-import type { QueryResultRow } from 'pg';
+import type { QueryResultRow } from '../db/driver.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Targets } from '../db/targets.js';
 import { onCommandFinished } from '../engine/run.js';

@@ -1,5 +1,6 @@
 /** The neutral Report model every surface renders (Block Kit, terminal, JSON). Plain data only. */
 import type { QueryTextMode } from '../redact/modes.js';
+import type { ActionName } from '../../actions/names.js';
 
 /**
  * Marks text the server handed over as query text (pg_stat_activity.query, pg_stat_statements.query). It is
@@ -33,8 +34,8 @@ export type Section =
 
 /** A healing action a report offers; becomes an approval request when clicked. */
 export interface SuggestedAction {
-  /** Name of an action command (commands/<action>.ts), e.g. `terminate`. */
-  action: string;
+  /** Name of an action (actions/<action>.ts), e.g. `terminate`. */
+  action: ActionName;
   label: string;
   /** What identifies the target of the action (pid + backendStart, schema + table, …). Strings only. */
   params: Record<string, string>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
-import type pg from 'pg';
+import type { Pool } from '../db/driver.js';
 import type { ScheduleConfig } from '../config/schedule.js';
 import type { Targets } from '../db/targets.js';
 import { createAlertWatch, type AlertWatch } from './alerts/watch.js';
@@ -14,7 +14,7 @@ import type { Poster, ScheduleLog } from './poster.js';
 export type { RunOutcome } from './digest-jobs.js';
 
 export interface SchedulerDeps {
-  statePool: pg.Pool;
+  statePool: Pool;
   targets: Targets;
   poster: Poster;
   log: ScheduleLog;

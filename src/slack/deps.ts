@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../db/driver.js';
 import type { Config } from '../config/schema.js';
 import type { SlackConfig } from '../config/slack.js';
 import type { Targets } from '../db/targets.js';
@@ -24,5 +24,5 @@ export interface SlackDeps {
   /** `/pg digest`: attached after the app is built (its poster uses the app's client); see slack/schedule.ts. */
   digests?: DigestSource;
   /** `/pg trend`: the state database's daily snapshots; attached with the schedule (slack/schedule.ts). */
-  snapshots?: Pick<pg.Pool, 'query'>;
+  snapshots?: Pick<Pool, 'query'>;
 }

@@ -3,7 +3,7 @@ import type { AnyCommand } from '../engine/command.js';
 import { describeError } from '../errors.js';
 import { auditReport } from '../heal/audit-report.js';
 import { renderText } from '../report/text.js';
-import type { AuditRecord } from '../state/audit.js';
+import type { AuditRecord } from '../heal/types.js';
 import type { Requester } from './authorize.js';
 import { errorNote, refusalNote } from './blocks/messages.js';
 import { reportMessage } from './blocks/report.js';

@@ -1,11 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import type { HealingPolicy } from '../heal/policy.js';
 import type { Healing } from '../heal/service.js';
-import type { HealingResult } from '../heal/types.js';
+import { storeOffers } from '../heal/offers.js';
+import type { ApprovalRequest, HealingResult, Queryable } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Report } from '../report/model.js';
-import { insertOffers, pruneOffers } from '../state/offers.js';
-import type { ApprovalRequest, Queryable } from '../state/requests.js';
 import { approvalCard } from './blocks/approval.js';
 import type { ActionButtons } from './blocks/report.js';
 
@@ -37,10 +36,7 @@ export async function offerActions(
   if (!healing) return { unavailable: NO_STATE_NOTE };
   if (!healing.policy.enabledFor(target)) return { unavailable: HEALING_OFF_NOTE };
   const offers = report.actions.map((a) => ({ action: a.action, target, params: a.params, channel: requester.channelId, offeredTo: requester.userId }));
-  const values = await insertOffers(healing.statePool, offers, lifetimeMinutes);
-  // Cheap and rare enough to do here: one indexed delete per report that offers actions.
-  await pruneOffers(healing.statePool);
-  return { values };
+  return { values: await storeOffers(healing.statePool, offers, lifetimeMinutes) };
 }
 
 /** Posts the card in the channel and records where, so any copy can update it in place later. */

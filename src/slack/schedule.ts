@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../db/driver.js';
 import type { ScheduleConfig } from '../config/schedule.js';
 import type { Targets } from '../db/targets.js';
 import type { Logger } from '../log/logger.js';
@@ -9,7 +9,7 @@ import { createSlackPoster } from './poster.js';
 
 export interface ScheduleWiringOptions {
   /** The migrated state database; without it nothing is scheduled (no exactly-once claims) and `/pg digest` has no trends. */
-  statePool: pg.Pool | undefined;
+  statePool: Pool | undefined;
   targets: Targets;
   schedule: ScheduleConfig;
   logger: Logger;

@@ -23,6 +23,7 @@ export function createStatePool(url: string, max = 5, options: { timeouts?: bool
     max,
     connectTimeoutMs: 5_000,
     applicationName: `${PGMEDIC_APPLICATION_NAME}-state`,
+    label: 'state database',
     ...(timeouts ? { statementTimeoutMs: STATE_STATEMENT_TIMEOUT_MS, queryTimeoutMs: STATE_QUERY_TIMEOUT_MS } : {}),
   });
   pool.on('connect', tagEveryStatement);

@@ -1,10 +1,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../commands/index.js';
+import { ACTIONS } from '../../actions/index.js';
+import { COMMANDS as DIAGNOSTICS } from '../../commands/index.js';
 import { wantsColor } from '../../src/config/terminal.js';
 import { EXTRA_COMMANDS } from '../../src/engine/extra-commands.js';
 import { PRIMARY_FIGURES } from '../../src/engine/primary.js';
 import { pgmedic, pgmedicOnTty } from '../support/cli.js';
+
+const COMMANDS = [...DIAGNOSTICS, ...ACTIONS];
 
 const ESC = '\x1b[';
 const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;

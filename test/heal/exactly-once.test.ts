@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import terminate from '../../commands/terminate.js';
+import terminate from '../../actions/terminate.js';
 import { targetSchema } from '../../src/config/schema.js';
 import { runOnActionConnection } from '../../src/heal/execute.js';
 import { connect, waitFor } from '../support/clients.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IndexFindings } from '../../src/heal/pinned-index.js';
+import type { IndexFindings } from '../../actions/pinned-index.js';
 import { findCommand } from '../../src/engine/registry.js';
 import { runOnActionConnection } from '../../src/heal/execute.js';
 import { connect, waitFor } from '../support/clients.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocksFindings } from '../../commands/locks.js';
-import type { SessionFindings } from '../../src/heal/pinned-session.js';
+import type { SessionFindings } from '../../actions/pinned-session.js';
 import type { Target } from '../../src/db/targets.js';
 import { connect, waitFor } from '../support/clients.js';
 import { run, testTarget } from '../support/engine.js';

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../../db/driver.js';
 import { compareTrends, dayOffset, type DatedRow, type TrendEvent } from './compare.js';
 import { snapshotRows, type SnapshotRow } from './extract.js';
 import type { DigestPiece } from '../digest-model.js';
@@ -10,7 +10,7 @@ export const SNAPSHOT_RETENTION_DAYS = 35;
  * Replaces the target's snapshot for `day` (the latest digest of the day wins, so writing twice is
  * harmless) and prunes every target's snapshots past the retention, in one transaction.
  */
-export async function writeSnapshot(pool: pg.Pool, target: string, day: string, rows: readonly SnapshotRow[]): Promise<void> {
+export async function writeSnapshot(pool: Pool, target: string, day: string, rows: readonly SnapshotRow[]): Promise<void> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -48,7 +48,7 @@ interface Row {
 }
 
 /** The target's snapshots with `from` ≤ day < `to`. */
-export async function readSnapshots(db: Pick<pg.Pool, 'query'>, target: string, from: string, to: string): Promise<DatedRow[]> {
+export async function readSnapshots(db: Pick<Pool, 'query'>, target: string, from: string, to: string): Promise<DatedRow[]> {
   const { rows } = await db.query<Row>(
     `SELECT day::text AS day, kind, schema_name, relation, total_bytes, bloat_bytes, bloat_percent, dead_tuples
      FROM pgmedic.relation_snapshots WHERE target = $1 AND day >= $2::date AND day < $3::date`,
@@ -58,7 +58,7 @@ export async function readSnapshots(db: Pick<pg.Pool, 'query'>, target: string, 
 }
 
 /** The digest's `trends` dependency: compare with the last week, then store today's snapshot. */
-export function snapshotTrends(pool: pg.Pool): (target: string, day: string, pieces: readonly DigestPiece[]) => Promise<TrendEvent[]> {
+export function snapshotTrends(pool: Pool): (target: string, day: string, pieces: readonly DigestPiece[]) => Promise<TrendEvent[]> {
   return async (target, day, pieces) => {
     const rows = snapshotRows(pieces);
     if (!rows.length) return [];

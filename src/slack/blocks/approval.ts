@@ -1,6 +1,7 @@
+import { isDestructive } from '../../../actions/index.js';
 import { applyQueryText } from '../../report/query-text.js';
 import type { Report, Section } from '../../report/model.js';
-import type { ApprovalRequest } from '../../state/requests.js';
+import type { ApprovalRequest } from '../../heal/types.js';
 import { escapeInline, escapeMrkdwn, escapePlain } from './escape.js';
 import type { KnownBlock } from './kit.js';
 import { LIMITS, actionsBlocks, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
@@ -10,9 +11,6 @@ import { STATUS_EMOJI } from './report.js';
 /** action_ids of the card's buttons; their value is the opaque request id, nothing else. */
 export const APPROVE_ACTION_ID = 'pgmedic_approve';
 export const REJECT_ACTION_ID = 'pgmedic_reject';
-
-/** Actions that end or remove something: Approve asks "are you sure?" first. */
-const DESTRUCTIVE = new Set(['terminate', 'cancel', 'drop-index', 'reindex']);
 
 /** The preview's own "what will run" block; the card shows the stored statement with its values instead. */
 const PREVIEW_STATEMENT_TITLE = 'What will run after approval';
@@ -84,7 +82,7 @@ function pendingBlocks(request: ApprovalRequest): KnownBlock[] {
     actionId: APPROVE_ACTION_ID,
     value: request.id,
     style: 'primary',
-    ...(DESTRUCTIVE.has(request.action) ? { confirm: approveConfirm(request) } : {}),
+    ...(isDestructive(request.action) ? { confirm: approveConfirm(request) } : {}),
   });
   const reject = buttonElement({ text: 'Reject', actionId: REJECT_ACTION_ID, value: request.id });
   return [sectionBlock(lines), ...actionsBlocks([approve, reject])];

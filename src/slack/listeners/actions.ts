@@ -1,7 +1,7 @@
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { describeError } from '../../errors.js';
-import { getLiveOffer } from '../../state/offers.js';
+import { liveOffer } from '../../heal/offers.js';
 import { errorNote, refusalNote } from '../blocks/messages.js';
 import { ACTION_ID_PREFIX } from '../blocks/report.js';
 import type { SlackDeps } from '../deps.js';
@@ -26,7 +26,7 @@ async function requestFromOffer(deps: SlackDeps, client: WebClient, respond: Res
   const healing = deps.healing;
   if (!healing) return void (await ephemeral(refusalNote('Healing actions need the state database (PGMEDIC_STATE_DATABASE_URL); nothing was requested.')));
   try {
-    const offer = await getLiveOffer(healing.statePool, click.offerId);
+    const offer = await liveOffer(healing.statePool, click.offerId);
     if (!offer) return void (await ephemeral(refusalNote('This button has expired. Run the report again to get fresh ones.')));
     const channelId = offer.channel ?? click.channelId;
     const decision = await deps.authorizer.check(deps.targets.get(offer.target).config, { userId: click.userId, channelId });

@@ -1,7 +1,6 @@
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { HealingResult } from '../../heal/types.js';
-import type { ApprovalRequest } from '../../state/requests.js';
+import type { ApprovalRequest, HealingResult } from '../../heal/types.js';
 import { describeError } from '../../errors.js';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../blocks/approval.js';
 import { errorNote, refusalNote } from '../blocks/messages.js';

@@ -1,4 +1,4 @@
-import { defineIndexAction } from '../src/heal/index-action.js';
+import { defineIndexAction } from './index-action.js';
 
 export default defineIndexAction({
   name: 'drop-index',

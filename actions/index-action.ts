@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { defineCommand } from '../engine/command.js';
-import { oidOption, textOption } from '../engine/units.js';
-import { qualifiedName } from '../report/format.js';
+import { defineCommand } from '../src/engine/command.js';
+import { oidOption, textOption } from '../src/engine/units.js';
+import { qualifiedName } from '../src/report/format.js';
+import type { ActionName } from './names.js';
 import { offeredOidRefusal, pinnedObject } from './oid-guard.js';
 import { collectIndex, INDEX_PREVIEW_SQL, indexRefusal, indexReport, pinIndex, quotedIndex, verifyIndex } from './pinned-index.js';
 
 interface IndexActionSpec {
-  name: 'drop-index' | 'reindex';
+  name: Extract<ActionName, 'drop-index' | 'reindex'>;
   summary: string;
   /** The statement before the index name: `DROP INDEX CONCURRENTLY`, `REINDEX INDEX CONCURRENTLY`. */
   keyword: string;
@@ -18,7 +19,10 @@ interface IndexActionSpec {
   failureHint: string;
 }
 
-/** An action on one index: preview it, pin its identity and definition, re-verify right before running. */
+/**
+ * An action on one index: preview it, pin its identity and definition, re-verify right before running. Both are
+ * destructive (a drop removes the index; a failed concurrent rebuild leaves an invalid copy behind).
+ */
 export function defineIndexAction(spec: IndexActionSpec) {
   const statement = (params: Record<string, string>) => ({ text: `${spec.keyword} ${quotedIndex(params)}`, values: [] });
   const refusalOf = (findings: Parameters<typeof indexRefusal>[0], options: { oid?: number | undefined }) =>
@@ -42,6 +46,7 @@ export function defineIndexAction(spec: IndexActionSpec) {
     },
 
     action: {
+      destructive: true,
       pin(findings, options) {
         const refusal = refusalOf(findings, options);
         return refusal || !findings.index ? { refusal: refusal ?? 'No index.' } : { params: pinIndex(findings.index) };

@@ -1,18 +1,8 @@
-import type pg from 'pg';
-import { tagSql } from '../db/sql.js';
-import type { Session } from '../db/session.js';
-import type { ActionParams } from '../engine/command.js';
-import { qualifiedName } from '../report/format.js';
+import type { Session } from '../src/db/session.js';
+import type { ActionParams, PinnedObject } from '../src/engine/command.js';
+import { qualifiedName } from '../src/report/format.js';
 
-/** A table or index as pinned when the request was made: its quoted name and the oid it had then. */
-export interface PinnedObject {
-  kind: 'table' | 'index';
-  /** "schema"."name", quoted as the catalog spells it: what the statement names. */
-  quotedName: string;
-  oid: string;
-  /** For messages: schema.name, quoted only where needed. */
-  label: string;
-}
+export type { PinnedObject } from '../src/engine/command.js';
 
 /**
  * to_regclass raises, before 16, on text that is no relation name at all (a.b.c.d, "unterminated, otherdb.s.t):
@@ -39,17 +29,7 @@ export function swapProblem(pinned: PinnedObject, nowOid: string | null): string
   return `Target changed: ${pinned.kind} ${pinned.label} was dropped and recreated with the same name since the request (oid ${pinned.oid} then, ${nowOid} now). Nothing ran.`;
 }
 
-/**
- * Run on the action connection immediately before the statement, in the same session: VACUUM and the
- * CONCURRENTLY commands cannot run inside a transaction block, so this check and the statement are two
- * statements, and a swap in between (microseconds) is the window that remains (README).
- */
-export async function checkPinnedOid(client: pg.Client, command: string, pinned: PinnedObject): Promise<string | null> {
-  const { rows } = await client.query<{ oid: string | null }>(tagSql(`${command}:guard`, RESOLVE_SQL), [pinned.quotedName]);
-  return swapProblem(pinned, rows[0]?.oid ?? null);
-}
-
-/** The same question in the read-only re-check: was the pinned object dropped, or swapped for a namesake? */
+/** The question checkPinnedOid (src/heal) asks on the action connection, in the read-only re-check: was the pinned object dropped, or swapped for a namesake? */
 export async function resolvePinned(session: Session, pinned: PinnedObject): Promise<string | null> {
   const [row] = await session.query<{ oid: string | null }>(RESOLVE_SQL, [pinned.quotedName]);
   return swapProblem(pinned, row?.oid ?? null);

@@ -1,9 +1,9 @@
-import pg from 'pg';
-import type { Session } from '../db/session.js';
-import { notExclusivelyLocked } from '../db/sql.js';
-import type { ActionParams } from '../engine/command.js';
-import { formatBytes, formatCount, formatDuration, qualifiedName } from '../report/format.js';
-import type { Report } from '../report/model.js';
+import { escapeIdentifier } from '../src/db/driver.js';
+import type { Session } from '../src/db/session.js';
+import { notExclusivelyLocked } from '../src/db/sql.js';
+import type { ActionParams } from '../src/engine/command.js';
+import { formatBytes, formatCount, formatDuration, qualifiedName } from '../src/report/format.js';
+import type { Report } from '../src/report/model.js';
 import { pinnedObject, resolvePinned, unresolvableName } from './oid-guard.js';
 
 /** The table a VACUUM or ANALYZE would touch, as the preview saw it. */
@@ -89,7 +89,7 @@ export function pinTable(t: TablePreview): ActionParams {
 
 /** Identifiers come from the catalog (pinned at preview) and are quoted; the statement takes no bind values. */
 export function quotedTable(params: ActionParams): string {
-  return `${pg.escapeIdentifier(params.schema ?? '')}.${pg.escapeIdentifier(params.table ?? '')}`;
+  return `${escapeIdentifier(params.schema ?? '')}.${escapeIdentifier(params.table ?? '')}`;
 }
 
 const VERIFY_SQL = `

@@ -1,4 +1,4 @@
-import { defineTableAction } from '../src/heal/table-action.js';
+import { defineTableAction } from './table-action.js';
 
 export default defineTableAction({
   name: 'analyze',

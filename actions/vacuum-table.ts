@@ -1,4 +1,4 @@
-import { defineTableAction } from '../src/heal/table-action.js';
+import { defineTableAction } from './table-action.js';
 
 /** Named vacuum-table because `vacuum` is the autovacuum-health diagnostic. */
 export default defineTableAction({

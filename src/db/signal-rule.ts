@@ -1,4 +1,4 @@
-import { excludeOwnBackends } from '../db/sql.js';
+import { excludeOwnBackends } from './sql.js';
 
 /**
  * The one rule for which backends pgmedic may cancel or terminate, as an SQL expression over a

@@ -1,9 +1,9 @@
-import pg from 'pg';
-import type { Session } from '../db/session.js';
-import { notExclusivelyLocked } from '../db/sql.js';
-import type { ActionParams } from '../engine/command.js';
-import { formatBytes, formatCount, formatDuration, qualifiedName } from '../report/format.js';
-import type { Report } from '../report/model.js';
+import { escapeIdentifier } from '../src/db/driver.js';
+import type { Session } from '../src/db/session.js';
+import { notExclusivelyLocked } from '../src/db/sql.js';
+import type { ActionParams } from '../src/engine/command.js';
+import { formatBytes, formatCount, formatDuration, qualifiedName } from '../src/report/format.js';
+import type { Report } from '../src/report/model.js';
 import { pinnedObject, resolvePinned, unresolvableName } from './oid-guard.js';
 
 /** The index a REINDEX or DROP would touch, as the preview saw it. */
@@ -134,7 +134,7 @@ export function pinIndex(ix: IndexPreview): ActionParams {
 }
 
 export function quotedIndex(params: ActionParams): string {
-  return `${pg.escapeIdentifier(params.schema ?? '')}.${pg.escapeIdentifier(params.index ?? '')}`;
+  return `${escapeIdentifier(params.schema ?? '')}.${escapeIdentifier(params.index ?? '')}`;
 }
 
 /** Same oid with the same name, still safe for the verb; for drop, not scanned since the request. */

@@ -1,10 +1,10 @@
-import { querySection } from '../report/query-text.js';
-import { excludeOwnBackends } from '../db/sql.js';
-import type { Session } from '../db/session.js';
-import type { ActionParams } from '../engine/command.js';
-import { formatDuration, plural } from '../report/format.js';
-import type { Report } from '../report/model.js';
-import { noSignalReasonSql, noSignalText } from './signal-rule.js';
+import { querySection } from '../src/report/query-text.js';
+import { excludeOwnBackends } from '../src/db/sql.js';
+import type { Session } from '../src/db/session.js';
+import type { ActionParams } from '../src/engine/command.js';
+import { formatDuration, plural } from '../src/report/format.js';
+import type { Report } from '../src/report/model.js';
+import { noSignalReasonSql, noSignalText } from '../src/db/signal-rule.js';
 
 /** The session an action would signal, exactly as the preview saw it. */
 export interface SessionPreview {

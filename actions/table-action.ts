@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { defineCommand } from '../engine/command.js';
-import { oidOption, textOption } from '../engine/units.js';
-import { qualifiedName } from '../report/format.js';
+import { defineCommand } from '../src/engine/command.js';
+import { oidOption, textOption } from '../src/engine/units.js';
+import { qualifiedName } from '../src/report/format.js';
+import type { ActionName } from './names.js';
 import { offeredOidRefusal, pinnedObject } from './oid-guard.js';
 import { collectTable, pinTable, quotedTable, TABLE_PREVIEW_SQL, tableRefusal, tableReport, verifyTable } from './pinned-table.js';
 
 interface TableActionSpec {
-  name: string;
+  name: Extract<ActionName, 'vacuum-table' | 'analyze'>;
   summary: string;
   /** The statement before the table name: `ANALYZE`, `VACUUM (ANALYZE)`. */
   keyword: string;
@@ -15,7 +16,8 @@ interface TableActionSpec {
 
 /**
  * A maintenance action on one table (VACUUM, ANALYZE): preview the table, pin its identity, re-verify it
- * right before running. The lock wait stays short so it never queues behind a migration.
+ * right before running. The lock wait stays short so it never queues behind a migration. Not destructive: the
+ * table keeps its rows and indexes, so Approve needs no "are you sure?".
  */
 export function defineTableAction(spec: TableActionSpec) {
   const statement = (params: Record<string, string>) => ({ text: `${spec.keyword} ${quotedTable(params)}`, values: [] });
@@ -40,6 +42,7 @@ export function defineTableAction(spec: TableActionSpec) {
     },
 
     action: {
+      destructive: false,
       pin(findings, options) {
         const refusal = refusalOf(findings, options);
         return refusal || !findings.table ? { refusal: refusal ?? 'No table.' } : { params: pinTable(findings.table) };

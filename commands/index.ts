@@ -5,6 +5,7 @@ import cancel from './cancel.js';
 import connections from './connections.js';
 import database from './database.js';
 import dropIndex from './drop-index.js';
+import explain from './explain.js';
 import health from './health.js';
 import indexes from './indexes.js';
 import locks from './locks.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   locks,
   connections,
   slowQueries,
+  explain,
   replication,
   vacuum,
   bloat,

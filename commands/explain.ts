@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { Session } from '../src/db/session.js';
+import { defineCommand, type CollectContext } from '../src/engine/command.js';
+import { statementOption } from '../src/engine/units.js';
+import { AppError } from '../src/errors.js';
+import { asQueryId, entrySql, findEntry, MEMORY_SQL, TABLES_SQL, tableFacts } from './explain/lookup.js';
+import { adviseOn, flattenPlan, relationsOf } from './explain/plan.js';
+import { explainReport, type ExplainFindings } from './explain/report.js';
+import { checkStatement, explainSql, type CheckedStatement } from './explain/statement.js';
+
+export type { ExplainFindings } from './explain/report.js';
+
+/** GENERIC_PLAN (plans a statement with $n parameters left unknown) arrived in PostgreSQL 16. */
+const GENERIC_PLAN_VERSION = 160000;
+export const MAX_STATEMENT_LENGTH = 10_000;
+
+export default defineCommand({
+  name: 'explain',
+  summary: 'The plan of a statement (by pg_stat_statements queryid, or typed), with advice; never runs it',
+  kind: 'diagnostic',
+  options: z.object({
+    statement: statementOption(MAX_STATEMENT_LENGTH, 'A queryid from slow-queries, or one SELECT/INSERT/UPDATE/DELETE/MERGE/WITH statement'),
+  }),
+  positionals: ['statement'],
+  freeText: 'statement',
+  sql: { entry: entrySql('public'), tables: TABLES_SQL, memory: MEMORY_SQL },
+
+  async collect(context, options): Promise<ExplainFindings> {
+    const typed = options.statement.trim();
+    if (!typed) throw new AppError('bad_input', 'explain needs a queryid or a statement.', { hint: 'For example `explain -6453281719937373214` (a queryid from `slow-queries`) or `explain SELECT * FROM orders WHERE id = 1`.' });
+    const queryId = asQueryId(typed);
+    if (queryId === undefined) return explainTyped(context, await checkStatement(typed), 'statement', null, null);
+    const { caps } = context;
+    if (!caps.pgssColumns || !caps.extensionSchemas.pg_stat_statements) return { kind: 'no-pgss', queryId };
+    const entry = await findEntry(context.session, caps, queryId);
+    if (!entry) return { kind: 'not-found', queryId, seesAllStatements: caps.roles.pgReadAllStats };
+    if (entry.query === null) return { kind: 'no-text', queryId, user: entry.user, database: entry.database };
+    return explainTyped(context, await checkStatement(entry.query), 'queryid', queryId, entry.database);
+  },
+
+  report: explainReport,
+});
+
+async function explainTyped(context: CollectContext, statement: CheckedStatement, source: 'queryid' | 'statement', queryId: string | null, database: string | null): Promise<ExplainFindings> {
+  const { caps } = context;
+  const base = { source, queryId, query: statement.text, verb: statement.verb, parameters: statement.parameters, database: database ?? caps.database };
+  const generic = caps.serverVersionNum >= GENERIC_PLAN_VERSION;
+  if (statement.parameters && !generic) return { kind: 'needs-values', ...base, serverVersion: caps.serverVersion };
+  const sql = await explainSql(statement, generic);
+  // A pg_stat_statements entry is planned in the database it ran in, whatever database the target names.
+  const work = (session: Session) => planIn(session, sql, Boolean(caps.extensions.hypopg));
+  const planned = database && database !== caps.database ? await context.inDatabase(database, work) : await work(context.session);
+  return 'error' in planned ? { kind: 'server-error', ...base, ...planned.error } : { kind: 'plan', ...base, generic, ...planned };
+}
+
+interface Planned {
+  nodes: ReturnType<typeof flattenPlan>;
+  advice: ReturnType<typeof adviseOn>;
+  tables: Awaited<ReturnType<typeof tableFacts>>;
+  workMem: string;
+  hypopg: boolean;
+}
+
+async function planIn(session: Session, sql: string, hypopg: boolean): Promise<Planned | { error: { message: string; sqlstate: string } }> {
+  let output: unknown;
+  try {
+    const [row] = await session.query<{ 'QUERY PLAN': unknown }>(sql);
+    output = row?.['QUERY PLAN'];
+  } catch (error) {
+    // The server refused to plan it (unknown table, a parameter whose type it cannot infer, the timeout): say so.
+    const sqlstate = (error as { code?: unknown }).code;
+    if (typeof sqlstate !== 'string') throw error;
+    return { error: { message: (error as Error).message, sqlstate } };
+  }
+  const nodes = flattenPlan(output);
+  const tables = await tableFacts(session, relationsOf(nodes));
+  const [memory] = await session.query<{ work_mem_text: string; work_mem_bytes: number; hash_mem_multiplier: number | null }>(MEMORY_SQL);
+  const advice = adviseOn(nodes, tables, { workMemBytes: memory!.work_mem_bytes, hashMemMultiplier: memory!.hash_mem_multiplier ?? 1 }, hypopg);
+  return { nodes, advice, tables, workMem: memory!.work_mem_text, hypopg };
+}

@@ -1,0 +1,54 @@
+import { escapeIdentifier } from 'pg';
+import type { Capabilities } from '../../src/db/capabilities.js';
+import type { Session } from '../../src/db/session.js';
+import type { TableFacts } from './plan.js';
+
+/** A pg_stat_statements queryid as typed: a signed 64-bit integer in decimal digits. */
+const QUERY_ID = /^-?[0-9]{1,20}$/;
+const INT8 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+export function asQueryId(text: string): string | undefined {
+  if (!QUERY_ID.test(text)) return undefined;
+  const id = BigInt(text);
+  return id >= INT8.min && id <= INT8.max ? id.toString() : undefined;
+}
+
+export interface StatementEntry {
+  /** Null when this role may not read it (another role's statement without pg_read_all_stats). */
+  query: string | null;
+  database: string;
+  user: string;
+}
+
+/** This database's entry first, then this role's, then the most called (one queryid per user, database and level). */
+export function entrySql(schema: string): string {
+  return `
+SELECT CASE WHEN s.query = '<insufficient privilege>' THEN NULL ELSE s.query END AS query, d.datname AS database, r.rolname AS "user"
+FROM ${escapeIdentifier(schema)}.pg_stat_statements s
+JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.userid
+WHERE s.queryid = $1::bigint
+ORDER BY d.datname = current_database() DESC, r.rolname = current_user DESC, s.calls DESC
+LIMIT 1`;
+}
+
+export async function findEntry(session: Session, caps: Capabilities, queryId: string): Promise<StatementEntry | undefined> {
+  const schema = caps.extensionSchemas.pg_stat_statements!;
+  const [row] = await session.query<StatementEntry>(entrySql(schema), [queryId]);
+  return row;
+}
+
+/** Figures from pg_class only (no size function, so no lock to wait behind): pages × block size, reltuples. */
+export const TABLES_SQL = `
+SELECT n.nspname || '.' || c.relname AS relation, c.relpages::float8 * current_setting('block_size')::float8 AS bytes, c.reltuples::float8 AS rows
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname || '.' || c.relname = ANY($1::text[])`;
+
+export const MEMORY_SQL = `
+SELECT pg_catalog.current_setting('work_mem') AS work_mem_text,
+       (SELECT setting::float8 * 1024 FROM pg_catalog.pg_settings WHERE name = 'work_mem') AS work_mem_bytes,
+       (SELECT setting::float8 FROM pg_catalog.pg_settings WHERE name = 'hash_mem_multiplier') AS hash_mem_multiplier`;
+
+export async function tableFacts(session: Session, relations: string[]): Promise<TableFacts[]> {
+  return relations.length ? session.query<TableFacts>(TABLES_SQL, [relations]) : [];
+}

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExplainFindings } from '../../commands/explain.js';
+import type { Target } from '../../src/db/targets.js';
+import { AppError } from '../../src/errors.js';
+import { connect } from '../support/clients.js';
+import { run, testTarget } from '../support/engine.js';
+import { startTestServer, type TestServer } from '../support/pg.js';
+import { createSlowStatements } from '../support/scenarios/slow-statements.js';
+
+type Plan = Extract<ExplainFindings, { kind: 'plan' }>;
+const ORDERS_ROWS = 150_000;
+
+/** A large table, and pg_stat_statements entries for one statement with a parameter and one without. */
+async function createOrders(url: string): Promise<void> {
+  const client = await connect(url, 'scenario-orders');
+  try {
+    await client.query('CREATE TABLE orders (id int PRIMARY KEY, customer int, note text)');
+    await client.query(`INSERT INTO orders SELECT g, g % 1000, md5(g::text) FROM generate_series(1, ${ORDERS_ROWS}) g`);
+    await client.query('CREATE TABLE victim (id int)');
+    await client.query('ANALYZE orders');
+    await client.query('SELECT * FROM orders WHERE note = \'abc\'');
+    await client.query('SELECT count(*) FROM orders');
+  } finally {
+    await client.end();
+  }
+}
+
+async function truth<T extends object>(url: string, sql: string): Promise<T[]> {
+  const client = await connect(url, 'ground-truth');
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const queryIdOf = async (url: string, like: string) =>
+  (await truth<{ id: string }>(url, `SELECT queryid::text AS id FROM pg_stat_statements WHERE query LIKE '${like}' AND toplevel`))[0]!.id;
+
+async function refusal(target: Target, statement: string): Promise<AppError> {
+  const failed = await run(target, 'explain', [statement]).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(failed).toBeInstanceOf(AppError);
+  return failed as AppError;
+}
+
+describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
+  let server: TestServer;
+  let target: Target;
+  const url = () => server.url('explaindb');
+
+  beforeAll(async () => {
+    server = await startTestServer(major);
+    await createSlowStatements(server.url(), url(), 'explaindb');
+    await createOrders(url());
+    target = testTarget(url());
+  });
+  afterAll(async () => {
+    await target?.close();
+    await server?.stop();
+  });
+
+  it('explains a pg_stat_statements entry with $1 by queryid: a generic plan on 16+, a reason on 14–15', async () => {
+    const id = await queryIdOf(url(), 'SELECT * FROM orders WHERE note = $1');
+    const findings = (await run(target, 'explain', [id])).findings as ExplainFindings;
+    if (major >= 16) {
+      expect(findings.kind).toBe('plan');
+      const plan = findings as Plan;
+      expect(plan.generic).toBe(true);
+      expect(plan.parameters).toBe(1);
+      expect(plan.nodes.some((n) => n.nodeType.endsWith('Seq Scan') && n.relation === 'public.orders')).toBe(true);
+      const [facts] = await truth<{ rows: number; bytes: number }>(url(), "SELECT reltuples::float8 AS rows, relpages::float8 * 8192 AS bytes FROM pg_class WHERE oid = 'public.orders'::regclass");
+      expect(plan.advice).toContainEqual({ advice: 'seq-scan-large', relation: 'public.orders', rows: facts!.rows, bytes: facts!.bytes });
+    } else {
+      expect(findings.kind).toBe('needs-values');
+      const report = (await run(target, 'explain', [id])).report;
+      expect(report.summary).toContain('GENERIC_PLAN) arrived in PostgreSQL 16');
+      expect(report.footnotes.join(' ')).toContain('type the statement with values');
+    }
+  });
+
+  it('plans a parameter-free pg_stat_statements entry on every version', async () => {
+    const id = await queryIdOf(url(), 'SELECT count(*) FROM orders');
+    const plan = (await run(target, 'explain', [id])).findings as Plan;
+    expect(plan.kind).toBe('plan');
+    expect(plan.queryId).toBe(id);
+    expect(plan.nodes[0]!.depth).toBe(0);
+    expect(plan.nodes.some((n) => n.relation === 'public.orders')).toBe(true);
+  });
+
+  it('says so for a queryid that is not there', async () => {
+    const result = await run(target, 'explain', ['42']);
+    expect((result.findings as ExplainFindings).kind).toBe('not-found');
+    expect(result.report.summary).toBe('No pg_stat_statements entry has queryid 42.');
+  });
+
+  it('explains typed SQL, as one word or many, with the plan tree and spill advice matching the server', async () => {
+    const result = await run(target, 'explain', ['SELECT', '*', 'FROM', 'orders', 'ORDER', 'BY', 'note']);
+    const plan = result.findings as Plan;
+    expect(plan.kind).toBe('plan');
+    expect(plan.source).toBe('statement');
+    const [text] = await truth<{ 'QUERY PLAN': { Plan: { 'Node Type': string; 'Total Cost': number; 'Plan Rows': number; 'Plan Width': number } }[] }>(url(), 'EXPLAIN (FORMAT JSON) SELECT * FROM orders ORDER BY note');
+    const top = text!['QUERY PLAN'][0]!.Plan;
+    expect(plan.nodes[0]).toMatchObject({ depth: 0, nodeType: top['Node Type'], totalCost: top['Total Cost'], planRows: top['Plan Rows'] });
+    const [workMem] = await truth<{ bytes: number }>(url(), "SELECT setting::float8 * 1024 AS bytes FROM pg_settings WHERE name = 'work_mem'");
+    expect(top['Plan Rows'] * top['Plan Width']).toBeGreaterThan(workMem!.bytes);
+    expect(plan.advice).toContainEqual({ advice: 'spill-risk', nodeType: 'Sort', relation: 'public.orders', estimatedBytes: top['Plan Rows'] * top['Plan Width'], memoryBytes: workMem!.bytes });
+    const tree = result.report.sections[0]!;
+    expect(tree.kind === 'code' && tree.text).toMatch(/^Sort {2}\(cost=[0-9.]+\.\.[0-9.]+ rows=[0-9,]+ width=\d+\)\n-> Seq Scan on public\.orders {2}\(cost=/);
+  });
+
+  it('explains an INSERT without inserting anything', async () => {
+    const before = await truth<{ n: number }>(url(), 'SELECT count(*)::int AS n FROM orders');
+    const plan = (await run(target, 'explain', ['INSERT INTO orders SELECT id + 1000000, customer, note FROM orders'])).findings as Plan;
+    expect(plan.kind).toBe('plan');
+    expect(plan.nodes[0]!.nodeType).toBe('ModifyTable');
+    expect(plan.nodes[0]!.relation).toBe('public.orders');
+    expect(await truth<{ n: number }>(url(), 'SELECT count(*)::int AS n FROM orders')).toEqual(before);
+  });
+
+  it('refuses anything but one plannable statement before it reaches the server', async () => {
+    expect((await refusal(target, 'CREATE TABLE made_by_explain (id int)')).message).toBe('explain plans queries only; this is a Create statement, which it will not send.');
+    expect((await refusal(target, 'VACUUM victim')).message).toMatch(/this is a Vacuum statement/);
+    expect((await refusal(target, 'SELECT 1; SELECT 2')).message).toBe('That is 2 statements; explain plans exactly one.');
+    expect((await refusal(target, 'SELECT 1; DROP TABLE victim')).message).toBe('That is 2 statements; explain plans exactly one.');
+    expect((await refusal(target, 'SELECT 1 INTO made_by_explain')).message).toMatch(/SELECT … INTO creates a table/);
+    expect((await refusal(target, 'SELECT 1 /* unterminated')).message).toMatch(/does not parse as PostgreSQL SQL/);
+    expect((await refusal(target, 'EXPLAIN ANALYZE DELETE FROM victim')).message).toMatch(/this is a Explain statement/);
+    expect((await refusal(target, '/* nothing */')).hint).toMatch(/Give one SELECT/);
+    expect(await truth(url(), "SELECT 1 FROM pg_class WHERE relname = 'victim'")).toHaveLength(1);
+    expect(await truth(url(), "SELECT 1 FROM pg_class WHERE relname = 'made_by_explain'")).toHaveLength(0);
+    expect(await truth(url(), "SELECT query FROM pg_stat_statements WHERE query ILIKE '%DROP TABLE victim%' OR query ILIKE 'VACUUM victim%' OR query ILIKE '%made_by_explain%' OR query = 'SELECT $1; SELECT $2'")).toEqual([]);
+  });
+});

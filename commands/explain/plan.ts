@@ -2,7 +2,10 @@
 
 export interface PlanNode {
   depth: number;
+  /** EXPLAIN's "Node Type" (Aggregate, Hash Join, …). */
   nodeType: string;
+  /** As EXPLAIN's text format names it: HashAggregate, Hash Left Join, Partial GroupAggregate, … */
+  label: string;
   /** schema.table when the node reads one. */
   relation: string | null;
   index: string | null;
@@ -46,7 +49,23 @@ interface RawNode {
   'Plan Rows': number;
   'Plan Width': number;
   'Parent Relationship'?: string;
+  'Join Type'?: string;
+  Strategy?: string;
+  'Partial Mode'?: string;
   Plans?: RawNode[];
+}
+
+const STRATEGY: Record<string, string> = { Sorted: 'Group', Hashed: 'Hash', Mixed: 'Mixed' };
+
+/** The name EXPLAIN's text format prints for a node (explain.c): strategy and join type folded in. */
+function labelOf(raw: RawNode): string {
+  const type = raw['Node Type'];
+  const partial = raw['Partial Mode'] && raw['Partial Mode'] !== 'Simple' ? `${raw['Partial Mode']} ` : '';
+  if (type === 'Aggregate') return `${partial}${STRATEGY[raw.Strategy ?? ''] ?? ''}Aggregate`;
+  const join = raw['Join Type'];
+  if (join && join !== 'Inner' && type.endsWith('Join')) return `${type.slice(0, -'Join'.length)}${join} Join`;
+  if (join && join !== 'Inner' && type === 'Nested Loop') return `Nested Loop ${join} Join`;
+  return type;
 }
 
 /** Depth-first, parents before children, as EXPLAIN prints them. */
@@ -59,6 +78,7 @@ export function flattenPlan(explainOutput: unknown): PlanNode[] {
     nodes.push({
       depth,
       nodeType: raw['Node Type'],
+      label: labelOf(raw),
       relation: raw['Relation Name'] ? `${raw.Schema ? `${raw.Schema}.` : ''}${raw['Relation Name']}` : null,
       index: raw['Index Name'] ?? null,
       startupCost: raw['Startup Cost'],

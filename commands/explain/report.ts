@@ -80,16 +80,16 @@ function planReport(findings: Extract<ExplainFindings, { kind: 'plan' }>): Repor
 
 /** One plan node the way EXPLAIN prints it, indented by depth. */
 function treeLine(node: PlanNode): string {
-  const indent = node.depth ? `${'  '.repeat(node.depth - 1)}-> ` : '';
+  const indent = node.depth ? `${'    '.repeat(node.depth - 1)}  -> ` : '';
   const using = node.index ? ` using ${node.index}` : '';
   const on = node.relation ? ` on ${node.relation}` : '';
-  return `${indent}${node.nodeType}${using}${on}  (cost=${cost(node.startupCost)}..${cost(node.totalCost)} rows=${formatCount(node.planRows)} width=${node.planWidth})`;
+  return `${indent}${node.label}${using}${on}  (cost=${cost(node.startupCost)}..${cost(node.totalCost)} rows=${formatCount(node.planRows)} width=${node.planWidth})`;
 }
 
 function adviceText(a: Advice): string {
   switch (a.advice) {
     case 'costliest-node':
-      return `Costliest step: ${a.nodeType}${a.relation ? ` on ${a.relation}` : ''}, ${cost(a.selfCost)} of its own (${formatPercent(a.share)} of the total).`;
+      return `Costliest step: ${a.nodeType}${a.relation ? ` on ${a.relation}` : ''}, an estimated ${cost(a.selfCost)} beyond its inputs (${formatPercent(a.share)} of the total).`;
     case 'seq-scan-large':
       return `Sequential scan of ${a.relation}, a large table (${formatBytes(a.bytes)}, ${a.rows < 0 ? 'never analyzed' : `about ${formatCount(a.rows)} rows`}): an index on the filtered columns may help.`;
     case 'spill-risk':

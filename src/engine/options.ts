@@ -140,7 +140,7 @@ function unknownOption(command: AnyCommand, flag: string, infos: OptionInfo[]): 
 
 function exampleValue(info: OptionInfo): string {
   if (info.choices?.length) return info.choices[0]!;
-  if (info.defaultValue !== undefined) return String(info.defaultValue);
+  if (info.defaultValue !== undefined && info.defaultValue !== '') return String(info.defaultValue);
   return info.type === 'number' ? '10' : 'value';
 }
 

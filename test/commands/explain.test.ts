@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExplainFindings } from '../../commands/explain.js';
 import type { Target } from '../../src/db/targets.js';
@@ -108,7 +110,7 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     expect(top['Plan Rows'] * top['Plan Width']).toBeGreaterThan(workMem!.bytes);
     expect(plan.advice).toContainEqual({ advice: 'spill-risk', nodeType: 'Sort', relation: 'public.orders', estimatedBytes: top['Plan Rows'] * top['Plan Width'], memoryBytes: workMem!.bytes });
     const tree = result.report.sections[0]!;
-    expect(tree.kind === 'code' && tree.text).toMatch(/^Sort {2}\(cost=[0-9.]+\.\.[0-9.]+ rows=[0-9,]+ width=\d+\)\n-> Seq Scan on public\.orders {2}\(cost=/);
+    expect(tree.kind === 'code' && tree.text).toMatch(/^Sort {2}\(cost=[0-9.]+\.\.[0-9.]+ rows=[0-9,]+ width=\d+\)\n {2}-> Seq Scan on public\.orders {2}\(cost=/);
   });
 
   it('explains an INSERT without inserting anything', async () => {
@@ -118,6 +120,26 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     expect(plan.nodes[0]!.nodeType).toBe('ModifyTable');
     expect(plan.nodes[0]!.relation).toBe('public.orders');
     expect(await truth<{ n: number }>(url(), 'SELECT count(*)::int AS n FROM orders')).toEqual(before);
+  });
+
+  it('bin/pgmedic explains a statement typed over lines; with --redact its literals are hidden like any query text', async () => {
+    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PGMEDIC_') && !key.startsWith('PG') && key !== 'DATABASE_URL'));
+    // exit code 1 is the warn status (a large sequential scan): the output is what matters here
+    const pgmedic = (args: string[]) =>
+      promisify(execFile)('bin/pgmedic', args, { env: { ...cleanEnv, NO_COLOR: '1', DATABASE_URL: url() } }).catch((error: { code: number; stdout: string }) => {
+        expect(error.code).toBe(1);
+        return error;
+      });
+    const sql = "SELECT o.customer, count(*)\nFROM orders o JOIN orders p ON p.id = o.customer\nWHERE o.note <> 'secret-literal'\nGROUP BY o.customer";
+    const json = JSON.parse((await pgmedic(['explain', sql, '--format', 'json', '--redact'])).stdout) as { findings: Plan };
+    expect(json.findings.kind).toBe('plan');
+    expect(json.findings.query).not.toContain('secret-literal');
+    expect(json.findings.nodes.map((n) => n.depth)[0]).toBe(0);
+    expect((await pgmedic(['explain', sql, '--format', 'json'])).stdout).toContain('secret-literal');
+    const text = (await pgmedic(['explain', sql, '--redact'])).stdout;
+    expect(text).not.toContain('secret-literal');
+    expect(text).toMatch(/\n +-> Seq Scan on public\.orders {2}\(cost=/);
+    expect(text).toMatch(/(Group|Hash)Aggregate/);
   });
 
   it('refuses anything but one plannable statement before it reaches the server', async () => {

@@ -3,7 +3,8 @@ import type { Session } from '../src/db/session.js';
 import { defineCommand, type CollectContext } from '../src/engine/command.js';
 import { statementOption } from '../src/engine/units.js';
 import { AppError } from '../src/errors.js';
-import { asQueryId, entrySql, findEntry, MEMORY_SQL, TABLES_SQL, tableFacts } from './explain/lookup.js';
+import { asQueryId, entrySql, findEntry, MEMORY_SQL, TABLES_SQL, tableFacts, topSql } from './explain/lookup.js';
+import { statementColumns } from './slow-queries.js';
 import { adviseOn, flattenPlan, relationsOf } from './explain/plan.js';
 import { explainReport, type ExplainFindings } from './explain/report.js';
 import { checkStatement, explainSql, type CheckedStatement } from './explain/statement.js';
@@ -23,15 +24,15 @@ export default defineCommand({
   }),
   positionals: ['statement'],
   freeText: 'statement',
-  sql: { entry: entrySql('public'), tables: TABLES_SQL, memory: MEMORY_SQL },
+  sql: { entry: entrySql('public'), top: topSql('public', 'total_exec_time'), tables: TABLES_SQL, memory: MEMORY_SQL },
 
   async collect(context, options): Promise<ExplainFindings> {
     const typed = options.statement.trim();
-    if (!typed) throw new AppError('bad_input', 'explain needs a queryid or a statement.', { hint: 'For example `explain -6453281719937373214` (a queryid from `slow-queries`) or `explain SELECT * FROM orders WHERE id = 1`.' });
-    const queryId = asQueryId(typed);
+    const queryId = typed ? asQueryId(typed) : null;
     if (queryId === undefined) return explainTyped(context, await checkStatement(typed), 'statement', null, null);
     const { caps } = context;
     if (!caps.pgssColumns || !caps.extensionSchemas.pg_stat_statements) return { kind: 'no-pgss', queryId };
+    if (queryId === null) return explainTop(context);
     const entry = await findEntry(context.session, caps, queryId);
     if (!entry) return { kind: 'not-found', queryId, seesAllStatements: caps.roles.pgReadAllStats };
     if (entry.query === null) return { kind: 'no-text', queryId, user: entry.user, database: entry.database };
@@ -41,7 +42,21 @@ export default defineCommand({
   report: explainReport,
 });
 
-async function explainTyped(context: CollectContext, statement: CheckedStatement, source: 'queryid' | 'statement', queryId: string | null, database: string | null): Promise<ExplainFindings> {
+/** Nothing typed: the costliest statement of this database that EXPLAIN can plan (utility statements are skipped). */
+async function explainTop(context: CollectContext): Promise<ExplainFindings> {
+  const schema = context.caps.extensionSchemas.pg_stat_statements!;
+  const rows = await context.session.query<{ query_id: string; query: string }>(topSql(schema, statementColumns(context.caps.pgssColumns!).total));
+  for (const row of rows) {
+    const statement = await checkStatement(row.query).catch((error: unknown) => {
+      if (error instanceof AppError) return undefined;
+      throw error;
+    });
+    if (statement) return explainTyped(context, statement, 'top', row.query_id, null);
+  }
+  return { kind: 'nothing', statements: rows.length };
+}
+
+async function explainTyped(context: CollectContext, statement: CheckedStatement, source: 'queryid' | 'statement' | 'top', queryId: string | null, database: string | null): Promise<ExplainFindings> {
   const { caps } = context;
   const base = { source, queryId, query: statement.text, verb: statement.verb, parameters: statement.parameters, database: database ?? caps.database };
   const generic = caps.serverVersionNum >= GENERIC_PLAN_VERSION;

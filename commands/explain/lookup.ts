@@ -38,6 +38,17 @@ export async function findEntry(session: Session, caps: Capabilities, queryId: s
   return row;
 }
 
+/** The costliest statements of this database (pgmedic's own left out), for `explain` with nothing typed. */
+export function topSql(schema: string, totalColumn: string): string {
+  return `
+SELECT s.queryid::text AS query_id, s.query
+FROM ${escapeIdentifier(schema)}.pg_stat_statements s
+WHERE s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND s.query NOT LIKE '%/* pgmedic:%' AND s.query <> '<insufficient privilege>'
+ORDER BY s.${totalColumn} DESC, s.queryid
+LIMIT 20`;
+}
+
 /** Figures from pg_class only (no size function, so no lock to wait behind): pages × block size, reltuples. */
 export const TABLES_SQL = `
 SELECT n.nspname || '.' || c.relname AS relation, c.relpages::float8 * current_setting('block_size')::float8 AS bytes, c.reltuples::float8 AS rows

@@ -5,7 +5,8 @@ import { querySection } from '../../src/report/query-text.js';
 import type { Advice, PlanNode, TableFacts } from './plan.js';
 
 interface Statement {
-  source: 'queryid' | 'statement';
+  /** A queryid typed, a statement typed, or nothing typed (the costliest plannable statement of this database). */
+  source: 'queryid' | 'statement' | 'top';
   queryId: string | null;
   /** The statement; under a `query` key so JSON output is redacted like every query text. */
   query: string;
@@ -20,9 +21,11 @@ export type ExplainFindings =
   | ({ kind: 'server-error'; message: string; sqlstate: string } & Statement)
   | { kind: 'not-found'; queryId: string; seesAllStatements: boolean }
   | { kind: 'no-text'; queryId: string; user: string; database: string }
-  | { kind: 'no-pgss'; queryId: string };
+  | { kind: 'no-pgss'; queryId: string | null }
+  | { kind: 'nothing'; statements: number };
 
 const STATEMENT_MAX = 3000;
+const USAGE = 'Give a queryid from `slow-queries` (`explain -6453281719937373214`) or a statement (`explain SELECT * FROM orders WHERE id = 42`); with neither, explain plans the costliest statement of this database.';
 const HYPOPG_INSTALL =
   'Index suggestions need the hypopg extension (hypothetical indexes): install the package (Debian/Ubuntu: postgresql-<major>-hypopg; RHEL: hypopg_<major>), then CREATE EXTENSION hypopg; in this database.';
 
@@ -47,15 +50,26 @@ export function explainReport(findings: ExplainFindings, _context: ReportContext
     case 'not-found':
       return {
         ...plain(`Explain query ${findings.queryId}`, 'warn', `No pg_stat_statements entry has queryid ${findings.queryId}.`),
+        reasons: ['no such queryid'],
         footnotes: ['Copy the queryid from `slow-queries`; entries vanish after pg_stat_statements_reset() or when evicted.', ...(findings.seesAllStatements ? [] : ["Without pg_read_all_stats this role sees only its own statements' texts: GRANT pg_read_all_stats (or pg_monitor) TO it."])],
       };
     case 'no-text':
       return {
         ...plain(`Explain query ${findings.queryId}`, 'warn', `Query ${findings.queryId} belongs to ${findings.user} in ${findings.database}, and this role may not read its text.`),
+        reasons: ['the statement text is not readable by this role'],
         footnotes: ["Without pg_read_all_stats a role sees only its own statements' texts: GRANT pg_read_all_stats (or pg_monitor) TO it, or type the statement instead."],
       };
     case 'no-pgss':
-      return { ...plain(`Explain query ${findings.queryId}`, 'warn', 'pg_stat_statements is not installed in this database, so there is no queryid to look up.'), footnotes: ['Type the statement instead, or see `slow-queries` for how to enable pg_stat_statements.'] };
+      return {
+        ...plain(findings.queryId ? `Explain query ${findings.queryId}` : 'Explain', 'warn', `pg_stat_statements is not installed in this database, so there is no ${findings.queryId ? 'queryid to look up' : 'costliest statement to explain'}.`),
+        reasons: ['pg_stat_statements is not installed in this database'],
+        footnotes: ['Type the statement instead (`explain SELECT …`), or see `slow-queries` for how to enable pg_stat_statements.'],
+      };
+    case 'nothing':
+      return {
+        ...plain('Explain', 'ok', `None of the ${plural(findings.statements, 'costliest statement')} of this database is a query EXPLAIN can plan.`),
+        footnotes: [USAGE],
+      };
   }
 }
 
@@ -74,6 +88,7 @@ function planReport(findings: Extract<ExplainFindings, { kind: 'plan' }>): Repor
     footnotes: [
       `Estimates only: the statement was planned, never run (EXPLAIN without ANALYZE), in database ${findings.database}. work_mem is ${findings.workMem}.`,
       ...(findings.hypopg ? ['hypopg is installed; index suggestions from it are not made yet.'] : []),
+      ...(findings.source === 'top' ? [USAGE] : []),
     ],
   };
 }
@@ -106,6 +121,6 @@ function statementSection(findings: Statement): Section {
 }
 
 const plain = (title: string, status: Report['status'], summary: string): Report => ({ title, status, summary, reasons: [], sections: [], actions: [], footnotes: [] });
-const label = (f: Statement) => (f.queryId ? `query ${f.queryId}` : `typed ${f.verb}`);
+const label = (f: Statement) => (f.source === 'top' ? `the costliest statement (query ${f.queryId})` : f.queryId ? `query ${f.queryId}` : `typed ${f.verb}`);
 const cost = (value: number | undefined) => (value === undefined ? '–' : value.toFixed(2));
 const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -92,6 +92,23 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     expect(plan.nodes.some((n) => n.relation === 'public.orders')).toBe(true);
   });
 
+  it('with nothing typed, plans the costliest plannable statement of this database', async () => {
+    const result = await run(target, 'explain');
+    const findings = result.findings as Exclude<ExplainFindings, { kind: 'not-found' | 'no-text' | 'no-pgss' | 'nothing' }>;
+    const [top] = await truth<{ id: string; query: string }>(
+      url(),
+      `SELECT queryid::text AS id, query FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND query NOT LIKE '%/* pgmedic:%' AND query ~* '^(SELECT|INSERT|UPDATE|DELETE|WITH|MERGE) ' ORDER BY total_exec_time DESC, queryid LIMIT 1`,
+    );
+    expect(findings.source).toBe('top');
+    expect(findings.queryId).toBe(top!.id);
+    if (major < 16 && top!.query.includes('$1')) expect(findings.kind).toBe('needs-values');
+    // the scenario's generate_series INSERT: GENERIC_PLAN cannot choose generate_series for parameters of unknown type
+    else if (top!.query.includes('generate_series($2, $3)')) expect(findings).toMatchObject({ kind: 'server-error', sqlstate: '42725' });
+    else expect(findings.kind).toBe('plan');
+    expect(result.report.title).toBe(`Explain the costliest statement (query ${top!.id})`);
+  });
+
   it('says so for a queryid that is not there', async () => {
     const result = await run(target, 'explain', ['42']);
     expect((result.findings as ExplainFindings).kind).toBe('not-found');
@@ -111,6 +128,20 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     expect(plan.advice).toContainEqual({ advice: 'spill-risk', nodeType: 'Sort', relation: 'public.orders', estimatedBytes: top['Plan Rows'] * top['Plan Width'], memoryBytes: workMem!.bytes });
     const tree = result.report.sections[0]!;
     expect(tree.kind === 'code' && tree.text).toMatch(/^Sort {2}\(cost=[0-9.]+\.\.[0-9.]+ rows=[0-9,]+ width=\d+\)\n {2}-> Seq Scan on public\.orders {2}\(cost=/);
+  });
+
+  it('reports what the server says when it cannot plan a statement, with what to do', async () => {
+    const result = await run(target, 'explain', ['SELECT * FROM generate_series($1, $2)']);
+    if (major < 16) {
+      expect(result.findings).toMatchObject({ kind: 'needs-values', parameters: 2 });
+    } else {
+      expect(result.findings).toMatchObject({ kind: 'server-error', sqlstate: '42725', message: 'function generate_series(unknown, unknown) is not unique' });
+      expect(result.report.footnotes).toContain('A parameter whose type PostgreSQL cannot infer needs a cast ($1::int) or a value.');
+    }
+    expect(result.status).toBe('warn');
+    const typed = await run(target, 'explain', ['SELECT * FROM no_such_table']);
+    expect(typed.findings).toMatchObject({ kind: 'server-error', sqlstate: '42P01' });
+    expect(typed.summary).toBe('PostgreSQL would not plan it: relation "no_such_table" does not exist (SQLSTATE 42P01).');
   });
 
   it('explains an INSERT without inserting anything', async () => {

@@ -45,6 +45,13 @@ describe('/pg explain against a real PostgreSQL 18', () => {
     expect(text).not.toContain('secret-literal');
   });
 
+  it('fits a plan of hundreds of nodes into a valid message', async () => {
+    const union = Array.from({ length: 120 }, (_, i) => `SELECT relname FROM pg_catalog.pg_class WHERE relpages > ${i}`).join(' UNION ALL ');
+    const text = await reply(`explain ${union}`);
+    expect(text).toContain('Explain typed SELECT');
+    expect(text).toContain('Append');
+  });
+
   it('refuses two statements with a reply that says what to type, and sends nothing', async () => {
     const text = await reply('explain SELECT 1; DROP TABLE victim');
     expect(text).toContain('That is 2 statements; explain plans exactly one.');

@@ -20,11 +20,17 @@ export default defineCommand({
   summary: 'The plan of a statement (by pg_stat_statements queryid, or typed), with advice; never runs it',
   kind: 'diagnostic',
   options: z.object({
-    statement: statementOption(MAX_STATEMENT_LENGTH, 'A queryid from slow-queries, or one SELECT/INSERT/UPDATE/DELETE/MERGE/WITH statement'),
+    statement: statementOption(MAX_STATEMENT_LENGTH, 'A queryid from slow-queries, or one SELECT/INSERT/UPDATE/DELETE/MERGE/WITH statement; none: the costliest statement'),
   }),
   positionals: ['statement'],
   freeText: 'statement',
   sql: { entry: entrySql('public'), top: topSql('public', 'total_exec_time'), tables: TABLES_SQL, memory: MEMORY_SQL },
+
+  // Typed SQL is refused before pgmedic connects at all (an unreachable server must not hide the refusal).
+  async precheck(options) {
+    const typed = options.statement.trim();
+    if (typed && asQueryId(typed) === undefined) await checkStatement(typed);
+  },
 
   async collect(context, options): Promise<ExplainFindings> {
     const typed = options.statement.trim();

@@ -64,9 +64,9 @@ async function parse(sql: string, what: string): Promise<ParsedStatement[]> {
   try {
     return (loadedParser()!.parseSync(sql) as { stmts: ParsedStatement[] }).stmts;
   } catch (error) {
-    // The parser's message quotes the text near the error; only its position is repeated here.
+    // The parser's message quotes the text near the error; only its position is repeated (1-based, as psql counts).
     const at = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition;
-    throw new AppError('bad_input', `${what} does not parse as PostgreSQL SQL${at ? ` (syntax error at character ${at})` : ''}.`, { hint: HINT });
+    throw new AppError('bad_input', `${what} does not parse as PostgreSQL SQL${at !== undefined ? ` (syntax error at character ${at + 1})` : ''}.`, { hint: HINT });
   }
 }
 

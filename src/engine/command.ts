@@ -77,6 +77,8 @@ export interface CommandDefinition<Schema extends z.ZodObject = z.ZodObject, Fin
    */
   freeText?: keyof z.infer<Schema> & string;
   sql: Readonly<Record<string, Sql>>;
+  /** Checks the options need that cannot be synchronous (PostgreSQL's parser), run before any connection is made. */
+  precheck?(options: z.infer<Schema>): Promise<void>;
   collect(context: CollectContext, options: z.infer<Schema>): Promise<Findings>;
   report(findings: Findings, context: ReportContext<z.infer<Schema>>): Report;
   /** Present exactly when kind is 'action'. */

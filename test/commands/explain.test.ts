@@ -187,3 +187,23 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     expect(await truth(url(), "SELECT query FROM pg_stat_statements WHERE query ILIKE '%DROP TABLE victim%' OR query ILIKE 'VACUUM victim%' OR query ILIKE '%made_by_explain%' OR query = 'SELECT $1; SELECT $2'")).toEqual([]);
   });
 });
+
+describe('explain refusals', () => {
+  it('bin/pgmedic refuses a statement that is not one query with exit code 3 before it connects anywhere', async () => {
+    // A target nobody listens on: a connection attempt would say "Could not connect" instead.
+    const env = { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PGMEDIC_CONFIG: '', NO_COLOR: '1' };
+    for (const [statement, expected] of [
+      ['SELECT 1; DROP TABLE x', 'That is 2 statements; explain plans exactly one.'],
+      ['TRUNCATE x', 'explain plans queries only; this is a Truncate statement, which it will not send.'],
+      ['SELECT FROM WHERE', 'The statement does not parse as PostgreSQL SQL (syntax error at character 13).'],
+    ] as const) {
+      const failed = await promisify(execFile)('bin/pgmedic', ['explain', statement], { env }).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failed?.code).toBe(3);
+      expect(failed?.stderr).toContain(expected);
+      expect(failed?.stderr).not.toContain('connect');
+    }
+  });
+});

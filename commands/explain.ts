@@ -24,7 +24,7 @@ export default defineCommand({
   }),
   positionals: ['statement'],
   freeText: 'statement',
-  sql: { entry: entrySql('public'), top: topSql('public', 'total_exec_time'), tables: TABLES_SQL, memory: MEMORY_SQL },
+  sql: { entry: entrySql('public', true), top: topSql('public', 'total_exec_time'), tables: TABLES_SQL, memory: MEMORY_SQL },
 
   // Typed SQL is refused before pgmedic connects at all (an unreachable server must not hide the refusal).
   async precheck(options) {

@@ -109,6 +109,19 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     expect(result.report.title).toBe(`Explain the costliest statement (query ${top!.id})`);
   });
 
+  it('plans a queryid from another database in that database', async () => {
+    await truth(server.url(), 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const id = await queryIdOf(url(), 'SELECT count(*) FROM orders');
+    const other = testTarget(server.url());
+    try {
+      const plan = (await run(other, 'explain', [id])).findings as Plan;
+      expect(plan).toMatchObject({ kind: 'plan', database: 'explaindb', queryId: id });
+      expect(plan.nodes.some((n) => n.relation === 'public.orders')).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('says so for a queryid that is not there', async () => {
     const result = await run(target, 'explain', ['42']);
     expect((result.findings as ExplainFindings).kind).toBe('not-found');

@@ -41,7 +41,6 @@ export default defineCommand({
     if (queryId === null) return explainTop(context);
     const entry = await findEntry(context.session, caps, queryId);
     if (!entry) return { kind: 'not-found', queryId, seesAllStatements: caps.roles.pgReadAllStats };
-    if (entry.query === null) return { kind: 'no-text', queryId, user: entry.user, database: entry.database };
     return explainTyped(context, await checkStatement(entry.query), 'queryid', queryId, entry.database);
   },
 

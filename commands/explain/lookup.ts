@@ -14,8 +14,8 @@ export function asQueryId(text: string): string | undefined {
 }
 
 export interface StatementEntry {
-  /** Null when this role may not read it (another role's statement without pg_read_all_stats). */
-  query: string | null;
+  /** Without pg_read_all_stats, other roles' entries have neither text nor queryid, so they are never found. */
+  query: string;
   database: string;
   user: string;
 }
@@ -27,7 +27,7 @@ export interface StatementEntry {
  */
 export function entrySql(schema: string, hasToplevel: boolean): string {
   return `
-SELECT CASE WHEN s.query = '<insufficient privilege>' THEN NULL ELSE s.query END AS query, d.datname AS database, r.rolname AS "user"
+SELECT s.query, d.datname AS database, r.rolname AS "user"
 FROM ${escapeIdentifier(schema)}.pg_stat_statements s
 JOIN pg_catalog.pg_database d ON d.oid = s.dbid
 LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.userid

@@ -20,7 +20,6 @@ export type ExplainFindings =
   | ({ kind: 'needs-values'; serverVersion: string } & Statement)
   | ({ kind: 'server-error'; message: string; sqlstate: string } & Statement)
   | { kind: 'not-found'; queryId: string; seesAllStatements: boolean }
-  | { kind: 'no-text'; queryId: string; user: string; database: string }
   | { kind: 'no-pgss'; queryId: string | null }
   | { kind: 'nothing'; statements: number };
 
@@ -45,19 +44,13 @@ export function explainReport(findings: ExplainFindings, _context: ReportContext
         ...plain(`Explain ${label(findings)}`, 'warn', `PostgreSQL would not plan it: ${findings.message} (SQLSTATE ${findings.sqlstate}).`),
         reasons: ['the server refused to plan the statement'],
         sections: [statementSection(findings)],
-        footnotes: [findings.parameters ? 'A parameter whose type PostgreSQL cannot infer needs a cast ($1::int) or a value.' : 'Check the names it uses exist in this database and search_path.'],
+        footnotes: [serverErrorAdvice(findings)],
       };
     case 'not-found':
       return {
         ...plain(`Explain query ${findings.queryId}`, 'warn', `No pg_stat_statements entry has queryid ${findings.queryId}.`),
         reasons: ['no such queryid'],
-        footnotes: ['Copy the queryid from `slow-queries`; entries vanish after pg_stat_statements_reset() or when evicted.', ...(findings.seesAllStatements ? [] : ["Without pg_read_all_stats this role sees only its own statements' texts: GRANT pg_read_all_stats (or pg_monitor) TO it."])],
-      };
-    case 'no-text':
-      return {
-        ...plain(`Explain query ${findings.queryId}`, 'warn', `Query ${findings.queryId} belongs to ${findings.user} in ${findings.database}, and this role may not read its text.`),
-        reasons: ['the statement text is not readable by this role'],
-        footnotes: ["Without pg_read_all_stats a role sees only its own statements' texts: GRANT pg_read_all_stats (or pg_monitor) TO it, or type the statement instead."],
+        footnotes: ['Copy the queryid from `slow-queries`; entries vanish after pg_stat_statements_reset() or when evicted.', ...(findings.seesAllStatements ? [] : ["Without pg_read_all_stats this role sees only its own statements (others' have no text or queryid): GRANT pg_read_all_stats (or pg_monitor) TO it."])],
       };
     case 'no-pgss':
       return {
@@ -91,6 +84,15 @@ function planReport(findings: Extract<ExplainFindings, { kind: 'plan' }>): Repor
       ...(findings.source === 'top' ? [USAGE] : []),
     ],
   };
+}
+
+/** What to do about the server's refusal, by its SQLSTATE. */
+function serverErrorAdvice(findings: Extract<ExplainFindings, { kind: 'server-error' }>): string {
+  if (findings.sqlstate === '42501') {
+    return 'EXPLAIN needs the privileges the statement itself needs: SELECT on what it reads (GRANT pg_read_all_data gives that), and INSERT, UPDATE or DELETE for a write, which a monitoring role should not hold; explain writes as a role that does.';
+  }
+  if (findings.sqlstate === '57014') return "The target's statement_timeout ended the planning; a plan that takes this long to make is itself worth a look.";
+  return findings.parameters ? 'A parameter whose type PostgreSQL cannot infer needs a cast ($1::int) or a value.' : 'Check the names it uses exist in this database and search_path.';
 }
 
 /** One plan node the way EXPLAIN prints it, indented by depth. */

@@ -94,7 +94,7 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
 
   it('with nothing typed, plans the costliest plannable statement of this database', async () => {
     const result = await run(target, 'explain');
-    const findings = result.findings as Exclude<ExplainFindings, { kind: 'not-found' | 'no-text' | 'no-pgss' | 'nothing' }>;
+    const findings = result.findings as Exclude<ExplainFindings, { kind: 'not-found' | 'no-pgss' | 'nothing' }>;
     const [top] = await truth<{ id: string; query: string }>(
       url(),
       `SELECT queryid::text AS id, query FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -119,6 +119,23 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
       expect(plan.nodes.some((n) => n.relation === 'public.orders')).toBe(true);
     } finally {
       await other.close();
+    }
+  });
+
+  it('as a role without pg_read_all_stats or table privileges, says what it cannot read and what to grant', async () => {
+    await truth(url(), `DROP ROLE IF EXISTS explain_plain; CREATE ROLE explain_plain LOGIN`);
+    const id = await queryIdOf(url(), 'SELECT count(*) FROM orders');
+    const plain = testTarget(url().replace('postgres@', 'explain_plain@'));
+    try {
+      const hidden = await run(plain, 'explain', [id]);
+      // another role's entry has no queryid for it (NULL without pg_read_all_stats)
+      expect(hidden.findings).toEqual({ kind: 'not-found', queryId: id, seesAllStatements: false });
+      expect(hidden.report.footnotes[1]).toContain('GRANT pg_read_all_stats');
+      const denied = await run(plain, 'explain', ['SELECT count(*) FROM orders']);
+      expect(denied.findings).toMatchObject({ kind: 'server-error', sqlstate: '42501', message: 'permission denied for table orders' });
+      expect(denied.report.footnotes[0]).toContain('GRANT pg_read_all_data');
+    } finally {
+      await plain.close();
     }
   });
 

@@ -2,6 +2,7 @@ import type { AnyCommand } from '../src/engine/command.js';
 import bloat from './bloat.js';
 import connections from './connections.js';
 import database from './database.js';
+import explain from './explain.js';
 import health from './health.js';
 import indexes from './indexes.js';
 import locks from './locks.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   locks,
   connections,
   slowQueries,
+  explain,
   replication,
   vacuum,
   bloat,

@@ -203,9 +203,10 @@ function statementSections(statements: SlowStatement[]): Section[] {
   return [
     {
       kind: 'table',
-      columns: [{ header: '#', align: right }, { header: 'mean', align: right }, { header: 'total', align: right }, { header: '% time', align: right }, { header: 'calls', align: right }, { header: 'rows/call', align: right }, { header: 'hit %', align: right }, { header: 'temp', align: right }, queryColumn('query', 70)],
+      columns: [{ header: '#', align: right }, { header: 'queryid', align: right }, { header: 'mean', align: right }, { header: 'total', align: right }, { header: '% time', align: right }, { header: 'calls', align: right }, { header: 'rows/call', align: right }, { header: 'hit %', align: right }, { header: 'temp', align: right }, queryColumn('query', 70)],
       rows: statements.map((s, i) => [
         String(i + 1),
+        s.queryId ?? '–',
         formatMs(s.meanMs),
         formatMs(s.totalMs),
         formatPercent(s.percentOfTotal),
@@ -223,6 +224,7 @@ function statementSections(statements: SlowStatement[]): Section[] {
 function footnotes(findings: Extract<SlowQueriesFindings, { available: true }>): string[] {
   return [
     'Times are execution times accumulated since pg_stat_statements was last reset; % time is the share of all top-level execution time.',
+    ...(findings.statements.some((s) => s.queryId) ? [`To see a statement's plan: explain <queryid>, for example \`explain ${findings.statements.find((s) => s.queryId)!.queryId}\`.`] : []),
     ...(findings.statements.some((s) => s.toplevel === false) ? ['Statements run inside functions are listed too (toplevel = false); their time is also part of the calling statement.'] : []),
     ...(findings.seesAllStatements ? [] : ["This role lacks pg_read_all_stats, so other roles' statements show as <insufficient privilege>: GRANT pg_monitor TO it."]),
     ...(findings.deallocations ? [`${formatCount(findings.deallocations)} entries were evicted for lack of room; raise pg_stat_statements.max (needs a restart) to keep rare statements.`] : []),

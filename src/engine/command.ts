@@ -82,7 +82,14 @@ export interface CommandDefinition<Schema extends z.ZodObject = z.ZodObject, Fin
   options: Schema;
   /** Option names that may be given positionally, in order (e.g. `database` for `/pg database app`). */
   positionals?: readonly (keyof z.infer<Schema> & string)[];
+  /**
+   * A positional that takes every word from where it starts to the end, `--` included, joined by single spaces
+   * (a statement for `explain`); it must be the last positional.
+   */
+  freeText?: keyof z.infer<Schema> & string;
   sql: Readonly<Record<string, Sql>>;
+  /** Checks the options need that cannot be synchronous (PostgreSQL's parser), run before any connection is made. */
+  precheck?(options: z.infer<Schema>): Promise<void>;
   collect(context: CollectContext, options: z.infer<Schema>): Promise<Findings>;
   report(findings: Findings, context: ReportContext<z.infer<Schema>>): Report;
   /** Present exactly when kind is 'action'. */

@@ -46,7 +46,8 @@ export function describeOptions(schema: z.ZodObject): OptionInfo[] {
 
 /**
  * Turns `--min-size 1GB --exact app` into validated options. Flags: `--name value`, `--name=value`,
- * `--flag` / `--no-flag` for booleans; bare words fill the command's positionals in order.
+ * `--flag` / `--no-flag` for booleans; bare words fill the command's positionals in order; a free-text positional
+ * takes the rest of the words, flags included.
  */
 export function parseOptions(command: AnyCommand, tokens: readonly string[]): Record<string, unknown> {
   const infos = describeOptions(command.options);
@@ -55,6 +56,10 @@ export function parseOptions(command: AnyCommand, tokens: readonly string[]): Re
   const positionals = [...(command.positionals ?? [])];
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
+    if (command.freeText && positionals[0] === command.freeText && !(command.freeText in raw) && !token.startsWith('--')) {
+      raw[command.freeText] = tokens.slice(i).join(' ');
+      break;
+    }
     if (!token.startsWith('--')) {
       const key = positionals.shift();
       if (!key) throw new AppError('bad_input', `\`${command.name}\` does not take ${shown(token)} here.`, { hint: `Type \`help ${command.name}\` for its options.` });
@@ -135,7 +140,7 @@ function unknownOption(command: AnyCommand, flag: string, infos: OptionInfo[]): 
 
 function exampleValue(info: OptionInfo): string {
   if (info.choices?.length) return info.choices[0]!;
-  if (info.defaultValue !== undefined) return String(info.defaultValue);
+  if (info.defaultValue !== undefined && info.defaultValue !== '') return String(info.defaultValue);
   return info.type === 'number' ? '10' : 'value';
 }
 

@@ -55,6 +55,7 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
   const now = request.now ?? (() => new Date());
   const started = performance.now();
   const ranAt = now();
+  await command.precheck?.(options);
   const caps = await target.capabilities();
   const findings = await target.readOnly(command.name, (session) =>
     command.collect(

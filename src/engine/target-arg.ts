@@ -6,7 +6,7 @@ import { suggestion } from './closest.js';
  * The one rule for a target typed as a word, shared by `/pg locks prod` and `pgmedic locks prod`: the first bare
  * word after the command is the target when it names one; otherwise it fills the command's positional, and a
  * command without positionals refuses it as an unknown target. Actions (`terminate 4242 prod`) may name the
- * target after their positional. Removes the target from `tokens`; undefined means "use the default".
+ * target after their positional, and so may a free-text positional of one word (`explain 1234 prod`). Removes the target from `tokens`; undefined means "use the default".
  */
 export function takeTarget(command: AnyCommand, tokens: string[], explicit: string | undefined, targetNames: readonly string[]): string | undefined {
   let target = explicit ?? (command.kind === 'action' ? takeTargetAnywhere(tokens, targetNames) : undefined);
@@ -19,6 +19,8 @@ export function takeTarget(command: AnyCommand, tokens: string[], explicit: stri
       throw unknownTarget(next, targetNames);
     }
   }
+  // `explain 1234 prod`: after a one-word free text (a queryid) a target may follow; after SQL the last word is SQL.
+  if (!target && command.freeText && tokens.length === 2 && !tokens[0]!.startsWith('--') && targetNames.includes(tokens[1]!)) target = tokens.pop();
   if (target && !targetNames.includes(target)) throw unknownTarget(target, targetNames);
   return target;
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 export type Bounds =
   | { kind: 'count' | 'number'; min: number; max: number }
   | { kind: 'size' | 'duration'; min: number; max: number; display: string }
-  | { kind: 'text'; maxLength: number };
+  | { kind: 'text'; maxLength: number; lineBreaks?: boolean };
 
 const declared = new WeakMap<object, Bounds>();
 
@@ -121,4 +121,19 @@ export function textOption(maxLength: number, description: string, format?: { pa
     .default('')
     .describe(description);
   return declare(schema, { kind: 'text', maxLength });
+}
+
+/**
+ * A statement typed as text (`explain SELECT …`): bounded length; tabs and line breaks are allowed (SQL is
+ * written over lines), other control characters are not. Whether it is one plannable statement is decided by
+ * PostgreSQL's parser later (commands/explain), not here.
+ */
+export function statementOption(maxLength: number, description: string) {
+  const schema = z
+    .string()
+    .max(maxLength, `use at most ${maxLength} characters`)
+    .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'use no control characters other than tabs and line breaks')
+    .default('')
+    .describe(description);
+  return declare(schema, { kind: 'text', maxLength, lineBreaks: true });
 }

@@ -75,6 +75,15 @@ describe.each([18, 14] as const)('slow-queries on PostgreSQL %i', (major) => {
     }
   });
 
+  it('shows each statement’s queryid in the table and how to explain one', async () => {
+    const result = await run(target, 'slow-queries', ['--limit', '100']);
+    const findings = result.findings as Available;
+    const table = result.report.sections.find((s) => s.kind === 'table');
+    expect(table?.kind === 'table' && table.columns[1]!.header).toBe('queryid');
+    expect(table?.kind === 'table' && table.rows.map((row) => row[1])).toEqual(findings.statements.map((s) => s.queryId));
+    expect(result.report.footnotes).toContain(`To see a statement's plan: explain <queryid>, for example \`explain ${findings.statements[0]!.queryId}\`.`);
+  });
+
   it('applies --min-mean-ms and --limit', async () => {
     const result = await run(target, 'slow-queries', ['--min-mean-ms', '50', '--sort', 'calls']);
     const findings = result.findings as Available;

@@ -85,7 +85,8 @@ function outOfBounds(command: AnyCommand, options: Record<string, unknown>): str
     } else if (!b) {
       return `${key} declares no bounds`;
     } else if (b.kind === 'text') {
-      if (typeof value !== 'string' || value.length > b.maxLength || /[\u0000-\u001f\u007f]/.test(value)) return `${key}: text out of bounds`;
+      const control = b.lineBreaks ? /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/ : /[\u0000-\u001f\u007f]/;
+      if (typeof value !== 'string' || value.length > b.maxLength || control.test(value)) return `${key}: text out of bounds`;
     } else if (typeof value !== 'number' || !Number.isFinite(value) || value < b.min || value > b.max || (b.kind === 'count' && !Number.isInteger(value))) {
       return `${key}: ${String(value)} outside ${b.min}..${b.max}`;
     }

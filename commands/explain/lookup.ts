@@ -1,0 +1,69 @@
+import { escapeIdentifier } from 'pg';
+import type { Capabilities } from '../../src/db/capabilities.js';
+import type { Session } from '../../src/db/session.js';
+import type { TableFacts } from './plan.js';
+
+/** A pg_stat_statements queryid as typed: a signed 64-bit integer in decimal digits. */
+const QUERY_ID = /^-?[0-9]{1,20}$/;
+const INT8 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+export function asQueryId(text: string): string | undefined {
+  if (!QUERY_ID.test(text)) return undefined;
+  const id = BigInt(text);
+  return id >= INT8.min && id <= INT8.max ? id.toString() : undefined;
+}
+
+export interface StatementEntry {
+  /** Without pg_read_all_stats, other roles' entries have neither text nor queryid, so they are never found. */
+  query: string;
+  database: string;
+  user: string;
+}
+
+/**
+ * This database's entry first, then a top-level one, then this role's, then the most called (one queryid per user,
+ * database and nesting level). pgmedic's own EXPLAIN leaves a nested entry with the planned statement's queryid
+ * and the EXPLAIN's text (pg_stat_statements.track = all): tagged, so left out.
+ */
+export function entrySql(schema: string, hasToplevel: boolean): string {
+  return `
+SELECT s.query, d.datname AS database, r.rolname AS "user"
+FROM ${escapeIdentifier(schema)}.pg_stat_statements s
+JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.userid
+WHERE s.queryid = $1::bigint AND s.query NOT LIKE '%/* pgmedic:%'
+ORDER BY d.datname = current_database() DESC, ${hasToplevel ? 's.toplevel DESC, ' : ''}r.rolname = current_user DESC, s.calls DESC
+LIMIT 1`;
+}
+
+export async function findEntry(session: Session, caps: Capabilities, queryId: string): Promise<StatementEntry | undefined> {
+  const schema = caps.extensionSchemas.pg_stat_statements!;
+  const [row] = await session.query<StatementEntry>(entrySql(schema, caps.pgssColumns!.includes('toplevel')), [queryId]);
+  return row;
+}
+
+/** The costliest statements of this database (pgmedic's own left out), for `explain` with nothing typed. */
+export function topSql(schema: string, totalColumn: string): string {
+  return `
+SELECT s.queryid::text AS query_id, s.query
+FROM ${escapeIdentifier(schema)}.pg_stat_statements s
+WHERE s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND s.query NOT LIKE '%/* pgmedic:%' AND s.query <> '<insufficient privilege>'
+ORDER BY s.${totalColumn} DESC, s.queryid
+LIMIT 20`;
+}
+
+/** Figures from pg_class only (no size function, so no lock to wait behind): pages × block size, reltuples. */
+export const TABLES_SQL = `
+SELECT n.nspname || '.' || c.relname AS relation, c.relpages::float8 * current_setting('block_size')::float8 AS bytes, c.reltuples::float8 AS rows
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname || '.' || c.relname = ANY($1::text[])`;
+
+export const MEMORY_SQL = `
+SELECT pg_catalog.current_setting('work_mem') AS work_mem_text,
+       (SELECT setting::float8 * 1024 FROM pg_catalog.pg_settings WHERE name = 'work_mem') AS work_mem_bytes,
+       (SELECT setting::float8 FROM pg_catalog.pg_settings WHERE name = 'hash_mem_multiplier') AS hash_mem_multiplier`;
+
+export async function tableFacts(session: Session, relations: string[]): Promise<TableFacts[]> {
+  return relations.length ? session.query<TableFacts>(TABLES_SQL, [relations]) : [];
+}

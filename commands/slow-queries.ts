@@ -1,5 +1,5 @@
 import { queryColumn, querySection } from '../src/report/query-text.js';
-import { escapeIdentifier } from 'pg';
+import { escapeIdentifier } from '../src/db/driver.js';
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
 import { MAX_SECONDS, decimalOption, intOption } from '../src/engine/units.js';

@@ -1,4 +1,4 @@
-import { escapeIdentifier } from 'pg';
+import { escapeIdentifier } from '../../src/db/driver.js';
 import type { Capabilities } from '../../src/db/capabilities.js';
 import type { Session } from '../../src/db/session.js';
 import type { TableFacts } from './plan.js';

@@ -1,4 +1,4 @@
-import { escapeIdentifier } from 'pg';
+import { escapeIdentifier } from '../../src/db/driver.js';
 import { qualifiedName } from '../../src/report/format.js';
 import type { SuggestedAction } from '../../src/report/model.js';
 

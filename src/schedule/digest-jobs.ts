@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../db/driver.js';
 import { postDigestCharts } from '../charts/digest-charts.js';
 import type { DigestSchedule } from '../config/schedule.js';
 import type { Target, Targets } from '../db/targets.js';
@@ -22,7 +22,7 @@ export interface DigestJob {
 
 /** What running digests needs; built once per scheduler. */
 export interface DigestContext {
-  statePool: pg.Pool;
+  statePool: Pool;
   targets: Targets;
   poster: Poster;
   log: ScheduleLog;
@@ -43,7 +43,7 @@ export async function composeFor(ctx: DigestContext, name: string, targetNames: 
 }
 
 /** The summary, then every section as a reply in its thread, then the trend charts (a failed reply is logged, not fatal). */
-export async function postDigest(ctx: Pick<DigestContext, 'poster' | 'log'> & { statePool?: pg.Pool }, channel: string, digest: Digest): Promise<{ ts: string }> {
+export async function postDigest(ctx: Pick<DigestContext, 'poster' | 'log'> & { statePool?: Pool }, channel: string, digest: Digest): Promise<{ ts: string }> {
   const { main, thread } = digestMessages(digest);
   const { ts } = await ctx.poster.post(channel, main);
   for (const reply of thread) {

@@ -10,9 +10,10 @@ import { horizonSection, runningSection, wraparoundSection } from './sections.js
 /** Manual VACUUM buttons offered at most: the tables furthest behind. */
 const MAX_VACUUM_ACTIONS = 3;
 
-const worstRatio = (t: VacuumTable) => Math.max(t.ratio ?? 0, t.insertRatio ?? 0);
+export const worstRatio = (t: VacuumTable) => Math.max(t.ratio ?? 0, t.insertRatio ?? 0);
 
-function tableStatus(table: VacuumTable, thresholds: Thresholds): Status {
+/** A table's status by autovacuum's trigger arithmetic: the digest names the same tables the report flags. */
+export function tableStatus(table: VacuumTable, thresholds: Thresholds): Status {
   if (table.autovacuumEnabled) return statusFor(worstRatio(table), thresholds.vacuumTriggerRatio);
   // Autovacuum off for the table: anything past the trigger will never be cleaned by autovacuum.
   return table.behind ? worstStatus('warn', statusFor(worstRatio(table), thresholds.vacuumTriggerRatio)) : 'ok';
@@ -33,7 +34,7 @@ function overallStatus(findings: VacuumFindings, thresholds: Thresholds): Status
   );
 }
 
-function describeHolder(holder: HorizonHolder): string {
+export function describeHolder(holder: HorizonHolder): string {
   const who = holder.pid !== null ? `pid ${holder.pid}${holder.name ? ` (${holder.name})` : ''}` : `"${holder.name ?? '?'}"`;
   const age = holder.ageSeconds !== null ? ` for ${formatDuration(holder.ageSeconds)}` : '';
   return `${holder.kind} ${who}${age}, ${formatLargeCount(holder.xminAge)} XIDs behind`;

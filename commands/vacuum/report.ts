@@ -72,7 +72,7 @@ const newest = (...seconds: (number | null)[]) => {
   return known.length ? Math.min(...known) : null;
 };
 
-function tablesSection(tables: VacuumTable[]): Section {
+function tablesSection(tables: VacuumTable[], thresholds: Thresholds, inRecovery: boolean): Section {
   return {
     kind: 'table',
     title: 'Tables furthest past their autovacuum trigger (dead tuples vs threshold + scale factor × rows)',
@@ -87,6 +87,8 @@ function tablesSection(tables: VacuumTable[]): Section {
       ago(newest(t.lastVacuumSeconds, t.lastAutovacuumSeconds)),
       ago(newest(t.lastAnalyzeSeconds, t.lastAutoanalyzeSeconds)),
     ]),
+    // On a standby the counters are not kept: no row is judged.
+    rowStatus: tables.map((t) => (inRecovery ? 'ok' : tableStatus(t, thresholds))),
     empty: 'No tables.',
   };
 }
@@ -124,7 +126,7 @@ export function vacuumReport(findings: VacuumFindings, { thresholds }: ReportCon
     reasons: overallStatus(findings, thresholds) === 'ok' ? [] : [summarize(findings, thresholds)],
     sections: [
       { kind: 'facts', facts: settingsFacts(findings) },
-      tablesSection(findings.tables),
+      tablesSection(findings.tables, thresholds, findings.inRecovery),
       runningSection(findings.running),
       horizonSection(findings.horizon),
       wraparoundSection(findings.wraparound),

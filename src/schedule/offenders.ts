@@ -37,41 +37,63 @@ export function targetStatus(target: Pick<TargetDigest, 'status' | 'pieces'>): S
   return worstStatus(target.status ?? 'crit', ...target.pieces.map((p): Status => p.report?.status ?? 'warn'));
 }
 
+/** A relation's offence, keyed by relation (an index also knows its table's key). */
+interface Entry {
+  key: string;
+  tableKey: string | null;
+  offender: Offender;
+}
+
+const keyOf = (kind: string, schema: string, name: string) => `${kind}\u0000${schema}\u0000${name}`;
+
 /** Worst first: what a team should look at, named with its figures and, where history exists, its trend. */
 export function findOffenders(pieces: readonly DigestPiece[], trends: readonly TrendEvent[], thresholds: Thresholds): Offender[] {
   const vacuum = sectionFindings(pieces, 'vacuum');
   const bloat = sectionFindings(pieces, 'bloat');
+  const entries = [...(vacuum ? vacuumEntries(vacuum, thresholds) : []), ...(bloat ? bloatEntries(bloat, thresholds) : [])];
   const byRelation = new Map<string, Offender>();
-  const tableIndexes = new Map<string, { status: Offender['status']; severity: number; text: string }[]>();
-  const add = (key: string, offender: Offender) => {
-    const known = byRelation.get(key);
-    byRelation.set(key, known ? merged(known, offender) : offender);
-  };
-  for (const table of vacuum && !vacuum.inRecovery ? vacuum.tables : []) {
-    const status = tableStatus(table, thresholds);
-    if (status !== 'ok') add(`table\u0000${table.schema}\u0000${table.table}`, { sources: ['vacuum'], name: qualifiedName(table.schema, table.table), status, severity: Math.max(1, worstRatio(table) / thresholds.vacuumTriggerRatio.warn), figures: vacuumFigures(table) });
-  }
-  for (const relation of bloat?.relations ?? []) {
-    const status = relationStatus(relation, thresholds.bloatPct, bloat!.blockSize);
-    if (status === 'ok') continue;
-    const severity = decidingPercent(relation) / thresholds.bloatPct.warn;
+  const indexesOf = new Map<string, Offender[]>();
+  for (const { key, offender } of entries.filter((e) => !e.tableKey)) byRelation.set(key, byRelation.has(key) ? merged(byRelation.get(key)!, offender) : offender);
+  for (const { key, tableKey, offender } of entries.filter((e) => e.tableKey)) {
     // A bloated index of a table already named is part of the same story: said with the table, not in a slot of its own.
-    const table = `table\u0000${relation.schema}\u0000${relation.table}`;
-    if (relation.kind === 'index' && byRelation.has(table)) tableIndexes.set(table, [...(tableIndexes.get(table) ?? []), { status, severity, text: `${relationName(relation)} ${bloatFigures(relation).join(', ')}` }]);
-    else add(`${relation.kind}\u0000${relation.schema}\u0000${relation.index ?? relation.table}`, { sources: ['bloat'], name: relationName(relation), status, severity, figures: bloatFigures(relation) });
+    if (byRelation.has(tableKey!)) indexesOf.set(tableKey!, [...(indexesOf.get(tableKey!) ?? []), offender]);
+    else byRelation.set(key, offender);
   }
-  const offenders = [...byRelation.entries()].map(([key, o]) => {
-    const indexes = tableIndexes.get(key) ?? [];
+  const relations = [...byRelation.entries()].map(([key, o]) => {
     const withTrend = { ...o, figures: [...o.figures, ...trendFigures(key, trends)] };
-    if (!indexes.length) return withTrend;
-    const index: Offender = { ...withTrend, sources: ['bloat'], status: worstStatus(...indexes.map((i) => i.status)) as Offender['status'], severity: Math.max(...indexes.map((i) => i.severity)), figures: [`and its ${indexes.map((i) => i.text).join(', ')}`] };
-    return merged(withTrend, index);
+    const indexes = indexesOf.get(key) ?? [];
+    const along = indexes.reduce<Offender | null>((all, i) => (all ? merged(all, i) : i), null);
+    return along ? merged(withTrend, { ...along, figures: [`and its ${indexes.map((i) => `${i.name} ${i.figures.join(', ')}`).join(', ')}`] }) : withTrend;
   });
-  const holders = (vacuum?.horizon ?? []).flatMap((h): Offender[] => {
+  return [...relations, ...(vacuum ? holderOffenders(vacuum, thresholds) : [])].sort((a, b) => rank(b.status) - rank(a.status) || b.severity - a.severity);
+}
+
+function vacuumEntries(vacuum: VacuumFindings, thresholds: Thresholds): Entry[] {
+  if (vacuum.inRecovery) return [];
+  return vacuum.tables.flatMap((t): Entry[] => {
+    const status = tableStatus(t, thresholds);
+    if (status === 'ok') return [];
+    const severity = Math.max(1, worstRatio(t) / thresholds.vacuumTriggerRatio.warn);
+    return [{ key: keyOf('table', t.schema, t.table), tableKey: null, offender: { sources: ['vacuum'], name: qualifiedName(t.schema, t.table), status, severity, figures: vacuumFigures(t) } }];
+  });
+}
+
+/** Flagged estimates never set a status (relationStatus), so they are never named. */
+function bloatEntries(bloat: BloatFindings, thresholds: Thresholds): Entry[] {
+  return bloat.relations.flatMap((r): Entry[] => {
+    const status = relationStatus(r, thresholds.bloatPct, bloat.blockSize);
+    if (status === 'ok') return [];
+    const offender: Offender = { sources: ['bloat'], name: relationName(r), status, severity: decidingPercent(r) / thresholds.bloatPct.warn, figures: bloatFigures(r) };
+    return [{ key: keyOf(r.kind, r.schema, r.index ?? r.table), tableKey: r.kind === 'index' ? keyOf('table', r.schema, r.table) : null, offender }];
+  });
+}
+
+function holderOffenders(vacuum: VacuumFindings, thresholds: Thresholds): Offender[] {
+  return vacuum.horizon.flatMap((h): Offender[] => {
     const status = holderStatus(h, thresholds);
-    return status === 'ok' ? [] : [{ sources: ['vacuum'], name: 'xmin horizon', status, severity: (h.ageSeconds ?? 0) / thresholds.oldestTransactionSeconds.warn, figures: [`held by a ${describeHolder(h)}`] }];
+    const severity = (h.ageSeconds ?? 0) / thresholds.oldestTransactionSeconds.warn;
+    return status === 'ok' ? [] : [{ sources: ['vacuum'], name: 'xmin horizon', status, severity, figures: [`held by a ${describeHolder(h)}`] }];
   });
-  return [...offenders, ...holders].sort((a, b) => rank(b.status) - rank(a.status) || b.severity - a.severity);
 }
 
 function merged(a: Offender, b: Offender): Offender {
@@ -101,7 +123,7 @@ function bloatFigures(r: RelationBloat): string[] {
 
 /** The day's change where there is one, else the week's. */
 function trendFigures(key: string, trends: readonly TrendEvent[]): string[] {
-  const mine = trends.filter((e) => `${e.kind}\u0000${e.schema}\u0000${e.relation}` === key);
+  const mine = trends.filter((e) => keyOf(e.kind, e.schema, e.relation) === key);
   const event = mine.find((e) => e.span === 'day') ?? mine[0];
   if (!event) return [];
   const when = event.span === 'day' ? 'since yesterday' : `in ${event.days} days`;

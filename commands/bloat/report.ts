@@ -45,7 +45,7 @@ function exactCell(relation: RelationBloat, tiny: boolean): string {
   return `${formatBytes(relation.exactBloatBytes)} (${formatPercent(relation.exactBloatPercent, 0)}${density})${tiny ? ', too small to matter' : ''}`;
 }
 
-function tableSection(relations: RelationBloat[], exact: boolean, blockSize: number): Section {
+function tableSection(relations: RelationBloat[], exact: boolean, blockSize: number, statusOf: (r: RelationBloat) => Status): Section {
   const rows = relations.map((r) => [
     qualifiedName(r.schema, r.table),
     formatBytes(r.totalBytes),
@@ -59,11 +59,12 @@ function tableSection(relations: RelationBloat[], exact: boolean, blockSize: num
     title: 'Tables (heap only; ? = unreliable estimate)',
     columns: [{ header: 'table' }, { header: 'size', align: 'right' }, { header: 'est. bloat', align: 'right' }, ...(exact ? [{ header: 'pgstattuple' }] : []), { header: 'dead tuples', align: 'right' }, { header: 'why unsure' }],
     rows,
+    rowStatus: relations.map(statusOf),
     empty: 'No table at or above the size floor.',
   };
 }
 
-function indexSection(relations: RelationBloat[], exact: boolean, blockSize: number): Section {
+function indexSection(relations: RelationBloat[], exact: boolean, blockSize: number, statusOf: (r: RelationBloat) => Status): Section {
   const rows = relations.map((r) => [
     qualifiedName(r.schema, r.index ?? ''),
     qualifiedName(r.schema, r.table),
@@ -77,6 +78,7 @@ function indexSection(relations: RelationBloat[], exact: boolean, blockSize: num
     title: 'Btree indexes (? = unreliable estimate)',
     columns: [{ header: 'index' }, { header: 'table' }, { header: 'size', align: 'right' }, { header: 'est. bloat', align: 'right' }, ...(exact ? [{ header: 'pgstatindex' }] : []), { header: 'why unsure' }],
     rows,
+    rowStatus: relations.map(statusOf),
     empty: 'No btree index at or above the size floor.',
   };
 }
@@ -127,7 +129,7 @@ export function bloatReport(findings: BloatFindings, { thresholds }: ReportConte
       ...flagged.map((r) => `${qualifiedName(r.schema, r.index ?? r.table)} ${formatPercent(decidingPercent(r), 0)} bloated${r.exactBloatPercent != null ? ' (measured)' : ''}`),
       ...(notEstimated.length ? [`${plural(notEstimated.length, 'relation')} not estimated (statistics hidden from this role)`] : []),
     ],
-    sections: [tableSection(tables, exact, findings.blockSize), indexSection(indexes, exact, findings.blockSize)],
+    sections: [tableSection(tables, exact, findings.blockSize, statusOf), indexSection(indexes, exact, findings.blockSize, statusOf)],
     actions: vacuumActions(tables),
     footnotes: [
       'Estimated from catalog statistics (reltuples, relpages, pg_stats widths and null shares, tuple and page layout, fillfactor). Dead tuples are shown apart: they are not bloat.',

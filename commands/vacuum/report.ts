@@ -10,9 +10,10 @@ import { horizonSection, runningSection, wraparoundSection } from './sections.js
 /** Manual VACUUM buttons offered at most: the tables furthest behind. */
 const MAX_VACUUM_ACTIONS = 3;
 
-const worstRatio = (t: VacuumTable) => Math.max(t.ratio ?? 0, t.insertRatio ?? 0);
+export const worstRatio = (t: VacuumTable) => Math.max(t.ratio ?? 0, t.insertRatio ?? 0);
 
-function tableStatus(table: VacuumTable, thresholds: Thresholds): Status {
+/** A table's status by autovacuum's trigger arithmetic: the digest names the same tables the report flags. */
+export function tableStatus(table: VacuumTable, thresholds: Thresholds): Status {
   if (table.autovacuumEnabled) return statusFor(worstRatio(table), thresholds.vacuumTriggerRatio);
   // Autovacuum off for the table: anything past the trigger will never be cleaned by autovacuum.
   return table.behind ? worstStatus('warn', statusFor(worstRatio(table), thresholds.vacuumTriggerRatio)) : 'ok';
@@ -33,7 +34,7 @@ function overallStatus(findings: VacuumFindings, thresholds: Thresholds): Status
   );
 }
 
-function describeHolder(holder: HorizonHolder): string {
+export function describeHolder(holder: HorizonHolder): string {
   const who = holder.pid !== null ? `pid ${holder.pid}${holder.name ? ` (${holder.name})` : ''}` : `"${holder.name ?? '?'}"`;
   const age = holder.ageSeconds !== null ? ` for ${formatDuration(holder.ageSeconds)}` : '';
   return `${holder.kind} ${who}${age}, ${formatLargeCount(holder.xminAge)} XIDs behind`;
@@ -71,7 +72,7 @@ const newest = (...seconds: (number | null)[]) => {
   return known.length ? Math.min(...known) : null;
 };
 
-function tablesSection(tables: VacuumTable[]): Section {
+function tablesSection(tables: VacuumTable[], thresholds: Thresholds, inRecovery: boolean): Section {
   return {
     kind: 'table',
     title: 'Tables furthest past their autovacuum trigger (dead tuples vs threshold + scale factor × rows)',
@@ -86,6 +87,8 @@ function tablesSection(tables: VacuumTable[]): Section {
       ago(newest(t.lastVacuumSeconds, t.lastAutovacuumSeconds)),
       ago(newest(t.lastAnalyzeSeconds, t.lastAutoanalyzeSeconds)),
     ]),
+    // On a standby the counters are not kept: no row is judged.
+    rowStatus: tables.map((t) => (inRecovery ? 'ok' : tableStatus(t, thresholds))),
     empty: 'No tables.',
   };
 }
@@ -123,7 +126,7 @@ export function vacuumReport(findings: VacuumFindings, { thresholds }: ReportCon
     reasons: overallStatus(findings, thresholds) === 'ok' ? [] : [summarize(findings, thresholds)],
     sections: [
       { kind: 'facts', facts: settingsFacts(findings) },
-      tablesSection(findings.tables),
+      tablesSection(findings.tables, thresholds, findings.inRecovery),
       runningSection(findings.running),
       horizonSection(findings.horizon),
       wraparoundSection(findings.wraparound),

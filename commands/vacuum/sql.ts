@@ -40,11 +40,16 @@ WITH tables AS (
 ), rated AS (
   SELECT t.*, t."deadTuples" / nullif(t."autovacuumThreshold", 0) AS ratio,
          t."insertsSinceVacuum" / nullif(t."insertThreshold", 0) AS "insertRatio",
-         count(*) OVER ()::int AS "tableCount",
-         (count(*) FILTER (WHERE t."deadTuples" > t."autovacuumThreshold" OR t."insertsSinceVacuum" > t."insertThreshold") OVER ())::int AS "overTriggerCount"
+         t."deadTuples" > t."autovacuumThreshold" OR t."insertsSinceVacuum" > t."insertThreshold" AS "overTrigger"
   FROM tables t
-  ORDER BY greatest(t."deadTuples" / nullif(t."autovacuumThreshold", 0), t."insertsSinceVacuum" / nullif(t."insertThreshold", 0)) DESC NULLS LAST,
-           t."deadTuples" DESC, t.schema, t.table
+), counted AS (
+  SELECT t.*, count(*) OVER ()::int AS "tableCount", (count(*) FILTER (WHERE t."overTrigger") OVER ())::int AS "overTriggerCount"
+  FROM rated t
+), shown AS (
+  -- The catalogs are autovacuum's business: listed only when past a trigger, never as filler between user tables.
+  SELECT t.* FROM counted t
+  WHERE t."overTrigger" OR t.schema NOT IN ('pg_catalog', 'information_schema')
+  ORDER BY greatest(t.ratio, t."insertRatio") DESC NULLS LAST, t."deadTuples" DESC, t.schema, t.table
   LIMIT $1
 )
 SELECT r.oid::int8::text AS oid, r.schema, r.table, r."deadTuples", pg_catalog.pg_stat_get_live_tuples(r.oid)::float8 AS "liveTuples",
@@ -54,7 +59,7 @@ SELECT r.oid::int8::text AS oid, r.schema, r.table, r."deadTuples", pg_catalog.p
        ${secondsSince('pg_catalog.pg_stat_get_last_autovacuum_time(r.oid)')} AS "lastAutovacuumSeconds",
        ${secondsSince('pg_catalog.pg_stat_get_last_analyze_time(r.oid)')} AS "lastAnalyzeSeconds",
        ${secondsSince('pg_catalog.pg_stat_get_last_autoanalyze_time(r.oid)')} AS "lastAutoanalyzeSeconds"
-FROM rated r
+FROM shown r
 ORDER BY greatest(r.ratio, r."insertRatio") DESC NULLS LAST, r."deadTuples" DESC, r.schema, r.table`;
 
 /** Every table with its dead-tuple and insert triggers computed as autovacuum does; $1 = rows to return. */

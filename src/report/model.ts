@@ -28,7 +28,7 @@ export interface Column {
 
 export type Section =
   | { kind: 'facts'; title?: string; facts: Fact[] }
-  | { kind: 'table'; title?: string; columns: Column[]; rows: string[][]; empty?: string }
+  | { kind: 'table'; title?: string; columns: Column[]; rows: string[][]; empty?: string; /** Per row, for a status column where a surface has one. */ rowStatus?: Status[] }
   | { kind: 'code'; title?: string; text: string; queryText?: QueryTextMark }
   | { kind: 'text'; title?: string; text: string };
 

@@ -1,4 +1,5 @@
 import type { Report, Status, SuggestedAction } from '../report/model.js';
+import type { Offender } from './offenders.js';
 import type { TrendEvent } from './trends/compare.js';
 
 /** A diagnostic run as a digest section: command name and option tokens, as typed after `/pg`. */
@@ -20,13 +21,15 @@ export interface DigestPiece {
 export interface TargetDigest {
   target: string;
   reachable: boolean;
-  /** Health status; null when the target could not be reached. */
+  /** Health status; null when the target could not be reached (targetStatus adds the sections'). */
   status: Status | null;
   /** "OK: primary on PostgreSQL 18.4, up 3d …" or "could not reach prod: the connection timed out". */
   statusLine: string;
   serverVersion: string | null;
   pieces: DigestPiece[];
   trends: TrendEvent[];
+  /** What its sections found not OK, worst first, with figures and trends (src/schedule/offenders.ts). */
+  offenders: Offender[];
   /** The reports' suggested actions, for this target's buttons. */
   actions: SuggestedAction[];
   elapsedMs: number;
@@ -39,7 +42,7 @@ export interface Digest {
   generatedAt: string;
   /** Local date of the digest in its time zone (the trend snapshot day). */
   day: string;
-  /** Worst of the targets; an unreachable target counts as critical. */
+  /** Worst of the targets and their sections; a failed section counts as warn, an unreachable target as crit. */
   status: Status;
   targets: TargetDigest[];
   elapsedMs: number;

@@ -3,11 +3,12 @@ import { describeError } from '../errors.js';
 import { parseOptions } from '../engine/options.js';
 import { findCommand } from '../engine/registry.js';
 import { runCommand } from '../engine/run.js';
-import { worstStatus, type Status } from '../report/model.js';
+import { worstStatus } from '../report/model.js';
 import { createLimiter } from './bounded.js';
 import { localDate } from './cron.js';
 import type { Digest, DigestPiece, TargetDigest } from './digest-model.js';
 import type { ResolvedSection } from './digest-sections.js';
+import { findOffenders, targetStatus } from './offenders.js';
 import type { TrendEvent } from './trends/compare.js';
 
 export const DIGEST_DEFAULTS = {
@@ -54,7 +55,7 @@ export async function composeDigest(request: DigestRequest): Promise<Digest> {
     title: `Digest: ${request.name}`,
     generatedAt: generatedAt.toISOString(),
     day,
-    status: worstStatus(...targets.map((t): Status => t.status ?? 'crit')),
+    status: worstStatus(...targets.map(targetStatus)),
     targets,
     elapsedMs: Math.round(performance.now() - started),
   };
@@ -74,6 +75,7 @@ async function digestTarget(target: Target, request: DigestRequest, now: () => D
     serverVersion: (await target.capabilities()).serverVersion,
     pieces,
     trends,
+    offenders: findOffenders(pieces, trends, target.thresholds),
     actions: pieces.flatMap((p) => p.report?.actions ?? []),
     elapsedMs: 0,
   };
@@ -90,7 +92,7 @@ async function runPiece(target: Target, section: ResolvedSection, now: () => Dat
 }
 
 function unreachable(target: string, error: unknown): TargetDigest {
-  return { target, reachable: false, status: null, statusLine: `could not reach ${target}: ${unreachableReason(error)}`, serverVersion: null, pieces: [], trends: [], actions: [], elapsedMs: 0 };
+  return { target, reachable: false, status: null, statusLine: `could not reach ${target}: ${unreachableReason(error)}`, serverVersion: null, pieces: [], trends: [], offenders: [], actions: [], elapsedMs: 0 };
 }
 
 /** "Could not connect to target "prod" (connect ECONNREFUSED …)." → "connect ECONNREFUSED …". */

@@ -109,6 +109,44 @@ describe('vacuum on 18', () => {
     expect(findings.wraparound[0]!.xidAge).toBeGreaterThanOrEqual(oldest!.age);
     expect(findings.wraparound[0]!.freezeMaxAge).toBe(200_000_000);
   });
+
+  it('leaves catalog tables out of the list unless they are past their trigger', async () => {
+    // Autovacuum off while the catalogs' counters are compared, so it cannot clean them in between.
+    await truth.query('ALTER SYSTEM SET autovacuum = off');
+    await truth.query('SELECT pg_reload_conf()');
+    try {
+      await waitFor(async () => (await vacuumFindings(target)).findings.settings.autovacuum === false, 'autovacuum off');
+      await truth.query(`DROP TABLE IF EXISTS quiet_user_table; CREATE TABLE quiet_user_table (id int); ANALYZE quiet_user_table;
+        DO $$ BEGIN FOR i IN 1..200 LOOP EXECUTE format('CREATE TABLE catalog_churn_%s (a int, b int, c int, d int, e int)', i); EXECUTE format('DROP TABLE catalog_churn_%s', i); END LOOP; END $$;
+        SELECT pg_stat_force_next_flush()`);
+      const catalogs = async () =>
+        (
+          await truth.query<{ relname: string; dead: number; inserts: number; trigger: number }>(
+            `SELECT s.relname, s.n_dead_tup::int AS dead, s.n_ins_since_vacuum::int AS inserts,
+                    least(current_setting('autovacuum_vacuum_threshold')::float8 + current_setting('autovacuum_vacuum_scale_factor')::float8 * greatest(c.reltuples, 0),
+                          current_setting('autovacuum_vacuum_max_threshold')::float8) AS trigger
+               FROM pg_stat_sys_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = 'pg_catalog'`,
+          )
+        ).rows;
+      await waitFor(async () => (await catalogs()).find((c) => c.relname === 'pg_attribute' && c.dead > c.trigger), 'pg_attribute past its trigger');
+      const { findings } = await vacuumFindings(target, ['--limit', '100']);
+      const truthNow = await catalogs();
+      const listed = findings.tables.filter((t) => t.schema === 'pg_catalog');
+      const attribute = listed.find((t) => t.table === 'pg_attribute');
+      expect(attribute?.deadTuples).toBe(truthNow.find((c) => c.relname === 'pg_attribute')!.dead);
+      for (const past of truthNow.filter((c) => c.dead > c.trigger)) expect(listed.map((t) => t.table)).toContain(past.relname);
+      const quiet = truthNow.filter((c) => c.dead === 0 && c.inserts === 0).map((c) => c.relname);
+      expect(quiet.length).toBeGreaterThan(10);
+      expect(listed.filter((t) => quiet.includes(t.table))).toEqual([]);
+      expect(listed.every((t) => t.deadTuples > t.autovacuumThreshold || (t.insertThreshold !== null && t.insertsSinceVacuum > t.insertThreshold))).toBe(true);
+      // A user table is listed even with nothing to clean, and the counts still cover every table.
+      expect(tableNamed(findings, 'quiet_user_table')).toMatchObject({ deadTuples: 0, behind: false });
+      expect(findings.tableCount).toBeGreaterThan(findings.tables.length);
+    } finally {
+      await truth.query('ALTER SYSTEM RESET autovacuum');
+      await truth.query('SELECT pg_reload_conf()');
+    }
+  });
 });
 
 /** A VACUUM (FREEZE) that waits for a cleanup lock on a page a cursor keeps pinned: it stays in pg_stat_progress_vacuum. */

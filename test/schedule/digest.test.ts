@@ -5,7 +5,7 @@ import type { VacuumFindings } from '../../commands/vacuum.js';
 import type { Targets } from '../../src/db/targets.js';
 import { localDate } from '../../src/schedule/cron.js';
 import { composeDigest } from '../../src/schedule/digest.js';
-import { digestMessages, renderDigestText } from '../../src/schedule/digest-messages.js';
+import { digestMessages, headline, renderDigestText } from '../../src/schedule/digest-messages.js';
 import type { Digest } from '../../src/schedule/digest-model.js';
 import { parseSectionSpec, resolveSections } from '../../src/schedule/digest-sections.js';
 import { dayOffset } from '../../src/schedule/trends/compare.js';
@@ -128,12 +128,74 @@ describe('digest', () => {
     const { main, thread } = digestMessages(digest);
     const facts = main.report.sections[0]!;
     expect(facts.kind === 'facts' && facts.facts.map((f) => f.label)).toEqual(['app', 'refused', 'silent']);
-    expect(main.report.summary).toMatch(/^3 targets, .*2 could not be reached\.$/);
+    expect(main.report.summary).toMatch(/^3 targets, 1 needs attention, 2 could not be reached \(refused, silent\): /);
     expect(thread.map((m) => [m.target, m.report.title])).toEqual([['app', 'Bloat'], ['app', 'Vacuum']]);
     expect(thread[1]!.report.actions.length).toBeGreaterThan(0);
     const text = renderDigestText(digest, { color: false });
     expect(text).toContain('could not reach refused');
     expect(text).toContain(`Trend: ${bloated.table}: bloat 12% →`);
     expect(text).toContain('app · Vacuum');
+  });
+
+  it('heads with its worst status and names the worst offenders with their real figures and trend', async () => {
+    const truth = await connect(server.url('app'));
+    // autovacuum's trigger, from the server's settings and the table's own (reloptions override them)
+    const { rows } = await truth.query<{ relname: string; dead: string; trigger: number }>(
+      `SELECT s.relname, s.n_dead_tup::text AS dead,
+              coalesce((SELECT split_part(o, '=', 2)::float8 FROM unnest(c.reloptions) o WHERE o LIKE 'autovacuum_vacuum_threshold=%'), current_setting('autovacuum_vacuum_threshold')::float8)
+              + coalesce((SELECT split_part(o, '=', 2)::float8 FROM unnest(c.reloptions) o WHERE o LIKE 'autovacuum_vacuum_scale_factor=%'), current_setting('autovacuum_vacuum_scale_factor')::float8)
+                * greatest(c.reltuples, 0) AS trigger
+         FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.relname = ANY ($1)`,
+      [[starved.table, starved.tunedTable]],
+    );
+    await truth.end();
+    const ratio = (table: string) => {
+      const row = rows.find((r) => r.relname === table)!;
+      return { dead: Number(row.dead), ratio: Number(row.dead) / row.trigger };
+    };
+    const events = ratio(starved.table);
+    const tuned = ratio(starved.tunedTable);
+    expect(events.ratio).toBeGreaterThan(2);
+    const { main } = digestMessages(digest);
+    expect(main.report.status).toBe('crit');
+    expect(main.report.summary).toContain(`${starved.tunedTable} on app: ${Math.round(tuned.ratio).toLocaleString('en-US')}× past its autovacuum trigger (autovacuum off for it)`);
+    expect(main.report.summary).toContain(
+      `${starved.table} on app: ${events.ratio.toFixed(1)}× past its autovacuum trigger (autovacuum off for it), dead tuples 100 → ${events.dead.toLocaleString('en-US')} since yesterday`,
+    );
+    const table = findings<BloatFindings>('bloat').relations.find((r) => r.table === bloated.table && r.kind === 'table')!;
+    expect(main.report.summary).toMatch(new RegExp(`${bloated.table} on app: ${Math.round(table.bloatPercent)}% bloat, [\\d.]+ [kM]B, bloat 40% → ${Math.round(table.bloatPercent)}% since yesterday, and its index ${bloated.index} \\d+% bloat, [\\d.]+ [kM]B`));
+    expect(main.text).toBe(`Digest: daily: ${main.report.summary}`);
+  });
+
+  it('counts a failed section as a warning and names it', () => {
+    const failed: Digest = { ...digest, targets: [{ ...app(), status: 'ok', offenders: [], pieces: [{ command: 'bloat', report: null, findings: null, error: 'permission denied', elapsedMs: 1 }] }] };
+    expect(headline(failed)).toBe('1 target, 1 needs attention: the bloat section failed.');
+  });
+
+  it('says all OK only when every target and every section is', async () => {
+    await starved.release();
+    await admin.query('CREATE DATABASE clean');
+    // Most rows deleted and vacuumed, as in the bloated table, but with a `name` column: the estimate is high and
+    // flagged unreliable (name columns are often misjudged), so it must not be named nor set the status.
+    const setup = await connect(server.url('clean'));
+    await setup.query(`CREATE TABLE unsure (id int, label name, note text);
+      INSERT INTO unsure SELECT g, 'n' || g, repeat(md5(g::text), 2) FROM generate_series(1, 5000) g; DELETE FROM unsure WHERE id % 10 < 7`);
+    await setup.query('SELECT pg_stat_force_next_flush()'); // the DELETE's counts land before VACUUM resets them
+    await setup.query('VACUUM (ANALYZE) unsure');
+    await setup.end();
+    const clean = targetsOf([{ name: 'clean', url: server.url('clean') }]);
+    try {
+      const ok = await composeDigest({ name: 'daily', targets: [clean.get('clean')], sections: SECTIONS, timezone: 'UTC' });
+      const unsure = (ok.targets[0]!.pieces[0]!.findings as BloatFindings).relations.find((r) => r.table === 'unsure')!;
+      expect(unsure).toMatchObject({ reliable: false, unreliableReasons: [expect.stringMatching(/^has `name` columns/)] });
+      expect(unsure.bloatPercent).toBeGreaterThanOrEqual(30); // past the warn threshold, were it a figure
+      expect(ok.targets[0]!.offenders).toEqual([]);
+      const { main } = digestMessages(ok);
+      expect(ok.targets[0]!.pieces.map((p) => [p.command, p.report?.status])).toEqual([['bloat', 'ok'], ['vacuum', 'ok']]);
+      expect(main.report.status).toBe('ok');
+      expect(main.report.summary).toBe('1 target, all OK.');
+    } finally {
+      await clean.closeAll();
+    }
   });
 });

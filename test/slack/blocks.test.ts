@@ -80,19 +80,52 @@ describe('reportMessage', () => {
                 ],
                 "type": "rich_text_section",
               },
-              {
-                "elements": [
-                  {
-                    "text": "pid    waits
-      101      42s
-      └ 102     3s",
-                    "type": "text",
-                  },
-                ],
-                "type": "rich_text_preformatted",
-              },
             ],
             "type": "rich_text",
+          },
+          {
+            "column_settings": [
+              {
+                "align": "left",
+                "is_wrapped": true,
+              },
+              {
+                "align": "right",
+              },
+            ],
+            "rows": [
+              [
+                {
+                  "text": "pid",
+                  "type": "raw_text",
+                },
+                {
+                  "text": "waits",
+                  "type": "raw_text",
+                },
+              ],
+              [
+                {
+                  "text": "101",
+                  "type": "raw_text",
+                },
+                {
+                  "text": "42s",
+                  "type": "raw_text",
+                },
+              ],
+              [
+                {
+                  "text": "└ 102",
+                  "type": "raw_text",
+                },
+                {
+                  "text": "3s",
+                  "type": "raw_text",
+                },
+              ],
+            ],
+            "type": "table",
           },
           {
             "elements": [
@@ -174,12 +207,17 @@ describe('reportMessage', () => {
     `);
   });
 
-  it('lays a wide table out one line per row, in rich text (cells shown as they are, never as formatting)', () => {
+  it('lays a second, wide table out one line per row, in rich text (cells shown as they are, never as formatting)', () => {
     const report: Report = {
       ...base,
-      sections: [{ kind: 'table', title: 'Sessions', columns: [{ header: 'pid' }, { header: 'app' }, { header: 'query' }], rows: [['7', '<!channel>', 'SELECT * FROM accounts WHERE note = `x` AND id IN (SELECT id FROM audit_log_2024)'], ['8', '', 'SELECT 1']] }],
+      sections: [
+        { kind: 'table', columns: [{ header: 'pid' }], rows: [['7']] },
+        { kind: 'table', title: 'Sessions', columns: [{ header: 'pid' }, { header: 'app' }, { header: 'query' }], rows: [['7', '<!channel>', 'SELECT * FROM accounts WHERE note = `x` AND id IN (SELECT id FROM audit_log_2024)'], ['8', '', 'SELECT 1']] },
+      ],
     };
-    const [, , table] = valid(reportMessage(report, undefined)).blocks;
+    // The first table takes the message's one native table block; this one stays text.
+    const [, , native, table] = valid(reportMessage(report, undefined)).blocks;
+    expect(native).toMatchObject({ type: 'table' });
     expect(table).toMatchInlineSnapshot(`
       {
         "elements": [
@@ -244,10 +282,13 @@ describe('reportMessage', () => {
     const report: Report = { ...base, title: evil, summary: evil, sections: [{ kind: 'facts', facts: [{ label: evil, value: evil }] }, { kind: 'text', title: evil, text: evil }, { kind: 'table', columns: [{ header: 'x' }, { header: evil }], rows: [[evil, evil]] }], footnotes: [evil] };
     const message = valid(reportMessage(report, evil));
     // Header and rich text are never parsed for mentions or links; everything else is mrkdwn and must be escaped.
-    const literal = new Set(['header', 'rich_text']);
+    const literal = new Set(['header', 'rich_text', 'table']);
     const mrkdwn = JSON.stringify(message.blocks.filter((b) => !literal.has((b as { type: string }).type))) + message.text;
     expect(mrkdwn).not.toMatch(/<[!@#]|<https?:/);
-    expect(JSON.stringify(message.blocks.filter((b) => (b as { type: string }).type === 'rich_text'))).toContain('<!channel>');
+    // raw_text table cells are shown literally, as typed
+    const table = message.blocks.find((b) => (b as { type: string }).type === 'table') as { rows: { type: string; text: string }[][] };
+    expect(table.rows.flat().every((cell) => cell.type === 'raw_text')).toBe(true);
+    expect(table.rows[1]!.map((cell) => cell.text)).toEqual([evil, evil]);
   });
 
   it('cuts a long table with "…and N more" and says where the rest went', () => {
@@ -257,6 +298,153 @@ describe('reportMessage', () => {
     expect(message.truncated).toBe(true);
     expect(JSON.stringify(message.blocks)).toMatch(/…and 28\d more/);
     expect(JSON.stringify(message.blocks.at(-1))).toContain('Full report in the thread.');
+  });
+
+  it('renders the first table as a native table: header row, numbers right-aligned, status in its own column, one per message', () => {
+    const table = (title: string) => ({
+      kind: 'table' as const,
+      title,
+      columns: [{ header: 'table' }, { header: 'dead', align: 'right' as const }, { header: 'size', align: 'right' as const }],
+      rows: [['starved_events', '8,000', '3.13 MB'], ['orders', '12', '89.6 MB'], ['quiet', '0', '8 kB']],
+      rowStatus: ['crit' as const, 'warn' as const, 'ok' as const],
+    });
+    const message = valid(reportMessage({ ...base, sections: [table('Tables'), table('Again')] }, undefined));
+    expect(message.blocks.filter((b) => (b as { type: string }).type === 'table')).toHaveLength(1);
+    expect(message.blocks.slice(2, 4)).toMatchInlineSnapshot(`
+      [
+        {
+          "elements": [
+            {
+              "elements": [
+                {
+                  "style": {
+                    "bold": true,
+                  },
+                  "text": "Tables",
+                  "type": "text",
+                },
+              ],
+              "type": "rich_text_section",
+            },
+          ],
+          "type": "rich_text",
+        },
+        {
+          "column_settings": [
+            {
+              "align": "left",
+              "is_wrapped": true,
+            },
+            {
+              "align": "left",
+              "is_wrapped": true,
+            },
+            {
+              "align": "right",
+            },
+            {
+              "align": "right",
+            },
+          ],
+          "rows": [
+            [
+              {
+                "text": "status",
+                "type": "raw_text",
+              },
+              {
+                "text": "table",
+                "type": "raw_text",
+              },
+              {
+                "text": "dead",
+                "type": "raw_text",
+              },
+              {
+                "text": "size",
+                "type": "raw_text",
+              },
+            ],
+            [
+              {
+                "elements": [
+                  {
+                    "elements": [
+                      {
+                        "name": "bangbang",
+                        "type": "emoji",
+                      },
+                    ],
+                    "type": "rich_text_section",
+                  },
+                ],
+                "type": "rich_text",
+              },
+              {
+                "text": "starved_events",
+                "type": "raw_text",
+              },
+              {
+                "text": "8,000",
+                "type": "raw_text",
+              },
+              {
+                "text": "3.13 MB",
+                "type": "raw_text",
+              },
+            ],
+            [
+              {
+                "elements": [
+                  {
+                    "elements": [
+                      {
+                        "name": "warning",
+                        "type": "emoji",
+                      },
+                    ],
+                    "type": "rich_text_section",
+                  },
+                ],
+                "type": "rich_text",
+              },
+              {
+                "text": "orders",
+                "type": "raw_text",
+              },
+              {
+                "text": "12",
+                "type": "raw_text",
+              },
+              {
+                "text": "89.6 MB",
+                "type": "raw_text",
+              },
+            ],
+            [
+              {
+                "text": "–",
+                "type": "raw_text",
+              },
+              {
+                "text": "quiet",
+                "type": "raw_text",
+              },
+              {
+                "text": "0",
+                "type": "raw_text",
+              },
+              {
+                "text": "8 kB",
+                "type": "raw_text",
+              },
+            ],
+          ],
+          "type": "table",
+        },
+      ]
+    `);
+    expect(JSON.stringify(message.blocks[4])).toContain('starved_events'); // the second table, as text
   });
 
   it('drops trailing sections that do not fit in 50 blocks or the text budget, and says so', () => {
@@ -285,11 +473,15 @@ describe('blockKitProblems', () => {
         { type: 'section', fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'f' })) },
         { type: 'actions', elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b' } }, { type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b'.repeat(76) }, value: 'v'.repeat(2001) }] },
         { type: 'mystery' },
+        { type: 'table', rows: [[{ type: 'raw_text', text: 'a' }, { type: 'raw_text', text: '' }], [{ type: 'mrkdwn', text: '*b*' }]] },
+        { type: 'table', rows: Array.from({ length: 101 }, () => [{ type: 'raw_text', text: 'r' }]), column_settings: Array.from({ length: 21 }, () => ({ align: 'right' })) },
       ],
     });
+    expect(blockKitProblems({ blocks: [{ type: 'table', rows: [[{ type: 'raw_text', text: 'a' }]] }] }, 'home')).toEqual(['table blocks appear only in messages, not in a home']);
     expect(problems).toMatchInlineSnapshot(`
       [
         "text is 4001 characters, more than 4000",
+        "2 table blocks, more than 1",
         "block 0 (header): header text must be plain_text",
         "block 0 (header): header text longer than 150",
         "block 1 (section): 11 fields, more than 10",
@@ -297,6 +489,11 @@ describe('blockKitProblems', () => {
         "block 2 (actions): button text must be 1–75 characters",
         "block 2 (actions): button value longer than 2000",
         "block 3 (mystery): unknown block type",
+        "block 4 (table): rows have different numbers of cells",
+        "block 4 (table): an empty raw_text cell",
+        "block 4 (table): a cell must be raw_text, raw_number or rich_text",
+        "block 5 (table): 101 rows, more than 100",
+        "block 5 (table): more than 20 column settings",
       ]
     `);
   });

@@ -97,10 +97,17 @@ describe('npm start with nothing configured: the local workspace in a real brows
       await page.getByTestId('composer').press('Enter');
       const report = page.locator('[data-testid=message]', { has: page.locator('.bk-header', { hasText: header }) }).last();
       for (const text of expected) await report.filter({ hasText: text }).waitFor({ timeout: 15_000 });
+      return report;
     };
     // The test seeds a small shop (20,000 orders): its unused index is below the default 1 MB and bloat's 100 MB floors.
     await reportWith('/pg indexes --min-size 100kB', 'Indexes', ['orders_created_at_idx', 'customers_signed_up_idx2', 'exact duplicate of customers_signed_up_idx']);
-    await reportWith('/pg vacuum', 'Vacuum', ['events', 'autovacuum: OFF for this table']);
+    const vacuum = await reportWith('/pg vacuum', 'Vacuum', ['events', 'OFF for this table']);
+    // Its tables are Slack's native table: a header row, the figures right-aligned, the status in its own column.
+    const table = vacuum.locator('table.bk-table').first();
+    expect(await table.locator('thead th').allTextContents()).toEqual(expect.arrayContaining(['status', 'table', 'dead', 'trigger', 'autovacuum']));
+    const events = table.locator('tbody tr', { hasText: 'OFF for this table' }).filter({ has: page.locator('td', { hasText: /^events$/ }) });
+    expect(await events.locator('td').nth(0).textContent()).toMatch(/⚠️|‼️/);
+    expect(await events.locator('td').nth(2).evaluate((td) => getComputedStyle(td).textAlign)).toBe('right');
     await reportWith('/pg bloat --min-size 1MB', 'Bloat', ['Worst: orders']);
     await reportWith('/pg slow-queries', 'Slow queries', ['SELECT customer_id, count(*) AS orders']);
     // The on-demand digest: a summary in the channel, each section's full report as a reply in its thread.

@@ -1,6 +1,7 @@
 import type { BloatFindings } from '../../../commands/bloat.js';
 import type { VacuumFindings } from '../../../commands/vacuum.js';
 import type { DigestPiece } from '../digest-model.js';
+import { sectionFindings } from '../offenders.js';
 
 /** One relation's figures on one day (kind 'total' is the target's estimated reclaimable bytes in all). */
 export interface SnapshotRow {
@@ -24,11 +25,10 @@ export function snapshotRows(pieces: readonly DigestPiece[]): SnapshotRow[] {
     const known = rows.get(keyOf(row));
     rows.set(keyOf(row), known ? mergeRows(known, row) : row);
   };
-  for (const piece of pieces) {
-    if (!piece.findings) continue;
-    if (piece.command === 'bloat') bloatRows(piece.findings as BloatFindings).forEach(merge);
-    if (piece.command === 'vacuum') vacuumRows(piece.findings as VacuumFindings).forEach(merge);
-  }
+  const bloat = sectionFindings(pieces, 'bloat');
+  const vacuum = sectionFindings(pieces, 'vacuum');
+  if (bloat) bloatRows(bloat).forEach(merge);
+  if (vacuum) vacuumRows(vacuum).forEach(merge);
   return [...rows.values()];
 }
 

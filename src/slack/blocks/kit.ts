@@ -7,4 +7,5 @@ export type ContextBlock = types.ContextBlock;
 export type HeaderBlock = types.HeaderBlock;
 export type SectionBlock = types.SectionBlock;
 export type RichTextBlock = types.RichTextBlock;
+export type TableBlock = types.TableBlock;
 export type HomeView = types.HomeView;

@@ -1,5 +1,5 @@
 import { visibleText } from './escape.js';
-import type { Button, ContextBlock, HeaderBlock, KnownBlock, RichTextBlock, SectionBlock } from './kit.js';
+import type { Button, ContextBlock, HeaderBlock, KnownBlock, RichTextBlock, SectionBlock, TableBlock } from './kit.js';
 
 /**
  * Block Kit limits (shared/FIELD-NOTES.md §3). The renderer builds every block through the constructors
@@ -25,8 +25,12 @@ export const LIMITS = {
   confirmTitle: 100,
   confirmText: 300,
   confirmButton: 30,
+  /** Table block (docs.slack.dev/reference/block-kit/blocks/table-block): messages only, one per message. */
+  tablesPerMessage: 1,
+  /** Rows including the header row. */
   tableRows: 100,
   tableCells: 20,
+  tableColumnSettings: 20,
   preformattedText: 3_000,
 } as const;
 
@@ -36,6 +40,8 @@ export const BUDGET = {
   totalBlockText: 9_000,
   /** Blocks the report renderer uses before it cuts (leaves room for the cut note). */
   messageBlocks: 45,
+  /** A table cell is cut here so one cell cannot fill the message (Slack documents no per-cell cap). */
+  tableCellText: 200,
 } as const;
 
 /** Cuts to `max` characters with an ellipsis. */
@@ -79,6 +85,28 @@ export function preformattedBlock(title: string | undefined, text: string): Rich
       ...(title ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: shown(title, LIMITS.headerText), style: { bold: true } }] }] : []),
       { type: 'rich_text_preformatted', elements: [{ type: 'text', text: shown(text, LIMITS.preformattedText) }] },
     ],
+  };
+}
+
+/** A table cell: literal text, or a status emoji (rich text, the only cell that shows one). */
+export type TableCell = { text: string } | { emoji: string };
+
+/**
+ * A native table: the first row is the header; raw_text cells are shown literally, so database text needs no
+ * escaping. Rows past the limit are the caller's to count ("…and N more"); an empty cell becomes "–" (raw_text
+ * needs a character).
+ */
+export function tableBlock(align: ('left' | 'right')[], rows: TableCell[][]): TableBlock {
+  return {
+    type: 'table',
+    column_settings: align.slice(0, LIMITS.tableColumnSettings).map((a) => (a === 'right' ? { align: 'right' } : { align: 'left', is_wrapped: true })),
+    rows: rows.slice(0, LIMITS.tableRows).map((row) =>
+      row.slice(0, LIMITS.tableCells).map((cell) =>
+        'emoji' in cell
+          ? { type: 'rich_text', elements: [{ type: 'rich_text_section', elements: [{ type: 'emoji', name: cell.emoji }] }] }
+          : { type: 'raw_text', text: shown(cell.text.replace(/\s+/g, ' ').trim(), BUDGET.tableCellText) || '–' },
+      ),
+    ),
   };
 }
 

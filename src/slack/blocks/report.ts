@@ -3,7 +3,7 @@ import type { Report, Section, Status, SuggestedAction } from '../../report/mode
 import { escapeInline, escapeMrkdwn, escapePlain } from './escape.js';
 import type { Button, KnownBlock } from './kit.js';
 import { BUDGET, LIMITS, actionsBlocks, blockTextLength, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
-import { tableBlocks } from './table.js';
+import { nativeTableBlocks, tableBlocks } from './table.js';
 
 export const STATUS_EMOJI: Record<Status, string> = { ok: ':large_green_circle:', warn: ':large_yellow_circle:', crit: ':red_circle:' };
 const FACT_MARK: Record<Status, string> = { ok: '', warn: ':warning: ', crit: ':bangbang: ' };
@@ -16,6 +16,8 @@ export interface RenderOptions {
   maxTableRows?: number;
   /** Said under a report that was cut, e.g. where the full data went. */
   overflowNote?: string;
+  /** The first table as Slack's native table block (messages only; false for other surfaces). Default true. */
+  nativeTable?: boolean;
   /** Suggested-action buttons: their opaque values (one per action), or why there are none. Omitted: no buttons. */
   actions?: ActionButtons;
 }
@@ -40,8 +42,11 @@ export function reportMessage(given: Report, contextText: string | undefined, op
   const body: KnownBlock[] = [];
   let hiddenRows = 0;
   let skippedSections = 0;
+  // Slack allows one table block per message: the first table with rows gets it, the rest stay text.
+  let native = options.nativeTable !== false;
   for (const section of report.sections) {
-    const rendered = sectionBlocks(section, options.maxTableRows ?? 15);
+    const asNative = native && section.kind === 'table' && section.rows.length > 0;
+    const rendered = asNative ? nativeTableBlocks(section, options.maxTableRows ?? 15) : sectionBlocks(section, options.maxTableRows ?? 15);
     const candidate = [...head, ...body, ...rendered.blocks, ...actions];
     if (skippedSections || candidate.length > BUDGET.messageBlocks || blockTextLength(candidate) > BUDGET.totalBlockText) {
       skippedSections++;
@@ -49,6 +54,7 @@ export function reportMessage(given: Report, contextText: string | undefined, op
     }
     body.push(...rendered.blocks);
     hiddenRows += rendered.hiddenRows;
+    if (asNative) native = false;
   }
   const truncated = hiddenRows > 0 || skippedSections > 0;
   const context = [

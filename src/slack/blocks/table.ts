@@ -1,7 +1,7 @@
-import type { Section } from '../../report/model.js';
+import type { Section, Status } from '../../report/model.js';
 import { escapeMrkdwn, visibleText } from './escape.js';
 import type { KnownBlock } from './kit.js';
-import { LIMITS, clip, preformattedBlock, sectionBlock } from './limits.js';
+import { LIMITS, clip, preformattedBlock, sectionBlock, tableBlock, type TableCell } from './limits.js';
 
 type TableSection = Extract<Section, { kind: 'table' }>;
 
@@ -25,6 +25,29 @@ export function tableBlocks(section: TableSection, maxRows: number): RenderedTab
   const widths = headers.map((h, i) => Math.max(h.length, ...section.rows.map((r) => (r[i] ?? '').length)));
   const totalWidth = widths.reduce((sum, w) => sum + w, 0) + 2 * (widths.length - 1);
   return totalWidth <= PHONE_WIDTH ? alignedTable(section, widths, maxRows) : recordTable(section, section.title, maxRows);
+}
+
+/** The status column's marker: a dash for OK rows, so the eye goes to the others. */
+const ROW_MARK: Record<Status, TableCell> = { ok: { text: '–' }, warn: { emoji: 'warning' }, crit: { emoji: 'bangbang' } };
+
+/**
+ * Slack's native table (one per message): a header row, numbers right-aligned, the cells as literal raw text,
+ * a status column first when the report marks rows. Rows past `maxRows` (or the block's limit) are counted below.
+ */
+export function nativeTableBlocks(section: TableSection, maxRows: number): RenderedTable {
+  if (!section.rows.length) return tableBlocks(section, maxRows);
+  const marks = section.rowStatus;
+  const shown = section.rows.slice(0, Math.min(maxRows, LIMITS.tableRows - 1));
+  const header = [...(marks ? [{ text: 'status' }] : []), ...section.columns.map((c) => ({ text: c.header }))];
+  const rows = shown.map((row, r) => [...(marks ? [ROW_MARK[marks[r] ?? 'ok']] : []), ...section.columns.map((_, i) => ({ text: row[i] ?? '' }))]);
+  const align = [...(marks ? ['left' as const] : []), ...section.columns.map((c) => c.align ?? 'left')];
+  const hiddenRows = section.rows.length - shown.length;
+  const title = section.title ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: visibleText(section.title), style: { bold: true } }] }] : [];
+  const cut = hiddenRows ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: `…and ${hiddenRows} more`, style: { italic: true } }] }] : [];
+  return {
+    blocks: [...(title.length ? [{ type: 'rich_text' as const, elements: title }] : []), tableBlock(align, [header, ...rows]), ...(cut.length ? [{ type: 'rich_text' as const, elements: cut }] : [])],
+    hiddenRows,
+  };
 }
 
 function alignedTable(section: TableSection, widths: number[], maxRows: number): RenderedTable {

@@ -23,7 +23,9 @@ export function blockKitProblems(payload: { text?: unknown; blocks?: unknown }, 
   if (!blocks.length && !(typeof payload.text === 'string' && payload.text.length)) problems.push('neither text nor blocks');
   const total = blockTextLength(blocks);
   if (surface === 'message' && total > LIMITS.totalBlockText) problems.push(`blocks hold ${total} characters of text, more than ${LIMITS.totalBlockText}`);
-  if (blocks.filter((b) => isObject(b) && b.type === 'table').length > 1) problems.push('more than one table block');
+  const tables = blocks.filter((b) => isObject(b) && b.type === 'table').length;
+  if (tables && surface !== 'message') problems.push(`table blocks appear only in messages, not in a ${surface}`);
+  if (tables > LIMITS.tablesPerMessage) problems.push(`${tables} table blocks, more than ${LIMITS.tablesPerMessage}`);
   const blockIds = new Set<string>();
   blocks.forEach((block, index) => {
     const where = `block ${index}`;
@@ -122,6 +124,13 @@ function buttonProblems(button: Json): string[] {
 function tableProblems(block: Json): string[] {
   const rows = asArray(block.rows);
   const problems = rows.length > LIMITS.tableRows ? [`${rows.length} rows, more than ${LIMITS.tableRows}`] : [];
+  if (!rows.length) problems.push('a table needs rows');
   if (rows.some((row) => asArray(row).length > LIMITS.tableCells)) problems.push(`a row has more than ${LIMITS.tableCells} cells`);
-  return problems;
+  if (new Set(rows.map((row) => asArray(row).length)).size > 1) problems.push('rows have different numbers of cells');
+  if (asArray(block.column_settings).length > LIMITS.tableColumnSettings) problems.push(`more than ${LIMITS.tableColumnSettings} column settings`);
+  rows.flatMap(asArray).forEach((cell) => {
+    if (!isObject(cell) || !['raw_text', 'raw_number', 'rich_text'].includes(String(cell.type))) problems.push('a cell must be raw_text, raw_number or rich_text');
+    else if (cell.type === 'raw_text' && !textOf(cell).length) problems.push('an empty raw_text cell');
+  });
+  return [...new Set(problems)];
 }

@@ -125,7 +125,26 @@ function section(block, ctx) {
   return node;
 }
 
+/** Like Slack: the first row is the header; each column aligned by column_settings; raw_text cells literally. */
+function table(block, ctx) {
+  const settings = block.column_settings ?? [];
+  const cell = (tag, value, i) => {
+    const node = el(tag, null, value?.type === 'rich_text' ? [richText(value, ctx)] : [String(value?.text ?? '')]);
+    node.style.textAlign = settings[i]?.align ?? 'left';
+    if (settings[i]?.is_wrapped) node.className = 'wrapped';
+    return node;
+  };
+  const [header = [], ...rows] = block.rows ?? [];
+  return el('div', 'bk-table-wrap', [
+    el('table', 'bk-table', [
+      el('thead', null, [el('tr', null, header.map((c, i) => cell('th', c, i)))]),
+      el('tbody', null, rows.map((row) => el('tr', null, row.map((c, i) => cell('td', c, i))))),
+    ]),
+  ]);
+}
+
 const RENDERERS = {
+  table,
   header: (block, ctx) => el('div', 'bk-header', textObject(block.text, ctx)),
   section,
   divider: () => el('hr', 'bk-divider'),

@@ -44,6 +44,8 @@ export interface SlackAppOptions {
   expirySweepMs?: number;
   /** Heartbeat of running actions, when a silent executor counts as gone, how often to look (src/heal/limbo.ts). */
   limbo?: Partial<LimboSettings> & { sweepMs?: number };
+  /** How long an ack waits for the shared retry-dedupe claim (default 250 ms, src/slack/dedupe.ts). */
+  dedupeDeadlineMs?: number;
 }
 
 export interface SlackApp {
@@ -82,7 +84,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     now: options.now ?? (() => new Date()),
     ...(options.state ? { healing: slackHealing(app, options.targets, options.state, options.limbo) } : {}),
   };
-  app.use(dropRepeatedDeliveries(logger, options.state?.pool));
+  app.use(dropRepeatedDeliveries(logger, options.state?.pool, options.dedupeDeadlineMs));
   registerSlashCommand(app, deps);
   registerActionButtons(app, deps);
   registerApprovalButtons(app, deps);
@@ -165,9 +167,9 @@ function slackHealing(app: App, targets: Targets, state: { pool: StatePool; poli
 }
 
 /** Slack redelivers when an ack is slow; a command must never run twice (see dedupe.ts). */
-function dropRepeatedDeliveries(logger: Logger, statePool: Queryable | undefined) {
+function dropRepeatedDeliveries(logger: Logger, statePool: Queryable | undefined, deadlineMs?: number) {
   const memory = createDeliveryDedupe();
-  const shared = statePool ? stateDeliveryDedupe(statePool, logger) : undefined;
+  const shared = statePool ? stateDeliveryDedupe(statePool, logger, deadlineMs === undefined ? {} : { deadlineMs }) : undefined;
   return async (args: AnyMiddlewareArgs & { next: () => Promise<void>; context: { retryNum?: number } }) => {
     const key = deliveryKey(args.body);
     if (key && !(shared ? await shared.firstDelivery(key) : memory.firstDelivery(key))) {

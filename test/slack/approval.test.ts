@@ -226,7 +226,9 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
   });
 
   it('drops a retried delivery that reaches the other running copy', async () => {
-    const second = await startHealingBot(standIn, config, env.stateUrl, POLICY);
+    // This is about the shared claim, not its 250 ms ack deadline (test/slack/state-locked.test.ts): on a loaded
+    // 2-core machine a new copy's first claim can take longer, and the fallback to memory would then run it twice.
+    const second = await startHealingBot(standIn, config, env.stateUrl, POLICY, 200, { dedupeDeadlineMs: 2_000 });
     try {
       const first = await bot.send.command({ text: 'audit prod --private' });
       const retry = await second.send.command({ text: 'audit prod --private', triggerId: first.triggerId, retryNum: 1 });

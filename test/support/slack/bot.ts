@@ -20,7 +20,7 @@ export interface TestBot {
 }
 
 /** The real app in HTTP mode on a free port, talking to the stand-in; retries off so failures show at once. */
-export async function startTestBot(standIn: SlackStandIn, config: Config, env: Record<string, string> = {}, extra: Pick<SlackAppOptions, 'state' | 'expirySweepMs' | 'limbo'> = {}): Promise<TestBot> {
+export async function startTestBot(standIn: SlackStandIn, config: Config, env: Record<string, string> = {}, extra: Pick<SlackAppOptions, 'state' | 'expirySweepMs' | 'limbo' | 'dedupeDeadlineMs'> = {}): Promise<TestBot> {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {

@@ -18,12 +18,12 @@ export async function startHealingBot(
   stateUrl: string,
   policy: Omit<PolicyInput, 'targets'>,
   expirySweepMs = 200,
-  extra: { env?: Record<string, string>; limbo?: SlackAppOptions['limbo'] } = {},
+  extra: { env?: Record<string, string>; limbo?: SlackAppOptions['limbo']; dedupeDeadlineMs?: number } = {},
 ): Promise<HealingBot> {
   const statePool = createStatePool(stateUrl);
   await migrateStateDatabase(statePool);
   const state = { pool: statePool, policy: createPolicy({ ...policy, ...(config.healing ? { healing: config.healing } : {}), targets: config.targets }) };
-  const bot = await startTestBot(standIn, config, extra.env ?? {}, { state, expirySweepMs, ...(extra.limbo ? { limbo: extra.limbo } : {}) });
+  const bot = await startTestBot(standIn, config, extra.env ?? {}, { state, expirySweepMs, ...(extra.limbo ? { limbo: extra.limbo } : {}), ...(extra.dedupeDeadlineMs ? { dedupeDeadlineMs: extra.dedupeDeadlineMs } : {}) });
   return {
     ...bot,
     statePool,

@@ -18,7 +18,6 @@ import { listCommands } from '../src/engine/registry.js';
 import { runCommand } from '../src/engine/run.js';
 
 const TABLES = 10_000;
-const INDEXES_PER_TABLE = 3; // primary key + two secondary
 const STATEMENTS = 5_200;
 const RUNS = 5;
 const BATCH = 500;

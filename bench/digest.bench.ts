@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     ];
     // Unreachable targets spread through the list, as a real config would have them.
     const all = [...reachable];
-    dead.forEach((d, i) => all.splice(i * 10 + 3, 0, d));
+    for (const [i, d] of dead.entries()) all.splice(i * 10 + 3, 0, d);
 
     await timeDigest([reachable[0]!], state); // warm-up (module loading, the server's catalog caches)
     const single: number[] = [];

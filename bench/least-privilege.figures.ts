@@ -35,7 +35,7 @@ function negatives(value: unknown, path = ''): string[] {
 async function main(): Promise<void> {
   if (!existsSync(PGBENCH)) throw new Error(`pgbench not found at ${PGBENCH}: apt-get install postgresql-15`);
   const server = await startTestServer(18);
-  const lp = await prepareLeastPrivilege(server);
+  await prepareLeastPrivilege(server);
   const admin = await connect(server.url(), 'figures');
   const monitor: Target = testTarget(asRole(server.url(), MONITOR_ROLE));
   try {
@@ -100,7 +100,12 @@ async function main(): Promise<void> {
     const found: string[] = [];
     const until = Date.now() + 10_000;
     let runs = 0;
-    while (Date.now() < until) for (const c of listCommands('diagnostic')) (found.push(...negatives(toJson(await run(monitor, c.name)), c.name)), runs++);
+    while (Date.now() < until) {
+      for (const c of listCommands('diagnostic')) {
+        found.push(...negatives(toJson(await run(monitor, c.name)), c.name));
+        runs++;
+      }
+    }
     await load;
     print('7 negative durations in diagnostic JSON under pgbench -c 8', { runs, negatives: found.length, examples: found.slice(0, 3) });
 

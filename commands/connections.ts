@@ -2,7 +2,7 @@ import { queryColumn } from '../src/report/query-text.js';
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
 import { durationOption, intOption } from '../src/engine/units.js';
-import { formatCount, formatDuration, formatPercent, plural, truncate } from '../src/report/format.js';
+import { formatCount, formatDuration, formatPercent, plural, } from '../src/report/format.js';
 import { noSignalText } from '../src/db/signal-rule.js';
 import { statusFor, worstStatus, type Fact, type Report, type Section, type Status, type SuggestedAction } from '../src/report/model.js';
 import { BREAKDOWN_SQL, IDLE_IN_TRANSACTION_SQL, LONG_RUNNING_SQL, OTHER_BACKENDS_SQL, SUMMARY_SQL, WAITING_SQL, type SessionRow, type SummaryRow } from './connections/sql.js';

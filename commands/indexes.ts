@@ -194,7 +194,9 @@ function uniqueActions(actions: SuggestedAction[]): SuggestedAction[] {
   const seen = new Set<string>();
   return actions.filter((a) => {
     const key = `${a.action}:${a.params.index}`;
-    return seen.has(key) ? false : (seen.add(key), true);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
 

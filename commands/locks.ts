@@ -4,7 +4,7 @@ import { secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption } from '../src/engine/units.js';
 import { noSignalText } from '../src/db/signal-rule.js';
-import { formatCount, formatDuration, formatPercent, plural, truncate } from '../src/report/format.js';
+import { formatCount, formatDuration, formatPercent, plural, } from '../src/report/format.js';
 import type { Report, SuggestedAction } from '../src/report/model.js';
 import { assessLocks, buildTree, SESSIONS_SQL, type LockSession, type Row } from './locks/tree.js';
 

@@ -17,9 +17,6 @@ import { tamperWarning } from './state/privileges.js';
 import { createStatePool } from './state/pool.js';
 import { chooseStartMode } from './config/start-mode.js';
 
-/** Seconds a stopping bot gives commands already running to post their reports. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
   // Without Slack settings: the local workspace (and, without databases, the embedded demo) supplies them.

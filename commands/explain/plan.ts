@@ -88,7 +88,7 @@ export function flattenPlan(explainOutput: unknown): PlanNode[] {
       parentRelationship: raw['Parent Relationship'] ?? null,
       selfCost: Math.max(0, raw['Total Cost'] - childCost),
     });
-    children.forEach((child) => visit(child, depth + 1));
+    for (const child of children) visit(child, depth + 1);
   };
   if (top) visit(top, 0);
   return nodes;

@@ -71,7 +71,7 @@ function planReport(findings: Extract<ExplainFindings, { kind: 'plan' }>): Repor
   const top = findings.nodes[0];
   const how = findings.generic ? 'generic plan (GENERIC_PLAN: parameters unknown)' : 'plan';
   return {
-    ...plain(`Explain ${label(findings)}`, warnings.length ? 'warn' : 'ok', `${capital(how)} of a ${findings.verb}: estimated cost ${cost(top?.totalCost)}, ${formatCount(top?.planRows)} rows; ${warnings.length ? plural(warnings.length, 'thing') + ' to look at' : 'nothing stands out'}.`),
+    ...plain(`Explain ${label(findings)}`, warnings.length ? 'warn' : 'ok', `${capital(how)} of a ${findings.verb}: estimated cost ${cost(top?.totalCost)}, ${formatCount(top?.planRows)} rows; ${warnings.length ? `${plural(warnings.length, 'thing')} to look at` : 'nothing stands out'}.`),
     reasons: warnings.map(adviceText),
     sections: [
       { kind: 'code', title: `Plan (${how}; not run)`, text: findings.nodes.map(treeLine).join('\n') },

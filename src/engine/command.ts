@@ -101,5 +101,5 @@ export function defineCommand<Schema extends z.ZodObject, Findings>(definition: 
   return definition;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds commands of every findings type; each one is typed where it is defined.
 export type AnyCommand = CommandDefinition<z.ZodObject, any>;

@@ -90,7 +90,10 @@ const strictSchemas = new WeakMap<AnyCommand, z.ZodObject>();
 
 export function validateOptions(command: AnyCommand, raw: Record<string, unknown>): Record<string, unknown> {
   let strict = strictSchemas.get(command);
-  if (!strict) strictSchemas.set(command, (strict = command.options.strict()));
+  if (!strict) {
+    strict = command.options.strict();
+    strictSchemas.set(command, strict);
+  }
   const result = strict.safeParse(raw);
   if (result.success) return result.data as Record<string, unknown>;
   const infos = describeOptions(command.options);

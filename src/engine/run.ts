@@ -34,7 +34,9 @@ export function onCommandFinished(listener: CommandListener): void {
   listeners.push(listener);
 }
 
-const notify: CommandListener = (command, status, seconds) => listeners.forEach((listener) => listener(command, status, seconds));
+const notify: CommandListener = (command, status, seconds) => {
+  for (const listener of listeners) listener(command, status, seconds);
+};
 
 /** Runs one command against one target in a read-only session, timed. Errors propagate as AppErrors. */
 export async function runCommand(request: RunRequest): Promise<RunResult> {

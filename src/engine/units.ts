@@ -55,7 +55,12 @@ export const parseSize = (text: string): number | undefined => {
 export const parseDuration = (text: string): number | undefined => withUnit(text, DURATION_UNITS, 's');
 
 type Issue = (message: string) => typeof z.NEVER;
-const issueOf = (ctx: z.RefinementCtx): Issue => (message) => (ctx.addIssue({ code: 'custom', message }), z.NEVER);
+const issueOf =
+  (ctx: z.RefinementCtx): Issue =>
+  (message) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
 
 /** Text from the user, a number from code (a config file, a button): both checked the same way. */
 const typed = z.union([z.string(), z.number()]);

@@ -54,7 +54,7 @@ function renderSection(section: Section, paint: (code: string, text: string) => 
 
 function renderTable(headers: string[], rows: string[][], aligns: ('left' | 'right')[], paint: (code: string, text: string) => string): string[] {
   const widths = headers.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
-  const line = (cells: string[]) => '  ' + cells.map((cell, i) => pad(cell, widths[i]!, aligns[i] ?? 'left')).join('  ').trimEnd();
+  const line = (cells: string[]) => `  ${cells.map((cell, i) => pad(cell, widths[i]!, aligns[i] ?? 'left')).join('  ').trimEnd()}`;
   return [paint(BOLD, line(headers)), ...rows.map((r) => line(headers.map((_, i) => r[i] ?? '')))];
 }
 
@@ -73,6 +73,7 @@ export function printable(text: string, keepLines = false): string {
 }
 
 function printableReport(report: Report): Report {
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every section kind (TypeScript checks it).
   const sections = report.sections.map((section): Section => {
     const title = section.title === undefined ? {} : { title: printable(section.title) };
     switch (section.kind) {

@@ -95,7 +95,9 @@ export async function startWorkspace(options: WorkspaceOptions): Promise<Workspa
     url: `http://${options.publicHost ?? 'localhost'}:${port}/?token=${gate.token}`,
     apiUrl: routes.apiUrl,
     standIn: routes,
-    connectApp: (url) => void (appUrl = url),
+    connectApp: (url) => {
+      appUrl = url;
+    },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -83,7 +83,7 @@ describe('chart data', () => {
     const size = (await readChartData(state, 'app', findMetric('size')!, 30))!;
     const orders = size.series.find((s) => s.name === 'orders')!.points.map((p) => p.value);
     expect(orders).toHaveLength(DAYS_STORED);
-    orders.slice(1).forEach((value, i) => expect(value).toBeGreaterThan(orders[i]!));
+    for (const [i, value] of orders.slice(1).entries()) expect(value).toBeGreaterThan(orders[i]!);
     const dead = (await readChartData(state, 'app', findMetric('dead-tuples')!, 30))!;
     const events = dead.series.find((s) => s.name === 'events')!.points.map((p) => p.value);
     expect(events.at(-1)!).toBeGreaterThan(events[0]!);
@@ -121,7 +121,7 @@ describe('chart image', () => {
     expect([image.width, image.height]).toEqual([width! * 2, height! * 2]);
     expect(image.chunks[0]).toBe('IHDR');
     const seen = colours(image);
-    SERIES_COLOURS.slice(0, data.series.length).forEach((colour) => expect(seen).toContain(colour));
+    for (const colour of SERIES_COLOURS.slice(0, data.series.length)) expect(seen).toContain(colour);
     const dots = (/<g class="mark-symbol[^>]*>(.*?)<\/g>/.exec(svg)?.[1]?.match(/<path /g) ?? []).length;
     expect(dots).toBe(chartValues(data).length);
     expect(svg).toContain('app · table size, 7 days');

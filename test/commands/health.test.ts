@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HealthFindings, PrimaryReplication, StandbyReplication } from '../../commands/health.js';
+import type { HealthFindings, StandbyReplication } from '../../commands/health.js';
 import type { Cluster } from '../../src/embedded/cluster.js';
 import type { Target } from '../../src/db/targets.js';
 import { clientPool, connect, waitFor } from '../support/clients.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSchema } from '../../src/config/schema.js';
 import { MAX_OTHER_DATABASE_POOLS, OTHER_DATABASE_IDLE_MS, otherDatabasePools } from '../../src/db/other-databases.js';
 import type { Target } from '../../src/db/targets.js';
-import { AppError } from '../../src/errors.js';
+import type { AppError } from '../../src/errors.js';
 import { connect } from '../support/clients.js';
 import { run, testTarget } from '../support/engine.js';
 import { startTestServer, type TestServer } from '../support/pg.js';

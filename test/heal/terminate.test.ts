@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocksFindings } from '../../commands/locks.js';
 import type { SessionFindings } from '../../actions/pinned-session.js';
 import type { Target } from '../../src/db/targets.js';
 import { connect, waitFor } from '../support/clients.js';

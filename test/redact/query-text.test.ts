@@ -62,7 +62,7 @@ describe('query text leaves pgmedic without its secrets', () => {
     const survivors = PASSWORDS.flatMap(({ sql, secrets }) =>
       (['full', 'redacted', 'hidden'] as const).flatMap((mode) => {
         const shown = showQueryText(sql, mode);
-        return secrets.filter((s) => shown.includes(s)).map((s) => `${mode}: ${sql} → ${shown}`);
+        return secrets.filter((s) => shown.includes(s)).map(() => `${mode}: ${sql} → ${shown}`);
       }),
     );
     expect(survivors).toEqual([]);
@@ -71,7 +71,7 @@ describe('query text leaves pgmedic without its secrets', () => {
   it(`${LITERALS.length} statements with data: redacted keeps no literal and no comment`, () => {
     const survivors = LITERALS.flatMap(({ sql, literals }) => {
       const shown = withoutLiterals(sql);
-      return literals.filter((l) => shown.includes(l)).map((l) => `${sql} → ${shown}`);
+      return literals.filter((l) => shown.includes(l)).map(() => `${sql} → ${shown}`);
     });
     expect(survivors).toEqual([]);
   });

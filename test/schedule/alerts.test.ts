@@ -48,7 +48,12 @@ async function startCopy(name: string, slack: ReturnType<typeof recordingSlack>,
   await migrateStateDatabase(state);
   const targets = targetsOf([{ name: 'app', url: targetUrl, thresholds: THRESHOLDS, connectTimeoutMs: 2_000 }]);
   const watch = createAlertWatch({ db: state, poster: slack.posterFor(name), log: recordingLog(), settings: SETTINGS, targets: [targets.get('app')], intervalMs: 60_000, fireAt: 'warn' });
-  return { watch, state, targets, close: async () => (await watch.stop(), await targets.closeAll(), await state.end()) };
+  return { watch, state, targets, close: async () => {
+      await watch.stop();
+      await targets.closeAll();
+      await state.end();
+    },
+  };
 }
 
 const both = (copies: Copy[]) => Promise.all(copies.map((c) => c.watch.checkOnce()));
@@ -130,7 +135,12 @@ describe('alert watches', () => {
       const targets = targetsOf([{ name: 'timed', url: server.url('app'), thresholds: THRESHOLDS }]);
       const scheduler = createScheduler({ statePool: state, targets, poster: slack.posterFor(name), log: recordingLog(), schedule: { digests: [], alerts: alertsSchema.parse({ channel: 'C0ALERTS' }) }, alertIntervalMs: 250 });
       await scheduler.start();
-      return { scheduler, close: async () => (await scheduler.stop(), await targets.closeAll(), await state.end()) };
+      const close = async () => {
+        await scheduler.stop();
+        await targets.closeAll();
+        await state.end();
+      };
+      return { scheduler, close };
     }));
     try {
       await waitFor(async () => slack.updates().length >= 2, 'the alert to be raised and updated', 15_000);

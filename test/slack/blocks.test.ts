@@ -458,7 +458,7 @@ describe('reportMessage', () => {
   it('clips every element to its limit', () => {
     const long = 'z'.repeat(5000);
     const facts = Array.from({ length: 23 }, (_, i) => ({ label: `f${i}`, value: long }));
-    const actions = Array.from({ length: 30 }, (_, i) => ({ action: 'cancel' as const, label: long, params: {} }));
+    const actions = Array.from({ length: 30 }, () => ({ action: 'cancel' as const, label: long, params: {} }));
     const message = valid(reportMessage({ ...base, title: long, summary: long, sections: [{ kind: 'facts', facts }, { kind: 'code', text: long }], actions, footnotes: Array.from({ length: 12 }, () => 'note') }, long, { actions: { values: actions.map((_, i) => `o_${i}`) } }));
     expect(message.text.length).toBeLessThanOrEqual(LIMITS.messageText);
   });

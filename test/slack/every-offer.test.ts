@@ -74,7 +74,10 @@ const SCENARIOS: Record<string, OfferScenario> = {
       return {
         label: `Terminate ${chain.rootPid}`,
         effect: async () => expect(await sessionAlive(env.adminUrl, chain.rootPid, root!.start)).toBe(false),
-        cleanup: async () => (await chain.release(), await chain.close()),
+        cleanup: async () => {
+          await chain.release();
+          await chain.close();
+        },
       };
     },
   },

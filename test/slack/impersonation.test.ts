@@ -71,7 +71,10 @@ afterAll(async () => {
 function mrkdwnTexts(): string[] {
   const texts: string[] = [];
   const walk = (value: unknown): void => {
-    if (Array.isArray(value)) return value.forEach(walk);
+    if (Array.isArray(value)) {
+      for (const item of value) walk(item);
+      return;
+    }
     if (!value || typeof value !== 'object') return;
     const node = value as Record<string, unknown>;
     if (node.type === 'mrkdwn' && typeof node.text === 'string') texts.push(node.text);

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src/state/audit.js';
 import { MIGRATIONS, migrateStateDatabase } from '../../src/state/migrations.js';

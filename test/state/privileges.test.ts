@@ -118,7 +118,10 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
       const oldOwner = createStatePool(asRole(server.url('pgmedic_state_old'), 'pgmedic_owner'), 1, { timeouts: false });
       await migrateStateDatabase(oldOwner, MIGRATIONS.slice(0, -1), { grantTo: 'pgmedic_bot' }).finally(() => oldOwner.end());
       const refused = await startBotProcess(standIn, { DATABASE_URL: server.url(), PGMEDIC_APPROVERS: 'UBOB', PGMEDIC_STATE_DATABASE_URL: asRole(server.url('pgmedic_state_old'), 'pgmedic_bot') }).then(
-        (bot) => (bot.child.kill('SIGKILL'), 'started'),
+        (bot) => {
+          bot.child.kill('SIGKILL');
+          return 'started';
+        },
         (error: Error) => error.message,
       );
       expect(refused).toMatch(/could not prepare the state database \(.*must be owner.*; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it\)/);

@@ -9,7 +9,6 @@ import { startWorkspace, type Workspace } from '../../src/workspace/server.js';
 const SIGNING_SECRET = 'local-signing-secret';
 let workspace: Workspace;
 let bot: Server;
-let base: string;
 let port: number;
 let cookie: string;
 const botSaw: { body: string; signatureValid: boolean }[] = [];
@@ -27,12 +26,16 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => bot.listen(0, '127.0.0.1', resolve));
-  const demo = { startBlockingChain: async () => ((chainsStarted += 1), { rootPid: 1, waitingPids: [2] }) };
+  const demo = {
+    startBlockingChain: async () => {
+      chainsStarted += 1;
+      return { rootPid: 1, waitingPids: [2] };
+    },
+  };
   workspace = await startWorkspace({ port: 0, botToken: 'xoxb-local-token', signingSecret: SIGNING_SECRET, demo });
   workspace.connectApp(`http://127.0.0.1:${(bot.address() as AddressInfo).port}`);
   const page = new URL(workspace.url);
   port = Number(page.port);
-  base = `http://127.0.0.1:${port}`;
   cookie = `pgmedic_workspace_${port}=${page.searchParams.get('token')}`;
 });
 afterAll(async () => {

@@ -139,7 +139,9 @@ export function createStandInRoutes(base: string, options: { botToken?: string; 
     },
     callsTo: (method) => state.calls.filter((c) => c.method === method),
     nextRequest: () => new Promise<void>((resolve) => waiters.push(resolve)),
-    advanceClock: (ms) => void (clockOffset += ms),
+    advanceClock: (ms) => {
+      clockOffset += ms;
+    },
   };
 }
 

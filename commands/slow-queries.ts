@@ -3,7 +3,7 @@ import { escapeIdentifier } from '../src/db/driver.js';
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
 import { MAX_SECONDS, decimalOption, intOption } from '../src/engine/units.js';
-import { formatBytes, formatCount, formatMs, formatPercent, percentOf, plural, truncate } from '../src/report/format.js';
+import { formatBytes, formatCount, formatMs, formatPercent, percentOf, plural } from '../src/report/format.js';
 import { statusFor, type Report, type Section } from '../src/report/model.js';
 
 /** One pg_stat_statements entry (per statement, user, database and nesting level). */

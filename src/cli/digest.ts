@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { loadScheduleConfig } from '../config/schedule.js';
 import { loadStateConfig } from '../config/state.js';
 import { createTargets } from '../db/targets.js';
-import { AppError, describeError } from '../errors.js';
+import { describeError } from '../errors.js';
 import { prepareDisplayWidth } from '../report/width.js';
 import { renderDigestText } from '../schedule/digest-messages.js';
 import type { Digest } from '../schedule/digest-model.js';

@@ -29,7 +29,10 @@ export function blockKitProblems(payload: { text?: unknown; blocks?: unknown }, 
   const blockIds = new Set<string>();
   blocks.forEach((block, index) => {
     const where = `block ${index}`;
-    if (!isObject(block)) return problems.push(`${where}: not an object`);
+    if (!isObject(block)) {
+      problems.push(`${where}: not an object`);
+      return;
+    }
     if (typeof block.block_id === 'string') {
       if (blockIds.has(block.block_id)) problems.push(`${where}: duplicate block_id ${block.block_id}`);
       if (block.block_id.length > LIMITS.blockId) problems.push(`${where}: block_id longer than ${LIMITS.blockId}`);

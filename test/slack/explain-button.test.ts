@@ -121,6 +121,21 @@ describe('the Explain button of slow-queries, against a real PostgreSQL 18', () 
     expect(standIn.state.messages.find((m) => m.ts === report.ts && m.via === 'chat.postMessage')).toMatchObject({ deleted: false, history: [] });
   });
 
+  it('answers a click on a private report privately: nothing is posted in the channel, the report stays', async () => {
+    const sent = await bot.send.command({ text: 'slow-queries --sort calls --private', user: 'UALICE' });
+    const id = () => standIn.state.responseUrls.get(sent.responseUrl.split('/').pop()!)?.originalId;
+    const report = await eventually(() => standIn.state.messages.find((m) => m.id === id() && JSON.stringify(m.blocks ?? []).includes('Slow queries')), 'the private report', 30_000);
+    const button = buttonsOf(report.blocks).find((b) => b.action_id.startsWith(FOLLOW_UP_PREFIX))!;
+    const queryId = button.value.split(':')[1]!;
+    const [seen, before] = [standIn.state.messages.length, posts().length];
+    await bot.send.click(button.action_id, button.value, { user: 'UALICE', messageTs: report.ts, ephemeral: true });
+    const answer = await eventually(() => standIn.state.messages.slice(seen).find((m) => m.ephemeral && m.user === 'UALICE' && JSON.stringify(m.blocks ?? []).includes(`Explain query ${queryId}`)), 'the private plan', 30_000);
+    expect(answer.via).toBe('response_url');
+    expect(posts().slice(before)).toEqual([]);
+    expect(report.deleted).toBe(false);
+    expect(JSON.stringify(report.blocks)).toContain('Slow queries');
+  });
+
   it('refuses a user who may not query the target, with the typed-command rule and message', async () => {
     const report = await slowQueriesReport();
     const button = buttonsOf(report.blocks).find((b) => b.action_id.startsWith(FOLLOW_UP_PREFIX))!;

@@ -167,7 +167,7 @@ export default defineCommand({
       sections: statementSections(findings.statements),
       actions: [],
       // One per row that has a queryid, numbered like the table's # column.
-      followUps: findings.statements.flatMap((s, i) => (s.queryId ? [{ command: 'explain' as const, args: [s.queryId], label: `Explain #${i + 1}` }] : [])),
+      followUps: findings.statements.flatMap((s, i) => (s.queryId ? [{ command: 'explain' as const, args: [s.queryId], label: `Explain #${i + 1}`, row: i }] : [])),
       footnotes: footnotes(findings),
     };
   },

@@ -52,6 +52,8 @@ export interface FollowUp {
   /** The command's positional arguments, as a person would type them (validated again when run). */
   args: string[];
   label: string;
+  /** The row of the report's first table it belongs to (0-based), when it is per row. */
+  row?: number;
 }
 
 export interface Report {
@@ -63,7 +65,7 @@ export interface Report {
   reasons?: string[];
   sections: Section[];
   actions: SuggestedAction[];
-  /** Diagnostics to run next, in the order of the first table's rows when they are per row. */
+  /** Diagnostics to run next (read-only, never behind approval). */
   followUps?: FollowUp[];
   /** Advice and caveats ("grant …", "use --exact"); every surface shows them, JSON as `notes`. */
   footnotes: string[];

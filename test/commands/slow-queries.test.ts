@@ -89,7 +89,7 @@ describe.each([18, 14] as const)('slow-queries on PostgreSQL %i', (major) => {
     const result = await run(target, 'slow-queries', ['--limit', '100']);
     const findings = result.findings as Available;
     expect(findings.statements.every((s) => s.queryId)).toBe(true);
-    expect(result.report.followUps).toEqual(findings.statements.map((s, i) => ({ command: 'explain', args: [s.queryId], label: `Explain #${i + 1}` })));
+    expect(result.report.followUps).toEqual(findings.statements.map((s, i) => ({ command: 'explain', args: [s.queryId], label: `Explain #${i + 1}`, row: i })));
     const cli = await pgmedic(['slow-queries', '--limit', '3'], { DATABASE_URL: server.url('slowdb') });
     const next = cli.stdout.split('\n').filter((line) => line.startsWith('next: '));
     expect(next).toHaveLength(3);

@@ -92,14 +92,15 @@ function sectionBlocks(section: Section, maxTableRows: number): { blocks: KnownB
 }
 
 /**
- * One block of at most 25 buttons, for the rows a table shows (per-row follow-ups come in row order; a follow-up
- * for a row cut from the table would point at a statement the reader cannot see).
+ * One block of at most 25 buttons, only for rows the table shows: a button for a row cut from the table would
+ * point at a statement the reader cannot see.
  */
 function followUpBlocks(report: Report, options: RenderOptions): KnownBlock[] {
   const target = options.followUpTarget;
   if (!target || !report.followUps?.length) return [];
-  const shown = Math.min(options.maxTableRows ?? 15, LIMITS.actionsElements);
-  return actionsBlocks(report.followUps.slice(0, shown).map((followUp, i) => followUpButton(target, followUp, i)));
+  const shownRows = options.maxTableRows ?? 15;
+  const shown = report.followUps.filter((followUp) => followUp.row === undefined || followUp.row < shownRows).slice(0, LIMITS.actionsElements);
+  return actionsBlocks(shown.map((followUp, i) => followUpButton(target, followUp, i)));
 }
 
 /** The value is the opaque offer id: what it stands for (action, target, pid…) stays in the state database. */

@@ -166,6 +166,8 @@ export default defineCommand({
       reasons: status === 'ok' ? [] : [`a statement averaging ${formatMs(slowestMeanSeconds * 1000)} per call (${status} from ${formatMs(thresholds.longQuerySeconds[status] * 1000)})`],
       sections: statementSections(findings.statements),
       actions: [],
+      // One per row that has a queryid, numbered like the table's # column.
+      followUps: findings.statements.flatMap((s, i) => (s.queryId ? [{ command: 'explain' as const, args: [s.queryId], label: `Explain #${i + 1}`, row: i }] : [])),
       footnotes: footnotes(findings),
     };
   },

@@ -3,15 +3,7 @@ import type { Capabilities } from '../../src/db/capabilities.js';
 import type { Session } from '../../src/db/session.js';
 import type { TableFacts } from './plan.js';
 
-/** A pg_stat_statements queryid as typed: a signed 64-bit integer in decimal digits. */
-const QUERY_ID = /^-?[0-9]{1,20}$/;
-const INT8 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
-
-export function asQueryId(text: string): string | undefined {
-  if (!QUERY_ID.test(text)) return undefined;
-  const id = BigInt(text);
-  return id >= INT8.min && id <= INT8.max ? id.toString() : undefined;
-}
+export { asQueryId } from '../../src/engine/units.js';
 
 export interface StatementEntry {
   /** Without pg_read_all_stats, other roles' entries have neither text nor queryid, so they are never found. */

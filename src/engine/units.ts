@@ -142,3 +142,14 @@ export function statementOption(maxLength: number, description: string) {
     .describe(description);
   return declare(schema, { kind: 'text', maxLength, lineBreaks: true });
 }
+
+/** A pg_stat_statements queryid as typed: a signed 64-bit integer in decimal digits. */
+const QUERY_ID = /^-?[0-9]{1,20}$/;
+const INT8 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+/** The queryid in canonical form, or undefined for anything else (SQL, hex, out of int8 range). */
+export function asQueryId(text: string): string | undefined {
+  if (!QUERY_ID.test(text)) return undefined;
+  const id = BigInt(text);
+  return id >= INT8.min && id <= INT8.max ? id.toString() : undefined;
+}

@@ -42,6 +42,20 @@ export interface SuggestedAction {
   style?: 'primary' | 'danger';
 }
 
+/**
+ * A read-only diagnostic a report points to next (e.g. the plan of one listed statement). Unlike a
+ * SuggestedAction it changes nothing, so it needs no approval: Slack renders it as a button that runs the
+ * command for the clicker, the terminal as "next: pgmedic explain 1234".
+ */
+export interface FollowUp {
+  command: 'explain';
+  /** The command's positional arguments, as a person would type them (validated again when run). */
+  args: string[];
+  label: string;
+  /** The row of the report's first table it belongs to (0-based), when it is per row. */
+  row?: number;
+}
+
 export interface Report {
   title: string;
   status: Status;
@@ -51,6 +65,8 @@ export interface Report {
   reasons?: string[];
   sections: Section[];
   actions: SuggestedAction[];
+  /** Diagnostics to run next (read-only, never behind approval). */
+  followUps?: FollowUp[];
   /** Advice and caveats ("grant …", "use --exact"); every surface shows them, JSON as `notes`. */
   footnotes: string[];
   /** How query text in this report is shown: the target's `queryText` setting (default redacted), set by the engine. */

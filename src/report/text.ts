@@ -30,6 +30,8 @@ export function renderText(unsafe: Report, unsafeFooter: string | undefined, sty
     for (const action of report.actions) lines.push(`  • ${action.label}`);
     lines.push('');
   }
+  for (const next of report.followUps ?? []) lines.push(`next: pgmedic ${[next.command, ...next.args].join(' ')}`);
+  if (report.followUps?.length) lines.push('');
   for (const note of report.footnotes) lines.push(paint(DIM, `note: ${note}`));
   if (footer) lines.push(paint(DIM, footer));
   return lines.join('\n').trimEnd();

@@ -22,6 +22,7 @@ import { slackDirectory } from './directory.js';
 import { interruptActions, startExpiryTimer, sweepExpired, sweepStale, type SlackHealing } from './healing.js';
 import { createJobs } from './jobs.js';
 import { registerActionButtons } from './listeners/actions.js';
+import { registerFollowUpButtons } from './listeners/follow-ups.js';
 import { registerApprovalButtons } from './listeners/approvals.js';
 import { registerSlashCommand } from './listeners/command.js';
 import { registerAppHome } from './listeners/home.js';
@@ -87,6 +88,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   app.use(dropRepeatedDeliveries(logger, options.state?.pool, options.dedupeDeadlineMs));
   registerSlashCommand(app, deps);
   registerActionButtons(app, deps);
+  registerFollowUpButtons(app, deps);
   registerApprovalButtons(app, deps);
   registerAppHome(app, deps);
   app.error(async (error) => logger.error({ err: error }, 'slack listener failed'));

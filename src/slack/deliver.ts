@@ -10,6 +10,16 @@ export interface Reply {
   client: WebClient;
   channelId: string;
   logger: Logger;
+  /**
+   * Set when the reply answers a button click rather than a slash command: there is no running note, so the
+   * clicked message is never replaced or deleted, and a channel report goes in that message's thread.
+   */
+  click?: { messageTs?: string };
+}
+
+/** An ephemeral note for the user: it replaces the running note of a command, or comes as a new one after a click. */
+export function noteTo(reply: Reply, message: { text: string }): Promise<unknown> {
+  return reply.respond({ replace_original: !reply.click, response_type: 'ephemeral', ...message });
 }
 
 export interface Attachment {
@@ -28,25 +38,27 @@ const OVERFLOW_NOTE: Record<'thread' | 'private' | 'uninvited', string> = {
 export async function deliverReport(reply: Reply, visibility: Visibility, render: (overflowNote: string) => RenderedMessage, attachment: Attachment): Promise<void> {
   if (visibility === 'private') {
     const message = render(OVERFLOW_NOTE.private);
-    await reply.respond({ replace_original: true, response_type: 'ephemeral', text: message.text, blocks: message.blocks });
+    await reply.respond({ replace_original: !reply.click, response_type: 'ephemeral', text: message.text, blocks: message.blocks });
     return;
   }
   const message = render(OVERFLOW_NOTE.thread);
+  const threadTs = reply.click?.messageTs;
   let ts: string | undefined;
   try {
     // chat.postMessage rather than the response_url: its ts lets the overflow go in a thread and lets the
     // approval flow later replace the buttons with the outcome (chat.update).
-    const posted = await reply.client.chat.postMessage({ channel: reply.channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
+    const posted = await reply.client.chat.postMessage({ channel: reply.channelId, ...(threadTs ? { thread_ts: threadTs } : {}), text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
     ts = posted.ts;
   } catch (error) {
     if (!isNotInChannel(error)) throw error;
     const fallback = render(OVERFLOW_NOTE.uninvited);
-    await reply.respond({ delete_original: true });
-    await reply.respond({ response_type: 'in_channel', text: fallback.text, blocks: fallback.blocks });
+    if (!reply.click) await reply.respond({ delete_original: true });
+    await reply.respond({ response_type: 'in_channel', replace_original: false, text: fallback.text, blocks: fallback.blocks });
     return;
   }
-  await reply.respond({ delete_original: true });
-  if (message.truncated && ts) await attachInThread(reply, ts, attachment);
+  if (!reply.click) await reply.respond({ delete_original: true });
+  const thread = threadTs ?? ts;
+  if (message.truncated && thread) await attachInThread(reply, thread, attachment);
 }
 
 async function attachInThread(reply: Reply, threadTs: string, attachment: Attachment): Promise<void> {

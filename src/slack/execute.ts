@@ -6,7 +6,7 @@ import { contextLine, renderText } from '../report/text.js';
 import type { Requester } from './authorize.js';
 import { errorNote, refusalNote } from './blocks/messages.js';
 import { reportMessage } from './blocks/report.js';
-import { deliverReport, type Reply } from './deliver.js';
+import { deliverReport, noteTo, type Reply } from './deliver.js';
 import type { SlackDeps } from './deps.js';
 import { offerActions } from './healing.js';
 
@@ -25,7 +25,7 @@ export async function executeCommand(deps: SlackDeps, run: CommandRun, reply: Re
   const decision = await deps.authorizer.check(target.config, run.requester);
   if (!decision.allowed) {
     log.warn({ rule: decision.rule }, 'refused a command');
-    await reply.respond({ replace_original: true, response_type: 'ephemeral', ...refusalNote(decision.reason) });
+    await noteTo(reply, refusalNote(decision.reason));
     return;
   }
   let result: RunResult;
@@ -35,7 +35,7 @@ export async function executeCommand(deps: SlackDeps, run: CommandRun, reply: Re
     const described = describeError(error);
     deps.status.record(run.target, { status: 'error', summary: described.text, command: run.command.name, at: deps.now() });
     log[described.code === 'internal' ? 'error' : 'warn']({ err: error, code: described.code }, 'command failed');
-    await reply.respond({ replace_original: true, response_type: 'ephemeral', ...errorNote(described.text) });
+    await noteTo(reply, errorNote(described.text));
     return;
   }
   deps.status.record(run.target, { status: result.status, summary: result.summary, command: result.command, at: deps.now(), serverVersion: result.meta.serverVersion });
@@ -45,7 +45,7 @@ export async function executeCommand(deps: SlackDeps, run: CommandRun, reply: Re
     log.warn({ err: error }, 'could not store suggested actions; posting the report without buttons');
     return { unavailable: 'The state database did not answer, so no buttons are offered' };
   });
-  await deliverReport(reply, run.visibility, (overflowNote) => reportMessage(result.report, footer, { overflowNote, ...(actions ? { actions } : {}) }), {
+  await deliverReport(reply, run.visibility, (overflowNote) => reportMessage(result.report, footer, { overflowNote, followUpTarget: run.target, ...(actions ? { actions } : {}) }), {
     filename: `pgmedic-${result.command}-${result.target}.txt`,
     title: `${result.report.title} (${result.target}), full report`,
     content: renderText(result.report, footer, { color: false }),

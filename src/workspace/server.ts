@@ -146,7 +146,7 @@ async function click(routes: StandInRoutes, sender: ReturnType<typeof slackSende
   const responseUrl = routes.newResponseUrl(message.channel, user);
   const entry = routes.state.responseUrls.get(responseUrl.split('/').pop() ?? '');
   if (entry) entry.originalId = message.id;
-  const reply = await sender.click(input.actionId, input.value ?? '', { channel: message.channel, user, messageTs: message.ts, responseUrl });
+  const reply = await sender.click(input.actionId, input.value ?? '', { channel: message.channel, user, messageTs: message.ts, responseUrl, ephemeral: message.ephemeral });
   return reply.status === 200 ? { ok: true } : { ok: false, error: `pgmedic answered HTTP ${reply.status}` };
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlowQueriesFindings, SlowStatement } from '../../commands/slow-queries.js';
 import type { Target } from '../../src/db/targets.js';
 import { startCluster } from '../../src/embedded/cluster.js';
+import { pgmedic } from '../support/cli.js';
 import { connect } from '../support/clients.js';
 import { run, testTarget } from '../support/engine.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
@@ -82,6 +83,23 @@ describe.each([18, 14] as const)('slow-queries on PostgreSQL %i', (major) => {
     expect(table?.kind === 'table' && table.columns[1]!.header).toBe('queryid');
     expect(table?.kind === 'table' && table.rows.map((row) => row[1])).toEqual(findings.statements.map((s) => s.queryId));
     expect(result.report.footnotes).toContain(`To see a statement's plan: explain <queryid>, for example \`explain ${findings.statements[0]!.queryId}\`.`);
+  });
+
+  it('offers to explain each statement with a queryid, numbered by row, and the terminal lists them as next steps', async () => {
+    const result = await run(target, 'slow-queries', ['--limit', '100']);
+    const findings = result.findings as Available;
+    expect(findings.statements.every((s) => s.queryId)).toBe(true);
+    expect(result.report.followUps).toEqual(findings.statements.map((s, i) => ({ command: 'explain', args: [s.queryId], label: `Explain #${i + 1}`, row: i })));
+    const cli = await pgmedic(['slow-queries', '--limit', '3'], { DATABASE_URL: server.url('slowdb') });
+    const next = cli.stdout.split('\n').filter((line) => line.startsWith('next: '));
+    expect(next).toHaveLength(3);
+    const known = await connect(server.url('slowdb'), 'ground-truth');
+    const ids = new Set((await known.query<{ id: string }>('SELECT queryid::text AS id FROM pg_stat_statements')).rows.map((row) => row.id));
+    await known.end();
+    for (const line of next) {
+      const id = /^next: pgmedic explain (-?\d+)$/.exec(line)?.[1];
+      expect(id && ids.has(id), line).toBe(true);
+    }
   });
 
   it('applies --min-mean-ms and --limit', async () => {

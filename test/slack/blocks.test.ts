@@ -455,6 +455,24 @@ describe('reportMessage', () => {
     expect(JSON.stringify(message.blocks.at(-1))).toMatch(/…and \d+ more sections that did not fit/);
   });
 
+  it('offers follow-up buttons only for rows the table shows, in one actions block of at most 25, and only with a target', () => {
+    const rows = Array.from({ length: 100 }, (_, i) => [String(i + 1), String(1_000_000 + i)]);
+    const report: Report = {
+      ...base,
+      sections: [{ kind: 'table', columns: [{ header: '#' }, { header: 'queryid' }], rows }],
+      followUps: rows.map((row, i) => ({ command: 'explain', args: [row[1]!], label: `Explain #${row[0]}`, row: i })),
+    };
+    const explainButtons = (message: { blocks: unknown[] }) =>
+      message.blocks.flatMap((b) => ((b as { type: string }).type === 'actions' ? (b as { elements: { action_id: string; value: string; text: { text: string } }[] }).elements : []));
+    expect(explainButtons(valid(reportMessage(report, undefined)))).toEqual([]);
+    const fifteen = explainButtons(valid(reportMessage(report, undefined, { followUpTarget: 'prod' })));
+    expect(fifteen.map((b) => [b.text.text, b.value])).toEqual(rows.slice(0, 15).map((row) => [`Explain #${row[0]}`, `prod:${row[1]}`]));
+    const wide = valid(reportMessage(report, undefined, { followUpTarget: 'prod', maxTableRows: 60 }));
+    expect(wide.blocks.filter((b) => b.type === 'actions')).toHaveLength(1);
+    expect(explainButtons(wide)).toHaveLength(LIMITS.actionsElements);
+    expect(new Set(explainButtons(wide).map((b) => b.action_id)).size).toBe(LIMITS.actionsElements);
+  });
+
   it('clips every element to its limit', () => {
     const long = 'z'.repeat(5000);
     const facts = Array.from({ length: 23 }, (_, i) => ({ label: `f${i}`, value: long }));

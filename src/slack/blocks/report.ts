@@ -3,6 +3,7 @@ import type { Report, Section, Status, SuggestedAction } from '../../report/mode
 import { escapeInline, escapeMrkdwn, escapePlain } from './escape.js';
 import type { Button, KnownBlock } from './kit.js';
 import { BUDGET, LIMITS, actionsBlocks, blockTextLength, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
+import { followUpButton } from './follow-up.js';
 import { nativeTableBlocks, tableBlocks } from './table.js';
 
 export const STATUS_EMOJI: Record<Status, string> = { ok: ':large_green_circle:', warn: ':large_yellow_circle:', crit: ':red_circle:' };
@@ -20,6 +21,8 @@ export interface RenderOptions {
   nativeTable?: boolean;
   /** Suggested-action buttons: their opaque values (one per action), or why there are none. Omitted: no buttons. */
   actions?: ActionButtons;
+  /** Follow-up buttons (Explain per statement) run on this target. Omitted: no follow-up buttons. */
+  followUpTarget?: string;
 }
 
 /** Values are offer ids stored in the state database, never the pid or SQL. */
@@ -38,7 +41,10 @@ export function reportMessage(given: Report, contextText: string | undefined, op
   const report = applyQueryText(given);
   const head: KnownBlock[] = [headerBlock(`${STATUS_EMOJI[report.status]} ${escapePlain(report.title)}`), sectionBlock(escapeMrkdwn(report.summary))];
   const values = options.actions && 'values' in options.actions ? options.actions.values : [];
-  const actions = actionsBlocks(report.actions.flatMap((action, i) => (values[i] ? [actionButton(action, i, values[i])] : [])));
+  const actions = [
+    ...actionsBlocks(report.actions.flatMap((action, i) => (values[i] ? [actionButton(action, i, values[i])] : []))),
+    ...followUpBlocks(report, options),
+  ];
   const body: KnownBlock[] = [];
   let hiddenRows = 0;
   let skippedSections = 0;
@@ -83,6 +89,18 @@ function sectionBlocks(section: Section, maxTableRows: number): { blocks: KnownB
     case 'text':
       return { blocks: [sectionBlock([title, escapeMrkdwn(section.text)].filter(Boolean).join('\n'))], hiddenRows: 0 };
   }
+}
+
+/**
+ * One block of at most 25 buttons, only for rows the table shows: a button for a row cut from the table would
+ * point at a statement the reader cannot see.
+ */
+function followUpBlocks(report: Report, options: RenderOptions): KnownBlock[] {
+  const target = options.followUpTarget;
+  if (!target || !report.followUps?.length) return [];
+  const shownRows = options.maxTableRows ?? 15;
+  const shown = report.followUps.filter((followUp) => followUp.row === undefined || followUp.row < shownRows).slice(0, LIMITS.actionsElements);
+  return actionsBlocks(shown.map((followUp, i) => followUpButton(target, followUp, i)));
 }
 
 /** The value is the opaque offer id: what it stands for (action, target, pid…) stays in the state database. */

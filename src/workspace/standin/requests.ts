@@ -77,7 +77,8 @@ export function slackSender(appUrl: string, secret: string, standIn: Pick<SlackS
     },
 
     /** `responseUrl`: one made by the caller (the local workspace binds it to the clicked message). */
-    async click(actionId: string, value: string, options: { channel?: string; user?: string; messageTs?: string; triggerId?: string; responseUrl?: string } = {}) {
+    /** `ephemeral`: the clicked message is a private (ephemeral) one, as Slack marks it in the container. */
+    async click(actionId: string, value: string, options: { channel?: string; user?: string; messageTs?: string; triggerId?: string; responseUrl?: string; ephemeral?: boolean } = {}) {
       const channel = options.channel ?? 'CINCIDENT';
       const user = options.user ?? 'UALICE';
       const responseUrl = options.responseUrl ?? standIn.newResponseUrl(channel, user);
@@ -87,7 +88,7 @@ export function slackSender(appUrl: string, secret: string, standIn: Pick<SlackS
         api_app_id: 'A0PGMEDIC',
         team: { id: 'T0TEST', domain: 'test' },
         channel: { id: channel, name: 'incident' },
-        container: { type: 'message', message_ts: options.messageTs ?? '1700000000.000100', channel_id: channel },
+        container: { type: 'message', message_ts: options.messageTs ?? '1700000000.000100', channel_id: channel, is_ephemeral: options.ephemeral ?? false },
         trigger_id: options.triggerId ?? `trigger-${randomUUID()}`,
         response_url: responseUrl,
         actions: [{ type: 'button', action_id: actionId, block_id: 'b1', value, text: { type: 'plain_text', text: 'x' }, action_ts: '1700000001.000200' }],

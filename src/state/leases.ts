@@ -27,8 +27,8 @@ export async function beatCopy(db: Queryable, copyId: string, liveMs: number): P
   const { rows } = await db.query<{ live: number }>(
     `WITH beat AS (INSERT INTO pgmedic.watch_copies (copy_id, seen_at) VALUES ($1, now())
                    ON CONFLICT (copy_id) DO UPDATE SET seen_at = now()),
-          gone AS (DELETE FROM pgmedic.watch_copies WHERE copy_id <> $1 AND seen_at < now() - make_interval(secs => $2 * 10))
-     SELECT count(*)::int + 1 AS live FROM pgmedic.watch_copies WHERE copy_id <> $1 AND seen_at >= now() - make_interval(secs => $2)`,
+          gone AS (DELETE FROM pgmedic.watch_copies WHERE copy_id <> $1 AND seen_at < now() - make_interval(secs => $2::float8 * 10))
+     SELECT count(*)::int + 1 AS live FROM pgmedic.watch_copies WHERE copy_id <> $1 AND seen_at >= now() - make_interval(secs => $2::float8)`,
     [copyId, secs(liveMs)],
   );
   return rows[0]!.live;
@@ -42,7 +42,7 @@ export async function ensureLeaseRows(db: Queryable, work: string, targets: read
 /** Extends this copy's leases among `targets`; returns the targets it still holds. */
 export async function renewLeases(db: Queryable, scope: LeaseScope, targets: readonly string[]): Promise<string[]> {
   const { rows } = await db.query<{ target: string }>(
-    `UPDATE pgmedic.watch_leases SET expires_at = now() + make_interval(secs => $4), renewed_at = now()
+    `UPDATE pgmedic.watch_leases SET expires_at = now() + make_interval(secs => $4::float8), renewed_at = now()
      WHERE work = $1 AND holder = $2 AND target = ANY ($3::text[]) RETURNING target`,
     [scope.work, scope.copyId, targets, secs(scope.leaseMs)],
   );
@@ -61,7 +61,7 @@ export async function claimLeases(db: Queryable, scope: LeaseScope, targets: rea
        SELECT work, target FROM pgmedic.watch_leases
        WHERE work = $1 AND target = ANY ($3::text[]) AND expires_at < now()
        ORDER BY last_checked_at NULLS FIRST, target LIMIT $5 FOR UPDATE SKIP LOCKED)
-     UPDATE pgmedic.watch_leases l SET holder = $2, expires_at = now() + make_interval(secs => $4), renewed_at = now()
+     UPDATE pgmedic.watch_leases l SET holder = $2, expires_at = now() + make_interval(secs => $4::float8), renewed_at = now()
      FROM free WHERE l.work = free.work AND l.target = free.target RETURNING l.target`,
     [scope.work, scope.copyId, targets, secs(scope.leaseMs), limit],
   );
@@ -85,7 +85,7 @@ export async function takeDue(db: Queryable, scope: Pick<LeaseScope, 'work' | 'c
   const { rows } = await db.query<{ target: string }>(
     `UPDATE pgmedic.watch_leases SET last_checked_at = now()
      WHERE work = $1 AND holder = $2 AND target = ANY ($3::text[])
-       AND (last_checked_at IS NULL OR last_checked_at < now() - make_interval(secs => $4))
+       AND (last_checked_at IS NULL OR last_checked_at < now() - make_interval(secs => $4::float8))
      RETURNING target`,
     [scope.work, scope.copyId, targets, secs(minGapMs)],
   );

@@ -23,6 +23,7 @@ beforeAll(async () => {
   server = await startTestServer(18);
   admin = await connect(server.url());
   await createDatabases(admin, [...NAMES, 'state_spread', 'state_stop']);
+  await admin.query('CREATE EXTENSION pg_stat_statements');
 }, 60_000);
 
 afterAll(async () => {
@@ -74,6 +75,16 @@ async function round(copies: Copy[], checks: Map<string, string[]>): Promise<Rec
   return seen;
 }
 
+/** PostgreSQL's own count, per target database, of the health query every look at a target runs once. */
+async function healthQueries(): Promise<Record<string, number>> {
+  const { rows } = await admin.query<{ datname: string; calls: number }>(
+    `SELECT d.datname, sum(s.calls)::int AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+     WHERE s.query LIKE '%AS uptime_seconds%' AND d.datname = ANY ($1) GROUP BY d.datname`,
+    [NAMES],
+  );
+  return Object.fromEntries(NAMES.map((n) => [n, rows.find((r) => r.datname === n)?.calls ?? 0]));
+}
+
 const holders = async (db: pg.Pool) => Object.fromEntries((await listLeases(db, 'alerts')).map((l) => [l.target, l.holder]));
 const countBy = (values: (string | null)[]) => values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [String(v)]: (acc[String(v)] ?? 0) + 1 }), {});
 
@@ -86,6 +97,7 @@ describe('alert watches shared across three copies by leases in the state databa
       const warmUp = [await round(copies, checks), await round(copies, checks), await round(copies, checks)];
       for (const seen of warmUp) for (const n of NAMES) expect(seen[n]!.length).toBeLessThanOrEqual(1);
 
+      const before = await healthQueries();
       for (let i = 0; i < 4; i++) {
         const seen = await round(copies, checks);
         expect(Object.values(seen).map((by) => by.length)).toEqual(NAMES.map(() => 1));
@@ -93,6 +105,9 @@ describe('alert watches shared across three copies by leases in the state databa
         expect(countBy(Object.values(seen).flat())).toEqual({ 'copy-a': 2, 'copy-b': 2, 'copy-c': 2 });
         expect(await holders(copies[0]!.state)).toEqual(Object.fromEntries(NAMES.map((n) => [n, seen[n]![0]])));
       }
+      // Ground truth from each monitored database: four intervals, four health queries, not twelve.
+      const after4 = await healthQueries();
+      expect(Object.fromEntries(NAMES.map((n) => [n, after4[n]! - before[n]!]))).toEqual(Object.fromEntries(NAMES.map((n) => [n, 4])));
 
       // copy-c crashes: it stops without handing its leases back.
       const orphaned = Object.entries(await holders(copies[0]!.state)).filter(([, h]) => h === 'copy-c').map(([t]) => t);

@@ -1,15 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Pool } from '../db/driver.js';
 import type { ScheduleConfig } from '../config/schedule.js';
 import type { Targets } from '../db/targets.js';
+import { newCopyId } from '../heal/limbo.js';
 import { createAlertWatch, type AlertWatch } from './alerts/watch.js';
 import type { Digest } from './digest-model.js';
 import { catchUp, composeFor, digestJobs, postDigest, runScheduled, type DigestContext, type RunOutcome } from './digest-jobs.js';
 import { DEFAULT_SECTIONS, resolveSections } from './digest-sections.js';
 import type { MissedDecision } from './missed.js';
 import type { Poster, ScheduleLog } from './poster.js';
+import { createWorkShare } from './share.js';
 
 export type { RunOutcome } from './digest-jobs.js';
 
@@ -19,7 +19,7 @@ export interface SchedulerDeps {
   poster: Poster;
   log: ScheduleLog;
   schedule: ScheduleConfig;
-  /** Names this copy in claims; hostname, pid and a random suffix by default. */
+  /** Names this copy in claims and leases: the copy's identity (src/heal/limbo.ts: host, pid, random part) by default. */
   instanceId?: string;
   now?: () => Date;
   /** Targets whose digest sections run at once (default 4). */
@@ -46,7 +46,7 @@ export interface Scheduler {
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const ctx: DigestContext = {
     ...deps,
-    instanceId: deps.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    instanceId: deps.instanceId ?? newCopyId(),
     now: deps.now ?? (() => new Date()),
     concurrency: deps.concurrency,
     jobs: digestJobs(deps.schedule.digests),
@@ -54,7 +54,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const tasks: ScheduledTask[] = [];
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => (inFlight.add(work), void work.finally(() => inFlight.delete(work)).catch(() => undefined));
-  const alerts = deps.schedule.alerts?.enabled ? alertWatch(deps, ctx.now) : undefined;
+  const alerts = deps.schedule.alerts?.enabled ? alertWatch(deps, ctx.instanceId, ctx.now) : undefined;
   return {
     instanceId: ctx.instanceId,
     alerts,
@@ -83,18 +83,21 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   };
 }
 
-function alertWatch(deps: SchedulerDeps, now: () => Date): AlertWatch {
+function alertWatch(deps: SchedulerDeps, copyId: string, now: () => Date): AlertWatch {
   const config = deps.schedule.alerts!;
   const targets = (config.targets?.length ? config.targets : deps.targets.names()).map((n) => deps.targets.get(n));
+  const intervalMs = deps.alertIntervalMs ?? config.intervalSeconds * 1000;
   return createAlertWatch({
     db: deps.statePool,
     poster: deps.poster,
     log: deps.log,
     settings: { channel: config.channel, cooldownSeconds: config.cooldownSeconds, resolveAfterSeconds: config.resolveAfterSeconds, retryPostSeconds: Math.max(60, config.intervalSeconds * 2) },
     targets,
-    intervalMs: deps.alertIntervalMs ?? config.intervalSeconds * 1000,
+    intervalMs,
     fireAt: config.fireAt,
     now,
+    // Each target checked by one copy per interval, however many copies run.
+    share: createWorkShare({ db: deps.statePool, work: 'alerts', copyId, intervalMs }),
   });
 }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { LEASE_MIGRATION } from './lease-migration.js';
 import { LIMBO_MIGRATION } from './limbo-migration.js';
 import { runtimeGrantsSql } from './privileges.js';
 import { SCHEDULE_MIGRATION } from './schedule-migration.js';
@@ -72,6 +73,7 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON pgmedic.audit_log
   SCHEDULE_MIGRATION,
   SLACK_MIGRATION,
   LIMBO_MIGRATION,
+  LEASE_MIGRATION,
 ];
 
 /**

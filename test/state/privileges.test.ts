@@ -2,8 +2,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkShare } from '../../src/schedule/share.js';
 import { appendAudit, readAudit } from '../../src/state/audit.js';
 import { claimDelivery, pruneDeliveries } from '../../src/state/deliveries.js';
+import { listLeases } from '../../src/state/leases.js';
 import { MIGRATIONS, migrateStateDatabase } from '../../src/state/migrations.js';
 import { auditTamperRisks, tamperWarning } from '../../src/state/privileges.js';
 import { createStatePool } from '../../src/state/pool.js';
@@ -78,6 +80,11 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
     await pruneDeliveries(runtime, 60);
     await runtime.query("INSERT INTO pgmedic.schedule_claims (job, scheduled_at, instance_id) VALUES ('daily', now(), 'copy-1')");
     await runtime.query("UPDATE pgmedic.schedule_claims SET finished_at = now() WHERE job = 'daily'");
+    // Alert leases: claim, renew, stamp and hand back, as a copy does each interval and on stop.
+    const share = createWorkShare({ db: runtime, work: 'alerts', copyId: 'copy-1', intervalMs: 1_000 });
+    expect(await share.pick(['prod', 'staging'])).toEqual(['prod', 'staging']);
+    await share.release();
+    expect((await listLeases(runtime, 'alerts')).map((l) => l.holder)).toEqual([null, null]);
     expect((await runtime.query('SELECT version FROM pgmedic.schema_migrations')).rowCount).toBeGreaterThan(0);
   });
 
@@ -124,7 +131,8 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
         },
         (error: Error) => error.message,
       );
-      expect(refused).toMatch(/could not prepare the state database \(.*must be owner.*; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it\)/);
+      // The newest migration decides PostgreSQL's words: "must be owner" for an ALTER, "permission denied for schema" for a CREATE.
+      expect(refused).toMatch(/could not prepare the state database \(.*(must be owner|permission denied for schema pgmedic).*; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it\)/);
 
       const sameRole = await warnings({ PGMEDIC_STATE_DATABASE_URL: ownerUrl });
       expect(sameRole).toHaveLength(1);

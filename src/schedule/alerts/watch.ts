@@ -1,7 +1,8 @@
 import type { Target } from '../../db/targets.js';
 import { createLimiter } from '../bounded.js';
+import type { WorkShare } from '../share.js';
 import { reconcile, type AlertDeps, type Transitions } from './lifecycle.js';
-import { observeTarget } from './observe.js';
+import { observeTarget, type TargetObservation } from './observe.js';
 
 export interface AlertWatchOptions extends AlertDeps {
   targets: readonly Target[];
@@ -10,19 +11,23 @@ export interface AlertWatchOptions extends AlertDeps {
   /** Targets looked at once. */
   concurrency?: number;
   now?: () => Date;
+  /** Leases in the state database: this copy checks only its share of the targets. Without it, all of them. */
+  share?: WorkShare;
+  /** The look at one target (tests count them); observeTarget by default. */
+  observe?: (target: Target, fireAt: 'warn' | 'crit', now: () => Date) => Promise<TargetObservation>;
 }
 
 export interface AlertWatch {
   start(): void;
   stop(): Promise<void>;
-  /** One round over every target (what the timer runs); returns what this copy posted, updated, resolved. */
+  /** One round over this copy's targets (what the timer runs); returns what this copy posted, updated, resolved. */
   checkOnce(): Promise<Transitions[]>;
 }
 
 /**
- * Every copy of the bot runs its own watch: looking twice is cheap, and the state database's
- * compare-and-sets make sure each alert is posted, updated and resolved once. A round still running
- * when the next is due makes that one skip.
+ * Every copy of the bot runs its own watch. With a share (src/schedule/share.ts) each target is looked at by one
+ * copy per interval; either way the state database's compare-and-sets make sure each alert is posted, updated and
+ * resolved once. A round still running when the next is due makes that one skip.
  */
 export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
   const now = options.now ?? (() => new Date());
@@ -31,12 +36,26 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
   let running: Promise<unknown> | undefined;
   let stopped = true;
 
-  const checkOnce = () =>
+  const observe = options.observe ?? observeTarget;
+
+  const mine = async (): Promise<readonly Target[]> => {
+    if (!options.share) return options.targets;
+    try {
+      const names = new Set(await options.share.pick(options.targets.map((t) => t.name)));
+      return options.targets.filter((t) => names.has(t.name));
+    } catch (error) {
+      // No state database, no lease: checking nothing beats every copy checking everything; the next round retries.
+      options.log.error({ error: error instanceof Error ? error.message : String(error) }, 'could not take this copy\'s share of the alert targets');
+      return [];
+    }
+  };
+
+  const checkOnce = async () =>
     Promise.all(
-      options.targets.map((target) =>
+      (await mine()).map((target) =>
         limit(async () => {
           try {
-            return await reconcile(options, await observeTarget(target, options.fireAt, now));
+            return await reconcile(options, await observe(target, options.fireAt, now));
           } catch (error) {
             options.log.error({ target: target.name, error: error instanceof Error ? error.message : String(error) }, 'alert check failed');
             return { posted: [], updated: [], resolved: [] };
@@ -61,6 +80,7 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
       stopped = true;
       clearTimeout(timer);
       await running;
+      await options.share?.release().catch((error: Error) => options.log.warn({ error: error.message }, 'could not hand back the alert leases; they expire on their own'));
     },
     checkOnce,
   };

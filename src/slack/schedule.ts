@@ -33,8 +33,10 @@ export interface ScheduleWiring {
 export function wireSchedule(bot: SlackApp, options: ScheduleWiringOptions): ScheduleWiring {
   const { statePool, targets, schedule, logger } = options;
   const poster = createSlackPoster({ client: bot.app.client, healing: bot.deps.healing, logger });
+  // One identity per copy: the leases name the same copy the healing executor's heartbeat does.
+  const instanceId = options.instanceId ?? bot.deps.healing?.service.copyId;
   const scheduler = statePool
-    ? createScheduler({ statePool, targets, poster, log: logger, schedule, ...(options.alertIntervalMs ? { alertIntervalMs: options.alertIntervalMs } : {}), ...(options.instanceId ? { instanceId: options.instanceId } : {}) })
+    ? createScheduler({ statePool, targets, poster, log: logger, schedule, ...(options.alertIntervalMs ? { alertIntervalMs: options.alertIntervalMs } : {}), ...(instanceId ? { instanceId } : {}) })
     : undefined;
   bot.attachDigests(scheduler ?? statelessDigests({ targets, schedule, poster, log: logger }));
   if (statePool) bot.deps.snapshots = statePool;

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../actions/index.js';
 import { COMMANDS as DIAGNOSTICS } from '../../commands/index.js';
@@ -128,5 +130,22 @@ describe('the compiled command line', () => {
     expect(staticSources('main.js').filter((s) => /zod|pg\/lib|yaml/.test(s))).toEqual([]);
     const help = readdirSync('dist/cli').find((file) => /^help-.*\.js$/.test(file))!;
     expect([...sources, ...staticSources(help)].filter((s) => s.includes('string-width'))).toEqual([]);
+  });
+
+  /** The bundled sources of every chunk one run of the CLI loads (test/support/record-loads.mjs lists them). */
+  async function loadedSources(args: string[], env: Record<string, string> = {}): Promise<string[]> {
+    const run = promisify(execFile)(process.execPath, ['--import', './test/support/record-loads.mjs', 'dist/cli/main.js', ...args], { env: { PATH: process.env.PATH, ...env } });
+    const { stderr } = await run.catch((error: { stderr: string }) => error);
+    const chunks = [...stderr.matchAll(/^loaded file:\/\/.*\/dist\/cli\/(\S+)$/gm)].map((m) => m[1]!);
+    expect(chunks).toContain('main.js');
+    return chunks.flatMap((chunk) => [...readFileSync(`dist/cli/${chunk}`, 'utf8').matchAll(/^\/\/ (\S+)$/gm)].map((m) => m[1]!));
+  }
+
+  it('does not evaluate pg, yaml or node-cron for --help and --version; a diagnostic does load pg', async () => {
+    for (const args of [['--help'], ['--version'], ['help', 'locks']]) {
+      const sources = await loadedSources(args);
+      expect({ args, heavy: sources.filter((s) => /node_modules\/(pg|pg-[a-z-]+|yaml|node-cron)\//.test(s)) }).toEqual({ args, heavy: [] });
+    }
+    expect(await loadedSources(['health'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' })).toContain('node_modules/pg/lib/client.js');
   });
 });

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ACTIONS } from '../../actions/index.js';
 import { COMMANDS as DIAGNOSTICS } from '../../commands/index.js';
 import { wantsColor } from '../../src/config/terminal.js';
@@ -147,5 +149,16 @@ describe('the compiled command line', () => {
       expect({ args, heavy: sources.filter((s) => /node_modules\/(pg|pg-[a-z-]+|yaml|node-cron)\//.test(s)) }).toEqual({ args, heavy: [] });
     }
     expect(await loadedSources(['health'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' })).toContain('node_modules/pg/lib/client.js');
+  });
+
+  it('loads the YAML parser and node-cron only when there is a config file', async () => {
+    const fromUrl = await loadedSources(['health'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(fromUrl.filter((s) => /node_modules\/(yaml|node-cron)\/|src\/schedule\//.test(s))).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'pgmedic-loads-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'pgmedic.yml'), 'targets: [{ name: prod, url: "postgres://nobody@127.0.0.1:1/none" }]\n');
+    const fromFile = await loadedSources(['health'], { PGMEDIC_CONFIG: join(dir, 'pgmedic.yml') });
+    expect(fromFile.some((s) => s.startsWith('node_modules/yaml/'))).toBe(true);
+    expect(fromFile.some((s) => s.startsWith('node_modules/node-cron/'))).toBe(true);
   });
 });

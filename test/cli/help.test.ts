@@ -151,6 +151,14 @@ describe('the compiled command line', () => {
     expect(await loadedSources(['health'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' })).toContain('node_modules/pg/lib/client.js');
   });
 
+  it('bundles pg without its Cloudflare probe, which would load Node\'s undici on every run (scripts/build.mjs)', () => {
+    const chunks = readdirSync('dist/cli').filter((file) => file.endsWith('.js')).map((file) => readFileSync(`dist/cli/${file}`, 'utf8'));
+    const stream = chunks.find((code) => code.includes('// node_modules/pg/lib/stream.js'));
+    expect(stream).toBeDefined();
+    expect(stream).toContain('function getNodejsStreamFuncs()');
+    expect(chunks.filter((code) => code.includes('new Response('))).toEqual([]);
+  });
+
   it('loads the YAML parser and node-cron only when there is a config file', async () => {
     const fromUrl = await loadedSources(['health'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(fromUrl.filter((s) => /node_modules\/(yaml|node-cron)\/|src\/schedule\//.test(s))).toEqual([]);

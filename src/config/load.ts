@@ -41,7 +41,7 @@ async function loadConfigFile(path: string, env: Env): Promise<Config> {
   } catch (error) {
     throw new AppError('config_invalid', `Cannot read the config file ${path} named by PGMEDIC_CONFIG (${(error as Error).message}).`);
   }
-  const [{ parse: parseYaml }, { fileConfigSchema }] = await Promise.all([import('yaml'), import('./file-schema.js')]);
+  const { fileConfigSchema, parseYaml } = await import('./file-schema.js');
   let raw: unknown;
   try {
     raw = parseYaml(text);

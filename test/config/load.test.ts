@@ -1,13 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveThresholds } from '../../src/config/thresholds.js';
 import { createTargets } from '../../src/db/targets.js';
 
 function writeConfig(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'pgmedic-config-')), 'pgmedic.yml');
+  const dir = mkdtempSync(join(tmpdir(), 'pgmedic-config-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'pgmedic.yml');
   writeFileSync(path, text);
   return path;
 }

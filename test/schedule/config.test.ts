@@ -1,14 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { loadScheduleConfig } from '../../src/config/schedule.js';
 
 const target = { name: 'prod', url: 'postgres://m@db/app', poolSize: 3, connectTimeoutMs: 5000, statementTimeoutMs: 5000, lockTimeoutMs: 500 };
 
 function writeConfig(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'pgmedic-schedule-')), 'pgmedic.yml');
+  const dir = mkdtempSync(join(tmpdir(), 'pgmedic-schedule-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'pgmedic.yml');
   writeFileSync(path, text);
   return path;
 }

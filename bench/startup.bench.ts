@@ -8,7 +8,9 @@
  *   database target and the state database configured.
  * Goals: CLI at most 150 ms and 60 MiB above bare node; bot start to /healthz under 1 s.
  *
- * Run: npm run bench:startup   (builds dist/ first; BENCH_RUNS=n to change the 7 runs)
+ * Run: npm run bench:startup   (builds dist/ first; BENCH_RUNS=n to change the 7 runs; BENCH_COMPARE=<dir> adds
+ *   `--help` and `health` rows for another built checkout, e.g. an older commit from `git archive`, interleaved
+ *   with the rest so both see the same load)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     ['pgmedic locks --format nagios', ['bin/pgmedic', 'locks', '--format', 'nagios']],
     ['before (tsx): --help', [...TSX, '--help']],
     ['before (tsx): health', [...TSX, 'health']],
+    ...compareCases(process.env.BENCH_COMPARE),
   ];
   try {
     for (const [, argv] of cases) runOnce(argv, env); // warm the file cache
@@ -71,6 +74,14 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
+}
+
+function compareCases(dir: string | undefined): [string, string[]][] {
+  if (!dir) return [];
+  return [
+    [`${dir}: --help`, [join(dir, 'bin/pgmedic'), '--help']],
+    [`${dir}: health`, [join(dir, 'bin/pgmedic'), 'health']],
+  ];
 }
 
 /** Spawn → first 200 from /healthz, RUNS times, for the compiled bot and (before) the tsx one. */

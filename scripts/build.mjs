@@ -8,7 +8,7 @@
 // esbuild transpiles without type-checking (that is `npm run typecheck`), so a build takes well under a second:
 // `npm ci` (prepare), `npm start` (prestart) and the test setup rebuild every time instead of guessing whether
 // dist/ is stale. `--if-possible` (prepare) only warns where esbuild is absent (`npm ci --omit=dev`).
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SOURCES = ['src', 'commands', 'actions'];
@@ -28,6 +28,24 @@ const entryPoints = SOURCES.flatMap((dir) =>
     .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
     .map((file) => join(dir, file)),
 );
+
+/**
+ * pg asks at load whether it runs in a Cloudflare Worker; where there is no `navigator` (node 20) it does so with
+ * `new Response()`, which loads Node's bundled undici: 20-40 ms of a one-diagnostic run, for a question whose
+ * answer is fixed for a bundle built for Node. The build fails if pg's code changes shape, rather than keeping
+ * the probe silently.
+ */
+const nodeOnlyPg = {
+  name: 'node-only-pg',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, ({ path }) => {
+      const code = readFileSync(path, 'utf8');
+      const probe = 'if (isCloudflareRuntime()) {';
+      if (!code.includes(probe)) throw new Error(`${path}: pg's Cloudflare probe changed; update nodeOnlyPg in scripts/build.mjs`);
+      return { contents: code.replace(probe, 'if (false) {'), loader: 'js' };
+    });
+  },
+};
 
 rmSync('dist', { recursive: true, force: true });
 await esbuild.build({
@@ -55,6 +73,7 @@ await esbuild.build({
   external: ['pg-native', 'libpg-query', '@resvg/resvg-js', 'dejavu-fonts-ttf', 'vega', 'vega-lite'],
   // Bundled CommonJS (pg) calls require() for Node's own modules; an ES module has none, so give it one.
   banner: { js: "import { createRequire as pgmedicRequire } from 'node:module'; const require = pgmedicRequire(import.meta.url);" },
+  plugins: [nodeOnlyPg],
   logLevel: 'warning',
 });
 for (const [from, to] of ASSETS) cpSync(from, to, { recursive: true });

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     printProblems([error]);
     return null;
   });
-  const settings = local === null ? undefined : loadSettings(local?.env);
+  const settings = local === null ? undefined : await loadSettings(local?.env);
   if (!settings) {
     await local?.stop();
     process.exitCode = 2;
@@ -89,7 +89,7 @@ interface Settings {
   state: StateConfig;
 }
 
-function loadSettings(env: Env = currentEnv()): Settings | undefined {
+async function loadSettings(env: Env = currentEnv()): Promise<Settings | undefined> {
   const problems: unknown[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {
@@ -99,7 +99,7 @@ function loadSettings(env: Env = currentEnv()): Settings | undefined {
       return undefined;
     }
   };
-  const config = attempt(() => loadConfig(env));
+  const config = await loadConfig(env).catch((error: unknown) => void problems.push(error));
   const slack = attempt(() => loadSlackConfig(env));
   const state = attempt(() => loadStateConfig(env));
   if (problems.length || !config || !slack || !state) {

@@ -36,7 +36,7 @@ const stderrLog: ScheduleLog = {
  * (as the bot's digest does; the latest of the day wins) and shows what changed.
  */
 export async function runDigest(args: CliArgs, color: boolean): Promise<{ output: string; digest: Digest }> {
-  const config = loadConfig();
+  const config = await loadConfig();
   const schedule = loadScheduleConfig(config);
   const { url } = loadStateConfig();
   const targets = createTargets(config);

@@ -29,7 +29,7 @@ async function main(args: CliArgs): Promise<Outcome> {
   const { loadConfig } = await import('../config/load.js');
   const { planCli } = await import('./plan.js');
   // Every argument is checked before anything connects.
-  const config = args.command === 'audit' || args.command === 'migrate-state' ? undefined : loadConfig();
+  const config = args.command === 'audit' || args.command === 'migrate-state' ? undefined : await loadConfig();
   const plan = planCli(args, config?.targets.map((t) => t.name) ?? []);
   if (plan.kind === 'help') return { output: '', code: EXIT.ok }; // answered above
   if (plan.kind === 'audit') return { output: await (await import('./audit.js')).runAudit(plan.args, plan.limit, color), code: EXIT.ok };

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
-import { fileConfigSchema, targetSchema, type Config } from './schema.js';
+import { targetSchema, type Config } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -22,8 +21,12 @@ export function currentEnv(): Env {
 
 export { wantsColor } from './terminal.js';
 
-/** The only place that reads process.env; everything else receives a Config. */
-export function loadConfig(env: Env = currentEnv()): Config {
+/**
+ * The only place that reads process.env; everything else receives a Config. Asynchronous because the YAML parser
+ * and the file's schema (with node-cron's parser for its cron expressions) are loaded only when there is a file:
+ * a check run every minute from DATABASE_URL does not pay for them.
+ */
+export async function loadConfig(env: Env = currentEnv()): Promise<Config> {
   const path = env.PGMEDIC_CONFIG;
   if (path) return loadConfigFile(path, env);
   const url = env.DATABASE_URL ?? libpqUrl(env);
@@ -31,13 +34,14 @@ export function loadConfig(env: Env = currentEnv()): Config {
   return { targets, defaultTarget: targets[0]?.name };
 }
 
-function loadConfigFile(path: string, env: Env): Config {
+async function loadConfigFile(path: string, env: Env): Promise<Config> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new AppError('config_invalid', `Cannot read the config file ${path} named by PGMEDIC_CONFIG (${(error as Error).message}).`);
   }
+  const { fileConfigSchema, parseYaml } = await import('./file-schema.js');
   let raw: unknown;
   try {
     raw = parseYaml(text);

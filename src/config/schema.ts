@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { alertsSchema, digestScheduleSchema, type AlertsConfig, type DigestSchedule } from './schedule-schema.js';
+import type { AlertsConfig, DigestSchedule } from './schedule-schema.js';
 import { thresholdOverridesSchema } from './thresholds.js';
 import { QUERY_TEXT_MODES } from '../redact/modes.js';
 
@@ -71,19 +71,6 @@ export const healingSchema = z
   .strict();
 
 export type HealingFileConfig = z.infer<typeof healingSchema>;
-
-export const fileConfigSchema = z
-  .object({
-    targets: z.array(targetSchema).min(1, 'list at least one target'),
-    defaultTarget: targetNameSchema.optional(),
-    healing: healingSchema.optional(),
-    /** Scheduled digests and alert watches (src/config/schedule.ts). */
-    digests: z.array(digestScheduleSchema).optional(),
-    alerts: alertsSchema.optional(),
-  })
-  .strict();
-
-export type FileConfig = z.infer<typeof fileConfigSchema>;
 
 export interface Config {
   targets: TargetConfig[];

@@ -1,5 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ACTIONS } from '../../actions/index.js';
 import { COMMANDS as DIAGNOSTICS } from '../../commands/index.js';
 import { wantsColor } from '../../src/config/terminal.js';
@@ -128,5 +132,41 @@ describe('the compiled command line', () => {
     expect(staticSources('main.js').filter((s) => /zod|pg\/lib|yaml/.test(s))).toEqual([]);
     const help = readdirSync('dist/cli').find((file) => /^help-.*\.js$/.test(file))!;
     expect([...sources, ...staticSources(help)].filter((s) => s.includes('string-width'))).toEqual([]);
+  });
+
+  /** The bundled sources of every chunk one run of the CLI loads (test/support/record-loads.mjs lists them). */
+  async function loadedSources(args: string[], env: Record<string, string> = {}): Promise<string[]> {
+    const run = promisify(execFile)(process.execPath, ['--import', './test/support/record-loads.mjs', 'dist/cli/main.js', ...args], { env: { PATH: process.env.PATH, ...env } });
+    const { stderr } = await run.catch((error: { stderr: string }) => error);
+    const chunks = [...stderr.matchAll(/^loaded file:\/\/.*\/dist\/cli\/(\S+)$/gm)].map((m) => m[1]!);
+    expect(chunks).toContain('main.js');
+    return chunks.flatMap((chunk) => [...readFileSync(`dist/cli/${chunk}`, 'utf8').matchAll(/^\/\/ (\S+)$/gm)].map((m) => m[1]!));
+  }
+
+  it('does not evaluate pg, yaml or node-cron for --help and --version; a diagnostic does load pg', async () => {
+    for (const args of [['--help'], ['--version'], ['help', 'locks']]) {
+      const sources = await loadedSources(args);
+      expect({ args, heavy: sources.filter((s) => /node_modules\/(pg|pg-[a-z-]+|yaml|node-cron)\//.test(s)) }).toEqual({ args, heavy: [] });
+    }
+    expect(await loadedSources(['health'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' })).toContain('node_modules/pg/lib/client.js');
+  });
+
+  it('bundles pg without its Cloudflare probe, which would load Node\'s undici on every run (scripts/build.mjs)', () => {
+    const chunks = readdirSync('dist/cli').filter((file) => file.endsWith('.js')).map((file) => readFileSync(`dist/cli/${file}`, 'utf8'));
+    const stream = chunks.find((code) => code.includes('// node_modules/pg/lib/stream.js'));
+    expect(stream).toBeDefined();
+    expect(stream).toContain('function getNodejsStreamFuncs()');
+    expect(chunks.filter((code) => code.includes('new Response('))).toEqual([]);
+  });
+
+  it('loads the YAML parser and node-cron only when there is a config file', async () => {
+    const fromUrl = await loadedSources(['health'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(fromUrl.filter((s) => /node_modules\/(yaml|node-cron)\/|src\/schedule\//.test(s))).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'pgmedic-loads-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'pgmedic.yml'), 'targets: [{ name: prod, url: "postgres://nobody@127.0.0.1:1/none" }]\n');
+    const fromFile = await loadedSources(['health'], { PGMEDIC_CONFIG: join(dir, 'pgmedic.yml') });
+    expect(fromFile.some((s) => s.startsWith('node_modules/yaml/'))).toBe(true);
+    expect(fromFile.some((s) => s.startsWith('node_modules/node-cron/'))).toBe(true);
   });
 });

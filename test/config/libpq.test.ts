@@ -47,8 +47,8 @@ describe('libpq variables mean what they mean to psql', () => {
     expect(result.code).toBeLessThan(3);
   });
 
-  it('PGSERVICE is refused with what to set instead', () => {
-    expect(() => loadConfig({ PGSERVICE: 'prod' })).toThrow(/does not read pg_service.conf: set DATABASE_URL/);
+  it('PGSERVICE is refused with what to set instead', async () => {
+    await expect(loadConfig({ PGSERVICE: 'prod' })).rejects.toThrow(/does not read pg_service.conf: set DATABASE_URL/);
   });
 
   it('a .env file in the working directory is read, and the environment wins over it', async () => {

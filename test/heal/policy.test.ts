@@ -68,7 +68,7 @@ describe('healing configuration', () => {
     expect(() => loadStateConfig({ PGMEDIC_STATE_OWNER_URL: 'postgres://owner@state/pgmedic' })).toThrow('needs PGMEDIC_STATE_DATABASE_URL too');
   });
 
-  it('reads the healing section and per-target healing from YAML', () => {
+  it('reads the healing section and per-target healing from YAML', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgmedic-heal-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, 'pgmedic.yml');
@@ -87,7 +87,7 @@ healing:
   actions:
     drop-index: { approvalsRequired: 3 }
 `);
-    const config = loadConfig({ PGMEDIC_CONFIG: path });
+    const config = await loadConfig({ PGMEDIC_CONFIG: path });
     const policy = createPolicy({ approvers: ['U0999ZZZZ'], ...(config.healing ? { healing: config.healing } : {}), targets: config.targets });
     expect(policy.approvers).toEqual(['U0999ZZZZ', 'U0123ABCD', 'S0456EFGH']);
     expect([policy.expiryMinutes, policy.approvalsRequired('terminate', 'prod'), policy.approvalsRequired('drop-index', 'prod')]).toEqual([5, 2, 3]);
@@ -100,11 +100,11 @@ healing:
     expect(actionDeadlineMs(3_000)).toBe(6_000);
   });
 
-  it('refuses action timeouts outside their bounds, naming the key', () => {
+  it('refuses action timeouts outside their bounds, naming the key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgmedic-heal-'));
     const path = join(dir, 'pgmedic.yml');
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(path, 'targets:\n  - name: prod\n    url: postgres://monitor@prod/app\n    healing: { statementTimeoutMs: 10, lockTimeoutMs: "5s" }\n');
-    expect(() => loadConfig({ PGMEDIC_CONFIG: path })).toThrow(/targets\.0\.healing\.statementTimeoutMs: got 10;[^\n]*\n[^\n]*targets\.0\.healing\.lockTimeoutMs: got "5s"/);
+    await expect(loadConfig({ PGMEDIC_CONFIG: path })).rejects.toThrow(/targets\.0\.healing\.statementTimeoutMs: got 10;[^\n]*\n[^\n]*targets\.0\.healing\.lockTimeoutMs: got "5s"/);
   });
 });

@@ -14,10 +14,17 @@ export default defineSessionAction({
   sql: CANCEL_SQL,
   values: (params) => [params.pid ?? '', params.backendStart ?? '', params.queryStart ?? ''],
   // Cancelling stops a running query; a session idle (in transaction) runs none, so only terminate helps.
-  refusal: ({ state, pid }) => (state === 'active' ? null : `Session ${pid} is ${state ?? 'not running a query'}: there is no query to cancel. Terminate it instead if it must go.`),
+  refusal: ({ state, pid }) =>
+    state === 'active'
+      ? null
+      : `Session ${pid} is ${state ?? 'not running a query'}: there is no query to cancel. Terminate it instead if it must go.`,
   sameQuery: true,
   describeResult(rows, params) {
-    if (!rows[0]) return { status: 'target_changed', summary: `Session ${params.pid} had ended or moved on to another query; nothing was cancelled.` };
+    if (!rows[0])
+      return {
+        status: 'target_changed',
+        summary: `Session ${params.pid} had ended or moved on to another query; nothing was cancelled.`,
+      };
     return rows[0].signalled === true
       ? { status: 'succeeded', summary: `The running query of session ${params.pid} was sent the cancel signal.` }
       : { status: 'failed', summary: `PostgreSQL could not signal session ${params.pid}.` };

@@ -8,5 +8,6 @@ export default defineIndexAction({
   title: 'DROP INDEX',
   done: (name, params) => `Index ${name} was dropped. To recreate it: ${params.definition};`,
   statementTimeoutMs: 60 * 60 * 1000,
-  failureHint: 'A failed DROP INDEX CONCURRENTLY can leave the index marked invalid; it still costs writes, so run the drop again.',
+  failureHint:
+    'A failed DROP INDEX CONCURRENTLY can leave the index marked invalid; it still costs writes, so run the drop again.',
 });

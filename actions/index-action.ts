@@ -4,7 +4,15 @@ import { oidOption, textOption } from '../src/engine/units.js';
 import { qualifiedName } from '../src/report/format.js';
 import type { ActionName } from './names.js';
 import { offeredOidRefusal, pinnedObject } from './oid-guard.js';
-import { collectIndex, INDEX_PREVIEW_SQL, indexRefusal, indexReport, pinIndex, quotedIndex, verifyIndex } from './pinned-index.js';
+import {
+  collectIndex,
+  INDEX_PREVIEW_SQL,
+  indexRefusal,
+  indexReport,
+  pinIndex,
+  quotedIndex,
+  verifyIndex,
+} from './pinned-index.js';
 
 interface IndexActionSpec {
   name: Extract<ActionName, 'drop-index' | 'reindex'>;
@@ -24,9 +32,19 @@ interface IndexActionSpec {
  * destructive (a drop removes the index; a failed concurrent rebuild leaves an invalid copy behind).
  */
 export function defineIndexAction(spec: IndexActionSpec) {
-  const statement = (params: Record<string, string>) => ({ text: `${spec.keyword} ${quotedIndex(params)}`, values: [] });
+  const statement = (params: Record<string, string>) => ({
+    text: `${spec.keyword} ${quotedIndex(params)}`,
+    values: [],
+  });
   const refusalOf = (findings: Parameters<typeof indexRefusal>[0], options: { oid?: number | undefined }) =>
-    (findings.index ? offeredOidRefusal('index', qualifiedName(findings.index.schema, findings.index.index), options.oid, findings.index.oid) : null) ?? indexRefusal(findings, spec.name);
+    (findings.index
+      ? offeredOidRefusal(
+          'index',
+          qualifiedName(findings.index.schema, findings.index.index),
+          options.oid,
+          findings.index.oid,
+        )
+      : null) ?? indexRefusal(findings, spec.name);
   return defineCommand({
     name: spec.name,
     summary: spec.summary,
@@ -42,7 +60,12 @@ export function defineIndexAction(spec: IndexActionSpec) {
 
     report(findings, { options }) {
       const refusal = refusalOf(findings, options);
-      return indexReport(spec.title, findings, refusal, findings.index && !refusal ? statement(pinIndex(findings.index)).text : null);
+      return indexReport(
+        spec.title,
+        findings,
+        refusal,
+        findings.index && !refusal ? statement(pinIndex(findings.index)).text : null,
+      );
     },
 
     action: {
@@ -54,7 +77,10 @@ export function defineIndexAction(spec: IndexActionSpec) {
       statement,
       verify: (session, params) => verifyIndex(session, params, spec.name),
       pinnedObject: (params) => pinnedObject('index', params, quotedIndex(params)),
-      describeResult: (_rows, params) => ({ status: 'succeeded', summary: spec.done(qualifiedName(params.schema ?? '', params.index ?? ''), params) }),
+      describeResult: (_rows, params) => ({
+        status: 'succeeded',
+        summary: spec.done(qualifiedName(params.schema ?? '', params.index ?? ''), params),
+      }),
       statementTimeoutMs: spec.statementTimeoutMs,
       lockTimeoutMs: 2_000,
       failureHint: spec.failureHint,

@@ -39,7 +39,12 @@ export async function resolvePinned(session: Session, pinned: PinnedObject): Pro
  * A report button carries the oid the table or index had when the report ran: if the name now means another
  * object (dropped and recreated between report and click), the click is refused rather than pinning the newcomer.
  */
-export function offeredOidRefusal(kind: PinnedObject['kind'], label: string, offered: number | undefined, now: number | string | undefined): string | null {
+export function offeredOidRefusal(
+  kind: PinnedObject['kind'],
+  label: string,
+  offered: number | undefined,
+  now: number | string | undefined,
+): string | null {
   if (offered === undefined || now === undefined || String(now) === String(offered)) return null;
   return `Target changed: ${kind} ${label} is not the one the report showed; it was dropped and recreated since (oid ${offered} in the report, ${now} now). Run the report again.`;
 }

@@ -108,7 +108,9 @@ const toPreview = (r: Row): IndexPreview => ({
 
 export async function collectIndex(session: Session, requested: string): Promise<IndexFindings> {
   if (!requested) return { requested, index: null };
-  const [row] = await session.query<Row>(INDEX_PREVIEW_SQL, [requested]).catch((error: unknown) => (unresolvableName(error) ? [] : Promise.reject(error)));
+  const [row] = await session
+    .query<Row>(INDEX_PREVIEW_SQL, [requested])
+    .catch((error: unknown) => (unresolvableName(error) ? [] : Promise.reject(error)));
   return { requested, index: row ? toPreview(row) : null };
 }
 
@@ -122,15 +124,25 @@ export function indexRefusal(findings: IndexFindings, verb: 'drop-index' | 'rein
   const name = qualifiedName(ix.schema, ix.index);
   if (SYSTEM_SCHEMAS.has(ix.schema)) return `${name} belongs to the system catalogs; pgmedic leaves it alone.`;
   if (ix.beingBuilt) return `${name} is being built right now; wait for CREATE INDEX to finish.`;
-  if (verb === 'reindex') return ix.exclusion ? `${name} backs an exclusion constraint, which REINDEX CONCURRENTLY cannot rebuild.` : null;
-  if (ix.primary || ix.unique || ix.exclusion) return `${name} enforces ${ix.primary ? 'the primary key' : ix.unique ? 'uniqueness' : 'an exclusion constraint'}; dropping it would change what the table accepts.`;
+  if (verb === 'reindex')
+    return ix.exclusion ? `${name} backs an exclusion constraint, which REINDEX CONCURRENTLY cannot rebuild.` : null;
+  if (ix.primary || ix.unique || ix.exclusion)
+    return `${name} enforces ${ix.primary ? 'the primary key' : ix.unique ? 'uniqueness' : 'an exclusion constraint'}; dropping it would change what the table accepts.`;
   if (ix.constraints.length) return `${name} backs the constraint(s) ${ix.constraints.join(', ')}.`;
   if (ix.replicaIdentity) return `${name} is the table's replica identity (logical replication uses it).`;
   return null;
 }
 
 export function pinIndex(ix: IndexPreview): ActionParams {
-  return { oid: String(ix.oid), schema: ix.schema, index: ix.index, table: ix.table, definition: ix.definition, scans: String(ix.scans), copies: ix.copies.join(',') };
+  return {
+    oid: String(ix.oid),
+    schema: ix.schema,
+    index: ix.index,
+    table: ix.table,
+    definition: ix.definition,
+    scans: String(ix.scans),
+    copies: ix.copies.join(','),
+  };
 }
 
 export function quotedIndex(params: ActionParams): string {
@@ -138,11 +150,20 @@ export function quotedIndex(params: ActionParams): string {
 }
 
 /** Same oid with the same name, still safe for the verb; for drop, not scanned since the request. */
-export async function verifyIndex(session: Session, params: ActionParams, verb: 'drop-index' | 'reindex'): Promise<string | null> {
+export async function verifyIndex(
+  session: Session,
+  params: ActionParams,
+  verb: 'drop-index' | 'reindex',
+): Promise<string | null> {
   const [row] = await session.query<Row>(VERIFY_SQL, [params.oid]);
   const name = qualifiedName(params.schema ?? '', params.index ?? '');
-  if (!row) return (await resolvePinned(session, pinnedObject('index', params, quotedIndex(params)))) ?? `Index ${name} no longer exists. Nothing ran.`;
-  if (row.schema !== params.schema || row.index !== params.index) return `Index ${name} is now called ${qualifiedName(row.schema, row.index)}; the request no longer matches. Nothing ran.`;
+  if (!row)
+    return (
+      (await resolvePinned(session, pinnedObject('index', params, quotedIndex(params)))) ??
+      `Index ${name} no longer exists. Nothing ran.`
+    );
+  if (row.schema !== params.schema || row.index !== params.index)
+    return `Index ${name} is now called ${qualifiedName(row.schema, row.index)}; the request no longer matches. Nothing ran.`;
   const refusal = indexRefusal({ requested: name, index: toPreview(row) }, verb);
   if (refusal) return `${refusal} Nothing ran.`;
   if (verb === 'drop-index' && row.scans > Number(params.scans)) {
@@ -158,9 +179,15 @@ function lastCopyRefusal(name: string, pinned: string, now: number[]): string | 
   return `Index ${name} is no longer a duplicate: the identical index(es) it had when requested are gone, so it is now the last copy. Nothing ran.`;
 }
 
-export function indexReport(title: string, findings: IndexFindings, refusal: string | null, statement: string | null): Report {
+export function indexReport(
+  title: string,
+  findings: IndexFindings,
+  refusal: string | null,
+  statement: string | null,
+): Report {
   const ix = findings.index;
-  if (!ix || refusal) return { title, status: 'ok', summary: refusal ?? 'Nothing to do.', sections: [], actions: [], footnotes: [] };
+  if (!ix || refusal)
+    return { title, status: 'ok', summary: refusal ?? 'Nothing to do.', sections: [], actions: [], footnotes: [] };
   const name = qualifiedName(ix.schema, ix.index);
   return {
     title: `${title} ${name}`,
@@ -173,8 +200,14 @@ export function indexReport(title: string, findings: IndexFindings, refusal: str
           { label: 'Index', value: name },
           { label: 'Table', value: ix.table },
           { label: 'Valid', value: ix.valid ? 'yes' : 'no' },
-          { label: 'Scans', value: `${formatCount(ix.scans)}${ix.statsResetSeconds !== null ? ` (statistics reset ${formatDuration(ix.statsResetSeconds)} ago)` : ' (since statistics began)'}` },
-          { label: 'Size', value: ix.bytes === null ? 'skipped (ACCESS EXCLUSIVE held by another session)' : formatBytes(ix.bytes) },
+          {
+            label: 'Scans',
+            value: `${formatCount(ix.scans)}${ix.statsResetSeconds !== null ? ` (statistics reset ${formatDuration(ix.statsResetSeconds)} ago)` : ' (since statistics began)'}`,
+          },
+          {
+            label: 'Size',
+            value: ix.bytes === null ? 'skipped (ACCESS EXCLUSIVE held by another session)' : formatBytes(ix.bytes),
+          },
         ],
       },
       { kind: 'code', title: 'Definition (recreates it)', text: `${ix.definition};` },

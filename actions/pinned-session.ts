@@ -33,7 +33,10 @@ export interface SessionFindings {
 }
 
 /** backend_start as PostgreSQL prints timestamptz (ISO DateStyle), the only form report buttons carry. */
-export const BACKEND_START_FORMAT = { pattern: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/, example: '2026-01-31 12:00:00.123456+00' };
+export const BACKEND_START_FORMAT = {
+  pattern: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/,
+  example: '2026-01-31 12:00:00.123456+00',
+};
 
 export interface SessionOptions {
   /** Undefined when none was given. */
@@ -138,21 +141,44 @@ FROM pg_catalog.pg_stat_activity a
 WHERE a.pid = $1 AND ${excludeOwnBackends('a')}`;
 
 /** Same pid AND same backend_start (and for cancel the same query_start), still a signallable client session. */
-export async function verifySession(session: Session, params: ActionParams, sameQuery: boolean): Promise<string | null> {
-  const [row] = await session.query<{ backend_start: string; same: boolean; query_start: string | null; no_signal: string | null }>(VERIFY_SQL, [Number(params.pid), params.backendStart]);
+export async function verifySession(
+  session: Session,
+  params: ActionParams,
+  sameQuery: boolean,
+): Promise<string | null> {
+  const [row] = await session.query<{
+    backend_start: string;
+    same: boolean;
+    query_start: string | null;
+    no_signal: string | null;
+  }>(VERIFY_SQL, [Number(params.pid), params.backendStart]);
   const nothing = 'Nothing was signalled.';
   if (!row) return `Session ${params.pid} has ended since the request. ${nothing}`;
-  if (!row.same) return `pid ${params.pid} now belongs to a different session (started ${row.backend_start}); the approved one (started ${params.backendStart}) has ended. ${nothing}`;
+  if (!row.same)
+    return `pid ${params.pid} now belongs to a different session (started ${row.backend_start}); the approved one (started ${params.backendStart}) has ended. ${nothing}`;
   if (row.no_signal) return `Session ${params.pid} is a ${noSignalText(row.no_signal)}. ${nothing}`;
-  if (sameQuery && (row.query_start ?? '') !== params.queryStart) return `Session ${params.pid} has moved on to another query since the request. ${nothing}`;
+  if (sameQuery && (row.query_start ?? '') !== params.queryStart)
+    return `Session ${params.pid} has moved on to another query since the request. ${nothing}`;
   return null;
 }
 
 /** The read-only preview as a Report: what exactly will happen to which session. */
-export function sessionReport(verb: 'Terminate' | 'Cancel', findings: SessionFindings, refusal: string | null, statement: string | null): Report {
+export function sessionReport(
+  verb: 'Terminate' | 'Cancel',
+  findings: SessionFindings,
+  refusal: string | null,
+  statement: string | null,
+): Report {
   const s = findings.session;
   if (!s || refusal) {
-    return { title: `${verb} session`, status: 'ok', summary: refusal ?? 'Nothing to do.', sections: [], actions: [], footnotes: [] };
+    return {
+      title: `${verb} session`,
+      status: 'ok',
+      summary: refusal ?? 'Nothing to do.',
+      sections: [],
+      actions: [],
+      footnotes: [],
+    };
   }
   const age = s.state === 'active' ? s.querySeconds : s.transactionSeconds;
   const blocking = s.blocks.length ? `, blocking ${plural(s.blocks.length, 'session')} (${s.blocks.join(', ')})` : '';
@@ -179,6 +205,8 @@ export function sessionReport(verb: 'Terminate' | 'Cancel', findings: SessionFin
       ...(statement ? [{ kind: 'code' as const, title: 'What will run after approval', text: statement }] : []),
     ],
     actions: [],
-    footnotes: ['The signal is sent only if pid AND backend_start still match when it runs: a reused pid is never hit.'],
+    footnotes: [
+      'The signal is sent only if pid AND backend_start still match when it runs: a reused pid is never hit.',
+    ],
   };
 }

@@ -57,7 +57,9 @@ interface PreviewRow {
 
 export async function collectTable(session: Session, requested: string): Promise<TableFindings> {
   if (!requested) return { requested, table: null };
-  const [row] = await session.query<PreviewRow>(TABLE_PREVIEW_SQL, [requested]).catch((error: unknown) => (unresolvableName(error) ? [] : Promise.reject(error)));
+  const [row] = await session
+    .query<PreviewRow>(TABLE_PREVIEW_SQL, [requested])
+    .catch((error: unknown) => (unresolvableName(error) ? [] : Promise.reject(error)));
   if (!row) return { requested, table: null };
   return {
     requested,
@@ -101,16 +103,27 @@ WHERE c.oid = $1::int8::oid`;
 export async function verifyTable(session: Session, params: ActionParams): Promise<string | null> {
   const [row] = await session.query<{ schema: string; table: string }>(VERIFY_SQL, [params.oid]);
   const name = qualifiedName(params.schema ?? '', params.table ?? '');
-  if (!row) return (await resolvePinned(session, pinnedObject('table', params, quotedTable(params)))) ?? `Table ${name} has been dropped since the request. Nothing ran.`;
-  if (row.schema !== params.schema || row.table !== params.table) return `Table ${name} is now called ${qualifiedName(row.schema, row.table)}; the request no longer matches. Nothing ran.`;
+  if (!row)
+    return (
+      (await resolvePinned(session, pinnedObject('table', params, quotedTable(params)))) ??
+      `Table ${name} has been dropped since the request. Nothing ran.`
+    );
+  if (row.schema !== params.schema || row.table !== params.table)
+    return `Table ${name} is now called ${qualifiedName(row.schema, row.table)}; the request no longer matches. Nothing ran.`;
   return null;
 }
 
 const ago = (seconds: number | null) => (seconds === null ? 'never' : `${formatDuration(seconds)} ago`);
 
-export function tableReport(title: string, findings: TableFindings, refusal: string | null, statement: string | null): Report {
+export function tableReport(
+  title: string,
+  findings: TableFindings,
+  refusal: string | null,
+  statement: string | null,
+): Report {
   const t = findings.table;
-  if (!t || refusal) return { title, status: 'ok', summary: refusal ?? 'Nothing to do.', sections: [], actions: [], footnotes: [] };
+  if (!t || refusal)
+    return { title, status: 'ok', summary: refusal ?? 'Nothing to do.', sections: [], actions: [], footnotes: [] };
   const name = qualifiedName(t.schema, t.table);
   return {
     title: `${title} ${name}`,
@@ -123,9 +136,16 @@ export function tableReport(title: string, findings: TableFindings, refusal: str
           { label: 'Table', value: name },
           { label: 'Dead rows', value: formatCount(t.deadTuples ?? 0) },
           { label: 'Live rows', value: formatCount(t.liveTuples ?? 0) },
-          { label: 'Total size', value: t.totalBytes === null ? 'skipped (ACCESS EXCLUSIVE held by another session)' : formatBytes(t.totalBytes) },
+          {
+            label: 'Total size',
+            value:
+              t.totalBytes === null ? 'skipped (ACCESS EXCLUSIVE held by another session)' : formatBytes(t.totalBytes),
+          },
           { label: 'Last vacuum / autovacuum', value: `${ago(t.lastVacuumSeconds)} / ${ago(t.lastAutovacuumSeconds)}` },
-          { label: 'Last analyze / autoanalyze', value: `${ago(t.lastAnalyzeSeconds)} / ${ago(t.lastAutoanalyzeSeconds)}` },
+          {
+            label: 'Last analyze / autoanalyze',
+            value: `${ago(t.lastAnalyzeSeconds)} / ${ago(t.lastAutoanalyzeSeconds)}`,
+          },
           ...(t.reloptions.length ? [{ label: 'Storage options', value: t.reloptions.join(', ') }] : []),
         ],
       },

@@ -8,5 +8,6 @@ export default defineIndexAction({
   title: 'REINDEX',
   done: (name) => `Index ${name} was rebuilt concurrently.`,
   statementTimeoutMs: 3 * 60 * 60 * 1000,
-  failureHint: 'A failed REINDEX CONCURRENTLY can leave an invalid index whose name ends in _ccnew; drop it with DROP INDEX CONCURRENTLY before trying again.',
+  failureHint:
+    'A failed REINDEX CONCURRENTLY can leave an invalid index whose name ends in _ccnew; drop it with DROP INDEX CONCURRENTLY before trying again.',
 });

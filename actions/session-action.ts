@@ -2,7 +2,17 @@ import { z } from 'zod';
 import { defineCommand, type ActionParams, type ActionResult } from '../src/engine/command.js';
 import { pidOption, textOption } from '../src/engine/units.js';
 import type { ActionName } from './names.js';
-import { BACKEND_START_FORMAT, collectSession, pinSession, SESSION_PREVIEW_SQL, sessionRefusal, sessionReport, verifySession, type SessionFindings, type SessionOptions } from './pinned-session.js';
+import {
+  BACKEND_START_FORMAT,
+  collectSession,
+  pinSession,
+  SESSION_PREVIEW_SQL,
+  sessionRefusal,
+  sessionReport,
+  verifySession,
+  type SessionFindings,
+  type SessionOptions,
+} from './pinned-session.js';
 
 interface SessionActionSpec {
   name: Extract<ActionName, 'cancel' | 'terminate'>;
@@ -37,7 +47,11 @@ export function defineSessionAction(spec: SessionActionSpec) {
     kind: 'action',
     options: z.object({
       pid: pidOption(spec.pidHelp),
-      backendStart: textOption(64, 'backend_start the session must still have (report buttons set it)', BACKEND_START_FORMAT),
+      backendStart: textOption(
+        64,
+        'backend_start the session must still have (report buttons set it)',
+        BACKEND_START_FORMAT,
+      ),
     }),
     positionals: ['pid'],
     sql: { preview: SESSION_PREVIEW_SQL, [spec.name]: spec.sql },
@@ -53,7 +67,9 @@ export function defineSessionAction(spec: SessionActionSpec) {
       destructive: true,
       pin(findings, options) {
         const refusal = refusalOf(findings, options);
-        return refusal || !findings.session ? { refusal: refusal ?? 'No session.' } : { params: pinSession(findings.session) };
+        return refusal || !findings.session
+          ? { refusal: refusal ?? 'No session.' }
+          : { params: pinSession(findings.session) };
       },
       statement: (params) => ({ text: spec.sql, values: spec.values(params) }),
       verify: (session, params) => verifySession(session, params, spec.sameQuery),

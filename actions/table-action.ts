@@ -4,7 +4,15 @@ import { oidOption, textOption } from '../src/engine/units.js';
 import { qualifiedName } from '../src/report/format.js';
 import type { ActionName } from './names.js';
 import { offeredOidRefusal, pinnedObject } from './oid-guard.js';
-import { collectTable, pinTable, quotedTable, TABLE_PREVIEW_SQL, tableRefusal, tableReport, verifyTable } from './pinned-table.js';
+import {
+  collectTable,
+  pinTable,
+  quotedTable,
+  TABLE_PREVIEW_SQL,
+  tableRefusal,
+  tableReport,
+  verifyTable,
+} from './pinned-table.js';
 
 interface TableActionSpec {
   name: Extract<ActionName, 'vacuum-table' | 'analyze'>;
@@ -20,9 +28,19 @@ interface TableActionSpec {
  * table keeps its rows and indexes, so Approve needs no "are you sure?".
  */
 export function defineTableAction(spec: TableActionSpec) {
-  const statement = (params: Record<string, string>) => ({ text: `${spec.keyword} ${quotedTable(params)}`, values: [] });
+  const statement = (params: Record<string, string>) => ({
+    text: `${spec.keyword} ${quotedTable(params)}`,
+    values: [],
+  });
   const refusalOf = (findings: Parameters<typeof tableRefusal>[0], options: { oid?: number | undefined }) =>
-    (findings.table ? offeredOidRefusal('table', qualifiedName(findings.table.schema, findings.table.table), options.oid, findings.table.oid) : null) ?? tableRefusal(findings, spec.name);
+    (findings.table
+      ? offeredOidRefusal(
+          'table',
+          qualifiedName(findings.table.schema, findings.table.table),
+          options.oid,
+          findings.table.oid,
+        )
+      : null) ?? tableRefusal(findings, spec.name);
   return defineCommand({
     name: spec.name,
     summary: spec.summary,
@@ -38,7 +56,12 @@ export function defineTableAction(spec: TableActionSpec) {
 
     report(findings, { options }) {
       const refusal = refusalOf(findings, options);
-      return tableReport(spec.keyword, findings, refusal, findings.table && !refusal ? statement(pinTable(findings.table)).text : null);
+      return tableReport(
+        spec.keyword,
+        findings,
+        refusal,
+        findings.table && !refusal ? statement(pinTable(findings.table)).text : null,
+      );
     },
 
     action: {
@@ -50,7 +73,10 @@ export function defineTableAction(spec: TableActionSpec) {
       statement,
       verify: verifyTable,
       pinnedObject: (params) => pinnedObject('table', params, quotedTable(params)),
-      describeResult: (_rows, params) => ({ status: 'succeeded', summary: `${spec.keyword} of ${qualifiedName(params.schema ?? '', params.table ?? '')} finished.` }),
+      describeResult: (_rows, params) => ({
+        status: 'succeeded',
+        summary: `${spec.keyword} of ${qualifiedName(params.schema ?? '', params.table ?? '')} finished.`,
+      }),
       statementTimeoutMs: spec.statementTimeoutMs,
       lockTimeoutMs: 2_000,
     },

@@ -18,10 +18,17 @@ export default defineSessionAction({
   sameQuery: false,
   describeResult(rows, params) {
     const row = rows[0];
-    if (!row) return { status: 'target_changed', summary: `Session ${params.pid} had ended or changed when the signal was due; nothing was signalled.` };
+    if (!row)
+      return {
+        status: 'target_changed',
+        summary: `Session ${params.pid} had ended or changed when the signal was due; nothing was signalled.`,
+      };
     return row.exited === true
       ? { status: 'succeeded', summary: `Session ${params.pid} was terminated and has exited.` }
-      : { status: 'failed', summary: `Session ${params.pid} was sent the terminate signal but had not exited after ${TERMINATE_WAIT_MS / 1000} s.` };
+      : {
+          status: 'failed',
+          summary: `Session ${params.pid} was sent the terminate signal but had not exited after ${TERMINATE_WAIT_MS / 1000} s.`,
+        };
   },
   statementTimeoutMs: TERMINATE_WAIT_MS + 10_000,
 });

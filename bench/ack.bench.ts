@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const withState = process.env.BENCH_STATE_DB !== '0';
   if (withState) await staller.query('CREATE DATABASE bench_state');
   await staller.query('BEGIN');
-  if (process.env.BENCH_STALL !== '0') await staller.query('LOCK TABLE pg_catalog.pg_extension IN ACCESS EXCLUSIVE MODE');
+  if (process.env.BENCH_STALL !== '0')
+    await staller.query('LOCK TABLE pg_catalog.pg_extension IN ACCESS EXCLUSIVE MODE');
   const { bot, url } = await startBot(server.url(), withState ? server.url('bench_state') : undefined, standIn);
   console.log(`state database: ${withState ? 'yes (deliveries deduped through it before each ack)' : 'no'}`);
   try {
@@ -42,12 +43,19 @@ async function main(): Promise<void> {
     const [botCpuBefore, benchCpuBefore] = [cpuMs(bot.pid!), process.cpuUsage()];
     const latencies = await runBatch(send, standIn, COMMANDS);
     const benchCpu = process.cpuUsage(benchCpuBefore);
-    const cpu = { bot: (cpuMs(bot.pid!) - botCpuBefore) / COMMANDS, bench: (benchCpu.user + benchCpu.system) / 1000 / COMMANDS };
+    const cpu = {
+      bot: (cpuMs(bot.pid!) - botCpuBefore) / COMMANDS,
+      bench: (benchCpu.user + benchCpu.system) / 1000 / COMMANDS,
+    };
     const wallSeconds = (performance.now() - started) / 1000;
     const answers = standIn.state.messages.filter((m) => m.via === 'ack' && m.history.length).map((m) => m.text ?? '');
     const lockTimeouts = answers.filter((text) => text.includes('lock timeout')).length;
     printResults(latencies, wallSeconds, lockTimeouts, answers.length);
-    console.log(`CPU per command: bot ${cpu.bot.toFixed(1)} ms, bench client + Slack stand-in ${cpu.bench.toFixed(1)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+    console.log(
+      `CPU per command: bot ${cpu.bot.toFixed(1)} ms, bench client + Slack stand-in ${cpu.bench.toFixed(1)} ms; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${availableParallelism()} cores`,
+    );
   } finally {
     bot.kill('SIGTERM');
     await new Promise((resolve) => bot.once('exit', resolve));
@@ -57,18 +65,42 @@ async function main(): Promise<void> {
   }
 }
 
-async function startBot(databaseUrl: string, stateUrl: string | undefined, standIn: SlackStandIn): Promise<{ bot: ChildProcess; url: string }> {
+async function startBot(
+  databaseUrl: string,
+  stateUrl: string | undefined,
+  standIn: SlackStandIn,
+): Promise<{ bot: ChildProcess; url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'pgmedic-ack-bench-'));
   const configPath = join(dir, 'pgmedic.yml');
-  writeFileSync(configPath, `targets:\n  - name: stalled\n    url: ${databaseUrl}\n    poolSize: ${IN_FLIGHT}\n    lockTimeoutMs: ${LOCK_TIMEOUT_MS}\n`);
+  writeFileSync(
+    configPath,
+    `targets:\n  - name: stalled\n    url: ${databaseUrl}\n    poolSize: ${IN_FLIGHT}\n    lockTimeoutMs: ${LOCK_TIMEOUT_MS}\n`,
+  );
   const port = await freePort();
-  const bot = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), '--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, SLACK_MODE: 'http', SLACK_BOT_TOKEN: standIn.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: standIn.apiUrl, PORT: String(port), PGMEDIC_CONFIG: configPath, LOG_LEVEL: 'info', ...(stateUrl ? { PGMEDIC_STATE_DATABASE_URL: stateUrl, PGMEDIC_APPROVERS: 'U0BENCHAPPROVER' } : {}) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const bot = spawn(
+    process.execPath,
+    [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), '--import', 'tsx', 'src/main.ts'],
+    {
+      env: {
+        PATH: process.env.PATH,
+        SLACK_MODE: 'http',
+        SLACK_BOT_TOKEN: standIn.botToken,
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_API_URL: standIn.apiUrl,
+        PORT: String(port),
+        PGMEDIC_CONFIG: configPath,
+        LOG_LEVEL: 'info',
+        ...(stateUrl ? { PGMEDIC_STATE_DATABASE_URL: stateUrl, PGMEDIC_APPROVERS: 'U0BENCHAPPROVER' } : {}),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
-    const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const up = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) return { bot, url };
     if (attempt > 200 || bot.exitCode !== null) throw new Error('the bot did not start');
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -85,7 +117,8 @@ async function runBatch(send: ReturnType<typeof slackSender>, standIn: SlackStan
       const sent = performance.now();
       const reply = await send.command({ text: 'locks', channel: 'CBENCH' });
       latencies.push(performance.now() - sent);
-      if (reply.status !== 200 || !reply.ack?.text?.includes('Running')) throw new Error(`unexpected ack: ${reply.status} ${JSON.stringify(reply.ack)}`);
+      if (reply.status !== 200 || !reply.ack?.text?.includes('Running'))
+        throw new Error(`unexpected ack: ${reply.status} ${JSON.stringify(reply.ack)}`);
       await answered(standIn, reply.responseUrl);
     }
   };
@@ -115,7 +148,9 @@ function printResults(latencies: number[], wallSeconds: number, lockTimeouts: nu
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   console.log(`| commands | in flight | p50 | p90 | p99 | max | wall time | answers that were lock timeouts |`);
   console.log(`|---|---|---|---|---|---|---|---|`);
-  console.log(`| ${latencies.length} | ${IN_FLIGHT} | ${ms(at(50))} | ${ms(at(90))} | ${ms(at(99))} | ${ms(sorted.at(-1)!)} | ${wallSeconds.toFixed(1)} s | ${lockTimeouts} of ${answers} (incl. ${WARM_UP} warm-up) |`);
+  console.log(
+    `| ${latencies.length} | ${IN_FLIGHT} | ${ms(at(50))} | ${ms(at(90))} | ${ms(at(99))} | ${ms(sorted.at(-1)!)} | ${wallSeconds.toFixed(1)} s | ${lockTimeouts} of ${answers} (incl. ${WARM_UP} warm-up) |`,
+  );
   console.log(`\nbudget p99 < 100 ms: ${at(99) < 100 ? 'met' : 'MISSED'}`);
 }
 

@@ -54,7 +54,12 @@ async function fillStatements(client: pg.Client): Promise<number> {
   for (let i = 1; i <= STATEMENTS; i++) {
     const table = ((i - 1) % TABLES) + 1;
     const shape = Math.floor((i - 1) / TABLES);
-    await client.query(shape === 0 ? `SELECT count(*) FROM bench_t${table} WHERE account = $1` : `SELECT max(id) FROM bench_t${table} WHERE status = $1`, [shape === 0 ? 1 : 'open']);
+    await client.query(
+      shape === 0
+        ? `SELECT count(*) FROM bench_t${table} WHERE account = $1`
+        : `SELECT max(id) FROM bench_t${table} WHERE status = $1`,
+      [shape === 0 ? 1 : 'open'],
+    );
   }
   const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_statements');
   return Number(rows[0]!.n);
@@ -68,7 +73,11 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   if (process.argv.includes('--fresh')) rmSync(join(dataDir, '..'), { recursive: true, force: true });
   const reuse = existsSync(join(dataDir, 'PG_VERSION'));
-  const cluster = await startCluster({ major: 18, dataDir, settings: { 'pg_stat_statements.max': 10000, max_locks_per_transaction: 256 } });
+  const cluster = await startCluster({
+    major: 18,
+    dataDir,
+    settings: { 'pg_stat_statements.max': 10000, max_locks_per_transaction: 256 },
+  });
   const client = new pg.Client(cluster.url());
   await client.connect();
   try {

@@ -23,7 +23,16 @@ function rows(): DatedRow[] {
   const out: DatedRow[] = [];
   for (let d = 0; d < 30; d++) {
     for (let t = 0; t < 8; t++) {
-      out.push({ day: dayOffset(LAST_DAY, -d), kind: 'table', schema: 'public', relation: `table_${t}`, totalBytes: (t + 1) * 2 ** 30 + (30 - d) * 2 ** 24, bloatBytes: null, bloatPercent: null, deadTuples: null });
+      out.push({
+        day: dayOffset(LAST_DAY, -d),
+        kind: 'table',
+        schema: 'public',
+        relation: `table_${t}`,
+        totalBytes: (t + 1) * 2 ** 30 + (30 - d) * 2 ** 24,
+        bloatBytes: null,
+        bloatPercent: null,
+        deadTuples: null,
+      });
     }
   }
   return out;

@@ -40,7 +40,9 @@ async function prepare(url: (db?: string) => string): Promise<void> {
   await tpl.connect();
   // A few tables with rows, deletes and an index each: the estimates have statistics to work on.
   for (let i = 1; i <= 20; i++) {
-    await tpl.query(`CREATE TABLE t${i} (id int PRIMARY KEY, account int, note text); INSERT INTO t${i} SELECT g, g % 100, md5(g::text) FROM generate_series(1, 5000) g; DELETE FROM t${i} WHERE id % 3 = 0; CREATE INDEX ON t${i} (account)`);
+    await tpl.query(
+      `CREATE TABLE t${i} (id int PRIMARY KEY, account int, note text); INSERT INTO t${i} SELECT g, g % 100, md5(g::text) FROM generate_series(1, 5000) g; DELETE FROM t${i} WHERE id % 3 = 0; CREATE INDEX ON t${i} (account)`,
+    );
   }
   await tpl.query('VACUUM ANALYZE');
   await tpl.end();
@@ -50,21 +52,40 @@ async function prepare(url: (db?: string) => string): Promise<void> {
 }
 
 function targetsFor(urls: { name: string; url: string }[]): Targets {
-  const config: Config = { targets: urls.map((t) => targetSchema.parse({ ...t, connectTimeoutMs: CONNECT_TIMEOUT_MS })), defaultTarget: urls[0]!.name };
+  const config: Config = {
+    targets: urls.map((t) => targetSchema.parse({ ...t, connectTimeoutMs: CONNECT_TIMEOUT_MS })),
+    defaultTarget: urls[0]!.name,
+  };
   return createTargets(config);
 }
 
-async function timeDigest(urls: { name: string; url: string }[], state: pg.Pool): Promise<{ ms: number; unreachable: number; slowestReachableMs: number }> {
+async function timeDigest(
+  urls: { name: string; url: string }[],
+  state: pg.Pool,
+): Promise<{ ms: number; unreachable: number; slowestReachableMs: number }> {
   const targets = targetsFor(urls); // fresh pools every run: connections and capability probes are part of the cost
   const sections = resolveSections(DEFAULT_SECTIONS);
   const started = performance.now();
-  const digest = await composeDigest({ name: 'bench', concurrency: CONCURRENCY, targets: targets.names().map((n) => targets.get(n)), sections, timezone: 'UTC', trends: snapshotTrends(state) });
+  const digest = await composeDigest({
+    name: 'bench',
+    concurrency: CONCURRENCY,
+    targets: targets.names().map((n) => targets.get(n)),
+    sections,
+    timezone: 'UTC',
+    trends: snapshotTrends(state),
+  });
   const ms = performance.now() - started;
   await targets.closeAll();
-  const failed = digest.targets.flatMap((t) => t.pieces.filter((p) => p.error).map((p) => `${t.target}/${p.command}: ${p.error}`));
+  const failed = digest.targets.flatMap((t) =>
+    t.pieces.filter((p) => p.error).map((p) => `${t.target}/${p.command}: ${p.error}`),
+  );
   if (failed.length) throw new Error(`sections failed: ${failed.slice(0, 3).join('; ')}`);
   const reachable = digest.targets.filter((t) => t.reachable);
-  return { ms, unreachable: digest.targets.length - reachable.length, slowestReachableMs: Math.max(...reachable.map((t) => t.elapsedMs)) };
+  return {
+    ms,
+    unreachable: digest.targets.length - reachable.length,
+    slowestReachableMs: Math.max(...reachable.map((t) => t.elapsedMs)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -74,10 +95,18 @@ async function main(): Promise<void> {
     await prepare((db) => cluster.url(db));
     const state = createStatePool(cluster.url('bench_state'));
     await migrateStateDatabase(state);
-    const reachable = Array.from({ length: REACHABLE }, (_, i) => ({ name: `db${i + 1}`, url: cluster.url(`bench_${i + 1}`) }));
+    const reachable = Array.from({ length: REACHABLE }, (_, i) => ({
+      name: `db${i + 1}`,
+      url: cluster.url(`bench_${i + 1}`),
+    }));
     const dead = [
       ...silent.map((s, i) => ({ name: `silent${i + 1}`, url: `postgres://postgres@127.0.0.1:${s.port}/postgres` })),
-      ...(await Promise.all(Array.from({ length: REFUSED }, async (_, i) => ({ name: `refused${i + 1}`, url: `postgres://postgres@127.0.0.1:${await freePort()}/postgres` })))),
+      ...(await Promise.all(
+        Array.from({ length: REFUSED }, async (_, i) => ({
+          name: `refused${i + 1}`,
+          url: `postgres://postgres@127.0.0.1:${await freePort()}/postgres`,
+        })),
+      )),
     ];
     // Unreachable targets spread through the list, as a real config would have them.
     const all = [...reachable];

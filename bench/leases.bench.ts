@@ -34,20 +34,30 @@ async function main(): Promise<void> {
   const names = Array.from({ length: TARGETS }, (_, i) => `t${i + 1}`);
   await createDatabases(admin, [...names, 'bench_state']);
   await admin.query('CREATE EXTENSION pg_stat_statements');
-  const copies = await Promise.all(['copy-a', 'copy-b', 'copy-c'].map((id) => startCopy(id, server.url('bench_state'), names, server.url.bind(server))));
+  const copies = await Promise.all(
+    ['copy-a', 'copy-b', 'copy-c'].map((id) =>
+      startCopy(id, server.url('bench_state'), names, server.url.bind(server)),
+    ),
+  );
   try {
-    copies.forEach((c) => c.watch.start());
+    for (const c of copies) c.watch.start();
     for (let i = 0; i < 3; i++) await untilMidInterval();
     const before = await counts(admin, names);
     const startedAt = Date.now();
     for (let i = 0; i < INTERVALS; i++) await untilMidInterval();
     const after = await counts(admin, names);
     const seconds = (Date.now() - startedAt) / 1000;
-    const perTarget = names.map((n) => (after.health.get(n)! - before.health.get(n)!) / INTERVALS).sort((a, b) => a - b);
+    const perTarget = names
+      .map((n) => (after.health.get(n)! - before.health.get(n)!) / INTERVALS)
+      .sort((a, b) => a - b);
     const held = await listLeases(copies[0]!.state, 'alerts');
-    const share = Object.entries(held.reduce<Record<string, number>>((acc, l) => ({ ...acc, [String(l.holder)]: (acc[String(l.holder)] ?? 0) + 1 }), {}));
-    console.log(`${TARGETS} targets, 3 copies, interval ${INTERVAL_MS} ms, ${INTERVALS} intervals measured, load average ${loadavg()[0]!.toFixed(1)}`);
-    console.log(`health queries per target per interval: min ${perTarget[0]}, median ${perTarget[Math.floor(perTarget.length / 2)]}, max ${perTarget.at(-1)}`);
+    const share = Object.entries(countBy(held.map((l) => l.holder)));
+    console.log(
+      `${TARGETS} targets, 3 copies, interval ${INTERVAL_MS} ms, ${INTERVALS} intervals measured, load average ${loadavg()[0]!.toFixed(1)}`,
+    );
+    console.log(
+      `health queries per target per interval: min ${perTarget[0]}, median ${perTarget[Math.floor(perTarget.length / 2)]}, max ${perTarget.at(-1)}`,
+    );
     console.log(`leases: ${share.map(([h, n]) => `${h} ${n}`).join(', ')}`);
     console.log(`state database: ${((after.state - before.state) / seconds).toFixed(1)} statements/s`);
 
@@ -58,13 +68,19 @@ async function main(): Promise<void> {
     const since = new Date(crashedAt);
     for (;;) {
       const now = await listLeases(copies[0]!.state, 'alerts');
-      const done = orphans.every((t) => now.some((l) => l.target === t && l.holder !== crashed.id && l.lastCheckedAt && new Date(l.lastCheckedAt) > since));
+      const done = orphans.every((t) =>
+        now.some(
+          (l) => l.target === t && l.holder !== crashed.id && l.lastCheckedAt && new Date(l.lastCheckedAt) > since,
+        ),
+      );
       if (done) break;
       if (Date.now() - crashedAt > 10 * INTERVAL_MS) throw new Error('no takeover within 10 intervals');
       await sleep(20);
     }
     const takeover = Date.now() - crashedAt;
-    console.log(`takeover of ${orphans.length} targets after a crash: ${takeover} ms (goal <= interval + lease = ${INTERVAL_MS + leaseMsFor(INTERVAL_MS)} ms)`);
+    console.log(
+      `takeover of ${orphans.length} targets after a crash: ${takeover} ms (goal <= interval + lease = ${INTERVAL_MS + leaseMsFor(INTERVAL_MS)} ms)`,
+    );
   } finally {
     await Promise.all(copies.map((c) => c.close()));
     await admin.end();
@@ -98,7 +114,11 @@ async function startCopy(id: string, stateUrl: string, names: string[], urlOf: (
     await targets.closeAll();
     await state.end();
   };
-  return { id, watch, state, crash: async () => ((crashed = true), await watch.stop()), close };
+  const crash = async () => {
+    crashed = true;
+    await watch.stop();
+  };
+  return { id, watch, state, crash, close };
 }
 
 async function counts(admin: Awaited<ReturnType<typeof connect>>, names: string[]) {
@@ -107,10 +127,19 @@ async function counts(admin: Awaited<ReturnType<typeof connect>>, names: string[
      FROM pg_database d LEFT JOIN pg_stat_statements s ON s.dbid = d.oid WHERE d.datname = ANY ($1) GROUP BY d.datname`,
     [[...names, 'bench_state']],
   );
-  return { health: new Map(rows.map((r) => [r.datname, r.health])), state: rows.find((r) => r.datname === 'bench_state')?.total ?? 0 };
+  return {
+    health: new Map(rows.map((r) => [r.datname, r.health])),
+    state: rows.find((r) => r.datname === 'bench_state')?.total ?? 0,
+  };
 }
 
 main().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });
+
+function countBy(values: readonly (string | null)[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[String(value)] = (counts[String(value)] ?? 0) + 1;
+  return counts;
+}

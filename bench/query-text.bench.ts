@@ -7,8 +7,13 @@
  */
 import { showQueryText, type QueryTextMode } from '../src/redact/query-text.js';
 
-const SHORT = "UPDATE accounts SET balance = balance - 100.50, note = 'refund #4242' WHERE id = 17 AND iban = E'DE89\\'3704'";
-const LONG = `SELECT * FROM orders WHERE id IN (${Array.from({ length: 700 }, (_, i) => i).join(', ')}) AND note = 'x'`.slice(0, 4000);
+const SHORT =
+  "UPDATE accounts SET balance = balance - 100.50, note = 'refund #4242' WHERE id = 17 AND iban = E'DE89\\'3704'";
+const LONG =
+  `SELECT * FROM orders WHERE id IN (${Array.from({ length: 700 }, (_, i) => i).join(', ')}) AND note = 'x'`.slice(
+    0,
+    4000,
+  );
 const CUT = `${LONG.slice(0, 3990)} AND c = 'cut insi`;
 const PASSWORD = "ALTER ROLE app WITH LOGIN ENCRYPTED PASSWORD 'hunter2-secret' VALID UNTIL '2030-01-01'";
 const STATEMENTS = { short: SHORT, 'long (4,000 chars)': LONG, 'cut inside a literal': CUT, password: PASSWORD };

@@ -35,7 +35,10 @@ interface Sample {
 function runOnce(argv: string[], env: NodeJS.ProcessEnv): Sample {
   const hasTime = existsSync(TIME);
   const started = performance.now();
-  const result = spawnSync(hasTime ? TIME : argv[0]!, hasTime ? ['-f', 'BENCH %U %S %M', ...argv] : argv.slice(1), { env, encoding: 'utf8' });
+  const result = spawnSync(hasTime ? TIME : argv[0]!, hasTime ? ['-f', 'BENCH %U %S %M', ...argv] : argv.slice(1), {
+    env,
+    encoding: 'utf8',
+  });
   const wallMs = performance.now() - started;
   const line = result.stderr.split('\n').find((l) => l.startsWith('BENCH '));
   if (result.status !== null && result.status > 2) throw new Error(`${argv.join(' ')} failed: ${result.stderr}`);
@@ -85,14 +88,21 @@ function compareCases(dir: string | undefined): [string, string[]][] {
 }
 
 /** Spawn → first 200 from /healthz, RUNS times, for the compiled bot and (before) the tsx one. */
-async function botStartup(databaseUrl: string, stateUrl: string): Promise<Record<string, { wallMs: number; cpuMs: number }[]>> {
+async function botStartup(
+  databaseUrl: string,
+  stateUrl: string,
+): Promise<Record<string, { wallMs: number; cpuMs: number }[]>> {
   const standIn = await startSlackStandIn();
   const dir = mkdtempSync(join(tmpdir(), 'pgmedic-startup-bench-'));
   try {
     const results: Record<string, { wallMs: number; cpuMs: number }[]> = { compiled: [], 'before (tsx)': [] };
     for (let run = 0; run < RUNS; run++) {
-      results.compiled!.push(await timeToHealthz([NODE, '--enable-source-maps', 'dist/src/main.js'], databaseUrl, stateUrl, standIn));
-      results['before (tsx)']!.push(await timeToHealthz([NODE, '--import', 'tsx', 'src/main.ts'], databaseUrl, stateUrl, standIn));
+      results.compiled!.push(
+        await timeToHealthz([NODE, '--enable-source-maps', 'dist/src/main.js'], databaseUrl, stateUrl, standIn),
+      );
+      results['before (tsx)']!.push(
+        await timeToHealthz([NODE, '--import', 'tsx', 'src/main.ts'], databaseUrl, stateUrl, standIn),
+      );
     }
     return results;
   } finally {
@@ -102,7 +112,12 @@ async function botStartup(databaseUrl: string, stateUrl: string): Promise<Record
 }
 
 /** Spawn → first 200 from /healthz: wall time, and the CPU time the bot used to get there (less noisy on a busy machine). */
-async function timeToHealthz(argv: string[], databaseUrl: string, stateUrl: string, standIn: Awaited<ReturnType<typeof startSlackStandIn>>): Promise<{ wallMs: number; cpuMs: number }> {
+async function timeToHealthz(
+  argv: string[],
+  databaseUrl: string,
+  stateUrl: string,
+  standIn: Awaited<ReturnType<typeof startSlackStandIn>>,
+): Promise<{ wallMs: number; cpuMs: number }> {
   const port = await freePort();
   const started = performance.now();
   const bot = spawn(argv[0]!, argv.slice(1), {
@@ -121,7 +136,10 @@ async function timeToHealthz(argv: string[], databaseUrl: string, stateUrl: stri
   });
   try {
     for (;;) {
-      const up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (up) return { wallMs: performance.now() - started, cpuMs: cpuMs(bot.pid!) };
       if (bot.exitCode !== null || performance.now() - started > 30_000) throw new Error('the bot did not start');
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -140,26 +158,47 @@ function cpuMs(pid: number): number {
 
 function printResults(samples: Map<string, Sample[]>, bot: Record<string, { wallMs: number; cpuMs: number }[]>): void {
   const base = samples.get('node -e 0')!;
-  const [baseWall, baseCpu, baseRss] = [median(base.map((s) => s.wallMs)), median(base.map((s) => s.cpuMs)), median(base.map((s) => s.rssMiB))];
-  console.log(`\n${RUNS} runs each, medians; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores, node ${process.version}\n`);
+  const [baseWall, baseCpu, baseRss] = [
+    median(base.map((s) => s.wallMs)),
+    median(base.map((s) => s.cpuMs)),
+    median(base.map((s) => s.rssMiB)),
+  ];
+  console.log(
+    `\n${RUNS} runs each, medians; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${availableParallelism()} cores, node ${process.version}\n`,
+  );
   console.log('| command | wall | above node | CPU (user+sys) | above node | peak RSS | above node |');
   console.log('|---|---|---|---|---|---|---|');
   for (const [name, list] of samples) {
-    const [wall, cpu, rss] = [median(list.map((s) => s.wallMs)), median(list.map((s) => s.cpuMs)), median(list.map((s) => s.rssMiB))];
-    const above = (value: number, base: number, unit: string) => (name === 'node -e 0' ? '' : `${(value - base).toFixed(0)} ${unit}`);
-    console.log(`| \`${name}\` | ${wall.toFixed(0)} ms | ${above(wall, baseWall, 'ms')} | ${cpu.toFixed(0)} ms | ${above(cpu, baseCpu, 'ms')} | ${rss.toFixed(1)} MiB | ${above(rss, baseRss, 'MiB')} |`);
+    const [wall, cpu, rss] = [
+      median(list.map((s) => s.wallMs)),
+      median(list.map((s) => s.cpuMs)),
+      median(list.map((s) => s.rssMiB)),
+    ];
+    const above = (value: number, base: number, unit: string) =>
+      name === 'node -e 0' ? '' : `${(value - base).toFixed(0)} ${unit}`;
+    console.log(
+      `| \`${name}\` | ${wall.toFixed(0)} ms | ${above(wall, baseWall, 'ms')} | ${cpu.toFixed(0)} ms | ${above(cpu, baseCpu, 'ms')} | ${rss.toFixed(1)} MiB | ${above(rss, baseRss, 'MiB')} |`,
+    );
   }
   console.log('\n| bot, spawn to /healthz 200 | wall, median | min | max | bot CPU until then, median |');
   console.log('|---|---|---|---|---|');
   for (const [name, list] of Object.entries(bot)) {
     const wall = list.map((s) => s.wallMs);
-    console.log(`| ${name} | ${median(wall).toFixed(0)} ms | ${Math.min(...wall).toFixed(0)} ms | ${Math.max(...wall).toFixed(0)} ms | ${median(list.map((s) => s.cpuMs)).toFixed(0)} ms |`);
+    console.log(
+      `| ${name} | ${median(wall).toFixed(0)} ms | ${Math.min(...wall).toFixed(0)} ms | ${Math.max(...wall).toFixed(0)} ms | ${median(list.map((s) => s.cpuMs)).toFixed(0)} ms |`,
+    );
   }
   const help = median(samples.get('pgmedic --help')!.map((s) => s.wallMs)) - baseWall;
   const health = median(samples.get('pgmedic health')!.map((s) => s.wallMs)) - baseWall;
-  const rss = Math.max(...['pgmedic --help', 'pgmedic health'].map((name) => median(samples.get(name)!.map((s) => s.rssMiB)))) - baseRss;
+  const rss =
+    Math.max(...['pgmedic --help', 'pgmedic health'].map((name) => median(samples.get(name)!.map((s) => s.rssMiB)))) -
+    baseRss;
   const botMs = median(bot.compiled!.map((s) => s.wallMs));
-  console.log(`\ngoal CLI ≤ 150 ms above node: --help ${help.toFixed(0)} ms, health ${health.toFixed(0)} ms (health includes connecting and its queries): ${help <= 150 ? 'met for --help' : 'MISSED for --help'}`);
+  console.log(
+    `\ngoal CLI ≤ 150 ms above node: --help ${help.toFixed(0)} ms, health ${health.toFixed(0)} ms (health includes connecting and its queries): ${help <= 150 ? 'met for --help' : 'MISSED for --help'}`,
+  );
   console.log(`goal CLI ≤ 60 MiB above node: ${rss.toFixed(1)} MiB: ${rss <= 60 ? 'met' : 'MISSED'}`);
   console.log(`goal bot start to /healthz < 1 s: ${botMs.toFixed(0)} ms: ${botMs < 1000 ? 'met' : 'MISSED'}`);
 }

@@ -32,7 +32,9 @@ async function main(): Promise<void> {
   const locker = await connect(server.url('bench_state'), 'bench-locker');
   try {
     await waitReady(url);
-    const { rows } = await locker.query<{ name: string }>("SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = 'pgmedic'");
+    const { rows } = await locker.query<{ name: string }>(
+      "SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = 'pgmedic'",
+    );
     await locker.query('BEGIN');
     await locker.query(`LOCK TABLE ${rows.map((r) => r.name).join(', ')} IN ACCESS EXCLUSIVE MODE`);
     console.log(`locked ${rows.length} state tables: ${rows.map((r) => r.name).join(', ')}`);
@@ -52,12 +54,28 @@ async function main(): Promise<void> {
   }
 }
 
-async function startBot(databaseUrl: string, stateUrl: string, standIn: SlackStandIn, dir: string): Promise<{ bot: ChildProcess; url: string }> {
+async function startBot(
+  databaseUrl: string,
+  stateUrl: string,
+  standIn: SlackStandIn,
+  dir: string,
+): Promise<{ bot: ChildProcess; url: string }> {
   const configPath = join(dir, 'pgmedic.yml');
   writeFileSync(configPath, `targets:\n  - name: prod\n    url: ${databaseUrl}\n`);
   const port = await freePort();
   const bot = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, SLACK_MODE: 'http', SLACK_BOT_TOKEN: standIn.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: standIn.apiUrl, PORT: String(port), PGMEDIC_CONFIG: configPath, LOG_LEVEL: 'warn', PGMEDIC_STATE_DATABASE_URL: stateUrl, PGMEDIC_APPROVERS: 'U0BENCHAPPROVER' },
+    env: {
+      PATH: process.env.PATH,
+      SLACK_MODE: 'http',
+      SLACK_BOT_TOKEN: standIn.botToken,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: standIn.apiUrl,
+      PORT: String(port),
+      PGMEDIC_CONFIG: configPath,
+      LOG_LEVEL: 'warn',
+      PGMEDIC_STATE_DATABASE_URL: stateUrl,
+      PGMEDIC_APPROVERS: 'U0BENCHAPPROVER',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return { bot, url: `http://127.0.0.1:${port}` };
@@ -65,13 +83,24 @@ async function startBot(databaseUrl: string, stateUrl: string, standIn: SlackSta
 
 async function waitReady(url: string): Promise<void> {
   for (let attempt = 0; attempt < 400; attempt++) {
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error('the bot did not become ready');
 }
 
-async function runBatch(send: ReturnType<typeof slackSender>, standIn: SlackStandIn, count: number, inFlight: number): Promise<number[]> {
+async function runBatch(
+  send: ReturnType<typeof slackSender>,
+  standIn: SlackStandIn,
+  count: number,
+  inFlight: number,
+): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
   const worker = async () => {
@@ -80,7 +109,8 @@ async function runBatch(send: ReturnType<typeof slackSender>, standIn: SlackStan
       const sent = performance.now();
       const reply = await send.command({ text: 'health --private', channel: 'CBENCH' });
       latencies.push(performance.now() - sent);
-      if (reply.status !== 200 || !reply.ack?.text?.includes('Running')) throw new Error(`unexpected ack: ${reply.status} ${JSON.stringify(reply.ack)}`);
+      if (reply.status !== 200 || !reply.ack?.text?.includes('Running'))
+        throw new Error(`unexpected ack: ${reply.status} ${JSON.stringify(reply.ack)}`);
       await answered(standIn, reply.responseUrl);
     }
   };
@@ -110,8 +140,14 @@ function printResults(warmUp: number[], latencies: number[], readyz: string): vo
   console.log(`/readyz while locked: ${readyz}`);
   console.log('| commands | in flight | p50 | p90 | p99 | max | all answered |');
   console.log('|---|---|---|---|---|---|---|');
-  console.log(`| ${latencies.length} | ${IN_FLIGHT} | ${ms(at(50))} | ${ms(at(90))} | ${ms(at(99))} | ${ms(sorted.at(-1)!)} | yes |`);
-  console.log(`budget p99 < 100 ms: ${at(99) < 100 ? 'met' : 'MISSED'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+  console.log(
+    `| ${latencies.length} | ${IN_FLIGHT} | ${ms(at(50))} | ${ms(at(90))} | ${ms(at(99))} | ${ms(sorted.at(-1)!)} | yes |`,
+  );
+  console.log(
+    `budget p99 < 100 ms: ${at(99) < 100 ? 'met' : 'MISSED'}; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${availableParallelism()} cores`,
+  );
 }
 
 await main();

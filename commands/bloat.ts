@@ -39,7 +39,10 @@ const BLOCK_SIZE_SQL = `SELECT current_setting('block_size')::int AS block_size`
 const options = z.object({
   minSize: sizeOption('100MB', 'Leave out relations smaller than this (e.g. 1GB, 500MB, 0 for all)'),
   limit: intOption(1, 100, 20, 'Tables and indexes to show (each)'),
-  exact: z.boolean().default(false).describe(`Confirm the top ${EXACT_TOP} tables and indexes with pgstattuple (reads them; slower)`),
+  exact: z
+    .boolean()
+    .default(false)
+    .describe(`Confirm the top ${EXACT_TOP} tables and indexes with pgstattuple (reads them; slower)`),
 });
 
 export type BloatOptions = z.infer<typeof options>;
@@ -62,7 +65,9 @@ export default defineCommand({
     const hiddenStats = await measureHidden(session, caps, [...tables, ...indexes], blockSize);
     const shownTables = mostBloated(tables, opts.limit);
     const shownIndexes = mostBloated(indexes, opts.limit);
-    const unmeasuredTop = [...shownTables.slice(0, EXACT_TOP), ...shownIndexes.slice(0, EXACT_TOP)].filter((m) => m.relation.exactBloatPercent == null && !m.relation.notEstimated);
+    const unmeasuredTop = [...shownTables.slice(0, EXACT_TOP), ...shownIndexes.slice(0, EXACT_TOP)].filter(
+      (m) => m.relation.exactBloatPercent == null && !m.relation.notEstimated,
+    );
     const exact = opts.exact
       ? await confirmExactly(session, caps, unmeasuredTop, blockSize)
       : { requested: false, unavailable: null, confirmed: 0, indexesSkippedOnStandby: false };
@@ -75,7 +80,9 @@ export default defineCommand({
       blockSize,
       totalBloatBytes: counted.reduce((sum, r) => sum + countedBytes(r), 0),
       totalMeasured: counted.filter((r) => r.exactBloatBytes != null).length,
-      hiddenStatsRelations: all.filter((r) => r.statsHidden && !SYSTEM_SCHEMAS.includes(r.schema)).map((r) => `${r.schema}.${r.index ?? r.table}`),
+      hiddenStatsRelations: all
+        .filter((r) => r.statsHidden && !SYSTEM_SCHEMAS.includes(r.schema))
+        .map((r) => `${r.schema}.${r.index ?? r.table}`),
       hiddenStats,
       lockedRelations: all.filter((r) => r.locked).map((r) => `${r.schema}.${r.index ?? r.table}`),
       exact,
@@ -97,5 +104,7 @@ function countedBytes(r: RelationBloat): number {
 /** Biggest reclaimable space first, by the figure the report goes by. */
 function mostBloated(measured: Measured[], limit: number): Measured[] {
   const bytes = (r: RelationBloat) => r.exactBloatBytes ?? (r.notEstimated ? 0 : r.bloatBytes);
-  return [...measured].sort((a, b) => bytes(b.relation) - bytes(a.relation) || b.relation.bloatPercent - a.relation.bloatPercent).slice(0, limit);
+  return [...measured]
+    .sort((a, b) => bytes(b.relation) - bytes(a.relation) || b.relation.bloatPercent - a.relation.bloatPercent)
+    .slice(0, limit);
 }

@@ -2,10 +2,27 @@ import { queryColumn } from '../src/report/query-text.js';
 import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
 import { durationOption, intOption } from '../src/engine/units.js';
-import { formatCount, formatDuration, formatPercent, plural, } from '../src/report/format.js';
+import { formatCount, formatDuration, formatPercent, plural } from '../src/report/format.js';
 import { noSignalText } from '../src/db/signal-rule.js';
-import { statusFor, worstStatus, type Fact, type Report, type Section, type Status, type SuggestedAction } from '../src/report/model.js';
-import { BREAKDOWN_SQL, IDLE_IN_TRANSACTION_SQL, LONG_RUNNING_SQL, OTHER_BACKENDS_SQL, SUMMARY_SQL, WAITING_SQL, type SessionRow, type SummaryRow } from './connections/sql.js';
+import {
+  statusFor,
+  worstStatus,
+  type Fact,
+  type Report,
+  type Section,
+  type Status,
+  type SuggestedAction,
+} from '../src/report/model.js';
+import {
+  BREAKDOWN_SQL,
+  IDLE_IN_TRANSACTION_SQL,
+  LONG_RUNNING_SQL,
+  OTHER_BACKENDS_SQL,
+  SUMMARY_SQL,
+  WAITING_SQL,
+  type SessionRow,
+  type SummaryRow,
+} from './connections/sql.js';
 
 /** One client session worth a look: idle in transaction, running long, or waiting. */
 export interface ConnectionSession {
@@ -71,14 +88,28 @@ export interface ConnectionsFindings {
 
 export default defineCommand({
   name: 'connections',
-  summary: 'Connections by state, user, application and client; idle-in-transaction, long-running and waiting sessions; headroom',
+  summary:
+    'Connections by state, user, application and client; idle-in-transaction, long-running and waiting sessions; headroom',
   kind: 'diagnostic',
   options: z.object({
-    minIdle: durationOption('1min', 'List sessions idle in transaction at least this long (those past the warn threshold always show)'),
-    minRuntime: durationOption('30s', 'List queries running at least this long (those past the warn threshold always show)'),
+    minIdle: durationOption(
+      '1min',
+      'List sessions idle in transaction at least this long (those past the warn threshold always show)',
+    ),
+    minRuntime: durationOption(
+      '30s',
+      'List queries running at least this long (those past the warn threshold always show)',
+    ),
     limit: intOption(1, 200, 20, 'Sessions to show per list'),
   }),
-  sql: { summary: SUMMARY_SQL, breakdown: BREAKDOWN_SQL, otherBackends: OTHER_BACKENDS_SQL, idleInTransaction: IDLE_IN_TRANSACTION_SQL, longRunning: LONG_RUNNING_SQL, waiting: WAITING_SQL },
+  sql: {
+    summary: SUMMARY_SQL,
+    breakdown: BREAKDOWN_SQL,
+    otherBackends: OTHER_BACKENDS_SQL,
+    idleInTransaction: IDLE_IN_TRANSACTION_SQL,
+    longRunning: LONG_RUNNING_SQL,
+    waiting: WAITING_SQL,
+  },
 
   async collect({ session, caps, thresholds }, options): Promise<ConnectionsFindings> {
     const minIdleSeconds = Math.min(options.minIdle, thresholds.idleInTransactionSeconds.warn);
@@ -91,7 +122,8 @@ export default defineCommand({
     const long = await session.query<SessionRow>(LONG_RUNNING_SQL, [minRuntimeSeconds, options.limit]);
     const waiting = await session.query<SessionRow>(WAITING_SQL, [options.limit]);
     const usable = summary.max_connections - summary.superuser_reserved - summary.reserved;
-    const dimension = (name: string) => breakdown.filter((b) => b.dimension === name).map(({ key, count }) => ({ key, count }));
+    const dimension = (name: string) =>
+      breakdown.filter((b) => b.dimension === name).map(({ key, count }) => ({ key, count }));
     return {
       maxConnections: summary.max_connections,
       superuserReservedConnections: summary.superuser_reserved,
@@ -127,7 +159,10 @@ export default defineCommand({
       idle: statusFor(findings.oldestIdleInTransactionSeconds ?? 0, thresholds.idleInTransactionSeconds),
       long: statusFor(findings.longestQuerySeconds ?? 0, thresholds.longQuerySeconds),
       // as `locks` judges a pile-up: by how many wait as well as by how long
-      waiting: worstStatus(statusFor(longestLockWait, thresholds.lockWaitSeconds), statusFor(findings.waitingCount, thresholds.lockWaitingSessions)),
+      waiting: worstStatus(
+        statusFor(longestLockWait, thresholds.lockWaitSeconds),
+        statusFor(findings.waitingCount, thresholds.lockWaitingSessions),
+      ),
     };
     return {
       title: 'Connections',
@@ -138,12 +173,23 @@ export default defineCommand({
         ...breakdownSections(findings),
         ...sessionTables(findings),
       ],
-      actions: [...signallable(findings.idleInTransaction).map(terminateAction), ...signallable(findings.longRunning).flatMap((s) => [cancelAction(s), terminateAction(s)])],
+      actions: [
+        ...signallable(findings.idleInTransaction).map(terminateAction),
+        ...signallable(findings.longRunning).flatMap((s) => [cancelAction(s), terminateAction(s)]),
+      ],
       footnotes: [
         ...unsignallable(findings).map((s) => `No button for ${s.pid}: ${noSignalText(s.noSignal!)}.`),
-        ...(findings.waitingCount ? ['Run `locks` for the blocking tree: who holds the locks these sessions wait for.'] : []),
-        ...(findings.idleInTransaction.length ? ['A session idle in transaction runs no query, so only terminating it ends its transaction; idle_in_transaction_session_timeout prevents this.'] : []),
-        ...(findings.canSeeAllSessions ? [] : ["pgmedic's role cannot see other roles' sessions in full; grant pg_monitor (or pg_read_all_stats)."]),
+        ...(findings.waitingCount
+          ? ['Run `locks` for the blocking tree: who holds the locks these sessions wait for.']
+          : []),
+        ...(findings.idleInTransaction.length
+          ? [
+              'A session idle in transaction runs no query, so only terminating it ends its transaction; idle_in_transaction_session_timeout prevents this.',
+            ]
+          : []),
+        ...(findings.canSeeAllSessions
+          ? []
+          : ["pgmedic's role cannot see other roles' sessions in full; grant pg_monitor (or pg_read_all_stats)."]),
       ],
     };
   },
@@ -171,24 +217,54 @@ function toSession(row: SessionRow): ConnectionSession {
 
 /** Buttons per list: enough to act on the worst offenders, never a bulk kill. */
 const MAX_ACTION_SESSIONS = 5;
-const signallable = (sessions: ConnectionSession[]) => sessions.slice(0, MAX_ACTION_SESSIONS).filter((s) => !s.noSignal);
-const unsignallable = (f: ConnectionsFindings) => [...f.idleInTransaction.slice(0, MAX_ACTION_SESSIONS), ...f.longRunning.slice(0, MAX_ACTION_SESSIONS)].filter((s, i, all) => s.noSignal && all.findIndex((o) => o.pid === s.pid) === i);
+const signallable = (sessions: ConnectionSession[]) =>
+  sessions.slice(0, MAX_ACTION_SESSIONS).filter((s) => !s.noSignal);
+const unsignallable = (f: ConnectionsFindings) =>
+  [...f.idleInTransaction.slice(0, MAX_ACTION_SESSIONS), ...f.longRunning.slice(0, MAX_ACTION_SESSIONS)].filter(
+    (s, i, all) => s.noSignal && all.findIndex((o) => o.pid === s.pid) === i,
+  );
 
 function summaryLine(f: ConnectionsFindings): string {
-  const parts = [`${formatCount(f.clientConnections)} of ${formatCount(f.usableConnections)} usable connections in use (${formatPercent(f.usedPct, 0)})`];
-  if (f.idleInTransactionCount) parts.push(`${plural(f.idleInTransactionCount, 'session')} idle in transaction (oldest ${formatDuration(f.oldestIdleInTransactionSeconds)})`);
-  if (f.longRunningCount) parts.push(`${plural(f.longRunningCount, 'query', 'queries')} running over ${formatDuration(f.minRuntimeSeconds)} (longest ${formatDuration(f.longestQuerySeconds)})`);
+  const parts = [
+    `${formatCount(f.clientConnections)} of ${formatCount(f.usableConnections)} usable connections in use (${formatPercent(f.usedPct, 0)})`,
+  ];
+  if (f.idleInTransactionCount)
+    parts.push(
+      `${plural(f.idleInTransactionCount, 'session')} idle in transaction (oldest ${formatDuration(f.oldestIdleInTransactionSeconds)})`,
+    );
+  if (f.longRunningCount)
+    parts.push(
+      `${plural(f.longRunningCount, 'query', 'queries')} running over ${formatDuration(f.minRuntimeSeconds)} (longest ${formatDuration(f.longestQuerySeconds)})`,
+    );
   if (f.waitingCount) parts.push(`${plural(f.waitingCount, 'session')} waiting on locks`);
   return `${parts.join('; ')}.`;
 }
 
 function overviewFacts(f: ConnectionsFindings, statuses: Record<'used' | 'idle' | 'long' | 'waiting', Status>): Fact[] {
-  const reserved = [`${f.superuserReservedConnections} for superusers`, ...(f.reservedConnections ? [`${f.reservedConnections} for pg_use_reserved_connections`] : [])].join(', ');
+  const reserved = [
+    `${f.superuserReservedConnections} for superusers`,
+    ...(f.reservedConnections ? [`${f.reservedConnections} for pg_use_reserved_connections`] : []),
+  ].join(', ');
   return [
-    { label: 'Client connections', value: `${formatCount(f.clientConnections)} of ${formatCount(f.usableConnections)} usable (${formatPercent(f.usedPct, 0)}; pgmedic's own: ${formatCount(f.ownConnections)})`, status: statuses.used },
-    { label: 'Headroom', value: `${formatCount(f.headroom)} (max_connections ${formatCount(f.maxConnections)}, reserved ${reserved})` },
-    { label: 'Oldest idle in transaction', value: f.oldestIdleInTransactionSeconds === null ? 'none' : formatDuration(f.oldestIdleInTransactionSeconds), status: statuses.idle },
-    { label: 'Longest running query', value: f.longestQuerySeconds === null ? 'none' : formatDuration(f.longestQuerySeconds), status: statuses.long },
+    {
+      label: 'Client connections',
+      value: `${formatCount(f.clientConnections)} of ${formatCount(f.usableConnections)} usable (${formatPercent(f.usedPct, 0)}; pgmedic's own: ${formatCount(f.ownConnections)})`,
+      status: statuses.used,
+    },
+    {
+      label: 'Headroom',
+      value: `${formatCount(f.headroom)} (max_connections ${formatCount(f.maxConnections)}, reserved ${reserved})`,
+    },
+    {
+      label: 'Oldest idle in transaction',
+      value: f.oldestIdleInTransactionSeconds === null ? 'none' : formatDuration(f.oldestIdleInTransactionSeconds),
+      status: statuses.idle,
+    },
+    {
+      label: 'Longest running query',
+      value: f.longestQuerySeconds === null ? 'none' : formatDuration(f.longestQuerySeconds),
+      status: statuses.long,
+    },
     { label: 'Waiting on locks', value: formatCount(f.waitingCount), status: statuses.waiting },
     { label: 'Other backends', value: f.otherBackends.map((b) => `${b.key} ${b.count}`).join(', ') || 'none' },
   ];
@@ -196,10 +272,19 @@ function overviewFacts(f: ConnectionsFindings, statuses: Record<'used' | 'idle' 
 
 /** Top entries per dimension; facts keep them compact on every surface. */
 function breakdownSections(f: ConnectionsFindings): Section[] {
-  const dimensions: [string, ConnectionCount[]][] = [['By state', f.byState], ['By user', f.byUser], ['By application', f.byApplication], ['By client', f.byClient]];
+  const dimensions: [string, ConnectionCount[]][] = [
+    ['By state', f.byState],
+    ['By user', f.byUser],
+    ['By application', f.byApplication],
+    ['By client', f.byClient],
+  ];
   return dimensions
     .filter(([, counts]) => counts.length)
-    .map(([title, counts]) => ({ kind: 'facts' as const, title, facts: counts.slice(0, 8).map((c) => ({ label: c.key, value: formatCount(c.count) })) }));
+    .map(([title, counts]) => ({
+      kind: 'facts' as const,
+      title,
+      facts: counts.slice(0, 8).map((c) => ({ label: c.key, value: formatCount(c.count) })),
+    }));
 }
 
 function sessionTables(f: ConnectionsFindings): Section[] {
@@ -209,29 +294,74 @@ function sessionTables(f: ConnectionsFindings): Section[] {
     tables.push({
       kind: 'table',
       title: `Idle in transaction for ${formatDuration(f.minIdleSeconds)} or more (${formatCount(f.idleInTransactionCount)})`,
-      columns: [{ header: 'pid' }, { header: 'user / application' }, { header: 'idle', align: 'right' }, { header: 'transaction', align: 'right' }, queryColumn('last query', 60)],
-      rows: f.idleInTransaction.map((s) => [String(s.pid), who(s), formatDuration(s.stateSeconds), formatDuration(s.transactionSeconds), s.query]),
+      columns: [
+        { header: 'pid' },
+        { header: 'user / application' },
+        { header: 'idle', align: 'right' },
+        { header: 'transaction', align: 'right' },
+        queryColumn('last query', 60),
+      ],
+      rows: f.idleInTransaction.map((s) => [
+        String(s.pid),
+        who(s),
+        formatDuration(s.stateSeconds),
+        formatDuration(s.transactionSeconds),
+        s.query,
+      ]),
     });
   }
   if (f.longRunning.length) {
     tables.push({
       kind: 'table',
       title: `Running for ${formatDuration(f.minRuntimeSeconds)} or more (${formatCount(f.longRunningCount)})`,
-      columns: [{ header: 'pid' }, { header: 'user / application' }, { header: 'running', align: 'right' }, { header: 'waiting on' }, queryColumn('query', 60)],
-      rows: f.longRunning.map((s) => [String(s.pid), who(s), formatDuration(s.querySeconds), s.waitEventType ? `${s.waitEventType}: ${s.waitEvent ?? ''}` : '', s.query]),
+      columns: [
+        { header: 'pid' },
+        { header: 'user / application' },
+        { header: 'running', align: 'right' },
+        { header: 'waiting on' },
+        queryColumn('query', 60),
+      ],
+      rows: f.longRunning.map((s) => [
+        String(s.pid),
+        who(s),
+        formatDuration(s.querySeconds),
+        s.waitEventType ? `${s.waitEventType}: ${s.waitEvent ?? ''}` : '',
+        s.query,
+      ]),
     });
   }
   if (f.waiting.length) {
     tables.push({
       kind: 'table',
       title: `Waiting on locks (${formatCount(f.waitingCount)})`,
-      columns: [{ header: 'pid' }, { header: 'user / application' }, { header: 'waiting', align: 'right' }, { header: 'wait event' }, queryColumn('query', 60)],
-      rows: f.waiting.map((s) => [String(s.pid), who(s), formatDuration(s.lockWaitSeconds), `${s.waitEventType}: ${s.waitEvent ?? ''}`, s.query]),
+      columns: [
+        { header: 'pid' },
+        { header: 'user / application' },
+        { header: 'waiting', align: 'right' },
+        { header: 'wait event' },
+        queryColumn('query', 60),
+      ],
+      rows: f.waiting.map((s) => [
+        String(s.pid),
+        who(s),
+        formatDuration(s.lockWaitSeconds),
+        `${s.waitEventType}: ${s.waitEvent ?? ''}`,
+        s.query,
+      ]),
     });
   }
   return tables;
 }
 
 const params = (s: ConnectionSession) => ({ pid: String(s.pid), backendStart: s.backendStart });
-const terminateAction = (s: ConnectionSession): SuggestedAction => ({ action: 'terminate', label: `Terminate ${s.pid}`, params: params(s), style: 'danger' });
-const cancelAction = (s: ConnectionSession): SuggestedAction => ({ action: 'cancel', label: `Cancel query of ${s.pid}`, params: params(s) });
+const terminateAction = (s: ConnectionSession): SuggestedAction => ({
+  action: 'terminate',
+  label: `Terminate ${s.pid}`,
+  params: params(s),
+  style: 'danger',
+});
+const cancelAction = (s: ConnectionSession): SuggestedAction => ({
+  action: 'cancel',
+  label: `Cancel query of ${s.pid}`,
+  params: params(s),
+});

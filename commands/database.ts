@@ -5,7 +5,14 @@ import { defineCommand } from '../src/engine/command.js';
 import { intOption, textOption } from '../src/engine/units.js';
 import { suggestion } from '../src/engine/closest.js';
 import { AppError } from '../src/errors.js';
-import { formatBytes, formatCount, formatDuration, formatLargeCount, formatPercent, plural } from '../src/report/format.js';
+import {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatLargeCount,
+  formatPercent,
+  plural,
+} from '../src/report/format.js';
 import { cumulativeStatus, statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
 import { largestTablesSections, measureLargestTables, skippedFootnotes, type LargestTables } from './sizes.js';
 
@@ -125,9 +132,15 @@ export default defineCommand({
     const [row] = await session.query<DatabaseRow>(DATABASE_SQL, [wanted]);
     if (!row) {
       const names = (await session.query<{ name: string }>(DATABASE_NAMES_SQL)).map((r) => r.name);
-      throw new AppError('bad_input', `There is no database named "${wanted}" on this server.`, { hint: suggestion(wanted ?? '', names) });
+      throw new AppError('bad_input', `There is no database named "${wanted}" on this server.`, {
+        hint: suggestion(wanted ?? '', names),
+      });
     }
-    const connections = await session.query<{ state: string; count: number; oldest_transaction_seconds: number | null }>(CONNECTIONS_SQL, [row.name]);
+    const connections = await session.query<{
+      state: string;
+      count: number;
+      oldest_transaction_seconds: number | null;
+    }>(CONNECTIONS_SQL, [row.name]);
     const connected = row.name === caps.database;
     const relationsUnavailable = connected ? null : whyNotInside(row);
     const largest: LargestTables = relationsUnavailable
@@ -145,7 +158,11 @@ export default defineCommand({
       multixactAge: row.multixact_age,
       freezeMaxAge: row.freeze_max_age,
       stats: row.has_stats ? statsOf(row) : null,
-      connections: connections.map((c) => ({ state: c.state, count: c.count, oldestTransactionSeconds: c.oldest_transaction_seconds })),
+      connections: connections.map((c) => ({
+        state: c.state,
+        count: c.count,
+        oldestTransactionSeconds: c.oldest_transaction_seconds,
+      })),
       ...largest,
       relationsUnavailable,
     };
@@ -163,20 +180,40 @@ export default defineCommand({
       reasons,
       sections: [
         { kind: 'facts', facts: overviewFacts(findings, statuses) },
-        ...(findings.stats ? [{ kind: 'facts' as const, title: `Activity since statistics reset${findings.stats.statsResetSeconds === null ? '' : ` (${formatDuration(findings.stats.statsResetSeconds)} ago)`}`, facts: activityFacts(findings.stats, statuses) }] : []),
+        ...(findings.stats
+          ? [
+              {
+                kind: 'facts' as const,
+                title: `Activity since statistics reset${findings.stats.statsResetSeconds === null ? '' : ` (${formatDuration(findings.stats.statsResetSeconds)} ago)`}`,
+                facts: activityFacts(findings.stats, statuses),
+              },
+            ]
+          : []),
         {
           kind: 'table',
           title: 'Connections by state',
-          columns: [{ header: 'state' }, { header: 'sessions', align: 'right' }, { header: 'oldest transaction', align: 'right' }],
-          rows: findings.connections.map((c) => [c.state, formatCount(c.count), formatDuration(c.oldestTransactionSeconds)]),
+          columns: [
+            { header: 'state' },
+            { header: 'sessions', align: 'right' },
+            { header: 'oldest transaction', align: 'right' },
+          ],
+          rows: findings.connections.map((c) => [
+            c.state,
+            formatCount(c.count),
+            formatDuration(c.oldestTransactionSeconds),
+          ]),
           empty: 'No client connections.',
         },
-        ...(findings.relationsUnavailable ? [{ kind: 'text' as const, title: 'Largest tables', text: findings.relationsUnavailable }] : largestTablesSections(findings, findings.database)),
+        ...(findings.relationsUnavailable
+          ? [{ kind: 'text' as const, title: 'Largest tables', text: findings.relationsUnavailable }]
+          : largestTablesSections(findings, findings.database)),
       ],
       actions: [],
       footnotes: [
         ...skippedFootnotes(findings.skipped),
-        ...(findings.connections.some((c) => c.state === 'not visible') ? ['Some sessions belong to other users; grant pg_monitor (or pg_read_all_stats) to see their state.'] : []),
+        ...(findings.connections.some((c) => c.state === 'not visible')
+          ? ['Some sessions belong to other users; grant pg_monitor (or pg_read_all_stats) to see their state.']
+          : []),
         ...(statuses.xid !== 'ok' ? ['Run `wraparound` to see which tables hold the XID age back.'] : []),
       ],
     };
@@ -184,7 +221,8 @@ export default defineCommand({
 });
 
 function whyNotInside(row: DatabaseRow): string | null {
-  if (!row.allow_connections || row.connection_limit === -2) return `${row.name} does not accept connections, so its tables cannot be listed.`;
+  if (!row.allow_connections || row.connection_limit === -2)
+    return `${row.name} does not accept connections, so its tables cannot be listed.`;
   if (!row.can_connect) return `pgmedic's role has no CONNECT privilege on ${row.name}; grant it to list its tables.`;
   return null;
 }
@@ -218,8 +256,19 @@ function healthStatuses(findings: DatabaseFindings, thresholds: Thresholds): Sta
     xid: statusFor(Math.max(findings.xidAge, findings.multixactAge), thresholds.xidAge),
     // Lower is worse for the cache hit ratio: compare the miss share against the inverted thresholds.
     // Both ratios cover everything since the statistics reset: they warn at most (cumulativeStatus).
-    cacheHit: stats?.cacheHitPct != null && blocks >= MIN_BLOCKS_FOR_CACHE_RATIO ? cumulativeStatus(statusFor(100 - stats.cacheHitPct, { warn: 100 - thresholds.cacheHitPct.warn, crit: 100 - thresholds.cacheHitPct.crit })) : 'ok',
-    rollbacks: stats && transactions >= MIN_TRANSACTIONS_FOR_ROLLBACK_RATIO ? cumulativeStatus(statusFor((100 * stats.rollbacks) / transactions, thresholds.rollbackPct)) : 'ok',
+    cacheHit:
+      stats?.cacheHitPct != null && blocks >= MIN_BLOCKS_FOR_CACHE_RATIO
+        ? cumulativeStatus(
+            statusFor(100 - stats.cacheHitPct, {
+              warn: 100 - thresholds.cacheHitPct.warn,
+              crit: 100 - thresholds.cacheHitPct.crit,
+            }),
+          )
+        : 'ok',
+    rollbacks:
+      stats && transactions >= MIN_TRANSACTIONS_FOR_ROLLBACK_RATIO
+        ? cumulativeStatus(statusFor((100 * stats.rollbacks) / transactions, thresholds.rollbackPct))
+        : 'ok',
   };
 }
 
@@ -227,9 +276,17 @@ function overviewFacts(findings: DatabaseFindings, statuses: Statuses): Fact[] {
   const limit = findings.connectionLimit >= 0 ? ` (limit ${formatCount(findings.connectionLimit)})` : '';
   const total = findings.connections.reduce((sum, c) => sum + c.count, 0);
   return [
-    { label: 'Size', value: findings.bytes === null ? 'not readable (needs CONNECT or pg_read_all_stats)' : formatBytes(findings.bytes) },
+    {
+      label: 'Size',
+      value:
+        findings.bytes === null ? 'not readable (needs CONNECT or pg_read_all_stats)' : formatBytes(findings.bytes),
+    },
     { label: 'Client connections', value: `${formatCount(total)}${limit}` },
-    { label: 'XID age', value: `${formatLargeCount(findings.xidAge)} (${formatPercent((100 * findings.xidAge) / findings.freezeMaxAge, 0)} of autovacuum_freeze_max_age ${formatLargeCount(findings.freezeMaxAge)})`, status: statuses.xid },
+    {
+      label: 'XID age',
+      value: `${formatLargeCount(findings.xidAge)} (${formatPercent((100 * findings.xidAge) / findings.freezeMaxAge, 0)} of autovacuum_freeze_max_age ${formatLargeCount(findings.freezeMaxAge)})`,
+      status: statuses.xid,
+    },
     { label: 'Multixact age', value: formatLargeCount(findings.multixactAge) },
   ];
 }
@@ -238,18 +295,31 @@ function activityFacts(stats: DatabaseStats, statuses: Statuses): Fact[] {
   const transactions = stats.commits + stats.rollbacks;
   return [
     { label: 'Commits', value: formatCount(stats.commits) },
-    { label: 'Rollbacks', value: `${formatCount(stats.rollbacks)}${transactions ? ` (${formatPercent((100 * stats.rollbacks) / transactions)} ${sinceReset(stats)})` : ''}`, status: statuses.rollbacks },
-    { label: 'Cache hit', value: `${formatPercent(stats.cacheHitPct, 2)} ${sinceReset(stats)}`, status: statuses.cacheHit },
+    {
+      label: 'Rollbacks',
+      value: `${formatCount(stats.rollbacks)}${transactions ? ` (${formatPercent((100 * stats.rollbacks) / transactions)} ${sinceReset(stats)})` : ''}`,
+      status: statuses.rollbacks,
+    },
+    {
+      label: 'Cache hit',
+      value: `${formatPercent(stats.cacheHitPct, 2)} ${sinceReset(stats)}`,
+      status: statuses.cacheHit,
+    },
     { label: 'Temp files', value: `${formatCount(stats.tempFiles)} (${formatBytes(stats.tempBytes)})` },
     { label: 'Deadlocks', value: formatCount(stats.deadlocks) },
     { label: 'Recovery conflicts', value: formatCount(stats.conflicts) },
-    { label: 'Sessions', value: `${formatCount(stats.sessions)} (${formatCount(stats.sessionsAbandoned)} abandoned, ${formatCount(stats.sessionsFatal)} fatal, ${formatCount(stats.sessionsKilled)} killed)` },
+    {
+      label: 'Sessions',
+      value: `${formatCount(stats.sessions)} (${formatCount(stats.sessionsAbandoned)} abandoned, ${formatCount(stats.sessionsFatal)} fatal, ${formatCount(stats.sessionsKilled)} killed)`,
+    },
   ];
 }
 
 /** The window a cumulative ratio covers, next to the ratio itself. */
 function sinceReset(stats: DatabaseStats): string {
-  return stats.statsResetSeconds === null ? 'since the server started' : `since statistics reset ${formatDuration(stats.statsResetSeconds)} ago`;
+  return stats.statsResetSeconds === null
+    ? 'since the server started'
+    : `since statistics reset ${formatDuration(stats.statsResetSeconds)} ago`;
 }
 
 /** Each non-ok status with its figure and window, so warn and crit always say why. */
@@ -257,8 +327,20 @@ function databaseReasons(findings: DatabaseFindings, statuses: Statuses): string
   const stats = findings.stats;
   const transactions = stats ? stats.commits + stats.rollbacks : 0;
   return [
-    ...(statuses.xid !== 'ok' ? [`XID age ${formatLargeCount(Math.max(findings.xidAge, findings.multixactAge))} (${statuses.xid}; run \`wraparound\`)`] : []),
-    ...(stats && statuses.cacheHit !== 'ok' ? [`cache hit ${formatPercent(stats.cacheHitPct, 2)} ${sinceReset(stats)} (${statuses.cacheHit}; a ratio since reset warns at most)`] : []),
-    ...(stats && statuses.rollbacks !== 'ok' ? [`rollbacks ${formatPercent((100 * stats.rollbacks) / transactions)} of transactions ${sinceReset(stats)} (${statuses.rollbacks})`] : []),
+    ...(statuses.xid !== 'ok'
+      ? [
+          `XID age ${formatLargeCount(Math.max(findings.xidAge, findings.multixactAge))} (${statuses.xid}; run \`wraparound\`)`,
+        ]
+      : []),
+    ...(stats && statuses.cacheHit !== 'ok'
+      ? [
+          `cache hit ${formatPercent(stats.cacheHitPct, 2)} ${sinceReset(stats)} (${statuses.cacheHit}; a ratio since reset warns at most)`,
+        ]
+      : []),
+    ...(stats && statuses.rollbacks !== 'ok'
+      ? [
+          `rollbacks ${formatPercent((100 * stats.rollbacks) / transactions)} of transactions ${sinceReset(stats)} (${statuses.rollbacks})`,
+        ]
+      : []),
   ];
 }

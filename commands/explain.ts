@@ -20,11 +20,19 @@ export default defineCommand({
   summary: 'The plan of a statement (by pg_stat_statements queryid, or typed), with advice; never runs it',
   kind: 'diagnostic',
   options: z.object({
-    statement: statementOption(MAX_STATEMENT_LENGTH, 'A queryid from slow-queries, or one SELECT/INSERT/UPDATE/DELETE/MERGE/WITH statement; none: the costliest statement'),
+    statement: statementOption(
+      MAX_STATEMENT_LENGTH,
+      'A queryid from slow-queries, or one SELECT/INSERT/UPDATE/DELETE/MERGE/WITH statement; none: the costliest statement',
+    ),
   }),
   positionals: ['statement'],
   freeText: 'statement',
-  sql: { entry: entrySql('public', true), top: topSql('public', 'total_exec_time'), tables: TABLES_SQL, memory: MEMORY_SQL },
+  sql: {
+    entry: entrySql('public', true),
+    top: topSql('public', 'total_exec_time'),
+    tables: TABLES_SQL,
+    memory: MEMORY_SQL,
+  },
 
   // Typed SQL is refused before pgmedic connects at all (an unreachable server must not hide the refusal).
   async precheck(options) {
@@ -50,7 +58,9 @@ export default defineCommand({
 /** Nothing typed: the costliest statement of this database that EXPLAIN can plan (utility statements are skipped). */
 async function explainTop(context: CollectContext): Promise<ExplainFindings> {
   const schema = context.caps.extensionSchemas.pg_stat_statements!;
-  const rows = await context.session.query<{ query_id: string; query: string }>(topSql(schema, statementColumns(context.caps.pgssColumns!).total));
+  const rows = await context.session.query<{ query_id: string; query: string }>(
+    topSql(schema, statementColumns(context.caps.pgssColumns!).total),
+  );
   for (const row of rows) {
     const statement = await checkStatement(row.query).catch((error: unknown) => {
       if (error instanceof AppError) return undefined;
@@ -61,16 +71,32 @@ async function explainTop(context: CollectContext): Promise<ExplainFindings> {
   return { kind: 'nothing', statements: rows.length };
 }
 
-async function explainTyped(context: CollectContext, statement: CheckedStatement, source: 'queryid' | 'statement' | 'top', queryId: string | null, database: string | null): Promise<ExplainFindings> {
+async function explainTyped(
+  context: CollectContext,
+  statement: CheckedStatement,
+  source: 'queryid' | 'statement' | 'top',
+  queryId: string | null,
+  database: string | null,
+): Promise<ExplainFindings> {
   const { caps } = context;
-  const base = { source, queryId, query: statement.text, verb: statement.verb, parameters: statement.parameters, database: database ?? caps.database };
+  const base = {
+    source,
+    queryId,
+    query: statement.text,
+    verb: statement.verb,
+    parameters: statement.parameters,
+    database: database ?? caps.database,
+  };
   const generic = caps.serverVersionNum >= GENERIC_PLAN_VERSION;
   if (statement.parameters && !generic) return { kind: 'needs-values', ...base, serverVersion: caps.serverVersion };
   const sql = await explainSql(statement, generic);
   // A pg_stat_statements entry is planned in the database it ran in, whatever database the target names.
   const work = (session: Session) => planIn(session, sql, Boolean(caps.extensions.hypopg));
-  const planned = database && database !== caps.database ? await context.inDatabase(database, work) : await work(context.session);
-  return 'error' in planned ? { kind: 'server-error', ...base, ...planned.error } : { kind: 'plan', ...base, generic, ...planned };
+  const planned =
+    database && database !== caps.database ? await context.inDatabase(database, work) : await work(context.session);
+  return 'error' in planned
+    ? { kind: 'server-error', ...base, ...planned.error }
+    : { kind: 'plan', ...base, generic, ...planned };
 }
 
 interface Planned {
@@ -81,7 +107,11 @@ interface Planned {
   hypopg: boolean;
 }
 
-async function planIn(session: Session, sql: string, hypopg: boolean): Promise<Planned | { error: { message: string; sqlstate: string } }> {
+async function planIn(
+  session: Session,
+  sql: string,
+  hypopg: boolean,
+): Promise<Planned | { error: { message: string; sqlstate: string } }> {
   let output: unknown;
   try {
     const [row] = await session.query<{ 'QUERY PLAN': unknown }>(sql);
@@ -94,7 +124,16 @@ async function planIn(session: Session, sql: string, hypopg: boolean): Promise<P
   }
   const nodes = flattenPlan(output);
   const tables = await tableFacts(session, relationsOf(nodes));
-  const [memory] = await session.query<{ work_mem_text: string; work_mem_bytes: number; hash_mem_multiplier: number | null }>(MEMORY_SQL);
-  const advice = adviseOn(nodes, tables, { workMemBytes: memory!.work_mem_bytes, hashMemMultiplier: memory!.hash_mem_multiplier ?? 1 }, hypopg);
+  const [memory] = await session.query<{
+    work_mem_text: string;
+    work_mem_bytes: number;
+    hash_mem_multiplier: number | null;
+  }>(MEMORY_SQL);
+  const advice = adviseOn(
+    nodes,
+    tables,
+    { workMemBytes: memory!.work_mem_bytes, hashMemMultiplier: memory!.hash_mem_multiplier ?? 1 },
+    hypopg,
+  );
   return { nodes, advice, tables, workMem: memory!.work_mem_text, hypopg };
 }

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
 import { excludeOwnBackends, secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
-import { formatBytes, formatCount, formatDuration, formatLargeCount, formatPercent, plural } from '../src/report/format.js';
+import {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatLargeCount,
+  formatPercent,
+  plural,
+} from '../src/report/format.js';
 import { cumulativeStatus, statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
 import { collectLocks, describeRoot, HEALTH_LOCKS_SQL, lockCheckStatus, type HealthLocks } from './health/locks.js';
 
@@ -126,35 +133,86 @@ SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::flo
        pg_get_wal_replay_pause_state() <> 'not paused' AS replay_paused,
        EXISTS (SELECT 1 FROM pg_catalog.pg_stat_wal_receiver) AS wal_receiver_running`;
 
-interface OverviewRow { stats_reset_seconds: number | null; uptime_seconds: number; max_connections: number; superuser_reserved: number; reserved: number; used: number; blks_hit: number | null; blks_read: number | null }
-interface OldestRow { pid: number | null; gid: string | null; state: string | null; seconds: number }
-interface XidRow { database: string; xid_age: number; freeze_max_age: number }
-interface PrimaryRow { standbys: number; worst_replay_lag_seconds: number | null; worst_replay_lag_bytes: number | null; inactive_slots: number }
-interface StandbyRow { replay_gap_bytes: number | null; replay_delay_seconds: number | null; replay_paused: boolean; wal_receiver_running: boolean }
+interface OverviewRow {
+  stats_reset_seconds: number | null;
+  uptime_seconds: number;
+  max_connections: number;
+  superuser_reserved: number;
+  reserved: number;
+  used: number;
+  blks_hit: number | null;
+  blks_read: number | null;
+}
+interface OldestRow {
+  pid: number | null;
+  gid: string | null;
+  state: string | null;
+  seconds: number;
+}
+interface XidRow {
+  database: string;
+  xid_age: number;
+  freeze_max_age: number;
+}
+interface PrimaryRow {
+  standbys: number;
+  worst_replay_lag_seconds: number | null;
+  worst_replay_lag_bytes: number | null;
+  inactive_slots: number;
+}
+interface StandbyRow {
+  replay_gap_bytes: number | null;
+  replay_delay_seconds: number | null;
+  replay_paused: boolean;
+  wal_receiver_running: boolean;
+}
 
 export default defineCommand({
   name: 'health',
   summary: 'Is this database OK? Connections, oldest transaction, XID age, cache, replication, and what to run next',
   kind: 'diagnostic',
   options: z.object({}),
-  sql: { overview: OVERVIEW_SQL, oldestTransaction: OLDEST_TRANSACTION_SQL, ...HEALTH_LOCKS_SQL, xidAge: XID_AGE_SQL, primaryReplication: PRIMARY_REPLICATION_SQL, standbyReplication: STANDBY_REPLICATION_SQL },
+  sql: {
+    overview: OVERVIEW_SQL,
+    oldestTransaction: OLDEST_TRANSACTION_SQL,
+    ...HEALTH_LOCKS_SQL,
+    xidAge: XID_AGE_SQL,
+    primaryReplication: PRIMARY_REPLICATION_SQL,
+    standbyReplication: STANDBY_REPLICATION_SQL,
+  },
 
   async collect({ session, caps, thresholds }) {
     const [overview] = await session.query<OverviewRow>(OVERVIEW_SQL);
     const [oldest] = await session.query<OldestRow>(OLDEST_TRANSACTION_SQL);
     const [xid] = await session.query<XidRow>(XID_AGE_SQL);
     const locks = await collectLocks(session, thresholds);
-    const replication = caps.inRecovery ? standbyReplication(await session.query<StandbyRow>(STANDBY_REPLICATION_SQL)) : primaryReplication(await session.query<PrimaryRow>(PRIMARY_REPLICATION_SQL));
+    const replication = caps.inRecovery
+      ? standbyReplication(await session.query<StandbyRow>(STANDBY_REPLICATION_SQL))
+      : primaryReplication(await session.query<PrimaryRow>(PRIMARY_REPLICATION_SQL));
     const usable = Math.max(1, overview!.max_connections - overview!.superuser_reserved - overview!.reserved);
     const cacheBlocks = (overview!.blks_hit ?? 0) + (overview!.blks_read ?? 0);
     const measured = {
       reachable: true as const,
       role: replication.role,
       uptimeSeconds: overview!.uptime_seconds,
-      connections: { used: overview!.used, maxConnections: overview!.max_connections, superuserReserved: overview!.superuser_reserved, reserved: overview!.reserved, usedPct: (100 * overview!.used) / usable },
-      oldestTransaction: oldest ? { pid: oldest.pid, preparedGid: oldest.gid, state: oldest.state, seconds: oldest.seconds } : null,
+      connections: {
+        used: overview!.used,
+        maxConnections: overview!.max_connections,
+        superuserReserved: overview!.superuser_reserved,
+        reserved: overview!.reserved,
+        usedPct: (100 * overview!.used) / usable,
+      },
+      oldestTransaction: oldest
+        ? { pid: oldest.pid, preparedGid: oldest.gid, state: oldest.state, seconds: oldest.seconds }
+        : null,
       locks,
-      xidAge: { database: xid!.database, xidAge: xid!.xid_age, freezeMaxAge: xid!.freeze_max_age, pctOfFreezeMaxAge: (100 * xid!.xid_age) / xid!.freeze_max_age, pctToStopLimit: (100 * xid!.xid_age) / XID_STOP_LIMIT_AGE },
+      xidAge: {
+        database: xid!.database,
+        xidAge: xid!.xid_age,
+        freezeMaxAge: xid!.freeze_max_age,
+        pctOfFreezeMaxAge: (100 * xid!.xid_age) / xid!.freeze_max_age,
+        pctToStopLimit: (100 * xid!.xid_age) / XID_STOP_LIMIT_AGE,
+      },
       cacheHitPct: cacheBlocks ? (100 * (overview!.blks_hit ?? 0)) / cacheBlocks : null,
       cacheBlocks,
       statsResetSeconds: overview!.stats_reset_seconds,
@@ -175,12 +233,37 @@ export default defineCommand({
       status,
       summary,
       sections: [
-        { kind: 'facts', facts: [{ label: 'Reachable', value: 'yes' }, { label: 'Version', value: `PostgreSQL ${serverVersion}` }, { label: 'Role', value: findings.role }, { label: 'Uptime', value: formatDuration(findings.uptimeSeconds) }] },
-        { kind: 'facts', title: 'Checks', facts: findings.checks.map((c): Fact => ({ label: CHECK_LABELS[c.name], value: c.detail, status: c.status })) },
-        ...(nextCommands.length ? [{ kind: 'text' as const, title: 'Next', text: nextCommands.map((n) => `Run \`${n}\` for detail.`).join('\n') }] : []),
+        {
+          kind: 'facts',
+          facts: [
+            { label: 'Reachable', value: 'yes' },
+            { label: 'Version', value: `PostgreSQL ${serverVersion}` },
+            { label: 'Role', value: findings.role },
+            { label: 'Uptime', value: formatDuration(findings.uptimeSeconds) },
+          ],
+        },
+        {
+          kind: 'facts',
+          title: 'Checks',
+          facts: findings.checks.map((c): Fact => ({ label: CHECK_LABELS[c.name], value: c.detail, status: c.status })),
+        },
+        ...(nextCommands.length
+          ? [
+              {
+                kind: 'text' as const,
+                title: 'Next',
+                text: nextCommands.map((n) => `Run \`${n}\` for detail.`).join('\n'),
+              },
+            ]
+          : []),
       ],
       actions: [],
-      footnotes: findings.cacheHitPct !== null && findings.cacheBlocks < MIN_CACHE_BLOCKS ? [`The cache hit ratio covers only ${formatCount(findings.cacheBlocks)} block reads so far and is not judged.`] : [],
+      footnotes:
+        findings.cacheHitPct !== null && findings.cacheBlocks < MIN_CACHE_BLOCKS
+          ? [
+              `The cache hit ratio covers only ${formatCount(findings.cacheBlocks)} block reads so far and is not judged.`,
+            ]
+          : [],
     };
   },
 });
@@ -195,28 +278,64 @@ const CHECK_LABELS: Record<HealthCheckName, string> = {
 };
 
 function primaryReplication([row]: PrimaryRow[]): PrimaryReplication {
-  return { role: 'primary', standbys: row?.standbys ?? 0, worstReplayLagSeconds: row?.worst_replay_lag_seconds ?? null, worstReplayLagBytes: row?.worst_replay_lag_bytes ?? null, inactiveSlots: row?.inactive_slots ?? 0 };
+  return {
+    role: 'primary',
+    standbys: row?.standbys ?? 0,
+    worstReplayLagSeconds: row?.worst_replay_lag_seconds ?? null,
+    worstReplayLagBytes: row?.worst_replay_lag_bytes ?? null,
+    inactiveSlots: row?.inactive_slots ?? 0,
+  };
 }
 
 function standbyReplication([row]: StandbyRow[]): StandbyReplication {
-  return { role: 'standby', replayGapBytes: row?.replay_gap_bytes ?? null, replayDelaySeconds: row?.replay_delay_seconds ?? null, replayPaused: row?.replay_paused ?? false, walReceiverRunning: row?.wal_receiver_running ?? false };
+  return {
+    role: 'standby',
+    replayGapBytes: row?.replay_gap_bytes ?? null,
+    replayDelaySeconds: row?.replay_delay_seconds ?? null,
+    replayPaused: row?.replay_paused ?? false,
+    walReceiverRunning: row?.wal_receiver_running ?? false,
+  };
 }
 
 type Measured = Omit<HealthFindings, 'checks'>;
 
 /** Pure: every check with its status, a one-line detail and the command that explains it. */
 export function assessHealth(m: Measured, t: Thresholds): HealthCheck[] {
-  const check = (name: HealthCheckName, status: Status, detail: string, next: string): HealthCheck => ({ name, status, detail, next: status === 'ok' ? null : next });
+  const check = (name: HealthCheckName, status: Status, detail: string, next: string): HealthCheck => ({
+    name,
+    status,
+    detail,
+    next: status === 'ok' ? null : next,
+  });
   const c = m.connections;
   const oldest = m.oldestTransaction;
   const cacheJudged = m.cacheHitPct !== null && m.cacheBlocks >= MIN_CACHE_BLOCKS;
   return [
-    check('connections', statusFor(c.usedPct, t.connectionsUsedPct), `${formatCount(c.used)} of ${formatCount(c.maxConnections - c.superuserReserved - c.reserved)} usable (${formatPercent(c.usedPct)}; ${formatCount(c.superuserReserved + c.reserved)} reserved)`, 'connections'),
+    check(
+      'connections',
+      statusFor(c.usedPct, t.connectionsUsedPct),
+      `${formatCount(c.used)} of ${formatCount(c.maxConnections - c.superuserReserved - c.reserved)} usable (${formatPercent(c.usedPct)}; ${formatCount(c.superuserReserved + c.reserved)} reserved)`,
+      'connections',
+    ),
     (({ status, detail, next }) => check('locks', status, detail, next))(lockCheckStatus(m.locks, t)),
     oldestTransactionCheck(oldest, m.locks, t, check),
-    check('xidAge', statusFor(m.xidAge.xidAge, t.xidAge), `${formatLargeCount(m.xidAge.xidAge)} in ${m.xidAge.database} (${formatPercent(m.xidAge.pctOfFreezeMaxAge)} of autovacuum_freeze_max_age, ${formatPercent(m.xidAge.pctToStopLimit)} of the way to the stop limit)`, 'wraparound'),
+    check(
+      'xidAge',
+      statusFor(m.xidAge.xidAge, t.xidAge),
+      `${formatLargeCount(m.xidAge.xidAge)} in ${m.xidAge.database} (${formatPercent(m.xidAge.pctOfFreezeMaxAge)} of autovacuum_freeze_max_age, ${formatPercent(m.xidAge.pctToStopLimit)} of the way to the stop limit)`,
+      'wraparound',
+    ),
     // Cumulative since the reset (a bulk load right after start drags it down for days): warns at most.
-    check('cacheHit', cacheJudged ? cumulativeStatus(statusFor(-m.cacheHitPct!, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit })) : 'ok', m.cacheHitPct === null ? 'no block reads yet' : `${formatPercent(m.cacheHitPct, 2)} of ${formatLargeCount(m.cacheBlocks)} block reads ${m.statsResetSeconds === null ? `since the server started ${formatDuration(m.uptimeSeconds)} ago` : `since statistics reset ${formatDuration(m.statsResetSeconds)} ago`}`, 'performance'),
+    check(
+      'cacheHit',
+      cacheJudged
+        ? cumulativeStatus(statusFor(-m.cacheHitPct!, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit }))
+        : 'ok',
+      m.cacheHitPct === null
+        ? 'no block reads yet'
+        : `${formatPercent(m.cacheHitPct, 2)} of ${formatLargeCount(m.cacheBlocks)} block reads ${m.statsResetSeconds === null ? `since the server started ${formatDuration(m.uptimeSeconds)} ago` : `since statistics reset ${formatDuration(m.statsResetSeconds)} ago`}`,
+      'performance',
+    ),
     m.replication.role === 'primary' ? primaryCheck(m.replication, t, check) : standbyCheck(m.replication, t, check),
   ];
 }
@@ -224,24 +343,50 @@ export function assessHealth(m: Measured, t: Thresholds): HealthCheck[] {
 type MakeCheck = (name: HealthCheckName, status: Status, detail: string, next: string) => HealthCheck;
 
 /** During a stall the oldest transaction is often a victim that began a moment before the blocker: name the root. */
-function oldestTransactionCheck(oldest: OldestTransaction | null, locks: HealthLocks, t: Thresholds, check: MakeCheck): HealthCheck {
+function oldestTransactionCheck(
+  oldest: OldestTransaction | null,
+  locks: HealthLocks,
+  t: Thresholds,
+  check: MakeCheck,
+): HealthCheck {
   const root = locks.roots[0];
   const rootNote = root && root.pid !== oldest?.pid ? `; root blocker ${describeRoot(root)}` : '';
   if (!oldest) return check('oldestTransaction', 'ok', 'no open transaction', 'connections');
-  const who = oldest.pid === null ? `prepared transaction ${oldest.preparedGid}` : `pid ${oldest.pid}, ${oldest.state ?? 'unknown state'}${root?.pid === oldest.pid ? ', the root blocker' : ''}`;
-  return check('oldestTransaction', statusFor(oldest.seconds, t.oldestTransactionSeconds), `${formatDuration(oldest.seconds)} (${who})${rootNote}`, root ? 'locks' : oldest.pid === null ? 'vacuum' : 'connections');
+  const who =
+    oldest.pid === null
+      ? `prepared transaction ${oldest.preparedGid}`
+      : `pid ${oldest.pid}, ${oldest.state ?? 'unknown state'}${root?.pid === oldest.pid ? ', the root blocker' : ''}`;
+  return check(
+    'oldestTransaction',
+    statusFor(oldest.seconds, t.oldestTransactionSeconds),
+    `${formatDuration(oldest.seconds)} (${who})${rootNote}`,
+    root ? 'locks' : oldest.pid === null ? 'vacuum' : 'connections',
+  );
 }
 
 function primaryCheck(r: PrimaryReplication, t: Thresholds, check: MakeCheck): HealthCheck {
-  const lagStatus = worstStatus(statusFor(r.worstReplayLagSeconds ?? 0, t.replicationLagSeconds), statusFor(r.worstReplayLagBytes ?? 0, t.replicationLagBytes));
+  const lagStatus = worstStatus(
+    statusFor(r.worstReplayLagSeconds ?? 0, t.replicationLagSeconds),
+    statusFor(r.worstReplayLagBytes ?? 0, t.replicationLagBytes),
+  );
   const status = worstStatus(lagStatus, r.inactiveSlots ? 'warn' : 'ok');
-  const lag = r.standbys ? `, worst replay lag ${formatDuration(r.worstReplayLagSeconds ?? 0)} / ${formatBytes(r.worstReplayLagBytes ?? 0)}` : '';
+  const lag = r.standbys
+    ? `, worst replay lag ${formatDuration(r.worstReplayLagSeconds ?? 0)} / ${formatBytes(r.worstReplayLagBytes ?? 0)}`
+    : '';
   const slots = r.inactiveSlots ? `; ${plural(r.inactiveSlots, 'inactive slot')} retaining WAL` : '';
-  return check('replication', status, `${plural(r.standbys, 'standby', 'standbys')} connected${lag}${slots}`, 'replication');
+  return check(
+    'replication',
+    status,
+    `${plural(r.standbys, 'standby', 'standbys')} connected${lag}${slots}`,
+    'replication',
+  );
 }
 
 function standbyCheck(r: StandbyReplication, t: Thresholds, check: MakeCheck): HealthCheck {
-  const lagStatus = worstStatus(statusFor(r.replayDelaySeconds ?? 0, t.replicationLagSeconds), statusFor(r.replayGapBytes ?? 0, t.replicationLagBytes));
+  const lagStatus = worstStatus(
+    statusFor(r.replayDelaySeconds ?? 0, t.replicationLagSeconds),
+    statusFor(r.replayGapBytes ?? 0, t.replicationLagBytes),
+  );
   const status = worstStatus(lagStatus, r.replayPaused || !r.walReceiverRunning ? 'warn' : 'ok');
   const parts = [
     `replay delay ${formatDuration(r.replayDelaySeconds)}`,

@@ -4,7 +4,7 @@ import { secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption } from '../src/engine/units.js';
 import { noSignalText } from '../src/db/signal-rule.js';
-import { formatCount, formatDuration, formatPercent, plural, } from '../src/report/format.js';
+import { formatCount, formatDuration, formatPercent, plural } from '../src/report/format.js';
 import type { Report, SuggestedAction } from '../src/report/model.js';
 import { assessLocks, buildTree, SESSIONS_SQL, type LockSession, type Row } from './locks/tree.js';
 
@@ -66,23 +66,52 @@ export default defineCommand({
               {
                 kind: 'table' as const,
                 title: 'Blocking tree (roots first, waiters indented beneath what they wait for)',
-                columns: [{ header: 'pid' }, { header: 'state' }, { header: 'waiting', align: 'right' as const }, { header: 'lock' }, { header: 'relation' }, { header: 'blocks', align: 'right' as const }, queryColumn('query', 60)],
+                columns: [
+                  { header: 'pid' },
+                  { header: 'state' },
+                  { header: 'waiting', align: 'right' as const },
+                  { header: 'lock' },
+                  { header: 'relation' },
+                  { header: 'blocks', align: 'right' as const },
+                  queryColumn('query', 60),
+                ],
                 rows,
               },
             ]
           : []),
-        ...shownRoots.map((root) => querySection(`Root blocker ${root.pid} (${root.user ?? '?'}, ${root.application || 'no application'}${root.client ? `, ${root.client}` : ''})`, root.query, 1000)),
+        ...shownRoots.map((root) =>
+          querySection(
+            `Root blocker ${root.pid} (${root.user ?? '?'}, ${root.application || 'no application'}${root.client ? `, ${root.client}` : ''})`,
+            root.query,
+            1000,
+          ),
+        ),
         {
           kind: 'facts' as const,
-          facts: [{ label: 'Deadlocks since stats reset', value: `${formatCount(findings.deadlocks)}${findings.statsResetSeconds !== null ? ` (in ${formatDuration(findings.statsResetSeconds)})` : ''}` }],
+          facts: [
+            {
+              label: 'Deadlocks since stats reset',
+              value: `${formatCount(findings.deadlocks)}${findings.statsResetSeconds !== null ? ` (in ${formatDuration(findings.statsResetSeconds)})` : ''}`,
+            },
+          ],
         },
       ],
       actions: shownRoots.flatMap(rootActions),
       footnotes: [
-        ...(roots.length > shownRoots.length ? [`${roots.length - shownRoots.length} more root blockers not shown (raise --limit).`] : []),
-        ...shownRoots.filter((r) => r.pid !== 0 && r.noSignal).map((r) => `No button for ${r.pid}: ${noSignalText(r.noSignal!)}.`),
-        ...(roots.some((r) => r.idleInTransaction) ? ['A root that is idle in transaction cannot be cancelled (it runs no query); only terminating it releases its locks.'] : []),
-        ...(findings.deadlocks > 0 ? ['PostgreSQL resolves deadlocks itself; set log_lock_waits = on to see what collided.'] : []),
+        ...(roots.length > shownRoots.length
+          ? [`${roots.length - shownRoots.length} more root blockers not shown (raise --limit).`]
+          : []),
+        ...shownRoots
+          .filter((r) => r.pid !== 0 && r.noSignal)
+          .map((r) => `No button for ${r.pid}: ${noSignalText(r.noSignal!)}.`),
+        ...(roots.some((r) => r.idleInTransaction)
+          ? [
+              'A root that is idle in transaction cannot be cancelled (it runs no query); only terminating it releases its locks.',
+            ]
+          : []),
+        ...(findings.deadlocks > 0
+          ? ['PostgreSQL resolves deadlocks itself; set log_lock_waits = on to see what collided.']
+          : []),
       ],
     };
   },

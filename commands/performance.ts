@@ -3,7 +3,15 @@ import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption } from '../src/engine/units.js';
-import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, percentOf, plural } from '../src/report/format.js';
+import {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatMs,
+  formatPercent,
+  percentOf,
+  plural,
+} from '../src/report/format.js';
 import { cumulativeStatus, statusFor, worstStatus, type Report, type Status } from '../src/report/model.js';
 
 /** One database's counters since its statistics were last reset (pg_stat_database). */
@@ -85,12 +93,34 @@ FROM pg_catalog.pg_stat_checkpointer`,
 
 const SAMPLED_AT_SQL = `SELECT extract(epoch FROM now())::float8 AS epoch`;
 
-interface DatabaseRow { database: string; commits: number; rollbacks: number; blocks_hit: number; blocks_read: number; temp_files: number; temp_bytes: number; deadlocks: number; conflicts: number; stats_reset_seconds: number | null }
-interface CheckpointRow { source: CheckpointActivity['source']; timed: number; requested: number; write_time_ms: number; sync_time_ms: number; buffers_written: number; restartpoints_timed: number | null; restartpoints_requested: number | null; stats_reset_seconds: number | null }
+interface DatabaseRow {
+  database: string;
+  commits: number;
+  rollbacks: number;
+  blocks_hit: number;
+  blocks_read: number;
+  temp_files: number;
+  temp_bytes: number;
+  deadlocks: number;
+  conflicts: number;
+  stats_reset_seconds: number | null;
+}
+interface CheckpointRow {
+  source: CheckpointActivity['source'];
+  timed: number;
+  requested: number;
+  write_time_ms: number;
+  sync_time_ms: number;
+  buffers_written: number;
+  restartpoints_timed: number | null;
+  restartpoints_requested: number | null;
+  stats_reset_seconds: number | null;
+}
 
 export default defineCommand({
   name: 'performance',
-  summary: 'Per database since stats reset: commits, rollbacks, cache hits, temp files, deadlocks, conflicts; checkpoint pressure',
+  summary:
+    'Per database since stats reset: commits, rollbacks, cache hits, temp files, deadlocks, conflicts; checkpoint pressure',
   kind: 'diagnostic',
   options: z.object({
     limit: intOption(1, 100, 20, 'Databases to show (busiest first)'),
@@ -111,23 +141,47 @@ export default defineCommand({
     const status = worstStatus(checkpointState, ...statuses);
     const causes = findings.databases.flatMap((d) => databaseCauses(d, thresholds).map((c) => c.text));
     const summary = [
-      causes.length ? `Needs attention: ${causes.join('; ')}.` : `${plural(findings.databases.length, 'database')} ${findings.databases.length === 1 ? 'looks' : 'look'} normal.`,
+      causes.length
+        ? `Needs attention: ${causes.join('; ')}.`
+        : `${plural(findings.databases.length, 'database')} ${findings.databases.length === 1 ? 'looks' : 'look'} normal.`,
       `Checkpoints: ${formatCount(findings.checkpoints.requested)} requested, ${formatCount(findings.checkpoints.timed)} timed${checkpointState !== 'ok' ? ' (raise max_wal_size)' : ''}.`,
     ].join(' ');
     return {
       title: 'Performance',
       status,
       summary,
-      reasons: [...causes, ...(checkpointState !== 'ok' ? [`${formatPercent(findings.checkpoints.requestedPct)} of checkpoints requested rather than timed, since the last reset`] : [])],
+      reasons: [
+        ...causes,
+        ...(checkpointState !== 'ok'
+          ? [
+              `${formatPercent(findings.checkpoints.requestedPct)} of checkpoints requested rather than timed, since the last reset`,
+            ]
+          : []),
+      ],
       sections: [
         {
           kind: 'table',
           title: 'Databases since their statistics were reset',
-          columns: [{ header: 'database' }, { header: 'commits', align: 'right' }, { header: 'rollbacks', align: 'right' }, { header: 'rollback %', align: 'right' }, { header: 'cache hit', align: 'right' }, { header: 'temp files', align: 'right' }, { header: 'temp bytes', align: 'right' }, { header: 'deadlocks', align: 'right' }, { header: 'conflicts', align: 'right' }, { header: 'reset', align: 'right' }],
+          columns: [
+            { header: 'database' },
+            { header: 'commits', align: 'right' },
+            { header: 'rollbacks', align: 'right' },
+            { header: 'rollback %', align: 'right' },
+            { header: 'cache hit', align: 'right' },
+            { header: 'temp files', align: 'right' },
+            { header: 'temp bytes', align: 'right' },
+            { header: 'deadlocks', align: 'right' },
+            { header: 'conflicts', align: 'right' },
+            { header: 'reset', align: 'right' },
+          ],
           rows: shown.map(databaseRow),
           empty: 'no databases',
         },
-        { kind: 'facts', title: `Checkpoints (${findings.checkpoints.source})`, facts: checkpointFacts(findings.checkpoints, checkpointState) },
+        {
+          kind: 'facts',
+          title: `Checkpoints (${findings.checkpoints.source})`,
+          facts: checkpointFacts(findings.checkpoints, checkpointState),
+        },
       ],
       actions: [],
       footnotes: footnotes(findings, shown.length),
@@ -177,13 +231,26 @@ export function databaseStatus(d: DatabaseActivity, t: Thresholds): Status {
 
 /** The ratios that are not ok, with their figure; cumulative since the reset, so they warn at most. */
 function databaseCauses(d: DatabaseActivity, t: Thresholds): { status: Status; text: string }[] {
-  const rollbacks = d.rollbackPct !== null && d.commits + d.rollbacks >= MIN_TRANSACTIONS ? cumulativeStatus(statusFor(d.rollbackPct, t.rollbackPct)) : 'ok';
+  const rollbacks =
+    d.rollbackPct !== null && d.commits + d.rollbacks >= MIN_TRANSACTIONS
+      ? cumulativeStatus(statusFor(d.rollbackPct, t.rollbackPct))
+      : 'ok';
   // Lower is worse for the cache hit ratio: negate both sides.
-  const cache = d.cacheHitPct !== null && d.blocksHit + d.blocksRead >= MIN_BLOCKS ? cumulativeStatus(statusFor(-d.cacheHitPct, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit })) : 'ok';
-  const window = d.statsResetSeconds === null ? 'since the server started' : `since statistics reset ${formatDuration(d.statsResetSeconds)} ago`;
+  const cache =
+    d.cacheHitPct !== null && d.blocksHit + d.blocksRead >= MIN_BLOCKS
+      ? cumulativeStatus(statusFor(-d.cacheHitPct, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit }))
+      : 'ok';
+  const window =
+    d.statsResetSeconds === null
+      ? 'since the server started'
+      : `since statistics reset ${formatDuration(d.statsResetSeconds)} ago`;
   return [
-    ...(rollbacks !== 'ok' ? [{ status: rollbacks, text: `${d.database}: rollbacks ${formatPercent(d.rollbackPct)} ${window}` }] : []),
-    ...(cache !== 'ok' ? [{ status: cache, text: `${d.database}: cache hit ${formatPercent(d.cacheHitPct, 2)} ${window}` }] : []),
+    ...(rollbacks !== 'ok'
+      ? [{ status: rollbacks, text: `${d.database}: rollbacks ${formatPercent(d.rollbackPct)} ${window}` }]
+      : []),
+    ...(cache !== 'ok'
+      ? [{ status: cache, text: `${d.database}: cache hit ${formatPercent(d.cacheHitPct, 2)} ${window}` }]
+      : []),
   ];
 }
 
@@ -193,7 +260,18 @@ export function checkpointStatus(c: CheckpointActivity, t: Thresholds): Status {
 }
 
 function databaseRow(d: DatabaseActivity): string[] {
-  return [d.database, formatCount(d.commits), formatCount(d.rollbacks), formatPercent(d.rollbackPct), formatPercent(d.cacheHitPct, 2), formatCount(d.tempFiles), formatBytes(d.tempBytes), formatCount(d.deadlocks), formatCount(d.conflicts), d.statsResetSeconds === null ? 'never reset' : formatDuration(d.statsResetSeconds)];
+  return [
+    d.database,
+    formatCount(d.commits),
+    formatCount(d.rollbacks),
+    formatPercent(d.rollbackPct),
+    formatPercent(d.cacheHitPct, 2),
+    formatCount(d.tempFiles),
+    formatBytes(d.tempBytes),
+    formatCount(d.deadlocks),
+    formatCount(d.conflicts),
+    d.statsResetSeconds === null ? 'never reset' : formatDuration(d.statsResetSeconds),
+  ];
 }
 
 function checkpointFacts(c: CheckpointActivity, status: Status) {
@@ -202,17 +280,33 @@ function checkpointFacts(c: CheckpointActivity, status: Status) {
     { label: 'Requested', value: `${formatCount(c.requested)} (${formatPercent(c.requestedPct)} of all)`, status },
     { label: 'Write / sync time', value: `${formatMs(c.writeTimeMs)} / ${formatMs(c.syncTimeMs)}` },
     { label: 'Buffers written', value: formatCount(c.buffersWritten) },
-    ...(c.restartpointsTimed !== null ? [{ label: 'Restartpoints timed / requested', value: `${formatCount(c.restartpointsTimed)} / ${formatCount(c.restartpointsRequested)}` }] : []),
-    { label: 'Last reset', value: c.statsResetSeconds === null ? 'never' : `${formatDuration(c.statsResetSeconds)} ago` },
+    ...(c.restartpointsTimed !== null
+      ? [
+          {
+            label: 'Restartpoints timed / requested',
+            value: `${formatCount(c.restartpointsTimed)} / ${formatCount(c.restartpointsRequested)}`,
+          },
+        ]
+      : []),
+    {
+      label: 'Last reset',
+      value: c.statsResetSeconds === null ? 'never' : `${formatDuration(c.statsResetSeconds)} ago`,
+    },
   ];
 }
 
 function footnotes(findings: PerformanceFindings, shown: number): string[] {
-  const notes = ['Totals since each statistics reset; per-second rates need a previous sample (ratesBetween) and appear once samples are stored.'];
-  if (findings.databases.length > shown) notes.push(`${findings.databases.length - shown} more databases not shown (raise --limit).`);
-  if (findings.databases.some((d) => d.tempFiles > 0)) notes.push('Temp files mean sorts or hashes spilled past work_mem; set log_temp_files to see which queries.');
-  if (findings.databases.some((d) => d.deadlocks > 0)) notes.push('PostgreSQL resolves deadlocks itself; set log_lock_waits = on and run `locks` while it happens.');
-  if (findings.databases.some((d) => d.conflicts > 0)) notes.push('Conflicts are standby queries cancelled by replay; see pg_stat_database_conflicts on the standby.');
+  const notes = [
+    'Totals since each statistics reset; per-second rates need a previous sample (ratesBetween) and appear once samples are stored.',
+  ];
+  if (findings.databases.length > shown)
+    notes.push(`${findings.databases.length - shown} more databases not shown (raise --limit).`);
+  if (findings.databases.some((d) => d.tempFiles > 0))
+    notes.push('Temp files mean sorts or hashes spilled past work_mem; set log_temp_files to see which queries.');
+  if (findings.databases.some((d) => d.deadlocks > 0))
+    notes.push('PostgreSQL resolves deadlocks itself; set log_lock_waits = on and run `locks` while it happens.');
+  if (findings.databases.some((d) => d.conflicts > 0))
+    notes.push('Conflicts are standby queries cancelled by replay; see pg_stat_database_conflicts on the standby.');
   return notes;
 }
 
@@ -235,6 +329,14 @@ export function ratesBetween(previous: PerformanceFindings, current: Performance
   return current.databases.flatMap((d) => {
     const p = before.get(d.database);
     if (!p || d.commits < p.commits || d.rollbacks < p.rollbacks) return [];
-    return [{ database: d.database, commitsPerSecond: (d.commits - p.commits) / seconds, rollbacksPerSecond: (d.rollbacks - p.rollbacks) / seconds, deadlocksPerMinute: (60 * (d.deadlocks - p.deadlocks)) / seconds, tempBytesPerSecond: (d.tempBytes - p.tempBytes) / seconds }];
+    return [
+      {
+        database: d.database,
+        commitsPerSecond: (d.commits - p.commits) / seconds,
+        rollbacksPerSecond: (d.rollbacks - p.rollbacks) / seconds,
+        deadlocksPerMinute: (60 * (d.deadlocks - p.deadlocks)) / seconds,
+        tempBytesPerSecond: (d.tempBytes - p.tempBytes) / seconds,
+      },
+    ];
   });
 }

@@ -124,9 +124,26 @@ JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = l.name
 WHERE c.relkind = 'S'`;
 
 interface Row {
-  schema: string; sequence: string; ident: string; unreadable_total: number; data_type: string; increment: number; last_value: string | null; min_value: string; max_value: string; cycles: boolean;
-  table_schema: string | null; table_name: string | null; column_name: string | null; column_type: string | null; link: SequenceUsage['columnLink'];
-  run_out_at: string; column_binds: boolean | null; readable: boolean; percent_used: number | null; remaining: number | null;
+  schema: string;
+  sequence: string;
+  ident: string;
+  unreadable_total: number;
+  data_type: string;
+  increment: number;
+  last_value: string | null;
+  min_value: string;
+  max_value: string;
+  cycles: boolean;
+  table_schema: string | null;
+  table_name: string | null;
+  column_name: string | null;
+  column_type: string | null;
+  link: SequenceUsage['columnLink'];
+  run_out_at: string;
+  column_binds: boolean | null;
+  readable: boolean;
+  percent_used: number | null;
+  remaining: number | null;
 }
 
 export default defineCommand({
@@ -141,7 +158,12 @@ export default defineCommand({
   async collect({ session, caps }, options) {
     const rows = await session.query<Row>(SEQUENCES_SQL, [options.limit]);
     const skipped = await session.query<{ schema: string; name: string }>(SKIPPED_SQL);
-    return { sequences: rows.map(toUsage), unreadableTotal: rows[0]?.unreadable_total ?? 0, role: caps.currentUser, skipped: skipped.map((s) => qualifiedName(s.schema, s.name)) };
+    return {
+      sequences: rows.map(toUsage),
+      unreadableTotal: rows[0]?.unreadable_total ?? 0,
+      role: caps.currentUser,
+      skipped: skipped.map((s) => qualifiedName(s.schema, s.name)),
+    };
   },
 
   report(findings, { thresholds }): Report {
@@ -150,29 +172,51 @@ export default defineCommand({
     const alarming = findings.sequences.find((_, i) => statuses[i] !== 'ok' && statuses[i] !== 'unknown');
     const top = findings.sequences.find((s) => s.percentUsed !== null);
     const unknown = findings.unreadableTotal;
-    const notChecked = unknown ? `${plural(unknown, 'sequence')} could not be checked: this role may not read ${unknown === 1 ? 'it' : 'them'} (the notes name the grant that fixes it).` : '';
+    const notChecked = unknown
+      ? `${plural(unknown, 'sequence')} could not be checked: this role may not read ${unknown === 1 ? 'it' : 'them'} (the notes name the grant that fixes it).`
+      : '';
     const summary = alarming
       ? `${qualifiedName(alarming.schema, alarming.sequence)} has used ${formatUsed(alarming.percentUsed)} of its range (${formatCount(alarming.remaining)} values left before ${alarming.limit}${alarming.limitSource === 'column' ? `, the limit of ${alarming.columnType} column ${alarming.column}` : ''}).${notChecked ? ` ${notChecked}` : ''}`
       : notChecked
         ? `${notChecked}${top ? ` Of the readable ones, the most used is ${qualifiedName(top.schema, top.sequence)} at ${formatUsed(top.percentUsed)}.` : ''}`
         : top
           ? `No sequence is near its limit; the most used is ${qualifiedName(top.schema, top.sequence)} at ${formatUsed(top.percentUsed)}.`
-          : findings.sequences.length ? 'No sequence could be measured (see the notes).' : 'No sequences in this database.';
+          : findings.sequences.length
+            ? 'No sequence could be measured (see the notes).'
+            : 'No sequences in this database.';
     return {
       title: 'Sequences',
       // An unreadable sequence may be the one about to run out: unknown is never ok.
       status: worstStatus(...known, unknown ? 'warn' : 'ok'),
       summary,
       reasons: [
-        ...findings.sequences.filter((_, i) => statuses[i] === 'warn' || statuses[i] === 'crit').map((s) => `${qualifiedName(s.schema, s.sequence)} at ${formatUsed(s.percentUsed)} of its range`),
+        ...findings.sequences
+          .filter((_, i) => statuses[i] === 'warn' || statuses[i] === 'crit')
+          .map((s) => `${qualifiedName(s.schema, s.sequence)} at ${formatUsed(s.percentUsed)} of its range`),
         ...(unknown ? [`${plural(unknown, 'sequence')} not checked (not readable by ${findings.role})`] : []),
       ],
       sections: [
         {
           kind: 'table',
           title: 'Closest to running out',
-          columns: [{ header: 'sequence' }, { header: 'used', align: 'right' }, { header: 'last value', align: 'right' }, { header: 'runs out at', align: 'right' }, { header: 'limited by' }, { header: 'column' }],
-          rows: findings.sequences.map((s) => [qualifiedName(s.schema, s.sequence), s.readable ? formatUsed(s.percentUsed) : 'not checked', s.readable ? (s.lastValue ?? 'never used') : 'not readable', s.limit, s.limitSource === 'column' ? `${s.columnType} column` : `${s.dataType} sequence${s.cycles ? ' (cycles)' : ''}`, s.column ?? '']),
+          columns: [
+            { header: 'sequence' },
+            { header: 'used', align: 'right' },
+            { header: 'last value', align: 'right' },
+            { header: 'runs out at', align: 'right' },
+            { header: 'limited by' },
+            { header: 'column' },
+          ],
+          rows: findings.sequences.map((s) => [
+            qualifiedName(s.schema, s.sequence),
+            s.readable ? formatUsed(s.percentUsed) : 'not checked',
+            s.readable ? (s.lastValue ?? 'never used') : 'not readable',
+            s.limit,
+            s.limitSource === 'column'
+              ? `${s.columnType} column`
+              : `${s.dataType} sequence${s.cycles ? ' (cycles)' : ''}`,
+            s.column ?? '',
+          ]),
           empty: 'no sequences',
         },
       ],
@@ -219,10 +263,13 @@ export function sequenceStatus(s: SequenceUsage, t: Thresholds): Status | 'unkno
 function footnotes(findings: SequencesFindings): string[] {
   const notes: string[] = [];
   if (findings.sequences.some((s) => s.limitSource === 'column' && (s.percentUsed ?? 0) > 0)) {
-    notes.push('Where the column type is the limit, raising the sequence does not help: the column needs ALTER COLUMN … TYPE bigint (a table rewrite; plan it).');
+    notes.push(
+      'Where the column type is the limit, raising the sequence does not help: the column needs ALTER COLUMN … TYPE bigint (a table rewrite; plan it).',
+    );
   }
   if (findings.unreadableTotal) notes.push(grantNote(findings));
-  if (findings.skipped.length) notes.push(`Skipped because another session holds ACCESS EXCLUSIVE on them: ${findings.skipped.join(', ')}.`);
+  if (findings.skipped.length)
+    notes.push(`Skipped because another session holds ACCESS EXCLUSIVE on them: ${findings.skipped.join(', ')}.`);
   return notes;
 }
 
@@ -233,7 +280,15 @@ function footnotes(findings: SequencesFindings): string[] {
 function grantNote(findings: SequencesFindings): string {
   const unreadable = findings.sequences.filter((s) => !s.readable);
   const role = escapeIdentifier(findings.role);
-  const listed = unreadable.length === findings.unreadableTotal ? unreadable.map((s) => s.ident).join(', ') : `${unreadable.map((s) => s.ident).join(', ')} (and ${findings.unreadableTotal - unreadable.length} more)`;
+  const listed =
+    unreadable.length === findings.unreadableTotal
+      ? unreadable.map((s) => s.ident).join(', ')
+      : `${unreadable.map((s) => s.ident).join(', ')} (and ${findings.unreadableTotal - unreadable.length} more)`;
   const schemas = [...new Set(unreadable.map((s) => escapeIdentifier(s.schema)))];
-  return `Not checked, because ${findings.role} may not read them: ${listed}. The least grant that fixes it: GRANT SELECT ON SEQUENCE ${unreadable.slice(0, 10).map((s) => s.ident).join(', ')} TO ${role}; (or per schema: GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schemas.join(', ')} TO ${role};). pg_read_all_data also works, but it reads every table's rows: choose it knowingly.`;
+  return `Not checked, because ${findings.role} may not read them: ${listed}. The least grant that fixes it: GRANT SELECT ON SEQUENCE ${unreadable
+    .slice(0, 10)
+    .map((s) => s.ident)
+    .join(
+      ', ',
+    )} TO ${role}; (or per schema: GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schemas.join(', ')} TO ${role};). pg_read_all_data also works, but it reads every table's rows: choose it knowingly.`;
 }

@@ -141,7 +141,14 @@ export async function measureLargestTables(session: Session, limit: number): Pro
   const rows = await session.query<TableRow>(LARGEST_TABLES_SQL, [candidateCount(limit), limit]);
   const skipped = await session.query<SkippedRelation>(EXCLUSIVELY_LOCKED_RELATIONS_SQL);
   return {
-    tables: rows.map((r) => ({ schema: r.schema, table: r.table, totalBytes: r.total_bytes, heapBytes: r.heap_bytes, indexBytes: r.index_bytes, toastBytes: r.toast_bytes })),
+    tables: rows.map((r) => ({
+      schema: r.schema,
+      table: r.table,
+      totalBytes: r.total_bytes,
+      heapBytes: r.heap_bytes,
+      indexBytes: r.index_bytes,
+      toastBytes: r.toast_bytes,
+    })),
     skipped,
   };
 }
@@ -153,7 +160,12 @@ export default defineCommand({
   options: z.object({
     limit: intOption(1, 100, 10, 'Tables, indexes and databases to show'),
   }),
-  sql: { databases: DATABASES_SQL, largestTables: LARGEST_TABLES_SQL, largestIndexes: LARGEST_INDEXES_SQL, skipped: EXCLUSIVELY_LOCKED_RELATIONS_SQL },
+  sql: {
+    databases: DATABASES_SQL,
+    largestTables: LARGEST_TABLES_SQL,
+    largestIndexes: LARGEST_INDEXES_SQL,
+    skipped: EXCLUSIVELY_LOCKED_RELATIONS_SQL,
+  },
 
   async collect({ session, caps }, options): Promise<SizesFindings> {
     const databases = await session.query<DatabaseSize>(DATABASES_SQL);
@@ -169,8 +181,12 @@ export default defineCommand({
     const readable = findings.databases.filter((d) => d.bytes !== null);
     const summary = [
       `${plural(readable.length, 'database')} totalling ${formatBytes(readable.reduce((sum, d) => sum + (d.bytes ?? 0), 0))}`,
-      biggestTable ? `largest table in ${findings.database}: ${qualifiedName(biggestTable.schema, biggestTable.table)} (${formatBytes(biggestTable.totalBytes)})` : undefined,
-    ].filter(Boolean).join('; ');
+      biggestTable
+        ? `largest table in ${findings.database}: ${qualifiedName(biggestTable.schema, biggestTable.table)} (${formatBytes(biggestTable.totalBytes)})`
+        : undefined,
+    ]
+      .filter(Boolean)
+      .join('; ');
     return {
       title: 'Sizes',
       status: 'ok',
@@ -193,8 +209,14 @@ export default defineCommand({
       ],
       actions: [],
       footnotes: [
-        ...(findings.databases.length > shownDatabases.length ? [`${findings.databases.length - shownDatabases.length} more databases not shown (raise --limit).`] : []),
-        ...(unreadable.length ? [`No CONNECT privilege on ${unreadable.join(', ')}: grant pg_monitor (or pg_read_all_stats) to see their sizes.`] : []),
+        ...(findings.databases.length > shownDatabases.length
+          ? [`${findings.databases.length - shownDatabases.length} more databases not shown (raise --limit).`]
+          : []),
+        ...(unreadable.length
+          ? [
+              `No CONNECT privilege on ${unreadable.join(', ')}: grant pg_monitor (or pg_read_all_stats) to see their sizes.`,
+            ]
+          : []),
         ...skippedFootnotes(findings.skipped),
       ],
     };
@@ -207,8 +229,20 @@ export function largestTablesSections(largest: LargestTables, database: string):
     {
       kind: 'table',
       title: `Largest tables in ${database}`,
-      columns: [{ header: 'table' }, { header: 'total', align: 'right' }, { header: 'heap', align: 'right' }, { header: 'indexes', align: 'right' }, { header: 'TOAST', align: 'right' }],
-      rows: largest.tables.map((t) => [qualifiedName(t.schema, t.table), formatBytes(t.totalBytes), formatBytes(t.heapBytes), formatBytes(t.indexBytes), formatBytes(t.toastBytes)]),
+      columns: [
+        { header: 'table' },
+        { header: 'total', align: 'right' },
+        { header: 'heap', align: 'right' },
+        { header: 'indexes', align: 'right' },
+        { header: 'TOAST', align: 'right' },
+      ],
+      rows: largest.tables.map((t) => [
+        qualifiedName(t.schema, t.table),
+        formatBytes(t.totalBytes),
+        formatBytes(t.heapBytes),
+        formatBytes(t.indexBytes),
+        formatBytes(t.toastBytes),
+      ]),
       empty: 'No tables.',
     },
   ];
@@ -217,5 +251,7 @@ export function largestTablesSections(largest: LargestTables, database: string):
 export function skippedFootnotes(skipped: SkippedRelation[]): string[] {
   if (!skipped.length) return [];
   const names = skipped.map((s) => qualifiedName(s.schema, s.name)).join(', ');
-  return [`Not measured because another session holds or awaits ACCESS EXCLUSIVE on them (measuring would queue behind it): ${names}. Run \`locks\` to see who.`];
+  return [
+    `Not measured because another session holds or awaits ACCESS EXCLUSIVE on them (measuring would queue behind it): ${names}. Run \`locks\` to see who.`,
+  ];
 }

@@ -42,7 +42,12 @@ export type SlowQueriesFindings =
       /** Without pg_read_all_stats, other roles' statements show no text. */
       seesAllStatements: boolean;
     }
-  | { available: false; reason: 'not-installed' | 'not-preloaded'; extensionVersion: string | null; preloaded: boolean | null };
+  | {
+      available: false;
+      reason: 'not-installed' | 'not-preloaded';
+      extensionVersion: string | null;
+      preloaded: boolean | null;
+    };
 
 /** Column names follow the installed extension version, not the server (1.8 and 1.11 renamed some). */
 export interface StatementColumns {
@@ -125,8 +130,16 @@ export default defineCommand({
   summary: 'The statements that cost the most time, from pg_stat_statements',
   kind: 'diagnostic',
   options: z.object({
-    sort: z.enum(['total', 'mean', 'calls']).default('total').describe('Order by total time, mean time per call, or number of calls'),
-    minMeanMs: decimalOption(0, MAX_SECONDS * 1000, 0, 'Leave out statements whose mean time is below this many milliseconds'),
+    sort: z
+      .enum(['total', 'mean', 'calls'])
+      .default('total')
+      .describe('Order by total time, mean time per call, or number of calls'),
+    minMeanMs: decimalOption(
+      0,
+      MAX_SECONDS * 1000,
+      0,
+      'Leave out statements whose mean time is below this many milliseconds',
+    ),
     limit: intOption(1, 100, 10, 'Statements to show'),
   }),
   // Built at run time for the extension's schema and version; this is the newest form in the public schema.
@@ -135,11 +148,19 @@ export default defineCommand({
   async collect({ session, caps }, options): Promise<SlowQueriesFindings> {
     const extensionVersion = caps.extensions.pg_stat_statements ?? null;
     const schema = caps.extensionSchemas.pg_stat_statements;
-    if (!caps.pgssColumns || !schema || extensionVersion === null) return { available: false, reason: 'not-installed', extensionVersion, preloaded: caps.pgssPreloaded };
-    if (caps.pgssPreloaded === false) return { available: false, reason: 'not-preloaded', extensionVersion, preloaded: false };
-    const rows = await session.query<Row>(statementsSql(schema, statementColumns(caps.pgssColumns)), [options.minMeanMs, options.sort, options.limit]);
+    if (!caps.pgssColumns || !schema || extensionVersion === null)
+      return { available: false, reason: 'not-installed', extensionVersion, preloaded: caps.pgssPreloaded };
+    if (caps.pgssPreloaded === false)
+      return { available: false, reason: 'not-preloaded', extensionVersion, preloaded: false };
+    const rows = await session.query<Row>(statementsSql(schema, statementColumns(caps.pgssColumns)), [
+      options.minMeanMs,
+      options.sort,
+      options.limit,
+    ]);
     const [info] = hasInfoView(extensionVersion) ? await session.query<{ dealloc: number }>(deallocSql(schema)) : [];
-    const [totals] = rows.length ? rows : await session.query<Row>(statementsSql(schema, statementColumns(caps.pgssColumns)), [0, 'total', 1]);
+    const [totals] = rows.length
+      ? rows
+      : await session.query<Row>(statementsSql(schema, statementColumns(caps.pgssColumns)), [0, 'total', 1]);
     return {
       available: true,
       extensionVersion,
@@ -163,11 +184,18 @@ export default defineCommand({
       title: `Slow queries (by ${options.sort})`,
       status,
       summary,
-      reasons: status === 'ok' ? [] : [`a statement averaging ${formatMs(slowestMeanSeconds * 1000)} per call (${status} from ${formatMs(thresholds.longQuerySeconds[status] * 1000)})`],
+      reasons:
+        status === 'ok'
+          ? []
+          : [
+              `a statement averaging ${formatMs(slowestMeanSeconds * 1000)} per call (${status} from ${formatMs(thresholds.longQuerySeconds[status] * 1000)})`,
+            ],
       sections: statementSections(findings.statements),
       actions: [],
       // One per row that has a queryid, numbered like the table's # column.
-      followUps: findings.statements.flatMap((s, i) => (s.queryId ? [{ command: 'explain' as const, args: [s.queryId], label: `Explain #${i + 1}`, row: i }] : [])),
+      followUps: findings.statements.flatMap((s, i) =>
+        s.queryId ? [{ command: 'explain' as const, args: [s.queryId], label: `Explain #${i + 1}`, row: i }] : [],
+      ),
       footnotes: footnotes(findings),
     };
   },
@@ -205,7 +233,18 @@ function statementSections(statements: SlowStatement[]): Section[] {
   return [
     {
       kind: 'table',
-      columns: [{ header: '#', align: right }, { header: 'queryid', align: right }, { header: 'mean', align: right }, { header: 'total', align: right }, { header: '% time', align: right }, { header: 'calls', align: right }, { header: 'rows/call', align: right }, { header: 'hit %', align: right }, { header: 'temp', align: right }, queryColumn('query', 70)],
+      columns: [
+        { header: '#', align: right },
+        { header: 'queryid', align: right },
+        { header: 'mean', align: right },
+        { header: 'total', align: right },
+        { header: '% time', align: right },
+        { header: 'calls', align: right },
+        { header: 'rows/call', align: right },
+        { header: 'hit %', align: right },
+        { header: 'temp', align: right },
+        queryColumn('query', 70),
+      ],
       rows: statements.map((s, i) => [
         String(i + 1),
         s.queryId ?? '–',
@@ -219,26 +258,51 @@ function statementSections(statements: SlowStatement[]): Section[] {
         s.query,
       ]),
     },
-    querySection(`#1 in full${statements[0]!.database ? ` (database ${statements[0]!.database})` : ''}`, statements[0]!.query, 600),
+    querySection(
+      `#1 in full${statements[0]!.database ? ` (database ${statements[0]!.database})` : ''}`,
+      statements[0]!.query,
+      600,
+    ),
   ];
 }
 
 function footnotes(findings: Extract<SlowQueriesFindings, { available: true }>): string[] {
   return [
     'Times are execution times accumulated since pg_stat_statements was last reset; % time is the share of all top-level execution time.',
-    ...(findings.statements.some((s) => s.queryId) ? [`To see a statement's plan: explain <queryid>, for example \`explain ${findings.statements.find((s) => s.queryId)!.queryId}\`.`] : []),
-    ...(findings.statements.some((s) => s.toplevel === false) ? ['Statements run inside functions are listed too (toplevel = false); their time is also part of the calling statement.'] : []),
-    ...(findings.seesAllStatements ? [] : ["This role lacks pg_read_all_stats, so other roles' statements show as <insufficient privilege>: GRANT pg_monitor TO it."]),
-    ...(findings.deallocations ? [`${formatCount(findings.deallocations)} entries were evicted for lack of room; raise pg_stat_statements.max (needs a restart) to keep rare statements.`] : []),
+    ...(findings.statements.some((s) => s.queryId)
+      ? [
+          `To see a statement's plan: explain <queryid>, for example \`explain ${findings.statements.find((s) => s.queryId)!.queryId}\`.`,
+        ]
+      : []),
+    ...(findings.statements.some((s) => s.toplevel === false)
+      ? [
+          'Statements run inside functions are listed too (toplevel = false); their time is also part of the calling statement.',
+        ]
+      : []),
+    ...(findings.seesAllStatements
+      ? []
+      : [
+          "This role lacks pg_read_all_stats, so other roles' statements show as <insufficient privilege>: GRANT pg_monitor TO it.",
+        ]),
+    ...(findings.deallocations
+      ? [
+          `${formatCount(findings.deallocations)} entries were evicted for lack of room; raise pg_stat_statements.max (needs a restart) to keep rare statements.`,
+        ]
+      : []),
   ];
 }
 
 function unavailableReport(findings: Extract<SlowQueriesFindings, { available: false }>): Report {
-  const preload = "shared_preload_libraries = 'pg_stat_statements'   # postgresql.conf; keep libraries already listed, comma-separated";
+  const preload =
+    "shared_preload_libraries = 'pg_stat_statements'   # postgresql.conf; keep libraries already listed, comma-separated";
   const create = 'CREATE EXTENSION pg_stat_statements;   -- in this database';
   const steps = findings.preloaded
     ? [create]
-    : [preload, '-- then restart PostgreSQL: the library loads only at server start', ...(findings.reason === 'not-installed' ? [create] : [])];
+    : [
+        preload,
+        '-- then restart PostgreSQL: the library loads only at server start',
+        ...(findings.reason === 'not-installed' ? [create] : []),
+      ];
   return {
     title: 'Slow queries',
     status: 'warn',
@@ -248,9 +312,15 @@ function unavailableReport(findings: Extract<SlowQueriesFindings, { available: f
         : findings.preloaded
           ? 'pg_stat_statements is loaded but not installed in this database: run CREATE EXTENSION pg_stat_statements here.'
           : 'pg_stat_statements is not set up: add it to shared_preload_libraries, restart PostgreSQL, then CREATE EXTENSION pg_stat_statements.',
-    reasons: [findings.reason === 'not-preloaded' ? 'pg_stat_statements is not loaded (shared_preload_libraries)' : 'pg_stat_statements is not installed in this database'],
+    reasons: [
+      findings.reason === 'not-preloaded'
+        ? 'pg_stat_statements is not loaded (shared_preload_libraries)'
+        : 'pg_stat_statements is not installed in this database',
+    ],
     sections: [{ kind: 'code', title: 'To enable it', text: steps.join('\n') }],
     actions: [],
-    footnotes: ['Creating the extension needs a role with CREATE on the database; reading every statement needs pg_read_all_stats (or pg_monitor).'],
+    footnotes: [
+      'Creating the extension needs a role with CREATE on the database; reading every statement needs pg_read_all_stats (or pg_monitor).',
+    ],
   };
 }

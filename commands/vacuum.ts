@@ -2,9 +2,24 @@ import { z } from 'zod';
 import type { Session } from '../src/db/session.js';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption } from '../src/engine/units.js';
-import type { AutovacuumSettings, HorizonHolder, RunningVacuum, VacuumFindings, VacuumTable, WraparoundCandidate } from './vacuum/findings.js';
+import type {
+  AutovacuumSettings,
+  HorizonHolder,
+  RunningVacuum,
+  VacuumFindings,
+  VacuumTable,
+  WraparoundCandidate,
+} from './vacuum/findings.js';
 import { vacuumReport } from './vacuum/report.js';
-import { DISABLED_SQL, HORIZON_SQL, PROGRESS_SQL, SETTINGS_NAMES, SETTINGS_SQL, TABLES_SQL, WRAPAROUND_SQL } from './vacuum/sql.js';
+import {
+  DISABLED_SQL,
+  HORIZON_SQL,
+  PROGRESS_SQL,
+  SETTINGS_NAMES,
+  SETTINGS_SQL,
+  TABLES_SQL,
+  WRAPAROUND_SQL,
+} from './vacuum/sql.js';
 
 export type * from './vacuum/findings.js';
 
@@ -22,15 +37,25 @@ export type VacuumOptions = z.infer<typeof options>;
 
 export default defineCommand({
   name: 'vacuum',
-  summary: 'Is autovacuum keeping up: dead tuples vs each table’s trigger, running vacuums, what holds the xmin horizon, wraparound',
+  summary:
+    'Is autovacuum keeping up: dead tuples vs each table’s trigger, running vacuums, what holds the xmin horizon, wraparound',
   kind: 'diagnostic',
   options,
-  sql: { settings: SETTINGS_SQL, tables: TABLES_SQL, disabled: DISABLED_SQL, progress: PROGRESS_SQL, horizon: HORIZON_SQL, wraparound: WRAPAROUND_SQL },
+  sql: {
+    settings: SETTINGS_SQL,
+    tables: TABLES_SQL,
+    disabled: DISABLED_SQL,
+    progress: PROGRESS_SQL,
+    horizon: HORIZON_SQL,
+    wraparound: WRAPAROUND_SQL,
+  },
 
   async collect({ session, caps, thresholds }, opts): Promise<VacuumFindings> {
     const settings = await readSettings(session);
     const rows = await session.query<TableRow>(TABLES_SQL, [opts.limit]);
-    const disabled = await session.query<{ schema: string; table: string; deadTuples: number; total: number }>(DISABLED_SQL);
+    const disabled = await session.query<{ schema: string; table: string; deadTuples: number; total: number }>(
+      DISABLED_SQL,
+    );
     const running = await session.query<RunningVacuum>(PROGRESS_SQL);
     const horizon = await session.query<HorizonHolder>(HORIZON_SQL, [SHORT_LIST]);
     const wraparound = await session.query<WraparoundCandidate>(WRAPAROUND_SQL, [SHORT_LIST]);

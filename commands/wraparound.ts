@@ -87,11 +87,31 @@ JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
 ORDER BY r.pct_to_forced_vacuum DESC, r.xid_age DESC, n.nspname, t.relname
 LIMIT $1`;
 
-interface SettingsRow { freeze_max_age: number; multixact_freeze_max_age: number; failsafe_age: number }
-interface DatabaseRow { database: string; allows_connections: boolean; xid_age: number; multixact_age: number }
-interface TableRow { schema: string; table: string; via_toast: boolean; temporary: boolean; xid_age: number; multixact_age: number; freeze_max_age: number; multixact_freeze_max_age: number; pct_to_forced_vacuum: number }
+interface SettingsRow {
+  freeze_max_age: number;
+  multixact_freeze_max_age: number;
+  failsafe_age: number;
+}
+interface DatabaseRow {
+  database: string;
+  allows_connections: boolean;
+  xid_age: number;
+  multixact_age: number;
+}
+interface TableRow {
+  schema: string;
+  table: string;
+  via_toast: boolean;
+  temporary: boolean;
+  xid_age: number;
+  multixact_age: number;
+  freeze_max_age: number;
+  multixact_freeze_max_age: number;
+  pct_to_forced_vacuum: number;
+}
 
-const toStopLimitPct = (xidAge: number, multixactAge: number) => (100 * Math.max(xidAge, multixactAge)) / STOP_LIMIT_AGE;
+const toStopLimitPct = (xidAge: number, multixactAge: number) =>
+  (100 * Math.max(xidAge, multixactAge)) / STOP_LIMIT_AGE;
 
 export default defineCommand({
   name: 'wraparound',
@@ -108,7 +128,9 @@ export default defineCommand({
     const [settings] = await session.query<SettingsRow>(SETTINGS_SQL);
     const databases = await session.query<DatabaseRow>(DATABASES_SQL);
     const other = options.database && options.database !== caps.database;
-    const tables = other ? await inDatabase(options.database, (s) => s.query<TableRow>(TABLES_SQL, [options.limit])) : await session.query<TableRow>(TABLES_SQL, [options.limit]);
+    const tables = other
+      ? await inDatabase(options.database, (s) => s.query<TableRow>(TABLES_SQL, [options.limit]))
+      : await session.query<TableRow>(TABLES_SQL, [options.limit]);
     const { freeze_max_age: freezeMaxAge, multixact_freeze_max_age: multixactFreezeMaxAge } = settings!;
     return {
       databases: databases.map((d) => ({
@@ -129,28 +151,63 @@ export default defineCommand({
 
   report(findings, { thresholds }): Report {
     const oldest = findings.databases[0];
-    const status = worstStatus(...findings.databases.map((d) => statusFor(Math.max(d.xidAge, d.multixactAge), thresholds.xidAge)));
+    const status = worstStatus(
+      ...findings.databases.map((d) => statusFor(Math.max(d.xidAge, d.multixactAge), thresholds.xidAge)),
+    );
     const table = findings.tables[0];
     const summary = [
-      oldest ? `Oldest database: ${oldest.database} at ${formatLargeCount(oldest.xidAge)} XIDs / ${formatLargeCount(oldest.multixactAge)} multixacts (${formatPercent(oldest.pctToStopLimit)} of the way to the stop limit).` : '',
-      table ? `Closest table in ${findings.tablesDatabase}: ${qualifiedName(table.schema, table.table)} at ${formatPercent(table.pctToForcedVacuum)} of its forced-vacuum age.` : '',
-    ].join(' ').trim();
+      oldest
+        ? `Oldest database: ${oldest.database} at ${formatLargeCount(oldest.xidAge)} XIDs / ${formatLargeCount(oldest.multixactAge)} multixacts (${formatPercent(oldest.pctToStopLimit)} of the way to the stop limit).`
+        : '',
+      table
+        ? `Closest table in ${findings.tablesDatabase}: ${qualifiedName(table.schema, table.table)} at ${formatPercent(table.pctToForcedVacuum)} of its forced-vacuum age.`
+        : '',
+    ]
+      .join(' ')
+      .trim();
     return {
       title: 'Wraparound',
       status,
       summary,
-      reasons: status === 'ok' ? [] : findings.databases.filter((d) => statusFor(Math.max(d.xidAge, d.multixactAge), thresholds.xidAge) !== 'ok').map((d) => `${d.database}: XID age ${formatLargeCount(d.xidAge)}, multixact age ${formatLargeCount(d.multixactAge)}`),
+      reasons:
+        status === 'ok'
+          ? []
+          : findings.databases
+              .filter((d) => statusFor(Math.max(d.xidAge, d.multixactAge), thresholds.xidAge) !== 'ok')
+              .map(
+                (d) =>
+                  `${d.database}: XID age ${formatLargeCount(d.xidAge)}, multixact age ${formatLargeCount(d.multixactAge)}`,
+              ),
       sections: [
         {
           kind: 'table',
           title: 'Databases',
-          columns: [{ header: 'database' }, { header: 'XID age', align: 'right' }, { header: 'multixact age', align: 'right' }, { header: 'to forced vacuum', align: 'right' }, { header: 'to stop limit', align: 'right' }],
-          rows: findings.databases.map((d) => [d.database, formatLargeCount(d.xidAge), formatLargeCount(d.multixactAge), formatPercent(d.pctToForcedVacuum), formatPercent(d.pctToStopLimit)]),
+          columns: [
+            { header: 'database' },
+            { header: 'XID age', align: 'right' },
+            { header: 'multixact age', align: 'right' },
+            { header: 'to forced vacuum', align: 'right' },
+            { header: 'to stop limit', align: 'right' },
+          ],
+          rows: findings.databases.map((d) => [
+            d.database,
+            formatLargeCount(d.xidAge),
+            formatLargeCount(d.multixactAge),
+            formatPercent(d.pctToForcedVacuum),
+            formatPercent(d.pctToStopLimit),
+          ]),
         },
         {
           kind: 'table',
           title: `Oldest tables in ${findings.tablesDatabase}`,
-          columns: [{ header: 'table' }, { header: 'XID age', align: 'right' }, { header: 'multixact age', align: 'right' }, { header: 'forced vacuum at', align: 'right' }, { header: 'to forced vacuum', align: 'right' }, { header: 'to stop limit', align: 'right' }],
+          columns: [
+            { header: 'table' },
+            { header: 'XID age', align: 'right' },
+            { header: 'multixact age', align: 'right' },
+            { header: 'forced vacuum at', align: 'right' },
+            { header: 'to forced vacuum', align: 'right' },
+            { header: 'to stop limit', align: 'right' },
+          ],
           rows: findings.tables.map(tableRow),
           empty: 'no tables',
         },
@@ -179,12 +236,22 @@ function toTableAge(row: TableRow): TableAge {
 
 function tableRow(t: TableAge): string[] {
   const marks = [t.viaToast ? 'TOAST' : '', t.temporary ? 'temporary' : ''].filter(Boolean).join(', ');
-  return [`${qualifiedName(t.schema, t.table)}${marks ? ` (${marks})` : ''}`, formatLargeCount(t.xidAge), formatLargeCount(t.multixactAge), `${formatLargeCount(t.freezeMaxAge)} / ${formatLargeCount(t.multixactFreezeMaxAge)}`, formatPercent(t.pctToForcedVacuum), formatPercent(t.pctToStopLimit)];
+  return [
+    `${qualifiedName(t.schema, t.table)}${marks ? ` (${marks})` : ''}`,
+    formatLargeCount(t.xidAge),
+    formatLargeCount(t.multixactAge),
+    `${formatLargeCount(t.freezeMaxAge)} / ${formatLargeCount(t.multixactFreezeMaxAge)}`,
+    formatPercent(t.pctToForcedVacuum),
+    formatPercent(t.pctToStopLimit),
+  ];
 }
 
 function limitFacts(findings: WraparoundFindings) {
   return [
-    { label: 'Forced (anti-wraparound) autovacuum', value: `at ${formatLargeCount(findings.freezeMaxAge)} XIDs / ${formatLargeCount(findings.multixactFreezeMaxAge)} multixacts` },
+    {
+      label: 'Forced (anti-wraparound) autovacuum',
+      value: `at ${formatLargeCount(findings.freezeMaxAge)} XIDs / ${formatLargeCount(findings.multixactFreezeMaxAge)} multixacts`,
+    },
     { label: 'VACUUM failsafe', value: `at ${formatLargeCount(findings.failsafeAge)} XIDs` },
     { label: 'Warnings in the log', value: `at ${formatLargeCount(WARN_LIMIT_AGE)}` },
     { label: 'New XIDs refused', value: `at ${formatLargeCount(STOP_LIMIT_AGE)}` },
@@ -192,9 +259,17 @@ function limitFacts(findings: WraparoundFindings) {
 }
 
 function footnotes(findings: WraparoundFindings): string[] {
-  const notes = ['A table past its forced-vacuum age gets an anti-wraparound autovacuum even with autovacuum off; if ages keep rising, run `vacuum` to see what holds the xmin horizon back.'];
+  const notes = [
+    'A table past its forced-vacuum age gets an anti-wraparound autovacuum even with autovacuum off; if ages keep rising, run `vacuum` to see what holds the xmin horizon back.',
+  ];
   const temporary = findings.tables.filter((t) => t.temporary);
-  if (temporary.length) notes.push(`Autovacuum cannot process temporary tables (${temporary.map((t) => qualifiedName(t.schema, t.table)).join(', ')}): only the session that owns one can vacuum or drop it.`);
-  if (findings.databases.some((d) => !d.allowsConnections && d.pctToForcedVacuum >= 100)) notes.push('A database that allows no connections (such as template0) is still vacuumed by autovacuum when it passes the forced-vacuum age.');
+  if (temporary.length)
+    notes.push(
+      `Autovacuum cannot process temporary tables (${temporary.map((t) => qualifiedName(t.schema, t.table)).join(', ')}): only the session that owns one can vacuum or drop it.`,
+    );
+  if (findings.databases.some((d) => !d.allowsConnections && d.pctToForcedVacuum >= 100))
+    notes.push(
+      'A database that allows no connections (such as template0) is still vacuumed by autovacuum when it passes the forced-vacuum age.',
+    );
   return notes;
 }

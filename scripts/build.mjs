@@ -19,7 +19,9 @@ try {
   esbuild = await import('esbuild');
 } catch {
   const have = existsSync('dist/src/main.js');
-  process.stderr.write(`pgmedic build: esbuild is not installed (a production install?); ${have ? 'keeping the dist/ there is' : 'dist/ is missing: run `npm ci` with dev dependencies, then `npm run build`'}.\n`);
+  process.stderr.write(
+    `pgmedic build: esbuild is not installed (a production install?); ${have ? 'keeping the dist/ there is' : 'dist/ is missing: run `npm ci` with dev dependencies, then `npm run build`'}.\n`,
+  );
   process.exit(have || process.argv.includes('--if-possible') ? 0 : 1);
 }
 
@@ -41,7 +43,8 @@ const nodeOnlyPg = {
     build.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, ({ path }) => {
       const code = readFileSync(path, 'utf8');
       const probe = 'if (isCloudflareRuntime()) {';
-      if (!code.includes(probe)) throw new Error(`${path}: pg's Cloudflare probe changed; update nodeOnlyPg in scripts/build.mjs`);
+      if (!code.includes(probe))
+        throw new Error(`${path}: pg's Cloudflare probe changed; update nodeOnlyPg in scripts/build.mjs`);
       return { contents: code.replace(probe, 'if (false) {'), loader: 'js' };
     });
   },
@@ -72,7 +75,9 @@ await esbuild.build({
   // WASM file sits beside its module.
   external: ['pg-native', 'libpg-query', '@resvg/resvg-js', 'dejavu-fonts-ttf', 'vega', 'vega-lite'],
   // Bundled CommonJS (pg) calls require() for Node's own modules; an ES module has none, so give it one.
-  banner: { js: "import { createRequire as pgmedicRequire } from 'node:module'; const require = pgmedicRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as pgmedicRequire } from 'node:module'; const require = pgmedicRequire(import.meta.url);",
+  },
   plugins: [nodeOnlyPg],
   logLevel: 'warning',
 });

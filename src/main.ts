@@ -22,11 +22,14 @@ async function main(): Promise<void> {
   // Without Slack settings: the local workspace (and, without databases, the embedded demo) supplies them.
   // With Slack settings the workspace, the stand-in and the embedded server are never loaded.
   const env = currentEnv();
-  const startLocal = async () => (await import('./workspace/local.js')).startLocalRun(env, (line) => process.stdout.write(`pgmedic: ${line}\n`));
-  const local = await (chooseStartMode(env) === 'slack' ? Promise.resolve(undefined) : startLocal()).catch((error: unknown) => {
-    printProblems([error]);
-    return null;
-  });
+  const startLocal = async () =>
+    (await import('./workspace/local.js')).startLocalRun(env, (line) => process.stdout.write(`pgmedic: ${line}\n`));
+  const local = await (chooseStartMode(env) === 'slack' ? Promise.resolve(undefined) : startLocal()).catch(
+    (error: unknown) => {
+      printProblems([error]);
+      return null;
+    },
+  );
   const settings = local === null ? undefined : await loadSettings(local?.env);
   if (!settings) {
     await local?.stop();
@@ -34,9 +37,12 @@ async function main(): Promise<void> {
     return;
   }
   const logger = createLogger({ level: settings.slack.logLevel });
-  if (!settings.config.targets.length) logger.warn('no database target is configured (DATABASE_URL or PGMEDIC_CONFIG); commands will say so');
+  if (!settings.config.targets.length)
+    logger.warn('no database target is configured (DATABASE_URL or PGMEDIC_CONFIG); commands will say so');
   // An idle connection dying (restart, failover) is replaced by its pool; the log says it happened.
-  logConnectionErrorsTo((error, where) => logger.warn({ err: error, ...where }, 'a database connection failed; it will be replaced'));
+  logConnectionErrorsTo((error, where) =>
+    logger.warn({ err: error, ...where }, 'a database connection failed; it will be replaced'),
+  );
   const targets = createTargets(settings.config);
   const statePool = settings.state.url ? createStatePool(settings.state.url) : undefined;
   const closeAll = async () => {
@@ -46,10 +52,34 @@ async function main(): Promise<void> {
   let bot: SlackApp;
   let schedule: ScheduleWiring;
   try {
-    const state = statePool ? await openState(statePool, local ? { ...settings, config: (await import('./workspace/local.js')).withWorkspaceHealing(settings.config, local.healing) } : settings, logger) : undefined;
-    if (!state) logger.warn('PGMEDIC_STATE_DATABASE_URL is not set: healing actions are off (reports offer no buttons)');
-    bot = await createSlackApp({ config: settings.config, slack: settings.slack, targets, logger, limbo: settings.state.limbo, ...(state ? { state } : {}) });
-    schedule = wireSchedule(bot, { statePool, targets, schedule: loadScheduleConfig(settings.config, local?.env), logger });
+    const state = statePool
+      ? await openState(
+          statePool,
+          local
+            ? {
+                ...settings,
+                config: (await import('./workspace/local.js')).withWorkspaceHealing(settings.config, local.healing),
+              }
+            : settings,
+          logger,
+        )
+      : undefined;
+    if (!state)
+      logger.warn('PGMEDIC_STATE_DATABASE_URL is not set: healing actions are off (reports offer no buttons)');
+    bot = await createSlackApp({
+      config: settings.config,
+      slack: settings.slack,
+      targets,
+      logger,
+      limbo: settings.state.limbo,
+      ...(state ? { state } : {}),
+    });
+    schedule = wireSchedule(bot, {
+      statePool,
+      targets,
+      schedule: loadScheduleConfig(settings.config, local?.env),
+      logger,
+    });
   } catch (error) {
     printProblems([error]);
     await closeAll();
@@ -57,15 +87,23 @@ async function main(): Promise<void> {
     return;
   }
   const { port } = await bot.start();
-  logger.info({ mode: settings.slack.mode, port, targets: targets.names(), healing: Boolean(statePool) }, 'pgmedic is running');
+  logger.info(
+    { mode: settings.slack.mode, port, targets: targets.names(), healing: Boolean(statePool) },
+    'pgmedic is running',
+  );
   if (port !== undefined) local?.attach(port);
   void prepareDisplayWidth().catch(() => undefined); // once up: text reports (files in threads) measure wide characters from then on
   await schedule.start();
   // The scheduler stops before the pools close: a digest or alert check in flight still has its connections.
-  stopOnSignals(bot, settings.state.shutdownGraceMs, async () => {
-    await schedule.stop();
-    await closeAll();
-  }, logger);
+  stopOnSignals(
+    bot,
+    settings.state.shutdownGraceMs,
+    async () => {
+      await schedule.stop();
+      await closeAll();
+    },
+    logger,
+  );
 }
 
 /** Migrates the state database (src/state/prepare.ts), says loudly if the audit log is not tamper-proof, builds the policy. */
@@ -73,13 +111,21 @@ async function openState(pool: ReturnType<typeof createStatePool>, settings: Set
   const { url, ownerUrl } = settings.state;
   const prepared = await prepareStateDatabase(pool, { url: url!, ownerUrl }).catch((error: unknown) => {
     const hint = ownerUrl ? '' : '; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it';
-    throw new Error(`PGMEDIC_STATE_DATABASE_URL: could not prepare the state database (${describeError(error).text}${hint})`, { cause: error });
+    throw new Error(
+      `PGMEDIC_STATE_DATABASE_URL: could not prepare the state database (${describeError(error).text}${hint})`,
+      { cause: error },
+    );
   });
   if (prepared.applied.length) logger.info({ versions: prepared.applied }, 'state database migrated');
   const warning = tamperWarning(prepared.tamper);
   if (warning) logger.warn({ role: prepared.tamper.role, risks: prepared.tamper.risks }, warning);
-  const policy = createPolicy({ approvers: settings.state.approvers, ...(settings.config.healing ? { healing: settings.config.healing } : {}), targets: settings.config.targets });
-  if (!policy.approvers.length) logger.warn('no approvers configured (PGMEDIC_APPROVERS or healing.approvers): healing actions are off');
+  const policy = createPolicy({
+    approvers: settings.state.approvers,
+    ...(settings.config.healing ? { healing: settings.config.healing } : {}),
+    targets: settings.config.targets,
+  });
+  if (!policy.approvers.length)
+    logger.warn('no approvers configured (PGMEDIC_APPROVERS or healing.approvers): healing actions are off');
   return { pool, policy };
 }
 

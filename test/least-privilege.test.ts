@@ -42,7 +42,8 @@ async function truth<T>(sql: string, params: unknown[] = [], url = lp.adminUrl):
   }
 }
 
-const relation = (findings: BloatFindings, name: string): RelationBloat => findings.relations.find((r) => (r.index ?? r.table) === name)!;
+const relation = (findings: BloatFindings, name: string): RelationBloat =>
+  findings.relations.find((r) => (r.index ?? r.table) === name)!;
 
 describe('every diagnostic as a role with only pg_monitor', () => {
   it.each(listCommands('diagnostic').map((c) => c.name))('%s answers, and a non-ok status says why', async (name) => {
@@ -57,16 +58,33 @@ describe('sequences as pg_monitor', () => {
   it('never calls an unreadable sequence near its limit OK: not checked, warn, with the least grant', async () => {
     const asAdmin = await run(admin, 'sequences');
     const asMonitor = await run(monitor, 'sequences');
-    const serialTruth = (await truth<{ pct: number }>(`SELECT 100.0 * last_value / 2147483647 AS pct FROM pg_sequences WHERE sequencename = $1`, [lp.serialSequence]))[0]!;
-    const adminSerial = (asAdmin.findings as SequencesFindings).sequences.find((s) => s.sequence === lp.serialSequence)!;
+    const serialTruth = (
+      await truth<{ pct: number }>(
+        `SELECT 100.0 * last_value / 2147483647 AS pct FROM pg_sequences WHERE sequencename = $1`,
+        [lp.serialSequence],
+      )
+    )[0]!;
+    const adminSerial = (asAdmin.findings as SequencesFindings).sequences.find(
+      (s) => s.sequence === lp.serialSequence,
+    )!;
     expect(adminSerial.percentUsed).toBeCloseTo(Number(serialTruth.pct), 3);
     expect(asAdmin.status).toBe('crit');
 
     const findings = asMonitor.findings as SequencesFindings;
-    const unreadable = (await truth<{ name: string }>(`SELECT c.relname AS name FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid WHERE c.relnamespace = 'public'::regnamespace AND CASE WHEN c.relkind = 'S' THEN NOT has_sequence_privilege($1, c.oid, 'SELECT,USAGE') END`, [MONITOR_ROLE])).map((r) => r.name);
+    const unreadable = (
+      await truth<{ name: string }>(
+        `SELECT c.relname AS name FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid WHERE c.relnamespace = 'public'::regnamespace AND CASE WHEN c.relkind = 'S' THEN NOT has_sequence_privilege($1, c.oid, 'SELECT,USAGE') END`,
+        [MONITOR_ROLE],
+      )
+    ).map((r) => r.name);
     expect(unreadable).toContain(lp.serialSequence);
     expect(findings.unreadableTotal).toBe(unreadable.length);
-    expect(findings.sequences.filter((s) => !s.readable).map((s) => s.sequence).sort()).toEqual(unreadable.sort());
+    expect(
+      findings.sequences
+        .filter((s) => !s.readable)
+        .map((s) => s.sequence)
+        .sort(),
+    ).toEqual(unreadable.sort());
     expect(asMonitor.status).toBe('warn');
     expect(asMonitor.summary).toMatch(/could not be checked/);
     expect(asMonitor.summary).not.toMatch(/No sequence is near its limit/);
@@ -97,7 +115,10 @@ describe('bloat as pg_monitor', () => {
     const asAdmin = (await run(admin, 'bloat', ['--min-size', '512kB'])).findings as BloatFindings;
     const result = await run(monitor, 'bloat', ['--min-size', '512kB']);
     const findings = result.findings as BloatFindings;
-    const [heap] = await truth<{ pct: number }>('SELECT free_percent + dead_tuple_percent AS pct FROM pgstattuple($1::regclass)', [lp.bloated.table]);
+    const [heap] = await truth<{ pct: number }>(
+      'SELECT free_percent + dead_tuple_percent AS pct FROM pgstattuple($1::regclass)',
+      [lp.bloated.table],
+    );
     const hidden = relation(findings, lp.bloated.table);
     expect(hidden.statsHidden).toBe(true);
     expect(relation(asAdmin, lp.bloated.table).statsHidden).toBe(false);
@@ -126,14 +147,20 @@ describe('bloat as pg_monitor', () => {
     expect(notes).toMatch(/Granting SELECT on public\.bloat_orders/);
     expect(notes).not.toMatch(/(GRANT|Granting) SELECT ON [^.;:]*pg_catalog/i);
     // the superuser's reliable estimate is what the total holds there; the monitor counts nothing it could not measure
-    expect(findings.totalBloatBytes).toBeLessThan(((await run(plainAdmin, 'bloat', ['--min-size', '0'])).findings as BloatFindings).totalBloatBytes);
+    expect(findings.totalBloatBytes).toBeLessThan(
+      ((await run(plainAdmin, 'bloat', ['--min-size', '0'])).findings as BloatFindings).totalBloatBytes,
+    );
   });
 
   it('never flags a relation of a few pages, even when pgstattuple measures it half empty', async () => {
     for (const target of [admin, monitor]) {
       const result = await run(target, 'bloat', ['--min-size', '0', '--exact', '--limit', '100']);
       const findings = result.findings as BloatFindings;
-      const flagged = findings.relations.filter((r) => toJson(result).reasons.some((reason) => reason.startsWith(`${r.schema === 'public' ? '' : `${r.schema}.`}${r.index ?? r.table} `)));
+      const flagged = findings.relations.filter((r) =>
+        toJson(result).reasons.some((reason) =>
+          reason.startsWith(`${r.schema === 'public' ? '' : `${r.schema}.`}${r.index ?? r.table} `),
+        ),
+      );
       expect(flagged.every((r) => r.totalBytes >= 16 * findings.blockSize)).toBe(true);
     }
   });
@@ -160,13 +187,16 @@ describe('a stall of 10 sessions behind one idle-in-transaction session', () => 
         const findings = locks.findings as LocksFindings;
         expect(locks.status).toBe('crit');
         expect(findings.rootPids).toEqual([pileup.rootPid]);
-        for (const edge of edges) expect(findings.sessions.find((s) => s.pid === edge.pid)?.blockingPids.sort()).toEqual(edge.blockers.sort());
+        for (const edge of edges)
+          expect(findings.sessions.find((s) => s.pid === edge.pid)?.blockingPids.sort()).toEqual(edge.blockers.sort());
         expect(toJson(locks).reasons.join('; ')).toMatch(/10 sessions waiting on locks/);
         const connections = await run(target, 'connections');
         expect(toJson(connections).reasons).toContain('Waiting on locks: 10');
         // the alert watch raises it at once, critical, without waiting for lockWaitSeconds
         const alerts = lockRules(findings, locks.report, { thresholds: target.thresholds, fireAt: 'crit' });
-        expect(alerts.map((a) => [a.key.split(':').slice(0, 3).join(':'), a.severity])).toEqual([[`locks:root:${pileup.rootPid}`, 'crit']]);
+        expect(alerts.map((a) => [a.key.split(':').slice(0, 3).join(':'), a.severity])).toEqual([
+          [`locks:root:${pileup.rootPid}`, 'crit'],
+        ]);
       }
     } finally {
       await pileup.release();
@@ -178,7 +208,9 @@ describe('a stall of 10 sessions behind one idle-in-transaction session', () => 
     const pileup = await createLockPileup(lp.adminUrl, 4, 'pileup_small');
     try {
       const result = await run(monitor, 'locks');
-      const waits = (result.findings as LocksFindings).sessions.flatMap((s) => (s.waitSeconds === null ? [] : [s.waitSeconds]));
+      const waits = (result.findings as LocksFindings).sessions.flatMap((s) =>
+        s.waitSeconds === null ? [] : [s.waitSeconds],
+      );
       expect(Math.max(...waits)).toBeLessThan(monitor.thresholds.lockWaitSeconds.warn);
       expect(result.status).not.toBe('ok');
       expect(toJson(result).reasons.join('; ')).toMatch(/4 sessions waiting on locks/);

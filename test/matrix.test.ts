@@ -10,7 +10,10 @@ import type { Cluster } from '../src/embedded/cluster.js';
 
 /** Extra option sets that reach SQL paths the defaults skip (small floors so the seeded objects qualify). */
 const VARIANTS: Record<string, string[][]> = {
-  bloat: [['--min-size', '0'], ['--min-size', '0', '--exact']],
+  bloat: [
+    ['--min-size', '0'],
+    ['--min-size', '0', '--exact'],
+  ],
   indexes: [['--min-size', '0']],
   database: [['matrix']],
   wraparound: [['matrix']],
@@ -34,43 +37,49 @@ SELECT count(*) FROM orders WHERE customer = 7;`;
  * Every registered diagnostic, with default options (and the variants above), on a primary and on a
  * streaming standby of every supported major: any SQL error fails the test.
  */
-describe.each(SUPPORTED_MAJORS.map((major) => ({ major })))('PostgreSQL $major: every command on a primary and a standby', ({ major }) => {
-  let primary: TestServer;
-  let standby: Cluster;
-  const targets: Record<'primary' | 'standby', Target | undefined> = { primary: undefined, standby: undefined };
+describe.each(SUPPORTED_MAJORS.map((major) => ({ major })))(
+  'PostgreSQL $major: every command on a primary and a standby',
+  ({ major }) => {
+    let primary: TestServer;
+    let standby: Cluster;
+    const targets: Record<'primary' | 'standby', Target | undefined> = { primary: undefined, standby: undefined };
 
-  beforeAll(async () => {
-    primary = await startTestServer(major, { embedded: true });
-    const seed = await connect(primary.url());
-    await seed.query('CREATE DATABASE matrix');
-    await seed.query(SEED);
-    await seed.end();
-    standby = await startStandby(primary.cluster!);
-    const probe = await connect(standby.url());
-    await waitFor(async () => (await probe.query("SELECT 1 FROM pg_class WHERE relname = 'orders'")).rowCount, 'the standby to replay the seed');
-    await probe.end();
-    targets.primary = testTarget(primary.url());
-    targets.standby = testTarget(standby.url());
-  });
+    beforeAll(async () => {
+      primary = await startTestServer(major, { embedded: true });
+      const seed = await connect(primary.url());
+      await seed.query('CREATE DATABASE matrix');
+      await seed.query(SEED);
+      await seed.end();
+      standby = await startStandby(primary.cluster!);
+      const probe = await connect(standby.url());
+      await waitFor(
+        async () => (await probe.query("SELECT 1 FROM pg_class WHERE relname = 'orders'")).rowCount,
+        'the standby to replay the seed',
+      );
+      await probe.end();
+      targets.primary = testTarget(primary.url());
+      targets.standby = testTarget(standby.url());
+    });
 
-  afterAll(async () => {
-    await targets.primary?.close();
-    await targets.standby?.close();
-    await standby?.stop();
-    await primary?.stop();
-  });
+    afterAll(async () => {
+      await targets.primary?.close();
+      await targets.standby?.close();
+      await standby?.stop();
+      await primary?.stop();
+    });
 
-  const cases = listCommands('diagnostic').flatMap((command) =>
-    [[], ...(VARIANTS[command.name] ?? [])].flatMap((tokens) =>
-      (['primary', 'standby'] as const).map((role) => ({ role, command: command.name, tokens })),
-    ),
-  );
+    const cases = listCommands('diagnostic').flatMap((command) =>
+      [[], ...(VARIANTS[command.name] ?? [])].flatMap((tokens) =>
+        (['primary', 'standby'] as const).map((role) => ({ role, command: command.name, tokens })),
+      ),
+    );
 
-  it.each(cases)('$command $tokens on the $role', async ({ role, command, tokens }) => {
-    const result = await run(targets[role]!, command, tokens);
-    expect(['ok', 'warn', 'crit']).toContain(result.status);
-    expect(result.summary.length).toBeGreaterThan(0);
-    expect(result.meta.inRecovery).toBe(role === 'standby');
-    expect(result.meta.serverVersion.startsWith(String(major))).toBe(true);
-  });
-});
+    it.each(cases)('$command $tokens on the $role', async ({ role, command, tokens }) => {
+      const result = await run(targets[role]!, command, tokens);
+      expect(['ok', 'warn', 'crit']).toContain(result.status);
+      expect(result.summary.length).toBeGreaterThan(0);
+      expect(result.meta.inRecovery).toBe(role === 'standby');
+      expect(result.meta.serverVersion.startsWith(String(major))).toBe(true);
+    });
+  },
+);

@@ -67,7 +67,8 @@ describe('when the target is down', () => {
     silent = createServer((socket) => sockets.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     silentPort = (silent.address() as { port: number }).port;
-    do refusedPort = await freePort(); // nothing listens there
+    do
+      refusedPort = await freePort(); // nothing listens there
     while (refusedPort === silentPort);
   });
   afterAll(async () => {
@@ -76,8 +77,16 @@ describe('when the target is down', () => {
   });
 
   const down = [
-    ['refuses connections', () => `postgres://postgres@127.0.0.1:${refusedPort}/postgres`, /^Could not connect to target "test": nothing accepts connections at its address\.$/],
-    ['accepts but never answers', () => `postgres://postgres@127.0.0.1:${silentPort}/postgres`, /Could not connect to target "test": the connection timed out\./],
+    [
+      'refuses connections',
+      () => `postgres://postgres@127.0.0.1:${refusedPort}/postgres`,
+      /^Could not connect to target "test": nothing accepts connections at its address\.$/,
+    ],
+    [
+      'accepts but never answers',
+      () => `postgres://postgres@127.0.0.1:${silentPort}/postgres`,
+      /Could not connect to target "test": the connection timed out\./,
+    ],
   ] as const;
 
   describe.each(down)('a server that %s', (_, url, message) => {
@@ -91,7 +100,9 @@ describe('when the target is down', () => {
         expect(error).toBeInstanceOf(AppError);
         expect((error as AppError).code).toBe('target_unreachable');
         expect((error as AppError).message).toMatch(message);
-        expect((error as AppError).hint).toBe('Check that the server is up and reachable from the bot, then try again.');
+        expect((error as AppError).hint).toBe(
+          'Check that the server is up and reachable from the bot, then try again.',
+        );
       } finally {
         await target.close();
       }

@@ -85,15 +85,28 @@ function fillableBytes(blockSize: number, special: number, fillfactor: number): 
 }
 
 /** Heap pages a freshly packed table needs (the fillfactor's reserve counts as needed, not as bloat). */
-export function expectedHeapPages(tuples: number, columns: readonly ColumnStats[], blockSize: number, fillfactor: number): number {
+export function expectedHeapPages(
+  tuples: number,
+  columns: readonly ColumnStats[],
+  blockSize: number,
+  fillfactor: number,
+): number {
   if (tuples <= 0) return 0;
   const maxPerPage = Math.floor((blockSize - PAGE_HEADER) / (alignUp(HEAP_TUPLE_HEADER, MAXALIGN) + LINE_POINTER));
-  const perPage = Math.max(1, Math.min(maxPerPage, Math.floor(fillableBytes(blockSize, 0, fillfactor) / heapItemBytes(columns))));
+  const perPage = Math.max(
+    1,
+    Math.min(maxPerPage, Math.floor(fillableBytes(blockSize, 0, fillfactor) / heapItemBytes(columns))),
+  );
   return Math.ceil(tuples / perPage);
 }
 
 /** Btree pages a freshly built index needs: the metapage, leaves at the fillfactor, and the internal levels. */
-export function expectedBtreePages(tuples: number, columns: readonly ColumnStats[], blockSize: number, fillfactor: number): number {
+export function expectedBtreePages(
+  tuples: number,
+  columns: readonly ColumnStats[],
+  blockSize: number,
+  fillfactor: number,
+): number {
   const item = btreeItemBytes(columns);
   const leafPerPage = Math.max(2, Math.floor(fillableBytes(blockSize, BTREE_SPECIAL, fillfactor) / item));
   const fanout = Math.max(2, Math.floor(fillableBytes(blockSize, BTREE_SPECIAL, BTREE_INTERNAL_FILLFACTOR) / item));

@@ -42,7 +42,12 @@ export interface Measured {
  * Measures the top relations with pgstattuple and writes the exact… fields onto them. Relations someone holds
  * ACCESS EXCLUSIVE on are left out by the SQL and keep exact… = null.
  */
-export async function confirmExactly(session: Session, caps: Capabilities, top: Measured[], blockSize: number): Promise<ExactStatus> {
+export async function confirmExactly(
+  session: Session,
+  caps: Capabilities,
+  top: Measured[],
+  blockSize: number,
+): Promise<ExactStatus> {
   const schema = caps.extensionSchemas.pgstattuple;
   const status: ExactStatus = { requested: true, unavailable: null, confirmed: 0, indexesSkippedOnStandby: false };
   const unavailable = await pgstattupleAccess(session, caps);
@@ -67,12 +72,20 @@ export async function confirmExactly(session: Session, caps: Capabilities, top: 
 export async function pgstattupleAccess(session: Session, caps: Capabilities): Promise<ExactUnavailable | null> {
   const schema = caps.extensionSchemas.pgstattuple;
   if (!schema) return 'not-installed';
-  const [access] = await session.query<{ tables: boolean; indexes: boolean }>(EXACT_ACCESS_SQL, pgstattupleSignatures(schema));
+  const [access] = await session.query<{ tables: boolean; indexes: boolean }>(
+    EXACT_ACCESS_SQL,
+    pgstattupleSignatures(schema),
+  );
   return access?.tables && access.indexes ? null : 'no-privilege';
 }
 
 /** Measures one relation with pgstattuple; false when it was skipped (someone holds ACCESS EXCLUSIVE on it). */
-export async function measureOne(session: Session, caps: Capabilities, m: Measured, blockSize: number): Promise<boolean> {
+export async function measureOne(
+  session: Session,
+  caps: Capabilities,
+  m: Measured,
+  blockSize: number,
+): Promise<boolean> {
   const schema = caps.extensionSchemas.pgstattuple!;
   if (m.relation.kind === 'table') {
     const [row] = await session.query<ExactTableRow>(exactTablesSql(schema), [[m.oid]]);

@@ -28,10 +28,19 @@ export interface HiddenStatsCheck {
  * table (pg_stat_scan_tables, part of pg_monitor, may call it), so it replaces those estimates, largest
  * estimated bloat first, within the time budget.
  */
-export async function measureHidden(session: Session, caps: Capabilities, candidates: Measured[], blockSize: number, budgetMs = HIDDEN_STATS_BUDGET_MS): Promise<HiddenStatsCheck> {
+export async function measureHidden(
+  session: Session,
+  caps: Capabilities,
+  candidates: Measured[],
+  blockSize: number,
+  budgetMs = HIDDEN_STATS_BUDGET_MS,
+): Promise<HiddenStatsCheck> {
   // A tiny relation cannot hide bloat worth having: it is left unestimated, unmeasured and unlisted.
-  for (const m of candidates) if (m.relation.statsHidden && isTiny(m.relation, blockSize)) m.relation.notEstimated = true;
-  const hidden = candidates.filter((m) => m.relation.statsHidden && !isTiny(m.relation, blockSize)).sort((a, b) => b.relation.bloatBytes - a.relation.bloatBytes);
+  for (const m of candidates)
+    if (m.relation.statsHidden && isTiny(m.relation, blockSize)) m.relation.notEstimated = true;
+  const hidden = candidates
+    .filter((m) => m.relation.statsHidden && !isTiny(m.relation, blockSize))
+    .sort((a, b) => b.relation.bloatBytes - a.relation.bloatBytes);
   const check: HiddenStatsCheck = { relations: hidden.length, measured: 0, notEstimated: [], unavailable: null };
   if (!hidden.length) return check;
   check.unavailable = await pgstattupleAccess(session, caps);
@@ -40,7 +49,9 @@ export async function measureHidden(session: Session, caps: Capabilities, candid
   for (const m of hidden) {
     const standbyIndex = caps.inRecovery && m.relation.kind === 'index';
     if (!stopped && !standbyIndex && performance.now() - started < budgetMs) {
-      const outcome = await measureOne(session, caps, m, blockSize).catch((error: { code?: string }) => (error.code === '57014' ? 'timeout' : error.code === '55P03' ? 'locked' : Promise.reject(error)));
+      const outcome = await measureOne(session, caps, m, blockSize).catch((error: { code?: string }) =>
+        error.code === '57014' ? 'timeout' : error.code === '55P03' ? 'locked' : Promise.reject(error),
+      );
       if (outcome === true) {
         check.measured++;
         continue;

@@ -90,12 +90,25 @@ export function statisticsReasons(row: StatsColumns, blockSize: number): string[
   const missing = row.attribute_count - row.stats_count;
   if (row.reltuples < 0) reasons.push('never vacuumed or analyzed: no row count to estimate from (run ANALYZE)');
   if (row.row_security_hides_stats) reasons.push('row-level security hides pg_stats from this role');
-  else if (row.hidden_count > 0) reasons.push(`pg_stats hides ${row.hidden_count} of ${row.attribute_count} columns from this role (no SELECT privilege on them)`);
+  else if (row.hidden_count > 0)
+    reasons.push(
+      `pg_stats hides ${row.hidden_count} of ${row.attribute_count} columns from this role (no SELECT privilege on them)`,
+    );
   else if (row.stats_count === 0 && row.reltuples >= 0) reasons.push('no statistics: never analyzed');
-  else if (missing > 0) reasons.push(`${missing} of ${row.attribute_count} columns have no statistics (added since the last ANALYZE, or statistics target 0)`);
-  if (row.name_columns > 0) reasons.push('has `name` columns (64 bytes, char-aligned), which bloat estimates often misjudge');
-  if (row.bytes !== null && row.relpages > 0 && Math.abs(row.bytes / blockSize - row.relpages) / row.relpages > STALE_SIZE_CHANGE) {
-    reasons.push(`size changed since the last VACUUM/ANALYZE (${formatBytes(row.relpages * blockSize)} then, ${formatBytes(row.bytes)} now)`);
+  else if (missing > 0)
+    reasons.push(
+      `${missing} of ${row.attribute_count} columns have no statistics (added since the last ANALYZE, or statistics target 0)`,
+    );
+  if (row.name_columns > 0)
+    reasons.push('has `name` columns (64 bytes, char-aligned), which bloat estimates often misjudge');
+  if (
+    row.bytes !== null &&
+    row.relpages > 0 &&
+    Math.abs(row.bytes / blockSize - row.relpages) / row.relpages > STALE_SIZE_CHANGE
+  ) {
+    reasons.push(
+      `size changed since the last VACUUM/ANALYZE (${formatBytes(row.relpages * blockSize)} then, ${formatBytes(row.bytes)} now)`,
+    );
   }
   return reasons;
 }
@@ -103,7 +116,12 @@ export function statisticsReasons(row: StatsColumns, blockSize: number): string[
 function measured(row: StatsColumns, expectedPages: number, blockSize: number) {
   const bloatPercent = bloatShare(row.relpages, expectedPages);
   const totalBytes = row.bytes ?? row.relpages * blockSize;
-  return { totalBytes, bloatPercent, bloatBytes: Math.round((totalBytes * bloatPercent) / 100), locked: row.bytes === null };
+  return {
+    totalBytes,
+    bloatPercent,
+    bloatBytes: Math.round((totalBytes * bloatPercent) / 100),
+    locked: row.bytes === null,
+  };
 }
 
 export function tableBloat(row: TableRow, blockSize: number, rule: BehindRule): RelationBloat {
@@ -113,7 +131,9 @@ export function tableBloat(row: TableRow, blockSize: number, rule: BehindRule): 
   if (row.toast_bytes !== null && row.toast_bytes >= heapBytes * TOAST_HEAVY_SHARE && row.toast_bytes > 0) {
     reasons.push(`TOAST-heavy (${formatBytes(row.toast_bytes)} of TOAST): only the heap is estimated`);
   }
-  const behind = row.autovacuum_enabled ? row.dead_tuples > row.autovacuum_threshold * rule.triggerRatio : row.dead_tuples > row.autovacuum_threshold;
+  const behind = row.autovacuum_enabled
+    ? row.dead_tuples > row.autovacuum_threshold * rule.triggerRatio
+    : row.dead_tuples > row.autovacuum_threshold;
   return {
     oid: String(row.oid),
     kind: 'table',
@@ -138,7 +158,9 @@ export function indexBloat(row: IndexRow, blockSize: number): RelationBloat {
   if (!row.is_unique && row.key_columns === 1 && row.leading_n_distinct !== null && row.reltuples > 0) {
     const distinct = row.leading_n_distinct >= 0 ? row.leading_n_distinct : -row.leading_n_distinct * row.table_tuples;
     if (distinct > 0 && row.reltuples / distinct > DEDUPLICATION_ROWS_PER_KEY) {
-      reasons.push('many duplicate keys: btree deduplication stores them in less space than estimated, so bloat is understated');
+      reasons.push(
+        'many duplicate keys: btree deduplication stores them in less space than estimated, so bloat is understated',
+      );
     }
   }
   return {

@@ -1,6 +1,13 @@
 import type { ReportContext } from '../../src/engine/command.js';
 import { formatBytes, formatCount, formatPercent, plural, qualifiedName, truncate } from '../../src/report/format.js';
-import { statusFor, worstStatus, type Report, type Section, type Status, type SuggestedAction } from '../../src/report/model.js';
+import {
+  statusFor,
+  worstStatus,
+  type Report,
+  type Section,
+  type Status,
+  type SuggestedAction,
+} from '../../src/report/model.js';
 import type { BloatFindings, BloatOptions } from '../bloat.js';
 import { vacuumTableAction } from '../vacuum/action.js';
 import { HIDDEN_STATS_BUDGET_MS } from './hidden.js';
@@ -25,7 +32,11 @@ export function decidingPercent(relation: RelationBloat): number {
  * Only figures set the status: pgstattuple's, or an estimate resting on complete statistics. A flagged
  * estimate is a reason to look (the table marks it), and a tiny relation cannot give space back.
  */
-export function relationStatus(relation: RelationBloat, thresholds: { warn: number; crit: number }, blockSize: number): Status {
+export function relationStatus(
+  relation: RelationBloat,
+  thresholds: { warn: number; crit: number },
+  blockSize: number,
+): Status {
   if (isTiny(relation, blockSize) || relation.notEstimated) return 'ok';
   const measured = relation.exactBloatPercent !== undefined && relation.exactBloatPercent !== null;
   if (!measured && !relation.reliable) return 'ok';
@@ -41,11 +52,19 @@ function estimateCell(relation: RelationBloat): string {
 function exactCell(relation: RelationBloat, tiny: boolean): string {
   if (relation.exactBloatPercent === undefined) return '';
   if (relation.exactBloatPercent === null) return 'skipped';
-  const density = relation.exactLeafDensity != null ? `, leaf density ${formatPercent(relation.exactLeafDensity, 0)} of ${relation.fillfactor}%` : '';
+  const density =
+    relation.exactLeafDensity != null
+      ? `, leaf density ${formatPercent(relation.exactLeafDensity, 0)} of ${relation.fillfactor}%`
+      : '';
   return `${formatBytes(relation.exactBloatBytes)} (${formatPercent(relation.exactBloatPercent, 0)}${density})${tiny ? ', too small to matter' : ''}`;
 }
 
-function tableSection(relations: RelationBloat[], exact: boolean, blockSize: number, statusOf: (r: RelationBloat) => Status): Section {
+function tableSection(
+  relations: RelationBloat[],
+  exact: boolean,
+  blockSize: number,
+  statusOf: (r: RelationBloat) => Status,
+): Section {
   const rows = relations.map((r) => [
     qualifiedName(r.schema, r.table),
     formatBytes(r.totalBytes),
@@ -57,14 +76,26 @@ function tableSection(relations: RelationBloat[], exact: boolean, blockSize: num
   return {
     kind: 'table',
     title: 'Tables (heap only; ? = unreliable estimate)',
-    columns: [{ header: 'table' }, { header: 'size', align: 'right' }, { header: 'est. bloat', align: 'right' }, ...(exact ? [{ header: 'pgstattuple' }] : []), { header: 'dead tuples', align: 'right' }, { header: 'why unsure' }],
+    columns: [
+      { header: 'table' },
+      { header: 'size', align: 'right' },
+      { header: 'est. bloat', align: 'right' },
+      ...(exact ? [{ header: 'pgstattuple' }] : []),
+      { header: 'dead tuples', align: 'right' },
+      { header: 'why unsure' },
+    ],
     rows,
     rowStatus: relations.map(statusOf),
     empty: 'No table at or above the size floor.',
   };
 }
 
-function indexSection(relations: RelationBloat[], exact: boolean, blockSize: number, statusOf: (r: RelationBloat) => Status): Section {
+function indexSection(
+  relations: RelationBloat[],
+  exact: boolean,
+  blockSize: number,
+  statusOf: (r: RelationBloat) => Status,
+): Section {
   const rows = relations.map((r) => [
     qualifiedName(r.schema, r.index ?? ''),
     qualifiedName(r.schema, r.table),
@@ -76,7 +107,14 @@ function indexSection(relations: RelationBloat[], exact: boolean, blockSize: num
   return {
     kind: 'table',
     title: 'Btree indexes (? = unreliable estimate)',
-    columns: [{ header: 'index' }, { header: 'table' }, { header: 'size', align: 'right' }, { header: 'est. bloat', align: 'right' }, ...(exact ? [{ header: 'pgstatindex' }] : []), { header: 'why unsure' }],
+    columns: [
+      { header: 'index' },
+      { header: 'table' },
+      { header: 'size', align: 'right' },
+      { header: 'est. bloat', align: 'right' },
+      ...(exact ? [{ header: 'pgstatindex' }] : []),
+      { header: 'why unsure' },
+    ],
     rows,
     rowStatus: relations.map(statusOf),
     empty: 'No btree index at or above the size floor.',
@@ -94,13 +132,19 @@ function vacuumActions(tables: RelationBloat[]): SuggestedAction[] {
 function exactNotes(findings: BloatFindings): string[] {
   const { exact } = findings;
   if (exact.unavailable === 'not-installed') {
-    return [`--exact needs the pgstattuple extension, which is not installed in this database. Install it with \`${INSTALL_PGSTATTUPLE}\` (a contrib module shipped with PostgreSQL), then grant pg_stat_scan_tables to the monitoring role.`];
+    return [
+      `--exact needs the pgstattuple extension, which is not installed in this database. Install it with \`${INSTALL_PGSTATTUPLE}\` (a contrib module shipped with PostgreSQL), then grant pg_stat_scan_tables to the monitoring role.`,
+    ];
   }
-  if (exact.unavailable === 'no-privilege') return ['--exact: this role may not call the pgstattuple functions; run `GRANT pg_stat_scan_tables TO <role>;`.'];
-  if (!exact.requested) return findings.relations.length ? ['Run with --exact to confirm the top rows with pgstattuple.'] : [];
+  if (exact.unavailable === 'no-privilege')
+    return ['--exact: this role may not call the pgstattuple functions; run `GRANT pg_stat_scan_tables TO <role>;`.'];
+  if (!exact.requested)
+    return findings.relations.length ? ['Run with --exact to confirm the top rows with pgstattuple.'] : [];
   return [
     `pgstattuple measured ${plural(exact.confirmed, 'relation')} (tables with pgstattuple_approx; indexes with pgstatindex, leaf density compared with the index fillfactor).`,
-    ...(exact.indexesSkippedOnStandby ? ['pgstatindex cannot run during recovery: confirm index bloat on the primary.'] : []),
+    ...(exact.indexesSkippedOnStandby
+      ? ['pgstatindex cannot run during recovery: confirm index bloat on the primary.']
+      : []),
   ];
 }
 
@@ -116,7 +160,9 @@ export function bloatReport(findings: BloatFindings, { thresholds }: ReportConte
   const counted = `${plural(findings.candidates.tables, 'table')} and ${plural(findings.candidates.indexes, 'btree index', 'btree indexes')}${floor}`;
   const worst = flagged[0] && [...flagged].sort((a, b) => decidingPercent(b) - decidingPercent(a))[0]!;
   const total = `about ${formatBytes(findings.totalBloatBytes)} reclaimable in all${findings.totalMeasured ? ` (${plural(findings.totalMeasured, 'relation')} measured by pgstattuple)` : ''}`;
-  const unknown = notEstimated.length ? ` ${plural(notEstimated.length, 'relation')} not estimated: this role may not read their statistics (see the notes).` : '';
+  const unknown = notEstimated.length
+    ? ` ${plural(notEstimated.length, 'relation')} not estimated: this role may not read their statistics (see the notes).`
+    : '';
   const summary = flagged.length
     ? `${plural(flagged.length, 'relation')} past ${thresholds.bloatPct.warn}% bloat among ${counted}; ${total}. Worst: ${qualifiedName(worst!.schema, worst!.index ?? worst!.table)} (${formatPercent(decidingPercent(worst!), 0)}${worst!.exactBloatPercent != null ? ', measured' : ''}).${unknown}`
     : `No bloat past ${thresholds.bloatPct.warn}% among ${counted}.${unknown}`;
@@ -126,18 +172,34 @@ export function bloatReport(findings: BloatFindings, { thresholds }: ReportConte
     status,
     summary,
     reasons: [
-      ...flagged.map((r) => `${qualifiedName(r.schema, r.index ?? r.table)} ${formatPercent(decidingPercent(r), 0)} bloated${r.exactBloatPercent != null ? ' (measured)' : ''}`),
-      ...(notEstimated.length ? [`${plural(notEstimated.length, 'relation')} not estimated (statistics hidden from this role)`] : []),
+      ...flagged.map(
+        (r) =>
+          `${qualifiedName(r.schema, r.index ?? r.table)} ${formatPercent(decidingPercent(r), 0)} bloated${r.exactBloatPercent != null ? ' (measured)' : ''}`,
+      ),
+      ...(notEstimated.length
+        ? [`${plural(notEstimated.length, 'relation')} not estimated (statistics hidden from this role)`]
+        : []),
     ],
-    sections: [tableSection(tables, exact, findings.blockSize, statusOf), indexSection(indexes, exact, findings.blockSize, statusOf)],
+    sections: [
+      tableSection(tables, exact, findings.blockSize, statusOf),
+      indexSection(indexes, exact, findings.blockSize, statusOf),
+    ],
     actions: vacuumActions(tables),
     footnotes: [
       'Estimated from catalog statistics (reltuples, relpages, pg_stats widths and null shares, tuple and page layout, fillfactor). Dead tuples are shown apart: they are not bloat.',
       ...(findings.relations.some((r) => r.bloatBytes > 0 || (r.exactBloatBytes ?? 0) > 0) ? [FIX_NOTE] : []),
-      ...(tables.some((t) => t.autovacuumBehind) ? ['VACUUM is offered only where autovacuum is behind: it clears dead tuples so their space is reused, which stops further growth.'] : []),
+      ...(tables.some((t) => t.autovacuumBehind)
+        ? [
+            'VACUUM is offered only where autovacuum is behind: it clears dead tuples so their space is reused, which stops further growth.',
+          ]
+        : []),
       'Estimates marked ? rest on missing or misleading statistics: they never set the status and count nothing in the total; relations under 16 pages are never flagged.',
       ...hiddenNotes(findings),
-      ...(findings.lockedRelations.length ? [`Skipped (held in ACCESS EXCLUSIVE by another session; size from the catalog, not measured): ${truncate(findings.lockedRelations.join(', '), 300)}.`] : []),
+      ...(findings.lockedRelations.length
+        ? [
+            `Skipped (held in ACCESS EXCLUSIVE by another session; size from the catalog, not measured): ${truncate(findings.lockedRelations.join(', '), 300)}.`,
+          ]
+        : []),
       ...exactNotes(findings),
     ],
   };
@@ -150,7 +212,11 @@ export function bloatReport(findings: BloatFindings, { thresholds }: ReportConte
 function hiddenNotes(findings: BloatFindings): string[] {
   const h = findings.hiddenStats;
   if (!h.relations) return [];
-  const measured = h.measured ? [`pg_stats hides columns of ${plural(h.relations, 'relation')} from this role; pgstattuple measured ${plural(h.measured, 'of them', 'of them')} instead of estimating.`] : [];
+  const measured = h.measured
+    ? [
+        `pg_stats hides columns of ${plural(h.relations, 'relation')} from this role; pgstattuple measured ${plural(h.measured, 'of them', 'of them')} instead of estimating.`,
+      ]
+    : [];
   if (!h.notEstimated.length) return measured;
   const why =
     h.unavailable === 'not-installed'
@@ -159,6 +225,11 @@ function hiddenNotes(findings: BloatFindings): string[] {
         ? 'grant pg_stat_scan_tables (part of pg_monitor) to the monitoring role so it may call pgstattuple'
         : `pgstattuple ran out of its ${HIDDEN_STATS_BUDGET_MS / 1000} s budget (or the statement timeout): run \`bloat --exact\` with a narrower --min-size`;
   const userRelations = findings.hiddenStatsRelations.filter((name) => h.notEstimated.includes(name));
-  const grant = userRelations.length ? ` Granting SELECT on ${truncate(userRelations.join(', '), 200)} would also do, but it exposes their rows; pg_read_all_data likewise, for every table: choose either knowingly.` : '';
-  return [...measured, `Not estimated (pg_stats hides their columns from this role): ${truncate(h.notEstimated.join(', '), 300)}. To measure them, ${why}.${grant}`];
+  const grant = userRelations.length
+    ? ` Granting SELECT on ${truncate(userRelations.join(', '), 200)} would also do, but it exposes their rows; pg_read_all_data likewise, for every table: choose either knowingly.`
+    : '';
+  return [
+    ...measured,
+    `Not estimated (pg_stats hides their columns from this role): ${truncate(h.notEstimated.join(', '), 300)}. To measure them, ${why}.${grant}`,
+  ];
 }

@@ -1,6 +1,12 @@
 import { escapeIdentifier } from '../../src/db/driver.js';
 import { notExclusivelyLocked } from '../../src/db/sql.js';
-import { AUTOVACUUM_ENABLED, AUTOVACUUM_RELOPTIONS_JOIN, autovacuumSettingsJoin, byTriggerVersion, deadTupleTrigger } from '../vacuum/trigger-sql.js';
+import {
+  AUTOVACUUM_ENABLED,
+  AUTOVACUUM_RELOPTIONS_JOIN,
+  autovacuumSettingsJoin,
+  byTriggerVersion,
+  deadTupleTrigger,
+} from '../vacuum/trigger-sql.js';
 
 /*
  * Cost on large catalogs: the size floor is applied to pg_class.relpages first (a plain scan of pg_class),
@@ -8,7 +14,8 @@ import { AUTOVACUUM_ENABLED, AUTOVACUUM_RELOPTIONS_JOIN, autovacuumSettingsJoin,
  */
 
 // The floor in pages is computed once (an InitPlan), not per pg_class row.
-const aboveFloor = (alias: string) => `${alias}.relpages >= (SELECT ceil($1::float8 / current_setting('block_size')::float8))`;
+const aboveFloor = (alias: string) =>
+  `${alias}.relpages >= (SELECT ceil($1::float8 / current_setting('block_size')::float8))`;
 const USER_SCHEMAS = `n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'`;
 
 /**

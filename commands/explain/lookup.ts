@@ -28,9 +28,15 @@ ORDER BY d.datname = current_database() DESC, ${hasToplevel ? 's.toplevel DESC, 
 LIMIT 1`;
 }
 
-export async function findEntry(session: Session, caps: Capabilities, queryId: string): Promise<StatementEntry | undefined> {
+export async function findEntry(
+  session: Session,
+  caps: Capabilities,
+  queryId: string,
+): Promise<StatementEntry | undefined> {
   const schema = caps.extensionSchemas.pg_stat_statements!;
-  const [row] = await session.query<StatementEntry>(entrySql(schema, caps.pgssColumns!.includes('toplevel')), [queryId]);
+  const [row] = await session.query<StatementEntry>(entrySql(schema, caps.pgssColumns!.includes('toplevel')), [
+    queryId,
+  ]);
   return row;
 }
 

@@ -16,7 +16,15 @@ interface Statement {
 }
 
 export type ExplainFindings =
-  | ({ kind: 'plan'; generic: boolean; nodes: PlanNode[]; advice: Advice[]; tables: TableFacts[]; workMem: string; hypopg: boolean } & Statement)
+  | ({
+      kind: 'plan';
+      generic: boolean;
+      nodes: PlanNode[];
+      advice: Advice[];
+      tables: TableFacts[];
+      workMem: string;
+      hypopg: boolean;
+    } & Statement)
   | ({ kind: 'needs-values'; serverVersion: string } & Statement)
   | ({ kind: 'server-error'; message: string; sqlstate: string } & Statement)
   | { kind: 'not-found'; queryId: string; seesAllStatements: boolean }
@@ -24,7 +32,8 @@ export type ExplainFindings =
   | { kind: 'nothing'; statements: number };
 
 const STATEMENT_MAX = 3000;
-const USAGE = 'Give a queryid from `slow-queries` (`explain -6453281719937373214`) or a statement (`explain SELECT * FROM orders WHERE id = 42`); with neither, explain plans the costliest statement of this database.';
+const USAGE =
+  'Give a queryid from `slow-queries` (`explain -6453281719937373214`) or a statement (`explain SELECT * FROM orders WHERE id = 42`); with neither, explain plans the costliest statement of this database.';
 const HYPOPG_INSTALL =
   'Index suggestions need the hypopg extension (hypothetical indexes): install the package (Debian/Ubuntu: postgresql-<major>-hypopg; RHEL: hypopg_<major>), then CREATE EXTENSION hypopg; in this database.';
 
@@ -34,48 +43,89 @@ export function explainReport(findings: ExplainFindings, _context: ReportContext
       return planReport(findings);
     case 'needs-values':
       return {
-        ...plain(`Explain ${label(findings)}`, 'warn', `This statement has ${plural(findings.parameters, 'parameter')} ($1…) and PostgreSQL ${findings.serverVersion} cannot plan it without values: EXPLAIN (GENERIC_PLAN) arrived in PostgreSQL 16.`),
+        ...plain(
+          `Explain ${label(findings)}`,
+          'warn',
+          `This statement has ${plural(findings.parameters, 'parameter')} ($1…) and PostgreSQL ${findings.serverVersion} cannot plan it without values: EXPLAIN (GENERIC_PLAN) arrived in PostgreSQL 16.`,
+        ),
         reasons: ['parameters without values before PostgreSQL 16'],
         sections: [statementSection(findings)],
-        footnotes: ['Run explain against a PostgreSQL 16 or newer server with the same schema, or type the statement with values in place of $1, $2, … (`explain SELECT … WHERE id = 42`).'],
+        footnotes: [
+          'Run explain against a PostgreSQL 16 or newer server with the same schema, or type the statement with values in place of $1, $2, … (`explain SELECT … WHERE id = 42`).',
+        ],
       };
     case 'server-error':
       return {
-        ...plain(`Explain ${label(findings)}`, 'warn', `PostgreSQL would not plan it: ${findings.message} (SQLSTATE ${findings.sqlstate}).`),
+        ...plain(
+          `Explain ${label(findings)}`,
+          'warn',
+          `PostgreSQL would not plan it: ${findings.message} (SQLSTATE ${findings.sqlstate}).`,
+        ),
         reasons: ['the server refused to plan the statement'],
         sections: [statementSection(findings)],
         footnotes: [serverErrorAdvice(findings)],
       };
     case 'not-found':
       return {
-        ...plain(`Explain query ${findings.queryId}`, 'warn', `No pg_stat_statements entry has queryid ${findings.queryId}.`),
+        ...plain(
+          `Explain query ${findings.queryId}`,
+          'warn',
+          `No pg_stat_statements entry has queryid ${findings.queryId}.`,
+        ),
         reasons: ['no such queryid'],
-        footnotes: ['Copy the queryid from `slow-queries`; entries vanish after pg_stat_statements_reset() or when evicted.', ...(findings.seesAllStatements ? [] : ["Without pg_read_all_stats this role sees only its own statements (others' have no text or queryid): GRANT pg_read_all_stats (or pg_monitor) TO it."])],
+        footnotes: [
+          'Copy the queryid from `slow-queries`; entries vanish after pg_stat_statements_reset() or when evicted.',
+          ...(findings.seesAllStatements
+            ? []
+            : [
+                "Without pg_read_all_stats this role sees only its own statements (others' have no text or queryid): GRANT pg_read_all_stats (or pg_monitor) TO it.",
+              ]),
+        ],
       };
     case 'no-pgss':
       return {
-        ...plain(findings.queryId ? `Explain query ${findings.queryId}` : 'Explain', 'warn', `pg_stat_statements is not installed in this database, so there is no ${findings.queryId ? 'queryid to look up' : 'costliest statement to explain'}.`),
+        ...plain(
+          findings.queryId ? `Explain query ${findings.queryId}` : 'Explain',
+          'warn',
+          `pg_stat_statements is not installed in this database, so there is no ${findings.queryId ? 'queryid to look up' : 'costliest statement to explain'}.`,
+        ),
         reasons: ['pg_stat_statements is not installed in this database'],
-        footnotes: ['Type the statement instead (`explain SELECT …`), or see `slow-queries` for how to enable pg_stat_statements.'],
+        footnotes: [
+          'Type the statement instead (`explain SELECT …`), or see `slow-queries` for how to enable pg_stat_statements.',
+        ],
       };
     case 'nothing':
       return {
-        ...plain('Explain', 'ok', `None of the ${plural(findings.statements, 'costliest statement')} of this database is a query EXPLAIN can plan.`),
+        ...plain(
+          'Explain',
+          'ok',
+          `None of the ${plural(findings.statements, 'costliest statement')} of this database is a query EXPLAIN can plan.`,
+        ),
         footnotes: [USAGE],
       };
   }
 }
 
 function planReport(findings: Extract<ExplainFindings, { kind: 'plan' }>): Report {
-  const warnings = findings.advice.filter((a) => a.advice === 'seq-scan-large' || a.advice === 'spill-risk' || a.advice === 'nested-loop-large');
+  const warnings = findings.advice.filter(
+    (a) => a.advice === 'seq-scan-large' || a.advice === 'spill-risk' || a.advice === 'nested-loop-large',
+  );
   const top = findings.nodes[0];
   const how = findings.generic ? 'generic plan (GENERIC_PLAN: parameters unknown)' : 'plan';
   return {
-    ...plain(`Explain ${label(findings)}`, warnings.length ? 'warn' : 'ok', `${capital(how)} of a ${findings.verb}: estimated cost ${cost(top?.totalCost)}, ${formatCount(top?.planRows)} rows; ${warnings.length ? `${plural(warnings.length, 'thing')} to look at` : 'nothing stands out'}.`),
+    ...plain(
+      `Explain ${label(findings)}`,
+      warnings.length ? 'warn' : 'ok',
+      `${capital(how)} of a ${findings.verb}: estimated cost ${cost(top?.totalCost)}, ${formatCount(top?.planRows)} rows; ${warnings.length ? `${plural(warnings.length, 'thing')} to look at` : 'nothing stands out'}.`,
+    ),
     reasons: warnings.map(adviceText),
     sections: [
       { kind: 'code', title: `Plan (${how}; not run)`, text: findings.nodes.map(treeLine).join('\n') },
-      { kind: 'text', title: 'Advice', text: findings.advice.map((a) => `• ${adviceText(a)}`).join('\n') || 'Nothing stands out.' },
+      {
+        kind: 'text',
+        title: 'Advice',
+        text: findings.advice.map((a) => `• ${adviceText(a)}`).join('\n') || 'Nothing stands out.',
+      },
       statementSection(findings),
     ],
     footnotes: [
@@ -91,8 +141,11 @@ function serverErrorAdvice(findings: Extract<ExplainFindings, { kind: 'server-er
   if (findings.sqlstate === '42501') {
     return 'EXPLAIN needs the privileges the statement itself needs: SELECT on what it reads (GRANT pg_read_all_data gives that), and INSERT, UPDATE or DELETE for a write, which a monitoring role should not hold; explain writes as a role that does.';
   }
-  if (findings.sqlstate === '57014') return "The target's statement_timeout ended the planning; a plan that takes this long to make is itself worth a look.";
-  return findings.parameters ? 'A parameter whose type PostgreSQL cannot infer needs a cast ($1::int) or a value.' : 'Check the names it uses exist in this database and search_path.';
+  if (findings.sqlstate === '57014')
+    return "The target's statement_timeout ended the planning; a plan that takes this long to make is itself worth a look.";
+  return findings.parameters
+    ? 'A parameter whose type PostgreSQL cannot infer needs a cast ($1::int) or a value.'
+    : 'Check the names it uses exist in this database and search_path.';
 }
 
 /** One plan node the way EXPLAIN prints it, indented by depth. */
@@ -119,10 +172,27 @@ function adviceText(a: Advice): string {
 }
 
 function statementSection(findings: Statement): Section {
-  return querySection(`Statement${findings.queryId ? ` (queryid ${findings.queryId})` : ''}, database ${findings.database}`, findings.query, STATEMENT_MAX);
+  return querySection(
+    `Statement${findings.queryId ? ` (queryid ${findings.queryId})` : ''}, database ${findings.database}`,
+    findings.query,
+    STATEMENT_MAX,
+  );
 }
 
-const plain = (title: string, status: Report['status'], summary: string): Report => ({ title, status, summary, reasons: [], sections: [], actions: [], footnotes: [] });
-const label = (f: Statement) => (f.source === 'top' ? `the costliest statement (query ${f.queryId})` : f.queryId ? `query ${f.queryId}` : `typed ${f.verb}`);
+const plain = (title: string, status: Report['status'], summary: string): Report => ({
+  title,
+  status,
+  summary,
+  reasons: [],
+  sections: [],
+  actions: [],
+  footnotes: [],
+});
+const label = (f: Statement) =>
+  f.source === 'top'
+    ? `the costliest statement (query ${f.queryId})`
+    : f.queryId
+      ? `query ${f.queryId}`
+      : `typed ${f.verb}`;
 const cost = (value: number | undefined) => (value === undefined ? '–' : value.toFixed(2));
 const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -3,8 +3,15 @@ import { AppError } from '../../src/errors.js';
 import { loadedParser, loadParser } from '../../src/redact/parser.js';
 
 /** The statements EXPLAIN plans without running them; WITH parses as one of these. */
-const PLANNABLE: Record<string, string> = { SelectStmt: 'SELECT', InsertStmt: 'INSERT', UpdateStmt: 'UPDATE', DeleteStmt: 'DELETE', MergeStmt: 'MERGE' };
-const HINT = 'Give one SELECT, INSERT, UPDATE, DELETE, MERGE or WITH statement (no trailing second statement), or a queryid from `slow-queries`.';
+const PLANNABLE: Record<string, string> = {
+  SelectStmt: 'SELECT',
+  InsertStmt: 'INSERT',
+  UpdateStmt: 'UPDATE',
+  DeleteStmt: 'DELETE',
+  MergeStmt: 'MERGE',
+};
+const HINT =
+  'Give one SELECT, INSERT, UPDATE, DELETE, MERGE or WITH statement (no trailing second statement), or a queryid from `slow-queries`.';
 
 export interface CheckedStatement {
   /** The statement alone, as the parser delimited it (no trailing semicolon). */
@@ -28,14 +35,27 @@ interface ParsedStatement {
 export async function checkStatement(sql: string): Promise<CheckedStatement> {
   const stmts = await parse(sql, 'The statement');
   if (stmts.length !== 1) {
-    throw new AppError('bad_input', stmts.length ? `That is ${stmts.length} statements; explain plans exactly one.` : 'There is no statement to explain, only comments or blanks.', { hint: HINT });
+    throw new AppError(
+      'bad_input',
+      stmts.length
+        ? `That is ${stmts.length} statements; explain plans exactly one.`
+        : 'There is no statement to explain, only comments or blanks.',
+      { hint: HINT },
+    );
   }
   const only = stmts[0]!;
   const [node, body] = Object.entries(only.stmt)[0] ?? [];
   const verb = node ? PLANNABLE[node] : undefined;
-  if (!verb) throw new AppError('bad_input', `explain plans queries only; this is ${describeNode(node)}, which it will not send.`, { hint: HINT });
+  if (!verb)
+    throw new AppError(
+      'bad_input',
+      `explain plans queries only; this is ${describeNode(node)}, which it will not send.`,
+      { hint: HINT },
+    );
   if (node === 'SelectStmt' && (body as { intoClause?: unknown }).intoClause) {
-    throw new AppError('bad_input', 'SELECT … INTO creates a table; explain plans queries only.', { hint: 'Leave out INTO: explain the SELECT alone.' });
+    throw new AppError('bad_input', 'SELECT … INTO creates a table; explain plans queries only.', {
+      hint: 'Leave out INTO: explain the SELECT alone.',
+    });
   }
   const start = only.stmt_location ?? 0;
   const text = sql.slice(start, only.stmt_len ? start + only.stmt_len : undefined).trim();
@@ -50,11 +70,18 @@ export async function explainSql(statement: CheckedStatement, generic: boolean):
   const options = generic ? ['generic_plan', 'verbose', 'format'] : ['verbose', 'format'];
   const sql = `EXPLAIN (${generic ? 'GENERIC_PLAN, ' : ''}VERBOSE, FORMAT JSON) ${statement.text}`;
   const sent = await parse(tagSql('explain', sql), 'The EXPLAIN');
-  const explain = sent.length === 1 ? (sent[0]!.stmt.ExplainStmt as { query?: Record<string, unknown>; options?: { DefElem: { defname: string } }[] } | undefined) : undefined;
+  const explain =
+    sent.length === 1
+      ? (sent[0]!.stmt.ExplainStmt as
+          | { query?: Record<string, unknown>; options?: { DefElem: { defname: string } }[] }
+          | undefined)
+      : undefined;
   const given = explain?.options?.map((o) => o.DefElem.defname) ?? [];
   const inner = Object.keys(explain?.query ?? {})[0];
   if (!explain || !inner || !PLANNABLE[inner] || given.join() !== options.join()) {
-    throw new AppError('bad_input', 'The statement does not stay one plain EXPLAIN once wrapped, so it is not sent.', { hint: HINT });
+    throw new AppError('bad_input', 'The statement does not stay one plain EXPLAIN once wrapped, so it is not sent.', {
+      hint: HINT,
+    });
   }
   return sql;
 }
@@ -66,7 +93,11 @@ async function parse(sql: string, what: string): Promise<ParsedStatement[]> {
   } catch (error) {
     // The parser's message quotes the text near the error; only its position is repeated (1-based, as psql counts).
     const at = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition;
-    throw new AppError('bad_input', `${what} does not parse as PostgreSQL SQL${at !== undefined ? ` (syntax error at character ${at + 1})` : ''}.`, { hint: HINT });
+    throw new AppError(
+      'bad_input',
+      `${what} does not parse as PostgreSQL SQL${at !== undefined ? ` (syntax error at character ${at + 1})` : ''}.`,
+      { hint: HINT },
+    );
   }
 }
 

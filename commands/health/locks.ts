@@ -36,7 +36,15 @@ export async function collectLocks(session: Session, t: Thresholds): Promise<Hea
   const pressure = assessLocks(sessions, rows[0]?.active_sessions ?? 0, t);
   return {
     ...pressure,
-    roots: sessions.filter((s) => s.isRoot).map((s) => ({ pid: s.pid, state: s.state, transactionSeconds: s.transactionSeconds, blockedCount: s.blockedCount, idleInTransaction: s.idleInTransaction })),
+    roots: sessions
+      .filter((s) => s.isRoot)
+      .map((s) => ({
+        pid: s.pid,
+        state: s.state,
+        transactionSeconds: s.transactionSeconds,
+        blockedCount: s.blockedCount,
+        idleInTransaction: s.idleInTransaction,
+      })),
     idleInTransaction: { sessions: idle?.sessions ?? 0, longestSeconds: idle?.longest_seconds ?? null },
   };
 }
@@ -53,11 +61,22 @@ export function describeRoot(root: RootBlocker): string {
  */
 export function lockCheckStatus(l: HealthLocks, t: Thresholds): { status: Status; detail: string; next: string } {
   const idleRoot = l.roots.some((r) => r.idleInTransaction && r.blockedCount > 0);
-  const idleStatus = l.idleInTransaction.longestSeconds === null ? 'ok' : statusFor(l.idleInTransaction.longestSeconds, t.idleInTransactionSeconds);
+  const idleStatus =
+    l.idleInTransaction.longestSeconds === null
+      ? 'ok'
+      : statusFor(l.idleInTransaction.longestSeconds, t.idleInTransactionSeconds);
   const status = worstStatus(l.status, idleRoot ? 'warn' : 'ok', idleStatus);
-  const idle = l.idleInTransaction.sessions ? `${plural(l.idleInTransaction.sessions, 'session')} idle in transaction (longest ${formatDuration(l.idleInTransaction.longestSeconds)})` : 'none idle in transaction';
+  const idle = l.idleInTransaction.sessions
+    ? `${plural(l.idleInTransaction.sessions, 'session')} idle in transaction (longest ${formatDuration(l.idleInTransaction.longestSeconds)})`
+    : 'none idle in transaction';
   if (!l.waiting) return { status, detail: `no session waiting on a lock; ${idle}`, next: 'connections' };
   const share = l.stuckPct === null ? '' : ` (${formatPercent(l.stuckPct)} of active sessions)`;
-  const roots = l.roots.length ? `behind ${plural(l.roots.length, 'root blocker')}: ${l.roots.slice(0, 3).map(describeRoot).join(', ')}` : 'behind no identifiable root (a lock cycle)';
-  return { status, detail: `${plural(l.waiting, 'session')} waiting on locks${share}, longest ${formatDuration(l.longestWaitSeconds)}, ${roots}; ${idle}`, next: 'locks' };
+  const roots = l.roots.length
+    ? `behind ${plural(l.roots.length, 'root blocker')}: ${l.roots.slice(0, 3).map(describeRoot).join(', ')}`
+    : 'behind no identifiable root (a lock cycle)';
+  return {
+    status,
+    detail: `${plural(l.waiting, 'session')} waiting on locks${share}, longest ${formatDuration(l.longestWaitSeconds)}, ${roots}; ${idle}`,
+    next: 'locks',
+  };
 }

@@ -17,7 +17,8 @@ const sizeOf = (oid: string, relpages: string) =>
  * pg_get_indexdef and pg_get_expr open the table to read its column names, so they would wait behind a
  * migration's ACCESS EXCLUSIVE lock: call them only when neither the table nor the index is held that way.
  */
-const unlocked = (tableOid: string, indexOid: string) => `${notExclusivelyLocked(tableOid)} AND ${notExclusivelyLocked(indexOid)}`;
+const unlocked = (tableOid: string, indexOid: string) =>
+  `${notExclusivelyLocked(tableOid)} AND ${notExclusivelyLocked(indexOid)}`;
 const definitionOf = (tableOid: string, indexOid: string) =>
   `CASE WHEN ${unlocked(tableOid, indexOid)} THEN pg_catalog.pg_get_indexdef(${indexOid}) END`;
 

@@ -117,7 +117,7 @@ export function buildTree(rows: Row[]): LockSession[] {
     stateSeconds: row.state_seconds,
     query: row.query ?? '',
     blockingPids: row.blocking_pids,
-    waitSeconds: row.blocking_pids.length ? row.wait_seconds ?? 0 : null,
+    waitSeconds: row.blocking_pids.length ? (row.wait_seconds ?? 0) : null,
     lockMode: row.mode,
     lockType: row.locktype,
     relation: row.relation,
@@ -127,10 +127,16 @@ export function buildTree(rows: Row[]): LockSession[] {
     idleInTransaction: row.state === 'idle in transaction' || row.state === 'idle in transaction (aborted)',
     noSignal: row.pid === 0 ? 'prepared transaction' : row.no_signal,
   }));
-  const oldestWaitUnder = (s: LockSession) => Math.max(0, ...(blockedBy.get(s.pid) ?? []).map((p) => sessions.find((x) => x.pid === p)?.waitSeconds ?? 0));
-  return sessions.sort((a, b) => Number(b.isRoot) - Number(a.isRoot) || b.blockedCount - a.blockedCount || oldestWaitUnder(b) - oldestWaitUnder(a) || a.pid - b.pid);
+  const oldestWaitUnder = (s: LockSession) =>
+    Math.max(0, ...(blockedBy.get(s.pid) ?? []).map((p) => sessions.find((x) => x.pid === p)?.waitSeconds ?? 0));
+  return sessions.sort(
+    (a, b) =>
+      Number(b.isRoot) - Number(a.isRoot) ||
+      b.blockedCount - a.blockedCount ||
+      oldestWaitUnder(b) - oldestWaitUnder(a) ||
+      a.pid - b.pid,
+  );
 }
-
 
 /** How bad the waiting is, and why: shared by `locks` and `health`'s lock check. */
 export interface LockPressure {
@@ -156,11 +162,27 @@ export function assessLocks(sessions: readonly LockSession[], activeSessions: nu
   const stuckPct = active ? (100 * waiters.length) / active : null;
   const byTime = waiters.length ? statusFor(longestWaitSeconds, t.lockWaitSeconds) : 'ok';
   const byCount = statusFor(waiters.length, t.lockWaitingSessions);
-  const byShare = stuckPct !== null && waiters.length >= t.lockWaitingSessions.warn ? statusFor(stuckPct, t.lockStuckSharePct) : 'ok';
+  const byShare =
+    stuckPct !== null && waiters.length >= t.lockWaitingSessions.warn ? statusFor(stuckPct, t.lockStuckSharePct) : 'ok';
   const reasons = [
-    ...(byCount !== 'ok' ? [`${plural(waiters.length, 'session')} waiting on locks (${byCount} from ${t.lockWaitingSessions[byCount]})`] : []),
-    ...(byShare !== 'ok' ? [`${formatPercent(stuckPct)} of active sessions stuck (${byShare} from ${t.lockStuckSharePct[byShare]} %)`] : []),
-    ...(byTime !== 'ok' ? [`a wait of ${formatDuration(longestWaitSeconds)} (${byTime} from ${formatDuration(t.lockWaitSeconds[byTime])})`] : []),
+    ...(byCount !== 'ok'
+      ? [`${plural(waiters.length, 'session')} waiting on locks (${byCount} from ${t.lockWaitingSessions[byCount]})`]
+      : []),
+    ...(byShare !== 'ok'
+      ? [`${formatPercent(stuckPct)} of active sessions stuck (${byShare} from ${t.lockStuckSharePct[byShare]} %)`]
+      : []),
+    ...(byTime !== 'ok'
+      ? [
+          `a wait of ${formatDuration(longestWaitSeconds)} (${byTime} from ${formatDuration(t.lockWaitSeconds[byTime])})`,
+        ]
+      : []),
   ];
-  return { waiting: waiters.length, activeSessions: active, stuckPct, longestWaitSeconds, status: worstStatus(byTime, byCount, byShare), reasons };
+  return {
+    waiting: waiters.length,
+    activeSessions: active,
+    stuckPct,
+    longestWaitSeconds,
+    status: worstStatus(byTime, byCount, byShare),
+    reasons,
+  };
 }

@@ -1,6 +1,14 @@
 import type { ReportContext } from '../../src/engine/command.js';
 import type { Thresholds } from '../../src/config/thresholds.js';
-import { formatCount, formatDuration, formatLargeCount, formatPercent, plural, qualifiedName, truncate } from '../../src/report/format.js';
+import {
+  formatCount,
+  formatDuration,
+  formatLargeCount,
+  formatPercent,
+  plural,
+  qualifiedName,
+  truncate,
+} from '../../src/report/format.js';
 import { statusFor, worstStatus, type Fact, type Report, type Section, type Status } from '../../src/report/model.js';
 import type { VacuumOptions } from '../vacuum.js';
 import { analyzeTableAction, vacuumTableAction } from './action.js';
@@ -25,7 +33,8 @@ export function holderStatus(holder: HorizonHolder, thresholds: Thresholds): Sta
 }
 
 function overallStatus(findings: VacuumFindings, thresholds: Thresholds): Status {
-  const settingsStatus: Status = !findings.inRecovery && (!findings.settings.autovacuum || !findings.settings.trackCounts) ? 'crit' : 'ok';
+  const settingsStatus: Status =
+    !findings.inRecovery && (!findings.settings.autovacuum || !findings.settings.trackCounts) ? 'crit' : 'ok';
   return worstStatus(
     settingsStatus,
     ...(findings.inRecovery ? [] : findings.tables.map((t) => tableStatus(t, thresholds))),
@@ -35,14 +44,17 @@ function overallStatus(findings: VacuumFindings, thresholds: Thresholds): Status
 }
 
 export function describeHolder(holder: HorizonHolder): string {
-  const who = holder.pid !== null ? `pid ${holder.pid}${holder.name ? ` (${holder.name})` : ''}` : `"${holder.name ?? '?'}"`;
+  const who =
+    holder.pid !== null ? `pid ${holder.pid}${holder.name ? ` (${holder.name})` : ''}` : `"${holder.name ?? '?'}"`;
   const age = holder.ageSeconds !== null ? ` for ${formatDuration(holder.ageSeconds)}` : '';
   return `${holder.kind} ${who}${age}, ${formatLargeCount(holder.xminAge)} XIDs behind`;
 }
 
 function summarize(findings: VacuumFindings, thresholds: Thresholds): string {
-  if (!findings.inRecovery && !findings.settings.autovacuum) return 'autovacuum is OFF server-wide: dead tuples pile up everywhere until only anti-wraparound vacuums run. Set autovacuum = on.';
-  if (!findings.inRecovery && !findings.settings.trackCounts) return 'track_counts is off: autovacuum cannot see dead tuples and never triggers. Set track_counts = on.';
+  if (!findings.inRecovery && !findings.settings.autovacuum)
+    return 'autovacuum is OFF server-wide: dead tuples pile up everywhere until only anti-wraparound vacuums run. Set autovacuum = on.';
+  if (!findings.inRecovery && !findings.settings.trackCounts)
+    return 'track_counts is off: autovacuum cannot see dead tuples and never triggers. Set track_counts = on.';
   const behind = findings.tables.filter((t) => t.behind).length;
   const oldest = findings.horizon.find((h) => holderStatus(h, thresholds) !== 'ok');
   const tables = findings.inRecovery
@@ -56,13 +68,28 @@ function summarize(findings: VacuumFindings, thresholds: Thresholds): string {
 function settingsFacts(findings: VacuumFindings): Fact[] {
   const s = findings.settings;
   const busy = findings.running.filter((r) => r.autovacuum).length;
-  const cap = s.vacuumMaxThreshold !== null && s.vacuumMaxThreshold >= 0 ? `, at most ${formatLargeCount(s.vacuumMaxThreshold)}` : '';
+  const cap =
+    s.vacuumMaxThreshold !== null && s.vacuumMaxThreshold >= 0
+      ? `, at most ${formatLargeCount(s.vacuumMaxThreshold)}`
+      : '';
   return [
     { label: 'autovacuum', value: s.autovacuum ? 'on' : 'OFF', status: s.autovacuum ? 'ok' : 'crit' },
     { label: 'Workers busy', value: `${busy} of ${s.maxWorkers} (naptime ${formatDuration(s.naptimeSeconds)})` },
-    { label: 'Dead-tuple trigger', value: `${formatCount(s.vacuumThreshold)} + ${formatPercent(s.vacuumScaleFactor * 100, 0)} of rows${cap}` },
-    { label: 'Insert trigger', value: s.insertThreshold < 0 ? 'off' : `${formatCount(s.insertThreshold)} + ${formatPercent(s.insertScaleFactor * 100, 0)} of rows` },
-    { label: 'Tables past their trigger', value: `${formatCount(findings.overTriggerCount)} of ${formatCount(findings.tableCount)}` },
+    {
+      label: 'Dead-tuple trigger',
+      value: `${formatCount(s.vacuumThreshold)} + ${formatPercent(s.vacuumScaleFactor * 100, 0)} of rows${cap}`,
+    },
+    {
+      label: 'Insert trigger',
+      value:
+        s.insertThreshold < 0
+          ? 'off'
+          : `${formatCount(s.insertThreshold)} + ${formatPercent(s.insertScaleFactor * 100, 0)} of rows`,
+    },
+    {
+      label: 'Tables past their trigger',
+      value: `${formatCount(findings.overTriggerCount)} of ${formatCount(findings.tableCount)}`,
+    },
   ];
 }
 
@@ -76,7 +103,16 @@ function tablesSection(tables: VacuumTable[], thresholds: Thresholds, inRecovery
   return {
     kind: 'table',
     title: 'Tables furthest past their autovacuum trigger (dead tuples vs threshold + scale factor × rows)',
-    columns: [{ header: 'table' }, { header: 'dead', align: 'right' }, { header: 'trigger', align: 'right' }, { header: '×', align: 'right' }, { header: 'inserts ×', align: 'right' }, { header: 'autovacuum' }, { header: 'last vacuum' }, { header: 'last analyze' }],
+    columns: [
+      { header: 'table' },
+      { header: 'dead', align: 'right' },
+      { header: 'trigger', align: 'right' },
+      { header: '×', align: 'right' },
+      { header: 'inserts ×', align: 'right' },
+      { header: 'autovacuum' },
+      { header: 'last vacuum' },
+      { header: 'last analyze' },
+    ],
     rows: tables.map((t) => [
       qualifiedName(t.schema, t.table),
       formatCount(t.deadTuples),
@@ -95,15 +131,42 @@ function tablesSection(tables: VacuumTable[], thresholds: Thresholds, inRecovery
 
 function footnotes(findings: VacuumFindings, thresholds: Thresholds): string[] {
   const holding = findings.horizon.filter((h) => holderStatus(h, thresholds) !== 'ok');
-  const disabled = findings.autovacuumDisabled.map((d) => `${qualifiedName(d.schema, d.table)} (${formatCount(d.deadTuples)} dead)`);
+  const disabled = findings.autovacuumDisabled.map(
+    (d) => `${qualifiedName(d.schema, d.table)} (${formatCount(d.deadTuples)} dead)`,
+  );
   return [
-    ...(neverAnalyzed(findings).length ? [`Never analyzed (the planner has no statistics and guesses): ${truncate(neverAnalyzed(findings).map((t) => qualifiedName(t.schema, t.table)).join(', '), 300)}; ANALYZE is offered.`] : []),
-    ...(findings.inRecovery ? ['This is a standby: vacuum runs on the primary and these table counters are not kept here. Its sessions hold the primary’s horizon only with hot_standby_feedback = on.'] : []),
-    ...(holding.length ? ['VACUUM cannot remove rows deleted after the oldest snapshot began: until the holders above end, neither autovacuum nor a manual VACUUM can clean them.'] : []),
-    ...(findings.horizon.some((h) => h.kind === 'prepared transaction') ? ['A prepared transaction survives restarts; end it with COMMIT PREPARED or ROLLBACK PREPARED and its gid.'] : []),
-    ...(findings.horizon.some((h) => h.kind === 'replication slot' && h.state === 'inactive') ? ['An inactive slot keeps its xmin forever; drop it with pg_drop_replication_slot(name) if its consumer is gone.'] : []),
+    ...(neverAnalyzed(findings).length
+      ? [
+          `Never analyzed (the planner has no statistics and guesses): ${truncate(
+            neverAnalyzed(findings)
+              .map((t) => qualifiedName(t.schema, t.table))
+              .join(', '),
+            300,
+          )}; ANALYZE is offered.`,
+        ]
+      : []),
+    ...(findings.inRecovery
+      ? [
+          'This is a standby: vacuum runs on the primary and these table counters are not kept here. Its sessions hold the primary’s horizon only with hot_standby_feedback = on.',
+        ]
+      : []),
+    ...(holding.length
+      ? [
+          'VACUUM cannot remove rows deleted after the oldest snapshot began: until the holders above end, neither autovacuum nor a manual VACUUM can clean them.',
+        ]
+      : []),
+    ...(findings.horizon.some((h) => h.kind === 'prepared transaction')
+      ? ['A prepared transaction survives restarts; end it with COMMIT PREPARED or ROLLBACK PREPARED and its gid.']
+      : []),
+    ...(findings.horizon.some((h) => h.kind === 'replication slot' && h.state === 'inactive')
+      ? [
+          'An inactive slot keeps its xmin forever; drop it with pg_drop_replication_slot(name) if its consumer is gone.',
+        ]
+      : []),
     ...(disabled.length
-      ? [`autovacuum_enabled = false on ${plural(findings.autovacuumDisabledCount, 'table')}: ${truncate(disabled.join(', '), 400)}. Only anti-wraparound vacuums run there; re-enable with ALTER TABLE … RESET (autovacuum_enabled).`]
+      ? [
+          `autovacuum_enabled = false on ${plural(findings.autovacuumDisabledCount, 'table')}: ${truncate(disabled.join(', '), 400)}. Only anti-wraparound vacuums run there; re-enable with ALTER TABLE … RESET (autovacuum_enabled).`,
+        ]
       : []),
   ];
 }
@@ -112,7 +175,14 @@ function footnotes(findings: VacuumFindings, thresholds: Thresholds): string[] {
 function neverAnalyzed(findings: VacuumFindings): VacuumTable[] {
   if (findings.inRecovery) return [];
   return findings.tables
-    .filter((t) => t.schema !== 'pg_catalog' && !t.behind && t.liveTuples > 0 && t.lastAnalyzeSeconds === null && t.lastAutoanalyzeSeconds === null)
+    .filter(
+      (t) =>
+        t.schema !== 'pg_catalog' &&
+        !t.behind &&
+        t.liveTuples > 0 &&
+        t.lastAnalyzeSeconds === null &&
+        t.lastAutoanalyzeSeconds === null,
+    )
     .slice(0, MAX_VACUUM_ACTIONS);
 }
 

@@ -1,5 +1,14 @@
 import { excludeOwnBackends, secondsSince } from '../../src/db/sql.js';
-import { AUTOVACUUM_ENABLED, AUTOVACUUM_RELOPTIONS_JOIN, autovacuumSettingsJoin, byTriggerVersion, deadTupleTrigger, FREEZE_MAX_AGE, insertTrigger, MULTIXACT_FREEZE_MAX_AGE } from './trigger-sql.js';
+import {
+  AUTOVACUUM_ENABLED,
+  AUTOVACUUM_RELOPTIONS_JOIN,
+  autovacuumSettingsJoin,
+  byTriggerVersion,
+  deadTupleTrigger,
+  FREEZE_MAX_AGE,
+  insertTrigger,
+  MULTIXACT_FREEZE_MAX_AGE,
+} from './trigger-sql.js';
 
 const USER_TABLES = `c.relkind IN ('r', 'm') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'`;
 

@@ -57,7 +57,10 @@ export function deadTupleTrigger(serverVersionNum: number): string {
  */
 export function insertTrigger(serverVersionNum: number): string {
   const base = effective('insert_threshold', 'autovacuum_vacuum_insert_threshold');
-  const unfrozen = serverVersionNum >= 180000 ? ' * (CASE WHEN c.relpages > 0 THEN 1 - least(c.relallfrozen, c.relpages)::float8 / c.relpages ELSE 1 END)' : '';
+  const unfrozen =
+    serverVersionNum >= 180000
+      ? ' * (CASE WHEN c.relpages > 0 THEN 1 - least(c.relallfrozen, c.relpages)::float8 / c.relpages ELSE 1 END)'
+      : '';
   return `(CASE WHEN ${base} >= 0 THEN ${base} + ${effective('insert_scale_factor', 'autovacuum_vacuum_insert_scale_factor')} * ${TUPLES}${unfrozen} END)`;
 }
 

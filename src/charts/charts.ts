@@ -14,16 +14,28 @@ export interface ChartFile {
 /** Days with a point: a chart of one day is a dot, not a trend. */
 export const MIN_CHART_DAYS = 2;
 
-export const chartDays = (data: ChartData): number => new Set(data.series.flatMap((s) => s.points.map((p) => p.day))).size;
+export const chartDays = (data: ChartData): number =>
+  new Set(data.series.flatMap((s) => s.points.map((p) => p.day))).size;
 
 export async function chartFile(data: ChartData): Promise<ChartFile> {
   const { renderChart } = await import('./render.js');
   const { png } = await renderChart(data);
-  return { filename: `pgmedic-${data.target}-${data.metric.name}-${data.days}d-${data.to}.png`, title: chartTitle(data), png, data };
+  return {
+    filename: `pgmedic-${data.target}-${data.metric.name}-${data.days}d-${data.to}.png`,
+    title: chartTitle(data),
+    png,
+    data,
+  };
 }
 
 /** The digest thread's charts of one target: every metric with points on at least two days, up to `to`. */
-export async function digestCharts(db: Pick<Pool, 'query'>, target: string, to: string, days: TrendDays, metrics: readonly TrendMetric[] = TREND_METRICS): Promise<ChartFile[]> {
+export async function digestCharts(
+  db: Pick<Pool, 'query'>,
+  target: string,
+  to: string,
+  days: TrendDays,
+  metrics: readonly TrendMetric[] = TREND_METRICS,
+): Promise<ChartFile[]> {
   const files: ChartFile[] = [];
   for (const metric of metrics) {
     const data = await readChartData(db, target, metric, days, to);

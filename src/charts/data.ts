@@ -30,33 +30,54 @@ export interface ChartData {
  * Pure: the metric's series over the `days` ending at `to`, one per relation, the MAX_SERIES largest on
  * their latest day first (a relation that left the digest's top list keeps its older points).
  */
-export function chartData(rows: readonly DatedRow[], target: string, metric: TrendMetric, days: TrendDays, to: string): ChartData {
+export function chartData(
+  rows: readonly DatedRow[],
+  target: string,
+  metric: TrendMetric,
+  days: TrendDays,
+  to: string,
+): ChartData {
   const from = dayOffset(to, -(days - 1));
   const byRelation = new Map<string, { name: string; points: ChartPoint[] }>();
   for (const row of rows) {
     const value = metric.value(row);
     if (row.kind !== metric.kind || value === null || row.day < from || row.day > to) continue;
     const key = snapshotKey(row);
-    const series = byRelation.get(key) ?? { name: row.kind === 'total' ? 'all relations' : qualifiedName(row.schema, row.relation), points: [] };
+    const series = byRelation.get(key) ?? {
+      name: row.kind === 'total' ? 'all relations' : qualifiedName(row.schema, row.relation),
+      points: [],
+    };
     series.points.push({ day: row.day, value: Number(value) });
     byRelation.set(key, series);
   }
   const latest = (s: ChartSeries) => s.points.at(-1)!;
   const series = [...byRelation.values()]
     .map((s) => ({ ...s, points: s.points.sort((a, b) => a.day.localeCompare(b.day)) }))
-    .sort((a, b) => latest(b).day.localeCompare(latest(a).day) || latest(b).value - latest(a).value || a.name.localeCompare(b.name))
+    .sort(
+      (a, b) =>
+        latest(b).day.localeCompare(latest(a).day) || latest(b).value - latest(a).value || a.name.localeCompare(b.name),
+    )
     .slice(0, MAX_SERIES);
   return { target, metric, days, from, to, series };
 }
 
 /** The target's latest snapshot day, or null before its first digest. */
 export async function latestSnapshotDay(db: Pick<Pool, 'query'>, target: string): Promise<string | null> {
-  const { rows } = await db.query<{ day: string | null }>('SELECT max(day)::text AS day FROM pgmedic.relation_snapshots WHERE target = $1', [target]);
+  const { rows } = await db.query<{ day: string | null }>(
+    'SELECT max(day)::text AS day FROM pgmedic.relation_snapshots WHERE target = $1',
+    [target],
+  );
   return rows[0]?.day ?? null;
 }
 
 /** The chart over the `days` up to `to` (the digest's day), or up to the latest snapshot; null without any. */
-export async function readChartData(db: Pick<Pool, 'query'>, target: string, metric: TrendMetric, days: TrendDays, to?: string): Promise<ChartData | null> {
+export async function readChartData(
+  db: Pick<Pool, 'query'>,
+  target: string,
+  metric: TrendMetric,
+  days: TrendDays,
+  to?: string,
+): Promise<ChartData | null> {
   const last = to ?? (await latestSnapshotDay(db, target));
   if (!last) return null;
   const rows = await readSnapshots(db, target, dayOffset(last, -(days - 1)), dayOffset(last, 1));

@@ -11,7 +11,12 @@ export const DIGEST_CHART_DAYS: TrendDays = 7;
  * Each reachable target's trend charts as one upload in the digest's thread, from the snapshots the digest
  * has just stored. A chart that fails costs that target's charts, not the digest (logged).
  */
-export async function postDigestCharts(ctx: { poster: Poster; log: ScheduleLog; statePool?: Pool }, channel: string, threadTs: string, digest: Digest): Promise<void> {
+export async function postDigestCharts(
+  ctx: { poster: Poster; log: ScheduleLog; statePool?: Pool },
+  channel: string,
+  threadTs: string,
+  digest: Digest,
+): Promise<void> {
   const { statePool, poster } = ctx;
   if (!statePool || !poster.attach) return;
   for (const target of digest.targets.filter((t) => t.reachable)) {
@@ -19,7 +24,10 @@ export async function postDigestCharts(ctx: { poster: Poster; log: ScheduleLog; 
       const files = await digestCharts(statePool, target.target, digest.day, DIGEST_CHART_DAYS);
       if (files.length) await poster.attach(channel, threadTs, files);
     } catch (error) {
-      ctx.log.warn({ digest: digest.name, target: target.target, error: error instanceof Error ? error.message : String(error) }, 'trend charts for the digest thread failed');
+      ctx.log.warn(
+        { digest: digest.name, target: target.target, error: error instanceof Error ? error.message : String(error) },
+        'trend charts for the digest thread failed',
+      );
     }
   }
 }

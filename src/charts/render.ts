@@ -23,7 +23,12 @@ export async function renderChart(data: ChartData): Promise<RenderedChart> {
   try {
     const svg = await view.toSVG();
     const image = await resvg.renderAsync(svg, {
-      font: { loadSystemFonts: false, fontFiles: [FONT_FILE], defaultFontFamily: CHART_FONT, sansSerifFamily: CHART_FONT },
+      font: {
+        loadSystemFonts: false,
+        fontFiles: [FONT_FILE],
+        defaultFontFamily: CHART_FONT,
+        sansSerifFamily: CHART_FONT,
+      },
       fitTo: { mode: 'zoom', value: PIXEL_RATIO },
       background: 'white',
       logLevel: 'off',

@@ -12,9 +12,11 @@ export interface ChartValue {
   value: number;
 }
 
-export const chartValues = (data: ChartData): ChartValue[] => data.series.flatMap((s) => s.points.map((p) => ({ day: p.day, series: s.name, value: p.value })));
+export const chartValues = (data: ChartData): ChartValue[] =>
+  data.series.flatMap((s) => s.points.map((p) => ({ day: p.day, series: s.name, value: p.value })));
 
-export const chartTitle = (data: ChartData): string => `${data.target} · ${data.metric.title}, ${data.days} days (${data.from} to ${data.to})`;
+export const chartTitle = (data: ChartData): string =>
+  `${data.target} · ${data.metric.title}, ${data.days} days (${data.from} to ${data.to})`;
 
 /** Axis labels in the units the reports use (formatBytes: 1024-based kB, MB, GB…). */
 const BYTES_LABEL =
@@ -33,7 +35,7 @@ export function yTicks(max: number, unit: 'bytes' | 'count'): number[] {
   const magnitude = 10 ** Math.floor(Math.log10(rough));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= rough)! * scale;
   const ticks = [0];
-  while (ticks.at(-1)! < max) ticks.push(Math.round((ticks.length * step) * 1e6) / 1e6);
+  while (ticks.at(-1)! < max) ticks.push(Math.round(ticks.length * step * 1e6) / 1e6);
   return ticks.length > 1 ? ticks : [0, step];
 }
 
@@ -62,7 +64,13 @@ export function chartSpec(data: ChartData): Record<string, unknown> {
         scale: { domain: [0, ticks.at(-1)], nice: false },
         axis: { title: null, values: ticks, labelExpr: data.metric.unit === 'bytes' ? BYTES_LABEL : COUNT_LABEL },
       },
-      color: { field: 'series', type: 'nominal', title: null, sort: data.series.map((s) => s.name), legend: { orient: 'bottom', columns: 3, labelLimit: 200 } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        sort: data.series.map((s) => s.name),
+        legend: { orient: 'bottom', columns: 3, labelLimit: 200 },
+      },
     },
     config: { font: CHART_FONT, background: 'white', view: { stroke: null } },
   };

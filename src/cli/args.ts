@@ -32,7 +32,17 @@ const EXAMPLES: Record<ValueFlag, string> = {
 
 /** Pulls the CLI's own flags out (--target, --format, --warning, --critical, --redact, --help, --version); the rest belongs to the command. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { command: undefined, target: undefined, format: 'text', warning: undefined, critical: undefined, help: false, version: false, redact: false, rest: [] };
+  const args: CliArgs = {
+    command: undefined,
+    target: undefined,
+    format: 'text',
+    warning: undefined,
+    critical: undefined,
+    help: false,
+    version: false,
+    redact: false,
+    rest: [],
+  };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
@@ -43,7 +53,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     else if (token === '--redact') args.redact = true;
     else if (isValueFlag(flag)) {
       const value = inline ?? argv[++i];
-      if (!value || (inline === undefined && value.startsWith('--'))) throw new AppError('bad_option', `${flag} needs a value.`, { hint: EXAMPLES[flag] });
+      if (!value || (inline === undefined && value.startsWith('--')))
+        throw new AppError('bad_option', `${flag} needs a value.`, { hint: EXAMPLES[flag] });
       setValue(args, flag, value);
     } else rest.push(token);
   }

@@ -20,7 +20,11 @@ export interface DiagnosticRun {
 }
 
 /** `pgmedic <command> [target] [options]`: one diagnostic, printed as text, JSON or a Nagios status line. */
-export async function runDiagnostic(config: Config, run: DiagnosticRun, color: boolean): Promise<{ output: string; status: Status }> {
+export async function runDiagnostic(
+  config: Config,
+  run: DiagnosticRun,
+  color: boolean,
+): Promise<{ output: string; status: Status }> {
   const { args, command, options } = run;
   const figure = primaryFigure(command.name);
   const targets = createTargets(withThresholdOverrides(config, run.target, command.name, figure, args));
@@ -32,7 +36,11 @@ export async function runDiagnostic(config: Config, run: DiagnosticRun, color: b
     const result = { ...raw, report: { ...raw.report, queryText } };
     if (args.format === 'text') await prepareDisplayWidth(JSON.stringify(result.report));
     const output =
-      args.format === 'json' ? renderJson(result) : args.format === 'nagios' ? renderNagios(result, figure, target.thresholds) : renderText(result.report, contextLine(result), { color });
+      args.format === 'json'
+        ? renderJson(result)
+        : args.format === 'nagios'
+          ? renderNagios(result, figure, target.thresholds)
+          : renderText(result.report, contextLine(result), { color });
     return { output, status: result.status };
   } finally {
     await targets.closeAll();

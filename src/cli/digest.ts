@@ -16,7 +16,8 @@ import { createScheduler } from '../schedule/scheduler.js';
 import { createStatePool } from '../state/pool.js';
 import type { CliArgs } from './args.js';
 
-const NO_TRENDS = 'Trends (what changed since yesterday and over 7 days) need PGMEDIC_STATE_DATABASE_URL: the daily snapshots live there.';
+const NO_TRENDS =
+  'Trends (what changed since yesterday and over 7 days) need PGMEDIC_STATE_DATABASE_URL: the daily snapshots live there.';
 
 /** The CLI prints; nothing is posted. */
 const NOWHERE: Poster = {
@@ -27,8 +28,10 @@ const NOWHERE: Poster = {
 /** Warnings (a trend snapshot that could not be written) go to stderr, one line each. */
 const stderrLog: ScheduleLog = {
   info: () => undefined,
-  warn: (fields, message) => void process.stderr.write(`pgmedic: ${message}${typeof fields.error === 'string' ? ` (${fields.error})` : ''}\n`),
-  error: (fields, message) => void process.stderr.write(`pgmedic: ${message}${typeof fields.error === 'string' ? ` (${fields.error})` : ''}\n`),
+  warn: (fields, message) =>
+    void process.stderr.write(`pgmedic: ${message}${typeof fields.error === 'string' ? ` (${fields.error})` : ''}\n`),
+  error: (fields, message) =>
+    void process.stderr.write(`pgmedic: ${message}${typeof fields.error === 'string' ? ` (${fields.error})` : ''}\n`),
 };
 
 /**
@@ -44,7 +47,10 @@ export async function runDigest(args: CliArgs, color: boolean): Promise<{ output
   try {
     const options = args.target ? { targets: [args.target] } : {};
     const trends = statePool ? await trendsReady(statePool) : NO_TRENDS;
-    const source = trends === true && statePool ? createScheduler({ statePool, targets, poster: NOWHERE, log: stderrLog, schedule }) : statelessDigests({ targets, schedule, poster: NOWHERE, log: stderrLog });
+    const source =
+      trends === true && statePool
+        ? createScheduler({ statePool, targets, poster: NOWHERE, log: stderrLog, schedule })
+        : statelessDigests({ targets, schedule, poster: NOWHERE, log: stderrLog });
     const digest = withQueryText(await source.digestNow(options), args.redact);
     if (args.format === 'json') return { digest, output: JSON.stringify(digest, null, 2) };
     await prepareDisplayWidth(JSON.stringify(digest));
@@ -57,8 +63,12 @@ export async function runDigest(args: CliArgs, color: boolean): Promise<{ output
 /** True when the bot has created its schema in the state database; otherwise why there are no trends. */
 async function trendsReady(pool: Pool): Promise<true | string> {
   try {
-    const { rows } = await pool.query<{ ready: boolean }>("SELECT to_regclass('pgmedic.relation_snapshots') IS NOT NULL AS ready");
-    return rows[0]?.ready ? true : 'No trends: the state database has no pgmedic schema yet (start the bot once with PGMEDIC_STATE_DATABASE_URL set; it creates it).';
+    const { rows } = await pool.query<{ ready: boolean }>(
+      "SELECT to_regclass('pgmedic.relation_snapshots') IS NOT NULL AS ready",
+    );
+    return rows[0]?.ready
+      ? true
+      : 'No trends: the state database has no pgmedic schema yet (start the bot once with PGMEDIC_STATE_DATABASE_URL set; it creates it).';
   } catch (error) {
     return `No trends: the state database did not answer (${describeError(error).text}).`;
   }
@@ -69,10 +79,15 @@ async function trendsReady(pool: Pool): Promise<true | string> {
  * findings too, so both pass through the one redaction boundary (src/report/query-text.ts).
  */
 function withQueryText(digest: Digest, redact: boolean): Digest {
-  const modeOf = (report: Report | null): QueryTextMode => (!redact ? 'full' : report?.queryText === 'hidden' ? 'hidden' : 'redacted');
+  const modeOf = (report: Report | null): QueryTextMode =>
+    !redact ? 'full' : report?.queryText === 'hidden' ? 'hidden' : 'redacted';
   const targets = digest.targets.map((t) => ({
     ...t,
-    pieces: t.pieces.map((p) => ({ ...p, report: p.report && applyQueryText(p.report, modeOf(p.report)), findings: redactQueryFields(p.findings, modeOf(p.report)) })),
+    pieces: t.pieces.map((p) => ({
+      ...p,
+      report: p.report && applyQueryText(p.report, modeOf(p.report)),
+      findings: redactQueryFields(p.findings, modeOf(p.report)),
+    })),
   }));
   return { ...digest, targets };
 }

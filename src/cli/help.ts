@@ -13,8 +13,14 @@ const OUTPUT: Section = {
   columns: [{ header: 'format' }, { header: 'what it prints' }],
   rows: [
     ['text', 'The report for people (default): colour on a terminal; NO_COLOR turns it off, FORCE_COLOR on'],
-    ['json', 'One JSON object: command, target, status (ok|warn|crit), summary, findings (the figures), meta (server version, elapsed ms)'],
-    ['nagios', 'One status line with performance data for Nagios, Icinga, Zabbix: PGMEDIC LOCKS WARNING - … | longest_wait=42s;10;60;0'],
+    [
+      'json',
+      'One JSON object: command, target, status (ok|warn|crit), summary, findings (the figures), meta (server version, elapsed ms)',
+    ],
+    [
+      'nagios',
+      'One status line with performance data for Nagios, Icinga, Zabbix: PGMEDIC LOCKS WARNING - … | longest_wait=42s;10;60;0',
+    ],
   ],
 };
 
@@ -26,7 +32,10 @@ const EXIT_CODES: Section = {
     ['0', 'OK: nothing past a warning threshold'],
     ['1', 'WARNING: something past a warning threshold'],
     ['2', 'CRITICAL: something past a critical threshold'],
-    ['3', 'UNKNOWN: it could not run (bad option, unknown command or target, unreachable, timeout, permission); the message says what to do'],
+    [
+      '3',
+      'UNKNOWN: it could not run (bad option, unknown command or target, unreachable, timeout, permission); the message says what to do',
+    ],
   ],
 };
 
@@ -51,7 +60,9 @@ const HOW: Section = {
 /** The command line's help: the shared help report, plus what only a terminal has (formats, exit codes, thresholds). */
 export async function renderHelp(topic: string | undefined, color: boolean): Promise<string> {
   const shared = helpReport('pgmedic', topic);
-  const report = topic ? commandHelp(shared, topic) : { ...shared, sections: [...shared.sections, HOW, OUTPUT, EXIT_CODES, MONITORING] };
+  const report = topic
+    ? commandHelp(shared, topic)
+    : { ...shared, sections: [...shared.sections, HOW, OUTPUT, EXIT_CODES, MONITORING] };
   await prepareDisplayWidth(JSON.stringify(report));
   return renderText(report, undefined, { color });
 }
@@ -60,7 +71,19 @@ function commandHelp(report: Report, topic: string): Report {
   if (isExtraCommand(topic)) return { ...report, sections: [...report.sections, EXIT_CODES] };
   const figure = primaryFigure(findCommand(topic).name);
   const monitoring: Section[] = figure
-    ? [{ kind: 'text', title: 'Monitoring (--warning, --critical)', text: `--warning and --critical replace the thresholds of ${figure.meaning} for this run (defaults ${thresholdText(figure)}, or the target's own). With --format nagios it is the performance figure ${figure.label}.` }]
-    : [{ kind: 'text', title: 'Monitoring', text: 'This command has no single figure for --warning and --critical; its status is the worst of its checks. --format nagios prints it as one status line.' }];
+    ? [
+        {
+          kind: 'text',
+          title: 'Monitoring (--warning, --critical)',
+          text: `--warning and --critical replace the thresholds of ${figure.meaning} for this run (defaults ${thresholdText(figure)}, or the target's own). With --format nagios it is the performance figure ${figure.label}.`,
+        },
+      ]
+    : [
+        {
+          kind: 'text',
+          title: 'Monitoring',
+          text: 'This command has no single figure for --warning and --critical; its status is the worst of its checks. --format nagios prints it as one status line.',
+        },
+      ];
   return { ...report, sections: [...report.sections, OUTPUT, EXIT_CODES, ...monitoring] };
 }

@@ -24,7 +24,9 @@ async function main(args: CliArgs): Promise<Outcome> {
     return { output: await renderHelp(topic ?? undefined, color), code: EXIT.ok };
   }
   if (args.format === 'nagios' && (args.command === 'audit' || args.command === 'digest')) {
-    throw new AppError('bad_option', `\`${args.command}\` has no --format nagios.`, { hint: 'Use `--format text` or `--format json`; nagios checks are the diagnostics, e.g. `pgmedic locks --format nagios`.' });
+    throw new AppError('bad_option', `\`${args.command}\` has no --format nagios.`, {
+      hint: 'Use `--format text` or `--format json`; nagios checks are the diagnostics, e.g. `pgmedic locks --format nagios`.',
+    });
   }
   const { loadConfig } = await import('../config/load.js');
   const { planCli } = await import('./plan.js');
@@ -32,7 +34,8 @@ async function main(args: CliArgs): Promise<Outcome> {
   const config = args.command === 'audit' || args.command === 'migrate-state' ? undefined : await loadConfig();
   const plan = planCli(args, config?.targets.map((t) => t.name) ?? []);
   if (plan.kind === 'help') return { output: '', code: EXIT.ok }; // answered above
-  if (plan.kind === 'audit') return { output: await (await import('./audit.js')).runAudit(plan.args, plan.limit, color), code: EXIT.ok };
+  if (plan.kind === 'audit')
+    return { output: await (await import('./audit.js')).runAudit(plan.args, plan.limit, color), code: EXIT.ok };
   if (plan.kind === 'migrate-state') {
     const { output, tamperProof } = await (await import('./migrate.js')).runMigrateState();
     return { output, code: tamperProof ? EXIT.ok : EXIT.warn };
@@ -49,7 +52,8 @@ async function main(args: CliArgs): Promise<Outcome> {
 /** undefined: not a help request; null: the overview; a name: that command's help. */
 function helpTopic(args: CliArgs): string | null | undefined {
   if (!args.command) return null;
-  if (args.command === 'help' || args.command === 'commands') return args.rest.find((word) => !word.startsWith('-')) ?? null;
+  if (args.command === 'help' || args.command === 'commands')
+    return args.rest.find((word) => !word.startsWith('-')) ?? null;
   return args.help ? args.command : undefined;
 }
 
@@ -57,7 +61,10 @@ function version(): string {
   // package.json is two levels above src/cli (tsx) and dist/cli (the build), three above dist/src/cli.
   for (const up of ['../../package.json', '../../../package.json']) {
     try {
-      const { name, version } = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const { name, version } = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (name === 'pgmedic' && version) return `pgmedic ${version}`;
     } catch {
       // not at this level

@@ -11,13 +11,19 @@ import { tamperWarning } from '../state/privileges.js';
  */
 export async function runMigrateState(): Promise<{ output: string; tamperProof: boolean }> {
   const { url, ownerUrl } = loadStateConfig();
-  if (!url) throw new AppError('config_invalid', 'PGMEDIC_STATE_DATABASE_URL is not set: it names the runtime role that gets the grants.', { hint: 'Set it to the URL the bot uses, and PGMEDIC_STATE_OWNER_URL to the owner role.' });
+  if (!url)
+    throw new AppError(
+      'config_invalid',
+      'PGMEDIC_STATE_DATABASE_URL is not set: it names the runtime role that gets the grants.',
+      { hint: 'Set it to the URL the bot uses, and PGMEDIC_STATE_OWNER_URL to the owner role.' },
+    );
   const runtime = createStatePool(url, 1);
   try {
     const { applied, tamper } = await prepareStateDatabase(runtime, { url, ownerUrl });
     const lines = [
       applied.length ? `Applied migrations ${applied.join(', ')}.` : 'The state database was already up to date.',
-      tamperWarning(tamper) ?? `Runtime role "${tamper.role}" can read and append to the audit log, and cannot change or delete its rows.`,
+      tamperWarning(tamper) ??
+        `Runtime role "${tamper.role}" can read and append to the audit log, and cannot change or delete its rows.`,
     ];
     return { output: lines.join('\n'), tamperProof: !tamper.risks.length };
   } finally {

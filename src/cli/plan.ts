@@ -17,18 +17,25 @@ export type CliPlan =
 /** Loaded after help and --version are ruled out, so they do not pay for the command registry. */
 export function planCli(typed: CliArgs, targetNames: readonly string[]): CliPlan {
   // Help and --version are answered before this module loads (cli/main.ts); here they only need to run nothing.
-  if (!typed.command || typed.help || typed.version || typed.command === 'help' || typed.command === 'commands') return { kind: 'help', args: typed };
+  if (!typed.command || typed.help || typed.version || typed.command === 'help' || typed.command === 'commands')
+    return { kind: 'help', args: typed };
   if (typed.command === 'audit') {
     const args = withPositionalTarget(typed);
     return { kind: 'audit', args, limit: parseLimit(args.rest) };
   }
   if (typed.command === 'migrate-state') {
-    if (typed.rest.length) throw new AppError('bad_option', '`migrate-state` takes no options.', { hint: 'Set PGMEDIC_STATE_OWNER_URL and PGMEDIC_STATE_DATABASE_URL, then run `pgmedic migrate-state`.' });
+    if (typed.rest.length)
+      throw new AppError('bad_option', '`migrate-state` takes no options.', {
+        hint: 'Set PGMEDIC_STATE_OWNER_URL and PGMEDIC_STATE_DATABASE_URL, then run `pgmedic migrate-state`.',
+      });
     return { kind: 'migrate-state', args: typed };
   }
   if (typed.command === 'digest') {
     const args = withPositionalTarget(typed);
-    if (args.rest.length) throw new AppError('bad_option', '`digest` takes only a target and --format.', { hint: 'For example `pgmedic digest prod`.' });
+    if (args.rest.length)
+      throw new AppError('bad_option', '`digest` takes only a target and --format.', {
+        hint: 'For example `pgmedic digest prod`.',
+      });
     return { kind: 'digest', args };
   }
   const command = findCommand(typed.command!);
@@ -42,10 +49,15 @@ const AUDIT_LIMIT = intOption(1, 500, 20, 'Audit entries to show');
 
 export function parseLimit(rest: readonly string[]): number {
   if (!rest.length) return AUDIT_LIMIT.parse(undefined);
-  const value = rest[0] === '--limit' ? rest[1] : rest[0]?.startsWith('--limit=') ? rest[0].slice('--limit='.length) : undefined;
+  const value =
+    rest[0] === '--limit' ? rest[1] : rest[0]?.startsWith('--limit=') ? rest[0].slice('--limit='.length) : undefined;
   const limit = value === undefined ? undefined : AUDIT_LIMIT.safeParse(value);
   if (rest.length > (rest[0] === '--limit' ? 2 : 1) || !limit?.success) {
-    throw new AppError('bad_option', '`audit` takes only a target and --limit N (a whole number from 1 to 500, in digits).', { hint: 'For example `pgmedic audit prod --limit 50`.' });
+    throw new AppError(
+      'bad_option',
+      '`audit` takes only a target and --limit N (a whole number from 1 to 500, in digits).',
+      { hint: 'For example `pgmedic audit prod --limit 50`.' },
+    );
   }
   return limit.data;
 }

@@ -39,7 +39,10 @@ async function loadConfigFile(path: string, env: Env): Promise<Config> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new AppError('config_invalid', `Cannot read the config file ${path} named by PGMEDIC_CONFIG (${(error as Error).message}).`);
+    throw new AppError(
+      'config_invalid',
+      `Cannot read the config file ${path} named by PGMEDIC_CONFIG (${(error as Error).message}).`,
+    );
   }
   const { fileConfigSchema, parseYaml } = await import('./file-schema.js');
   let raw: unknown;
@@ -51,11 +54,18 @@ async function loadConfigFile(path: string, env: Env): Promise<Config> {
   const file = parseOrThrow(fileConfigSchema, substituteEnv(raw, env, path), path);
   const names = new Set<string>();
   for (const target of file.targets) {
-    if (names.has(target.name)) throw new AppError('config_invalid', `${path}: targets: the name "${target.name}" is used twice; give each target its own name.`);
+    if (names.has(target.name))
+      throw new AppError(
+        'config_invalid',
+        `${path}: targets: the name "${target.name}" is used twice; give each target its own name.`,
+      );
     names.add(target.name);
   }
   if (file.defaultTarget && !names.has(file.defaultTarget)) {
-    throw new AppError('config_invalid', `${path}: defaultTarget "${file.defaultTarget}" is not one of the targets (${[...names].join(', ')}).`);
+    throw new AppError(
+      'config_invalid',
+      `${path}: defaultTarget "${file.defaultTarget}" is not one of the targets (${[...names].join(', ')}).`,
+    );
   }
   return {
     targets: file.targets,
@@ -71,7 +81,11 @@ export function substituteEnv(value: unknown, env: Env, source: string): unknown
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
       const found = env[name];
-      if (found === undefined) throw new AppError('config_invalid', `${source}: refers to \${${name}}, but the environment variable ${name} is not set.`);
+      if (found === undefined)
+        throw new AppError(
+          'config_invalid',
+          `${source}: refers to \${${name}}, but the environment variable ${name} is not set.`,
+        );
       return found;
     });
   }
@@ -99,7 +113,10 @@ function libpqUrl(env: Env): string | undefined {
     );
   }
   if (env.PGHOSTADDR && !env.PGHOST) {
-    throw new AppError('config_invalid', 'PGHOSTADDR is set without PGHOST; node-postgres reads PGHOST only: set PGHOST to the address.');
+    throw new AppError(
+      'config_invalid',
+      'PGHOSTADDR is set without PGHOST; node-postgres reads PGHOST only: set PGHOST to the address.',
+    );
   }
   return 'postgres://';
 }
@@ -118,9 +135,15 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, sou
 }
 
 function valueAt(value: unknown, path: PropertyKey[]): unknown {
-  return path.reduce<unknown>((current, key) => (current && typeof current === 'object' ? (current as Record<PropertyKey, unknown>)[key] : undefined), value);
+  return path.reduce<unknown>(
+    (current, key) =>
+      current && typeof current === 'object' ? (current as Record<PropertyKey, unknown>)[key] : undefined,
+    value,
+  );
 }
 
 function redact(key: string, value: unknown): unknown {
-  return /url|password|token|secret/i.test(key) && typeof value === 'string' ? value.replace(/\/\/[^@/]*@/, '//***@') : value;
+  return /url|password|token|secret/i.test(key) && typeof value === 'string'
+    ? value.replace(/\/\/[^@/]*@/, '//***@')
+    : value;
 }

@@ -16,7 +16,12 @@ export const SCHEDULE_DEFAULTS = {
   alertResolveAfterSeconds: 0,
 } as const;
 
-export const channel = z.string().regex(/^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_-]{0,79})$/, 'a channel ID such as C0123ABCD or a name such as "#db-digest"');
+export const channel = z
+  .string()
+  .regex(
+    /^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_-]{0,79})$/,
+    'a channel ID such as C0123ABCD or a name such as "#db-digest"',
+  );
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "-" and "_"');
 
 export const cronExpression = z.string().superRefine((value, ctx) => {
@@ -38,7 +43,12 @@ export const digestScheduleSchema = z
     targets: z.array(z.string()).min(1).optional(),
     /** Diagnostics with their options, as typed after /pg: "bloat --limit 5". Default: bloat and vacuum. */
     sections: z.array(z.string().min(1)).min(1).optional(),
-    graceMinutes: z.number().int().min(0).max(7 * 24 * 60).default(SCHEDULE_DEFAULTS.graceMinutes),
+    graceMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60)
+      .default(SCHEDULE_DEFAULTS.graceMinutes),
   })
   .strict()
   .superRefine((value, ctx) => {

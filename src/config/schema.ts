@@ -16,14 +16,20 @@ export const TARGET_DEFAULTS = {
 
 export const targetNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, "-" and "_" (for example "prod" or "eu-replica")');
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    'use lowercase letters, digits, "-" and "_" (for example "prod" or "eu-replica")',
+  );
 
 export const targetSchema = z
   .object({
     name: targetNameSchema,
     url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// connection URL'),
     /** Separate, privileged credentials for healing actions (used after approval only). */
-    actionUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// connection URL').optional(),
+    actionUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection URL')
+      .optional(),
     poolSize: z.number().int().min(1).max(20).default(TARGET_DEFAULTS.poolSize),
     connectTimeoutMs: z.number().int().min(100).max(120_000).default(TARGET_DEFAULTS.connectTimeoutMs),
     statementTimeoutMs: z.number().int().min(100).max(600_000).default(TARGET_DEFAULTS.statementTimeoutMs),
@@ -37,23 +43,48 @@ export const targetSchema = z
       .object({
         enabled: z.boolean().optional(),
         approvalsRequired: z.number().int().min(1).max(10).optional(),
-        statementTimeoutMs: z.number().int().min(1_000).max(24 * 60 * 60 * 1000).optional(),
-        lockTimeoutMs: z.number().int().min(10).max(24 * 60 * 60 * 1000).optional(),
+        statementTimeoutMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .max(24 * 60 * 60 * 1000)
+          .optional(),
+        lockTimeoutMs: z
+          .number()
+          .int()
+          .min(10)
+          .max(24 * 60 * 60 * 1000)
+          .optional(),
       })
       .strict()
       .optional(),
     /** How query text from this server is shown and stored: full (passwords still masked), redacted (default), hidden. */
     queryText: z.enum(QUERY_TEXT_MODES, 'use full, redacted or hidden').optional(),
     /** Slack channels allowed to query this target (IDs such as C0123ABCD, or "#name"); unset means every channel. */
-    channels: z.array(z.string().regex(/^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_-]{0,79})$/, 'a channel ID such as C0123ABCD or a name such as "#incidents"')).optional(),
+    channels: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_-]{0,79})$/,
+            'a channel ID such as C0123ABCD or a name such as "#incidents"',
+          ),
+      )
+      .optional(),
     /** Slack users (U…/W…) or user groups (S…) allowed to query this target; unset means everyone in an allowed channel. */
-    users: z.array(z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'a user ID such as U0123ABCD or a user group ID such as S0123ABCD')).optional(),
+    users: z
+      .array(
+        z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'a user ID such as U0123ABCD or a user group ID such as S0123ABCD'),
+      )
+      .optional(),
   })
   .strict();
 
 export type TargetConfig = z.infer<typeof targetSchema>;
 
-const slackPrincipal = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'a user ID such as U0123ABCD or a user group ID such as S0123ABCD');
+const slackPrincipal = z
+  .string()
+  .regex(/^[UWS][A-Z0-9]{2,}$/, 'a user ID such as U0123ABCD or a user group ID such as S0123ABCD');
 
 /** The optional `healing:` section: who approves what (defaults live in src/heal/policy.ts). */
 export const healingSchema = z

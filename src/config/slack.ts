@@ -33,13 +33,23 @@ const SECRET_KEYS = new Set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNIN
 const channelList = z
   .string()
   .default('')
-  .transform((text) => text.split(',').map((item) => item.trim()).filter(Boolean))
+  .transform((text) =>
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'channel IDs such as C0123ABCD, comma-separated')));
 
 const envSchema = z.object({
   SLACK_MODE: z.enum(['socket', 'http'], 'use "socket" or "http"').default('socket'),
-  SLACK_BOT_TOKEN: z.string('set it to the bot token (Install App → Bot User OAuth Token)').regex(/^xoxb-/, 'a bot token starts with xoxb-'),
-  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'an app-level token starts with xapp-').optional(),
+  SLACK_BOT_TOKEN: z
+    .string('set it to the bot token (Install App → Bot User OAuth Token)')
+    .regex(/^xoxb-/, 'a bot token starts with xoxb-'),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'an app-level token starts with xapp-')
+    .optional(),
   SLACK_SIGNING_SECRET: z.string().min(8, 'the signing secret is at least 8 characters').optional(),
   PORT: z.coerce.number('a port number').int().min(0).max(65_535).default(3000),
   PGMEDIC_LISTEN_HOST: z.string().min(1).optional(),
@@ -48,14 +58,19 @@ const envSchema = z.object({
   SLACK_PRIVATE_CHANNELS: channelList,
   PGMEDIC_OPS_TOKEN: z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 24)').optional(),
   PGMEDIC_OPS_CACHE_SECONDS: z.coerce.number('a number of seconds').min(0).max(60).default(5),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error'], 'use trace, debug, info, warn or error').default('info'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error'], 'use trace, debug, info, warn or error')
+    .default('info'),
 });
 
 /** Reads the Slack settings; every problem becomes one line of the thrown config_invalid error. */
 export function loadSlackConfig(env: Env = process.env): SlackConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = envSchema.safeParse(present);
-  const problems = [...(parsed.success ? [] : parsed.error.issues.map((issue) => describeIssue(issue, present))), ...modeProblems(present)];
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => describeIssue(issue, present))),
+    ...modeProblems(present),
+  ];
   if (problems.length || !parsed.success) throw new AppError('config_invalid', problems.join('\n'));
   const data = parsed.data;
   return {
@@ -78,7 +93,9 @@ export function loadSlackConfig(env: Env = process.env): SlackConfig {
 function modeProblems(env: Record<string, string | undefined>): string[] {
   const mode = env.SLACK_MODE ?? 'socket';
   if (mode === 'socket' && !env.SLACK_APP_TOKEN) {
-    return ['SLACK_APP_TOKEN: missing; socket mode needs an app-level token (Basic Information → App-Level Tokens, scope connections:write), or set SLACK_MODE=http'];
+    return [
+      'SLACK_APP_TOKEN: missing; socket mode needs an app-level token (Basic Information → App-Level Tokens, scope connections:write), or set SLACK_MODE=http',
+    ];
   }
   if (mode === 'http' && !env.SLACK_SIGNING_SECRET) {
     return ['SLACK_SIGNING_SECRET: missing; http mode needs the signing secret (Basic Information → App Credentials)'];

@@ -42,7 +42,10 @@ export interface LocalSettings {
 const localSchema = z.object({
   PGMEDIC_WORKSPACE_PORT: z.coerce.number('a port number').int().min(0).max(65_535).default(3000),
   PGMEDIC_WORKSPACE_HOST: z.string().min(1).default('127.0.0.1'),
-  PGMEDIC_WORKSPACE_PUBLIC_HOST: z.string().regex(/^[A-Za-z0-9.-]+$/, 'a host name without scheme or port, e.g. pgmedic.internal').optional(),
+  PGMEDIC_WORKSPACE_PUBLIC_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, 'a host name without scheme or port, e.g. pgmedic.internal')
+    .optional(),
   PGMEDIC_WORKSPACE_HEALING: z.enum(['on', 'off'], 'use "on" or "off"').default('off'),
   PGMEDIC_DEMO_DIR: z.string().min(1).default('.pgdata/pg18'),
   PGMEDIC_DEMO_ORDERS: z.coerce.number('a row count').int().min(1_000).max(50_000_000).default(1_000_000),
@@ -50,7 +53,9 @@ const localSchema = z.object({
 });
 
 export function loadLocalSettings(env: Env): LocalSettings {
-  const present = Object.fromEntries(Object.entries(env).filter(([key, value]) => key in localSchema.shape && value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key in localSchema.shape && value !== undefined && value !== ''),
+  );
   const parsed = parseOrThrow(localSchema, present, 'environment');
   return {
     port: parsed.PGMEDIC_WORKSPACE_PORT,

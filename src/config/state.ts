@@ -33,15 +33,27 @@ export const SHUTDOWN_GRACE_DEFAULT_MS = 30_000;
 const approverList = z
   .string()
   .default('')
-  .transform((text) => text.split(',').map((item) => item.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'comma-separated user IDs (U0123ABCD) or user group IDs (S0123ABCD)')));
+  .transform((text) =>
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'comma-separated user IDs (U0123ABCD) or user group IDs (S0123ABCD)'),
+    ),
+  );
 
 /** Seconds as plain decimals ("30", "0.5"), within bounds; returned in milliseconds. */
 const seconds = (fallback: number, min: number, max: number) =>
   z
     .string()
     .default(String(fallback))
-    .refine((text) => /^\d{1,6}(\.\d{1,3})?$/.test(text) && Number(text) >= min && Number(text) <= max, `seconds as a plain number from ${min} to ${max}`)
+    .refine(
+      (text) => /^\d{1,6}(\.\d{1,3})?$/.test(text) && Number(text) >= min && Number(text) <= max,
+      `seconds as a plain number from ${min} to ${max}`,
+    )
     .transform((text) => Math.round(Number(text) * 1000));
 
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// connection URL');
@@ -60,16 +72,25 @@ const envSchema = z
     path: ['PGMEDIC_EXECUTOR_STALE_SECONDS'],
     message: 'at least twice PGMEDIC_HEARTBEAT_SECONDS, or a live executor whose beat is a little late looks stopped',
   })
-  .refine((env) => !env.PGMEDIC_STATE_OWNER_URL || env.PGMEDIC_STATE_DATABASE_URL, { path: ['PGMEDIC_STATE_OWNER_URL'], message: 'needs PGMEDIC_STATE_DATABASE_URL too (the runtime role)' });
+  .refine((env) => !env.PGMEDIC_STATE_OWNER_URL || env.PGMEDIC_STATE_DATABASE_URL, {
+    path: ['PGMEDIC_STATE_OWNER_URL'],
+    message: 'needs PGMEDIC_STATE_DATABASE_URL too (the runtime role)',
+  });
 
 export function loadStateConfig(env: Env = process.env): StateConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([key, value]) => key in envSchema.shape && value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key in envSchema.shape && value !== undefined && value !== ''),
+  );
   const parsed = parseOrThrow(envSchema, present, 'environment');
   return {
     url: parsed.PGMEDIC_STATE_DATABASE_URL,
     ownerUrl: parsed.PGMEDIC_STATE_OWNER_URL,
     approvers: parsed.PGMEDIC_APPROVERS,
     shutdownGraceMs: parsed.PGMEDIC_SHUTDOWN_GRACE_SECONDS,
-    limbo: { heartbeatMs: parsed.PGMEDIC_HEARTBEAT_SECONDS, staleAfterMs: parsed.PGMEDIC_EXECUTOR_STALE_SECONDS, sweepMs: parsed.PGMEDIC_LIMBO_SWEEP_SECONDS },
+    limbo: {
+      heartbeatMs: parsed.PGMEDIC_HEARTBEAT_SECONDS,
+      staleAfterMs: parsed.PGMEDIC_EXECUTOR_STALE_SECONDS,
+      sweepMs: parsed.PGMEDIC_LIMBO_SWEEP_SECONDS,
+    },
   };
 }

@@ -57,14 +57,22 @@ export type Thresholds = Record<ThresholdName, { warn: number; crit: number }>;
 const pair = z.object({ warn: z.number().optional(), crit: z.number().optional() }).strict();
 
 export const thresholdOverridesSchema = z
-  .object(Object.fromEntries(Object.keys(DEFAULT_THRESHOLDS).map((name) => [name, pair.optional()])) as Record<ThresholdName, z.ZodOptional<typeof pair>>)
+  .object(
+    Object.fromEntries(Object.keys(DEFAULT_THRESHOLDS).map((name) => [name, pair.optional()])) as Record<
+      ThresholdName,
+      z.ZodOptional<typeof pair>
+    >,
+  )
   .strict();
 
 export type ThresholdOverrides = z.infer<typeof thresholdOverridesSchema>;
 
 export function resolveThresholds(overrides: ThresholdOverrides | undefined): Thresholds {
   const result = structuredClone(DEFAULT_THRESHOLDS) as Thresholds;
-  for (const [name, value] of Object.entries(overrides ?? {}) as [ThresholdName, { warn?: number; crit?: number } | undefined][]) {
+  for (const [name, value] of Object.entries(overrides ?? {}) as [
+    ThresholdName,
+    { warn?: number; crit?: number } | undefined,
+  ][]) {
     if (value?.warn !== undefined) result[name].warn = value.warn;
     if (value?.crit !== undefined) result[name].crit = value.crit;
   }

@@ -11,7 +11,8 @@ export const ACTION_APPLICATION_NAME = `${PGMEDIC_APPLICATION_NAME}-action`;
 export const ACTION_DEADLINE_MARGIN_MS = 30_000;
 
 /** statement_timeout plus the margin, never more than twice the timeout (short actions give up sooner). */
-export const actionDeadlineMs = (statementTimeoutMs: number): number => statementTimeoutMs + Math.min(ACTION_DEADLINE_MARGIN_MS, statementTimeoutMs);
+export const actionDeadlineMs = (statementTimeoutMs: number): number =>
+  statementTimeoutMs + Math.min(ACTION_DEADLINE_MARGIN_MS, statementTimeoutMs);
 
 export interface ActionTimeouts {
   statementTimeoutMs: number;
@@ -34,7 +35,10 @@ export class GuardRefused extends Error {}
 /** The connection broke or the client deadline passed while the statement was out: it may or may not have run. */
 export class LostDuringStatement extends Error {
   constructor(cause: unknown) {
-    super(`the action connection was lost while the statement ran (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    super(
+      `the action connection was lost while the statement ran (${cause instanceof Error ? cause.message : String(cause)})`,
+      { cause },
+    );
   }
 }
 
@@ -46,24 +50,55 @@ export class NotSent extends Error {}
  * TCP keepalive and session-level timeouts, the statement sent alone in autocommit (VACUUM and the CONCURRENTLY
  * commands refuse to run inside a transaction block), and a client-side deadline past its statement_timeout.
  */
-export async function runActionStatement(config: TargetConfig, command: string, timeouts: ActionTimeouts, text: string, values: readonly string[], hooks: ActionHooks = {}): Promise<Record<string, unknown>[]> {
+export async function runActionStatement(
+  config: TargetConfig,
+  command: string,
+  timeouts: ActionTimeouts,
+  text: string,
+  values: readonly string[],
+  hooks: ActionHooks = {},
+): Promise<Record<string, unknown>[]> {
   const url = config.actionUrl ?? config.url;
   // Our own socket, so a connection whose peer stopped answering can be dropped at once (a graceful end waits for it).
   const socket = new Socket();
-  const client = new pg.Client({ connectionString: url, application_name: ACTION_APPLICATION_NAME, connectionTimeoutMillis: config.connectTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000, stream: () => socket });
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: ACTION_APPLICATION_NAME,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    stream: () => socket,
+  });
   reportConnectionErrors(client, `action connection to ${config.name}`);
   let lost = false;
   await client.connect();
   try {
     const setup = "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)";
-    await client.query({ text: setup, values: [`${timeouts.statementTimeoutMs}ms`, `${timeouts.lockTimeoutMs}ms`], ...{ query_timeout: config.connectTimeoutMs } });
-    const refused = hooks.guard ? await hooks.guard(async (guardText, guardValues) => (await client.query(guardText, [...guardValues])).rows as Record<string, unknown>[]) : null;
+    await client.query({
+      text: setup,
+      values: [`${timeouts.statementTimeoutMs}ms`, `${timeouts.lockTimeoutMs}ms`],
+      ...{ query_timeout: config.connectTimeoutMs },
+    });
+    const refused = hooks.guard
+      ? await hooks.guard(
+          async (guardText, guardValues) =>
+            (await client.query(guardText, [...guardValues])).rows as Record<string, unknown>[],
+        )
+      : null;
     if (refused) throw new GuardRefused(refused);
     const backendPid = (client as unknown as { processID: number | null }).processID;
-    if (hooks.beforeSend && !hooks.beforeSend(() => (backendPid ? cancelBackend(config, backendPid) : Promise.resolve()))) throw new NotSent('stopped before the statement was sent');
+    if (
+      hooks.beforeSend &&
+      !hooks.beforeSend(() => (backendPid ? cancelBackend(config, backendPid) : Promise.resolve()))
+    )
+      throw new NotSent('stopped before the statement was sent');
     // No bind values → simple protocol: exactly one statement, no implicit extended-protocol transaction.
     // query_timeout is pg's per-query client deadline (its typings leave it out of QueryConfig).
-    const statement: pg.QueryConfig = { text: tagSql(command, text), ...(values.length ? { values: [...values] } : {}), ...{ query_timeout: actionDeadlineMs(timeouts.statementTimeoutMs) } };
+    const statement: pg.QueryConfig = {
+      text: tagSql(command, text),
+      ...(values.length ? { values: [...values] } : {}),
+      ...{ query_timeout: actionDeadlineMs(timeouts.statementTimeoutMs) },
+    };
     const result = await client.query(statement).catch((error: unknown) => {
       // Only the server's own error says the statement ended; anything else (socket, client deadline) leaves it open.
       if (error instanceof pg.DatabaseError) throw error;
@@ -73,7 +108,11 @@ export async function runActionStatement(config: TargetConfig, command: string, 
     return result.rows as Record<string, unknown>[];
   } finally {
     // A graceful end waits for the server's goodbye, which a lost or hung peer never sends.
-    if (!lost) await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, GOODBYE_WAIT_MS).unref())]);
+    if (!lost)
+      await Promise.race([
+        client.end().catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, GOODBYE_WAIT_MS).unref()),
+      ]);
     socket.destroy();
   }
 }
@@ -82,7 +121,11 @@ export async function runActionStatement(config: TargetConfig, command: string, 
 const GOODBYE_WAIT_MS = 2_000;
 
 async function cancelBackend(config: TargetConfig, pid: number): Promise<void> {
-  const canceller = new pg.Client({ connectionString: config.actionUrl ?? config.url, application_name: ACTION_APPLICATION_NAME, connectionTimeoutMillis: config.connectTimeoutMs });
+  const canceller = new pg.Client({
+    connectionString: config.actionUrl ?? config.url,
+    application_name: ACTION_APPLICATION_NAME,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+  });
   reportConnectionErrors(canceller, `cancel connection to ${config.name}`);
   await canceller.connect();
   try {

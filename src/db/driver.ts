@@ -7,7 +7,10 @@ export type { Pool, QueryResultRow } from 'pg';
 
 /** PostgreSQL text cannot hold NUL, and the wire protocol ends a query at one: refuse it before it gets near SQL. */
 function refuseNul(text: string, what: string): void {
-  if (text.includes('\0')) throw new AppError('bad_input', `The ${what} contains a NUL character, which PostgreSQL cannot store.`, { hint: 'Remove it and try again.' });
+  if (text.includes('\0'))
+    throw new AppError('bad_input', `The ${what} contains a NUL character, which PostgreSQL cannot store.`, {
+      hint: 'Remove it and try again.',
+    });
 }
 
 /** A quoted identifier: in double quotes, each embedded double quote doubled. */

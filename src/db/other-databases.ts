@@ -22,7 +22,11 @@ export interface OtherDatabasePools {
  * checked against pg_database before anything connects, so no name makes a pool of its own, and the pools are
  * bounded in number and closed when idle.
  */
-export function otherDatabasePools(config: TargetConfig, listDatabases: () => Promise<string[]>, now: () => number = Date.now): OtherDatabasePools {
+export function otherDatabasePools(
+  config: TargetConfig,
+  listDatabases: () => Promise<string[]>,
+  now: () => number = Date.now,
+): OtherDatabasePools {
   const pools = new Map<string, { pool: pg.Pool; lastUsed: number }>();
   const close = async (database: string) => {
     const entry = pools.get(database);
@@ -42,7 +46,11 @@ export function otherDatabasePools(config: TargetConfig, listDatabases: () => Pr
       }
       const names = await listDatabases();
       if (!names.includes(database)) {
-        throw new AppError('bad_input', `There is no database named "${database}" that accepts connections on target "${config.name}".`, { hint: suggestion(database, names) });
+        throw new AppError(
+          'bad_input',
+          `There is no database named "${database}" that accepts connections on target "${config.name}".`,
+          { hint: suggestion(database, names) },
+        );
       }
       while (pools.size >= MAX_OTHER_DATABASE_POOLS) await close(pools.keys().next().value!);
       // The target's own pool settings (read-only, its timeouts), one connection.

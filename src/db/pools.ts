@@ -24,7 +24,10 @@ export function logConnectionErrorsTo(log: ConnectionErrorLog): void {
 }
 
 /** pg emits 'error' on a connection that fails while idle; without a listener Node would crash the process. */
-export function reportConnectionErrors(emitter: { on(event: 'error', listener: (error: Error) => void): unknown }, connection: string): void {
+export function reportConnectionErrors(
+  emitter: { on(event: 'error', listener: (error: Error) => void): unknown },
+  connection: string,
+): void {
   emitter.on('error', (error) => connectionErrorLog(error, { connection }));
 }
 
@@ -48,8 +51,14 @@ export interface PoolOptions {
 }
 
 /** The session settings every diagnostic connection starts with: read-only, and the target's timeouts. */
-export function readOnlySettings(target: Pick<TargetConfig, 'statementTimeoutMs' | 'lockTimeoutMs'>): Record<string, string> {
-  return { default_transaction_read_only: 'on', statement_timeout: `${target.statementTimeoutMs}ms`, lock_timeout: `${target.lockTimeoutMs}ms` };
+export function readOnlySettings(
+  target: Pick<TargetConfig, 'statementTimeoutMs' | 'lockTimeoutMs'>,
+): Record<string, string> {
+  return {
+    default_transaction_read_only: 'on',
+    statement_timeout: `${target.statementTimeoutMs}ms`,
+    lock_timeout: `${target.lockTimeoutMs}ms`,
+  };
 }
 
 export function createPool(options: PoolOptions): pg.Pool {
@@ -99,5 +108,12 @@ function withStartupOptions(url: string, settings: PoolOptions['settings']): { u
 
 export function createTargetPool(target: TargetConfig, database?: string, max = target.poolSize): pg.Pool {
   const label = `target ${target.name}${database ? ` (database ${database})` : ''}`;
-  return createPool({ url: target.url, database, max, connectTimeoutMs: target.connectTimeoutMs, settings: readOnlySettings(target), label });
+  return createPool({
+    url: target.url,
+    database,
+    max,
+    connectTimeoutMs: target.connectTimeoutMs,
+    settings: readOnlySettings(target),
+    label,
+  });
 }

@@ -20,7 +20,11 @@ export interface SessionOptions {
  * connection broke). Read-only mode and the timeouts are the connection's own startup settings
  * (pools.ts readOnlySettings), so a check sends only its own tagged statements: no BEGIN, SET or COMMIT.
  */
-export async function withReadOnlySession<T>(pool: pg.Pool, options: SessionOptions, work: (session: Session) => Promise<T>): Promise<T> {
+export async function withReadOnlySession<T>(
+  pool: pg.Pool,
+  options: SessionOptions,
+  work: (session: Session) => Promise<T>,
+): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -40,7 +44,8 @@ export async function withReadOnlySession<T>(pool: pg.Pool, options: SessionOpti
     return await work(session);
   } catch (error) {
     // A statement error (it has a SQLSTATE) leaves the connection usable; anything else may not have.
-    if (!(error instanceof Error && typeof (error as { code?: unknown }).code === 'string')) broken = error instanceof Error ? error : new Error(String(error));
+    if (!(error instanceof Error && typeof (error as { code?: unknown }).code === 'string'))
+      broken = error instanceof Error ? error : new Error(String(error));
     throw toAppError(error, { target: options.target, command: options.command });
   } finally {
     client.release(broken);

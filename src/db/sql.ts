@@ -14,7 +14,9 @@ export function pickSql(sql: Sql, serverVersionNum: number): string {
     .sort((a, b) => b - a);
   const chosen = eligible[0];
   if (chosen === undefined) {
-    throw new Error(`no SQL variant for server_version_num ${serverVersionNum} (variants start at ${Object.keys(sql).join(', ')})`);
+    throw new Error(
+      `no SQL variant for server_version_num ${serverVersionNum} (variants start at ${Object.keys(sql).join(', ')})`,
+    );
   }
   return sql[chosen]!;
 }

@@ -48,10 +48,14 @@ export function toAppError(error: unknown, context: { target: string; command?: 
     });
   }
   if (code === '55P03') {
-    return new AppError('lock_timeout', `A lock on ${where} is held by another session, so the query gave up after its lock timeout.`, {
-      hint: 'Run `locks` to see who holds it.',
-      cause: error,
-    });
+    return new AppError(
+      'lock_timeout',
+      `A lock on ${where} is held by another session, so the query gave up after its lock timeout.`,
+      {
+        hint: 'Run `locks` to see who holds it.',
+        cause: error,
+      },
+    );
   }
   if (code === '42501') {
     return new AppError('permission_denied', `Permission denied on ${where}: ${message}.`, {
@@ -60,7 +64,12 @@ export function toAppError(error: unknown, context: { target: string; command?: 
     });
   }
   if (code === '28P01' || code === '28000') {
-    const cause = code === '28P01' ? 'the password was not accepted' : /pg_hba/.test(message) ? 'its pg_hba.conf does not allow this login' : 'the role does not exist or may not log in';
+    const cause =
+      code === '28P01'
+        ? 'the password was not accepted'
+        : /pg_hba/.test(message)
+          ? 'its pg_hba.conf does not allow this login'
+          : 'the role does not exist or may not log in';
     return new AppError('target_unreachable', `The server for ${where} refused the login: ${cause}.`, {
       hint: 'Check the user and password in the target URL.',
       cause: error,

@@ -36,7 +36,11 @@ export function createTarget(config: TargetConfig): Target {
   let cached: Promise<Capabilities> | undefined;
   pool.on('connect', () => (cached = undefined));
 
-  const sessionOptions = (command: string, serverVersionNum: number) => ({ command, target: config.name, serverVersionNum });
+  const sessionOptions = (command: string, serverVersionNum: number) => ({
+    command,
+    target: config.name,
+    serverVersionNum,
+  });
 
   const capabilities = (): Promise<Capabilities> => {
     if (!cached) {
@@ -89,7 +93,9 @@ export function createTargets(config: Config): Targets {
       }
       const target = byName.get(wanted);
       if (!target) {
-        throw new AppError('unknown_target', `There is no target named "${wanted}".`, { hint: suggestion(wanted, [...byName.keys()]) });
+        throw new AppError('unknown_target', `There is no target named "${wanted}".`, {
+          hint: suggestion(wanted, [...byName.keys()]),
+        });
       }
       return target;
     },

@@ -49,7 +49,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -66,12 +68,19 @@ function ownTree(path: string, runAs: RunAs | undefined): void {
 
 function run(bin: string, args: string[], runAs: RunAs | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { uid: runAs?.uid, gid: runAs?.gid, stdio: ['ignore', 'pipe', 'pipe'], env: SERVER_ENV });
+    const child = spawn(bin, args, {
+      uid: runAs?.uid,
+      gid: runAs?.gid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: SERVER_ENV,
+    });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`${bin} exited with ${code}: ${output.slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`${bin} exited with ${code}: ${output.slice(-2000)}`)),
+    );
   });
 }
 
@@ -83,7 +92,11 @@ async function templateFor(major: Major, runAs: RunAs | undefined): Promise<stri
   chmodSync(scratch, 0o700);
   ownTree(scratch, runAs);
   const bin = join(nativeDir(major, runAs), 'bin');
-  await run(join(bin, 'initdb'), ['-D', scratch, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], runAs);
+  await run(
+    join(bin, 'initdb'),
+    ['-D', scratch, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
+    runAs,
+  );
   try {
     renameSync(scratch, template);
   } catch {
@@ -124,7 +137,12 @@ export async function launch(spec: LaunchSpec): Promise<Cluster> {
   const bin = join(nativeDir(spec.major, spec.runAs), 'bin', 'postgres');
   const settings = { ...BASE_SETTINGS, unix_socket_directories: '', port: spec.port, ...spec.settings };
   const args = ['-D', spec.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-  const child = spawn(bin, args, { uid: spec.runAs?.uid, gid: spec.runAs?.gid, stdio: ['ignore', 'ignore', 'pipe'], env: SERVER_ENV });
+  const child = spawn(bin, args, {
+    uid: spec.runAs?.uid,
+    gid: spec.runAs?.gid,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: SERVER_ENV,
+  });
   let log = '';
   child.stderr?.on('data', (chunk) => (log = (log + chunk).slice(-8000)));
   const url = (database = 'postgres', user = 'postgres') => `postgres://${user}@127.0.0.1:${spec.port}/${database}`;

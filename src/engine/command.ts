@@ -97,7 +97,9 @@ export interface CommandDefinition<Schema extends z.ZodObject = z.ZodObject, Fin
 }
 
 /** Identity function that keeps the option and findings types tied together. */
-export function defineCommand<Schema extends z.ZodObject, Findings>(definition: CommandDefinition<Schema, Findings>): CommandDefinition<Schema, Findings> {
+export function defineCommand<Schema extends z.ZodObject, Findings>(
+  definition: CommandDefinition<Schema, Findings>,
+): CommandDefinition<Schema, Findings> {
   return definition;
 }
 

@@ -4,16 +4,23 @@ import { TREND_DAYS, TREND_METRICS } from '../charts/metrics.js';
 export const TARGET_SYNTAX = '[target]';
 
 /** Subcommands that are not database commands (no CommandDefinition): they combine diagnostics or read the state database. */
-export const EXTRA_COMMANDS: readonly { name: string; summary: string; usage: (invocation: string) => string; slackOnly?: boolean }[] = [
+export const EXTRA_COMMANDS: readonly {
+  name: string;
+  summary: string;
+  usage: (invocation: string) => string;
+  slackOnly?: boolean;
+}[] = [
   {
     name: 'digest',
-    summary: 'The bloat and vacuum digest now: one summary, each section’s report in its thread (trends need the state database)',
+    summary:
+      'The bloat and vacuum digest now: one summary, each section’s report in its thread (trends need the state database)',
     usage: (invocation) => `${invocation} digest ${TARGET_SYNTAX}`,
   },
   {
     name: 'trend',
     summary: 'A 7- or 30-day chart (PNG) from the digests’ daily snapshots (needs the state database)',
-    usage: (invocation) => `${invocation} trend <${TREND_METRICS.map((m) => m.name).join('|')}> ${TARGET_SYNTAX} [--days ${TREND_DAYS.join('|')}]`,
+    usage: (invocation) =>
+      `${invocation} trend <${TREND_METRICS.map((m) => m.name).join('|')}> ${TARGET_SYNTAX} [--days ${TREND_DAYS.join('|')}]`,
     // An image posted in the channel; a terminal has nowhere to show it.
     slackOnly: true,
   },

@@ -5,7 +5,6 @@ import { describeOptions, type OptionInfo } from './options.js';
 import { EXTRA_COMMANDS, TARGET_SYNTAX } from './extra-commands.js';
 import { findCommand, listCommands } from './registry.js';
 
-
 export { EXTRA_COMMANDS, isExtraCommand } from './extra-commands.js';
 
 const extrasFor = (invocation: string) => EXTRA_COMMANDS.filter((c) => !c.slackOnly || invocation.startsWith('/'));
@@ -16,7 +15,14 @@ export function helpReport(invocation: string, commandName?: string): Report {
     // A Slack-only command named on the command line: its Slack usage, said to be Slack's.
     const surface = extrasFor(invocation).includes(extra) ? invocation : '/pg';
     const footnotes = surface === invocation ? [] : [`\`${extra.name}\` works in Slack only.`];
-    return { title: `${surface} ${extra.name}`, status: 'ok', summary: extra.summary, sections: [{ kind: 'code', title: 'Usage', text: extra.usage(surface) }, ...extraDetails(extra.name)], actions: [], footnotes };
+    return {
+      title: `${surface} ${extra.name}`,
+      status: 'ok',
+      summary: extra.summary,
+      sections: [{ kind: 'code', title: 'Usage', text: extra.usage(surface) }, ...extraDetails(extra.name)],
+      actions: [],
+      footnotes,
+    };
   }
   return commandName ? commandHelp(invocation, findCommand(commandName)) : overview(invocation);
 }
@@ -28,11 +34,28 @@ function overview(invocation: string): Report {
     status: 'ok',
     summary: `Usage: \`${invocation} <command> ${TARGET_SYNTAX} [options]\`. \`${invocation} help <command>\` explains one.`,
     sections: [
-      { kind: 'table', title: 'Diagnostics', columns: [{ header: 'command' }, { header: 'what it answers' }], rows: listCommands('diagnostic').map(row) },
+      {
+        kind: 'table',
+        title: 'Diagnostics',
+        columns: [{ header: 'command' }, { header: 'what it answers' }],
+        rows: listCommands('diagnostic').map(row),
+      },
       ...(listCommands('action').length
-        ? [{ kind: 'table' as const, title: 'Actions (need approval)', columns: [{ header: 'command' }, { header: 'what it does' }], rows: listCommands('action').map(row) }]
+        ? [
+            {
+              kind: 'table' as const,
+              title: 'Actions (need approval)',
+              columns: [{ header: 'command' }, { header: 'what it does' }],
+              rows: listCommands('action').map(row),
+            },
+          ]
         : []),
-      { kind: 'table', title: 'More', columns: [{ header: 'command' }, { header: 'what it does' }], rows: extrasFor(invocation).map((c) => [c.name, c.summary]) },
+      {
+        kind: 'table',
+        title: 'More',
+        columns: [{ header: 'command' }, { header: 'what it does' }],
+        rows: extrasFor(invocation).map((c) => [c.name, c.summary]),
+      },
     ],
     actions: [],
     footnotes: [],
@@ -56,13 +79,19 @@ function commandHelp(invocation: string, command: AnyCommand): Report {
     status: 'ok',
     summary: command.summary,
     sections: [
-      { kind: 'code', title: 'Usage', text: `${invocation} ${command.name} ${TARGET_SYNTAX}${positionals}${options.length ? ' [options]' : ''}` },
+      {
+        kind: 'code',
+        title: 'Usage',
+        text: `${invocation} ${command.name} ${TARGET_SYNTAX}${positionals}${options.length ? ' [options]' : ''}`,
+      },
       {
         kind: 'table',
         title: 'Options',
         columns: [{ header: 'option' }, { header: 'default' }, { header: 'meaning' }],
         rows: options.map((o) => [
-          o.type === 'boolean' ? o.flag : `${o.flag} <${o.choices ? o.choices.join('|') : o.type === 'number' ? 'n' : 'value'}>`,
+          o.type === 'boolean'
+            ? o.flag
+            : `${o.flag} <${o.choices ? o.choices.join('|') : o.type === 'number' ? 'n' : 'value'}>`,
           o.defaultValue === undefined ? '' : String(o.defaultValue),
           `${o.description}${accepts(o)}`,
         ]),
@@ -77,5 +106,12 @@ function commandHelp(invocation: string, command: AnyCommand): Report {
 /** `/pg help trend` lists what each metric charts. */
 function extraDetails(name: string): Report['sections'] {
   if (name !== 'trend') return [];
-  return [{ kind: 'table', title: 'Metrics', columns: [{ header: 'metric' }, { header: 'what it charts' }], rows: TREND_METRICS.map((m) => [m.name, m.summary]) }];
+  return [
+    {
+      kind: 'table',
+      title: 'Metrics',
+      columns: [{ header: 'metric' }, { header: 'what it charts' }],
+      rows: TREND_METRICS.map((m) => [m.name, m.summary]),
+    },
+  ];
 }

@@ -21,7 +21,16 @@ const toKebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase(
 const toCamel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 interface ZodInternals {
-  _zod: { def: { type: string; innerType?: ZodInternals; in?: ZodInternals; defaultValue?: unknown; entries?: Record<string, string>; options?: ZodInternals[] } };
+  _zod: {
+    def: {
+      type: string;
+      innerType?: ZodInternals;
+      in?: ZodInternals;
+      defaultValue?: unknown;
+      entries?: Record<string, string>;
+      options?: ZodInternals[];
+    };
+  };
   description?: string;
 }
 
@@ -32,7 +41,8 @@ export function describeOptions(schema: z.ZodObject): OptionInfo[] {
     let inner = outer;
     let defaultValue: unknown;
     while (inner._zod.def.innerType || inner._zod.def.in) {
-      if (inner._zod.def.defaultValue !== undefined && defaultValue === undefined) defaultValue = inner._zod.def.defaultValue;
+      if (inner._zod.def.defaultValue !== undefined && defaultValue === undefined)
+        defaultValue = inner._zod.def.defaultValue;
       inner = (inner._zod.def.innerType ?? inner._zod.def.in)!;
     }
     const base = inner._zod.def.type;
@@ -40,7 +50,15 @@ export function describeOptions(schema: z.ZodObject): OptionInfo[] {
     const numeric = base === 'number' || bounds?.kind === 'count' || bounds?.kind === 'number';
     const type = base === 'boolean' ? 'boolean' : numeric ? 'number' : base === 'enum' ? 'enum' : 'string';
     const choices = base === 'enum' ? Object.values(inner._zod.def.entries ?? {}) : undefined;
-    return { flag: `--${toKebab(key)}`, key, description: outer.description ?? '', type, ...(choices ? { choices } : {}), defaultValue, ...(bounds ? { bounds } : {}) };
+    return {
+      flag: `--${toKebab(key)}`,
+      key,
+      description: outer.description ?? '',
+      type,
+      ...(choices ? { choices } : {}),
+      defaultValue,
+      ...(bounds ? { bounds } : {}),
+    };
   });
 }
 
@@ -56,14 +74,25 @@ export function parseOptions(command: AnyCommand, tokens: readonly string[]): Re
   const positionals = [...(command.positionals ?? [])];
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    if (command.freeText && positionals[0] === command.freeText && !(command.freeText in raw) && !token.startsWith('--')) {
+    if (
+      command.freeText &&
+      positionals[0] === command.freeText &&
+      !(command.freeText in raw) &&
+      !token.startsWith('--')
+    ) {
       raw[command.freeText] = tokens.slice(i).join(' ');
       break;
     }
     if (!token.startsWith('--')) {
       const key = positionals.shift();
-      if (!key) throw new AppError('bad_input', `\`${command.name}\` does not take ${shown(token)} here.`, { hint: `Type \`help ${command.name}\` for its options.` });
-      if (key in raw) throw new AppError('bad_option', `--${toKebab(key)} is given more than once.`, { hint: `Give it once, for example \`${command.name} ${shown(token)}\`.` });
+      if (!key)
+        throw new AppError('bad_input', `\`${command.name}\` does not take ${shown(token)} here.`, {
+          hint: `Type \`help ${command.name}\` for its options.`,
+        });
+      if (key in raw)
+        throw new AppError('bad_option', `--${toKebab(key)} is given more than once.`, {
+          hint: `Give it once, for example \`${command.name} ${shown(token)}\`.`,
+        });
       raw[key] = token;
       continue;
     }
@@ -71,14 +100,21 @@ export function parseOptions(command: AnyCommand, tokens: readonly string[]): Re
     const negated = flagPart.startsWith('--no-') && byFlag.get(`--${flagPart.slice(5)}`)?.type === 'boolean';
     const info = byFlag.get(negated ? `--${flagPart.slice(5)}` : flagPart);
     if (!info) throw unknownOption(command, flagPart, infos);
-    if (info.key in raw) throw new AppError('bad_option', `${info.flag} is given more than once.`, { hint: `Give it once, for example \`${info.flag} ${exampleValue(info)}\`.` });
+    if (info.key in raw)
+      throw new AppError('bad_option', `${info.flag} is given more than once.`, {
+        hint: `Give it once, for example \`${info.flag} ${exampleValue(info)}\`.`,
+      });
     if (info.type === 'boolean') {
-      raw[info.key] = negated ? booleanValue(`--no-${info.flag.slice(2)}`, inlineValue, false) : booleanValue(info.flag, inlineValue, true);
+      raw[info.key] = negated
+        ? booleanValue(`--no-${info.flag.slice(2)}`, inlineValue, false)
+        : booleanValue(info.flag, inlineValue, true);
       continue;
     }
     const value = inlineValue ?? tokens[++i];
     if (value === undefined || (value.startsWith('--') && inlineValue === undefined)) {
-      throw new AppError('bad_option', `${info.flag} needs a value.`, { hint: `For example \`${info.flag} ${exampleValue(info)}\`.` });
+      throw new AppError('bad_option', `${info.flag} needs a value.`, {
+        hint: `For example \`${info.flag} ${exampleValue(info)}\`.`,
+      });
     }
     raw[info.key] = value; // number options use z.coerce, so the typed text shows in errors
   }
@@ -104,9 +140,13 @@ export function validateOptions(command: AnyCommand, raw: Record<string, unknown
   const flag = info?.flag ?? `--${toKebab(key)}`;
   const given = raw[key];
   const allowed = info?.choices ? ` Choose one of: ${info.choices.join(', ')}.` : '';
-  throw new AppError('bad_option', `${flag} ${shown(given)} is not valid for \`${command.name}\`: ${issue.message}.${allowed}`, {
-    hint: info ? `For example \`${flag} ${exampleValue(info)}\`.` : undefined,
-  });
+  throw new AppError(
+    'bad_option',
+    `${flag} ${shown(given)} is not valid for \`${command.name}\`: ${issue.message}.${allowed}`,
+    {
+      hint: info ? `For example \`${flag} ${exampleValue(info)}\`.` : undefined,
+    },
+  );
 }
 
 const YES = /^(true|on|yes)$/i;
@@ -117,7 +157,9 @@ function booleanValue(flag: string, inline: string | undefined, when: boolean): 
   if (inline === undefined) return when;
   if (YES.test(inline) || NO.test(inline)) return YES.test(inline) === when;
   const plain = when ? flag : `--${flag.slice(5)}`;
-  throw new AppError('bad_option', `${flag}=${shown(inline)} is not a yes/no value.`, { hint: `Type \`${plain}\` or \`--no-${plain.slice(2)}\` (or \`${plain}=true\` / \`${plain}=false\`).` });
+  throw new AppError('bad_option', `${flag}=${shown(inline)} is not a yes/no value.`, {
+    hint: `Type \`${plain}\` or \`--no-${plain.slice(2)}\` (or \`${plain}=true\` / \`${plain}=false\`).`,
+  });
 }
 
 /** The typed value in a message: JSON-quoted, cut so a huge input cannot make a huge reply. */
@@ -132,13 +174,18 @@ function splitFlag(token: string): [string, string | undefined] {
 }
 
 function unknownOption(command: AnyCommand, flag: string, infos: OptionInfo[]): AppError {
-  const near = closestMatch(flag, infos.map((i) => i.flag));
+  const near = closestMatch(
+    flag,
+    infos.map((i) => i.flag),
+  );
   const hint = near
     ? `Did you mean \`${near}\`?`
     : infos.length
       ? `Its options are ${infos.map((i) => `\`${i.flag}\``).join(', ')}.`
       : `\`${command.name}\` takes no options.`;
-  return new AppError('bad_option', `\`${command.name}\` has no option ${flag.length > 60 ? shown(flag) : flag}.`, { hint });
+  return new AppError('bad_option', `\`${command.name}\` has no option ${flag.length > 60 ? shown(flag) : flag}.`, {
+    hint,
+  });
 }
 
 function exampleValue(info: OptionInfo): string {

@@ -37,7 +37,10 @@ export const PRIMARY_FIGURES: Readonly<Record<string, PrimaryFigure>> = {
     unit: 's',
     meaning: 'the longest lock wait, in seconds (30s, 2min)',
     value: (f) => max(f.sessions.map((s) => s.waitSeconds ?? 0)),
-    more: (f) => ({ blocked: f.sessions.filter((s) => s.waitSeconds !== null).length, root_blockers: f.rootPids.length }),
+    more: (f) => ({
+      blocked: f.sessions.filter((s) => s.waitSeconds !== null).length,
+      root_blockers: f.rootPids.length,
+    }),
   }),
   connections: figure<ConnectionsFindings>({
     threshold: 'connectionsUsedPct',
@@ -45,7 +48,11 @@ export const PRIMARY_FIGURES: Readonly<Record<string, PrimaryFigure>> = {
     unit: '%',
     meaning: 'the share of usable connections in use, in percent',
     value: (f) => f.usedPct,
-    more: (f) => ({ connections: f.clientConnections, idle_in_transaction: f.idleInTransactionCount, waiting: f.waitingCount }),
+    more: (f) => ({
+      connections: f.clientConnections,
+      idle_in_transaction: f.idleInTransactionCount,
+      waiting: f.waitingCount,
+    }),
   }),
   vacuum: figure<VacuumFindings>({
     threshold: 'vacuumTriggerRatio',

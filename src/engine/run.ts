@@ -89,6 +89,11 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
     summary: report.summary,
     findings,
     report,
-    meta: { serverVersion: caps.serverVersion, inRecovery: caps.inRecovery, elapsedMs: Math.round(performance.now() - started), ranAt: ranAt.toISOString() },
+    meta: {
+      serverVersion: caps.serverVersion,
+      inRecovery: caps.inRecovery,
+      elapsedMs: Math.round(performance.now() - started),
+      ranAt: ranAt.toISOString(),
+    },
   };
 }

@@ -13,7 +13,8 @@ export type Bounds =
 const declared = new WeakMap<object, Bounds>();
 
 /** The bounds an option was declared with (undefined for enums and booleans). */
-export const boundsOf = (schema: unknown): Bounds | undefined => (schema && typeof schema === 'object' ? declared.get(schema) : undefined);
+export const boundsOf = (schema: unknown): Bounds | undefined =>
+  schema && typeof schema === 'object' ? declared.get(schema) : undefined;
 
 function declare<T extends z.ZodType>(schema: T, bounds: Bounds): T {
   declared.set(schema, bounds);
@@ -36,7 +37,19 @@ export function parseDecimal(text: string, integer: boolean): number | undefined
   return Number(text);
 }
 
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3, tb: 1024 ** 4, t: 1024 ** 4, pb: 1024 ** 5, p: 1024 ** 5 };
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  k: 1024,
+  mb: 1024 ** 2,
+  m: 1024 ** 2,
+  gb: 1024 ** 3,
+  g: 1024 ** 3,
+  tb: 1024 ** 4,
+  t: 1024 ** 4,
+  pb: 1024 ** 5,
+  p: 1024 ** 5,
+};
 const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, sec: 1, m: 60, min: 60, h: 3600, d: 86400 };
 
 function withUnit(text: string, units: Record<string, number>, bare: string): number | undefined {
@@ -73,7 +86,8 @@ function checked(value: string | number, parse: (text: string) => number | undef
 function wholeNumber(min: number, max: number) {
   return typed.transform((value, ctx) => {
     const n = checked(value, (text) => parseDecimal(text, true));
-    if (n === undefined || !Number.isInteger(n)) return issueOf(ctx)(`use digits only, a whole number from ${min} to ${max}`);
+    if (n === undefined || !Number.isInteger(n))
+      return issueOf(ctx)(`use digits only, a whole number from ${min} to ${max}`);
     return n < min || n > max ? issueOf(ctx)(`it must be from ${min} to ${max}`) : n;
   });
 }
@@ -83,26 +97,48 @@ export const intOption = (min: number, max: number, defaultValue: number, descri
   declare(wholeNumber(min, max).default(defaultValue).describe(description), { kind: 'count', min, max });
 
 /** A pid, 1 to 2^31−1; a positional that may be left out (the preview then asks for one). */
-export const pidOption = (description: string) => declare(wholeNumber(PID_BOUNDS.min, PID_BOUNDS.max).optional().describe(description), { kind: 'count', ...PID_BOUNDS });
+export const pidOption = (description: string) =>
+  declare(wholeNumber(PID_BOUNDS.min, PID_BOUNDS.max).optional().describe(description), {
+    kind: 'count',
+    ...PID_BOUNDS,
+  });
 
 /** An object id (report buttons pin the table or index they showed); optional. */
-export const oidOption = (description: string) => declare(wholeNumber(1, 2 ** 32 - 1).optional().describe(description), { kind: 'count', min: 1, max: 2 ** 32 - 1 });
+export const oidOption = (description: string) =>
+  declare(
+    wholeNumber(1, 2 ** 32 - 1)
+      .optional()
+      .describe(description),
+    { kind: 'count', min: 1, max: 2 ** 32 - 1 },
+  );
 
 /** A decimal number from min to max, fractions allowed (--min-mean-ms). */
 export function decimalOption(min: number, max: number, defaultValue: number, description: string) {
   const schema = typed.transform((value, ctx) => {
     const n = checked(value, (text) => parseDecimal(text, false));
-    if (n === undefined) return issueOf(ctx)(`use digits only (a decimal point is fine), a number from ${min} to ${max}`);
+    if (n === undefined)
+      return issueOf(ctx)(`use digits only (a decimal point is fine), a number from ${min} to ${max}`);
     return n < min || n > max ? issueOf(ctx)(`it must be from ${min} to ${max}`) : n;
   });
   return declare(schema.default(defaultValue).describe(description), { kind: 'number', min, max });
 }
 
-function unitOption(kind: 'size' | 'duration', parse: (text: string) => number | undefined, max: number, display: string, example: string, defaultText: string, description: string) {
+function unitOption(
+  kind: 'size' | 'duration',
+  parse: (text: string) => number | undefined,
+  max: number,
+  display: string,
+  example: string,
+  defaultText: string,
+  description: string,
+) {
   const schema = typed
     .transform((value, ctx) => {
       const n = checked(value, parse);
-      if (n === undefined) return issueOf(ctx)(`"${String(value).slice(0, 40)}" is not a ${kind}; use digits with a unit, such as ${example}`);
+      if (n === undefined)
+        return issueOf(ctx)(
+          `"${String(value).slice(0, 40)}" is not a ${kind}; use digits with a unit, such as ${example}`,
+        );
       return n < 0 || n > max ? issueOf(ctx)(`a ${kind} can be at most ${display}`) : n;
     })
     .prefault(defaultText)
@@ -111,10 +147,12 @@ function unitOption(kind: 'size' | 'duration', parse: (text: string) => number |
 }
 
 /** A size option: typed as text ("1GB"), parsed to bytes, at most 1 PB. */
-export const sizeOption = (defaultText: string, description: string) => unitOption('size', parseSize, MAX_BYTES, '1PB', '500MB or 2GB', defaultText, description);
+export const sizeOption = (defaultText: string, description: string) =>
+  unitOption('size', parseSize, MAX_BYTES, '1PB', '500MB or 2GB', defaultText, description);
 
 /** A duration option: typed as text ("5min"), parsed to seconds, at most 365 days. */
-export const durationOption = (defaultText: string, description: string) => unitOption('duration', parseDuration, MAX_SECONDS, '365d', '30s, 5min or 2h', defaultText, description);
+export const durationOption = (defaultText: string, description: string) =>
+  unitOption('duration', parseDuration, MAX_SECONDS, '365d', '30s, 5min or 2h', defaultText, description);
 
 /** Free text (a name): bounded length, no control characters (a NUL byte cannot even reach PostgreSQL). */
 export function textOption(maxLength: number, description: string, format?: { pattern: RegExp; example: string }) {
@@ -137,7 +175,10 @@ export function statementOption(maxLength: number, description: string) {
   const schema = z
     .string()
     .max(maxLength, `use at most ${maxLength} characters`)
-    .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'use no control characters other than tabs and line breaks')
+    .regex(
+      /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/,
+      'use no control characters other than tabs and line breaks',
+    )
     .default('')
     .describe(description);
   return declare(schema, { kind: 'text', maxLength, lineBreaks: true });

@@ -14,7 +14,9 @@ export function findAction(deps: HealingDeps, name: string): ActionCommand {
   const actions = deps.commands ?? listCommands('action');
   const command = actions.find((c) => c.name === name && c.kind === 'action');
   if (!command?.action) {
-    throw new AppError('bad_input', `"${name}" is not a healing action.`, { hint: `The actions are ${actions.map((c) => `\`${c.name}\``).join(', ')}.` });
+    throw new AppError('bad_input', `"${name}" is not a healing action.`, {
+      hint: `The actions are ${actions.map((c) => `\`${c.name}\``).join(', ')}.`,
+    });
   }
   return { command, spec: command.action };
 }

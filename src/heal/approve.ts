@@ -28,29 +28,61 @@ export async function approve(deps: HealingDeps, input: DecisionInput): Promise<
   const attempt = { request: request ?? null, actor: input.userId, channel: input.channel ?? null };
   if (!request) return refuse(deps, attempt, { reason: 'unknown_request', detail: input.requestId });
   const refusal = (await closedOrExpired(deps, request)) ?? (await approvalRefusal(deps, request, input.userId));
-  if (refusal) return refuse(deps, { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request }, refusal);
+  if (refusal)
+    return refuse(deps, { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request }, refusal);
 
   // The compare-and-set and its audit row commit together: no approval without its record, and no record of one that lost.
   const updated = await inTransaction(deps.statePool, async (db) => {
-    const changed = await recordApproval(db, request.id, input.userId, deps.policy.allowSelfApproval, clock(deps), deps.copy.id);
+    const changed = await recordApproval(
+      db,
+      request.id,
+      input.userId,
+      deps.policy.allowSelfApproval,
+      clock(deps),
+      deps.copy.id,
+    );
     if (changed) await appendAudit(db, approvalAudit(changed, input));
     return changed;
   });
-  if (!updated) return refuse(deps, { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request }, await lostRace(deps, request.id, input.userId));
+  if (!updated)
+    return refuse(
+      deps,
+      { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request },
+      await lostRace(deps, request.id, input.userId),
+    );
 
   if (updated.status === 'pending') {
     const remaining = updated.approvalsRequired - updated.approvers.length;
-    return { request: updated, cardChanged: true, notice: { kind: 'approval_recorded', text: `Approval counted; ${remaining} more needed.` } };
+    return {
+      request: updated,
+      cardChanged: true,
+      notice: { kind: 'approval_recorded', text: `Approval counted; ${remaining} more needed.` },
+    };
   }
   await input.onRunning?.(updated).catch(() => undefined);
   const finished = await executeApproved(deps, updated, input.userId);
-  return { request: finished, cardChanged: true, notice: { kind: finished.status as NoticeKind, text: finished.outcome?.summary ?? finished.status } };
+  return {
+    request: finished,
+    cardChanged: true,
+    notice: { kind: finished.status as NoticeKind, text: finished.outcome?.summary ?? finished.status },
+  };
 }
 
 function approvalAudit(updated: ApprovalRequest, input: DecisionInput): AuditEntry {
-  const base = { requestId: updated.id, actor: input.userId, channel: input.channel ?? updated.channel, target: updated.target, action: updated.action, statement: updated.statement };
+  const base = {
+    requestId: updated.id,
+    actor: input.userId,
+    channel: input.channel ?? updated.channel,
+    target: updated.target,
+    action: updated.action,
+    statement: updated.statement,
+  };
   return updated.status === 'pending'
-    ? { ...base, event: 'approval', details: { approvers: updated.approvers, approvalsRequired: updated.approvalsRequired } }
+    ? {
+        ...base,
+        event: 'approval',
+        details: { approvers: updated.approvers, approvalsRequired: updated.approvalsRequired },
+      }
     : { ...base, event: 'approved', details: { approvers: updated.approvers, executor: updated.executor } };
 }
 
@@ -60,18 +92,34 @@ export async function reject(deps: HealingDeps, input: DecisionInput & { note?: 
   const attempt = { request: request ?? null, actor: input.userId, channel: input.channel ?? null };
   if (!request) return refuse(deps, attempt, { reason: 'unknown_request', detail: input.requestId });
   const closed = await closedOrExpired(deps, request);
-  if (closed) return refuse(deps, { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request }, closed);
+  if (closed)
+    return refuse(deps, { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request }, closed);
   if (input.userId !== request.requestedBy) {
     const check = await checkApprover(deps.policy, input.userId, deps.resolveGroup);
     if (!check.ok) return refuse(deps, attempt, { reason: 'not_an_approver', detail: check.detail });
   }
   const rejected = await decide(deps.statePool, request.id, 'rejected', input.userId, clock(deps));
-  if (!rejected) return refuse(deps, { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request }, await lostRace(deps, request.id, input.userId));
+  if (!rejected)
+    return refuse(
+      deps,
+      { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request },
+      await lostRace(deps, request.id, input.userId),
+    );
   await appendAudit(deps.statePool, {
-    event: 'rejected', requestId: rejected.id, actor: input.userId, channel: input.channel ?? rejected.channel, target: rejected.target,
-    action: rejected.action, statement: rejected.statement, details: input.note ? { note: input.note } : null,
+    event: 'rejected',
+    requestId: rejected.id,
+    actor: input.userId,
+    channel: input.channel ?? rejected.channel,
+    target: rejected.target,
+    action: rejected.action,
+    statement: rejected.statement,
+    details: input.note ? { note: input.note } : null,
   });
-  return { request: rejected, cardChanged: true, notice: { kind: 'rejected', text: `Rejected by ${input.userId}; nothing ran.` } };
+  return {
+    request: rejected,
+    cardChanged: true,
+    notice: { kind: 'rejected', text: `Rejected by ${input.userId}; nothing ran.` },
+  };
 }
 
 /** Moves every pending request past its expiry to 'expired' (audited once each); returns the cards to update. */
@@ -87,7 +135,14 @@ export async function expireDue(deps: HealingDeps): Promise<ApprovalRequest[]> {
 async function expireNow(deps: HealingDeps, id: string): Promise<ApprovalRequest | undefined> {
   const request = await decide(deps.statePool, id, 'expired', null, clock(deps));
   if (request) {
-    await appendAudit(deps.statePool, { event: 'expired', requestId: id, channel: request.channel, target: request.target, action: request.action, statement: request.statement });
+    await appendAudit(deps.statePool, {
+      event: 'expired',
+      requestId: id,
+      channel: request.channel,
+      target: request.target,
+      action: request.action,
+      statement: request.statement,
+    });
   }
   return request;
 }
@@ -102,8 +157,10 @@ async function closedOrExpired(deps: HealingDeps, request: ApprovalRequest): Pro
 
 async function approvalRefusal(deps: HealingDeps, request: ApprovalRequest, userId: string): Promise<Refusal | null> {
   if (!deps.policy.enabledFor(request.target)) return { reason: 'healing_off', detail: request.target };
-  if (userId === request.requestedBy && !deps.policy.allowSelfApproval) return { reason: 'self_approval', detail: `${userId} requested it` };
-  if (request.approvers.includes(userId)) return { reason: 'already_approved_by_you', detail: `approvers so far: ${request.approvers.join(', ')}` };
+  if (userId === request.requestedBy && !deps.policy.allowSelfApproval)
+    return { reason: 'self_approval', detail: `${userId} requested it` };
+  if (request.approvers.includes(userId))
+    return { reason: 'already_approved_by_you', detail: `approvers so far: ${request.approvers.join(', ')}` };
   const check = await checkApprover(deps.policy, userId, deps.resolveGroup);
   return check.ok ? null : { reason: 'not_an_approver', detail: check.detail };
 }
@@ -114,8 +171,12 @@ async function lostRace(deps: HealingDeps, id: string, userId: string): Promise<
   if (current?.status === 'pending') {
     const expired = await closedOrExpired(deps, current);
     if (expired) return expired;
-    if (current.approvers.includes(userId)) return { reason: 'already_approved_by_you', detail: `approvers so far: ${current.approvers.join(', ')}` };
+    if (current.approvers.includes(userId))
+      return { reason: 'already_approved_by_you', detail: `approvers so far: ${current.approvers.join(', ')}` };
     if (current.requestedBy === userId) return { reason: 'self_approval', detail: `${userId} requested it` };
   }
-  return { reason: current?.status === 'expired' ? 'expired' : 'already_decided', detail: `status ${current?.status ?? 'unknown'}` };
+  return {
+    reason: current?.status === 'expired' ? 'expired' : 'already_decided',
+    detail: `status ${current?.status ?? 'unknown'}`,
+  };
 }

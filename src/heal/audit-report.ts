@@ -15,11 +15,21 @@ export function auditReport(records: readonly AuditRecord[], scope: { target?: s
   return {
     title: `Healing audit (${where})`,
     status: 'ok',
-    summary: records.length ? `The ${records.length} most recent audit ${records.length === 1 ? 'entry' : 'entries'} for ${where}, newest first.` : `No healing audit entries for ${where} yet.`,
+    summary: records.length
+      ? `The ${records.length} most recent audit ${records.length === 1 ? 'entry' : 'entries'} for ${where}, newest first.`
+      : `No healing audit entries for ${where} yet.`,
     sections: [
       {
         kind: 'table',
-        columns: [{ header: 'at' }, { header: 'event' }, { header: 'action' }, { header: 'target' }, { header: 'by' }, { header: 'request' }, { header: 'detail' }],
+        columns: [
+          { header: 'at' },
+          { header: 'event' },
+          { header: 'action' },
+          { header: 'target' },
+          { header: 'by' },
+          { header: 'request' },
+          { header: 'detail' },
+        ],
         rows: records.map((r) => [
           r.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
           r.reason ? `${r.event} (${r.reason})` : r.event,

@@ -1,12 +1,25 @@
 import type { TargetConfig } from '../config/schema.js';
-import { GuardRefused, LostDuringStatement, NotSent, runActionStatement, type ActionTimeouts, type GuardQuery } from '../db/action-connection.js';
+import {
+  GuardRefused,
+  LostDuringStatement,
+  NotSent,
+  runActionStatement,
+  type ActionTimeouts,
+  type GuardQuery,
+} from '../db/action-connection.js';
 import { tagSql } from '../db/sql.js';
 import { toAppError } from '../db/sqlstate.js';
 import { RESOLVE_SQL, swapProblem } from '../../actions/oid-guard.js';
 import type { ActionSpec, PinnedObject } from '../engine/command.js';
 import { describeError } from '../errors.js';
 import { appendAudit, type AuditEntry } from '../state/audit.js';
-import { finishRequest, getRequest, type ActionOutcome, type ApprovalRequest, type FinalStatus } from '../state/requests.js';
+import {
+  finishRequest,
+  getRequest,
+  type ActionOutcome,
+  type ApprovalRequest,
+  type FinalStatus,
+} from '../state/requests.js';
 import { inTransaction } from '../state/transaction.js';
 import { findAction } from './actions.js';
 import { startHeartbeat, unknownOutcome, type RunningAction } from './limbo.js';
@@ -16,7 +29,10 @@ export type { ActionTimeouts } from '../db/action-connection.js';
 
 /** The action's own timeouts, unless the target's YAML `healing:` sets its own. */
 export function actionTimeouts(config: TargetConfig, spec: ActionTimeouts): ActionTimeouts {
-  return { statementTimeoutMs: config.healing?.statementTimeoutMs ?? spec.statementTimeoutMs, lockTimeoutMs: config.healing?.lockTimeoutMs ?? spec.lockTimeoutMs };
+  return {
+    statementTimeoutMs: config.healing?.statementTimeoutMs ?? spec.statementTimeoutMs,
+    lockTimeoutMs: config.healing?.lockTimeoutMs ?? spec.lockTimeoutMs,
+  };
 }
 
 /**
@@ -24,7 +40,15 @@ export function actionTimeouts(config: TargetConfig, spec: ActionTimeouts): Acti
  * names a table or index, the name must still mean the object pinned when it was requested (a drop and re-create
  * swaps it): checked on the same connection immediately before the statement.
  */
-export function runOnActionConnection(config: TargetConfig, command: string, timeouts: ActionTimeouts, text: string, values: readonly string[], beforeSend?: (cancel: () => Promise<void>) => boolean, pinned?: PinnedObject): Promise<Record<string, unknown>[]> {
+export function runOnActionConnection(
+  config: TargetConfig,
+  command: string,
+  timeouts: ActionTimeouts,
+  text: string,
+  values: readonly string[],
+  beforeSend?: (cancel: () => Promise<void>) => boolean,
+  pinned?: PinnedObject,
+): Promise<Record<string, unknown>[]> {
   return runActionStatement(config, command, timeouts, text, values, {
     ...(beforeSend ? { beforeSend } : {}),
     ...(pinned ? { guard: (query: GuardQuery) => checkPinnedOid(query, command, pinned) } : {}),
@@ -45,7 +69,11 @@ async function checkPinnedOid(query: GuardQuery, command: string, pinned: Pinned
  * while it works, re-verifies read-only, runs exactly the stored statement, records the outcome together
  * with its audit row. Every step is audited.
  */
-export async function executeApproved(deps: HealingDeps, request: ApprovalRequest, approver: string): Promise<ApprovalRequest> {
+export async function executeApproved(
+  deps: HealingDeps,
+  request: ApprovalRequest,
+  approver: string,
+): Promise<ApprovalRequest> {
   const running: RunningAction = { request };
   deps.copy.running.set(request.id, running);
   const stopBeating = startHeartbeat(deps, request.id);
@@ -57,17 +85,39 @@ export async function executeApproved(deps: HealingDeps, request: ApprovalReques
   }
 }
 
-async function verifyAndRun(deps: HealingDeps, request: ApprovalRequest, approver: string, running: RunningAction): Promise<ApprovalRequest> {
+async function verifyAndRun(
+  deps: HealingDeps,
+  request: ApprovalRequest,
+  approver: string,
+  running: RunningAction,
+): Promise<ApprovalRequest> {
   const { command, spec } = findAction(deps, request.action);
   const target = deps.targets.get(request.target);
-  const base = { requestId: request.id, actor: approver, channel: request.channel, target: request.target, action: request.action, statement: request.statement };
+  const base = {
+    requestId: request.id,
+    actor: approver,
+    channel: request.channel,
+    target: request.target,
+    action: request.action,
+    statement: request.statement,
+  };
 
-  const problem = await target.readOnly(`${command.name}:verify`, (session) => spec.verify(session, request.params)).catch((error: unknown) => `The re-check before running failed: ${describeError(error).text} Nothing ran.`);
-  if (problem) return finish(deps, request, { ...base, event: 'verification_failed', details: { problem } }, 'target_changed', { ok: false, summary: problem });
+  const problem = await target
+    .readOnly(`${command.name}:verify`, (session) => spec.verify(session, request.params))
+    .catch((error: unknown) => `The re-check before running failed: ${describeError(error).text} Nothing ran.`);
+  if (problem)
+    return finish(deps, request, { ...base, event: 'verification_failed', details: { problem } }, 'target_changed', {
+      ok: false,
+      summary: problem,
+    });
   if (running.interrupted) return (await getRequest(deps.statePool, request.id)) ?? request;
 
   const startedAt = new Date().toISOString();
-  await appendAudit(deps.statePool, { ...base, event: 'execution_started', details: { values: request.statementValues, params: request.params, executor: deps.copy.id } });
+  await appendAudit(deps.statePool, {
+    ...base,
+    event: 'execution_started',
+    details: { values: request.statementValues, params: request.params, executor: deps.copy.id },
+  });
   const timeouts = actionTimeouts(target.config, spec);
   const beforeSend = (cancel: () => Promise<void>) => {
     running.cancel = cancel;
@@ -77,15 +127,33 @@ async function verifyAndRun(deps: HealingDeps, request: ApprovalRequest, approve
   // Interrupted before sending: the stop already recorded and audited it.
   if (outcome.status === 'interrupted') return (await getRequest(deps.statePool, request.id)) ?? request;
   const event: AuditEntry['event'] =
-    outcome.status === 'succeeded' ? 'executed' : outcome.status === 'outcome_unknown' ? 'outcome_unknown' : outcome.status === 'target_changed' ? 'verification_failed' : 'execution_failed';
-  return finish(deps, request, { ...base, event, details: { ...outcome.outcome, status: outcome.status } }, outcome.status, outcome.outcome);
+    outcome.status === 'succeeded'
+      ? 'executed'
+      : outcome.status === 'outcome_unknown'
+        ? 'outcome_unknown'
+        : outcome.status === 'target_changed'
+          ? 'verification_failed'
+          : 'execution_failed';
+  return finish(
+    deps,
+    request,
+    { ...base, event, details: { ...outcome.outcome, status: outcome.status } },
+    outcome.status,
+    outcome.outcome,
+  );
 }
 
 /**
  * The outcome and its audit row in one transaction. When the request was meanwhile closed by someone else
  * (interrupted, or its outcome already final) the audit row still records what really happened.
  */
-async function finish(deps: HealingDeps, request: ApprovalRequest, audit: AuditEntry, status: FinalStatus, outcome: ActionOutcome): Promise<ApprovalRequest> {
+async function finish(
+  deps: HealingDeps,
+  request: ApprovalRequest,
+  audit: AuditEntry,
+  status: FinalStatus,
+  outcome: ActionOutcome,
+): Promise<ApprovalRequest> {
   const finished = await inTransaction(deps.statePool, async (db) => {
     await appendAudit(db, audit);
     return finishRequest(db, request.id, deps.copy.id, status, outcome);
@@ -103,18 +171,55 @@ async function runAndDescribe(
   beforeSend: (cancel: () => Promise<void>) => boolean,
 ): Promise<{ status: FinalStatus; outcome: ActionOutcome }> {
   try {
-    const rows = await runOnActionConnection(config, command, timeouts, request.statement, request.statementValues, beforeSend, spec.pinnedObject?.(request.params));
+    const rows = await runOnActionConnection(
+      config,
+      command,
+      timeouts,
+      request.statement,
+      request.statementValues,
+      beforeSend,
+      spec.pinnedObject?.(request.params),
+    );
     const result = spec.describeResult(rows, request.params);
-    return { status: result.status, outcome: { ok: result.status === 'succeeded', summary: result.summary, result: rows, startedAt, finishedAt: new Date().toISOString() } };
+    return {
+      status: result.status,
+      outcome: {
+        ok: result.status === 'succeeded',
+        summary: result.summary,
+        result: rows,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+      },
+    };
   } catch (error) {
-    if (error instanceof GuardRefused) return { status: 'target_changed', outcome: { ok: false, summary: error.message, startedAt, finishedAt: new Date().toISOString() } };
-    if (error instanceof NotSent) return { status: 'interrupted', outcome: { ok: false, summary: error.message, startedAt } };
+    if (error instanceof GuardRefused)
+      return {
+        status: 'target_changed',
+        outcome: { ok: false, summary: error.message, startedAt, finishedAt: new Date().toISOString() },
+      };
+    if (error instanceof NotSent)
+      return { status: 'interrupted', outcome: { ok: false, summary: error.message, startedAt } };
     if (error instanceof LostDuringStatement) {
-      return { status: 'outcome_unknown', outcome: { ...unknownOutcome(request, `${error.message}, so pgmedic cannot say whether it finished.`), startedAt } };
+      return {
+        status: 'outcome_unknown',
+        outcome: {
+          ...unknownOutcome(request, `${error.message}, so pgmedic cannot say whether it finished.`),
+          startedAt,
+        },
+      };
     }
     const described = toAppError(error, { target: config.name, command });
     const sqlstate = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : null;
     const summary = `${request.action} failed: ${describeError(described).text}${spec.failureHint ? ` ${spec.failureHint}` : ''}`;
-    return { status: 'failed', outcome: { ok: false, summary, error: { code: sqlstate, message: error instanceof Error ? error.message : String(error) }, startedAt, finishedAt: new Date().toISOString() } };
+    return {
+      status: 'failed',
+      outcome: {
+        ok: false,
+        summary,
+        error: { code: sqlstate, message: error instanceof Error ? error.message : String(error) },
+        startedAt,
+        finishedAt: new Date().toISOString(),
+      },
+    };
   }
 }

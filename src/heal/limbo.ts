@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LIMBO_DEFAULTS } from '../config/state.js';
 import { appendAudit } from '../state/audit.js';
-import { beat, closeUnfinished, getRequest, staleRunningIds, type ActionOutcome, type ApprovalRequest, type Queryable } from '../state/requests.js';
+import {
+  beat,
+  closeUnfinished,
+  getRequest,
+  staleRunningIds,
+  type ActionOutcome,
+  type ApprovalRequest,
+  type Queryable,
+} from '../state/requests.js';
 import { inTransaction } from '../state/transaction.js';
 import { whatToCheck } from './limbo-hints.js';
 import type { HealingDeps } from './types.js';
@@ -46,14 +54,21 @@ export function createCopyState(settings: Partial<LimboSettings> & { id?: string
 
 /** Beats for `request` until the returned stopper is called. A failed beat is left to the sweep to judge. */
 export function startHeartbeat(deps: HealingDeps, requestId: string): () => void {
-  const timer = setInterval(() => void beat(deps.statePool, requestId, deps.copy.id).catch(() => undefined), deps.copy.heartbeatMs);
+  const timer = setInterval(
+    () => void beat(deps.statePool, requestId, deps.copy.id).catch(() => undefined),
+    deps.copy.heartbeatMs,
+  );
   timer.unref();
   return () => clearInterval(timer);
 }
 
 /** The outcome recorded when pgmedic cannot say what happened, with what a person should check. */
 export function unknownOutcome(request: ApprovalRequest, why: string): ActionOutcome {
-  return { ok: false, summary: `${why} Check: ${whatToCheck(request).join(' ')}`, finishedAt: new Date().toISOString() };
+  return {
+    ok: false,
+    summary: `${why} Check: ${whatToCheck(request).join(' ')}`,
+    finishedAt: new Date().toISOString(),
+  };
 }
 
 /** One sweep: every approved request whose executor went silent becomes 'outcome_unknown' (once, audited). */
@@ -62,7 +77,16 @@ export async function sweepStale(deps: HealingDeps): Promise<ApprovalRequest[]> 
   for (const id of await staleRunningIds(deps.statePool, deps.copy.staleAfterMs)) {
     const request = await inTransaction(deps.statePool, async (db) => {
       const current = await closeUnfinishedStale(db, deps, id);
-      if (current) await appendAudit(db, { ...auditBase(current), event: 'outcome_unknown', details: { executor: current.executor, lastHeartbeat: current.heartbeatAt, summary: current.outcome?.summary } });
+      if (current)
+        await appendAudit(db, {
+          ...auditBase(current),
+          event: 'outcome_unknown',
+          details: {
+            executor: current.executor,
+            lastHeartbeat: current.heartbeatAt,
+            summary: current.outcome?.summary,
+          },
+        });
       return current;
     });
     if (request) closed.push(request);
@@ -70,12 +94,21 @@ export async function sweepStale(deps: HealingDeps): Promise<ApprovalRequest[]> 
   return closed;
 }
 
-async function closeUnfinishedStale(db: Queryable, deps: HealingDeps, id: string): Promise<ApprovalRequest | undefined> {
+async function closeUnfinishedStale(
+  db: Queryable,
+  deps: HealingDeps,
+  id: string,
+): Promise<ApprovalRequest | undefined> {
   const request = await getRequest(db, id);
   if (!request) return undefined;
   const silentSince = request.heartbeatAt ? ` since ${request.heartbeatAt}` : '';
   const why = `The copy of pgmedic running this (${request.executor ?? 'unknown'}) stopped answering${silentSince}, so pgmedic cannot say whether the SQL finished.`;
-  return closeUnfinished(db, id, { status: 'outcome_unknown', staleAfterMs: deps.copy.staleAfterMs }, unknownOutcome(request, why));
+  return closeUnfinished(
+    db,
+    id,
+    { status: 'outcome_unknown', staleAfterMs: deps.copy.staleAfterMs },
+    unknownOutcome(request, why),
+  );
 }
 
 /**
@@ -89,8 +122,18 @@ export async function interruptRunning(deps: HealingDeps, graceMs: number): Prom
     const { request, cancel } = running;
     const why = `pgmedic was stopped while this ran and waited ${Math.round(graceMs / 1000)} s for it; the statement was ${cancel ? 'cancelled' : 'not yet sent'}.`;
     const closed = await inTransaction(deps.statePool, async (db) => {
-      const current = await closeUnfinished(db, request.id, { status: 'interrupted', executor: deps.copy.id }, unknownOutcome(request, why));
-      if (current) await appendAudit(db, { ...auditBase(current), event: 'interrupted', details: { executor: deps.copy.id, graceMs, summary: current.outcome?.summary } });
+      const current = await closeUnfinished(
+        db,
+        request.id,
+        { status: 'interrupted', executor: deps.copy.id },
+        unknownOutcome(request, why),
+      );
+      if (current)
+        await appendAudit(db, {
+          ...auditBase(current),
+          event: 'interrupted',
+          details: { executor: deps.copy.id, graceMs, summary: current.outcome?.summary },
+        });
       return current;
     });
     await cancel?.().catch(() => undefined);
@@ -99,4 +142,11 @@ export async function interruptRunning(deps: HealingDeps, graceMs: number): Prom
   return interrupted;
 }
 
-const auditBase = (r: ApprovalRequest) => ({ requestId: r.id, actor: null, channel: r.channel, target: r.target, action: r.action, statement: r.statement });
+const auditBase = (r: ApprovalRequest) => ({
+  requestId: r.id,
+  actor: null,
+  channel: r.channel,
+  target: r.target,
+  action: r.action,
+  statement: r.statement,
+});

@@ -7,7 +7,11 @@ export type { ActionOffer, NewOffer } from '../state/offers.js';
  * A report's suggested actions become offers: opaque ids the buttons carry, stored so any copy can turn a click
  * into a request. Returns the ids in the order of `offers`.
  */
-export async function storeOffers(db: Queryable, offers: readonly NewOffer[], lifetimeMinutes: number): Promise<string[]> {
+export async function storeOffers(
+  db: Queryable,
+  offers: readonly NewOffer[],
+  lifetimeMinutes: number,
+): Promise<string[]> {
   const ids = await insertOffers(db, offers, lifetimeMinutes);
   // Cheap and rare enough to do here: one indexed delete per report that offers actions.
   await pruneOffers(db);

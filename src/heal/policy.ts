@@ -43,9 +43,14 @@ export function createPolicy(input: PolicyInput): HealingPolicy {
     expiryMinutes: file.expiryMinutes ?? HEALING_DEFAULTS.expiryMinutes,
     // The strictest setting wins: a per-action or per-target count never lowers the global one.
     approvalsRequired: (action, target) =>
-      Math.max(file.approvalsRequired ?? HEALING_DEFAULTS.approvalsRequired, file.actions?.[action]?.approvalsRequired ?? 1, byTarget.get(target)?.approvalsRequired ?? 1),
+      Math.max(
+        file.approvalsRequired ?? HEALING_DEFAULTS.approvalsRequired,
+        file.actions?.[action]?.approvalsRequired ?? 1,
+        byTarget.get(target)?.approvalsRequired ?? 1,
+      ),
     // Unknown targets are off: fail closed.
-    enabledFor: (target) => globalOn && approvers.length > 0 && byTarget.has(target) && byTarget.get(target)?.enabled !== false,
+    enabledFor: (target) =>
+      globalOn && approvers.length > 0 && byTarget.has(target) && byTarget.get(target)?.enabled !== false,
   };
 }
 
@@ -55,7 +60,11 @@ export type ApproverCheck = { ok: true; via: string } | { ok: false; detail: str
  * Is this user an approver right now? Groups are resolved at click time; a group lookup that fails
  * counts as "not a member" (fail closed) and the failure is reported in `detail`.
  */
-export async function checkApprover(policy: HealingPolicy, userId: string, resolveGroup: ResolveGroup): Promise<ApproverCheck> {
+export async function checkApprover(
+  policy: HealingPolicy,
+  userId: string,
+  resolveGroup: ResolveGroup,
+): Promise<ApproverCheck> {
   if (policy.approvers.includes(userId)) return { ok: true, via: userId };
   const failures: string[] = [];
   for (const groupId of policy.approvers.filter((id) => id.startsWith('S'))) {

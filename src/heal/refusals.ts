@@ -34,7 +34,13 @@ export interface Refusal {
 /** Audits a refused attempt and answers it; nothing ran. */
 export async function refuse(
   deps: HealingDeps,
-  attempt: { request: ApprovalRequest | null; actor: string; channel?: string | null; target?: string; action?: string },
+  attempt: {
+    request: ApprovalRequest | null;
+    actor: string;
+    channel?: string | null;
+    target?: string;
+    action?: string;
+  },
   refusal: Refusal,
 ): Promise<HealingResult> {
   const { request } = attempt;
@@ -49,5 +55,9 @@ export async function refuse(
     statement: request?.statement ?? null,
     details: { detail: refusal.detail },
   });
-  return { request, cardChanged: refusal.cardChanged ?? false, notice: { kind: 'refused', reason: refusal.reason, text: refusalText(refusal.reason, request, refusal.detail) } };
+  return {
+    request,
+    cardChanged: refusal.cardChanged ?? false,
+    notice: { kind: 'refused', reason: refusal.reason, text: refusalText(refusal.reason, request, refusal.detail) },
+  };
 }

@@ -33,8 +33,15 @@ export const newRequestId = (): string => randomBytes(16).toString('base64url');
 export async function requestAction(deps: HealingDeps, input: ActionRequestInput): Promise<HealingResult> {
   const { command, spec } = findAction(deps, input.action);
   const target = deps.targets.get(input.target);
-  const attempt = { request: null, actor: input.requestedBy, channel: input.channel ?? null, target: target.name, action: command.name };
-  if (!deps.policy.enabledFor(target.name)) return refuse(deps, attempt, { reason: 'healing_off', detail: target.name });
+  const attempt = {
+    request: null,
+    actor: input.requestedBy,
+    channel: input.channel ?? null,
+    target: target.name,
+    action: command.name,
+  };
+  if (!deps.policy.enabledFor(target.name))
+    return refuse(deps, attempt, { reason: 'healing_off', detail: target.name });
 
   const options = input.tokens ? parseOptions(command, input.tokens) : validateOptions(command, input.params ?? {});
   const preview = await runCommand({ command, target, options, ...(deps.now ? { now: deps.now } : {}) });
@@ -52,7 +59,12 @@ export async function requestAction(deps: HealingDeps, input: ActionRequestInput
       statement: statement.text,
       statementValues: statement.values,
       // Stored as shown: query text redacted by the target's setting (src/report/query-text.ts).
-      details: { report: applyQueryText(preview.report), findings: redactQueryFields(preview.findings, preview.report.queryText ?? DEFAULT_QUERY_TEXT_MODE), serverVersion: preview.meta.serverVersion, previewAt: preview.meta.ranAt },
+      details: {
+        report: applyQueryText(preview.report),
+        findings: redactQueryFields(preview.findings, preview.report.queryText ?? DEFAULT_QUERY_TEXT_MODE),
+        serverVersion: preview.meta.serverVersion,
+        previewAt: preview.meta.ranAt,
+      },
       requestedBy: input.requestedBy,
       channel: input.channel ?? null,
       messageTs: null,
@@ -69,7 +81,12 @@ export async function requestAction(deps: HealingDeps, input: ActionRequestInput
     target: request.target,
     action: request.action,
     statement: request.statement,
-    details: { params: request.params, values: request.statementValues, approvalsRequired: request.approvalsRequired, expiresAt: request.expiresAt },
+    details: {
+      params: request.params,
+      values: request.statementValues,
+      approvalsRequired: request.approvalsRequired,
+      expiresAt: request.expiresAt,
+    },
   });
   return { request, cardChanged: true, notice: { kind: 'requested', text: `Approval requested: ${preview.summary}` } };
 }

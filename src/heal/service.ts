@@ -49,7 +49,8 @@ export function createHealing(input: Omit<HealingDeps, 'copy'> & { copy?: Healin
     reject: (input) => reject(deps, input),
     expireDue: () => expireDue(deps),
     getRequest: (requestId) => getRequest(deps.statePool, requestId),
-    recentAudit: (target, limit) => readAudit(deps.statePool, { ...(target ? { target } : {}), limit: Math.min(Math.max(1, limit), 500) }),
+    recentAudit: (target, limit) =>
+      readAudit(deps.statePool, { ...(target ? { target } : {}), limit: Math.min(Math.max(1, limit), 500) }),
     requestAudit: async (requestId) => (await readAudit(deps.statePool, { requestId, limit: 1000 })).reverse(),
   };
 }

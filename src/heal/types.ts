@@ -22,7 +22,17 @@ export interface HealingDeps {
   commands?: readonly AnyCommand[];
 }
 
-export type NoticeKind = 'requested' | 'approval_recorded' | 'succeeded' | 'failed' | 'target_changed' | 'outcome_unknown' | 'interrupted' | 'rejected' | 'expired' | 'refused';
+export type NoticeKind =
+  | 'requested'
+  | 'approval_recorded'
+  | 'succeeded'
+  | 'failed'
+  | 'target_changed'
+  | 'outcome_unknown'
+  | 'interrupted'
+  | 'rejected'
+  | 'expired'
+  | 'refused';
 
 /** What the surface shows: the card's new state and a sentence for the person who clicked. */
 export interface HealingResult {

@@ -9,8 +9,10 @@ import { redactText } from './redact.js';
 export function boltLogger(parent: Logger, name = 'bolt'): BoltLogger {
   let level: LogLevel = toBoltLevel(parent.level);
   let child = parent.child({ component: name }, { level });
-  const write = (method: 'debug' | 'info' | 'warn' | 'error') =>
-    (...messages: unknown[]) => child[method](redactText(messages.map(describe).join(' ')));
+  const write =
+    (method: 'debug' | 'info' | 'warn' | 'error') =>
+    (...messages: unknown[]) =>
+      child[method](redactText(messages.map(describe).join(' ')));
   return {
     setLevel(next) {
       level = next;

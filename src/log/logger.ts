@@ -29,7 +29,11 @@ export function createLogger(options: LoggerOptions): Logger {
     formatters: { log: (object) => redactValue(object) as Record<string, unknown> },
     serializers: { err: serializeError },
   };
-  if (pretty) return pino({ ...settings, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+  if (pretty)
+    return pino({
+      ...settings,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+    });
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 

@@ -24,7 +24,8 @@ export function redactText(text: string): string {
 }
 
 /** Field names whose values are secrets whatever they look like. */
-const SECRET_KEY = /pass(?:word|wd)?$|^pwd$|secret|token|^url$|actionurl|connectionstring|authorization|signature|cookie|credential|api_?key/i;
+const SECRET_KEY =
+  /pass(?:word|wd)?$|^pwd$|secret|token|^url$|actionurl|connectionstring|authorization|signature|cookie|credential|api_?key/i;
 const MAX_DEPTH = 8;
 
 /**
@@ -40,8 +41,21 @@ export function redactValue(value: unknown, depth = 0, seen = new WeakSet<object
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1, seen));
   if (value instanceof Date) return value;
   const entries = Object.entries(value);
-  if (value instanceof Error) entries.unshift(['type', value.name], ['message', value.message], ['stack', value.stack], ...(value.cause !== undefined ? [['cause', value.cause] as [string, unknown]] : []));
-  return Object.fromEntries(entries.map(([key, item]) => [key, SECRET_KEY.test(key) && item !== undefined && item !== null && typeof item !== 'object' ? '[redacted]' : redactValue(item, depth + 1, seen)]));
+  if (value instanceof Error)
+    entries.unshift(
+      ['type', value.name],
+      ['message', value.message],
+      ['stack', value.stack],
+      ...(value.cause !== undefined ? [['cause', value.cause] as [string, unknown]] : []),
+    );
+  return Object.fromEntries(
+    entries.map(([key, item]) => [
+      key,
+      SECRET_KEY.test(key) && item !== undefined && item !== null && typeof item !== 'object'
+        ? '[redacted]'
+        : redactValue(item, depth + 1, seen),
+    ]),
+  );
 }
 
 /** Object paths pino censors in structured log fields. */

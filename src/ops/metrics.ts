@@ -53,7 +53,10 @@ new Gauge({
   registers: [registry],
   collect() {
     this.reset();
-    const pools: [string, PoolUsage | undefined][] = (sources.targets?.names() ?? []).map((name) => [name, sources.targets!.get(name).poolUsage?.()]);
+    const pools: [string, PoolUsage | undefined][] = (sources.targets?.names() ?? []).map((name) => [
+      name,
+      sources.targets!.get(name).poolUsage?.(),
+    ]);
     pools.push(['state', usageOf(sources.statePool)]);
     for (const [pool, usage] of pools) {
       if (!usage) continue;
@@ -70,10 +73,16 @@ interface PoolUsage {
 
 function usageOf(pool: unknown): PoolUsage | undefined {
   const p = pool as { totalCount?: number; idleCount?: number; waitingCount?: number } | undefined;
-  return typeof p?.totalCount === 'number' ? { total: p.totalCount, idle: p.idleCount ?? 0, waiting: p.waitingCount ?? 0 } : undefined;
+  return typeof p?.totalCount === 'number'
+    ? { total: p.totalCount, idle: p.idleCount ?? 0, waiting: p.waitingCount ?? 0 }
+    : undefined;
 }
 
-const stateUp = new Gauge({ name: 'pgmedic_state_database_up', help: '1 when the last scrape could read the state database', registers: [registry] });
+const stateUp = new Gauge({
+  name: 'pgmedic_state_database_up',
+  help: '1 when the last scrape could read the state database',
+  registers: [registry],
+});
 
 new Gauge({
   name: 'pgmedic_approval_requests',
@@ -82,7 +91,9 @@ new Gauge({
   registers: [registry],
   async collect() {
     this.reset();
-    const rows = await stateRows<{ status: string; count: number }>('SELECT status, count(*)::int AS count FROM pgmedic.approval_requests GROUP BY status');
+    const rows = await stateRows<{ status: string; count: number }>(
+      'SELECT status, count(*)::int AS count FROM pgmedic.approval_requests GROUP BY status',
+    );
     for (const row of rows ?? []) this.set({ status: row.status }, row.count);
   },
 });

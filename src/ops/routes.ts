@@ -42,7 +42,12 @@ export function opsRoutes(statePool: Queryable | undefined, options: OpsOptions 
       path,
       method: ['GET'],
       handler: (req, res) => {
-        if (options.token && !sameSecret(bearer(req), options.token)) return reply(res, { status: 401, type: 'text/plain', body: 'send Authorization: Bearer <PGMEDIC_OPS_TOKEN>' });
+        if (options.token && !sameSecret(bearer(req), options.token))
+          return reply(res, {
+            status: 401,
+            type: 'text/plain',
+            body: 'send Authorization: Bearer <PGMEDIC_OPS_TOKEN>',
+          });
         void cached().then((answer) => reply(res, answer));
       },
     };
@@ -69,12 +74,19 @@ function cache(produce: () => Promise<Answer>, ms: number): () => Promise<Answer
 async function readyz(statePool: Queryable | undefined, logger: Logger | undefined): Promise<Answer> {
   const stateDatabase = statePool ? await check(statePool, logger) : 'not configured';
   const ready = stateDatabase !== 'error';
-  return { status: ready ? 200 : 503, type: 'application/json', body: JSON.stringify({ ready, checks: { stateDatabase } }) };
+  return {
+    status: ready ? 200 : 503,
+    type: 'application/json',
+    body: JSON.stringify({ ready, checks: { stateDatabase } }),
+  };
 }
 
 async function check(pool: Queryable, logger: Logger | undefined): Promise<'ok' | 'error'> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)));
+  const timeout = new Promise<never>(
+    (_, reject) =>
+      (timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)),
+  );
   try {
     await Promise.race([pool.query('SELECT 1 FROM pgmedic.schema_migrations LIMIT 1'), timeout]);
     return 'ok';

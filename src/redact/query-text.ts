@@ -50,7 +50,9 @@ export function withoutLiterals(text: string): string {
     if (token.kind === 'comment') return '';
     if (token.kind === 'unterminated') return CUT;
     return token.text;
-  }).replace(/[ \t]+\n/g, '\n').trim();
+  })
+    .replace(/[ \t]+\n/g, '\n')
+    .trim();
 }
 
 function parses(text: string): boolean {
@@ -71,7 +73,8 @@ const ASSIGNMENT = /^(?:=|:|:=|=>|>)$/;
 function secretContext(tokens: Token[], index: number): boolean {
   const before: Token[] = [];
   for (let i = index - 1; i >= 0 && before.length < 3; i--) if (tokens[i]!.kind !== 'comment') before.push(tokens[i]!);
-  const isKey = (t: Token | undefined) => t !== undefined && (t.kind === 'word' || t.kind === 'other') && /^"?(?:password|passwd|pwd)"?$/i.test(t.text);
+  const isKey = (t: Token | undefined) =>
+    t !== undefined && (t.kind === 'word' || t.kind === 'other') && /^"?(?:password|passwd|pwd)"?$/i.test(t.text);
   if (isKey(before[0])) return true;
   const operators = before.findIndex((t) => !ASSIGNMENT.test(t.text));
   return operators > 0 && isKey(before[operators]);

@@ -15,7 +15,11 @@ export function toJson(result: RunResult) {
     /** The advice the text rendering prints as notes. */
     notes: reportNotes(result.report),
     findings: redactQueryFields(result.findings, result.report.queryText ?? DEFAULT_QUERY_TEXT_MODE),
-    meta: { serverVersion: result.meta.serverVersion, inRecovery: result.meta.inRecovery, elapsedMs: result.meta.elapsedMs },
+    meta: {
+      serverVersion: result.meta.serverVersion,
+      inRecovery: result.meta.inRecovery,
+      elapsedMs: result.meta.elapsedMs,
+    },
   };
 }
 

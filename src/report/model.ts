@@ -28,7 +28,14 @@ export interface Column {
 
 export type Section =
   | { kind: 'facts'; title?: string; facts: Fact[] }
-  | { kind: 'table'; title?: string; columns: Column[]; rows: string[][]; empty?: string; /** Per row, for a status column where a surface has one. */ rowStatus?: Status[] }
+  | {
+      kind: 'table';
+      title?: string;
+      columns: Column[];
+      rows: string[][];
+      empty?: string /** Per row, for a status column where a surface has one. */;
+      rowStatus?: Status[];
+    }
   | { kind: 'code'; title?: string; text: string; queryText?: QueryTextMark }
   | { kind: 'text'; title?: string; text: string };
 
@@ -92,7 +99,9 @@ export function statusFor(value: number, thresholds: { warn: number; crit: numbe
  */
 export function statusReasons(report: Report): string[] {
   if (report.status === 'ok') return [];
-  const facts = report.sections.flatMap((s) => (s.kind === 'facts' ? s.facts.filter((f) => f.status && f.status !== 'ok').map((f) => `${f.label}: ${f.value}`) : []));
+  const facts = report.sections.flatMap((s) =>
+    s.kind === 'facts' ? s.facts.filter((f) => f.status && f.status !== 'ok').map((f) => `${f.label}: ${f.value}`) : [],
+  );
   const reasons = [...new Set([...(report.reasons ?? []), ...facts])];
   return reasons;
 }

@@ -6,7 +6,12 @@ import type { Column, Report, Section } from './model.js';
 export const queryColumn = (header: string, max: number): Column => ({ header, queryText: { max } });
 
 /** A code section showing one query text. */
-export const querySection = (title: string, text: string, max: number): Section => ({ kind: 'code', title, text, queryText: { max } });
+export const querySection = (title: string, text: string, max: number): Section => ({
+  kind: 'code',
+  title,
+  text,
+  queryText: { max },
+});
 
 const NO_TEXT = '(no query text)';
 
@@ -16,7 +21,10 @@ const NO_TEXT = '(no query text)';
  * (the report's own, else redacted) and then cut; the result is marked with the mode it was shown in.
  * Applying it twice changes nothing.
  */
-export function applyQueryText(report: Report, mode: QueryTextMode = report.queryText ?? DEFAULT_QUERY_TEXT_MODE): Report {
+export function applyQueryText(
+  report: Report,
+  mode: QueryTextMode = report.queryText ?? DEFAULT_QUERY_TEXT_MODE,
+): Report {
   return { ...report, queryText: mode, sections: report.sections.map((section) => redactSection(section, mode)) };
 }
 
@@ -26,7 +34,12 @@ function redactSection(section: Section, mode: QueryTextMode): Section {
   }
   if (section.kind !== 'table' || !section.columns.some((c) => c.queryText)) return section;
   const marks = section.columns.map((c) => c.queryText);
-  return { ...section, rows: section.rows.map((row) => row.map((cell, i) => (marks[i] ? truncate(showQueryText(cell, mode), marks[i].max) : cell))) };
+  return {
+    ...section,
+    rows: section.rows.map((row) =>
+      row.map((cell, i) => (marks[i] ? truncate(showQueryText(cell, mode), marks[i].max) : cell)),
+    ),
+  };
 }
 
 /** Findings (JSON output, stored previews): every string under a `query` key redacted by `mode`, at any depth. */
@@ -37,17 +50,26 @@ export function redactQueryFields<T>(value: T, mode: QueryTextMode): T {
 function walk(value: unknown, mode: QueryTextMode): unknown {
   if (Array.isArray(value)) return value.map((item) => walk(item, mode));
   if (!value || typeof value !== 'object' || value instanceof Date) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, key === 'query' && typeof item === 'string' ? showQueryText(item, mode) : walk(item, mode)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      key === 'query' && typeof item === 'string' ? showQueryText(item, mode) : walk(item, mode),
+    ]),
+  );
 }
 
 /** Whether anything in a run is query text (marked sections or columns, or `query` fields in the findings). */
 export function containsQueryText(report: Report, findings: unknown): boolean {
-  const marked = report.sections.some((s) => (s.kind === 'code' && s.queryText) || (s.kind === 'table' && s.columns.some((c) => c.queryText)));
+  const marked = report.sections.some(
+    (s) => (s.kind === 'code' && s.queryText) || (s.kind === 'table' && s.columns.some((c) => c.queryText)),
+  );
   return marked || hasQueryField(findings);
 }
 
 function hasQueryField(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(hasQueryField);
   if (!value || typeof value !== 'object' || value instanceof Date) return false;
-  return Object.entries(value).some(([key, item]) => (key === 'query' && typeof item === 'string') || hasQueryField(item));
+  return Object.entries(value).some(
+    ([key, item]) => (key === 'query' && typeof item === 'string') || hasQueryField(item),
+  );
 }

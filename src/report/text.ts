@@ -42,11 +42,25 @@ function renderSection(section: Section, paint: (code: string, text: string) => 
   switch (section.kind) {
     case 'facts': {
       const width = Math.max(...section.facts.map((f) => displayWidth(f.label)), 0);
-      return [...title, ...section.facts.map((f) => `  ${pad(f.label, width, 'left')}  ${f.status && f.status !== 'ok' ? paint(COLORS[f.status], f.value) : f.value}`)];
+      return [
+        ...title,
+        ...section.facts.map(
+          (f) =>
+            `  ${pad(f.label, width, 'left')}  ${f.status && f.status !== 'ok' ? paint(COLORS[f.status], f.value) : f.value}`,
+        ),
+      ];
     }
     case 'table':
       if (!section.rows.length) return [...title, `  ${section.empty ?? 'none'}`];
-      return [...title, ...renderTable(section.columns.map((c) => c.header), section.rows, section.columns.map((c) => c.align ?? 'left'), paint)];
+      return [
+        ...title,
+        ...renderTable(
+          section.columns.map((c) => c.header),
+          section.rows,
+          section.columns.map((c) => c.align ?? 'left'),
+          paint,
+        ),
+      ];
     case 'code':
       return [...title, ...section.text.split('\n').map((line) => `    ${line}`)];
     case 'text':
@@ -54,9 +68,18 @@ function renderSection(section: Section, paint: (code: string, text: string) => 
   }
 }
 
-function renderTable(headers: string[], rows: string[][], aligns: ('left' | 'right')[], paint: (code: string, text: string) => string): string[] {
+function renderTable(
+  headers: string[],
+  rows: string[][],
+  aligns: ('left' | 'right')[],
+  paint: (code: string, text: string) => string,
+): string[] {
   const widths = headers.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
-  const line = (cells: string[]) => `  ${cells.map((cell, i) => pad(cell, widths[i]!, aligns[i] ?? 'left')).join('  ').trimEnd()}`;
+  const line = (cells: string[]) =>
+    `  ${cells
+      .map((cell, i) => pad(cell, widths[i]!, aligns[i] ?? 'left'))
+      .join('  ')
+      .trimEnd()}`;
   return [paint(BOLD, line(headers)), ...rows.map((r) => line(headers.map((_, i) => r[i] ?? '')))];
 }
 
@@ -71,7 +94,10 @@ const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' 
  * control characters are shown escaped, never sent. Also for the one-line Nagios output.
  */
 export function printable(text: string, keepLines = false): string {
-  return text.replace(keepLines ? UNPRINTABLE_IN_LINES : UNPRINTABLE, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(
+    keepLines ? UNPRINTABLE_IN_LINES : UNPRINTABLE,
+    (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function printableReport(report: Report): Report {
@@ -80,9 +106,19 @@ function printableReport(report: Report): Report {
     const title = section.title === undefined ? {} : { title: printable(section.title) };
     switch (section.kind) {
       case 'facts':
-        return { ...section, ...title, facts: section.facts.map((f) => ({ ...f, label: printable(f.label), value: printable(f.value) })) };
+        return {
+          ...section,
+          ...title,
+          facts: section.facts.map((f) => ({ ...f, label: printable(f.label), value: printable(f.value) })),
+        };
       case 'table':
-        return { ...section, ...title, columns: section.columns.map((c) => ({ ...c, header: printable(c.header) })), rows: section.rows.map((row) => row.map((cell) => printable(cell))), ...(section.empty === undefined ? {} : { empty: printable(section.empty) }) };
+        return {
+          ...section,
+          ...title,
+          columns: section.columns.map((c) => ({ ...c, header: printable(c.header) })),
+          rows: section.rows.map((row) => row.map((cell) => printable(cell))),
+          ...(section.empty === undefined ? {} : { empty: printable(section.empty) }),
+        };
       case 'code':
       case 'text':
         return { ...section, ...title, text: printable(section.text, true) };

@@ -23,13 +23,20 @@ const MAX_DAYS_BACK = 366;
 
 export function parseCron(expression: string, timezone = 'UTC'): CronSchedule {
   const fields = expression.trim().split(/\s+/);
-  if (fields.length !== 5 && fields.length !== 6) throw new Error(`"${expression}" has ${fields.length} fields; use 5 (minute hour day month weekday) or 6 (second first)`);
+  if (fields.length !== 5 && fields.length !== 6)
+    throw new Error(
+      `"${expression}" has ${fields.length} fields; use 5 (minute hour day month weekday) or 6 (second first)`,
+    );
   if (!cron.validate(expression)) throw new Error(`"${expression}" is not a valid cron expression`);
-  if (!isTimeZone(timezone)) throw new Error(`"${timezone}" is not a known time zone (use an IANA name such as Europe/Paris)`);
+  if (!isTimeZone(timezone))
+    throw new Error(`"${timezone}" is not a known time zone (use an IANA name such as Europe/Paris)`);
   const parsed = cron.parse(expression);
   const numbers = (values: (number | string)[], field: string): number[] => {
     const special = values.find((v) => typeof v !== 'number');
-    if (special !== undefined) throw new Error(`"${expression}": the ${field} token "${special}" (L, W, #) is not supported here; list the days instead`);
+    if (special !== undefined)
+      throw new Error(
+        `"${expression}": the ${field} token "${special}" (L, W, #) is not supported here; list the days instead`,
+      );
     return values as number[];
   };
   return {
@@ -68,11 +75,27 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 export function localParts(ms: number, timezone: string): LocalParts {
   let format = formatters.get(timezone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formatters.set(timezone, format);
   }
   const parts = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, Number(p.value)]));
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
+  return {
+    year: parts.year!,
+    month: parts.month!,
+    day: parts.day!,
+    hour: parts.hour!,
+    minute: parts.minute!,
+    second: parts.second!,
+  };
 }
 
 /**
@@ -110,14 +133,20 @@ export function previousRun(schedule: CronSchedule, before: Date): Date | null {
   for (let i = 0; i < MAX_DAYS_BACK; i++, day -= 86_400_000) {
     const date = new Date(day);
     const [year, month, dom] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
-    if (!schedule.months.has(month) || !schedule.daysOfMonth.has(dom) || !schedule.daysOfWeek.has(date.getUTCDay())) continue;
+    if (!schedule.months.has(month) || !schedule.daysOfMonth.has(dom) || !schedule.daysOfWeek.has(date.getUTCDay()))
+      continue;
     const found = lastTimeOnDay(schedule, { year, month, day: dom }, i === 0 ? base : null, baseMs);
     if (found !== null) return new Date(found);
   }
   return null;
 }
 
-function lastTimeOnDay(schedule: CronSchedule, date: { year: number; month: number; day: number }, bound: LocalParts | null, baseMs: number): number | null {
+function lastTimeOnDay(
+  schedule: CronSchedule,
+  date: { year: number; month: number; day: number },
+  bound: LocalParts | null,
+  baseMs: number,
+): number | null {
   const boundSeconds = bound ? bound.hour * 3600 + bound.minute * 60 + bound.second : Infinity;
   for (const hour of schedule.hours) {
     if (hour * 3600 > boundSeconds) continue;

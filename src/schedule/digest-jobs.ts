@@ -34,20 +34,54 @@ export interface DigestContext {
 
 /** Parses every schedule and section up front: a bad one fails the start, not the 7 a.m. run. */
 export function digestJobs(digests: readonly DigestSchedule[]): Map<string, DigestJob> {
-  return new Map(digests.map((d) => [d.name, { config: d, cron: parseCron(d.cron, d.timezone), sections: resolveSections(d.sections ? d.sections.map(parseSectionSpec) : DEFAULT_SECTIONS) }]));
+  return new Map(
+    digests.map((d) => [
+      d.name,
+      {
+        config: d,
+        cron: parseCron(d.cron, d.timezone),
+        sections: resolveSections(d.sections ? d.sections.map(parseSectionSpec) : DEFAULT_SECTIONS),
+      },
+    ]),
+  );
 }
 
-export async function composeFor(ctx: DigestContext, name: string, targetNames: readonly string[] | undefined, sections: readonly ResolvedSection[], timezone: string): Promise<Digest> {
+export async function composeFor(
+  ctx: DigestContext,
+  name: string,
+  targetNames: readonly string[] | undefined,
+  sections: readonly ResolvedSection[],
+  timezone: string,
+): Promise<Digest> {
   const targets: Target[] = (targetNames?.length ? targetNames : ctx.targets.names()).map((n) => ctx.targets.get(n));
-  return composeDigest({ name, targets, sections, timezone, now: ctx.now, ...(ctx.concurrency ? { concurrency: ctx.concurrency } : {}), trends: loggedTrends(ctx) });
+  return composeDigest({
+    name,
+    targets,
+    sections,
+    timezone,
+    now: ctx.now,
+    ...(ctx.concurrency ? { concurrency: ctx.concurrency } : {}),
+    trends: loggedTrends(ctx),
+  });
 }
 
 /** The summary, then every section as a reply in its thread, then the trend charts (a failed reply is logged, not fatal). */
-export async function postDigest(ctx: Pick<DigestContext, 'poster' | 'log'> & { statePool?: Pool }, channel: string, digest: Digest): Promise<{ ts: string }> {
+export async function postDigest(
+  ctx: Pick<DigestContext, 'poster' | 'log'> & { statePool?: Pool },
+  channel: string,
+  digest: Digest,
+): Promise<{ ts: string }> {
   const { main, thread } = digestMessages(digest);
   const { ts } = await ctx.poster.post(channel, main);
   for (const reply of thread) {
-    await ctx.poster.post(channel, { ...reply, threadTs: ts }).catch((error: Error) => ctx.log.warn({ digest: digest.name, target: reply.target, error: error.message }, 'a digest detail reply failed'));
+    await ctx.poster
+      .post(channel, { ...reply, threadTs: ts })
+      .catch((error: Error) =>
+        ctx.log.warn(
+          { digest: digest.name, target: reply.target, error: error.message },
+          'a digest detail reply failed',
+        ),
+      );
   }
   await postDigestCharts(ctx, channel, ts, digest);
   return { ts };
@@ -72,7 +106,10 @@ export async function runScheduled(ctx: DigestContext, name: string, scheduledAt
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await finishClaim(ctx.statePool, key, scheduledAt, `failed: ${message}`).catch(() => undefined);
-    ctx.log.error({ digest: name, scheduledAt: scheduledAt.toISOString(), error: message }, 'digest failed; it is not retried (sent at most once)');
+    ctx.log.error(
+      { digest: name, scheduledAt: scheduledAt.toISOString(), error: message },
+      'digest failed; it is not retried (sent at most once)',
+    );
     return 'failed';
   }
 }
@@ -83,10 +120,18 @@ export async function catchUp(ctx: DigestContext, name: string): Promise<MissedD
   const decision = missedRunDecision(previousRun(job.cron, ctx.now()), ctx.now(), job.config.graceMinutes * 60_000);
   if (decision.kind === 'send') await runScheduled(ctx, name, decision.scheduledAt);
   // Claimed as skipped, so that only one copy logs it and none sends it later.
-  if (decision.kind === 'skip' && (await claim(ctx.statePool, `digest:${name}`, decision.scheduledAt, ctx.instanceId))) {
+  if (
+    decision.kind === 'skip' &&
+    (await claim(ctx.statePool, `digest:${name}`, decision.scheduledAt, ctx.instanceId))
+  ) {
     await finishClaim(ctx.statePool, `digest:${name}`, decision.scheduledAt, 'skipped: past the grace period');
     ctx.log.warn(
-      { digest: name, scheduledAt: decision.scheduledAt.toISOString(), lateMinutes: Math.round(decision.lateMs / 60_000), graceMinutes: job.config.graceMinutes },
+      {
+        digest: name,
+        scheduledAt: decision.scheduledAt.toISOString(),
+        lateMinutes: Math.round(decision.lateMs / 60_000),
+        graceMinutes: job.config.graceMinutes,
+      },
       'missed digest skipped: the bot was down at its time and it is past the grace period',
     );
   }
@@ -99,7 +144,10 @@ function loggedTrends(ctx: DigestContext) {
     try {
       return await trends(...args);
     } catch (error) {
-      ctx.log.warn({ target: args[0], error: error instanceof Error ? error.message : String(error) }, 'trend snapshot failed; the digest goes out without trends');
+      ctx.log.warn(
+        { target: args[0], error: error instanceof Error ? error.message : String(error) },
+        'trend snapshot failed; the digest goes out without trends',
+      );
       return [];
     }
   };

@@ -18,14 +18,21 @@ export function digestMessages(digest: Digest): { main: OutgoingMessage; thread:
 }
 
 export function summaryReport(digest: Digest): Report {
-  const statusFacts = digest.targets.map((t): Fact => ({ label: t.target, value: truncate(t.statusLine, STATUS_LINE_MAX), status: t.status ?? 'crit' }));
+  const statusFacts = digest.targets.map(
+    (t): Fact => ({ label: t.target, value: truncate(t.statusLine, STATUS_LINE_MAX), status: t.status ?? 'crit' }),
+  );
   return {
     title: digest.title,
     status: digest.status,
     summary: headline(digest),
-    sections: [{ kind: 'facts', title: 'Health', facts: statusFacts }, ...digest.targets.filter((t) => t.reachable).map(highlights)],
+    sections: [
+      { kind: 'facts', title: 'Health', facts: statusFacts },
+      ...digest.targets.filter((t) => t.reachable).map(highlights),
+    ],
     actions: [],
-    footnotes: digest.targets.some((t) => t.pieces.length) ? ['Each section’s full report, with its action buttons, is in the thread.'] : [],
+    footnotes: digest.targets.some((t) => t.pieces.length)
+      ? ['Each section’s full report, with its action buttons, is in the thread.']
+      : [],
   };
 }
 
@@ -41,9 +48,19 @@ export function headline(digest: Digest): string {
   const problems = digest.targets.filter((t) => t.reachable && targetStatus(t) !== 'ok');
   const counts = [
     plural(digest.targets.length, 'target'),
-    problems.length ? `${formatCount(problems.length)} need${problems.length === 1 ? 's' : ''} attention` : unreachable.length === digest.targets.length ? null : unreachable.length ? 'all reachable ones OK' : 'all OK',
-    unreachable.length ? `${formatCount(unreachable.length)} could not be reached (${truncate(unreachable.map((t) => t.target).join(', '), 80)})` : null,
-  ].filter(Boolean).join(', ');
+    problems.length
+      ? `${formatCount(problems.length)} need${problems.length === 1 ? 's' : ''} attention`
+      : unreachable.length === digest.targets.length
+        ? null
+        : unreachable.length
+          ? 'all reachable ones OK'
+          : 'all OK',
+    unreachable.length
+      ? `${formatCount(unreachable.length)} could not be reached (${truncate(unreachable.map((t) => t.target).join(', '), 80)})`
+      : null,
+  ]
+    .filter(Boolean)
+    .join(', ');
   const named = problems.flatMap((t) => namedProblems(t, digest.targets.length > 1));
   named.sort((a, b) => b.rank - a.rank || b.severity - a.severity);
   if (!named.length) return `${counts}.`;
@@ -66,17 +83,34 @@ function namedProblems(t: TargetDigest, withTarget: boolean): Named[] {
   const on = (text: string) => (withTarget ? `${t.target} · ${text}` : text);
   const covered = new Set(t.offenders.flatMap((o) => o.sources));
   const unnamed = t.pieces.filter((p) => !p.report || (p.report.status !== 'ok' && !covered.has(p.command)));
-  const health = t.status !== 'ok' && !t.pieces.some((p) => p.command === 'health') ? [{ rank: RANK[t.status ?? 'crit'], severity: 0, text: on(`health: ${t.statusLine}`) }] : [];
+  const health =
+    t.status !== 'ok' && !t.pieces.some((p) => p.command === 'health')
+      ? [{ rank: RANK[t.status ?? 'crit'], severity: 0, text: on(`health: ${t.statusLine}`) }]
+      : [];
   return [
-    ...t.offenders.map((o) => ({ rank: RANK[o.status], severity: o.severity, text: describeOffender(o, withTarget ? t.target : undefined) })),
-    ...unnamed.map((p) => ({ rank: RANK[p.report?.status ?? 'warn'], severity: 0, text: on(p.report ? `${p.report.title}: ${p.report.reasons?.[0] ?? p.report.summary}` : `the ${p.command} section failed`) })),
+    ...t.offenders.map((o) => ({
+      rank: RANK[o.status],
+      severity: o.severity,
+      text: describeOffender(o, withTarget ? t.target : undefined),
+    })),
+    ...unnamed.map((p) => ({
+      rank: RANK[p.report?.status ?? 'warn'],
+      severity: 0,
+      text: on(
+        p.report
+          ? `${p.report.title}: ${p.report.reasons?.[0] ?? p.report.summary}`
+          : `the ${p.command} section failed`,
+      ),
+    })),
     ...health,
   ];
 }
 
 function highlights(target: TargetDigest): Section {
   const lines = [
-    ...target.pieces.map((p) => `• ${p.report ? `${p.report.title}: ${p.report.summary}` : `${p.command}: failed (${p.error})`}`),
+    ...target.pieces.map(
+      (p) => `• ${p.report ? `${p.report.title}: ${p.report.summary}` : `${p.command}: failed (${p.error})`}`,
+    ),
     ...target.trends.map((e) => `• Trend: ${e.text}`),
   ];
   return { kind: 'text', title: target.target, text: lines.join('\n') || 'No sections configured.' };
@@ -92,12 +126,20 @@ function pieceMessage(target: TargetDigest, piece: DigestPiece): OutgoingMessage
     footnotes: [],
   };
   const version = target.serverVersion ? ` · PostgreSQL ${target.serverVersion}` : '';
-  return { text: `${target.target} · ${report.title}: ${report.summary}`, report, target: target.target, context: `${target.target}${version} · ${piece.elapsedMs} ms` };
+  return {
+    text: `${target.target} · ${report.title}: ${report.summary}`,
+    report,
+    target: target.target,
+    context: `${target.target}${version} · ${piece.elapsedMs} ms`,
+  };
 }
 
 /** The CLI rendering: the summary, then every section's report under its target. */
 export function renderDigestText(digest: Digest, style: TextStyle): string {
   const { main, thread } = digestMessages(digest);
   // The thread footnote is Slack's; on a terminal the sections simply follow.
-  return [renderText({ ...main.report, footnotes: [] }, main.context, style), ...thread.map((m) => renderText({ ...m.report, title: `${m.target} · ${m.report.title}` }, m.context, style))].join('\n\n');
+  return [
+    renderText({ ...main.report, footnotes: [] }, main.context, style),
+    ...thread.map((m) => renderText({ ...m.report, title: `${m.target} · ${m.report.title}` }, m.context, style)),
+  ].join('\n\n');
 }

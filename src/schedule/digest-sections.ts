@@ -20,7 +20,10 @@ export function resolveSections(specs: readonly SectionSpec[]): ResolvedSection[
   return specs.map((spec) => {
     const command = findCommand(spec.command);
     if (command.kind !== 'diagnostic') {
-      throw new AppError('config_invalid', `Digest section "${spec.command}" is an action; only diagnostics can be digest sections.`);
+      throw new AppError(
+        'config_invalid',
+        `Digest section "${spec.command}" is an action; only diagnostics can be digest sections.`,
+      );
     }
     return { command, options: parseOptions(command, spec.tokens) };
   });

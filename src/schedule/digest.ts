@@ -45,8 +45,15 @@ export async function composeDigest(request: DigestRequest): Promise<Digest> {
   const targets = await Promise.all(
     request.targets.map(async (target) => {
       const t0 = performance.now();
-      const reached = await connect(() => target.capabilities().then(() => null, (error: unknown) => error));
-      const digest = reached ? unreachable(target.name, reached) : await work(() => digestTarget(target, request, now, day));
+      const reached = await connect(() =>
+        target.capabilities().then(
+          () => null,
+          (error: unknown) => error,
+        ),
+      );
+      const digest = reached
+        ? unreachable(target.name, reached)
+        : await work(() => digestTarget(target, request, now, day));
       return { ...digest, elapsedMs: Math.round(performance.now() - t0) };
     }),
   );
@@ -61,10 +68,20 @@ export async function composeDigest(request: DigestRequest): Promise<Digest> {
   };
 }
 
-async function digestTarget(target: Target, request: DigestRequest, now: () => Date, day: string): Promise<TargetDigest> {
-  const health = await runPiece(target, { command: findCommand('health'), options: parseOptions(findCommand('health'), []) }, now);
+async function digestTarget(
+  target: Target,
+  request: DigestRequest,
+  now: () => Date,
+  day: string,
+): Promise<TargetDigest> {
+  const health = await runPiece(
+    target,
+    { command: findCommand('health'), options: parseOptions(findCommand('health'), []) },
+    now,
+  );
   const pieces: DigestPiece[] = [];
-  for (const section of request.sections) pieces.push(section.command.name === 'health' ? health : await runPiece(target, section, now));
+  for (const section of request.sections)
+    pieces.push(section.command.name === 'health' ? health : await runPiece(target, section, now));
   const trends = request.trends ? await request.trends(target.name, day, pieces).catch(() => []) : [];
   return {
     target: target.name,
@@ -85,19 +102,43 @@ async function runPiece(target: Target, section: ResolvedSection, now: () => Dat
   const started = performance.now();
   try {
     const result = await runCommand({ command: section.command, target, options: section.options, now });
-    return { command: section.command.name, report: result.report, findings: result.findings, error: null, elapsedMs: result.meta.elapsedMs };
+    return {
+      command: section.command.name,
+      report: result.report,
+      findings: result.findings,
+      error: null,
+      elapsedMs: result.meta.elapsedMs,
+    };
   } catch (error) {
-    return { command: section.command.name, report: null, findings: null, error: describeError(error).text, elapsedMs: Math.round(performance.now() - started) };
+    return {
+      command: section.command.name,
+      report: null,
+      findings: null,
+      error: describeError(error).text,
+      elapsedMs: Math.round(performance.now() - started),
+    };
   }
 }
 
 function unreachable(target: string, error: unknown): TargetDigest {
-  return { target, reachable: false, status: null, statusLine: `could not reach ${target}: ${unreachableReason(error)}`, serverVersion: null, pieces: [], trends: [], offenders: [], actions: [], elapsedMs: 0 };
+  return {
+    target,
+    reachable: false,
+    status: null,
+    statusLine: `could not reach ${target}: ${unreachableReason(error)}`,
+    serverVersion: null,
+    pieces: [],
+    trends: [],
+    offenders: [],
+    actions: [],
+    elapsedMs: 0,
+  };
 }
 
 /** "Could not connect to target "prod" (connect ECONNREFUSED …)." → "connect ECONNREFUSED …". */
 export function unreachableReason(error: unknown): string {
-  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : describeError(error).text;
+  const message =
+    error instanceof Error ? error.message : typeof error === 'string' ? error : describeError(error).text;
   const inner = /^Could not connect to target "[^"]*"(?::\s*|\s*\()(.*?)\)?\.?$/s.exec(message);
   return (inner?.[1] ?? message).replace(/\.$/, '');
 }

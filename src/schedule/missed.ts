@@ -11,5 +11,7 @@ export type MissedDecision =
 export function missedRunDecision(previous: Date | null, now: Date, graceMs: number): MissedDecision {
   if (!previous) return { kind: 'none' };
   const lateMs = now.getTime() - previous.getTime();
-  return lateMs <= graceMs ? { kind: 'send', scheduledAt: previous, lateMs } : { kind: 'skip', scheduledAt: previous, lateMs };
+  return lateMs <= graceMs
+    ? { kind: 'send', scheduledAt: previous, lateMs }
+    : { kind: 'skip', scheduledAt: previous, lateMs };
 }

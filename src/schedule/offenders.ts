@@ -27,7 +27,10 @@ interface Findings {
 }
 
 /** The typed findings of a digest's section, when it ran and returned some. */
-export function sectionFindings<C extends keyof Findings>(pieces: readonly DigestPiece[], command: C): Findings[C] | null {
+export function sectionFindings<C extends keyof Findings>(
+  pieces: readonly DigestPiece[],
+  command: C,
+): Findings[C] | null {
   const piece = pieces.find((p) => p.command === command && p.findings);
   return piece ? (piece.findings as Findings[C]) : null;
 }
@@ -47,13 +50,21 @@ interface Entry {
 const keyOf = (kind: string, schema: string, name: string) => `${kind}\u0000${schema}\u0000${name}`;
 
 /** Worst first: what a team should look at, named with its figures and, where history exists, its trend. */
-export function findOffenders(pieces: readonly DigestPiece[], trends: readonly TrendEvent[], thresholds: Thresholds): Offender[] {
+export function findOffenders(
+  pieces: readonly DigestPiece[],
+  trends: readonly TrendEvent[],
+  thresholds: Thresholds,
+): Offender[] {
   const vacuum = sectionFindings(pieces, 'vacuum');
   const bloat = sectionFindings(pieces, 'bloat');
-  const entries = [...(vacuum ? vacuumEntries(vacuum, thresholds) : []), ...(bloat ? bloatEntries(bloat, thresholds) : [])];
+  const entries = [
+    ...(vacuum ? vacuumEntries(vacuum, thresholds) : []),
+    ...(bloat ? bloatEntries(bloat, thresholds) : []),
+  ];
   const byRelation = new Map<string, Offender>();
   const indexesOf = new Map<string, Offender[]>();
-  for (const { key, offender } of entries.filter((e) => !e.tableKey)) byRelation.set(key, byRelation.has(key) ? merged(byRelation.get(key)!, offender) : offender);
+  for (const { key, offender } of entries.filter((e) => !e.tableKey))
+    byRelation.set(key, byRelation.has(key) ? merged(byRelation.get(key)!, offender) : offender);
   for (const { key, tableKey, offender } of entries.filter((e) => e.tableKey)) {
     // A bloated index of a table already named is part of the same story: said with the table, not in a slot of its own.
     if (byRelation.has(tableKey!)) indexesOf.set(tableKey!, [...(indexesOf.get(tableKey!) ?? []), offender]);
@@ -63,9 +74,16 @@ export function findOffenders(pieces: readonly DigestPiece[], trends: readonly T
     const withTrend = { ...o, figures: [...o.figures, ...trendFigures(key, trends)] };
     const indexes = indexesOf.get(key) ?? [];
     const along = indexes.reduce<Offender | null>((all, i) => (all ? merged(all, i) : i), null);
-    return along ? merged(withTrend, { ...along, figures: [`and its ${indexes.map((i) => `${i.name} ${i.figures.join(', ')}`).join(', ')}`] }) : withTrend;
+    return along
+      ? merged(withTrend, {
+          ...along,
+          figures: [`and its ${indexes.map((i) => `${i.name} ${i.figures.join(', ')}`).join(', ')}`],
+        })
+      : withTrend;
   });
-  return [...relations, ...(vacuum ? holderOffenders(vacuum, thresholds) : [])].sort((a, b) => rank(b.status) - rank(a.status) || b.severity - a.severity);
+  return [...relations, ...(vacuum ? holderOffenders(vacuum, thresholds) : [])].sort(
+    (a, b) => rank(b.status) - rank(a.status) || b.severity - a.severity,
+  );
 }
 
 function vacuumEntries(vacuum: VacuumFindings, thresholds: Thresholds): Entry[] {
@@ -74,7 +92,19 @@ function vacuumEntries(vacuum: VacuumFindings, thresholds: Thresholds): Entry[] 
     const status = tableStatus(t, thresholds);
     if (status === 'ok') return [];
     const severity = Math.max(1, worstRatio(t) / thresholds.vacuumTriggerRatio.warn);
-    return [{ key: keyOf('table', t.schema, t.table), tableKey: null, offender: { sources: ['vacuum'], name: qualifiedName(t.schema, t.table), status, severity, figures: vacuumFigures(t) } }];
+    return [
+      {
+        key: keyOf('table', t.schema, t.table),
+        tableKey: null,
+        offender: {
+          sources: ['vacuum'],
+          name: qualifiedName(t.schema, t.table),
+          status,
+          severity,
+          figures: vacuumFigures(t),
+        },
+      },
+    ];
   });
 }
 
@@ -83,8 +113,20 @@ function bloatEntries(bloat: BloatFindings, thresholds: Thresholds): Entry[] {
   return bloat.relations.flatMap((r): Entry[] => {
     const status = relationStatus(r, thresholds.bloatPct, bloat.blockSize);
     if (status === 'ok') return [];
-    const offender: Offender = { sources: ['bloat'], name: relationName(r), status, severity: decidingPercent(r) / thresholds.bloatPct.warn, figures: bloatFigures(r) };
-    return [{ key: keyOf(r.kind, r.schema, r.index ?? r.table), tableKey: r.kind === 'index' ? keyOf('table', r.schema, r.table) : null, offender }];
+    const offender: Offender = {
+      sources: ['bloat'],
+      name: relationName(r),
+      status,
+      severity: decidingPercent(r) / thresholds.bloatPct.warn,
+      figures: bloatFigures(r),
+    };
+    return [
+      {
+        key: keyOf(r.kind, r.schema, r.index ?? r.table),
+        tableKey: r.kind === 'index' ? keyOf('table', r.schema, r.table) : null,
+        offender,
+      },
+    ];
   });
 }
 
@@ -92,13 +134,21 @@ function holderOffenders(vacuum: VacuumFindings, thresholds: Thresholds): Offend
   return vacuum.horizon.flatMap((h): Offender[] => {
     const status = holderStatus(h, thresholds);
     const severity = (h.ageSeconds ?? 0) / thresholds.oldestTransactionSeconds.warn;
-    return status === 'ok' ? [] : [{ sources: ['vacuum'], name: 'xmin horizon', status, severity, figures: [`held by a ${describeHolder(h)}`] }];
+    return status === 'ok'
+      ? []
+      : [{ sources: ['vacuum'], name: 'xmin horizon', status, severity, figures: [`held by a ${describeHolder(h)}`] }];
   });
 }
 
 function merged(a: Offender, b: Offender): Offender {
   const status = worstStatus(a.status, b.status) as Offender['status'];
-  return { name: a.name, status, severity: Math.max(a.severity, b.severity), sources: [...a.sources, ...b.sources], figures: [...a.figures, ...b.figures] };
+  return {
+    name: a.name,
+    status,
+    severity: Math.max(a.severity, b.severity),
+    sources: [...a.sources, ...b.sources],
+    figures: [...a.figures, ...b.figures],
+  };
 }
 
 const rank = (status: Status) => ({ ok: 0, warn: 1, crit: 2 })[status];
@@ -109,7 +159,9 @@ function relationName(r: RelationBloat): string {
 
 function vacuumFigures(t: VacuumTable): string[] {
   const dead = (t.ratio ?? 0) >= (t.insertRatio ?? 0);
-  const figure = dead ? `${times(t.ratio ?? 0)} past its autovacuum trigger` : `${times(t.insertRatio ?? 0)} past its insert trigger`;
+  const figure = dead
+    ? `${times(t.ratio ?? 0)} past its autovacuum trigger`
+    : `${times(t.insertRatio ?? 0)} past its insert trigger`;
   return [t.autovacuumEnabled ? figure : `${figure} (autovacuum off for it)`];
 }
 
@@ -118,7 +170,10 @@ const times = (ratio: number) => `${ratio < 10 ? ratio.toFixed(1) : formatCount(
 
 function bloatFigures(r: RelationBloat): string[] {
   const measured = r.exactBloatPercent != null;
-  return [`${formatPercent(decidingPercent(r), 0)} bloat${measured ? ' (measured)' : ''}`, formatBytes(r.exactBloatBytes ?? r.bloatBytes)];
+  return [
+    `${formatPercent(decidingPercent(r), 0)} bloat${measured ? ' (measured)' : ''}`,
+    formatBytes(r.exactBloatBytes ?? r.bloatBytes),
+  ];
 }
 
 /** The day's change where there is one, else the week's. */
@@ -129,7 +184,9 @@ function trendFigures(key: string, trends: readonly TrendEvent[]): string[] {
   const when = event.span === 'day' ? 'since yesterday' : `in ${event.days} days`;
   return [
     ...(event.deadTuples ? [`dead tuples ${countChange(event.deadTuples)} ${when}`] : []),
-    ...(event.bloatPercent ? [`bloat ${formatPercent(event.bloatPercent.from, 0)} → ${formatPercent(event.bloatPercent.to, 0)} ${when}`] : []),
+    ...(event.bloatPercent
+      ? [`bloat ${formatPercent(event.bloatPercent.from, 0)} → ${formatPercent(event.bloatPercent.to, 0)} ${when}`]
+      : []),
   ];
 }
 

@@ -29,9 +29,15 @@ export function statelessDigests(deps: StatelessDigestDeps): DigestSource {
   const sections = job?.sections ?? resolveSections(DEFAULT_SECTIONS);
   return {
     digestNow(options = {}) {
-      const names = options.targets?.length ? options.targets : job?.config.targets ?? deps.targets.names();
+      const names = options.targets?.length ? options.targets : (job?.config.targets ?? deps.targets.names());
       const targets = names.map((name) => deps.targets.get(name));
-      return composeDigest({ name: job?.config.name ?? 'now', targets, sections, timezone: job?.config.timezone ?? 'UTC', ...(deps.now ? { now: deps.now } : {}) });
+      return composeDigest({
+        name: job?.config.name ?? 'now',
+        targets,
+        sections,
+        timezone: job?.config.timezone ?? 'UTC',
+        ...(deps.now ? { now: deps.now } : {}),
+      });
     },
     postDigest: (channel, digest) => postDigest(deps, channel, digest),
   };

@@ -5,7 +5,15 @@ import type { Targets } from '../db/targets.js';
 import { newCopyId } from '../heal/limbo.js';
 import { createAlertWatch, type AlertWatch } from './alerts/watch.js';
 import type { Digest } from './digest-model.js';
-import { catchUp, composeFor, digestJobs, postDigest, runScheduled, type DigestContext, type RunOutcome } from './digest-jobs.js';
+import {
+  catchUp,
+  composeFor,
+  digestJobs,
+  postDigest,
+  runScheduled,
+  type DigestContext,
+  type RunOutcome,
+} from './digest-jobs.js';
 import { DEFAULT_SECTIONS, resolveSections } from './digest-sections.js';
 import type { MissedDecision } from './missed.js';
 import type { Poster, ScheduleLog } from './poster.js';
@@ -53,7 +61,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   };
   const tasks: ScheduledTask[] = [];
   const inFlight = new Set<Promise<unknown>>();
-  const track = (work: Promise<unknown>) => (inFlight.add(work), void work.finally(() => inFlight.delete(work)).catch(() => undefined));
+  const track = (work: Promise<unknown>) => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work)).catch(() => undefined);
+  };
   const alerts = deps.schedule.alerts?.enabled ? alertWatch(deps, ctx.instanceId, ctx.now) : undefined;
   return {
     instanceId: ctx.instanceId,
@@ -63,7 +74,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       for (const name of ctx.jobs.keys()) decisions[name] = await catchUp(ctx, name);
       for (const [name, job] of ctx.jobs) {
         const run = (context: { date: Date }) => track(runScheduled(ctx, name, context.date));
-        tasks.push(cron.schedule(job.config.cron, run, { timezone: job.config.timezone, name: `pgmedic-digest-${name}`, logger: cronLogger(deps.log) }));
+        tasks.push(
+          cron.schedule(job.config.cron, run, {
+            timezone: job.config.timezone,
+            name: `pgmedic-digest-${name}`,
+            logger: cronLogger(deps.log),
+          }),
+        );
       }
       alerts?.start();
       return decisions;
@@ -76,7 +93,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     async digestNow(options = {}) {
       const job = options.digest ? ctx.jobs.get(options.digest) : ctx.jobs.values().next().value;
       const names = options.targets?.length ? options.targets : job?.config.targets;
-      return composeFor(ctx, job?.config.name ?? 'now', names, job?.sections ?? resolveSections(DEFAULT_SECTIONS), job?.config.timezone ?? 'UTC');
+      return composeFor(
+        ctx,
+        job?.config.name ?? 'now',
+        names,
+        job?.sections ?? resolveSections(DEFAULT_SECTIONS),
+        job?.config.timezone ?? 'UTC',
+      );
     },
     postDigest: (channel, digest) => postDigest(ctx, channel, digest),
     runScheduled: (name, scheduledAt) => runScheduled(ctx, name, scheduledAt),
@@ -91,7 +114,12 @@ function alertWatch(deps: SchedulerDeps, copyId: string, now: () => Date): Alert
     db: deps.statePool,
     poster: deps.poster,
     log: deps.log,
-    settings: { channel: config.channel, cooldownSeconds: config.cooldownSeconds, resolveAfterSeconds: config.resolveAfterSeconds, retryPostSeconds: Math.max(60, config.intervalSeconds * 2) },
+    settings: {
+      channel: config.channel,
+      cooldownSeconds: config.cooldownSeconds,
+      resolveAfterSeconds: config.resolveAfterSeconds,
+      retryPostSeconds: Math.max(60, config.intervalSeconds * 2),
+    },
     targets,
     intervalMs,
     fireAt: config.fireAt,
@@ -106,7 +134,8 @@ function cronLogger(log: ScheduleLog) {
   return {
     info: (message: string) => log.info({ source: 'node-cron' }, message),
     warn: (message: string) => log.warn({ source: 'node-cron' }, message),
-    error: (message: string | Error) => log.error({ source: 'node-cron' }, message instanceof Error ? message.message : message),
+    error: (message: string | Error) =>
+      log.error({ source: 'node-cron' }, message instanceof Error ? message.message : message),
     debug: () => undefined,
   };
 }

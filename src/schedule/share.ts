@@ -1,4 +1,13 @@
-import { beatCopy, claimLeases, ensureLeaseRows, forgetCopy, releaseLeases, renewLeases, takeDue, type LeaseScope } from '../state/leases.js';
+import {
+  beatCopy,
+  claimLeases,
+  ensureLeaseRows,
+  forgetCopy,
+  releaseLeases,
+  renewLeases,
+  takeDue,
+  type LeaseScope,
+} from '../state/leases.js';
 import type { Queryable } from '../state/requests.js';
 
 /** Which targets this copy looks at this interval; the others are other copies' share. */

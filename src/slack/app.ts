@@ -68,8 +68,13 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   const { slack, logger } = options;
   // Query text in cards and reports is redacted with PostgreSQL's parser: the bot loads it once, at start.
   await loadParser();
-  const clientOptions: WebClientOptions = { ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}), ...options.clientOptions };
-  const identity = await verifyBotToken(new WebClient(slack.botToken, { ...clientOptions, logger: boltLogger(logger, 'web-api') }));
+  const clientOptions: WebClientOptions = {
+    ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
+    ...options.clientOptions,
+  };
+  const identity = await verifyBotToken(
+    new WebClient(slack.botToken, { ...clientOptions, logger: boltLogger(logger, 'web-api') }),
+  );
   logger.info({ botUserId: identity.botUserId, team: identity.team, mode: slack.mode }, 'bot token verified');
   const jobs = createJobs((error) => logger.error({ err: error }, 'a command failed after its ack'));
   const app = new App(appOptionsFor(slack, clientOptions, identity, logger, () => jobs.running, options.state?.pool));
@@ -101,14 +106,21 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       if (healing) {
         stopTimers = [
           startExpiryTimer(() => sweepExpired(healing, app.client, logger), options.expirySweepMs ?? 30_000, logger),
-          startExpiryTimer(() => sweepStale(healing, app.client, logger), options.limbo?.sweepMs ?? LIMBO_DEFAULTS.sweepMs, logger, 'outcome-unknown sweep'),
+          startExpiryTimer(
+            () => sweepStale(healing, app.client, logger),
+            options.limbo?.sweepMs ?? LIMBO_DEFAULTS.sweepMs,
+            logger,
+            'outcome-unknown sweep',
+          ),
         ];
       }
       if (slack.mode === 'socket') {
         await app.start();
         return {};
       }
-      const server = (await app.start(slack.host ? { port: slack.port, host: slack.host } : slack.port)) as { address(): AddressInfo | string | null };
+      const server = (await app.start(slack.host ? { port: slack.port, host: slack.host } : slack.port)) as {
+        address(): AddressInfo | string | null;
+      };
       const address = server.address();
       return { port: typeof address === 'object' && address ? address.port : slack.port };
     },
@@ -126,8 +138,18 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   };
 }
 
-function appOptionsFor(slack: SlackConfig, clientOptions: WebClientOptions, identity: { botId: string; botUserId: string }, logger: Logger, running: () => number, statePool?: Queryable): AppOptions {
-  const customRoutes = [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, running()) }, ...opsRoutes(statePool, { token: slack.opsToken, cacheMs: slack.opsCacheSeconds * 1000, logger })];
+function appOptionsFor(
+  slack: SlackConfig,
+  clientOptions: WebClientOptions,
+  identity: { botId: string; botUserId: string },
+  logger: Logger,
+  running: () => number,
+  statePool?: Queryable,
+): AppOptions {
+  const customRoutes = [
+    { path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => healthz(res, running()) },
+    ...opsRoutes(statePool, { token: slack.opsToken, cacheMs: slack.opsCacheSeconds * 1000, logger }),
+  ];
   const common: AppOptions = {
     token: slack.botToken,
     botId: identity.botId,
@@ -139,7 +161,14 @@ function appOptionsFor(slack: SlackConfig, clientOptions: WebClientOptions, iden
     convoStore: false,
   };
   // In socket mode the health, readiness and metrics routes get a small HTTP server of their own on PORT.
-  if (slack.mode === 'socket') return { ...common, socketMode: true, appToken: slack.appToken, customRoutes, installerOptions: { port: slack.port } };
+  if (slack.mode === 'socket')
+    return {
+      ...common,
+      socketMode: true,
+      appToken: slack.appToken,
+      customRoutes,
+      installerOptions: { port: slack.port },
+    };
   return {
     ...common,
     signingSecret: slack.signingSecret,
@@ -150,28 +179,45 @@ function appOptionsFor(slack: SlackConfig, clientOptions: WebClientOptions, iden
   };
 }
 
-async function verifyBotToken(client: WebClient): Promise<{ botId: string; botUserId: string; team: string | undefined }> {
+async function verifyBotToken(
+  client: WebClient,
+): Promise<{ botId: string; botUserId: string; team: string | undefined }> {
   try {
     const result = await client.auth.test();
     if (!result.user_id || !result.bot_id) throw new Error('the token is not a bot token');
     return { botId: result.bot_id, botUserId: result.user_id, team: result.team };
   } catch (error) {
     const code = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
-    throw new AppError('config_invalid', `SLACK_BOT_TOKEN: Slack refused it (${code}); copy the Bot User OAuth Token again (Install App page).`, { cause: error });
+    throw new AppError(
+      'config_invalid',
+      `SLACK_BOT_TOKEN: Slack refused it (${code}); copy the Bot User OAuth Token again (Install App page).`,
+      { cause: error },
+    );
   }
 }
 
 /** Approver groups are resolved on every click (never cached): membership can change during an incident. */
-function slackHealing(app: App, targets: Targets, state: { pool: StatePool; policy: HealingPolicy }, limbo: Partial<LimboSettings> = {}): SlackHealing {
+function slackHealing(
+  app: App,
+  targets: Targets,
+  state: { pool: StatePool; policy: HealingPolicy },
+  limbo: Partial<LimboSettings> = {},
+): SlackHealing {
   const resolveGroup = async (usergroup: string) => (await app.client.usergroups.users.list({ usergroup })).users ?? [];
   const copy = createCopyState(limbo);
-  return { service: createHealing({ statePool: state.pool, targets, policy: state.policy, resolveGroup, copy }), policy: state.policy, statePool: state.pool };
+  return {
+    service: createHealing({ statePool: state.pool, targets, policy: state.policy, resolveGroup, copy }),
+    policy: state.policy,
+    statePool: state.pool,
+  };
 }
 
 /** Slack redelivers when an ack is slow; a command must never run twice (see dedupe.ts). */
 function dropRepeatedDeliveries(logger: Logger, statePool: Queryable | undefined, deadlineMs?: number) {
   const memory = createDeliveryDedupe();
-  const shared = statePool ? stateDeliveryDedupe(statePool, logger, deadlineMs === undefined ? {} : { deadlineMs }) : undefined;
+  const shared = statePool
+    ? stateDeliveryDedupe(statePool, logger, deadlineMs === undefined ? {} : { deadlineMs })
+    : undefined;
   return async (args: AnyMiddlewareArgs & { next: () => Promise<void>; context: { retryNum?: number } }) => {
     const key = deliveryKey(args.body);
     if (key && !(shared ? await shared.firstDelivery(key) : memory.firstDelivery(key))) {

@@ -13,7 +13,9 @@ export interface Directory {
   isGuest(userId: string): Promise<boolean>;
 }
 
-export type Decision = { allowed: true } | { allowed: false; rule: 'channel' | 'user' | 'guest' | 'lookup_failed'; reason: string };
+export type Decision =
+  | { allowed: true }
+  | { allowed: false; rule: 'channel' | 'user' | 'guest' | 'lookup_failed'; reason: string };
 
 /**
  * Per target: which channels may query it (unset: all) and which users or user groups (unset: anyone in an
@@ -25,13 +27,25 @@ export function createAuthorizer(directory: Directory) {
     try {
       const listed = target.users?.includes(userId) ?? false;
       if (!listed && (await directory.isGuest(userId))) {
-        return { allowed: false, rule: 'guest', reason: `Guest accounts may not query \`${target.name}\` unless its \`users\` list names them.` };
+        return {
+          allowed: false,
+          rule: 'guest',
+          reason: `Guest accounts may not query \`${target.name}\` unless its \`users\` list names them.`,
+        };
       }
       if (target.users && !listed && !(await inAnyGroup(directory, target.users, userId))) {
-        return { allowed: false, rule: 'user', reason: `You are not on the list of people who may query \`${target.name}\`. Ask an admin to add you or your user group to its \`users\` list.` };
+        return {
+          allowed: false,
+          rule: 'user',
+          reason: `You are not on the list of people who may query \`${target.name}\`. Ask an admin to add you or your user group to its \`users\` list.`,
+        };
       }
     } catch {
-      return { allowed: false, rule: 'lookup_failed', reason: `Could not check your access to \`${target.name}\` with Slack just now, so the command did not run. Try again in a moment.` };
+      return {
+        allowed: false,
+        rule: 'lookup_failed',
+        reason: `Could not check your access to \`${target.name}\` with Slack just now, so the command did not run. Try again in a moment.`,
+      };
     }
     return { allowed: true };
   }
@@ -39,7 +53,11 @@ export function createAuthorizer(directory: Directory) {
     checkUser,
     async check(target: TargetConfig, requester: Requester): Promise<Decision> {
       if (!channelAllowed(target, requester)) {
-        return { allowed: false, rule: 'channel', reason: `Target \`${target.name}\` cannot be queried from this channel. Ask an admin to add this channel to its \`channels\` list, or use a channel that is on it.` };
+        return {
+          allowed: false,
+          rule: 'channel',
+          reason: `Target \`${target.name}\` cannot be queried from this channel. Ask an admin to add this channel to its \`channels\` list, or use a channel that is on it.`,
+        };
       }
       return checkUser(target, requester.userId);
     },
@@ -50,7 +68,10 @@ export type Authorizer = ReturnType<typeof createAuthorizer>;
 
 function channelAllowed(target: TargetConfig, requester: Requester): boolean {
   if (!target.channels) return true;
-  return target.channels.includes(requester.channelId) || (requester.channelName !== undefined && target.channels.includes(`#${requester.channelName}`));
+  return (
+    target.channels.includes(requester.channelId) ||
+    (requester.channelName !== undefined && target.channels.includes(`#${requester.channelName}`))
+  );
 }
 
 async function inAnyGroup(directory: Directory, entries: string[], userId: string): Promise<boolean> {
@@ -61,7 +82,14 @@ async function inAnyGroup(directory: Directory, entries: string[], userId: strin
 }
 
 /** The channel's own target: the one target whose `channels` list names it, if exactly one does. */
-export function channelTarget(targets: readonly TargetConfig[], requester: Pick<Requester, 'channelId' | 'channelName'>): string | undefined {
-  const named = targets.filter((t) => t.channels?.includes(requester.channelId) || (requester.channelName !== undefined && t.channels?.includes(`#${requester.channelName}`)));
+export function channelTarget(
+  targets: readonly TargetConfig[],
+  requester: Pick<Requester, 'channelId' | 'channelName'>,
+): string | undefined {
+  const named = targets.filter(
+    (t) =>
+      t.channels?.includes(requester.channelId) ||
+      (requester.channelName !== undefined && t.channels?.includes(`#${requester.channelName}`)),
+  );
   return named.length === 1 ? named[0]!.name : undefined;
 }

@@ -60,7 +60,11 @@ interface SharedOptions {
  * one log line) and the next `backoffMs` skip the database, so while it is stuck a retry that reaches another
  * copy may run twice; one that reaches this copy is still dropped.
  */
-export function stateDeliveryDedupe(db: Queryable, logger: Logger, options: SharedOptions = {}): { firstDelivery(key: string): Promise<boolean> } {
+export function stateDeliveryDedupe(
+  db: Queryable,
+  logger: Logger,
+  options: SharedOptions = {},
+): { firstDelivery(key: string): Promise<boolean> } {
   const fallback = createDeliveryDedupe();
   const keepMinutes = options.keepMinutes ?? 60;
   const pruneEveryMs = options.pruneEveryMs ?? 5 * 60_000;
@@ -72,14 +76,19 @@ export function stateDeliveryDedupe(db: Queryable, logger: Logger, options: Shar
   const degrade = (why: string, error?: unknown) => {
     if (now() < memoryOnlyUntil) return;
     memoryOnlyUntil = now() + backoffMs;
-    logger.warn({ err: error, deadlineMs, backoffMs }, `state database ${why}; deduplicating Slack deliveries in memory for the next ${backoffMs / 1000} s`);
+    logger.warn(
+      { err: error, deadlineMs, backoffMs },
+      `state database ${why}; deduplicating Slack deliveries in memory for the next ${backoffMs / 1000} s`,
+    );
   };
   return {
     async firstDelivery(key) {
       if (now() < memoryOnlyUntil) return fallback.firstDelivery(key);
       if (now() - lastPrune > pruneEveryMs) {
         lastPrune = now();
-        void pruneDeliveries(db, keepMinutes).catch((error: unknown) => logger.warn({ err: error }, 'could not prune delivery keys'));
+        void pruneDeliveries(db, keepMinutes).catch((error: unknown) =>
+          logger.warn({ err: error }, 'could not prune delivery keys'),
+        );
       }
       const claim = claimDelivery(db, key);
       let timer: NodeJS.Timeout | undefined;

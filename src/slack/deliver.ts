@@ -30,15 +30,26 @@ export interface Attachment {
 
 const OVERFLOW_NOTE: Record<'thread' | 'private' | 'uninvited', string> = {
   thread: 'Cut to fit Slack; the full report is attached in the thread.',
-  private: 'Cut to fit Slack; private replies carry no attachment, so leave out --private to get the full report as a file.',
+  private:
+    'Cut to fit Slack; private replies carry no attachment, so leave out --private to get the full report as a file.',
   uninvited: 'Cut to fit Slack; invite the app to this channel to get the full report attached as a file.',
 };
 
 /** Replaces the running note with the report: ephemerally, or in the channel with overflow in a thread. */
-export async function deliverReport(reply: Reply, visibility: Visibility, render: (overflowNote: string) => RenderedMessage, attachment: Attachment): Promise<void> {
+export async function deliverReport(
+  reply: Reply,
+  visibility: Visibility,
+  render: (overflowNote: string) => RenderedMessage,
+  attachment: Attachment,
+): Promise<void> {
   if (visibility === 'private') {
     const message = render(OVERFLOW_NOTE.private);
-    await reply.respond({ replace_original: !reply.click, response_type: 'ephemeral', text: message.text, blocks: message.blocks });
+    await reply.respond({
+      replace_original: !reply.click,
+      response_type: 'ephemeral',
+      text: message.text,
+      blocks: message.blocks,
+    });
     return;
   }
   const message = render(OVERFLOW_NOTE.thread);
@@ -47,13 +58,25 @@ export async function deliverReport(reply: Reply, visibility: Visibility, render
   try {
     // chat.postMessage rather than the response_url: its ts lets the overflow go in a thread and lets the
     // approval flow later replace the buttons with the outcome (chat.update).
-    const posted = await reply.client.chat.postMessage({ channel: reply.channelId, ...(threadTs ? { thread_ts: threadTs } : {}), text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
+    const posted = await reply.client.chat.postMessage({
+      channel: reply.channelId,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+      text: message.text,
+      blocks: message.blocks,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
     ts = posted.ts;
   } catch (error) {
     if (!isNotInChannel(error)) throw error;
     const fallback = render(OVERFLOW_NOTE.uninvited);
     if (!reply.click) await reply.respond({ delete_original: true });
-    await reply.respond({ response_type: 'in_channel', replace_original: false, text: fallback.text, blocks: fallback.blocks });
+    await reply.respond({
+      response_type: 'in_channel',
+      replace_original: false,
+      text: fallback.text,
+      blocks: fallback.blocks,
+    });
     return;
   }
   if (!reply.click) await reply.respond({ delete_original: true });
@@ -73,7 +96,13 @@ async function attachInThread(reply: Reply, threadTs: string, attachment: Attach
     });
   } catch (error) {
     reply.logger.warn({ err: error, channel: reply.channelId }, 'could not attach the full report');
-    await reply.client.chat.postMessage({ channel: reply.channelId, thread_ts: threadTs, text: ':warning: The full report could not be attached (file upload failed); run the command again or use the CLI.' }).catch(() => undefined);
+    await reply.client.chat
+      .postMessage({
+        channel: reply.channelId,
+        thread_ts: threadTs,
+        text: ':warning: The full report could not be attached (file upload failed); run the command again or use the CLI.',
+      })
+      .catch(() => undefined);
   }
 }
 

@@ -14,9 +14,11 @@ export interface DigestRun {
   requester: Requester;
 }
 
-const PRIVATE_NOTE = 'A private digest shows the summary only; without --private each section’s report follows in a thread.';
+const PRIVATE_NOTE =
+  'A private digest shows the summary only; without --private each section’s report follows in a thread.';
 
-const replace = (reply: Reply) => (message: { text: string }) => reply.respond({ replace_original: true, response_type: 'ephemeral', ...message });
+const replace = (reply: Reply) => (message: { text: string }) =>
+  reply.respond({ replace_original: true, response_type: 'ephemeral', ...message });
 
 /**
  * `/pg digest [target]`: the digest of the named target, or of every target this person may query, posted
@@ -28,23 +30,42 @@ export async function digestCommand(deps: SlackDeps, run: DigestRun, reply: Repl
   const names = run.target ? [run.target] : deps.targets.names();
   const visible = [...(await visibleTargets(deps, names, run.requester))];
   if (!visible.length) {
-    const reason = run.target ? `You may not query \`${run.target}\` from here, so its digest is not shown either.` : 'There is no target you may query from here.';
+    const reason = run.target
+      ? `You may not query \`${run.target}\` from here, so its digest is not shown either.`
+      : 'There is no target you may query from here.';
     return void (await replace(reply)(refusalNote(reason)));
   }
   try {
     const digest = await digests.digestNow({ targets: visible });
-    deps.logger.info({ user: run.requester.userId, channel: run.requester.channelId, targets: visible, status: digest.status, elapsedMs: digest.elapsedMs }, 'digest ran');
+    deps.logger.info(
+      {
+        user: run.requester.userId,
+        channel: run.requester.channelId,
+        targets: visible,
+        status: digest.status,
+        elapsedMs: digest.elapsedMs,
+      },
+      'digest ran',
+    );
     if (run.visibility === 'private') {
       const { main } = digestMessages(digest);
       const message = reportMessage({ ...main.report, footnotes: [PRIVATE_NOTE] }, main.context, {});
-      return void (await reply.respond({ replace_original: true, response_type: 'ephemeral', text: message.text, blocks: message.blocks }));
+      return void (await reply.respond({
+        replace_original: true,
+        response_type: 'ephemeral',
+        text: message.text,
+        blocks: message.blocks,
+      }));
     }
     await digests.postDigest(run.requester.channelId, digest);
     await reply.respond({ delete_original: true });
   } catch (error) {
     deps.logger.warn({ err: error, targets: visible }, 'digest failed');
     const code = (error as { data?: { error?: string } }).data?.error;
-    const text = code === 'not_in_channel' || code === 'channel_not_found' ? 'The digest could not be posted here: invite the app to this channel, or add --private.' : describeError(error).text;
+    const text =
+      code === 'not_in_channel' || code === 'channel_not_found'
+        ? 'The digest could not be posted here: invite the app to this channel, or add --private.'
+        : describeError(error).text;
     await replace(reply)(errorNote(text));
   }
 }

@@ -12,18 +12,30 @@ import type { SlackDeps } from './deps.js';
 import type { SlackHealing } from './healing.js';
 import { requestAndPost } from './request-action.js';
 
-const NO_STATE = 'Healing actions and their audit need the state database: set PGMEDIC_STATE_DATABASE_URL (and PGMEDIC_APPROVERS) and restart pgmedic.';
+const NO_STATE =
+  'Healing actions and their audit need the state database: set PGMEDIC_STATE_DATABASE_URL (and PGMEDIC_APPROVERS) and restart pgmedic.';
 
-const replace = (reply: Reply) => (message: { text: string }) => reply.respond({ replace_original: true, response_type: 'ephemeral', ...message });
+const replace = (reply: Reply) => (message: { text: string }) =>
+  reply.respond({ replace_original: true, response_type: 'ephemeral', ...message });
 
 /** `/pg terminate 4242 [target]` and the other actions typed directly: a request and its approval card, nothing runs. */
-export async function requestActionCommand(deps: SlackDeps, run: { command: AnyCommand; target: string; tokens: string[]; requester: Requester }, reply: Reply): Promise<void> {
+export async function requestActionCommand(
+  deps: SlackDeps,
+  run: { command: AnyCommand; target: string; tokens: string[]; requester: Requester },
+  reply: Reply,
+): Promise<void> {
   const healing = deps.healing;
   if (!healing) return void (await replace(reply)(refusalNote(NO_STATE)));
   const decision = await deps.authorizer.check(deps.targets.get(run.target).config, run.requester);
   if (!decision.allowed) return void (await replace(reply)(refusalNote(decision.reason)));
   try {
-    const input = { action: run.command.name, target: run.target, tokens: run.tokens, requestedBy: run.requester.userId, channel: run.requester.channelId };
+    const input = {
+      action: run.command.name,
+      target: run.target,
+      tokens: run.tokens,
+      requestedBy: run.requester.userId,
+      channel: run.requester.channelId,
+    };
     const requestId = await requestAndPost(deps, healing, reply.client, input, replace(reply));
     if (requestId) await reply.respond({ delete_original: true });
   } catch (error) {
@@ -33,11 +45,18 @@ export async function requestActionCommand(deps: SlackDeps, run: { command: AnyC
 }
 
 /** `/pg audit [target] [--limit N]`: recent audit entries of the targets this person may query, as a report. */
-export async function auditCommand(deps: SlackDeps, run: { target?: string; limit: number; visibility: Visibility; requester: Requester }, reply: Reply): Promise<void> {
+export async function auditCommand(
+  deps: SlackDeps,
+  run: { target?: string; limit: number; visibility: Visibility; requester: Requester },
+  reply: Reply,
+): Promise<void> {
   const healing = deps.healing;
   if (!healing) return void (await replace(reply)(refusalNote(NO_STATE)));
   const visible = await visibleTargets(deps, run.target ? [run.target] : deps.targets.names(), run.requester);
-  if (run.target && !visible.has(run.target)) return void (await replace(reply)(refusalNote(`You may not query \`${run.target}\` from here, so its audit is not shown either.`)));
+  if (run.target && !visible.has(run.target))
+    return void (await replace(reply)(
+      refusalNote(`You may not query \`${run.target}\` from here, so its audit is not shown either.`),
+    ));
   let records: AuditRecord[];
   try {
     records = await readVisible(healing, run.target, run.limit, visible);
@@ -46,14 +65,23 @@ export async function auditCommand(deps: SlackDeps, run: { target?: string; limi
     return void (await replace(reply)(errorNote(describeError(error).text)));
   }
   const report = auditReport(records, { ...(run.target ? { target: run.target } : {}), limit: run.limit });
-  await deliverReport(reply, run.visibility, (overflowNote) => reportMessage(report, undefined, { overflowNote, maxTableRows: 50 }), {
-    filename: `pgmedic-audit${run.target ? `-${run.target}` : ''}.txt`,
-    title: `${report.title}, full list`,
-    content: renderText(report, undefined, { color: false }),
-  });
+  await deliverReport(
+    reply,
+    run.visibility,
+    (overflowNote) => reportMessage(report, undefined, { overflowNote, maxTableRows: 50 }),
+    {
+      filename: `pgmedic-audit${run.target ? `-${run.target}` : ''}.txt`,
+      title: `${report.title}, full list`,
+      content: renderText(report, undefined, { color: false }),
+    },
+  );
 }
 
-export async function visibleTargets(deps: SlackDeps, names: readonly string[], requester: Requester): Promise<Set<string>> {
+export async function visibleTargets(
+  deps: SlackDeps,
+  names: readonly string[],
+  requester: Requester,
+): Promise<Set<string>> {
   const visible = new Set<string>();
   for (const name of names) {
     if ((await deps.authorizer.check(deps.targets.get(name).config, requester)).allowed) visible.add(name);
@@ -62,7 +90,12 @@ export async function visibleTargets(deps: SlackDeps, names: readonly string[], 
 }
 
 /** Entries of other targets (and refusals with no target) are left out for people who may not query them. */
-async function readVisible(healing: SlackHealing, target: string | undefined, limit: number, visible: Set<string>): Promise<AuditRecord[]> {
+async function readVisible(
+  healing: SlackHealing,
+  target: string | undefined,
+  limit: number,
+  visible: Set<string>,
+): Promise<AuditRecord[]> {
   const records = await healing.service.recentAudit(target, target ? limit : limit * 4);
   return records.filter((r) => r.target !== null && visible.has(r.target)).slice(0, limit);
 }

@@ -35,21 +35,42 @@ export async function offerActions(
   if (!report.actions.length) return undefined;
   if (!healing) return { unavailable: NO_STATE_NOTE };
   if (!healing.policy.enabledFor(target)) return { unavailable: HEALING_OFF_NOTE };
-  const offers = report.actions.map((a) => ({ action: a.action, target, params: a.params, channel: requester.channelId, offeredTo: requester.userId }));
+  const offers = report.actions.map((a) => ({
+    action: a.action,
+    target,
+    params: a.params,
+    channel: requester.channelId,
+    offeredTo: requester.userId,
+  }));
   return { values: await storeOffers(healing.statePool, offers, lifetimeMinutes) };
 }
 
 /** Posts the card in the channel and records where, so any copy can update it in place later. */
-export async function postApprovalCard(healing: SlackHealing, client: WebClient, request: ApprovalRequest, channel: string): Promise<string> {
+export async function postApprovalCard(
+  healing: SlackHealing,
+  client: WebClient,
+  request: ApprovalRequest,
+  channel: string,
+): Promise<string> {
   const card = approvalCard(request);
-  const posted = await client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false, unfurl_media: false });
+  const posted = await client.chat.postMessage({
+    channel,
+    text: card.text,
+    blocks: card.blocks,
+    unfurl_links: false,
+    unfurl_media: false,
+  });
   if (!posted.ts) throw new Error('chat.postMessage returned no ts');
   await healing.service.attachMessage(request.id, channel, posted.ts);
   return posted.ts;
 }
 
 /** Re-renders the card in place (chat.update) when the request changed and the card is known. */
-export async function updateCard(client: WebClient, logger: Logger, result: Pick<HealingResult, 'request' | 'cardChanged'>): Promise<boolean> {
+export async function updateCard(
+  client: WebClient,
+  logger: Logger,
+  result: Pick<HealingResult, 'request' | 'cardChanged'>,
+): Promise<boolean> {
   const request = result.request;
   if (!result.cardChanged || !request?.channel || !request.messageTs) return false;
   const card = approvalCard(request);
@@ -74,23 +95,44 @@ export async function sweepExpired(healing: SlackHealing, client: WebClient, log
 export async function sweepStale(healing: SlackHealing, client: WebClient, logger: Logger): Promise<number> {
   const closed = await healing.service.sweepStale();
   for (const request of closed) await updateCard(client, logger, { request, cardChanged: true });
-  if (closed.length) logger.warn({ requests: closed.map((r) => ({ id: r.id, executor: r.executor, lastHeartbeat: r.heartbeatAt })) }, 'approved actions whose executor stopped answering: outcome unknown');
+  if (closed.length)
+    logger.warn(
+      { requests: closed.map((r) => ({ id: r.id, executor: r.executor, lastHeartbeat: r.heartbeatAt })) },
+      'approved actions whose executor stopped answering: outcome unknown',
+    );
   return closed.length;
 }
 
 /** Stopping with actions still running after the grace: each is marked interrupted, its card updated, its statement cancelled. */
-export async function interruptActions(healing: SlackHealing, client: WebClient, logger: Logger, graceMs: number): Promise<void> {
+export async function interruptActions(
+  healing: SlackHealing,
+  client: WebClient,
+  logger: Logger,
+  graceMs: number,
+): Promise<void> {
   if (!healing.service.running) return;
   const interrupted = await healing.service.interruptRunning(graceMs).catch((error: unknown) => {
-    logger.error({ err: error }, 'could not mark running actions interrupted; other copies will mark them outcome unknown');
+    logger.error(
+      { err: error },
+      'could not mark running actions interrupted; other copies will mark them outcome unknown',
+    );
     return [];
   });
   for (const request of interrupted) await updateCard(client, logger, { request, cardChanged: true });
-  if (interrupted.length) logger.warn({ requests: interrupted.map((r) => r.id), graceMs }, 'stopped with approved actions still running: marked interrupted and cancelled');
+  if (interrupted.length)
+    logger.warn(
+      { requests: interrupted.map((r) => r.id), graceMs },
+      'stopped with approved actions still running: marked interrupted and cancelled',
+    );
 }
 
 /** Calls `sweep` every `intervalMs` (never two at once); returns the stopper. */
-export function startExpiryTimer(sweep: () => Promise<unknown>, intervalMs: number, logger: Logger, what = 'expiry sweep'): () => void {
+export function startExpiryTimer(
+  sweep: () => Promise<unknown>,
+  intervalMs: number,
+  logger: Logger,
+  what = 'expiry sweep',
+): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;

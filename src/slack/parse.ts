@@ -12,7 +12,14 @@ import { parseTrend } from './trend-parse.js';
 
 export type SlashRequest =
   | { kind: 'help'; command?: string }
-  | { kind: 'run'; command: AnyCommand; target: string; options: Record<string, unknown>; visibility?: Visibility; tokens: string[] }
+  | {
+      kind: 'run';
+      command: AnyCommand;
+      target: string;
+      options: Record<string, unknown>;
+      visibility?: Visibility;
+      tokens: string[];
+    }
   | { kind: 'audit'; target?: string; limit: number; visibility?: Visibility }
   | { kind: 'digest'; target?: string; visibility?: Visibility }
   | { kind: 'trend'; metric: TrendMetric; target: string; days: TrendDays; visibility?: Visibility };
@@ -49,10 +56,19 @@ export function parseSlashText(text: string, context: ParseContext): SlashReques
   const resolved = target ?? context.defaultTarget;
   if (!resolved) {
     throw new AppError('unknown_target', 'This channel has no default target, so name one.', {
-      hint: context.targetNames.length ? `For example \`/pg ${command.name} ${context.targetNames[0]}\`. Targets: ${context.targetNames.map((n) => `\`${n}\``).join(', ')}.` : 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).',
+      hint: context.targetNames.length
+        ? `For example \`/pg ${command.name} ${context.targetNames[0]}\`. Targets: ${context.targetNames.map((n) => `\`${n}\``).join(', ')}.`
+        : 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).',
     });
   }
-  return { kind: 'run', command, target: resolved, options: parseOptions(command, remaining), ...(visibility ? { visibility } : {}), tokens: remaining };
+  return {
+    kind: 'run',
+    command,
+    target: resolved,
+    options: parseOptions(command, remaining),
+    ...(visibility ? { visibility } : {}),
+    tokens: remaining,
+  };
 }
 
 /** `/pg audit [target] [--limit N]`; no target means every target the requester may see. */
@@ -65,13 +81,24 @@ function parseAudit(tokens: string[], context: ParseContext): SlashRequest {
     if (token === '--limit' || token.startsWith('--limit=')) {
       const value = token.includes('=') ? token.slice('--limit='.length) : remaining[++i];
       const parsed = AUDIT_LIMIT.safeParse(value ?? '');
-      if (limit !== undefined || !parsed.success) throw new AppError('bad_option', '--limit needs a whole number from 1 to 200, in digits, given once.', { hint: 'For example `/pg audit prod --limit 50`.' });
+      if (limit !== undefined || !parsed.success)
+        throw new AppError('bad_option', '--limit needs a whole number from 1 to 200, in digits, given once.', {
+          hint: 'For example `/pg audit prod --limit 50`.',
+        });
       limit = parsed.data;
     } else if (!target && !token.startsWith('--')) target = token;
-    else throw new AppError('bad_option', `\`audit\` does not take "${token}".`, { hint: 'Use `/pg audit [target] [--limit N]`.' });
+    else
+      throw new AppError('bad_option', `\`audit\` does not take "${token}".`, {
+        hint: 'Use `/pg audit [target] [--limit N]`.',
+      });
   }
   if (target && !context.targetNames.includes(target)) throw unknownTarget(target, context.targetNames);
-  return { kind: 'audit', ...(target ? { target } : {}), limit: limit ?? AUDIT_LIMIT.parse(undefined), ...(visibility ? { visibility } : {}) };
+  return {
+    kind: 'audit',
+    ...(target ? { target } : {}),
+    limit: limit ?? AUDIT_LIMIT.parse(undefined),
+    ...(visibility ? { visibility } : {}),
+  };
 }
 
 /** `/pg digest [target]`; no target means every target the requester may query. */
@@ -94,7 +121,11 @@ export function tokenize(text: string): string[] {
     .map((token) => token.replace(/^[—–]+/, '--'));
 }
 
-export function takeSlackFlags(tokens: string[]): { visibility?: Visibility; explicitTarget?: string; remaining: string[] } {
+export function takeSlackFlags(tokens: string[]): {
+  visibility?: Visibility;
+  explicitTarget?: string;
+  remaining: string[];
+} {
   const remaining: string[] = [];
   let visibility: Visibility | undefined;
   let explicitTarget: string | undefined;
@@ -105,7 +136,8 @@ export function takeSlackFlags(tokens: string[]): { visibility?: Visibility; exp
     else if (token.startsWith('--target=')) explicitTarget = token.slice('--target='.length);
     else if (token === '--target') {
       explicitTarget = tokens[++i];
-      if (!explicitTarget) throw new AppError('bad_option', '--target needs a value.', { hint: 'For example `--target prod`.' });
+      if (!explicitTarget)
+        throw new AppError('bad_option', '--target needs a value.', { hint: 'For example `--target prod`.' });
     } else remaining.push(token);
   }
   return { ...(visibility ? { visibility } : {}), ...(explicitTarget ? { explicitTarget } : {}), remaining };

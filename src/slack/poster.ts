@@ -33,7 +33,8 @@ export interface SlackPosterDeps {
 export function createSlackPoster(deps: SlackPosterDeps): Poster {
   // chat.update needs the channel ID; a channel configured by name is resolved by the post before it.
   const channelIds = new Map<string, string>();
-  const render = async (channel: string, message: OutgoingMessage) => messageBlocks(message, await buttonsFor(deps, channel, message));
+  const render = async (channel: string, message: OutgoingMessage) =>
+    messageBlocks(message, await buttonsFor(deps, channel, message));
   return {
     async post(channel, message) {
       const rendered = await render(channel, message);
@@ -51,26 +52,48 @@ export function createSlackPoster(deps: SlackPosterDeps): Poster {
     },
     async update(channel, ts, message) {
       const rendered = await render(channel, message);
-      await deps.client.chat.update({ channel: channelIds.get(channel) ?? channel, ts, text: rendered.text, blocks: rendered.blocks });
+      await deps.client.chat.update({
+        channel: channelIds.get(channel) ?? channel,
+        ts,
+        text: rendered.text,
+        blocks: rendered.blocks,
+      });
     },
-    attach: (channel, threadTs, files) => uploadCharts(deps.client, channelIds.get(channel) ?? channel, files, { threadTs }),
+    attach: (channel, threadTs, files) =>
+      uploadCharts(deps.client, channelIds.get(channel) ?? channel, files, { threadTs }),
   };
 }
 
 function messageBlocks(message: OutgoingMessage, actions: ActionButtons | undefined): RenderedMessage {
-  const rendered = reportMessage(message.report, message.context, { overflowNote: OVERFLOW_NOTE, ...(actions ? { actions } : {}) });
+  const rendered = reportMessage(message.report, message.context, {
+    overflowNote: OVERFLOW_NOTE,
+    ...(actions ? { actions } : {}),
+  });
   return { ...rendered, text: clip(escapeMrkdwn(message.text), LIMITS.messageText) };
 }
 
 /** Offers for the message's target; a state database that does not answer costs the buttons, not the message. */
-async function buttonsFor(deps: SlackPosterDeps, channel: string, message: OutgoingMessage): Promise<ActionButtons | undefined> {
+async function buttonsFor(
+  deps: SlackPosterDeps,
+  channel: string,
+  message: OutgoingMessage,
+): Promise<ActionButtons | undefined> {
   if (!message.target || !message.report.actions.length) return undefined;
   // Offers are authorized against their channel on click; a "#name" is not an ID, so the click's channel is used.
   const requester = { userId: SCHEDULER_OFFEREE, channelId: channel.startsWith('#') ? null : channel };
   try {
-    return await offerActions(deps.healing, message.report, message.target, requester, deps.offerLifetimeMinutes ?? SCHEDULED_OFFER_LIFETIME_MINUTES);
+    return await offerActions(
+      deps.healing,
+      message.report,
+      message.target,
+      requester,
+      deps.offerLifetimeMinutes ?? SCHEDULED_OFFER_LIFETIME_MINUTES,
+    );
   } catch (error) {
-    deps.logger.warn({ err: error, target: message.target }, 'could not store suggested actions; posting without buttons');
+    deps.logger.warn(
+      { err: error, target: message.target },
+      'could not store suggested actions; posting without buttons',
+    );
     return { unavailable: 'The state database did not answer, so no buttons are offered' };
   }
 }

@@ -36,7 +36,15 @@ export function wireSchedule(bot: SlackApp, options: ScheduleWiringOptions): Sch
   // One identity per copy: the leases name the same copy the healing executor's heartbeat does.
   const instanceId = options.instanceId ?? bot.deps.healing?.service.copyId;
   const scheduler = statePool
-    ? createScheduler({ statePool, targets, poster, log: logger, schedule, ...(options.alertIntervalMs ? { alertIntervalMs: options.alertIntervalMs } : {}), ...(instanceId ? { instanceId } : {}) })
+    ? createScheduler({
+        statePool,
+        targets,
+        poster,
+        log: logger,
+        schedule,
+        ...(options.alertIntervalMs ? { alertIntervalMs: options.alertIntervalMs } : {}),
+        ...(instanceId ? { instanceId } : {}),
+      })
     : undefined;
   bot.attachDigests(scheduler ?? statelessDigests({ targets, schedule, poster, log: logger }));
   if (statePool) bot.deps.snapshots = statePool;
@@ -51,9 +59,24 @@ export function wireSchedule(bot: SlackApp, options: ScheduleWiringOptions): Sch
     async start() {
       if (!scheduler) return;
       // A state database that does not answer at start costs the schedule, not the bot (commands keep working).
-      const decisions = await scheduler.start().catch((error: unknown) => void logger.error({ err: error }, 'the scheduler did not start: scheduled digests and alerts are off until a restart'));
+      const decisions = await scheduler
+        .start()
+        .catch(
+          (error: unknown) =>
+            void logger.error(
+              { err: error },
+              'the scheduler did not start: scheduled digests and alerts are off until a restart',
+            ),
+        );
       if (!decisions) return;
-      logger.info({ digests: schedule.digests.map((d) => `${d.name} (${d.cron} ${d.timezone})`), alerts: schedule.alerts?.enabled ? schedule.alerts.channel : 'off', missed: decisions }, 'scheduler started');
+      logger.info(
+        {
+          digests: schedule.digests.map((d) => `${d.name} (${d.cron} ${d.timezone})`),
+          alerts: schedule.alerts?.enabled ? schedule.alerts.channel : 'off',
+          missed: decisions,
+        },
+        'scheduler started',
+      );
     },
     stop: async () => void (await scheduler?.stop()),
   };

@@ -17,10 +17,13 @@ export interface TrendRun {
   requester: Requester;
 }
 
-const NO_STATE = 'Trend charts draw the daily snapshots kept in the state database: set PGMEDIC_STATE_DATABASE_URL and restart pgmedic; each digest then stores one a day.';
-const PRIVATE = 'A chart is shared as an image file, and Slack cannot show a file to you alone: run it with `--public` to post it in this channel.';
+const NO_STATE =
+  'Trend charts draw the daily snapshots kept in the state database: set PGMEDIC_STATE_DATABASE_URL and restart pgmedic; each digest then stores one a day.';
+const PRIVATE =
+  'A chart is shared as an image file, and Slack cannot show a file to you alone: run it with `--public` to post it in this channel.';
 
-const replace = (reply: Reply) => (message: { text: string }) => reply.respond({ replace_original: true, response_type: 'ephemeral', ...message });
+const replace = (reply: Reply) => (message: { text: string }) =>
+  reply.respond({ replace_original: true, response_type: 'ephemeral', ...message });
 
 /** `/pg trend <metric> [target] [--days 7|30]`: the chart as a PNG in the channel (files.uploadV2). */
 export async function trendCommand(deps: SlackDeps, run: TrendRun, reply: Reply): Promise<void> {
@@ -31,16 +34,41 @@ export async function trendCommand(deps: SlackDeps, run: TrendRun, reply: Reply)
   if (!decision.allowed) return void (await replace(reply)(refusalNote(decision.reason)));
   try {
     const data = await readChartData(snapshots, run.target, run.metric, run.days);
-    if (!data) return void (await replace(reply)(errorNote(`There are no snapshots of \`${run.target}\` yet: each digest stores one a day (\`/pg digest ${run.target}\` stores today’s).`)));
-    if (!data.series.length) return void (await replace(reply)(errorNote(`The snapshots of \`${run.target}\` from ${data.from} to ${data.to} hold no ${run.metric.title} figures.`)));
+    if (!data)
+      return void (await replace(reply)(
+        errorNote(
+          `There are no snapshots of \`${run.target}\` yet: each digest stores one a day (\`/pg digest ${run.target}\` stores today’s).`,
+        ),
+      ));
+    if (!data.series.length)
+      return void (await replace(reply)(
+        errorNote(
+          `The snapshots of \`${run.target}\` from ${data.from} to ${data.to} hold no ${run.metric.title} figures.`,
+        ),
+      ));
     const file = await chartFile(data);
-    await uploadCharts(reply.client, reply.channelId, [file], { comment: `${run.metric.title} of \`${run.target}\`: ${run.metric.summary}, ${data.from} to ${data.to}.` });
-    deps.logger.info({ user: run.requester.userId, channel: run.requester.channelId, target: run.target, metric: run.metric.name, days: run.days, bytes: file.png.length }, 'trend chart posted');
+    await uploadCharts(reply.client, reply.channelId, [file], {
+      comment: `${run.metric.title} of \`${run.target}\`: ${run.metric.summary}, ${data.from} to ${data.to}.`,
+    });
+    deps.logger.info(
+      {
+        user: run.requester.userId,
+        channel: run.requester.channelId,
+        target: run.target,
+        metric: run.metric.name,
+        days: run.days,
+        bytes: file.png.length,
+      },
+      'trend chart posted',
+    );
     await reply.respond({ delete_original: true });
   } catch (error) {
     deps.logger.warn({ err: error, target: run.target, metric: run.metric.name }, 'trend chart failed');
     const code = (error as { data?: { error?: string } }).data?.error;
-    const text = code === 'not_in_channel' || code === 'channel_not_found' ? 'The chart could not be posted here: invite the app to this channel.' : describeError(error).text;
+    const text =
+      code === 'not_in_channel' || code === 'channel_not_found'
+        ? 'The chart could not be posted here: invite the app to this channel.'
+        : describeError(error).text;
     await replace(reply)(errorNote(text));
   }
 }

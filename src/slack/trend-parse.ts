@@ -12,9 +12,13 @@ export function parseTrend(tokens: string[], context: ParseContext): SlashReques
     const token = remaining[i]!;
     if (token === '--days' || token.startsWith('--days=')) {
       const value = Number(token.includes('=') ? token.slice('--days='.length) : remaining[++i]);
-      if (!TREND_DAYS.includes(value as TrendDays)) throw new AppError('bad_option', `--days is ${TREND_DAYS.join(' or ')}.`, { hint: 'For example `/pg trend size --days 30`.' });
+      if (!TREND_DAYS.includes(value as TrendDays))
+        throw new AppError('bad_option', `--days is ${TREND_DAYS.join(' or ')}.`, {
+          hint: 'For example `/pg trend size --days 30`.',
+        });
       days = value as TrendDays;
-    } else if (token.startsWith('--')) throw new AppError('bad_option', `\`trend\` does not take "${token}".`, { hint: usage });
+    } else if (token.startsWith('--'))
+      throw new AppError('bad_option', `\`trend\` does not take "${token}".`, { hint: usage });
     else words.push(token);
   }
   const [name, targetWord, ...extra] = words;
@@ -22,15 +26,20 @@ export function parseTrend(tokens: string[], context: ParseContext): SlashReques
   const metric = findMetric(name);
   if (!metric) {
     const known = UNRECORDED_METRICS[name.toLowerCase()];
-    throw new AppError('bad_option', known ?? `There is no trend metric "${name}".`, { hint: `Metrics: ${metricList()}, for example \`/pg trend size\`.` });
+    throw new AppError('bad_option', known ?? `There is no trend metric "${name}".`, {
+      hint: `Metrics: ${metricList()}, for example \`/pg trend size\`.`,
+    });
   }
-  if (extra.length || (targetWord && explicitTarget)) throw new AppError('bad_option', '`trend` takes one metric and one target.', { hint: usage });
+  if (extra.length || (targetWord && explicitTarget))
+    throw new AppError('bad_option', '`trend` takes one metric and one target.', { hint: usage });
   const named = explicitTarget ?? targetWord;
   if (named && !context.targetNames.includes(named)) throw unknownTarget(named, context.targetNames);
   const target = named ?? context.defaultTarget;
   if (!target) {
     throw new AppError('unknown_target', 'This channel has no default target, so name one.', {
-      hint: context.targetNames.length ? `For example \`/pg trend ${metric.name} ${context.targetNames[0]}\`.` : 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).',
+      hint: context.targetNames.length
+        ? `For example \`/pg trend ${metric.name} ${context.targetNames[0]}\`.`
+        : 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).',
     });
   }
   return { kind: 'trend', metric, target, days, ...(visibility ? { visibility } : {}) };

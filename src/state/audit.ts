@@ -46,8 +46,17 @@ export async function appendAudit(db: Queryable, entry: AuditEntry): Promise<voi
   await db.query(
     `INSERT INTO pgmedic.audit_log (event, reason, request_id, actor, channel, target, action, statement, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [entry.event, entry.reason ?? null, entry.requestId ?? null, entry.actor ?? null, entry.channel ?? null, entry.target ?? null,
-      entry.action ?? null, entry.statement ?? null, entry.details ? JSON.stringify(entry.details) : null],
+    [
+      entry.event,
+      entry.reason ?? null,
+      entry.requestId ?? null,
+      entry.actor ?? null,
+      entry.channel ?? null,
+      entry.target ?? null,
+      entry.action ?? null,
+      entry.statement ?? null,
+      entry.details ? JSON.stringify(entry.details) : null,
+    ],
   );
 }
 
@@ -66,7 +75,10 @@ interface Row {
 }
 
 /** Newest first; `target` undefined means every target, `requestId` narrows to one request's trail. */
-export async function readAudit(db: Queryable, filter: { target?: string; requestId?: string; limit: number }): Promise<AuditRecord[]> {
+export async function readAudit(
+  db: Queryable,
+  filter: { target?: string; requestId?: string; limit: number },
+): Promise<AuditRecord[]> {
   const { rows } = await db.query<Row>(
     `SELECT * FROM pgmedic.audit_log
      WHERE ($1::text IS NULL OR target = $1) AND ($2::text IS NULL OR request_id = $2)

@@ -36,7 +36,10 @@ export async function beatCopy(db: Queryable, copyId: string, liveMs: number): P
 
 /** One free lease row per target, so claims have a row to lock. */
 export async function ensureLeaseRows(db: Queryable, work: string, targets: readonly string[]): Promise<void> {
-  await db.query('INSERT INTO pgmedic.watch_leases (work, target) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [work, targets]);
+  await db.query(
+    'INSERT INTO pgmedic.watch_leases (work, target) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING',
+    [work, targets],
+  );
 }
 
 /** Extends this copy's leases among `targets`; returns the targets it still holds. */
@@ -54,7 +57,12 @@ export async function renewLeases(db: Queryable, scope: LeaseScope, targets: rea
  * copies claiming at once never wait for each other and never take the same row; a row another copy claimed
  * after this statement's snapshot is re-checked under the lock, so its fresh expiry keeps it.
  */
-export async function claimLeases(db: Queryable, scope: LeaseScope, targets: readonly string[], limit: number): Promise<string[]> {
+export async function claimLeases(
+  db: Queryable,
+  scope: LeaseScope,
+  targets: readonly string[],
+  limit: number,
+): Promise<string[]> {
   if (limit <= 0) return [];
   const { rows } = await db.query<{ target: string }>(
     `WITH free AS (
@@ -69,7 +77,11 @@ export async function claimLeases(db: Queryable, scope: LeaseScope, targets: rea
 }
 
 /** Gives up this copy's leases on `targets` (all of them when omitted): any copy may take them at its next round. */
-export async function releaseLeases(db: Queryable, scope: Pick<LeaseScope, 'work' | 'copyId'>, targets?: readonly string[]): Promise<void> {
+export async function releaseLeases(
+  db: Queryable,
+  scope: Pick<LeaseScope, 'work' | 'copyId'>,
+  targets?: readonly string[],
+): Promise<void> {
   await db.query(
     `UPDATE pgmedic.watch_leases SET holder = NULL, expires_at = '-infinity'
      WHERE work = $1 AND holder = $2 AND ($3::text[] IS NULL OR target = ANY ($3::text[]))`,
@@ -81,7 +93,12 @@ export async function releaseLeases(db: Queryable, scope: Pick<LeaseScope, 'work
  * Of the targets this copy holds, those not checked within `minGapMs`, stamped as checked now: the last guard
  * against a target being looked at twice in one interval when its lease just changed hands.
  */
-export async function takeDue(db: Queryable, scope: Pick<LeaseScope, 'work' | 'copyId'>, targets: readonly string[], minGapMs: number): Promise<string[]> {
+export async function takeDue(
+  db: Queryable,
+  scope: Pick<LeaseScope, 'work' | 'copyId'>,
+  targets: readonly string[],
+  minGapMs: number,
+): Promise<string[]> {
   const { rows } = await db.query<{ target: string }>(
     `UPDATE pgmedic.watch_leases SET last_checked_at = now()
      WHERE work = $1 AND holder = $2 AND target = ANY ($3::text[])
@@ -94,11 +111,23 @@ export async function takeDue(db: Queryable, scope: Pick<LeaseScope, 'work' | 'c
 
 /** Who holds what (for a status view and tests). */
 export async function listLeases(db: Queryable, work: string): Promise<LeaseRow[]> {
-  const { rows } = await db.query<{ work: string; target: string; holder: string | null; expires_at: Date; last_checked_at: Date | null }>(
+  const { rows } = await db.query<{
+    work: string;
+    target: string;
+    holder: string | null;
+    expires_at: Date;
+    last_checked_at: Date | null;
+  }>(
     'SELECT work, target, holder, expires_at, last_checked_at FROM pgmedic.watch_leases WHERE work = $1 ORDER BY target',
     [work],
   );
-  return rows.map((r) => ({ work: r.work, target: r.target, holder: r.holder, expiresAt: String(r.expires_at instanceof Date ? r.expires_at.toISOString() : r.expires_at), lastCheckedAt: r.last_checked_at?.toISOString() ?? null }));
+  return rows.map((r) => ({
+    work: r.work,
+    target: r.target,
+    holder: r.holder,
+    expiresAt: String(r.expires_at instanceof Date ? r.expires_at.toISOString() : r.expires_at),
+    lastCheckedAt: r.last_checked_at?.toISOString() ?? null,
+  }));
 }
 
 /** A stopping copy leaves the live count at once, so the others' fair share grows at their next round. */

@@ -1,8 +1,30 @@
 import type { Migration } from './migrations.js';
 
-const STATUSES = ['pending', 'approved', 'rejected', 'expired', 'succeeded', 'failed', 'target_changed', 'outcome_unknown', 'interrupted'];
-const EVENTS = ['requested', 'approval', 'approved', 'rejected', 'refused', 'expired', 'verification_failed', 'execution_started', 'executed',
-  'execution_failed', 'outcome_unknown', 'interrupted'];
+const STATUSES = [
+  'pending',
+  'approved',
+  'rejected',
+  'expired',
+  'succeeded',
+  'failed',
+  'target_changed',
+  'outcome_unknown',
+  'interrupted',
+];
+const EVENTS = [
+  'requested',
+  'approval',
+  'approved',
+  'rejected',
+  'refused',
+  'expired',
+  'verification_failed',
+  'execution_started',
+  'executed',
+  'execution_failed',
+  'outcome_unknown',
+  'interrupted',
+];
 const list = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
 
 /**

@@ -82,18 +82,25 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON pgmedic.audit_log
  * With `grantTo` (the pool is the owner role's), the runtime role then gets exactly its privileges
  * (src/state/privileges.ts), under the same lock. Returns the versions this call applied.
  */
-export async function migrateStateDatabase(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS, options: { grantTo?: string } = {}): Promise<number[]> {
+export async function migrateStateDatabase(
+  pool: pg.Pool,
+  migrations: readonly Migration[] = MIGRATIONS,
+  options: { grantTo?: string } = {},
+): Promise<number[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       const applied = await applyPending(client, migrations);
-      if (options.grantTo) await client.query(`BEGIN;${runtimeGrantsSql(options.grantTo)}
+      if (options.grantTo)
+        await client.query(`BEGIN;${runtimeGrantsSql(options.grantTo)}
 COMMIT`);
       return applied;
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch((error: Error) => (broken = error));
+      await client
+        .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+        .catch((error: Error) => (broken = error));
     }
   } finally {
     client.release(broken);
@@ -102,7 +109,9 @@ COMMIT`);
 
 async function applyPending(client: pg.PoolClient, migrations: readonly Migration[]): Promise<number[]> {
   // Created only when missing: a runtime role that owns nothing may start on a database its owner already migrated.
-  const { rows: found } = await client.query<{ exists: boolean }>("SELECT to_regclass('pgmedic.schema_migrations') IS NOT NULL AS exists");
+  const { rows: found } = await client.query<{ exists: boolean }>(
+    "SELECT to_regclass('pgmedic.schema_migrations') IS NOT NULL AS exists",
+  );
   if (!found[0]?.exists) {
     await client.query(`CREATE SCHEMA IF NOT EXISTS pgmedic;
 CREATE TABLE IF NOT EXISTS pgmedic.schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
@@ -115,7 +124,10 @@ CREATE TABLE IF NOT EXISTS pgmedic.schema_migrations (version int PRIMARY KEY, n
     await client.query('BEGIN');
     try {
       await client.query(migration.sql);
-      await client.query('INSERT INTO pgmedic.schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      await client.query('INSERT INTO pgmedic.schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK');

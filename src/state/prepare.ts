@@ -15,7 +15,10 @@ export interface PreparedState {
  * it needs), and checks the runtime role. Migrations get a pool of their own without the runtime timeouts: a
  * copy may queue behind another copy's migration.
  */
-export async function prepareStateDatabase(runtime: pg.Pool, urls: { url: string; ownerUrl?: string | undefined }): Promise<PreparedState> {
+export async function prepareStateDatabase(
+  runtime: pg.Pool,
+  urls: { url: string; ownerUrl?: string | undefined },
+): Promise<PreparedState> {
   const owner = createStatePool(urls.ownerUrl ?? urls.url, 1, { timeouts: false });
   try {
     const applied = urls.ownerUrl ? await migrateAndGrant(runtime, owner) : await migrateStateDatabase(owner);
@@ -27,7 +30,8 @@ export async function prepareStateDatabase(runtime: pg.Pool, urls: { url: string
 
 /** With a separate owner role, the runtime role (unless it is the same role) gets its grants. */
 async function migrateAndGrant(runtime: pg.Pool, owner: pg.Pool): Promise<number[]> {
-  const roleOf = async (pool: pg.Pool) => (await pool.query<{ role: string }>('SELECT current_user AS role')).rows[0]!.role;
+  const roleOf = async (pool: pg.Pool) =>
+    (await pool.query<{ role: string }>('SELECT current_user AS role')).rows[0]!.role;
   const [runtimeRole, ownerRole] = await Promise.all([roleOf(runtime), roleOf(owner)]);
   return migrateStateDatabase(owner, MIGRATIONS, runtimeRole === ownerRole ? {} : { grantTo: runtimeRole });
 }

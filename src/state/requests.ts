@@ -2,7 +2,16 @@ import type pg from 'pg';
 
 export type Queryable = Pick<pg.Pool, 'query'>;
 
-export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'succeeded' | 'failed' | 'target_changed' | 'outcome_unknown' | 'interrupted';
+export type RequestStatus =
+  | 'pending'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
+  | 'succeeded'
+  | 'failed'
+  | 'target_changed'
+  | 'outcome_unknown'
+  | 'interrupted';
 
 /** How an approved request ended: by its executor, or (outcome_unknown, interrupted) because it could not say. */
 export type FinalStatus = 'succeeded' | 'failed' | 'target_changed' | 'outcome_unknown' | 'interrupted';
@@ -47,7 +56,18 @@ export interface ApprovalRequest {
   heartbeatAt: string | null;
 }
 
-export type NewRequest = Omit<ApprovalRequest, 'status' | 'approvers' | 'decidedBy' | 'decidedAt' | 'outcome' | 'createdAt' | 'expiresAt' | 'executor' | 'heartbeatAt'> & {
+export type NewRequest = Omit<
+  ApprovalRequest,
+  | 'status'
+  | 'approvers'
+  | 'decidedBy'
+  | 'decidedAt'
+  | 'outcome'
+  | 'createdAt'
+  | 'expiresAt'
+  | 'executor'
+  | 'heartbeatAt'
+> & {
   expiryMinutes: number;
 };
 
@@ -107,8 +127,21 @@ export async function insertRequest(db: Queryable, request: NewRequest, now: Clo
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, t, t + make_interval(mins => $12)
      FROM (SELECT coalesce($13::timestamptz, now()) AS t) clock
      RETURNING *`,
-    [request.id, request.action, request.target, JSON.stringify(request.params), request.statement, JSON.stringify(request.statementValues),
-      JSON.stringify(request.details), request.requestedBy, request.channel, request.messageTs, request.approvalsRequired, request.expiryMinutes, now],
+    [
+      request.id,
+      request.action,
+      request.target,
+      JSON.stringify(request.params),
+      request.statement,
+      JSON.stringify(request.statementValues),
+      JSON.stringify(request.details),
+      request.requestedBy,
+      request.channel,
+      request.messageTs,
+      request.approvalsRequired,
+      request.expiryMinutes,
+      now,
+    ],
   );
   return toRequest(rows[0]!);
 }
@@ -124,7 +157,14 @@ export async function getRequest(db: Queryable, id: string): Promise<ApprovalReq
  * its heartbeat. Concurrent clicks (two bot copies, Slack retries) serialise on the row; a loser re-checks the
  * WHERE against the winner's version and gets no row. Heartbeats use the database's clock, never the injected one.
  */
-export async function recordApproval(db: Queryable, id: string, approver: string, allowSelf: boolean, now: Clock, executor: string): Promise<ApprovalRequest | undefined> {
+export async function recordApproval(
+  db: Queryable,
+  id: string,
+  approver: string,
+  allowSelf: boolean,
+  now: Clock,
+  executor: string,
+): Promise<ApprovalRequest | undefined> {
   const { rows } = await db.query<Row>(
     `UPDATE pgmedic.approval_requests r
      SET approvers = r.approvers || $2::text,
@@ -142,8 +182,17 @@ export async function recordApproval(db: Queryable, id: string, approver: string
 }
 
 /** pending → rejected or pending → expired, once; undefined when the request had already left 'pending'. */
-export async function decide(db: Queryable, id: string, status: 'rejected' | 'expired', decidedBy: string | null, now: Clock): Promise<ApprovalRequest | undefined> {
-  const stillOpen = status === 'rejected' ? 'r.expires_at > coalesce($4::timestamptz, now())' : 'r.expires_at <= coalesce($4::timestamptz, now())';
+export async function decide(
+  db: Queryable,
+  id: string,
+  status: 'rejected' | 'expired',
+  decidedBy: string | null,
+  now: Clock,
+): Promise<ApprovalRequest | undefined> {
+  const stillOpen =
+    status === 'rejected'
+      ? 'r.expires_at > coalesce($4::timestamptz, now())'
+      : 'r.expires_at <= coalesce($4::timestamptz, now())';
   const { rows } = await db.query<Row>(
     `UPDATE pgmedic.approval_requests r SET status = $2, decided_by = $3, decided_at = coalesce($4::timestamptz, now())
      WHERE r.id = $1 AND r.status = 'pending' AND ${stillOpen}
@@ -166,7 +215,13 @@ export async function dueRequestIds(db: Queryable, now: Clock): Promise<string[]
  * approved → its final state, by its executor only. A late executor may still replace 'outcome_unknown' (set by
  * another copy that thought it dead) with what really happened; undefined when the request is in neither.
  */
-export async function finishRequest(db: Queryable, id: string, executor: string, status: FinalStatus, outcome: ActionOutcome): Promise<ApprovalRequest | undefined> {
+export async function finishRequest(
+  db: Queryable,
+  id: string,
+  executor: string,
+  status: FinalStatus,
+  outcome: ActionOutcome,
+): Promise<ApprovalRequest | undefined> {
   const { rows } = await db.query<Row>(
     "UPDATE pgmedic.approval_requests SET status = $3, outcome = $4 WHERE id = $1 AND executor = $2 AND status IN ('approved', 'outcome_unknown') RETURNING *",
     [id, executor, status, JSON.stringify(outcome)],
@@ -176,7 +231,10 @@ export async function finishRequest(db: Queryable, id: string, executor: string,
 
 /** The executor's sign of life; false when the request is no longer its own running one. */
 export async function beat(db: Queryable, id: string, executor: string): Promise<boolean> {
-  const { rowCount } = await db.query("UPDATE pgmedic.approval_requests SET heartbeat_at = clock_timestamp() WHERE id = $1 AND executor = $2 AND status = 'approved'", [id, executor]);
+  const { rowCount } = await db.query(
+    "UPDATE pgmedic.approval_requests SET heartbeat_at = clock_timestamp() WHERE id = $1 AND executor = $2 AND status = 'approved'",
+    [id, executor],
+  );
   return rowCount === 1;
 }
 
@@ -195,18 +253,33 @@ export async function staleRunningIds(db: Queryable, staleAfterMs: number): Prom
  * approved → outcome_unknown (executor silent for `staleAfterMs`) or → interrupted (by its own executor while
  * stopping). The WHERE re-checks the condition, so two sweeping copies close a request once.
  */
-export async function closeUnfinished(db: Queryable, id: string, change: { status: 'outcome_unknown'; staleAfterMs: number } | { status: 'interrupted'; executor: string }, outcome: ActionOutcome): Promise<ApprovalRequest | undefined> {
-  const condition = change.status === 'interrupted'
-    ? 'executor = $3'
-    : 'coalesce(heartbeat_at, decided_at) < clock_timestamp() - make_interval(secs => $3::float8 / 1000)';
+export async function closeUnfinished(
+  db: Queryable,
+  id: string,
+  change: { status: 'outcome_unknown'; staleAfterMs: number } | { status: 'interrupted'; executor: string },
+  outcome: ActionOutcome,
+): Promise<ApprovalRequest | undefined> {
+  const condition =
+    change.status === 'interrupted'
+      ? 'executor = $3'
+      : 'coalesce(heartbeat_at, decided_at) < clock_timestamp() - make_interval(secs => $3::float8 / 1000)';
   const { rows } = await db.query<Row>(
     `UPDATE pgmedic.approval_requests SET status = $2, outcome = $4 WHERE id = $1 AND status = 'approved' AND ${condition} RETURNING *`,
-    [id, change.status, change.status === 'interrupted' ? change.executor : change.staleAfterMs, JSON.stringify(outcome)],
+    [
+      id,
+      change.status,
+      change.status === 'interrupted' ? change.executor : change.staleAfterMs,
+      JSON.stringify(outcome),
+    ],
   );
   return rows[0] && toRequest(rows[0]);
 }
 
 /** Where the card was posted, so any copy of the bot can update it in place later. */
 export async function attachMessage(db: Queryable, id: string, channel: string, messageTs: string): Promise<void> {
-  await db.query('UPDATE pgmedic.approval_requests SET channel = $2, message_ts = $3 WHERE id = $1', [id, channel, messageTs]);
+  await db.query('UPDATE pgmedic.approval_requests SET channel = $2, message_ts = $3 WHERE id = $1', [
+    id,
+    channel,
+    messageTs,
+  ]);
 }

@@ -47,10 +47,14 @@ export function createGate(options: { port: number; publicHost?: string | undefi
   return {
     token,
     cookieName,
-    refuseHost: (req) => (hostAllowed(req.headers.host) ? undefined : { status: 421, reason: `this workspace answers only to ${[...names].join(', ')}` }),
+    refuseHost: (req) =>
+      hostAllowed(req.headers.host)
+        ? undefined
+        : { status: 421, reason: `this workspace answers only to ${[...names].join(', ')}` },
     refuseOrigin(req) {
       const origin = req.headers.origin;
-      if (origin === undefined || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`) return undefined;
+      if (origin === undefined || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`)
+        return undefined;
       return { status: 403, reason: 'requests from other sites are refused' };
     },
     signedIn: (req) => sameSecret(cookieValue(req.headers.cookie, cookieName), token),

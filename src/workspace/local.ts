@@ -69,12 +69,15 @@ async function startDemo(settings: LocalSettings, say: (line: string) => void): 
 /** Written on every start (the port can change): one target, alerts and a morning digest in the channel. */
 function demoConfigYaml(database: DemoDatabase, alertSeconds: number): string {
   const header = '# Written by `npm start` for the embedded demo on every start; edits are overwritten.\n';
-  return header + stringify({
-    targets: [{ name: 'demo', url: database.urls.monitor, actionUrl: database.urls.action }],
-    defaultTarget: 'demo',
-    alerts: { channel: WORKSPACE_CHANNEL.id, intervalSeconds: alertSeconds },
-    digests: [{ name: 'morning', cron: '0 9 * * *', channel: WORKSPACE_CHANNEL.id }],
-  });
+  return (
+    header +
+    stringify({
+      targets: [{ name: 'demo', url: database.urls.monitor, actionUrl: database.urls.action }],
+      defaultTarget: 'demo',
+      alerts: { channel: WORKSPACE_CHANNEL.id, intervalSeconds: alertSeconds },
+      digests: [{ name: 'morning', cron: '0 9 * * *', channel: WORKSPACE_CHANNEL.id }],
+    })
+  );
 }
 
 /** The demo's state database, with its owner role for migrations, unless the person set their own. */
@@ -83,12 +86,26 @@ function demoState(env: Env, database: DemoDatabase): Env {
   return { PGMEDIC_STATE_DATABASE_URL: database.urls.state, PGMEDIC_STATE_OWNER_URL: database.urls.stateOwner };
 }
 
-async function withWorkspace(env: Env, settings: LocalSettings, demo: RunningDemo | undefined, say: (line: string) => void): Promise<LocalRun> {
+async function withWorkspace(
+  env: Env,
+  settings: LocalSettings,
+  demo: RunningDemo | undefined,
+  say: (line: string) => void,
+): Promise<LocalRun> {
   const botToken = `xoxb-local-${randomBytes(12).toString('hex')}`;
   const signingSecret = randomBytes(24).toString('hex');
-  const workspace = await startWorkspace({ port: settings.port, host: settings.host, botToken, signingSecret, publicHost: settings.publicHost, ...(demo ? { demo } : {}) });
+  const workspace = await startWorkspace({
+    port: settings.port,
+    host: settings.host,
+    botToken,
+    signingSecret,
+    publicHost: settings.publicHost,
+    ...(demo ? { demo } : {}),
+  });
   if (!LOOPBACK.has(settings.host)) {
-    say(`warning: the workspace listens on ${settings.host}, beyond this machine; whoever has the printed address can act as any workspace user, the approver included`);
+    say(
+      `warning: the workspace listens on ${settings.host}, beyond this machine; whoever has the printed address can act as any workspace user, the approver included`,
+    );
   }
   const healing = Boolean(demo) || settings.healingOnOwnDatabases;
   const botEnv: Env = {
@@ -108,7 +125,9 @@ async function withWorkspace(env: Env, settings: LocalSettings, demo: RunningDem
     healing,
     attach(port) {
       workspace.connectApp(`http://127.0.0.1:${port}`);
-      const what = demo ? 'the embedded demo database' : `your databases, healing ${healing ? 'on' : 'off (PGMEDIC_WORKSPACE_HEALING=on turns it on)'}`;
+      const what = demo
+        ? 'the embedded demo database'
+        : `your databases, healing ${healing ? 'on' : 'off (PGMEDIC_WORKSPACE_HEALING=on turns it on)'}`;
       say(`local workspace ready: open ${workspace.url} (pgmedic on ${what}; Ctrl-C stops everything)`);
     },
     async stop() {

@@ -49,10 +49,17 @@ const STATIC: Record<string, [file: string, type: string]> = {
  */
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
-async function forwardToApp(appUrl: string | undefined, req: IncomingMessage, path: string, res: ServerResponse): Promise<void> {
+async function forwardToApp(
+  appUrl: string | undefined,
+  req: IncomingMessage,
+  path: string,
+  res: ServerResponse,
+): Promise<void> {
   if (!appUrl) return send(res, 503, { ok: false, error: 'pgmedic is still starting' });
   const authorization = req.headers.authorization;
-  const answer = await fetch(`${appUrl}${path}`, { headers: authorization ? { authorization } : {} }).catch(() => undefined);
+  const answer = await fetch(`${appUrl}${path}`, { headers: authorization ? { authorization } : {} }).catch(
+    () => undefined,
+  );
   if (!answer) return send(res, 503, { ok: false, error: 'pgmedic does not answer' });
   res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
   res.end(await answer.text());
@@ -64,7 +71,9 @@ export async function startWorkspace(options: WorkspaceOptions): Promise<Workspa
   let gate: Gate | undefined;
   let appUrl: string | undefined;
   const server = createServer((req, res) => {
-    void handle(req, res).catch(() => send(res, 500, { ok: false, error: 'the workspace failed to answer; see the log' }));
+    void handle(req, res).catch(() =>
+      send(res, 500, { ok: false, error: 'the workspace failed to answer; see the log' }),
+    );
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!routes || !gate) return send(res, 503, 'starting');
@@ -77,7 +86,8 @@ export async function startWorkspace(options: WorkspaceOptions): Promise<Workspa
     if (await routes.route(req, res)) return;
     const offered = url.searchParams.get('token');
     if (req.method === 'GET' && offered !== null) return exchangeToken(gate, offered, url, res);
-    if (!gate.signedIn(req)) return send(res, 401, 'open the address pgmedic printed at start-up (it carries the access token)');
+    if (!gate.signedIn(req))
+      return send(res, 401, 'open the address pgmedic printed at start-up (it carries the access token)');
     const asset = STATIC[path];
     if (req.method === 'GET' && asset) return serveFile(res, asset);
     if (path === '/favicon.ico') return void res.writeHead(204).end();
@@ -103,13 +113,23 @@ export async function startWorkspace(options: WorkspaceOptions): Promise<Workspa
 }
 
 /** The page's own API: read the channel as one person, type a command, click a button, drive the demo. */
-async function pageApi(routes: StandInRoutes, appUrl: () => string | undefined, options: WorkspaceOptions, req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+async function pageApi(
+  routes: StandInRoutes,
+  appUrl: () => string | undefined,
+  options: WorkspaceOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: string,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://x');
-  if (req.method === 'GET' && route === 'info') return send(res, 200, { channel: WORKSPACE_CHANNEL, users: WORKSPACE_USERS, demo: Boolean(options.demo) });
+  if (req.method === 'GET' && route === 'info')
+    return send(res, 200, { channel: WORKSPACE_CHANNEL, users: WORKSPACE_USERS, demo: Boolean(options.demo) });
   // Block Kit limit violations in anything the bot sent (Slack would have refused those messages).
   if (req.method === 'GET' && route === 'problems') return send(res, 200, { problems: routes.state.problems });
-  if (req.method === 'GET' && route === 'home') return send(res, 200, { view: routes.state.views.get(url.searchParams.get('user') ?? '') ?? null });
-  if (req.method === 'GET' && route === 'messages') return send(res, 200, { messages: visibleMessages(routes, url.searchParams.get('user') ?? '') });
+  if (req.method === 'GET' && route === 'home')
+    return send(res, 200, { view: routes.state.views.get(url.searchParams.get('user') ?? '') ?? null });
+  if (req.method === 'GET' && route === 'messages')
+    return send(res, 200, { messages: visibleMessages(routes, url.searchParams.get('user') ?? '') });
   if (req.method !== 'POST') return send(res, 404, 'not found');
   const input = parseObject((await readBody(req)).toString('utf8'));
   if (!input) return send(res, 400, { ok: false, error: 'send a JSON object' });
@@ -127,32 +147,59 @@ async function pageApi(routes: StandInRoutes, appUrl: () => string | undefined, 
   if (route === 'home') {
     // What Slack sends when someone opens the app's Home tab; the bot answers with views.publish.
     const sent = await sender.event({ type: 'app_home_opened', user: user.id, channel: 'D0PGMEDIC', tab: 'home' });
-    return send(res, 200, sent.status === 200 ? { ok: true } : { ok: false, error: `pgmedic answered HTTP ${sent.status}` });
+    return send(
+      res,
+      200,
+      sent.status === 200 ? { ok: true } : { ok: false, error: `pgmedic answered HTTP ${sent.status}` },
+    );
   }
   send(res, 404, 'not found');
 }
 
 async function typeCommand(routes: StandInRoutes, sender: ReturnType<typeof slackSender>, user: string, typed: string) {
   const text = typed.trim().replace(/^\/pg\b\s*/, '');
-  routes.state.addMessage({ channel: WORKSPACE_CHANNEL.id, user, text: `/pg ${text}`.trim(), ephemeral: true, via: 'typed' });
-  const reply = await sender.command({ text, channel: WORKSPACE_CHANNEL.id, channelName: WORKSPACE_CHANNEL.name, user });
+  routes.state.addMessage({
+    channel: WORKSPACE_CHANNEL.id,
+    user,
+    text: `/pg ${text}`.trim(),
+    ephemeral: true,
+    via: 'typed',
+  });
+  const reply = await sender.command({
+    text,
+    channel: WORKSPACE_CHANNEL.id,
+    channelName: WORKSPACE_CHANNEL.name,
+    user,
+  });
   return reply.status === 200 ? { ok: true } : { ok: false, error: `pgmedic answered HTTP ${reply.status}` };
 }
 
-async function click(routes: StandInRoutes, sender: ReturnType<typeof slackSender>, user: string, input: Record<string, string>) {
+async function click(
+  routes: StandInRoutes,
+  sender: ReturnType<typeof slackSender>,
+  user: string,
+  input: Record<string, string>,
+) {
   const message = routes.state.messages.find((m) => String(m.id) === input.messageId);
   if (!message || !input.actionId) return { ok: false, error: 'no such message or button' };
   // Slack's response_url for a click acts on the clicked message (replace_original / delete_original).
   const responseUrl = routes.newResponseUrl(message.channel, user);
   const entry = routes.state.responseUrls.get(responseUrl.split('/').pop() ?? '');
   if (entry) entry.originalId = message.id;
-  const reply = await sender.click(input.actionId, input.value ?? '', { channel: message.channel, user, messageTs: message.ts, responseUrl, ephemeral: message.ephemeral });
+  const reply = await sender.click(input.actionId, input.value ?? '', {
+    channel: message.channel,
+    user,
+    messageTs: message.ts,
+    responseUrl,
+    ephemeral: message.ephemeral,
+  });
   return reply.status === 200 ? { ok: true } : { ok: false, error: `pgmedic answered HTTP ${reply.status}` };
 }
 
 /** The channel as one person sees it: everything public, plus what was only for them, plus uploaded files. */
 function visibleMessages(routes: StandInRoutes, user: string) {
-  const shown = (m: StoredMessage) => m.channel === WORKSPACE_CHANNEL.id && !m.deleted && (!m.ephemeral || m.user === user);
+  const shown = (m: StoredMessage) =>
+    m.channel === WORKSPACE_CHANNEL.id && !m.deleted && (!m.ephemeral || m.user === user);
   const messages = routes.state.messages.filter(shown).map((m) => ({
     id: m.id,
     ts: m.ts,
@@ -166,7 +213,17 @@ function visibleMessages(routes: StandInRoutes, user: string) {
   // File ids come from the same counter as message ids (F12 after message 11), which keeps them in order.
   const files = [...routes.state.files.values()]
     .filter((f) => f.channel === WORKSPACE_CHANNEL.id && f.content !== undefined)
-    .map((f) => ({ id: Number(f.id.slice(1)), ts: '', from: 'bot', text: '', blocks: [], ephemeral: false, threadTs: f.threadTs, edited: false, file: fileView(f) }));
+    .map((f) => ({
+      id: Number(f.id.slice(1)),
+      ts: '',
+      from: 'bot',
+      text: '',
+      blocks: [],
+      ephemeral: false,
+      threadTs: f.threadTs,
+      edited: false,
+      file: fileView(f),
+    }));
   return [...messages, ...files].sort((a, b) => a.id - b.id);
 }
 
@@ -175,16 +232,22 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 /** A PNG (a trend chart) goes to the page as an image; anything else as the text it is. */
 function fileView(f: StoredFile) {
   const name = f.title ?? f.filename;
-  if (f.bytes?.subarray(0, 8).equals(PNG_SIGNATURE)) return { name, image: `data:image/png;base64,${f.bytes.toString('base64')}` };
+  if (f.bytes?.subarray(0, 8).equals(PNG_SIGNATURE))
+    return { name, image: `data:image/png;base64,${f.bytes.toString('base64')}` };
   return { name, content: f.content };
 }
 
 /** First load: the secret from the printed address becomes the cookie, and the address bar loses it. */
 function exchangeToken(gate: Gate, offered: string, url: URL, res: ServerResponse): void {
-  if (!sameSecret(offered, gate.token)) return send(res, 401, 'this access token is not the one pgmedic printed at start-up');
+  if (!sameSecret(offered, gate.token))
+    return send(res, 401, 'this access token is not the one pgmedic printed at start-up');
   url.searchParams.delete('token');
   // One leading slash: `//host` would send the browser elsewhere.
-  res.writeHead(303, { 'set-cookie': gate.setCookie(), location: `/${url.pathname.replace(/^\/+/, '')}${url.search}`, 'cache-control': 'no-store' });
+  res.writeHead(303, {
+    'set-cookie': gate.setCookie(),
+    location: `/${url.pathname.replace(/^\/+/, '')}${url.search}`,
+    'cache-control': 'no-store',
+  });
   res.end();
 }
 

@@ -6,7 +6,12 @@ import { listCommands } from '../../src/engine/registry.js';
 describe('the actions room', () => {
   it('lists exactly the named actions, in the order of the typed union, each an approval-gated action', () => {
     expect(ACTIONS.map((a) => a.name)).toEqual([...ACTION_NAMES]);
-    for (const action of ACTIONS) expect({ name: action.name, kind: action.kind, hasSpec: Boolean(action.action) }).toEqual({ name: action.name, kind: 'action', hasSpec: true });
+    for (const action of ACTIONS)
+      expect({ name: action.name, kind: action.kind, hasSpec: Boolean(action.action) }).toEqual({
+        name: action.name,
+        kind: 'action',
+        hasSpec: true,
+      });
     expect(listCommands('action').map((c) => c.name)).toEqual([...ACTION_NAMES]);
   });
 

@@ -32,12 +32,15 @@ function importsOf(file: string): Import[] {
   const specifiers = [...text.matchAll(STATIC), ...text.matchAll(DYNAMIC)].map((m) => m[1]!);
   return specifiers.map((specifier) => ({
     file,
-    target: specifier.startsWith('.') ? normalize(join(dirname(file), specifier)).replace(/\.(js|ts|mjs)$/, '') : specifier.split('/')[0]!,
+    target: specifier.startsWith('.')
+      ? normalize(join(dirname(file), specifier)).replace(/\.(js|ts|mjs)$/, '')
+      : specifier.split('/')[0]!,
   }));
 }
 
 const ALL = sourceFiles().flatMap(importsOf);
-const within = (path: string, rooms: readonly string[]) => rooms.some((room) => path === room || path.startsWith(`${room}/`));
+const within = (path: string, rooms: readonly string[]) =>
+  rooms.some((room) => path === room || path.startsWith(`${room}/`));
 const show = (i: Import) => `${i.file} → ${i.target}`;
 
 /** The imports that break a rule, minus the listed exceptions (keyed `file → target`); also the stale exceptions. */
@@ -59,18 +62,26 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
 
   it('commands and actions import nothing from the surfaces, the schedule, the approval workflow or the workspace', () => {
     const outer = ['src/slack', 'src/schedule', 'src/heal', 'src/workspace'];
-    expect(check((i) => within(i.file, ['commands', 'actions']) && within(i.target, outer), {})).toEqual({ unlisted: [], stale: [] });
+    expect(check((i) => within(i.file, ['commands', 'actions']) && within(i.target, outer), {})).toEqual({
+      unlisted: [],
+      stale: [],
+    });
   });
 
   it('diagnostics and actions are siblings: neither imports the other', () => {
-    const crossing = (i: Import) => (within(i.file, ['commands']) && within(i.target, ['actions'])) || (within(i.file, ['actions']) && within(i.target, ['commands']));
+    const crossing = (i: Import) =>
+      (within(i.file, ['commands']) && within(i.target, ['actions'])) ||
+      (within(i.file, ['actions']) && within(i.target, ['commands']));
     expect(check(crossing, {})).toEqual({ unlisted: [], stale: [] });
   });
 
   it('imports `pg` only in src/db, src/state, src/embedded, tests and benches', () => {
     const allowed = ['src/db', 'src/state', 'src/embedded', 'test', 'bench'];
     const exceptions = {};
-    expect(check((i) => i.target === 'pg' && !within(i.file, allowed), exceptions)).toEqual({ unlisted: [], stale: [] });
+    expect(check((i) => i.target === 'pg' && !within(i.file, allowed), exceptions)).toEqual({
+      unlisted: [],
+      stale: [],
+    });
   });
 
   it('keeps Slack away from the state database: it talks to heal and schedule', () => {
@@ -79,12 +90,18 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
       'src/slack/dedupe.ts → src/state/deliveries': 'Slack-owned table',
       'src/slack/dedupe.ts → src/state/requests': 'its Queryable type',
     };
-    expect(check((i) => within(i.file, ['src/slack']) && within(i.target, ['src/state']), exceptions)).toEqual({ unlisted: [], stale: [] });
+    expect(check((i) => within(i.file, ['src/slack']) && within(i.target, ['src/state']), exceptions)).toEqual({
+      unlisted: [],
+      stale: [],
+    });
   });
 
   it('keeps the approval workflow beside the surfaces: heal imports no surface, schedule or workspace', () => {
     const surfaces = ['src/slack', 'src/cli', 'src/schedule', 'src/workspace'];
-    expect(check((i) => within(i.file, ['src/heal']) && within(i.target, surfaces), {})).toEqual({ unlisted: [], stale: [] });
+    expect(check((i) => within(i.file, ['src/heal']) && within(i.target, surfaces), {})).toEqual({
+      unlisted: [],
+      stale: [],
+    });
   });
 
   it('keeps the database rooms at the bottom: src/db and src/state import only config, errors, log and each other', () => {
@@ -94,7 +111,8 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
       'src/db/targets.ts → src/engine/closest': 'suggestion()',
       'src/db/other-databases.ts → src/engine/closest': 'suggestion()',
     };
-    const upward = (i: Import) => within(i.file, ['src/db', 'src/state']) && i.target.startsWith('src/') && !within(i.target, below);
+    const upward = (i: Import) =>
+      within(i.file, ['src/db', 'src/state']) && i.target.startsWith('src/') && !within(i.target, below);
     expect(check(upward, exceptions)).toEqual({ unlisted: [], stale: [] });
   });
 });

@@ -45,7 +45,12 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const COLUMN: Record<string, string> = { size: 'total_bytes', bloat: 'bloat_bytes', reclaimable: 'bloat_bytes', 'dead-tuples': 'dead_tuples' };
+const COLUMN: Record<string, string> = {
+  size: 'total_bytes',
+  bloat: 'bloat_bytes',
+  reclaimable: 'bloat_bytes',
+  'dead-tuples': 'dead_tuples',
+};
 
 /** Ground truth straight from the table: the relations with the largest figure on the last day, and every stored point of theirs. */
 async function storedValues(metric: TrendMetric, from: string, to: string): Promise<ChartValue[]> {
@@ -61,7 +66,8 @@ async function storedValues(metric: TrendMetric, from: string, to: string): Prom
   return rows.map((r) => ({ day: r.day, series: r.name, value: Number(r.value) }));
 }
 
-const sorted = (values: ChartValue[]) => [...values].sort((a, b) => a.series.localeCompare(b.series) || a.day.localeCompare(b.day));
+const sorted = (values: ChartValue[]) =>
+  [...values].sort((a, b) => a.series.localeCompare(b.series) || a.day.localeCompare(b.day));
 
 describe('chart data', () => {
   for (const metric of TREND_METRICS) {
@@ -94,11 +100,29 @@ describe('chart data', () => {
   });
 
   it('keeps a relation that left the top list, leaves gaps as gaps and stays inside the window', () => {
-    const row = (day: string, relation: string, totalBytes: number) => ({ day, kind: 'table' as const, schema: 'sales', relation, totalBytes, bloatBytes: null, bloatPercent: null, deadTuples: null });
-    const rows = [row('2026-11-20', 'old', 9e9), row('2026-11-28', 'gone', 5e6), row('2026-11-28', 'a', 1e6), row('2026-11-30', 'a', 3e6), row('2026-12-01', 'future', 1)];
+    const row = (day: string, relation: string, totalBytes: number) => ({
+      day,
+      kind: 'table' as const,
+      schema: 'sales',
+      relation,
+      totalBytes,
+      bloatBytes: null,
+      bloatPercent: null,
+      deadTuples: null,
+    });
+    const rows = [
+      row('2026-11-20', 'old', 9e9),
+      row('2026-11-28', 'gone', 5e6),
+      row('2026-11-28', 'a', 1e6),
+      row('2026-11-30', 'a', 3e6),
+      row('2026-12-01', 'future', 1),
+    ];
     const data: ChartData = chartData(rows, 'app', findMetric('size')!, 7, '2026-11-30');
     expect(data.series.map((s) => s.name)).toEqual(['sales.a', 'sales.gone']);
-    expect(data.series[0]!.points).toEqual([{ day: '2026-11-28', value: 1e6 }, { day: '2026-11-30', value: 3e6 }]);
+    expect(data.series[0]!.points).toEqual([
+      { day: '2026-11-28', value: 1e6 },
+      { day: '2026-11-30', value: 3e6 },
+    ]);
   });
 });
 
@@ -129,7 +153,16 @@ describe('chart image', () => {
 
   it('draws relation names as text, whatever they contain (markup, quotes, an expression, 200 characters)', async () => {
     const names = ['</text><script>alert(1)</script>', 'a"b&c\'d', '${datum.value}', 'ü'.repeat(200)];
-    const rows = names.map((relation, i) => ({ day: '2026-11-30', kind: 'table' as const, schema: 'public', relation, totalBytes: (i + 1) * 1e6, bloatBytes: null, bloatPercent: null, deadTuples: null }));
+    const rows = names.map((relation, i) => ({
+      day: '2026-11-30',
+      kind: 'table' as const,
+      schema: 'public',
+      relation,
+      totalBytes: (i + 1) * 1e6,
+      bloatBytes: null,
+      bloatPercent: null,
+      deadTuples: null,
+    }));
     const { svg, png } = await renderChart(chartData(rows, 'app', findMetric('size')!, 7, '2026-11-30'));
     expect(svg).not.toContain('<script>');
     expect(svg).toContain('&lt;/text&gt;&lt;script&gt;');

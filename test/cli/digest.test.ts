@@ -31,10 +31,19 @@ afterAll(async () => {
 });
 
 /** bin/pgmedic as a user runs it; a non-zero exit is the digest's status, not a failure. */
-async function pgmedic(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PGMEDIC_') && !key.startsWith('PG') && key !== 'DATABASE_URL'));
+async function pgmedic(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cleanEnv = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => !key.startsWith('PGMEDIC_') && !key.startsWith('PG') && key !== 'DATABASE_URL',
+    ),
+  );
   try {
-    const { stdout, stderr } = await promisify(execFile)('bin/pgmedic', args, { env: { ...cleanEnv, NO_COLOR: '1', DATABASE_URL: server.url('app'), ...env } });
+    const { stdout, stderr } = await promisify(execFile)('bin/pgmedic', args, {
+      env: { ...cleanEnv, NO_COLOR: '1', DATABASE_URL: server.url('app'), ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -50,18 +59,26 @@ describe('bin/pgmedic digest', () => {
     expect(stdout).toContain(starved.table);
     expect(stdout).toContain('Trends (what changed since yesterday and over 7 days) need PGMEDIC_STATE_DATABASE_URL');
     const json = await pgmedic(['digest', '--format', 'json'], {});
-    const digest = JSON.parse(json.stdout) as { status: keyof typeof EXIT; targets: { target: string; reachable: boolean }[] };
+    const digest = JSON.parse(json.stdout) as {
+      status: keyof typeof EXIT;
+      targets: { target: string; reachable: boolean }[];
+    };
     expect(digest.targets).toEqual([expect.objectContaining({ target: 'default', reachable: true })]);
     expect(code).toBe(EXIT[digest.status]);
   });
 
   it('with the state database, records today’s snapshot (the trends’ ground truth) and drops the note', async () => {
-    const { stdout, stderr } = await pgmedic(['digest', '--target', 'default'], { PGMEDIC_STATE_DATABASE_URL: server.url('state') });
+    const { stdout, stderr } = await pgmedic(['digest', '--target', 'default'], {
+      PGMEDIC_STATE_DATABASE_URL: server.url('state'),
+    });
     expect(stdout).toContain('Digest: now');
     expect(stdout).not.toContain('need PGMEDIC_STATE_DATABASE_URL');
     expect(stderr).toBe('');
     const state = await connect(server.url('state'));
-    const { rows } = await state.query<{ relation: string }>("SELECT relation FROM pgmedic.relation_snapshots WHERE target = 'default' AND relation = $1", [starved.table]);
+    const { rows } = await state.query<{ relation: string }>(
+      "SELECT relation FROM pgmedic.relation_snapshots WHERE target = 'default' AND relation = $1",
+      [starved.table],
+    );
     await state.end();
     expect(rows).toEqual([{ relation: starved.table }]);
   });

@@ -22,20 +22,31 @@ describe('bin/pgmedic help and version', () => {
       const { code, stdout, stderr } = await pgmedic(args);
       expect({ args, code, stderr }).toEqual({ args, code: 0, stderr: '' });
       // `trend` posts an image: Slack only, so the terminal's overview leaves it out.
-      for (const command of [...COMMANDS, ...EXTRA_COMMANDS.filter((c) => !c.slackOnly)]) expect(stdout).toContain(`  ${command.name} `);
+      for (const command of [...COMMANDS, ...EXTRA_COMMANDS.filter((c) => !c.slackOnly)])
+        expect(stdout).toContain(`  ${command.name} `);
       expect(stdout).toContain('Usage: `pgmedic <command> [target] [options]`');
       expect(stdout).toContain('Output (--format)');
       expect(stdout).toMatch(/json +One JSON object/);
       expect(stdout).toMatch(/nagios +One status line/);
       expect(stdout).toContain('Exit codes');
-      for (const [code, word] of [['0', 'OK'], ['1', 'WARNING'], ['2', 'CRITICAL'], ['3', 'UNKNOWN']]) expect(stdout).toMatch(new RegExp(`\\n  ${code} +${word}`));
+      for (const [code, word] of [
+        ['0', 'OK'],
+        ['1', 'WARNING'],
+        ['2', 'CRITICAL'],
+        ['3', 'UNKNOWN'],
+      ])
+        expect(stdout).toMatch(new RegExp(`\\n  ${code} +${word}`));
       const monitoring = stdout.slice(stdout.indexOf('Monitoring checks (--warning, --critical)'));
       for (const name of Object.keys(PRIMARY_FIGURES)) expect(monitoring).toMatch(new RegExp(`\\n  ${name} +\\S`));
     }
   });
 
   it('prints one command’s help for `<command> --help`, `<command> -h` and `help <command>`', async () => {
-    const runs = await Promise.all([pgmedic(['locks', '--help']), pgmedic(['locks', '-h']), pgmedic(['help', 'locks'])]);
+    const runs = await Promise.all([
+      pgmedic(['locks', '--help']),
+      pgmedic(['locks', '-h']),
+      pgmedic(['help', 'locks']),
+    ]);
     for (const { code, stdout } of runs) {
       expect(code).toBe(0);
       expect(stdout).toContain('pgmedic locks [target] [options]');
@@ -53,7 +64,8 @@ describe('bin/pgmedic help and version', () => {
   });
 
   it('prints the version from package.json', async () => {
-    for (const flag of ['--version', '-V']) expect(await pgmedic([flag])).toEqual({ code: 0, stdout: `pgmedic ${version}\n`, stderr: '' });
+    for (const flag of ['--version', '-V'])
+      expect(await pgmedic([flag])).toEqual({ code: 0, stdout: `pgmedic ${version}\n`, stderr: '' });
   });
 
   it('refuses an unknown command with every command’s name, audit and digest included, and a `pgmedic help` hint', async () => {
@@ -68,7 +80,9 @@ describe('bin/pgmedic help and version', () => {
   });
 
   it('says `pgmedic help <command>` in hints, never a bare `help <command>`', async () => {
-    const { code, stderr } = await pgmedic(['database', 'app', 'extra'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    const { code, stderr } = await pgmedic(['database', 'app', 'extra'], {
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+    });
     expect(code).toBe(3);
     expect(stderr).toContain('`pgmedic help database`');
     expect(stderr).not.toMatch(/[^c] `help/);
@@ -89,7 +103,8 @@ describe('bin/pgmedic help and version', () => {
 });
 
 describe('colour', () => {
-  const coloured = async (env: Record<string, string>, tty = false) => (await (tty ? pgmedicOnTty : pgmedic)(['--help'], env)).stdout.includes(ESC);
+  const coloured = async (env: Record<string, string>, tty = false) =>
+    (await (tty ? pgmedicOnTty : pgmedic)(['--help'], env)).stdout.includes(ESC);
 
   it('is off in a pipe, on with FORCE_COLOR, off with FORCE_COLOR=0 or NO_COLOR', async () => {
     expect(await coloured({})).toBe(false);
@@ -117,8 +132,13 @@ describe('the compiled command line', () => {
     if (seen.has(entry)) return [];
     seen.add(entry);
     const code = readFileSync(`dist/cli/${entry}`, 'utf8');
-    const imported = [...code.matchAll(/^import [^;]*? from "\.\/([^"]+)";?$|^} from "\.\/([^"]+)";?$/gm)].map((m) => m[1] ?? m[2]!);
-    return [...[...code.matchAll(/^\/\/ (\S+)$/gm)].map((m) => m[1]!), ...imported.flatMap((file) => staticSources(file, seen))];
+    const imported = [...code.matchAll(/^import [^;]*? from "\.\/([^"]+)";?$|^} from "\.\/([^"]+)";?$/gm)].map(
+      (m) => m[1] ?? m[2]!,
+    );
+    return [
+      ...[...code.matchAll(/^\/\/ (\S+)$/gm)].map((m) => m[1]!),
+      ...imported.flatMap((file) => staticSources(file, seen)),
+    ];
   }
 
   it('loads no Slack, scheduler, metrics or workspace code to run one diagnostic', () => {
@@ -127,7 +147,11 @@ describe('the compiled command line', () => {
     expect(sources).toContain('src/engine/run.ts');
     expect(sources).toContain('node_modules/pg/lib/client.js');
     // (the config's cron expressions are checked with node-cron's parser, src/schedule/cron.ts; nothing else of the scheduler)
-    expect(sources.filter((s) => /@slack|prom-client|pino|src\/slack|src\/schedule\/(?!cron\.ts)|src\/workspace|src\/ops|src\/embedded/.test(s))).toEqual([]);
+    expect(
+      sources.filter((s) =>
+        /@slack|prom-client|pino|src\/slack|src\/schedule\/(?!cron\.ts)|src\/workspace|src\/ops|src\/embedded/.test(s),
+      ),
+    ).toEqual([]);
     // the entry loads only argument parsing; string-width (~70 ms) only for text that needs it
     expect(staticSources('main.js').filter((s) => /zod|pg\/lib|yaml/.test(s))).toEqual([]);
     const help = readdirSync('dist/cli').find((file) => /^help-.*\.js$/.test(file))!;
@@ -136,23 +160,36 @@ describe('the compiled command line', () => {
 
   /** The bundled sources of every chunk one run of the CLI loads (test/support/record-loads.mjs lists them). */
   async function loadedSources(args: string[], env: Record<string, string> = {}): Promise<string[]> {
-    const run = promisify(execFile)(process.execPath, ['--import', './test/support/record-loads.mjs', 'dist/cli/main.js', ...args], { env: { PATH: process.env.PATH, ...env } });
+    const run = promisify(execFile)(
+      process.execPath,
+      ['--import', './test/support/record-loads.mjs', 'dist/cli/main.js', ...args],
+      { env: { PATH: process.env.PATH, ...env } },
+    );
     const { stderr } = await run.catch((error: { stderr: string }) => error);
     const chunks = [...stderr.matchAll(/^loaded file:\/\/.*\/dist\/cli\/(\S+)$/gm)].map((m) => m[1]!);
     expect(chunks).toContain('main.js');
-    return chunks.flatMap((chunk) => [...readFileSync(`dist/cli/${chunk}`, 'utf8').matchAll(/^\/\/ (\S+)$/gm)].map((m) => m[1]!));
+    return chunks.flatMap((chunk) =>
+      [...readFileSync(`dist/cli/${chunk}`, 'utf8').matchAll(/^\/\/ (\S+)$/gm)].map((m) => m[1]!),
+    );
   }
 
   it('does not evaluate pg, yaml or node-cron for --help and --version; a diagnostic does load pg', async () => {
     for (const args of [['--help'], ['--version'], ['help', 'locks']]) {
       const sources = await loadedSources(args);
-      expect({ args, heavy: sources.filter((s) => /node_modules\/(pg|pg-[a-z-]+|yaml|node-cron)\//.test(s)) }).toEqual({ args, heavy: [] });
+      expect({ args, heavy: sources.filter((s) => /node_modules\/(pg|pg-[a-z-]+|yaml|node-cron)\//.test(s)) }).toEqual({
+        args,
+        heavy: [],
+      });
     }
-    expect(await loadedSources(['health'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' })).toContain('node_modules/pg/lib/client.js');
+    expect(await loadedSources(['health'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' })).toContain(
+      'node_modules/pg/lib/client.js',
+    );
   });
 
-  it('bundles pg without its Cloudflare probe, which would load Node\'s undici on every run (scripts/build.mjs)', () => {
-    const chunks = readdirSync('dist/cli').filter((file) => file.endsWith('.js')).map((file) => readFileSync(`dist/cli/${file}`, 'utf8'));
+  it("bundles pg without its Cloudflare probe, which would load Node's undici on every run (scripts/build.mjs)", () => {
+    const chunks = readdirSync('dist/cli')
+      .filter((file) => file.endsWith('.js'))
+      .map((file) => readFileSync(`dist/cli/${file}`, 'utf8'));
     const stream = chunks.find((code) => code.includes('// node_modules/pg/lib/stream.js'));
     expect(stream).toBeDefined();
     expect(stream).toContain('function getNodejsStreamFuncs()');

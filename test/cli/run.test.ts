@@ -26,12 +26,19 @@ beforeAll(async () => {
   await createDatabases(admin, ['app', 'other']);
   chain = await createBlockingChain(server.url('app'));
   const app = await connect(server.url('app'));
-  await app.query(`CREATE TABLE "${WIDE_TABLE}" AS SELECT g AS id, repeat('x', 200) AS note FROM generate_series(1, 20000) g`);
-  await app.query(`CREATE TABLE ${app.escapeIdentifier(EVIL_TABLE)} AS SELECT g AS id, repeat('x', 200) AS note FROM generate_series(1, 40000) g`);
+  await app.query(
+    `CREATE TABLE "${WIDE_TABLE}" AS SELECT g AS id, repeat('x', 200) AS note FROM generate_series(1, 20000) g`,
+  );
+  await app.query(
+    `CREATE TABLE ${app.escapeIdentifier(EVIL_TABLE)} AS SELECT g AS id, repeat('x', 200) AS note FROM generate_series(1, 40000) g`,
+  );
   await app.end();
   dir = mkdtempSync(join(tmpdir(), 'pgmedic-cli-test-'));
   const config = join(dir, 'pgmedic.yml');
-  writeFileSync(config, `defaultTarget: other\ntargets:\n  - name: prod\n    url: ${server.url('app')}\n  - name: other\n    url: ${server.url('other')}\n`);
+  writeFileSync(
+    config,
+    `defaultTarget: other\ntargets:\n  - name: prod\n    url: ${server.url('app')}\n  - name: other\n    url: ${server.url('other')}\n`,
+  );
   env = { PGMEDIC_CONFIG: config };
 }, 60_000);
 afterAll(async () => {
@@ -55,7 +62,9 @@ describe('bin/pgmedic with a target named as in Slack', () => {
   it('takes the target as the first word after the command, or --target, or the default', async () => {
     const named = await pgmedic(['locks', 'prod', '--format', 'json'], env);
     expect(JSON.parse(named.stdout)).toMatchObject({ command: 'locks', target: 'prod' });
-    expect((JSON.parse(named.stdout) as { findings: { rootPids: number[] } }).findings.rootPids).toEqual([chain.rootPid]);
+    expect((JSON.parse(named.stdout) as { findings: { rootPids: number[] } }).findings.rootPids).toEqual([
+      chain.rootPid,
+    ]);
     const flagged = await pgmedic(['locks', '--target', 'prod', '--format', 'json'], env);
     expect(JSON.parse(flagged.stdout)).toMatchObject({ target: 'prod' });
     const fallback = await pgmedic(['locks', '--format', 'json'], env);
@@ -83,9 +92,16 @@ describe('bin/pgmedic as a monitoring check', () => {
   it('prints one Nagios status line whose performance data are PostgreSQL’s own counts', async () => {
     const truth = await blockedSessions();
     expect(truth).toEqual({ blocked: 2, roots: 1 });
-    const { code, stdout } = await pgmedic(['locks', 'prod', '--format', 'nagios', '--warning', '1h', '--critical', '2h'], env);
+    const { code, stdout } = await pgmedic(
+      ['locks', 'prod', '--format', 'nagios', '--warning', '1h', '--critical', '2h'],
+      env,
+    );
     expect(code).toBe(0);
-    expect(stdout).toMatch(new RegExp(`^PGMEDIC LOCKS OK - [^|\\n]+ \\| longest_wait=[\\d.]+s;3600;7200;0 blocked=${truth.blocked} root_blockers=${truth.roots} time=[\\d.]+s\\n$`));
+    expect(stdout).toMatch(
+      new RegExp(
+        `^PGMEDIC LOCKS OK - [^|\\n]+ \\| longest_wait=[\\d.]+s;3600;7200;0 blocked=${truth.blocked} root_blockers=${truth.roots} time=[\\d.]+s\\n$`,
+      ),
+    );
   });
 
   it('--warning and --critical move the primary figure’s thresholds, and the exit code follows', async () => {
@@ -98,20 +114,32 @@ describe('bin/pgmedic as a monitoring check', () => {
     const text = await pgmedic(['locks', 'prod', '--warning', '0s', '--critical', '1h'], env);
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/^\[WARN\] Locks/);
-    const connections = await pgmedic(['connections', 'prod', '--format', 'nagios', '--warning', '80%', '--critical', '95'], env);
+    const connections = await pgmedic(
+      ['connections', 'prod', '--format', 'nagios', '--warning', '80%', '--critical', '95'],
+      env,
+    );
     expect(connections.stdout).toMatch(/ \| used=[\d.]+%;80;95;0;100 connections=\d+ /);
   });
 
   it('answers UNKNOWN (3) on the status line when it cannot judge', async () => {
     const badValue = await pgmedic(['locks', 'prod', '--format', 'nagios', '--warning', '5 parsecs'], env);
     expect(badValue).toMatchObject({ code: 3, stderr: '' });
-    expect(badValue.stdout).toBe('PGMEDIC LOCKS UNKNOWN - --warning "5 parsecs" is not valid here: it is the longest lock wait, in seconds (30s, 2min). Use 30s, 5min or 2h.\n');
-    const inverted = await pgmedic(['locks', 'prod', '--format', 'nagios', '--warning', '2min', '--critical', '30s'], env);
+    expect(badValue.stdout).toBe(
+      'PGMEDIC LOCKS UNKNOWN - --warning "5 parsecs" is not valid here: it is the longest lock wait, in seconds (30s, 2min). Use 30s, 5min or 2h.\n',
+    );
+    const inverted = await pgmedic(
+      ['locks', 'prod', '--format', 'nagios', '--warning', '2min', '--critical', '30s'],
+      env,
+    );
     expect(inverted.stdout).toMatch(/^PGMEDIC LOCKS UNKNOWN - --warning 2min is above --critical 30s\./);
     const noFigure = await pgmedic(['health', 'prod', '--warning', '1'], env);
     expect(noFigure.code).toBe(3);
-    expect(noFigure.stderr).toContain('`health` has no single figure for --warning and --critical. Type `pgmedic help` to see which commands take them.');
-    const unreachable = await pgmedic(['locks', '--format', 'nagios'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(noFigure.stderr).toContain(
+      '`health` has no single figure for --warning and --critical. Type `pgmedic help` to see which commands take them.',
+    );
+    const unreachable = await pgmedic(['locks', '--format', 'nagios'], {
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+    });
     expect(unreachable.code).toBe(3);
     expect(unreachable.stdout).toMatch(/^PGMEDIC LOCKS UNKNOWN - Could not connect to target "default"/);
     expect(unreachable.stdout).not.toContain('|');
@@ -151,6 +179,11 @@ describe('bin/pgmedic text output', () => {
     const coloured = await pgmedic(['sizes', 'prod'], { ...env, FORCE_COLOR: '1' });
     expect(coloured.stdout.match(/\x1b[^[]/g)).toBeNull(); // the only escapes are colour (ESC [)
     const nagios = await pgmedic(['sizes', 'prod', '--format', 'nagios'], env);
-    expect(nagios.stdout.split('\n')).toEqual([expect.stringMatching(/^PGMEDIC SIZES OK - [^|]*evil \/ blocked=999 PGMEDIC LOCKS OK - \\u001b\]0;owned\\u0007 [^|]* \| time=[\d.]+s$/), '']);
+    expect(nagios.stdout.split('\n')).toEqual([
+      expect.stringMatching(
+        /^PGMEDIC SIZES OK - [^|]*evil \/ blocked=999 PGMEDIC LOCKS OK - \\u001b\]0;owned\\u0007 [^|]* \| time=[\d.]+s$/,
+      ),
+      '',
+    ]);
   });
 });

@@ -18,9 +18,19 @@ function target(url = server.url()): Target {
   return created;
 }
 
-async function bloat(args: string[], on = target()): Promise<BloatFindings & { status: string; footnotes: string[]; actions: { action: string; params: Record<string, string> }[] }> {
+async function bloat(
+  args: string[],
+  on = target(),
+): Promise<
+  BloatFindings & { status: string; footnotes: string[]; actions: { action: string; params: Record<string, string> }[] }
+> {
   const result = await run(on, 'bloat', args);
-  return { ...(result.findings as BloatFindings), status: result.status, footnotes: result.report.footnotes, actions: result.report.actions };
+  return {
+    ...(result.findings as BloatFindings),
+    status: result.status,
+    footnotes: result.report.footnotes,
+    actions: result.report.actions,
+  };
 }
 
 const findRelation = (findings: BloatFindings, name: string): RelationBloat | undefined =>
@@ -28,13 +38,21 @@ const findRelation = (findings: BloatFindings, name: string): RelationBloat | un
 
 /** Ground truth for a heap: pgstattuple's share of free space (dead tuples are ≈ 0 after VACUUM). */
 async function heapTruth(name: string): Promise<number> {
-  const { rows } = await admin.query<{ free_percent: number; dead_tuple_percent: number }>('SELECT free_percent, dead_tuple_percent FROM pgstattuple($1::regclass)', [name]);
+  const { rows } = await admin.query<{ free_percent: number; dead_tuple_percent: number }>(
+    'SELECT free_percent, dead_tuple_percent FROM pgstattuple($1::regclass)',
+    [name],
+  );
   return rows[0]!.free_percent + rows[0]!.dead_tuple_percent;
 }
 
 /** Ground truth for a btree: the share of the index beyond leaves packed to the fillfactor (90). */
 async function indexTruth(name: string): Promise<{ percent: number; density: number }> {
-  const { rows } = await admin.query<{ index_size: number; internal_pages: number; leaf_pages: number; avg_leaf_density: number }>(
+  const { rows } = await admin.query<{
+    index_size: number;
+    internal_pages: number;
+    leaf_pages: number;
+    avg_leaf_density: number;
+  }>(
     'SELECT index_size::float8, internal_pages::float8, leaf_pages::float8, avg_leaf_density FROM pgstatindex($1::regclass)',
     [name],
   );
@@ -69,9 +87,23 @@ describe('bloat', () => {
     const truth = await heapTruth(scenario.table);
     expect(truth).toBeGreaterThan(50);
     expect(Math.abs(table.bloatPercent - truth)).toBeLessThanOrEqual(10);
-    const [dead] = (await admin.query<{ n: number }>('SELECT n_dead_tup::int AS n FROM pg_stat_user_tables WHERE relname = $1', [scenario.table])).rows;
-    expect(table).toMatchObject({ kind: 'table', schema: 'public', index: null, reliable: true, unreliableReasons: [], deadTuples: dead!.n, locked: false });
-    const [size] = (await admin.query<{ bytes: number }>('SELECT pg_relation_size($1::regclass)::float8 AS bytes', [scenario.table])).rows;
+    const [dead] = (
+      await admin.query<{ n: number }>('SELECT n_dead_tup::int AS n FROM pg_stat_user_tables WHERE relname = $1', [
+        scenario.table,
+      ])
+    ).rows;
+    expect(table).toMatchObject({
+      kind: 'table',
+      schema: 'public',
+      index: null,
+      reliable: true,
+      unreliableReasons: [],
+      deadTuples: dead!.n,
+      locked: false,
+    });
+    const [size] = (
+      await admin.query<{ bytes: number }>('SELECT pg_relation_size($1::regclass)::float8 AS bytes', [scenario.table])
+    ).rows;
     expect(table.totalBytes).toBe(size!.bytes);
     expect(table.bloatBytes).toBe(Math.round((table.totalBytes * table.bloatPercent) / 100));
 
@@ -81,7 +113,14 @@ describe('bloat', () => {
 
     const index = findRelation(findings, scenario.index)!;
     const indexTruthNow = await indexTruth(scenario.index);
-    expect(index).toMatchObject({ kind: 'index', schema: 'public', table: scenario.table, index: scenario.index, reliable: true, deadTuples: null });
+    expect(index).toMatchObject({
+      kind: 'index',
+      schema: 'public',
+      table: scenario.table,
+      index: scenario.index,
+      reliable: true,
+      deadTuples: null,
+    });
     expect(Math.abs(index.bloatPercent - indexTruthNow.percent)).toBeLessThanOrEqual(10);
     expect(findRelation(findings, scenario.controlIndex)!.bloatPercent).toBeLessThan(10);
 
@@ -103,7 +142,9 @@ describe('bloat', () => {
   });
 
   it('applies the size floor on relpages, with units', async () => {
-    const [pages] = (await admin.query<{ relpages: number }>('SELECT relpages FROM pg_class WHERE relname = $1', [scenario.table])).rows;
+    const [pages] = (
+      await admin.query<{ relpages: number }>('SELECT relpages FROM pg_class WHERE relname = $1', [scenario.table])
+    ).rows;
     const justAbove = `${Math.floor((pages!.relpages * 8) / 1024) + 1}MB`;
     const none = await bloat(['--min-size', justAbove]);
     expect(findRelation(none, scenario.table)).toBeUndefined();
@@ -121,8 +162,15 @@ describe('bloat', () => {
     await admin.query(`DROP TABLE IF EXISTS bloat_unanalyzed; CREATE TABLE bloat_unanalyzed (id int, note text) WITH (autovacuum_enabled = false);
       INSERT INTO bloat_unanalyzed SELECT g, repeat('x', 200) FROM generate_series(1, 10000) g`);
     await admin.query('SELECT pg_stat_force_next_flush()');
-    await waitFor(async () => (await admin.query("SELECT 1 FROM pg_stat_user_tables WHERE relname = 'bloat_unanalyzed' AND n_live_tup > 0")).rowCount, 'live tuples in stats');
-    await admin.query(`DROP ROLE IF EXISTS bloat_monitor; CREATE ROLE bloat_monitor LOGIN PASSWORD 'monitor'; GRANT pg_monitor TO bloat_monitor`);
+    await waitFor(
+      async () =>
+        (await admin.query("SELECT 1 FROM pg_stat_user_tables WHERE relname = 'bloat_unanalyzed' AND n_live_tup > 0"))
+          .rowCount,
+      'live tuples in stats',
+    );
+    await admin.query(
+      `DROP ROLE IF EXISTS bloat_monitor; CREATE ROLE bloat_monitor LOGIN PASSWORD 'monitor'; GRANT pg_monitor TO bloat_monitor`,
+    );
     const findings = await bloat(['--min-size', '512kB']);
     const unanalyzed = findRelation(findings, 'bloat_unanalyzed')!;
     expect(unanalyzed.reliable).toBe(false);
@@ -132,10 +180,17 @@ describe('bloat', () => {
     monitorUrl.username = 'bloat_monitor';
     monitorUrl.password = 'monitor';
     const asMonitor = await bloat(['--min-size', '512kB'], target(monitorUrl.toString()));
-    const [columns] = (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped', [scenario.table])).rows;
+    const [columns] = (
+      await admin.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped',
+        [scenario.table],
+      )
+    ).rows;
     const hidden = findRelation(asMonitor, scenario.table)!;
     expect(hidden.reliable).toBe(false);
-    expect(hidden.unreliableReasons).toContain(`pg_stats hides ${columns!.n} of ${columns!.n} columns from this role (no SELECT privilege on them)`);
+    expect(hidden.unreliableReasons).toContain(
+      `pg_stats hides ${columns!.n} of ${columns!.n} columns from this role (no SELECT privilege on them)`,
+    );
     expect(asMonitor.hiddenStatsRelations).toContain(`public.${scenario.table}`);
     // pgstattuple (callable through pg_monitor's pg_stat_scan_tables) replaces the estimate built on hidden statistics
     expect(asMonitor.hiddenStats.measured).toBeGreaterThanOrEqual(1);
@@ -150,7 +205,11 @@ describe('bloat', () => {
     plainUrl.username = 'bloat_plain';
     plainUrl.password = 'plain';
     const findings = await bloat(['--min-size', '512kB', '--exact'], target(plainUrl.toString()));
-    const [granted] = (await admin.query<{ ok: boolean }>("SELECT has_function_privilege('bloat_plain', 'pgstattuple_approx(regclass)', 'EXECUTE') AS ok")).rows;
+    const [granted] = (
+      await admin.query<{ ok: boolean }>(
+        "SELECT has_function_privilege('bloat_plain', 'pgstattuple_approx(regclass)', 'EXECUTE') AS ok",
+      )
+    ).rows;
     expect(granted!.ok).toBe(false);
     expect(findings.exact).toMatchObject({ requested: true, unavailable: 'no-privilege', confirmed: 0 });
     expect(findings.footnotes.join('\n')).toContain('GRANT pg_stat_scan_tables TO <role>;');
@@ -180,15 +239,28 @@ describe('bloat', () => {
     await worker.query('DELETE FROM bloat_starved WHERE id % 4 <> 0');
     await worker.query('SELECT pg_stat_force_next_flush()');
     await worker.end();
-    await waitFor(async () => (await admin.query("SELECT 1 FROM pg_stat_user_tables WHERE relname = 'bloat_starved' AND n_dead_tup > 0")).rowCount, 'dead tuples in stats');
+    await waitFor(
+      async () =>
+        (await admin.query("SELECT 1 FROM pg_stat_user_tables WHERE relname = 'bloat_starved' AND n_dead_tup > 0"))
+          .rowCount,
+      'dead tuples in stats',
+    );
     const findings = await bloat(['--min-size', '512kB']);
     const starved = findRelation(findings, 'bloat_starved')!;
     expect(starved.deadTuples).toBe(15000);
     expect(starved.autovacuumThreshold).toBe(50 + 0.2 * 20000);
     expect(starved.autovacuumBehind).toBe(true);
     const [truth] = (await admin.query<{ oid: string }>("SELECT 'bloat_starved'::regclass::oid::text AS oid")).rows;
-    expect(findings.actions).toEqual([{ action: 'vacuum-table', label: 'VACUUM bloat_starved', params: { table: '"public"."bloat_starved"', oid: truth!.oid } }]);
-    const [resolved] = (await admin.query<{ name: string }>('SELECT to_regclass($1)::text AS name', [findings.actions[0]!.params.table])).rows;
+    expect(findings.actions).toEqual([
+      {
+        action: 'vacuum-table',
+        label: 'VACUUM bloat_starved',
+        params: { table: '"public"."bloat_starved"', oid: truth!.oid },
+      },
+    ]);
+    const [resolved] = (
+      await admin.query<{ name: string }>('SELECT to_regclass($1)::text AS name', [findings.actions[0]!.params.table])
+    ).rows;
     expect(resolved!.name).toBe('bloat_starved');
   });
 });

@@ -22,7 +22,8 @@ async function truth<Row extends object>(sql: string, params: unknown[] = []): P
   return (await observer.query<Row>(sql, params)).rows;
 }
 
-const findingsOf = async (tokens: string[] = []) => (await run(target, 'connections', tokens)).findings as ConnectionsFindings;
+const findingsOf = async (tokens: string[] = []) =>
+  (await run(target, 'connections', tokens)).findings as ConnectionsFindings;
 
 beforeAll(async () => {
   server = await startTestServer(18);
@@ -31,7 +32,12 @@ beforeAll(async () => {
   // A plain role's sessions: pgmedic offers no button on a superuser's (test/commands/locks.test.ts checks that).
   sessions = await createIdleSessions(await loginRole(server.url(), 'app', 'REPLICATION'));
   await waitFor(
-    async () => (await truth<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name IN ('scenario-idle', 'scenario-aborted', 'scenario-sleeper', 'scenario-walsender') AND now() - greatest(state_change, query_start) > interval '1.2 s'"))[0]!.n === 5,
+    async () =>
+      (
+        await truth<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name IN ('scenario-idle', 'scenario-aborted', 'scenario-sleeper', 'scenario-walsender') AND now() - greatest(state_change, query_start) > interval '1.2 s'",
+        )
+      )[0]!.n === 5,
     'the scenario sessions to age past a second',
   );
 });
@@ -69,7 +75,11 @@ describe('connections', () => {
     const [settings] = await truth<{ max: number; su: number; reserved: number; clients: number }>(
       "SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS su, current_setting('reserved_connections')::int AS reserved, (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS clients",
     );
-    expect(findings).toMatchObject({ maxConnections: settings!.max, superuserReservedConnections: settings!.su, reservedConnections: settings!.reserved });
+    expect(findings).toMatchObject({
+      maxConnections: settings!.max,
+      superuserReservedConnections: settings!.su,
+      reservedConnections: settings!.reserved,
+    });
     expect(findings.usableConnections).toBe(settings!.max - settings!.su - settings!.reserved);
     expect(findings.clientConnections).toBe(settings!.clients);
     expect(findings.headroom).toBe(findings.usableConnections - settings!.clients);
@@ -92,10 +102,18 @@ describe('connections', () => {
       expect(found.stateSeconds).toBeGreaterThanOrEqual(1);
       expect(found.stateSeconds).toBeLessThanOrEqual(row.idle);
     }
-    expect(findings.idleInTransaction.find((s) => s.pid === sessions.abortedPid)?.state).toBe('idle in transaction (aborted)');
-    const terminate = result.report.actions.filter((a) => a.action === 'terminate' && expectedPids.includes(Number(a.params.pid)));
-    expect(terminate.map((a) => a.params)).toEqual(findings.idleInTransaction.map((s) => ({ pid: String(s.pid), backendStart: s.backendStart })));
-    expect(result.report.actions.some((a) => a.action === 'cancel' && expectedPids.includes(Number(a.params.pid)))).toBe(false);
+    expect(findings.idleInTransaction.find((s) => s.pid === sessions.abortedPid)?.state).toBe(
+      'idle in transaction (aborted)',
+    );
+    const terminate = result.report.actions.filter(
+      (a) => a.action === 'terminate' && expectedPids.includes(Number(a.params.pid)),
+    );
+    expect(terminate.map((a) => a.params)).toEqual(
+      findings.idleInTransaction.map((s) => ({ pid: String(s.pid), backendStart: s.backendStart })),
+    );
+    expect(
+      result.report.actions.some((a) => a.action === 'cancel' && expectedPids.includes(Number(a.params.pid))),
+    ).toBe(false);
   });
 
   it("lists a superuser's idle transaction without a Terminate button, and says why", async () => {
@@ -103,11 +121,21 @@ describe('connections', () => {
     try {
       await admin.query('BEGIN');
       const pid = Number((await admin.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
-      await waitFor(async () => (await truth("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND now() - state_change > interval '1.2 s'", [pid])).length, 'the transaction to idle');
+      await waitFor(
+        async () =>
+          (
+            await truth("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND now() - state_change > interval '1.2 s'", [
+              pid,
+            ])
+          ).length,
+        'the transaction to idle',
+      );
       const result = await run(target, 'connections', ['--min-idle', '1s']);
       expect((result.findings as ConnectionsFindings).idleInTransaction.map((s) => s.pid)).toContain(pid);
       expect(result.report.actions.filter((a) => a.params.pid === String(pid))).toEqual([]);
-      expect(result.report.footnotes).toContain(`No button for ${pid}: superuser session; pgmedic never signals superuser sessions.`);
+      expect(result.report.footnotes).toContain(
+        `No button for ${pid}: superuser session; pgmedic never signals superuser sessions.`,
+      );
     } finally {
       await admin.end();
     }
@@ -169,7 +197,12 @@ describe('connections on PostgreSQL 14 (no reserved_connections)', () => {
     try {
       const result = await run(oldTarget, 'connections');
       const findings = result.findings as ConnectionsFindings;
-      expect(findings).toMatchObject({ maxConnections: 100, superuserReservedConnections: 3, reservedConnections: 0, usableConnections: 97 });
+      expect(findings).toMatchObject({
+        maxConnections: 100,
+        superuserReservedConnections: 3,
+        reservedConnections: 0,
+        usableConnections: 97,
+      });
       expect(result.status).toBe('ok');
     } finally {
       await oldTarget.close();

@@ -45,14 +45,23 @@ const findingsOf = async (tokens: string[]) => (await run(target, 'database', to
 describe('database', () => {
   it('looks inside another database: its largest tables, size and XID age as PostgreSQL reports them', async () => {
     const findings = await findingsOf(['shop', '--limit', '2']);
-    expect(findings).toMatchObject({ database: 'shop', connected: false, allowConnections: true, connectionLimit: -1, relationsUnavailable: null, skipped: [] });
+    expect(findings).toMatchObject({
+      database: 'shop',
+      connected: false,
+      allowConnections: true,
+      connectionLimit: -1,
+      relationsUnavailable: null,
+      skipped: [],
+    });
     const tables = await truth<{ table: string; total: number; indexes: number }>(
       `SELECT c.relname AS table, pg_total_relation_size(c.oid)::float8 AS total, pg_indexes_size(c.oid)::float8 AS indexes
        FROM pg_class c WHERE c.relkind = 'r' ORDER BY 2 DESC, 1 LIMIT 2`,
       [],
       'shop',
     );
-    expect(findings.tables.map((t) => ({ table: t.table, total: t.totalBytes, indexes: t.indexBytes }))).toEqual(tables);
+    expect(findings.tables.map((t) => ({ table: t.table, total: t.totalBytes, indexes: t.indexBytes }))).toEqual(
+      tables,
+    );
     expect(findings.tables[0]!.table).toBe('orders');
     const [db] = await truth<{ bytes: number; xid_age: number; mxid_age: number }>(
       "SELECT pg_database_size('shop')::float8 AS bytes, age(datfrozenxid) AS xid_age, mxid_age(datminmxid) AS mxid_age FROM pg_database WHERE datname = 'shop'",
@@ -72,11 +81,16 @@ describe('database', () => {
       const findings = result.findings as DatabaseFindings;
       expect(findings.connections).toContainEqual(expect.objectContaining({ state: 'idle in transaction', count: 1 }));
       expect(findings.connections.every((c) => c.count > 0)).toBe(true);
-      const [stats] = await truth<{ commits: number; blocks: number }>("SELECT xact_commit::float8 AS commits, (blks_hit + blks_read)::float8 AS blocks FROM pg_stat_database WHERE datname = 'shop'");
+      const [stats] = await truth<{ commits: number; blocks: number }>(
+        "SELECT xact_commit::float8 AS commits, (blks_hit + blks_read)::float8 AS blocks FROM pg_stat_database WHERE datname = 'shop'",
+      );
       expect(findings.stats!.commits).toBeGreaterThan(0);
       expect(findings.stats!.commits).toBeLessThanOrEqual(stats!.commits);
       expect(findings.stats!.blocksHit + findings.stats!.blocksRead).toBeLessThanOrEqual(stats!.blocks);
-      expect(findings.stats!.cacheHitPct).toBeCloseTo((100 * findings.stats!.blocksHit) / (findings.stats!.blocksHit + findings.stats!.blocksRead), 6);
+      expect(findings.stats!.cacheHitPct).toBeCloseTo(
+        (100 * findings.stats!.blocksHit) / (findings.stats!.blocksHit + findings.stats!.blocksRead),
+        6,
+      );
       expect(result.summary).toMatch(/^shop: .+, \d+ connections?, XID age/);
     } finally {
       await idle.end();
@@ -89,7 +103,11 @@ describe('database', () => {
   });
 
   it('names the closest database when the name is unknown', async () => {
-    await expect(run(target, 'database', ['shpo'])).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/no database named "shpo"/), hint: 'Did you mean `shop`?' });
+    await expect(run(target, 'database', ['shpo'])).rejects.toMatchObject({
+      code: 'bad_input',
+      message: expect.stringMatching(/no database named "shpo"/),
+      hint: 'Did you mean `shop`?',
+    });
   });
 
   it('treats the name as data, never as SQL', async () => {

@@ -20,7 +20,7 @@ async function createOrders(url: string): Promise<void> {
     await client.query(`INSERT INTO orders SELECT g, g % 1000, md5(g::text) FROM generate_series(1, ${ORDERS_ROWS}) g`);
     await client.query('CREATE TABLE victim (id int)');
     await client.query('ANALYZE orders');
-    await client.query('SELECT * FROM orders WHERE note = \'abc\'');
+    await client.query("SELECT * FROM orders WHERE note = 'abc'");
     await client.query('SELECT count(*) FROM orders');
   } finally {
     await client.end();
@@ -37,7 +37,12 @@ async function truth<T extends object>(url: string, sql: string): Promise<T[]> {
 }
 
 const queryIdOf = async (url: string, like: string) =>
-  (await truth<{ id: string }>(url, `SELECT queryid::text AS id FROM pg_stat_statements WHERE query LIKE '${like}' AND toplevel`))[0]!.id;
+  (
+    await truth<{ id: string }>(
+      url,
+      `SELECT queryid::text AS id FROM pg_stat_statements WHERE query LIKE '${like}' AND toplevel`,
+    )
+  )[0]!.id;
 
 async function refusal(target: Target, statement: string): Promise<AppError> {
   const failed = await run(target, 'explain', [statement]).then(
@@ -73,8 +78,16 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
       expect(plan.generic).toBe(true);
       expect(plan.parameters).toBe(1);
       expect(plan.nodes.some((n) => n.nodeType.endsWith('Seq Scan') && n.relation === 'public.orders')).toBe(true);
-      const [facts] = await truth<{ rows: number; bytes: number }>(url(), "SELECT reltuples::float8 AS rows, relpages::float8 * 8192 AS bytes FROM pg_class WHERE oid = 'public.orders'::regclass");
-      expect(plan.advice).toContainEqual({ advice: 'seq-scan-large', relation: 'public.orders', rows: facts!.rows, bytes: facts!.bytes });
+      const [facts] = await truth<{ rows: number; bytes: number }>(
+        url(),
+        "SELECT reltuples::float8 AS rows, relpages::float8 * 8192 AS bytes FROM pg_class WHERE oid = 'public.orders'::regclass",
+      );
+      expect(plan.advice).toContainEqual({
+        advice: 'seq-scan-large',
+        relation: 'public.orders',
+        rows: facts!.rows,
+        bytes: facts!.bytes,
+      });
     } else {
       expect(findings.kind).toBe('needs-values');
       const report = (await run(target, 'explain', [id])).report;
@@ -104,7 +117,8 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     expect(findings.queryId).toBe(top!.id);
     if (major < 16 && top!.query.includes('$1')) expect(findings.kind).toBe('needs-values');
     // the scenario's generate_series INSERT: GENERIC_PLAN cannot choose generate_series for parameters of unknown type
-    else if (top!.query.includes('generate_series($2, $3)')) expect(findings).toMatchObject({ kind: 'server-error', sqlstate: '42725' });
+    else if (top!.query.includes('generate_series($2, $3)'))
+      expect(findings).toMatchObject({ kind: 'server-error', sqlstate: '42725' });
     else expect(findings.kind).toBe('plan');
     expect(result.report.title).toBe(`Explain the costliest statement (query ${top!.id})`);
   });
@@ -132,7 +146,11 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
       expect(hidden.findings).toEqual({ kind: 'not-found', queryId: id, seesAllStatements: false });
       expect(hidden.report.footnotes[1]).toContain('GRANT pg_read_all_stats');
       const denied = await run(plain, 'explain', ['SELECT count(*) FROM orders']);
-      expect(denied.findings).toMatchObject({ kind: 'server-error', sqlstate: '42501', message: 'permission denied for table orders' });
+      expect(denied.findings).toMatchObject({
+        kind: 'server-error',
+        sqlstate: '42501',
+        message: 'permission denied for table orders',
+      });
       expect(denied.report.footnotes[0]).toContain('GRANT pg_read_all_data');
     } finally {
       await plain.close();
@@ -150,14 +168,34 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     const plan = result.findings as Plan;
     expect(plan.kind).toBe('plan');
     expect(plan.source).toBe('statement');
-    const [text] = await truth<{ 'QUERY PLAN': { Plan: { 'Node Type': string; 'Total Cost': number; 'Plan Rows': number; 'Plan Width': number } }[] }>(url(), 'EXPLAIN (FORMAT JSON) SELECT * FROM orders ORDER BY note');
+    const [text] = await truth<{
+      'QUERY PLAN': {
+        Plan: { 'Node Type': string; 'Total Cost': number; 'Plan Rows': number; 'Plan Width': number };
+      }[];
+    }>(url(), 'EXPLAIN (FORMAT JSON) SELECT * FROM orders ORDER BY note');
     const top = text!['QUERY PLAN'][0]!.Plan;
-    expect(plan.nodes[0]).toMatchObject({ depth: 0, nodeType: top['Node Type'], totalCost: top['Total Cost'], planRows: top['Plan Rows'] });
-    const [workMem] = await truth<{ bytes: number }>(url(), "SELECT setting::float8 * 1024 AS bytes FROM pg_settings WHERE name = 'work_mem'");
+    expect(plan.nodes[0]).toMatchObject({
+      depth: 0,
+      nodeType: top['Node Type'],
+      totalCost: top['Total Cost'],
+      planRows: top['Plan Rows'],
+    });
+    const [workMem] = await truth<{ bytes: number }>(
+      url(),
+      "SELECT setting::float8 * 1024 AS bytes FROM pg_settings WHERE name = 'work_mem'",
+    );
     expect(top['Plan Rows'] * top['Plan Width']).toBeGreaterThan(workMem!.bytes);
-    expect(plan.advice).toContainEqual({ advice: 'spill-risk', nodeType: 'Sort', relation: 'public.orders', estimatedBytes: top['Plan Rows'] * top['Plan Width'], memoryBytes: workMem!.bytes });
+    expect(plan.advice).toContainEqual({
+      advice: 'spill-risk',
+      nodeType: 'Sort',
+      relation: 'public.orders',
+      estimatedBytes: top['Plan Rows'] * top['Plan Width'],
+      memoryBytes: workMem!.bytes,
+    });
     const tree = result.report.sections[0]!;
-    expect(tree.kind === 'code' && tree.text).toMatch(/^Sort {2}\(cost=[0-9.]+\.\.[0-9.]+ rows=[0-9,]+ width=\d+\)\n {2}-> Seq Scan on public\.orders {2}\(cost=/);
+    expect(tree.kind === 'code' && tree.text).toMatch(
+      /^Sort {2}\(cost=[0-9.]+\.\.[0-9.]+ rows=[0-9,]+ width=\d+\)\n {2}-> Seq Scan on public\.orders {2}\(cost=/,
+    );
   });
 
   it('reports what the server says when it cannot plan a statement, with what to do', async () => {
@@ -165,18 +203,27 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     if (major < 16) {
       expect(result.findings).toMatchObject({ kind: 'needs-values', parameters: 2 });
     } else {
-      expect(result.findings).toMatchObject({ kind: 'server-error', sqlstate: '42725', message: 'function generate_series(unknown, unknown) is not unique' });
-      expect(result.report.footnotes).toContain('A parameter whose type PostgreSQL cannot infer needs a cast ($1::int) or a value.');
+      expect(result.findings).toMatchObject({
+        kind: 'server-error',
+        sqlstate: '42725',
+        message: 'function generate_series(unknown, unknown) is not unique',
+      });
+      expect(result.report.footnotes).toContain(
+        'A parameter whose type PostgreSQL cannot infer needs a cast ($1::int) or a value.',
+      );
     }
     expect(result.status).toBe('warn');
     const typed = await run(target, 'explain', ['SELECT * FROM no_such_table']);
     expect(typed.findings).toMatchObject({ kind: 'server-error', sqlstate: '42P01' });
-    expect(typed.summary).toBe('PostgreSQL would not plan it: relation "no_such_table" does not exist (SQLSTATE 42P01).');
+    expect(typed.summary).toBe(
+      'PostgreSQL would not plan it: relation "no_such_table" does not exist (SQLSTATE 42P01).',
+    );
   });
 
   it('explains an INSERT without inserting anything', async () => {
     const before = await truth<{ n: number }>(url(), 'SELECT count(*)::int AS n FROM orders');
-    const plan = (await run(target, 'explain', ['INSERT INTO orders SELECT id + 1000000, customer, note FROM orders'])).findings as Plan;
+    const plan = (await run(target, 'explain', ['INSERT INTO orders SELECT id + 1000000, customer, note FROM orders']))
+      .findings as Plan;
     expect(plan.kind).toBe('plan');
     expect(plan.nodes[0]!.nodeType).toBe('ModifyTable');
     expect(plan.nodes[0]!.relation).toBe('public.orders');
@@ -184,15 +231,24 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
   });
 
   it('bin/pgmedic explains a statement typed over lines; with --redact its literals are hidden like any query text', async () => {
-    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PGMEDIC_') && !key.startsWith('PG') && key !== 'DATABASE_URL'));
+    const cleanEnv = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([key]) => !key.startsWith('PGMEDIC_') && !key.startsWith('PG') && key !== 'DATABASE_URL',
+      ),
+    );
     // exit code 1 is the warn status (a large sequential scan): the output is what matters here
     const pgmedic = (args: string[]) =>
-      promisify(execFile)('bin/pgmedic', args, { env: { ...cleanEnv, NO_COLOR: '1', DATABASE_URL: url() } }).catch((error: { code: number; stdout: string }) => {
-        expect(error.code).toBe(1);
-        return error;
-      });
-    const sql = "SELECT o.customer, count(*)\nFROM orders o JOIN orders p ON p.id = o.customer\nWHERE o.note <> 'secret-literal'\nGROUP BY o.customer";
-    const json = JSON.parse((await pgmedic(['explain', sql, '--format', 'json', '--redact'])).stdout) as { findings: Plan };
+      promisify(execFile)('bin/pgmedic', args, { env: { ...cleanEnv, NO_COLOR: '1', DATABASE_URL: url() } }).catch(
+        (error: { code: number; stdout: string }) => {
+          expect(error.code).toBe(1);
+          return error;
+        },
+      );
+    const sql =
+      "SELECT o.customer, count(*)\nFROM orders o JOIN orders p ON p.id = o.customer\nWHERE o.note <> 'secret-literal'\nGROUP BY o.customer";
+    const json = JSON.parse((await pgmedic(['explain', sql, '--format', 'json', '--redact'])).stdout) as {
+      findings: Plan;
+    };
     expect(json.findings.kind).toBe('plan');
     expect(json.findings.query).not.toContain('secret-literal');
     expect(json.findings.nodes.map((n) => n.depth)[0]).toBe(0);
@@ -204,24 +260,42 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
   });
 
   it('refuses anything but one plannable statement before it reaches the server', async () => {
-    expect((await refusal(target, 'CREATE TABLE made_by_explain (id int)')).message).toBe('explain plans queries only; this is a Create statement, which it will not send.');
+    expect((await refusal(target, 'CREATE TABLE made_by_explain (id int)')).message).toBe(
+      'explain plans queries only; this is a Create statement, which it will not send.',
+    );
     expect((await refusal(target, 'VACUUM victim')).message).toMatch(/this is a Vacuum statement/);
-    expect((await refusal(target, 'SELECT 1; SELECT 2')).message).toBe('That is 2 statements; explain plans exactly one.');
-    expect((await refusal(target, 'SELECT 1; DROP TABLE victim')).message).toBe('That is 2 statements; explain plans exactly one.');
+    expect((await refusal(target, 'SELECT 1; SELECT 2')).message).toBe(
+      'That is 2 statements; explain plans exactly one.',
+    );
+    expect((await refusal(target, 'SELECT 1; DROP TABLE victim')).message).toBe(
+      'That is 2 statements; explain plans exactly one.',
+    );
     expect((await refusal(target, 'SELECT 1 INTO made_by_explain')).message).toMatch(/SELECT … INTO creates a table/);
     expect((await refusal(target, 'SELECT 1 /* unterminated')).message).toMatch(/does not parse as PostgreSQL SQL/);
-    expect((await refusal(target, 'EXPLAIN ANALYZE DELETE FROM victim')).message).toMatch(/this is a Explain statement/);
+    expect((await refusal(target, 'EXPLAIN ANALYZE DELETE FROM victim')).message).toMatch(
+      /this is a Explain statement/,
+    );
     expect((await refusal(target, '/* nothing */')).hint).toMatch(/Give one SELECT/);
     expect(await truth(url(), "SELECT 1 FROM pg_class WHERE relname = 'victim'")).toHaveLength(1);
     expect(await truth(url(), "SELECT 1 FROM pg_class WHERE relname = 'made_by_explain'")).toHaveLength(0);
-    expect(await truth(url(), "SELECT query FROM pg_stat_statements WHERE query ILIKE '%DROP TABLE victim%' OR query ILIKE 'VACUUM victim%' OR query ILIKE '%made_by_explain%' OR query = 'SELECT $1; SELECT $2'")).toEqual([]);
+    expect(
+      await truth(
+        url(),
+        "SELECT query FROM pg_stat_statements WHERE query ILIKE '%DROP TABLE victim%' OR query ILIKE 'VACUUM victim%' OR query ILIKE '%made_by_explain%' OR query = 'SELECT $1; SELECT $2'",
+      ),
+    ).toEqual([]);
   });
 });
 
 describe('explain refusals', () => {
   it('bin/pgmedic refuses a statement that is not one query with exit code 3 before it connects anywhere', async () => {
     // A target nobody listens on: a connection attempt would say "Could not connect" instead.
-    const env = { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PGMEDIC_CONFIG: '', NO_COLOR: '1' };
+    const env = {
+      ...process.env,
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      PGMEDIC_CONFIG: '',
+      NO_COLOR: '1',
+    };
     for (const [statement, expected] of [
       ['SELECT 1; DROP TABLE x', 'That is 2 statements; explain plans exactly one.'],
       ['TRUNCATE x', 'explain plans queries only; this is a Truncate statement, which it will not send.'],

@@ -18,7 +18,10 @@ beforeAll(async () => {
   target = testTarget(server.url());
   standbyTarget = testTarget(standby.url());
   const truth = await connect(server.url());
-  await waitFor(async () => (await truth.query("SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'")).rowCount, 'standby to stream');
+  await waitFor(
+    async () => (await truth.query("SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'")).rowCount,
+    'standby to stream',
+  );
   await truth.end();
 });
 afterAll(async () => {
@@ -47,7 +50,11 @@ describe('health on a primary', () => {
     );
     expect(result.status).toBe('ok');
     expect(result.summary).toMatch(/^OK: primary on PostgreSQL 18\.\d+, up .*; nothing needs attention\.$/);
-    expect(findings.connections).toMatchObject({ maxConnections: Number(truth.max), superuserReserved: Number(truth.reserved), reserved: 0 });
+    expect(findings.connections).toMatchObject({
+      maxConnections: Number(truth.max),
+      superuserReserved: Number(truth.reserved),
+      reserved: 0,
+    });
     expect(Math.abs(findings.xidAge.xidAge - truth.age)).toBeLessThanOrEqual(5);
     expect(findings.replication).toMatchObject({ role: 'primary', standbys: truth.standbys, inactiveSlots: 0 });
     expect(truth.standbys).toBe(1);
@@ -64,7 +71,10 @@ describe('health on a primary', () => {
       const result = await run(strict, 'health');
       const findings = result.findings as HealthFindings;
       expect(findings.oldestTransaction).toMatchObject({ pid, state: 'idle in transaction', preparedGid: null });
-      expect(findings.checks.find((c) => c.name === 'oldestTransaction')).toMatchObject({ status: 'warn', next: 'connections' });
+      expect(findings.checks.find((c) => c.name === 'oldestTransaction')).toMatchObject({
+        status: 'warn',
+        next: 'connections',
+      });
       expect(result.status).toBe('warn');
       expect(result.summary).toContain('(run `connections`)');
     } finally {
@@ -80,7 +90,11 @@ describe('health on a primary', () => {
     try {
       const result = await run(strict, 'health');
       const findings = result.findings as HealthFindings;
-      expect(findings.oldestTransaction).toMatchObject({ pid: null, preparedGid: 'health_forgotten', state: 'prepared' });
+      expect(findings.oldestTransaction).toMatchObject({
+        pid: null,
+        preparedGid: 'health_forgotten',
+        state: 'prepared',
+      });
       expect(findings.checks.find((c) => c.name === 'oldestTransaction')?.next).toBe('vacuum');
     } finally {
       await client.query("ROLLBACK PREPARED 'health_forgotten'");
@@ -110,12 +124,27 @@ describe('health on a standby', () => {
     const primary = await connect(server.url());
     await control.query('SELECT pg_wal_replay_pause()');
     try {
-      await waitFor(async () => (await control.query("SELECT 1 WHERE pg_get_wal_replay_pause_state() = 'paused'")).rowCount, 'replay to pause');
+      await waitFor(
+        async () => (await control.query("SELECT 1 WHERE pg_get_wal_replay_pause_state() = 'paused'")).rowCount,
+        'replay to pause',
+      );
       await primary.query('CREATE TABLE IF NOT EXISTS health_lag AS SELECT g FROM generate_series(1, 20000) g');
-      await waitFor(async () => (await control.query('SELECT 1 WHERE pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()')).rowCount, 'WAL to arrive unreplayed');
-      const before = (await control.query<{ gap: number }>('SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8 AS gap')).rows[0]!.gap;
+      await waitFor(
+        async () =>
+          (await control.query('SELECT 1 WHERE pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()')).rowCount,
+        'WAL to arrive unreplayed',
+      );
+      const before = (
+        await control.query<{ gap: number }>(
+          'SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8 AS gap',
+        )
+      ).rows[0]!.gap;
       const result = await run(standbyTarget, 'health');
-      const after = (await control.query<{ gap: number }>('SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8 AS gap')).rows[0]!.gap;
+      const after = (
+        await control.query<{ gap: number }>(
+          'SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8 AS gap',
+        )
+      ).rows[0]!.gap;
       const replication = (result.findings as HealthFindings).replication as StandbyReplication;
       expect(replication.replayPaused).toBe(true);
       expect(replication.replayGapBytes).toBeGreaterThanOrEqual(before);
@@ -129,5 +158,4 @@ describe('health on a standby', () => {
       await primary.end();
     }
   });
-
 });

@@ -45,10 +45,21 @@ describe('locks', () => {
       }
       expect(findings.rootPids).toEqual([chain.rootPid]);
       const root = findings.sessions.find((s) => s.pid === chain.rootPid)!;
-      expect(root).toMatchObject({ isRoot: true, blockedCount: 2, idleInTransaction: true, state: 'idle in transaction', waitSeconds: null });
+      expect(root).toMatchObject({
+        isRoot: true,
+        blockedCount: 2,
+        idleInTransaction: true,
+        state: 'idle in transaction',
+        waitSeconds: null,
+      });
       expect(root.backendStart).toMatch(/\.\d{6}\+00$|\.\d+[+-]\d\d/);
       const middle = findings.sessions.find((s) => s.pid === chain.middlePid)!;
-      expect(middle).toMatchObject({ isRoot: false, blockingPids: [chain.rootPid], lockMode: 'ShareLock', lockType: 'transactionid' });
+      expect(middle).toMatchObject({
+        isRoot: false,
+        blockingPids: [chain.rootPid],
+        lockMode: 'ShareLock',
+        lockType: 'transactionid',
+      });
       expect(middle.waitSeconds).toBeGreaterThanOrEqual(0);
       expect(result.report.actions.map((a) => a.action)).toEqual(['terminate']);
       expect(result.report.actions[0]!.params).toEqual({ pid: String(chain.rootPid), backendStart: root.backendStart });
@@ -67,7 +78,9 @@ describe('locks', () => {
       const root = (result.findings as LocksFindings).sessions.find((s) => s.pid === chain.rootPid)!;
       expect(root.noSignal).toBe('superuser');
       expect(result.report.actions).toEqual([]);
-      expect(result.report.footnotes).toContain(`No button for ${chain.rootPid}: superuser session; pgmedic never signals superuser sessions.`);
+      expect(result.report.footnotes).toContain(
+        `No button for ${chain.rootPid}: superuser session; pgmedic never signals superuser sessions.`,
+      );
     } finally {
       await chain.release();
       await chain.close();
@@ -79,7 +92,11 @@ describe('locks', () => {
     const setup = await connect(url, 'scenario-setup');
     await setup.query('CREATE TABLE walsender_held (id int)');
     // replication=database: a walsender that still runs plain SQL (simple protocol), here holding a table lock.
-    const walsender = new pg.Client({ connectionString: url, application_name: 'scenario-walsender', replication: 'database' } as pg.ClientConfig);
+    const walsender = new pg.Client({
+      connectionString: url,
+      application_name: 'scenario-walsender',
+      replication: 'database',
+    } as pg.ClientConfig);
     walsender.on('error', () => undefined);
     await walsender.connect();
     const waiter = await connect(url, 'scenario-waiter');
@@ -88,11 +105,21 @@ describe('locks', () => {
       await walsender.query('LOCK TABLE walsender_held IN ACCESS EXCLUSIVE MODE');
       const pid = Number((await walsender.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
       const waiting = waiter.query('SELECT count(*) FROM walsender_held').catch(() => undefined);
-      await waitFor(async () => (await setup.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'scenario-waiter' AND wait_event_type = 'Lock'")).rowCount, 'the waiter to queue');
+      await waitFor(
+        async () =>
+          (
+            await setup.query(
+              "SELECT 1 FROM pg_stat_activity WHERE application_name = 'scenario-waiter' AND wait_event_type = 'Lock'",
+            )
+          ).rowCount,
+        'the waiter to queue',
+      );
       const result = await run(target, 'locks');
       expect((result.findings as LocksFindings).rootPids).toEqual([pid]);
       expect(result.report.actions).toEqual([]);
-      expect(result.report.footnotes).toContain(`No button for ${pid}: walsender, not a client session; pgmedic signals client sessions only.`);
+      expect(result.report.footnotes).toContain(
+        `No button for ${pid}: walsender, not a client session; pgmedic signals client sessions only.`,
+      );
       await walsender.query('COMMIT');
       await waiting;
     } finally {

@@ -44,7 +44,13 @@ describe('replication on PostgreSQL 18 with a paused standby', () => {
     expect(findings.role).toBe('primary');
     expect(findings.standbys).toHaveLength(1);
     const row = findings.standbys[0]!;
-    expect(row).toMatchObject({ application: 'test_standby', state: 'streaming', syncState: 'async', slot: 'test_standby', client: '127.0.0.1' });
+    expect(row).toMatchObject({
+      application: 'test_standby',
+      state: 'streaming',
+      syncState: 'async',
+      slot: 'test_standby',
+      client: '127.0.0.1',
+    });
     expect(row.replayLsn).toBe(await replayLsn(paused.standby.url()));
     expect(row.replayLagBytes).toBeGreaterThan(1_000_000);
     expect(row.replayLagBytes).toBeGreaterThanOrEqual(before);
@@ -66,7 +72,13 @@ describe('replication on PostgreSQL 18 with a paused standby', () => {
     const findings = result.findings as ReplicationFindings;
     expect(findings.role).toBe('standby');
     const local = findings.local!;
-    expect(local).toMatchObject({ application: 'test_standby', state: 'streaming', replayPaused: true, pauseState: 'paused', slot: 'test_standby' });
+    expect(local).toMatchObject({
+      application: 'test_standby',
+      state: 'streaming',
+      replayPaused: true,
+      pauseState: 'paused',
+      slot: 'test_standby',
+    });
     expect(local.replayLsn).toBe(await replayLsn(paused.standby.url()));
     expect(local.replayLagBytes).toBeGreaterThan(1_000_000);
     expect(local.replayLagBytes).toBeGreaterThanOrEqual(before);
@@ -79,12 +91,25 @@ describe('replication on PostgreSQL 18 with a paused standby', () => {
   it('on a caught-up standby of an idle primary: no replay delay, however old the last transaction', async () => {
     await paused.resume();
     // The last replayed commit ages while nothing is written; with a 1 s threshold a naive now() - timestamp would alarm.
-    await waitFor(async () => (await ask(paused.standby.url(), 'SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8')) > 1.5, 'the last commit to age', 5_000);
+    await waitFor(
+      async () =>
+        (await ask(
+          paused.standby.url(),
+          'SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8',
+        )) > 1.5,
+      'the last commit to age',
+      5_000,
+    );
     const strict = testTarget(paused.standby.url(), { thresholds: { replicationLagSeconds: { warn: 1, crit: 2 } } });
     try {
       const result = await run(strict, 'replication');
       const local = (result.findings as ReplicationFindings).local!;
-      expect(await ask(paused.standby.url(), 'SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8')).toBeLessThanOrEqual(0);
+      expect(
+        await ask(
+          paused.standby.url(),
+          'SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8',
+        ),
+      ).toBeLessThanOrEqual(0);
       expect(local).toMatchObject({ replayPaused: false, replayLagBytes: 0, replayLagSeconds: 0 });
       expect(local.sinceLastReplaySeconds).toBeGreaterThan(1.5);
       expect(result.status).toBe('ok');
@@ -112,7 +137,7 @@ describe.each([16, 17] as const)('replication slots on PostgreSQL %i', (major) =
     server = await startTestServer(major);
     const client = await connect(server.url());
     await client.query("SELECT pg_create_physical_replication_slot('abandoned_slot', true)");
-    await client.query("CREATE TABLE slot_filler AS SELECT g FROM generate_series(1, 50000) g");
+    await client.query('CREATE TABLE slot_filler AS SELECT g FROM generate_series(1, 50000) g');
     await client.end();
     target = testTarget(server.url());
   });
@@ -122,14 +147,21 @@ describe.each([16, 17] as const)('replication slots on PostgreSQL %i', (major) =
   });
 
   it('reports an inactive slot and the WAL it retains, matching pg_replication_slots', async () => {
-    const truthSql = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::float8 FROM pg_replication_slots WHERE slot_name = 'abandoned_slot'";
+    const truthSql =
+      "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::float8 FROM pg_replication_slots WHERE slot_name = 'abandoned_slot'";
     const before = await ask(server.url(), truthSql);
     const result = await run(target, 'replication');
     const after = await ask(server.url(), truthSql);
     const findings = result.findings as ReplicationFindings;
     expect(findings).toMatchObject({ role: 'primary', standbys: [], local: null });
     const slot = findings.slots.find((s) => s.name === 'abandoned_slot')!;
-    expect(slot).toMatchObject({ type: 'physical', active: false, temporary: false, walStatus: 'reserved', invalidationReason: null });
+    expect(slot).toMatchObject({
+      type: 'physical',
+      active: false,
+      temporary: false,
+      walStatus: 'reserved',
+      invalidationReason: null,
+    });
     expect(slot.retainedBytes).toBeGreaterThan(1_000_000);
     expect(slot.retainedBytes).toBeGreaterThanOrEqual(before);
     expect(slot.retainedBytes).toBeLessThanOrEqual(after);
@@ -147,7 +179,11 @@ describe.each([16, 17] as const)('replication slots on PostgreSQL %i', (major) =
 async function inactiveSince(url: string): Promise<string> {
   const client = await connect(url, 'ground-truth');
   try {
-    return (await client.query<{ t: string }>("SELECT inactive_since::text AS t FROM pg_replication_slots WHERE slot_name = 'abandoned_slot'")).rows[0]!.t;
+    return (
+      await client.query<{ t: string }>(
+        "SELECT inactive_since::text AS t FROM pg_replication_slots WHERE slot_name = 'abandoned_slot'",
+      )
+    ).rows[0]!.t;
   } finally {
     await client.end();
   }

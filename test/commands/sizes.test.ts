@@ -33,7 +33,9 @@ beforeAll(async () => {
   // Never vacuumed or analyzed: relpages is 0, only the statistics' tuple counts know it is big.
   await setup.query(`CREATE TABLE sized_fresh_load (id int, payload text) WITH (autovacuum_enabled = off);
     INSERT INTO sized_fresh_load SELECT g, repeat('f', 150) FROM generate_series(1, 30000) g`);
-  await setup.query(`CREATE TABLE sized_small (id int PRIMARY KEY); INSERT INTO sized_small SELECT generate_series(1, 2000)`);
+  await setup.query(
+    `CREATE TABLE sized_small (id int PRIMARY KEY); INSERT INTO sized_small SELECT generate_series(1, 2000)`,
+  );
   await setup.query('VACUUM ANALYZE sized_small');
   await setup.end(); // a backend flushes its table statistics when it exits
 });
@@ -53,12 +55,30 @@ async function truth<Row extends object>(sql: string, params: unknown[] = [], ur
 
 describe('sizes', () => {
   it('measures the same largest tables as calling the size functions on every table', async () => {
-    const [fresh] = await truth<{ relpages: number; reltuples: number }>("SELECT relpages, reltuples FROM pg_class WHERE relname = 'sized_fresh_load'");
+    const [fresh] = await truth<{ relpages: number; reltuples: number }>(
+      "SELECT relpages, reltuples FROM pg_class WHERE relname = 'sized_fresh_load'",
+    );
     expect(fresh).toEqual({ relpages: 0, reltuples: -1 }); // the premise: the catalog does not know its size
     const result = await run(target, 'sizes', ['--limit', '5']);
     const findings = result.findings as SizesFindings;
-    const expected = await truth<{ schema: string; table: string; total: number; heap: number; indexes: number; toast: number }>(ALL_TABLES_SQL, [5, '']);
-    expect(findings.tables).toEqual(expected.map((t) => ({ schema: t.schema, table: t.table, totalBytes: t.total, heapBytes: t.heap, indexBytes: t.indexes, toastBytes: t.toast })));
+    const expected = await truth<{
+      schema: string;
+      table: string;
+      total: number;
+      heap: number;
+      indexes: number;
+      toast: number;
+    }>(ALL_TABLES_SQL, [5, '']);
+    expect(findings.tables).toEqual(
+      expected.map((t) => ({
+        schema: t.schema,
+        table: t.table,
+        totalBytes: t.total,
+        heapBytes: t.heap,
+        indexBytes: t.indexes,
+        toastBytes: t.toast,
+      })),
+    );
     expect(findings.tables.map((t) => t.table).slice(0, 2)).toEqual(['sized_orders', 'sized_fresh_load']);
     const orders = findings.tables[0]!;
     expect(orders.toastBytes).toBeGreaterThan(0);
@@ -70,14 +90,21 @@ describe('sizes', () => {
   it('measures the same largest indexes as pg_total_relation_size on every index', async () => {
     const result = await run(target, 'sizes', ['--limit', '4']);
     const expected = await truth<{ schema: string; index: string; bytes: number }>(ALL_INDEXES_SQL, [4]);
-    expect((result.findings as SizesFindings).indexes.map(({ schema, index, bytes }) => ({ schema, index, bytes }))).toEqual(expected);
-    expect((result.findings as SizesFindings).indexes[0]).toMatchObject({ table: 'sized_orders', index: 'sized_orders_pkey' });
+    expect(
+      (result.findings as SizesFindings).indexes.map(({ schema, index, bytes }) => ({ schema, index, bytes })),
+    ).toEqual(expected);
+    expect((result.findings as SizesFindings).indexes[0]).toMatchObject({
+      table: 'sized_orders',
+      index: 'sized_orders_pkey',
+    });
   });
 
   it('lists every connectable database with its pg_database_size', async () => {
     const result = await run(target, 'sizes');
     const findings = result.findings as SizesFindings;
-    const expected = await truth<{ name: string; bytes: number }>('SELECT datname AS name, pg_database_size(oid)::float8 AS bytes FROM pg_database WHERE datallowconn ORDER BY 1');
+    const expected = await truth<{ name: string; bytes: number }>(
+      'SELECT datname AS name, pg_database_size(oid)::float8 AS bytes FROM pg_database WHERE datallowconn ORDER BY 1',
+    );
     expect(findings.databases.map((d) => d.name).sort()).toEqual(expected.map((d) => d.name));
     for (const database of expected) {
       const found = findings.databases.find((d) => d.name === database.name)!;
@@ -99,7 +126,9 @@ describe('sizes', () => {
       const expected = await truth<{ table: string }>(ALL_TABLES_SQL, [3, 'sized_migration']);
       expect(findings.tables.map((t) => t.table)).toEqual(expected.map((t) => t.table));
       expect(result.report.footnotes.join(' ')).toMatch(/ACCESS EXCLUSIVE.*sized_migration/);
-      const [held] = await truth<{ granted: boolean }>("SELECT granted FROM pg_locks WHERE relation = 'sized_migration'::regclass AND mode = 'AccessExclusiveLock'");
+      const [held] = await truth<{ granted: boolean }>(
+        "SELECT granted FROM pg_locks WHERE relation = 'sized_migration'::regclass AND mode = 'AccessExclusiveLock'",
+      );
       expect(held?.granted).toBe(true); // still held: the command did not need it released
     } finally {
       await lock.release();
@@ -114,7 +143,9 @@ describe('sizes', () => {
       const findings = result.findings as SizesFindings;
       expect(findings.skipped).toContainEqual({ schema: 'public', name: 'sized_queued' });
       expect(findings.tables.map((t) => t.table)).not.toContain('sized_queued');
-      const [waiting] = await truth<{ granted: boolean }>("SELECT granted FROM pg_locks WHERE relation = 'sized_queued'::regclass AND mode = 'AccessExclusiveLock'");
+      const [waiting] = await truth<{ granted: boolean }>(
+        "SELECT granted FROM pg_locks WHERE relation = 'sized_queued'::regclass AND mode = 'AccessExclusiveLock'",
+      );
       expect(waiting?.granted).toBe(false);
     } finally {
       await queue.release();
@@ -133,7 +164,11 @@ describe('sizes', () => {
     try {
       const result = await run(watcher, 'sizes');
       const findings = result.findings as SizesFindings;
-      expect(findings.databases.find((d) => d.name === 'sized_private')).toEqual({ name: 'sized_private', readable: false, bytes: null });
+      expect(findings.databases.find((d) => d.name === 'sized_private')).toEqual({
+        name: 'sized_private',
+        readable: false,
+        bytes: null,
+      });
       expect(findings.databases.find((d) => d.name === 'postgres')?.readable).toBe(true);
       expect(result.report.footnotes.join(' ')).toMatch(/No CONNECT privilege on sized_private/);
     } finally {

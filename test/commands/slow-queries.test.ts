@@ -14,7 +14,10 @@ const scenarioStatements = (findings: SlowQueriesFindings): SlowStatement[] =>
   (findings as Available).statements.filter((s) => s.query.startsWith('SELECT pg_sleep'));
 
 /** pg_stat_statements' own order of the scenario's statements, by the given column. */
-async function truthOrder(url: string, column: string): Promise<{ queryId: string; calls: number; meanMs: number; totalMs: number }[]> {
+async function truthOrder(
+  url: string,
+  column: string,
+): Promise<{ queryId: string; calls: number; meanMs: number; totalMs: number }[]> {
   const client = await connect(url, 'ground-truth');
   try {
     const mean = column === 'mean' ? 'mean_exec_time' : column === 'calls' ? 'calls' : 'total_exec_time';
@@ -51,7 +54,11 @@ describe.each([18, 14] as const)('slow-queries on PostgreSQL %i', (major) => {
     const truth = await truthOrder(server.url('slowdb'), sort);
     expect(found.map((s) => s.queryId)).toEqual(truth.map((t) => t.queryId));
     expect(found.map(({ queryId, calls, meanMs, totalMs }) => ({ queryId, calls, meanMs, totalMs }))).toEqual(truth);
-    const expectedFirst = { mean: SLOW_STATEMENTS.rareSlow, total: SLOW_STATEMENTS.frequentMedium, calls: SLOW_STATEMENTS.chattyFast }[sort];
+    const expectedFirst = {
+      mean: SLOW_STATEMENTS.rareSlow,
+      total: SLOW_STATEMENTS.frequentMedium,
+      calls: SLOW_STATEMENTS.chattyFast,
+    }[sort];
     expect(found[0]!.calls).toBe(expectedFirst.calls);
     expect(result.report.title).toBe(`Slow queries (by ${sort})`);
   });
@@ -63,7 +70,9 @@ describe.each([18, 14] as const)('slow-queries on PostgreSQL %i', (major) => {
     expect(findings.available).toBe(true);
     expect(findings.extensionVersion).toBe(major === 14 ? '1.9' : '1.12');
     const truth = await connect(server.url('slowdb'), 'ground-truth');
-    const tagged = await truth.query<{ id: string }>("SELECT queryid::text AS id FROM pg_stat_statements WHERE query LIKE '%/* pgmedic:%'");
+    const tagged = await truth.query<{ id: string }>(
+      "SELECT queryid::text AS id FROM pg_stat_statements WHERE query LIKE '%/* pgmedic:%'",
+    );
     await truth.end();
     // PostgreSQL 18 drops the leading comment from recorded text; the closing tag survives on every version.
     expect(tagged.rows.length).toBeGreaterThan(0);
@@ -81,20 +90,35 @@ describe.each([18, 14] as const)('slow-queries on PostgreSQL %i', (major) => {
     const findings = result.findings as Available;
     const table = result.report.sections.find((s) => s.kind === 'table');
     expect(table?.kind === 'table' && table.columns[1]!.header).toBe('queryid');
-    expect(table?.kind === 'table' && table.rows.map((row) => row[1])).toEqual(findings.statements.map((s) => s.queryId));
-    expect(result.report.footnotes).toContain(`To see a statement's plan: explain <queryid>, for example \`explain ${findings.statements[0]!.queryId}\`.`);
+    expect(table?.kind === 'table' && table.rows.map((row) => row[1])).toEqual(
+      findings.statements.map((s) => s.queryId),
+    );
+    expect(result.report.footnotes).toContain(
+      `To see a statement's plan: explain <queryid>, for example \`explain ${findings.statements[0]!.queryId}\`.`,
+    );
   });
 
   it('offers to explain each statement with a queryid, numbered by row, and the terminal lists them as next steps', async () => {
     const result = await run(target, 'slow-queries', ['--limit', '100']);
     const findings = result.findings as Available;
     expect(findings.statements.every((s) => s.queryId)).toBe(true);
-    expect(result.report.followUps).toEqual(findings.statements.map((s, i) => ({ command: 'explain', args: [s.queryId], label: `Explain #${i + 1}`, row: i })));
+    expect(result.report.followUps).toEqual(
+      findings.statements.map((s, i) => ({
+        command: 'explain',
+        args: [s.queryId],
+        label: `Explain #${i + 1}`,
+        row: i,
+      })),
+    );
     const cli = await pgmedic(['slow-queries', '--limit', '3'], { DATABASE_URL: server.url('slowdb') });
     const next = cli.stdout.split('\n').filter((line) => line.startsWith('next: '));
     expect(next).toHaveLength(3);
     const known = await connect(server.url('slowdb'), 'ground-truth');
-    const ids = new Set((await known.query<{ id: string }>('SELECT queryid::text AS id FROM pg_stat_statements')).rows.map((row) => row.id));
+    const ids = new Set(
+      (await known.query<{ id: string }>('SELECT queryid::text AS id FROM pg_stat_statements')).rows.map(
+        (row) => row.id,
+      ),
+    );
     await known.end();
     for (const line of next) {
       const id = /^next: pgmedic explain (-?\d+)$/.exec(line)?.[1];
@@ -116,7 +140,10 @@ describe.each([18, 14] as const)('slow-queries on PostgreSQL %i', (major) => {
     expect(result.status).toBe('warn');
     expect(result.findings).toMatchObject({ available: false, reason: 'not-installed', preloaded: true });
     expect(result.summary).toContain('CREATE EXTENSION pg_stat_statements');
-    expect(result.report.sections[0]).toMatchObject({ kind: 'code', text: expect.stringContaining('CREATE EXTENSION pg_stat_statements;') });
+    expect(result.report.sections[0]).toMatchObject({
+      kind: 'code',
+      text: expect.stringContaining('CREATE EXTENSION pg_stat_statements;'),
+    });
   });
 });
 
@@ -156,7 +183,9 @@ describe('slow-queries with an extension older than the server', () => {
       const truth = await client.query<{ queryId: string; meanMs: number; totalMs: number }>(
         `SELECT queryid::text AS "queryId", mean_time AS "meanMs", total_time AS "totalMs" FROM pg_stat_statements WHERE query LIKE 'SELECT pg_sleep%'`,
       );
-      expect(scenarioStatements(findings).map(({ queryId, meanMs, totalMs }) => ({ queryId, meanMs, totalMs }))).toEqual(truth.rows);
+      expect(
+        scenarioStatements(findings).map(({ queryId, meanMs, totalMs }) => ({ queryId, meanMs, totalMs })),
+      ).toEqual(truth.rows);
       expect(findings.statements.every((s) => s.toplevel === null && typeof s.ioReadMs === 'number')).toBe(true);
       expect(findings.deallocations).toBeNull();
     } finally {

@@ -13,7 +13,9 @@ beforeAll(async () => {
   server = await startTestServer(18);
   target = testTarget(server.url());
   const setup = await connect(server.url());
-  await setup.query('CREATE TABLE wrap_low (id int, note text) WITH (autovacuum_freeze_max_age = 100000); INSERT INTO wrap_low VALUES (1, $$a$$)');
+  await setup.query(
+    'CREATE TABLE wrap_low (id int, note text) WITH (autovacuum_freeze_max_age = 100000); INSERT INTO wrap_low VALUES (1, $$a$$)',
+  );
   await setup.query('CREATE TABLE wrap_plain (id int); INSERT INTO wrap_plain VALUES (1)');
   await setup.query('CREATE DATABASE wrapdb');
   await setup.end();
@@ -28,7 +30,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-interface TruthRow { name: string; xid_age: number; mxid_age: number }
+interface TruthRow {
+  name: string;
+  xid_age: number;
+  mxid_age: number;
+}
 
 async function truth(sql: string, url = server.url()): Promise<Map<string, TruthRow>> {
   const client = await connect(url);
@@ -40,7 +46,9 @@ async function truth(sql: string, url = server.url()): Promise<Map<string, Truth
 describe('wraparound', () => {
   it('matches age(datfrozenxid) and mxid_age(datminmxid) for every database', async () => {
     const findings = (await run(target, 'wraparound')).findings as WraparoundFindings;
-    const ages = await truth('SELECT datname AS name, age(datfrozenxid) AS xid_age, mxid_age(datminmxid) AS mxid_age FROM pg_database');
+    const ages = await truth(
+      'SELECT datname AS name, age(datfrozenxid) AS xid_age, mxid_age(datminmxid) AS mxid_age FROM pg_database',
+    );
     expect(findings.databases.map((d) => d.database).sort()).toEqual([...ages.keys()].sort());
     for (const d of findings.databases) {
       const expected = ages.get(d.database)!;
@@ -55,9 +63,17 @@ describe('wraparound', () => {
   it('ranks the table with a low autovacuum_freeze_max_age reloption first, with its own ages', async () => {
     const result = await run(target, 'wraparound');
     const findings = result.findings as WraparoundFindings;
-    const ages = await truth("SELECT relname AS name, age(relfrozenxid) AS xid_age, mxid_age(relminmxid) AS mxid_age FROM pg_class WHERE relname IN ('wrap_low', 'wrap_plain')");
+    const ages = await truth(
+      "SELECT relname AS name, age(relfrozenxid) AS xid_age, mxid_age(relminmxid) AS mxid_age FROM pg_class WHERE relname IN ('wrap_low', 'wrap_plain')",
+    );
     const [first] = findings.tables;
-    expect(first).toMatchObject({ schema: 'public', table: 'wrap_low', freezeMaxAge: 100_000, multixactFreezeMaxAge: 400_000_000, temporary: false });
+    expect(first).toMatchObject({
+      schema: 'public',
+      table: 'wrap_low',
+      freezeMaxAge: 100_000,
+      multixactFreezeMaxAge: 400_000_000,
+      temporary: false,
+    });
     expect(ages.get('wrap_low')!.xid_age - first!.xidAge).toBeLessThanOrEqual(3);
     expect(first!.xidAge).toBeGreaterThanOrEqual(2000);
     expect(first!.multixactAge).toBe(ages.get('wrap_low')!.mxid_age);
@@ -69,7 +85,10 @@ describe('wraparound', () => {
 
   it('lists the tables of another database given positionally', async () => {
     const findings = (await run(target, 'wraparound', ['wrapdb'])).findings as WraparoundFindings;
-    const ages = await truth("SELECT relname AS name, age(relfrozenxid) AS xid_age, 0 AS mxid_age FROM pg_class WHERE relname = 'wrap_elsewhere'", server.url('wrapdb'));
+    const ages = await truth(
+      "SELECT relname AS name, age(relfrozenxid) AS xid_age, 0 AS mxid_age FROM pg_class WHERE relname = 'wrap_elsewhere'",
+      server.url('wrapdb'),
+    );
     expect(findings.tablesDatabase).toBe('wrapdb');
     expect(findings.tables[0]).toMatchObject({ table: 'wrap_elsewhere', freezeMaxAge: 100_000 });
     expect(ages.get('wrap_elsewhere')!.xid_age - findings.tables[0]!.xidAge).toBeLessThanOrEqual(3);
@@ -83,7 +102,9 @@ describe('wraparound', () => {
       const row = (result.findings as WraparoundFindings).tables.find((t) => t.table === 'wrap_temp');
       expect(row).toMatchObject({ temporary: true, freezeMaxAge: 100_000 });
       expect(row!.schema).toMatch(/^pg_temp_\d+$/);
-      expect(result.report.footnotes.some((n) => n.startsWith('Autovacuum cannot process temporary tables'))).toBe(true);
+      expect(result.report.footnotes.some((n) => n.startsWith('Autovacuum cannot process temporary tables'))).toBe(
+        true,
+      );
     } finally {
       await temp.close();
     }

@@ -23,10 +23,15 @@ afterAll(async () => {
 
 /** bin/pgmedic with only the given variables describing the database, as a user's shell would have them. */
 async function pgmedic(args: string[], env: Record<string, string>, cwd?: string) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PG') && key !== 'DATABASE_URL'));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('PG') && key !== 'DATABASE_URL'),
+  );
   const bin = join(process.cwd(), 'bin/pgmedic');
   try {
-    const { stdout } = await promisify(execFile)(bin, args, { env: { ...clean, NO_COLOR: '1', ...env }, ...(cwd ? { cwd } : {}) });
+    const { stdout } = await promisify(execFile)(bin, args, {
+      env: { ...clean, NO_COLOR: '1', ...env },
+      ...(cwd ? { cwd } : {}),
+    });
     return { code: 0, stdout };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -36,13 +41,22 @@ async function pgmedic(args: string[], env: Record<string, string>, cwd?: string
 
 describe('libpq variables mean what they mean to psql', () => {
   it('PGHOST as a socket directory reaches the server (it used to become a database name)', async () => {
-    const result = await pgmedic(['health', '--format', 'json'], { PGHOST: socketDir, PGPORT: String(cluster.port), PGUSER: 'postgres', PGDATABASE: 'postgres' });
+    const result = await pgmedic(['health', '--format', 'json'], {
+      PGHOST: socketDir,
+      PGPORT: String(cluster.port),
+      PGUSER: 'postgres',
+      PGDATABASE: 'postgres',
+    });
     expect(result.stdout).toContain('"command": "health"');
     expect(result.code).toBeLessThan(3);
   });
 
   it('database <name> reaches another database over the same socket', async () => {
-    const result = await pgmedic(['database', 'template1', '--format', 'json'], { PGHOST: socketDir, PGPORT: String(cluster.port), PGUSER: 'postgres' });
+    const result = await pgmedic(['database', 'template1', '--format', 'json'], {
+      PGHOST: socketDir,
+      PGPORT: String(cluster.port),
+      PGUSER: 'postgres',
+    });
     expect(result.stdout).toContain('template1');
     expect(result.code).toBeLessThan(3);
   });

@@ -19,12 +19,24 @@ describe('loadConfig', () => {
     const config = await loadConfig({ DATABASE_URL: 'postgres://u@db:5432/app' });
     expect(config.defaultTarget).toBe('default');
     expect(config.targets).toEqual([
-      { name: 'default', url: 'postgres://u@db:5432/app', poolSize: 3, connectTimeoutMs: 5000, statementTimeoutMs: 5000, lockTimeoutMs: 500 },
+      {
+        name: 'default',
+        url: 'postgres://u@db:5432/app',
+        poolSize: 3,
+        connectTimeoutMs: 5000,
+        statementTimeoutMs: 5000,
+        lockTimeoutMs: 500,
+      },
     ]);
   });
 
   it('leaves libpq variables to node-postgres (an empty postgres:// URL), as psql reads them', async () => {
-    const config = await loadConfig({ PGHOST: '/var/run/postgresql', PGUSER: 'mon', PGPASSWORD: 'p@ss', PGDATABASE: 'app' });
+    const config = await loadConfig({
+      PGHOST: '/var/run/postgresql',
+      PGUSER: 'mon',
+      PGPASSWORD: 'p@ss',
+      PGDATABASE: 'app',
+    });
     expect(config.targets[0]!.url).toBe('postgres://');
   });
 
@@ -66,13 +78,23 @@ targets:
 
   it('names a missing environment variable and a duplicate target', async () => {
     const missing = writeConfig('targets:\n  - name: prod\n    url: postgres://u:${NOPE}@h/db\n');
-    await expect(loadConfig({ PGMEDIC_CONFIG: missing })).rejects.toThrow('refers to ${NOPE}, but the environment variable NOPE is not set.');
-    const twice = writeConfig('targets:\n  - { name: prod, url: "postgres://h/a" }\n  - { name: prod, url: "postgres://h/b" }\n');
+    await expect(loadConfig({ PGMEDIC_CONFIG: missing })).rejects.toThrow(
+      'refers to ${NOPE}, but the environment variable NOPE is not set.',
+    );
+    const twice = writeConfig(
+      'targets:\n  - { name: prod, url: "postgres://h/a" }\n  - { name: prod, url: "postgres://h/b" }\n',
+    );
     await expect(loadConfig({ PGMEDIC_CONFIG: twice })).rejects.toThrow('the name "prod" is used twice');
   });
 
   it('suggests the closest target for a typo', async () => {
-    const targets = createTargets(await loadConfig({ PGMEDIC_CONFIG: writeConfig('targets:\n  - { name: prod, url: "postgres://h/a" }\n  - { name: staging, url: "postgres://h/b" }\n') }));
+    const targets = createTargets(
+      await loadConfig({
+        PGMEDIC_CONFIG: writeConfig(
+          'targets:\n  - { name: prod, url: "postgres://h/a" }\n  - { name: staging, url: "postgres://h/b" }\n',
+        ),
+      }),
+    );
     expect(() => targets.get('prd')).toThrow('There is no target named "prd".');
     try {
       targets.get('prd');

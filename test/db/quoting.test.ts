@@ -20,7 +20,7 @@ const HOSTILE = [
   '\\',
   'trailing\\',
   '$$ dollar $$',
-  'E\'x\'',
+  "E'x'",
   'tab\tnew\nline\rcr',
   'ünïcødé ✓ 表 🐘 \u200b\u202e',
   '\x1b]0;owned\x07',
@@ -49,7 +49,7 @@ describe('escapeLiteral', () => {
     expect((await client.query("SELECT to_regclass('victims') IS NOT NULL AS there")).rows[0]).toEqual({ there: true });
   });
 
-  it('writes the E\'\' form only when the text has a backslash', () => {
+  it("writes the E'' form only when the text has a backslash", () => {
     expect(escapeLiteral("it's")).toBe("'it''s'");
     expect(escapeLiteral('a\\b')).toBe(" E'a\\\\b'");
   });
@@ -61,7 +61,9 @@ describe('escapeIdentifier', () => {
       const { fields } = await client.query(`SELECT 1 AS ${escapeIdentifier(name)}`);
       expect(fields.map((f) => f.name)).toEqual([name]);
       await client.query(`CREATE TABLE ${escapeIdentifier(name)} (id int)`);
-      const { rows } = await client.query<{ relname: string }>('SELECT relname FROM pg_class WHERE relname = $1', [name]);
+      const { rows } = await client.query<{ relname: string }>('SELECT relname FROM pg_class WHERE relname = $1', [
+        name,
+      ]);
       expect(rows).toEqual([{ relname: name }]);
       await client.query(`DROP TABLE ${escapeIdentifier(name)}`);
     }

@@ -28,7 +28,11 @@ afterAll(async () => {
 describe('diagnostic connections', () => {
   it('start read-only with the target’s own timeouts, set at connection start', async () => {
     const t = target(server.url(), { statementTimeoutMs: 300, lockTimeoutMs: 123 });
-    const settings = await t.readOnly('probe', (s) => s.query<{ ro: string; st: string; lt: string }>("SELECT current_setting('transaction_read_only') AS ro, current_setting('statement_timeout') AS st, current_setting('lock_timeout') AS lt"));
+    const settings = await t.readOnly('probe', (s) =>
+      s.query<{ ro: string; st: string; lt: string }>(
+        "SELECT current_setting('transaction_read_only') AS ro, current_setting('statement_timeout') AS st, current_setting('lock_timeout') AS lt",
+      ),
+    );
     expect(settings[0]).toEqual({ ro: 'on', st: '300ms', lt: '123ms' });
     await expect(t.readOnly('probe', (s) => s.query('CREATE TABLE sneaky (id int)'))).rejects.toThrow(/read-only/);
     await expect(t.readOnly('probe', (s) => s.query('SELECT pg_sleep(5)'))).rejects.toThrow(/timeout|gave up/i);
@@ -38,7 +42,11 @@ describe('diagnostic connections', () => {
     const url = new URL(server.url());
     url.searchParams.set('options', '-c search_path=elsewhere');
     const t = target(url.toString());
-    const [row] = await t.readOnly('probe', (s) => s.query<{ path: string; ro: string }>("SELECT current_setting('search_path') AS path, current_setting('transaction_read_only') AS ro"));
+    const [row] = await t.readOnly('probe', (s) =>
+      s.query<{ path: string; ro: string }>(
+        "SELECT current_setting('search_path') AS path, current_setting('transaction_read_only') AS ro",
+      ),
+    );
     expect(row).toEqual({ path: 'elsewhere', ro: 'on' });
   });
 
@@ -50,7 +58,9 @@ describe('diagnostic connections', () => {
     url.password = 'pw';
     const t = target(url.toString());
     for (const command of listCommands('diagnostic')) await run(t, command.name);
-    const { rows } = await admin.query<{ query: string }>("SELECT s.query FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = 'session_monitor'");
+    const { rows } = await admin.query<{ query: string }>(
+      "SELECT s.query FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = 'session_monitor'",
+    );
     await admin.end();
     expect(rows.length).toBeGreaterThan(10);
     expect(rows.filter((r) => !r.query.includes('/* pgmedic:'))).toEqual([]);

@@ -39,7 +39,9 @@ describe('toAppError', () => {
     expect(toAppError(pgError('42501'), { target: 'prod' }).hint).toMatch(/pg_monitor/);
     expect(toAppError(pgError('ECONNREFUSED'), { target: 'prod' }).code).toBe('target_unreachable');
     expect(toAppError(new Error('timeout expired'), { target: 'prod' }).code).toBe('target_unreachable');
-    expect(toAppError(pgError('22012', 'division by zero'), { target: 'prod' }).message).toBe('PostgreSQL error 22012 on target "prod": division by zero.');
+    expect(toAppError(pgError('22012', 'division by zero'), { target: 'prod' }).message).toBe(
+      'PostgreSQL error 22012 on target "prod": division by zero.',
+    );
   });
 });
 

@@ -35,11 +35,29 @@ function errorOf(fn: () => unknown): AppError {
 
 describe('parseOptions', () => {
   it('applies every default', () => {
-    expect(parseOptions(sample, [])).toEqual({ minSize: 100 * 1024 ** 2, minAge: 300, exact: false, limit: 20, sort: 'total' });
+    expect(parseOptions(sample, [])).toEqual({
+      minSize: 100 * 1024 ** 2,
+      minAge: 300,
+      exact: false,
+      limit: 20,
+      sort: 'total',
+    });
   });
 
   it('reads flags with values, inline values, booleans, negations and positionals', () => {
-    expect(parseOptions(sample, ['app', '--min-size', '1.5GB', '--limit=5', '--exact', '--sort', 'mean', '--min-age', '90s'])).toEqual({
+    expect(
+      parseOptions(sample, [
+        'app',
+        '--min-size',
+        '1.5GB',
+        '--limit=5',
+        '--exact',
+        '--sort',
+        'mean',
+        '--min-age',
+        '90s',
+      ]),
+    ).toEqual({
       minSize: 1.5 * 1024 ** 3,
       minAge: 90,
       exact: true,
@@ -50,7 +68,9 @@ describe('parseOptions', () => {
     expect(parseOptions(sample, ['--no-exact']).exact).toBe(false);
     expect(parseOptions(sample, ['--exact=off']).exact).toBe(false);
     expect(parseOptions(sample, ['--no-exact=yes']).exact).toBe(false);
-    expect(errorOf(() => parseOptions(sample, ['--exact', '--no-exact'])).message).toBe('--exact is given more than once.');
+    expect(errorOf(() => parseOptions(sample, ['--exact', '--no-exact'])).message).toBe(
+      '--exact is given more than once.',
+    );
   });
 
   it('names the closest option for a typo', () => {

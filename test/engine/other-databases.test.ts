@@ -26,7 +26,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const failure = (command: string, name: string) => run(target, command, [name]).then(() => undefined, (e: unknown) => e as AppError);
+const failure = (command: string, name: string) =>
+  run(target, command, [name]).then(
+    () => undefined,
+    (e: unknown) => e as AppError,
+  );
 
 describe('other databases of a target', () => {
   it('refuses names pg_database does not list (or that refuse connections) before connecting, with the closest name', async () => {
@@ -40,20 +44,27 @@ describe('other databases of a target', () => {
   });
 
   it(`keeps at most ${MAX_OTHER_DATABASE_POOLS} pools, the most recently used`, async () => {
-    for (const name of DATABASES) expect((await run(target, 'wraparound', [name])).findings).toMatchObject({ tablesDatabase: name });
+    for (const name of DATABASES)
+      expect((await run(target, 'wraparound', [name])).findings).toMatchObject({ tablesDatabase: name });
     expect(target.otherDatabases()).toEqual(DATABASES.slice(-MAX_OTHER_DATABASE_POOLS));
     await run(target, 'database', ['d3']);
     expect(target.otherDatabases()).toEqual(['d4', 'd5', 'd6', 'd3']);
     // The evicted pools were closed: the server has no pgmedic session left on d1 or d2.
     const admin = await connect(server.url());
-    const { rows } = await admin.query<{ datname: string }>("SELECT datname FROM pg_stat_activity WHERE application_name = 'pgmedic' AND datname IN ('d1', 'd2')");
+    const { rows } = await admin.query<{ datname: string }>(
+      "SELECT datname FROM pg_stat_activity WHERE application_name = 'pgmedic' AND datname IN ('d1', 'd2')",
+    );
     await admin.end();
     expect(rows).toEqual([]);
   });
 
   it('closes a pool left idle', async () => {
     let clock = 0;
-    const pools = otherDatabasePools(targetSchema.parse({ name: 't', url: server.url() }), async () => DATABASES, () => clock);
+    const pools = otherDatabasePools(
+      targetSchema.parse({ name: 't', url: server.url() }),
+      async () => DATABASES,
+      () => clock,
+    );
     await pools.get('d1');
     clock += OTHER_DATABASE_IDLE_MS - 1;
     await pools.get('d2');

@@ -31,22 +31,34 @@ describe('the action connection cannot hang forever', () => {
     try {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE hung IN SHARE UPDATE EXCLUSIVE MODE');
-      const requested = await copy.healing.requestAction({ action: 'vacuum-table', tokens: ['public.hung'], requestedBy: 'U_ALICE' });
+      const requested = await copy.healing.requestAction({
+        action: 'vacuum-table',
+        tokens: ['public.hung'],
+        requestedBy: 'U_ALICE',
+      });
       const approving = copy.healing.approve({ requestId: requested.request!.id, userId: 'U_BOB' });
       stopped = await waitFor(async () => {
-        const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action' AND wait_event_type = 'Lock'");
+        const { rows } = await admin.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action' AND wait_event_type = 'Lock'",
+        );
         return rows[0]?.pid;
       }, 'the VACUUM to wait for its lock');
       // The backend can no longer answer anything, not even its own statement_timeout: a hung server, for real.
       process.kill(stopped, 'SIGSTOP');
       const result = await approving;
       expect(result.request?.status).toBe('outcome_unknown');
-      expect(result.request?.outcome?.summary).toMatch(/^the action connection was lost while the statement ran \(Query read timeout\), so pgmedic cannot say whether it finished\. Check: Did VACUUM of hung finish\? check last_vacuum/);
-      const trail = (await readAudit(copy.statePool, { requestId: requested.request!.id, limit: 10 })).map((r) => r.event).reverse();
+      expect(result.request?.outcome?.summary).toMatch(
+        /^the action connection was lost while the statement ran \(Query read timeout\), so pgmedic cannot say whether it finished\. Check: Did VACUUM of hung finish\? check last_vacuum/,
+      );
+      const trail = (await readAudit(copy.statePool, { requestId: requested.request!.id, limit: 10 }))
+        .map((r) => r.event)
+        .reverse();
       expect(trail).toEqual(['requested', 'approved', 'execution_started', 'outcome_unknown']);
     } finally {
       if (stopped) process.kill(stopped, 'SIGCONT');
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action'");
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action'",
+      );
       await holder.end();
       await admin.end();
     }

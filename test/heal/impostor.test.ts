@@ -6,7 +6,13 @@ import { PGMEDIC_APPLICATION_NAME } from '../../src/db/sql.js';
 import type { Target } from '../../src/db/targets.js';
 import { connect } from '../support/clients.js';
 import { run, testTarget } from '../support/engine.js';
-import { prepareHealingServer, sessionAlive, startInstance, type HealingInstance, type HealingServer } from '../support/healing.js';
+import {
+  prepareHealingServer,
+  sessionAlive,
+  startInstance,
+  type HealingInstance,
+  type HealingServer,
+} from '../support/healing.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
 
@@ -33,7 +39,9 @@ describe('a client that calls itself pgmedic-impostor', () => {
     const chain = await createBlockingChain(env.appUrl, 'impostor_accounts');
     try {
       await impostor.query('BEGIN');
-      const { rows } = await impostor.query<{ pid: number; backend_start: string }>('SELECT pid, backend_start::text AS backend_start, txid_current() FROM pg_stat_activity WHERE pid = pg_backend_pid()');
+      const { rows } = await impostor.query<{ pid: number; backend_start: string }>(
+        'SELECT pid, backend_start::text AS backend_start, txid_current() FROM pg_stat_activity WHERE pid = pg_backend_pid()',
+      );
       const self = rows[0]!;
       await impostor.query('LOCK TABLE impostor_accounts IN ACCESS SHARE MODE');
 
@@ -54,10 +62,18 @@ describe('a client that calls itself pgmedic-impostor', () => {
         await chain.release();
         const locks = await run(monitor, 'locks');
         expect((locks.findings as LocksFindings).rootPids).toContain(self.pid);
-        const offered = locks.report.actions.find((a) => a.action === 'terminate' && a.params.pid === String(self.pid))!;
+        const offered = locks.report.actions.find(
+          (a) => a.action === 'terminate' && a.params.pid === String(self.pid),
+        )!;
         expect(offered.params.backendStart).toBe(self.backend_start);
 
-        const asked = await bot.healing.requestAction({ action: 'terminate', target: 'prod', params: offered.params, requestedBy: 'U_ALICE', channel: 'C1' });
+        const asked = await bot.healing.requestAction({
+          action: 'terminate',
+          target: 'prod',
+          params: offered.params,
+          requestedBy: 'U_ALICE',
+          channel: 'C1',
+        });
         const approved = await bot.healing.approve({ requestId: asked.request!.id, userId: 'U_BOB', channel: 'C1' });
         expect(approved.notice).toMatchObject({ kind: 'succeeded' });
         expect(await sessionAlive(env.adminUrl, self.pid, self.backend_start)).toBe(false);

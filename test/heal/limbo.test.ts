@@ -21,7 +21,9 @@ import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.j
  */
 const REAL_DEFAULTS = process.env.LIMBO_TEST_DEFAULTS === '1';
 const FAST = REAL_DEFAULTS ? {} : { heartbeatMs: 300, staleAfterMs: 3_000, sweepMs: 300 };
-const FAST_ENV: Record<string, string> = REAL_DEFAULTS ? {} : { PGMEDIC_HEARTBEAT_SECONDS: '0.3', PGMEDIC_EXECUTOR_STALE_SECONDS: '3', PGMEDIC_LIMBO_SWEEP_SECONDS: '0.3' };
+const FAST_ENV: Record<string, string> = REAL_DEFAULTS
+  ? {}
+  : { PGMEDIC_HEARTBEAT_SECONDS: '0.3', PGMEDIC_EXECUTOR_STALE_SECONDS: '3', PGMEDIC_LIMBO_SWEEP_SECONDS: '0.3' };
 
 let server: TestServer;
 let env: HealingServer;
@@ -36,13 +38,18 @@ beforeAll(async () => {
   standIn = await startSlackStandIn();
   standIn.state.botChannels.add('CINCIDENT');
   const app = await connect(env.appUrl);
-  await app.query('CREATE TABLE big (id int PRIMARY KEY, val int); INSERT INTO big SELECT g, g % 1000 FROM generate_series(1, 50000) g; CREATE INDEX big_val_idx ON big (val)');
+  await app.query(
+    'CREATE TABLE big (id int PRIMARY KEY, val int); INSERT INTO big SELECT g, g % 1000 FROM generate_series(1, 50000) g; CREATE INDEX big_val_idx ON big (val)',
+  );
   await app.end();
   // A long lock wait is the long action here: the target lets the REINDEX wait up to 10 minutes for its lock.
   const target = { name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl, healing: { lockTimeoutMs: 600_000 } };
   dir = mkdtempSync(join(tmpdir(), 'pgmedic-limbo-'));
   configPath = join(dir, 'pgmedic.yml');
-  writeFileSync(configPath, `targets:\n  - name: prod\n    url: ${target.url}\n    actionUrl: ${target.actionUrl}\n    healing: { lockTimeoutMs: 600000 }\n`);
+  writeFileSync(
+    configPath,
+    `targets:\n  - name: prod\n    url: ${target.url}\n    actionUrl: ${target.actionUrl}\n    healing: { lockTimeoutMs: 600000 }\n`,
+  );
   const config: Config = { targets: [targetSchema.parse(target)], defaultTarget: 'prod' };
   // The other copy: it never executes here, it only watches the shared state database.
   watcher = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] }, 200, { limbo: FAST });
@@ -55,12 +62,33 @@ afterAll(async () => {
 });
 
 const startExecutor = (extra: Record<string, string> = {}) =>
-  startBotProcess(standIn, { PGMEDIC_CONFIG: configPath, PGMEDIC_STATE_DATABASE_URL: env.stateUrl, PGMEDIC_APPROVERS: 'UBOB', ...FAST_ENV, ...extra });
+  startBotProcess(standIn, {
+    PGMEDIC_CONFIG: configPath,
+    PGMEDIC_STATE_DATABASE_URL: env.stateUrl,
+    PGMEDIC_APPROVERS: 'UBOB',
+    ...FAST_ENV,
+    ...extra,
+  });
 
-const updatesOf = (ts: string) => standIn.callsTo('chat.update').filter((c) => c.args.ts === ts).map((c) => JSON.stringify(c.args.blocks));
+const updatesOf = (ts: string) =>
+  standIn
+    .callsTo('chat.update')
+    .filter((c) => c.args.ts === ts)
+    .map((c) => JSON.stringify(c.args.blocks));
 const auditOf = async (requestId: string) =>
-  (await watcher.statePool.query<{ event: string; actor: string | null }>('SELECT event, actor FROM pgmedic.audit_log WHERE request_id = $1 ORDER BY id', [requestId])).rows;
-const statusOf = async (requestId: string) => (await watcher.statePool.query<{ status: string; executor: string }>('SELECT status, executor FROM pgmedic.approval_requests WHERE id = $1', [requestId])).rows[0];
+  (
+    await watcher.statePool.query<{ event: string; actor: string | null }>(
+      'SELECT event, actor FROM pgmedic.audit_log WHERE request_id = $1 ORDER BY id',
+      [requestId],
+    )
+  ).rows;
+const statusOf = async (requestId: string) =>
+  (
+    await watcher.statePool.query<{ status: string; executor: string }>(
+      'SELECT status, executor FROM pgmedic.approval_requests WHERE id = $1',
+      [requestId],
+    )
+  ).rows[0];
 
 /** The REINDEX pgmedic sent, as the target sees it (waiting for its lock). */
 async function reindexBackend(admin: pg.Client): Promise<{ pid: number; wait: string | null } | undefined> {
@@ -74,14 +102,23 @@ async function reindexBackend(admin: pg.Client): Promise<{ pid: number; wait: st
  * Holds SHARE UPDATE EXCLUSIVE on `big` (REINDEX CONCURRENTLY needs the same lock, so it waits), asks the
  * executor process for the REINDEX and has UBOB approve it there; resolves once the target shows it waiting.
  */
-async function approvedReindexWaiting(executor: Pick<BotProcess, 'send'>, admin: pg.Client): Promise<{ holder: pg.Client; requestId: string; cardTs: string }> {
+async function approvedReindexWaiting(
+  executor: Pick<BotProcess, 'send'>,
+  admin: pg.Client,
+): Promise<{ holder: pg.Client; requestId: string; cardTs: string }> {
   const holder = await connect(env.appUrl, 'lock-holder');
   await holder.query('BEGIN');
   await holder.query('LOCK TABLE big IN SHARE UPDATE EXCLUSIVE MODE');
   const posts = standIn.state.messages.length;
   const reply = await executor.send.command({ text: 'reindex public.big_val_idx', user: 'UALICE' });
   expect(reply.ack?.text).toContain('asking for approval');
-  const card = await eventually(() => standIn.state.messages.slice(posts).find((m) => m.via === 'chat.postMessage' && JSON.stringify(m.blocks).includes('Approval needed')), 'the approval card');
+  const card = await eventually(
+    () =>
+      standIn.state.messages
+        .slice(posts)
+        .find((m) => m.via === 'chat.postMessage' && JSON.stringify(m.blocks).includes('Approval needed')),
+    'the approval card',
+  );
   const requestId = JSON.stringify(card.blocks).match(/"value":"([\w-]+)","style":"primary"/)![1]!;
   await executor.send.click(APPROVE_ACTION_ID, requestId, { user: 'UBOB', messageTs: card.ts });
   await waitFor(async () => (await reindexBackend(admin))?.wait === 'Lock', 'the REINDEX to wait for its lock', 20_000);
@@ -90,10 +127,12 @@ async function approvedReindexWaiting(executor: Pick<BotProcess, 'send'>, admin:
 }
 
 async function cleanUp(admin: pg.Client, holder: pg.Client | undefined): Promise<void> {
-  await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action'");
+  await admin.query(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgmedic-%-action'",
+  );
   await holder?.query('ROLLBACK').catch(() => undefined);
   await holder?.end();
-  await admin.query("DROP INDEX IF EXISTS big_val_idx_ccnew");
+  await admin.query('DROP INDEX IF EXISTS big_val_idx_ccnew');
 }
 
 describe('no approved request left in limbo (bot processes, real PostgreSQL 18, Slack stand-in)', () => {
@@ -109,8 +148,14 @@ describe('no approved request left in limbo (bot processes, real PostgreSQL 18, 
       const killedAt = Date.now();
       executor.child.kill('SIGKILL');
       expect(await executor.exited).toEqual({ code: null, signal: 'SIGKILL' });
-      const card = await eventually(() => updatesOf(running.cardTs).find((u) => u.includes('Outcome unknown')), 'the outcome-unknown card', 120_000);
-      console.log(`outcome unknown ${Date.now() - killedAt} ms after SIGKILL (${REAL_DEFAULTS ? 'default settings' : 'heartbeat 0.3 s, silence 3 s, sweep 0.3 s'})`);
+      const card = await eventually(
+        () => updatesOf(running.cardTs).find((u) => u.includes('Outcome unknown')),
+        'the outcome-unknown card',
+        120_000,
+      );
+      console.log(
+        `outcome unknown ${Date.now() - killedAt} ms after SIGKILL (${REAL_DEFAULTS ? 'default settings' : 'heartbeat 0.3 s, silence 3 s, sweep 0.3 s'})`,
+      );
 
       expect(card).toContain('stopped answering');
       expect(card).toContain('Does index big_val_idx exist, is it valid, and is there a leftover big_val_idx_ccnew?');
@@ -148,11 +193,20 @@ describe('no approved request left in limbo (bot processes, real PostgreSQL 18, 
       executor.child.kill('SIGTERM');
       await waitFor(async () => executor.logs.some((l) => String(l.msg).startsWith('stopping')), 'the stop to begin');
       await holder.query('ROLLBACK');
-      const card = await eventually(() => updatesOf(running.cardTs).find((u) => u.includes(':white_check_mark: Done')), 'the done card', 30_000);
+      const card = await eventually(
+        () => updatesOf(running.cardTs).find((u) => u.includes(':white_check_mark: Done')),
+        'the done card',
+        30_000,
+      );
       expect(card).toContain('Index big_val_idx was rebuilt concurrently.');
       expect(await executor.exited).toEqual({ code: 0, signal: null });
       expect(await statusOf(running.requestId)).toMatchObject({ status: 'succeeded' });
-      expect((await auditOf(running.requestId)).map((a) => a.event)).toEqual(['requested', 'approved', 'execution_started', 'executed']);
+      expect((await auditOf(running.requestId)).map((a) => a.event)).toEqual([
+        'requested',
+        'approved',
+        'execution_started',
+        'executed',
+      ]);
     } finally {
       executor.child.kill('SIGKILL');
       await cleanUp(admin, holder);
@@ -176,7 +230,9 @@ describe('no approved request left in limbo (bot processes, real PostgreSQL 18, 
       expect((await auditOf(running.requestId)).map((a) => a.event)).toContain('interrupted');
       // bin/pgmedic audit shows it too, with what to check.
       const cliEnv = { ...process.env, PGMEDIC_STATE_DATABASE_URL: env.stateUrl, NO_COLOR: '1' };
-      const { stdout } = await promisify(execFile)('bin/pgmedic', ['audit', '--target', 'prod', '--limit', '3'], { env: cliEnv });
+      const { stdout } = await promisify(execFile)('bin/pgmedic', ['audit', '--target', 'prod', '--limit', '3'], {
+        env: cliEnv,
+      });
       expect(stdout).toMatch(/interrupted +reindex +prod +pgmedic +[\w-]+ +pgmedic was stopped while this ran/);
       // Ground truth: nothing of pgmedic's is still running on the target.
       await waitFor(async () => !(await reindexBackend(admin)), 'the cancelled REINDEX to be gone');
@@ -200,13 +256,26 @@ describe('no approved request left in limbo (bot processes, real PostgreSQL 18, 
       await holder.query('ROLLBACK');
       await waitFor(async () => !(await reindexBackend(admin)), 'the REINDEX to finish on the target');
       // The outcome and its audit row commit together, so neither lands; the executor gives up after the state statement_timeout.
-      await eventually(() => watcher.logs.find((l) => l.msg === 'approval decision failed' && l.requestId === running.requestId), 'the executor to give up recording', 30_000);
+      await eventually(
+        () => watcher.logs.find((l) => l.msg === 'approval decision failed' && l.requestId === running.requestId),
+        'the executor to give up recording',
+        30_000,
+      );
       expect(await statusOf(running.requestId)).toMatchObject({ status: 'approved' });
       await stateLocker.query('ROLLBACK');
-      const card = await eventually(() => updatesOf(running.cardTs).find((u) => u.includes('Outcome unknown')), 'the outcome-unknown card', 30_000);
+      const card = await eventually(
+        () => updatesOf(running.cardTs).find((u) => u.includes('Outcome unknown')),
+        'the outcome-unknown card',
+        30_000,
+      );
       expect(card).toContain('Does index big_val_idx exist');
       expect(await statusOf(running.requestId)).toMatchObject({ status: 'outcome_unknown' });
-      expect((await auditOf(running.requestId)).map((a) => a.event)).toEqual(['requested', 'approved', 'execution_started', 'outcome_unknown']);
+      expect((await auditOf(running.requestId)).map((a) => a.event)).toEqual([
+        'requested',
+        'approved',
+        'execution_started',
+        'outcome_unknown',
+      ]);
     } finally {
       await stateLocker.end();
       await cleanUp(admin, holder);

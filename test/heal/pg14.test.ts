@@ -3,7 +3,14 @@ import { listCommands } from '../../src/engine/registry.js';
 import type { Target } from '../../src/db/targets.js';
 import { connect } from '../support/clients.js';
 import { run, testTarget } from '../support/engine.js';
-import { idleInTransactionSession, prepareHealingServer, sessionAlive, startInstance, type HealingInstance, type HealingServer } from '../support/healing.js';
+import {
+  idleInTransactionSession,
+  prepareHealingServer,
+  sessionAlive,
+  startInstance,
+  type HealingInstance,
+  type HealingServer,
+} from '../support/healing.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 import { createMaintenanceTargets } from '../support/scenarios/maintenance-targets.js';
 
@@ -36,15 +43,27 @@ describe('healing actions on PostgreSQL 14', () => {
   });
 
   it('refuses a typed name that is no relation name at all as "no such table", not an error (to_regclass raises on 14)', async () => {
-    for (const [action, name, noun] of [['vacuum-table', 'a.b.c.d', 'table or materialized view'], ['analyze', '"unterminated', 'table or materialized view'], ['drop-index', 'otherdb.public.items_a', 'index']] as const) {
+    for (const [action, name, noun] of [
+      ['vacuum-table', 'a.b.c.d', 'table or materialized view'],
+      ['analyze', '"unterminated', 'table or materialized view'],
+      ['drop-index', 'otherdb.public.items_a', 'index'],
+    ] as const) {
       const asked = await bot.healing.requestAction({ action, tokens: [name], requestedBy: 'U_ALICE' });
-      expect(asked.notice).toMatchObject({ kind: 'refused', reason: 'preview_refused', text: `There is no ${noun} named "${name}" in this database.` });
+      expect(asked.notice).toMatchObject({
+        kind: 'refused',
+        reason: 'preview_refused',
+        text: `There is no ${noun} named "${name}" in this database.`,
+      });
     }
   });
 
   it('terminates a session and reports that it exited', async () => {
     const victim = await idleInTransactionSession(env.appUrl);
-    const { request } = await bot.healing.requestAction({ action: 'terminate', tokens: [String(victim.pid)], requestedBy: 'U_ALICE' });
+    const { request } = await bot.healing.requestAction({
+      action: 'terminate',
+      tokens: [String(victim.pid)],
+      requestedBy: 'U_ALICE',
+    });
     const done = await bot.healing.approve({ requestId: request!.id, userId: 'U_BOB' });
     expect(done.request).toMatchObject({ status: 'succeeded', outcome: { result: [{ exited: true }] } });
     expect(await sessionAlive(env.adminUrl, victim.pid, victim.backendStart)).toBe(false);
@@ -52,12 +71,26 @@ describe('healing actions on PostgreSQL 14', () => {
   });
 
   it('rebuilds an invalid index and drops a duplicate one, concurrently', async () => {
-    const reindex = await bot.healing.requestAction({ action: 'reindex', tokens: ['items_b_unique'], requestedBy: 'U_ALICE' });
-    expect((await bot.healing.approve({ requestId: reindex.request!.id, userId: 'U_BOB' })).request!.status).toBe('succeeded');
-    const drop = await bot.healing.requestAction({ action: 'drop-index', tokens: ['items_a_dup'], requestedBy: 'U_ALICE' });
-    expect((await bot.healing.approve({ requestId: drop.request!.id, userId: 'U_BOB' })).request!.status).toBe('succeeded');
+    const reindex = await bot.healing.requestAction({
+      action: 'reindex',
+      tokens: ['items_b_unique'],
+      requestedBy: 'U_ALICE',
+    });
+    expect((await bot.healing.approve({ requestId: reindex.request!.id, userId: 'U_BOB' })).request!.status).toBe(
+      'succeeded',
+    );
+    const drop = await bot.healing.requestAction({
+      action: 'drop-index',
+      tokens: ['items_a_dup'],
+      requestedBy: 'U_ALICE',
+    });
+    expect((await bot.healing.approve({ requestId: drop.request!.id, userId: 'U_BOB' })).request!.status).toBe(
+      'succeeded',
+    );
     const admin = await connect(env.adminUrl);
-    const { rows } = await admin.query("SELECT relname, (SELECT indisvalid FROM pg_index WHERE indexrelid = c.oid) AS valid FROM pg_class c WHERE relname IN ('items_b_unique', 'items_a_dup')");
+    const { rows } = await admin.query(
+      "SELECT relname, (SELECT indisvalid FROM pg_index WHERE indexrelid = c.oid) AS valid FROM pg_class c WHERE relname IN ('items_b_unique', 'items_a_dup')",
+    );
     await admin.end();
     expect(rows).toEqual([{ relname: 'items_b_unique', valid: true }]);
   });

@@ -8,12 +8,20 @@ import { loadConfig } from '../../src/config/load.js';
 import { loadStateConfig } from '../../src/config/state.js';
 import { checkApprover, createPolicy } from '../../src/heal/policy.js';
 
-const targets = [{ name: 'prod' }, { name: 'staging', healing: { approvalsRequired: 3 } }, { name: 'replica', healing: { enabled: false } }];
+const targets = [
+  { name: 'prod' },
+  { name: 'staging', healing: { approvalsRequired: 3 } },
+  { name: 'replica', healing: { enabled: false } },
+];
 
 describe('approval policy', () => {
   it('defaults: one approval, no self-approval, 10 minutes, on for known targets with approvers', () => {
     const policy = createPolicy({ approvers: ['U1'], targets });
-    expect([policy.allowSelfApproval, policy.expiryMinutes, policy.approvalsRequired('terminate', 'prod')]).toEqual([false, 10, 1]);
+    expect([policy.allowSelfApproval, policy.expiryMinutes, policy.approvalsRequired('terminate', 'prod')]).toEqual([
+      false,
+      10,
+      1,
+    ]);
     expect(['prod', 'staging', 'replica', 'unknown'].map(policy.enabledFor)).toEqual([true, true, false, false]);
   });
 
@@ -23,7 +31,11 @@ describe('approval policy', () => {
   });
 
   it('takes the strictest approval count of global, per action and per target', () => {
-    const policy = createPolicy({ approvers: ['U1'], healing: { approvalsRequired: 2, actions: { 'drop-index': { approvalsRequired: 4 } } }, targets });
+    const policy = createPolicy({
+      approvers: ['U1'],
+      healing: { approvalsRequired: 2, actions: { 'drop-index': { approvalsRequired: 4 } } },
+      targets,
+    });
     expect(policy.approvalsRequired('terminate', 'prod')).toBe(2);
     expect(policy.approvalsRequired('drop-index', 'prod')).toBe(4);
     expect(policy.approvalsRequired('terminate', 'staging')).toBe(3);
@@ -48,9 +60,18 @@ describe('approval policy', () => {
 
 describe('healing configuration', () => {
   it('reads PGMEDIC_APPROVERS and leaves the state database unset (healing off) by default', () => {
-    const defaults = { ownerUrl: undefined, shutdownGraceMs: 30_000, limbo: { heartbeatMs: 10_000, staleAfterMs: 60_000, sweepMs: 30_000 } };
+    const defaults = {
+      ownerUrl: undefined,
+      shutdownGraceMs: 30_000,
+      limbo: { heartbeatMs: 10_000, staleAfterMs: 60_000, sweepMs: 30_000 },
+    };
     expect(loadStateConfig({})).toEqual({ url: undefined, approvers: [], ...defaults });
-    expect(loadStateConfig({ PGMEDIC_STATE_DATABASE_URL: 'postgres://pgmedic@state/pgmedic', PGMEDIC_APPROVERS: 'U0123ABCD, S0456EFGH' })).toEqual({
+    expect(
+      loadStateConfig({
+        PGMEDIC_STATE_DATABASE_URL: 'postgres://pgmedic@state/pgmedic',
+        PGMEDIC_APPROVERS: 'U0123ABCD, S0456EFGH',
+      }),
+    ).toEqual({
       url: 'postgres://pgmedic@state/pgmedic',
       approvers: ['U0123ABCD', 'S0456EFGH'],
       ...defaults,
@@ -59,20 +80,41 @@ describe('healing configuration', () => {
   });
 
   it('reads the shutdown grace and the executor heartbeat settings, and refuses values that break the watch', () => {
-    const env = { PGMEDIC_SHUTDOWN_GRACE_SECONDS: '5', PGMEDIC_HEARTBEAT_SECONDS: '0.2', PGMEDIC_EXECUTOR_STALE_SECONDS: '1.5', PGMEDIC_LIMBO_SWEEP_SECONDS: '0.5' };
-    expect(loadStateConfig(env)).toMatchObject({ shutdownGraceMs: 5_000, limbo: { heartbeatMs: 200, staleAfterMs: 1_500, sweepMs: 500 } });
-    for (const [key, value] of [['PGMEDIC_SHUTDOWN_GRACE_SECONDS', '0x10'], ['PGMEDIC_HEARTBEAT_SECONDS', '-1'], ['PGMEDIC_LIMBO_SWEEP_SECONDS', '1e3'], ['PGMEDIC_SHUTDOWN_GRACE_SECONDS', '99999']] as const) {
-      expect(() => loadStateConfig({ [key]: value }), `${key}=${value}`).toThrow(`${key}: got "${value}"; seconds as a plain number`);
+    const env = {
+      PGMEDIC_SHUTDOWN_GRACE_SECONDS: '5',
+      PGMEDIC_HEARTBEAT_SECONDS: '0.2',
+      PGMEDIC_EXECUTOR_STALE_SECONDS: '1.5',
+      PGMEDIC_LIMBO_SWEEP_SECONDS: '0.5',
+    };
+    expect(loadStateConfig(env)).toMatchObject({
+      shutdownGraceMs: 5_000,
+      limbo: { heartbeatMs: 200, staleAfterMs: 1_500, sweepMs: 500 },
+    });
+    for (const [key, value] of [
+      ['PGMEDIC_SHUTDOWN_GRACE_SECONDS', '0x10'],
+      ['PGMEDIC_HEARTBEAT_SECONDS', '-1'],
+      ['PGMEDIC_LIMBO_SWEEP_SECONDS', '1e3'],
+      ['PGMEDIC_SHUTDOWN_GRACE_SECONDS', '99999'],
+    ] as const) {
+      expect(() => loadStateConfig({ [key]: value }), `${key}=${value}`).toThrow(
+        `${key}: got "${value}"; seconds as a plain number`,
+      );
     }
-    expect(() => loadStateConfig({ PGMEDIC_HEARTBEAT_SECONDS: '40' })).toThrow(/PGMEDIC_EXECUTOR_STALE_SECONDS: .*at least twice PGMEDIC_HEARTBEAT_SECONDS/);
-    expect(() => loadStateConfig({ PGMEDIC_STATE_OWNER_URL: 'postgres://owner@state/pgmedic' })).toThrow('needs PGMEDIC_STATE_DATABASE_URL too');
+    expect(() => loadStateConfig({ PGMEDIC_HEARTBEAT_SECONDS: '40' })).toThrow(
+      /PGMEDIC_EXECUTOR_STALE_SECONDS: .*at least twice PGMEDIC_HEARTBEAT_SECONDS/,
+    );
+    expect(() => loadStateConfig({ PGMEDIC_STATE_OWNER_URL: 'postgres://owner@state/pgmedic' })).toThrow(
+      'needs PGMEDIC_STATE_DATABASE_URL too',
+    );
   });
 
   it('reads the healing section and per-target healing from YAML', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgmedic-heal-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, 'pgmedic.yml');
-    writeFileSync(path, `
+    writeFileSync(
+      path,
+      `
 targets:
   - name: prod
     url: postgres://monitor@prod/app
@@ -86,15 +128,27 @@ healing:
   expiryMinutes: 5
   actions:
     drop-index: { approvalsRequired: 3 }
-`);
+`,
+    );
     const config = await loadConfig({ PGMEDIC_CONFIG: path });
-    const policy = createPolicy({ approvers: ['U0999ZZZZ'], ...(config.healing ? { healing: config.healing } : {}), targets: config.targets });
+    const policy = createPolicy({
+      approvers: ['U0999ZZZZ'],
+      ...(config.healing ? { healing: config.healing } : {}),
+      targets: config.targets,
+    });
     expect(policy.approvers).toEqual(['U0999ZZZZ', 'U0123ABCD', 'S0456EFGH']);
-    expect([policy.expiryMinutes, policy.approvalsRequired('terminate', 'prod'), policy.approvalsRequired('drop-index', 'prod')]).toEqual([5, 2, 3]);
+    expect([
+      policy.expiryMinutes,
+      policy.approvalsRequired('terminate', 'prod'),
+      policy.approvalsRequired('drop-index', 'prod'),
+    ]).toEqual([5, 2, 3]);
     expect([policy.enabledFor('prod'), policy.enabledFor('replica')]).toEqual([true, false]);
     // Action timeouts: the target's own replace each action's; elsewhere the action's stand.
     const reindex = { statementTimeoutMs: 3 * 60 * 60 * 1000, lockTimeoutMs: 2_000 };
-    expect(actionTimeouts(config.targets[0]!, reindex)).toEqual({ statementTimeoutMs: 14_400_000, lockTimeoutMs: 5_000 });
+    expect(actionTimeouts(config.targets[0]!, reindex)).toEqual({
+      statementTimeoutMs: 14_400_000,
+      lockTimeoutMs: 5_000,
+    });
     expect(actionTimeouts(config.targets[1]!, reindex)).toEqual(reindex);
     expect(actionDeadlineMs(14_400_000)).toBe(14_430_000);
     expect(actionDeadlineMs(3_000)).toBe(6_000);
@@ -104,7 +158,12 @@ healing:
     const dir = mkdtempSync(join(tmpdir(), 'pgmedic-heal-'));
     const path = join(dir, 'pgmedic.yml');
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(path, 'targets:\n  - name: prod\n    url: postgres://monitor@prod/app\n    healing: { statementTimeoutMs: 10, lockTimeoutMs: "5s" }\n');
-    await expect(loadConfig({ PGMEDIC_CONFIG: path })).rejects.toThrow(/targets\.0\.healing\.statementTimeoutMs: got 10;[^\n]*\n[^\n]*targets\.0\.healing\.lockTimeoutMs: got "5s"/);
+    writeFileSync(
+      path,
+      'targets:\n  - name: prod\n    url: postgres://monitor@prod/app\n    healing: { statementTimeoutMs: 10, lockTimeoutMs: "5s" }\n',
+    );
+    await expect(loadConfig({ PGMEDIC_CONFIG: path })).rejects.toThrow(
+      /targets\.0\.healing\.statementTimeoutMs: got 10;[^\n]*\n[^\n]*targets\.0\.healing\.lockTimeoutMs: got "5s"/,
+    );
   });
 });

@@ -39,11 +39,22 @@ beforeAll(async () => {
   await root.query('BEGIN');
   await root.query("ALTER ROLE victim PASSWORD 'hunter2-secret'; SELECT 'literal-4242' AS marker");
   void waiter.query("ALTER ROLE victim WITH ENCRYPTED PASSWORD 'second-s3cret'").catch(() => undefined);
-  await waitFor(async () => (await watcher.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'role-rotation-2' AND wait_event_type = 'Lock'")).rowCount, 'the second ALTER ROLE to wait');
+  await waitFor(
+    async () =>
+      (
+        await watcher.query(
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'role-rotation-2' AND wait_event_type = 'Lock'",
+        )
+      ).rowCount,
+    'the second ALTER ROLE to wait',
+  );
 
   standIn = await startSlackStandIn();
   standIn.state.botChannels.add('CINCIDENT');
-  const config: Config = { targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })], defaultTarget: 'prod' };
+  const config: Config = {
+    targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })],
+    defaultTarget: 'prod',
+  };
   bot = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] });
 });
 afterAll(async () => {
@@ -53,24 +64,39 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const everythingSlackGot = () => JSON.stringify([standIn.state.calls, standIn.state.messages, [...standIn.state.files.values()]]);
+const everythingSlackGot = () =>
+  JSON.stringify([standIn.state.calls, standIn.state.messages, [...standIn.state.files.values()]]);
 
 async function everythingStored(pool: pg.Pool): Promise<string> {
-  const { rows } = await pool.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'pgmedic'");
-  const dumps = await Promise.all(rows.map(async ({ table_name }) => (await pool.query<{ dump: string | null }>(`SELECT json_agg(t)::text AS dump FROM pgmedic.${table_name} t`)).rows[0]!.dump ?? ''));
+  const { rows } = await pool.query<{ table_name: string }>(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'pgmedic'",
+  );
+  const dumps = await Promise.all(
+    rows.map(
+      async ({ table_name }) =>
+        (await pool.query<{ dump: string | null }>(`SELECT json_agg(t)::text AS dump FROM pgmedic.${table_name} t`))
+          .rows[0]!.dump ?? '',
+    ),
+  );
   return dumps.join('\n');
 }
 
 describe('a password set in a real session never reaches Slack, the state database or the log', () => {
   it('locks, connections, vacuum, digest and an approval card show the statements, redacted', async () => {
-    for (const text of ['locks', 'connections', 'vacuum', 'slow-queries --limit 50', 'digest']) await bot.send.command({ text });
+    for (const text of ['locks', 'connections', 'vacuum', 'slow-queries --limit 50', 'digest'])
+      await bot.send.command({ text });
     await bot.send.command({ text: `terminate ${rootPid}`, user: 'UALICE' });
-    const posted = (title: string) => standIn.state.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(title));
-    for (const title of ['Locks', 'Connections', 'Vacuum', 'Slow queries', 'Approval needed']) await eventually(() => posted(title), `the ${title} message`);
+    const posted = (title: string) =>
+      standIn.state.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(title));
+    for (const title of ['Locks', 'Connections', 'Vacuum', 'Slow queries', 'Approval needed'])
+      await eventually(() => posted(title), `the ${title} message`);
 
     // pg_stat_statements keeps utility statements too (track_utility): slow-queries shows it, redacted, in the
     // message or (when timings under load rank it past the rows that fit) in the full report attached in the thread.
-    await eventually(() => everythingSlackGot().includes('CREATE ROLE rolemgr LOGIN CREATEROLE PASSWORD $1') || undefined, 'the CREATE ROLE statement, redacted');
+    await eventually(
+      () => everythingSlackGot().includes('CREATE ROLE rolemgr LOGIN CREATEROLE PASSWORD $1') || undefined,
+      'the CREATE ROLE statement, redacted',
+    );
     const slack = everythingSlackGot();
     // The statements are there, so the absence of the passwords means something.
     expect(JSON.stringify(posted('Locks')!.blocks)).toContain('ALTER ROLE victim PASSWORD $1');
@@ -84,17 +110,39 @@ describe('a password set in a real session never reaches Slack, the state databa
   });
 
   it('a target set to queryText: hidden shows no text at all; full shows the statement with the password masked', async () => {
-    const hidden = await startHealingBot(standIn, { targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, queryText: 'hidden' })], defaultTarget: 'prod' }, env.stateUrl, {});
-    const full = await startHealingBot(standIn, { targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, queryText: 'full' })], defaultTarget: 'prod' }, env.stateUrl, {});
+    const hidden = await startHealingBot(
+      standIn,
+      {
+        targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, queryText: 'hidden' })],
+        defaultTarget: 'prod',
+      },
+      env.stateUrl,
+      {},
+    );
+    const full = await startHealingBot(
+      standIn,
+      {
+        targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, queryText: 'full' })],
+        defaultTarget: 'prod',
+      },
+      env.stateUrl,
+      {},
+    );
     try {
       const before = standIn.state.messages.length;
       await hidden.send.command({ text: 'locks', channel: 'CINCIDENT' });
-      const hiddenReport = await eventually(() => standIn.state.messages.slice(before).find((m) => (m.text ?? '').startsWith('Locks')), 'the hidden locks report');
+      const hiddenReport = await eventually(
+        () => standIn.state.messages.slice(before).find((m) => (m.text ?? '').startsWith('Locks')),
+        'the hidden locks report',
+      );
       expect(JSON.stringify(hiddenReport.blocks)).toContain('(query text hidden)');
       expect(JSON.stringify(hiddenReport.blocks)).not.toContain('ALTER ROLE');
       const middle = standIn.state.messages.length;
       await full.send.command({ text: 'locks', channel: 'CINCIDENT' });
-      const fullReport = await eventually(() => standIn.state.messages.slice(middle).find((m) => (m.text ?? '').startsWith('Locks')), 'the full locks report');
+      const fullReport = await eventually(
+        () => standIn.state.messages.slice(middle).find((m) => (m.text ?? '').startsWith('Locks')),
+        'the full locks report',
+      );
       // Full text keeps other literals (the operator asked for it) but never a password.
       expect(JSON.stringify(fullReport.blocks)).toContain("ALTER ROLE victim PASSWORD '***'; SELECT 'literal-4242'");
       expect(['hunter2-secret', 'second-s3cret'].filter((s) => everythingSlackGot().includes(s))).toEqual([]);
@@ -105,20 +153,36 @@ describe('a password set in a real session never reaches Slack, the state databa
   });
 
   it('the command line prints the full text (password masked) unless --redact, as text and as JSON', async () => {
-    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PGMEDIC_') && !key.startsWith('PG') && key !== 'DATABASE_URL'));
+    const cleanEnv = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([key]) => !key.startsWith('PGMEDIC_') && !key.startsWith('PG') && key !== 'DATABASE_URL',
+      ),
+    );
     const pgmedic = async (...args: string[]) => {
-      const run = await promisify(execFile)('bin/pgmedic', args, { env: { ...cleanEnv, NO_COLOR: '1', DATABASE_URL: env.monitorUrl } }).catch((error: { stdout: string }) => error);
+      const run = await promisify(execFile)('bin/pgmedic', args, {
+        env: { ...cleanEnv, NO_COLOR: '1', DATABASE_URL: env.monitorUrl },
+      }).catch((error: { stdout: string }) => error);
       return run.stdout;
     };
-    const [full, redacted, json, redactedJson] = await Promise.all([pgmedic('locks'), pgmedic('locks', '--redact'), pgmedic('locks', '--format', 'json'), pgmedic('locks', '--format', 'json', '--redact')]);
+    const [full, redacted, json, redactedJson] = await Promise.all([
+      pgmedic('locks'),
+      pgmedic('locks', '--redact'),
+      pgmedic('locks', '--format', 'json'),
+      pgmedic('locks', '--format', 'json', '--redact'),
+    ]);
     expect(full).toContain("ALTER ROLE victim PASSWORD '***'; SELECT 'literal-4242'");
     expect(redacted).toContain('ALTER ROLE victim PASSWORD $1; SELECT $2');
     expect(json).toContain("ALTER ROLE victim PASSWORD '***'");
     expect(redactedJson).toContain('ALTER ROLE victim PASSWORD $1');
-    expect(['hunter2-secret', 'second-s3cret'].filter((s) => [full, redacted, json, redactedJson].join('\n').includes(s))).toEqual([]);
+    expect(
+      ['hunter2-secret', 'second-s3cret'].filter((s) => [full, redacted, json, redactedJson].join('\n').includes(s)),
+    ).toEqual([]);
     expect([redacted, redactedJson].join('\n')).not.toContain('literal-4242');
     // The digest's JSON carries reports and findings: the same boundary applies.
-    const [digestJson, digestRedacted] = await Promise.all([pgmedic('digest', '--format', 'json'), pgmedic('digest', '--format', 'json', '--redact')]);
+    const [digestJson, digestRedacted] = await Promise.all([
+      pgmedic('digest', '--format', 'json'),
+      pgmedic('digest', '--format', 'json', '--redact'),
+    ]);
     expect(digestJson).toContain("ALTER ROLE victim PASSWORD '***'");
     expect(['hunter2-secret', 'second-s3cret'].filter((s) => `${digestJson}${digestRedacted}`.includes(s))).toEqual([]);
     expect(digestRedacted).not.toContain('literal-4242');

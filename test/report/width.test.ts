@@ -15,7 +15,24 @@ describe('display width', () => {
   it('pads table cells to the same terminal column whatever their characters', async () => {
     await prepareDisplayWidth();
     const text = renderText(
-      { title: 't', status: 'ok', summary: '', sections: [{ kind: 'table', columns: [{ header: 'table' }, { header: 'size', align: 'right' }], rows: [['注文🚀', '5 MB'], ['orders', '12 MB'], ['café', '1 kB']] }], actions: [], footnotes: [] },
+      {
+        title: 't',
+        status: 'ok',
+        summary: '',
+        sections: [
+          {
+            kind: 'table',
+            columns: [{ header: 'table' }, { header: 'size', align: 'right' }],
+            rows: [
+              ['注文🚀', '5 MB'],
+              ['orders', '12 MB'],
+              ['café', '1 kB'],
+            ],
+          },
+        ],
+        actions: [],
+        footnotes: [],
+      },
       undefined,
       { color: false },
     );

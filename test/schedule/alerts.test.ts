@@ -43,12 +43,28 @@ interface Copy {
 }
 
 /** One copy of the bot's alert watch: own state pool, own target pools. */
-async function startCopy(name: string, slack: ReturnType<typeof recordingSlack>, targetUrl = server.url('app')): Promise<Copy> {
+async function startCopy(
+  name: string,
+  slack: ReturnType<typeof recordingSlack>,
+  targetUrl = server.url('app'),
+): Promise<Copy> {
   const state = createStatePool(server.url('state'));
   await migrateStateDatabase(state);
   const targets = targetsOf([{ name: 'app', url: targetUrl, thresholds: THRESHOLDS, connectTimeoutMs: 2_000 }]);
-  const watch = createAlertWatch({ db: state, poster: slack.posterFor(name), log: recordingLog(), settings: SETTINGS, targets: [targets.get('app')], intervalMs: 60_000, fireAt: 'warn' });
-  return { watch, state, targets, close: async () => {
+  const watch = createAlertWatch({
+    db: state,
+    poster: slack.posterFor(name),
+    log: recordingLog(),
+    settings: SETTINGS,
+    targets: [targets.get('app')],
+    intervalMs: 60_000,
+    fireAt: 'warn',
+  });
+  return {
+    watch,
+    state,
+    targets,
+    close: async () => {
       await watch.stop();
       await targets.closeAll();
       await state.end();
@@ -64,13 +80,20 @@ describe('alert watches', () => {
     const chain = await createBlockingChain(chainUrl);
     let [a, b] = [await startCopy('A', slack), await startCopy('B', slack)];
     try {
-      const blocked = await admin.query<{ pids: number[] }>("SELECT pg_blocking_pids($1) AS pids", [chain.middlePid]);
+      const blocked = await admin.query<{ pids: number[] }>('SELECT pg_blocking_pids($1) AS pids', [chain.middlePid]);
       expect(blocked.rows[0]!.pids).toEqual([chain.rootPid]); // ground truth: PostgreSQL's own view of who blocks whom
       await both([a, b]);
       const raised = slack.posts();
       expect(raised).toHaveLength(1);
-      expect(raised[0]!.message.report.summary).toMatch(new RegExp(`^Session ${chain.rootPid} \\(chainer, idle in transaction\\) blocks 2 sessions`));
-      expect(raised[0]!.message.report.actions).toEqual([expect.objectContaining({ action: 'terminate', params: expect.objectContaining({ pid: String(chain.rootPid) }) })]);
+      expect(raised[0]!.message.report.summary).toMatch(
+        new RegExp(`^Session ${chain.rootPid} \\(chainer, idle in transaction\\) blocks 2 sessions`),
+      );
+      expect(raised[0]!.message.report.actions).toEqual([
+        expect.objectContaining({
+          action: 'terminate',
+          params: expect.objectContaining({ pid: String(chain.rootPid) }),
+        }),
+      ]);
       const key = (await listAlerts(a.state, 'app'))[0]!.key;
       expect(key).toMatch(new RegExp(`^locks:root:${chain.rootPid}:`));
 
@@ -90,10 +113,15 @@ describe('alert watches', () => {
       await both([a, b]);
       const [resolution] = slack.posts().slice(1);
       expect(slack.posts()).toHaveLength(2);
-      expect(resolution!.message).toMatchObject({ threadTs: raised[0]!.ts, report: { status: 'ok', title: `Resolved: ${key} on app` } });
+      expect(resolution!.message).toMatchObject({
+        threadTs: raised[0]!.ts,
+        report: { status: 'ok', title: `Resolved: ${key} on app` },
+      });
       const last = slack.updates().at(-1)!;
       expect(last).toMatchObject({ ts: raised[0]!.ts, message: { report: { status: 'ok', actions: [] } } });
-      expect(await listAlerts(b.state, 'app')).toEqual([expect.objectContaining({ key, status: 'resolved', messageTs: raised[0]!.ts, flaps: 0 })]);
+      expect(await listAlerts(b.state, 'app')).toEqual([
+        expect.objectContaining({ key, status: 'resolved', messageTs: raised[0]!.ts, flaps: 0 }),
+      ]);
 
       await both([a, b]); // nothing left to say
       expect(slack.calls.filter((c) => c.op === 'post')).toHaveLength(2);
@@ -111,15 +139,29 @@ describe('alert watches', () => {
     try {
       await both([a, b]);
       expect(slack.posts().map((p) => p.message.report.title)).toEqual(['Critical: Target not answering on app']);
-      expect(slack.posts()[0]!.message.report.summary).toMatch(/^pgmedic cannot reach the database: .*nothing accepts connections at its address/);
+      expect(slack.posts()[0]!.message.report.summary).toMatch(
+        /^pgmedic cannot reach the database: .*nothing accepts connections at its address/,
+      );
       // It answers for a moment (a look that sees nothing wrong), then stops again within the cooldown.
       const deps = { db: a.state, poster: slack.posterFor('A'), log: recordingLog(), settings: SETTINGS };
-      expect(await reconcile(deps, { target: 'app', observedAt: new Date(), observations: [], failedChecks: [] })).toMatchObject({ resolved: ['target:unreachable'] });
+      expect(
+        await reconcile(deps, { target: 'app', observedAt: new Date(), observations: [], failedChecks: [] }),
+      ).toMatchObject({ resolved: ['target:unreachable'] });
       await both([a, b]);
       expect(slack.posts()).toHaveLength(2); // the alert and its resolution reply; the return is an edit
-      expect(slack.updates().at(-1)!).toMatchObject({ ts: slack.posts()[0]!.ts, message: { report: { status: 'crit' } } });
+      expect(slack.updates().at(-1)!).toMatchObject({
+        ts: slack.posts()[0]!.ts,
+        message: { report: { status: 'crit' } },
+      });
       expect(slack.updates().at(-1)!.message.report.summary).toMatch(/came back 1×/);
-      expect((await listAlerts(a.state, 'app')).filter((r) => r.key === 'target:unreachable')).toEqual([expect.objectContaining({ key: 'target:unreachable', status: 'firing', flaps: 1, messageTs: slack.posts()[0]!.ts })]);
+      expect((await listAlerts(a.state, 'app')).filter((r) => r.key === 'target:unreachable')).toEqual([
+        expect.objectContaining({
+          key: 'target:unreachable',
+          status: 'firing',
+          flaps: 1,
+          messageTs: slack.posts()[0]!.ts,
+        }),
+      ]);
     } finally {
       await a.close();
       await b.close();
@@ -129,19 +171,28 @@ describe('alert watches', () => {
   it('runs on its timer inside two schedulers and still posts once', async () => {
     const slack = recordingSlack();
     const chain = await createBlockingChain(chainUrl, 'timer_accounts');
-    const copies = await Promise.all(['A', 'B'].map(async (name) => {
-      const state = createStatePool(server.url('state'));
-      await migrateStateDatabase(state);
-      const targets = targetsOf([{ name: 'timed', url: server.url('app'), thresholds: THRESHOLDS }]);
-      const scheduler = createScheduler({ statePool: state, targets, poster: slack.posterFor(name), log: recordingLog(), schedule: { digests: [], alerts: alertsSchema.parse({ channel: 'C0ALERTS' }) }, alertIntervalMs: 250 });
-      await scheduler.start();
-      const close = async () => {
-        await scheduler.stop();
-        await targets.closeAll();
-        await state.end();
-      };
-      return { scheduler, close };
-    }));
+    const copies = await Promise.all(
+      ['A', 'B'].map(async (name) => {
+        const state = createStatePool(server.url('state'));
+        await migrateStateDatabase(state);
+        const targets = targetsOf([{ name: 'timed', url: server.url('app'), thresholds: THRESHOLDS }]);
+        const scheduler = createScheduler({
+          statePool: state,
+          targets,
+          poster: slack.posterFor(name),
+          log: recordingLog(),
+          schedule: { digests: [], alerts: alertsSchema.parse({ channel: 'C0ALERTS' }) },
+          alertIntervalMs: 250,
+        });
+        await scheduler.start();
+        const close = async () => {
+          await scheduler.stop();
+          await targets.closeAll();
+          await state.end();
+        };
+        return { scheduler, close };
+      }),
+    );
     try {
       await waitFor(async () => slack.updates().length >= 2, 'the alert to be raised and updated', 15_000);
       const raised = slack.posts();
@@ -160,15 +211,28 @@ describe('alert state', () => {
     const state = createStatePool(server.url('state'));
     try {
       await migrateStateDatabase(state);
-      const observation = (summary: string) => ({ key: 'locks:root:42:in-flight', check: 'locks' as const, severity: 'warn' as const, title: 'Blocking chain', summary, report: null });
+      const observation = (summary: string) => ({
+        key: 'locks:root:42:in-flight',
+        check: 'locks' as const,
+        severity: 'warn' as const,
+        title: 'Blocking chain',
+        summary,
+        report: null,
+      });
       const t0 = new Date('2026-11-27T01:00:00Z');
       const later = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
       // Copy A inserted the row and is posting (no message ts yet).
-      expect(await insertFiring(state, 'inflight', observation('waiting for 1s'), 'warn|waiting for 1s', t0, 'C0ALERTS')).toBeDefined();
+      expect(
+        await insertFiring(state, 'inflight', observation('waiting for 1s'), 'warn|waiting for 1s', t0, 'C0ALERTS'),
+      ).toBeDefined();
       // Copy B looks a moment later and sees new wording: it must not get the row (it would post again).
-      expect(await changeFiring(state, 'inflight', observation('waiting for 2s'), 'warn|waiting for 2s', later(1), 60)).toBeUndefined();
+      expect(
+        await changeFiring(state, 'inflight', observation('waiting for 2s'), 'warn|waiting for 2s', later(1), 60),
+      ).toBeUndefined();
       // A post that never got its ts for longer than retryPostSeconds is retried by whoever looks next.
-      expect(await changeFiring(state, 'inflight', observation('waiting for 90s'), 'warn|waiting for 90s', later(90), 60)).toMatchObject({ messageTs: null });
+      expect(
+        await changeFiring(state, 'inflight', observation('waiting for 90s'), 'warn|waiting for 90s', later(90), 60),
+      ).toMatchObject({ messageTs: null });
     } finally {
       await state.end();
     }

@@ -11,12 +11,23 @@ function nodeCronFires(expression: string, timezone: string, from: Date, until: 
   // The task's matcher is what its runner uses to pick the next run; it is not in the type declarations.
   const matcher = (task as unknown as { timeMatcher: { getNextMatch(date: Date): Date } }).timeMatcher;
   const fires: Date[] = [];
-  for (let next = matcher.getNextMatch(from); next < until && fires.length < 2_000; next = matcher.getNextMatch(next)) fires.push(next);
+  for (let next = matcher.getNextMatch(from); next < until && fires.length < 2_000; next = matcher.getNextMatch(next))
+    fires.push(next);
   task.destroy();
   return fires;
 }
 
-const EXPRESSIONS = ['30 2 * * *', '0 2 * * *', '30 1 * * *', '0 3 * * *', '0 7 * * 1-5', '0 7 13 * 5', '15,45 0-3 * * *', '0 30 2 * * *', '*/20 1-3 * * *'];
+const EXPRESSIONS = [
+  '30 2 * * *',
+  '0 2 * * *',
+  '30 1 * * *',
+  '0 3 * * *',
+  '0 7 * * 1-5',
+  '0 7 13 * 5',
+  '15,45 0-3 * * *',
+  '0 30 2 * * *',
+  '*/20 1-3 * * *',
+];
 /** 2026's DST changes: spring forward and fall back in each zone (Sydney's are the other way round). */
 const WINDOWS: [string, string][] = [
   ['Europe/Berlin', '2026-03-28T00:00:00Z'],
@@ -40,10 +51,14 @@ describe('previousRun agrees with node-cron around both DST changes', () => {
         const disagreements: string[] = [];
         fires.forEach((fire, i) => {
           const atFire = previousRun(schedule, fire);
-          if (atFire?.getTime() !== fire.getTime()) disagreements.push(`at ${fire.toISOString()}: look-back says ${atFire?.toISOString()}`);
+          if (atFire?.getTime() !== fire.getTime())
+            disagreements.push(`at ${fire.toISOString()}: look-back says ${atFire?.toISOString()}`);
           const beforeNext = new Date((fires[i + 1] ?? until).getTime() - 1_000);
           const between = previousRun(schedule, beforeNext);
-          if (between?.getTime() !== fire.getTime()) disagreements.push(`at ${beforeNext.toISOString()}: look-back says ${between?.toISOString()}, node-cron fired last at ${fire.toISOString()}`);
+          if (between?.getTime() !== fire.getTime())
+            disagreements.push(
+              `at ${beforeNext.toISOString()}: look-back says ${between?.toISOString()}, node-cron fired last at ${fire.toISOString()}`,
+            );
         });
         expect(disagreements).toEqual([]);
         if (!expression.includes('13 * 5')) expect(fires.length).toBeGreaterThan(0);

@@ -20,28 +20,42 @@ const CASES: [string, string, string][] = [
 ];
 
 describe('previousRun', () => {
-  it.each(CASES)('"%s" in %s before %s is a time node-cron fires at, with none later', (expression, timezone, before) => {
-    const now = new Date(before);
-    const previous = previousRun(parseCron(expression, timezone), now)!;
-    expect(previous).not.toBeNull();
-    expect(previous.getTime()).toBeLessThanOrEqual(now.getTime());
-    const truth = matcher(expression, timezone);
-    expect(truth.firesAt(previous)).toBe(true);
-    // Nothing between the answer and `now` fires (checked second by second over the last hour at most).
-    const from = Math.max(previous.getTime() + 1000, now.getTime() - 3600_000);
-    const later: string[] = [];
-    for (let ms = Math.floor(now.getTime() / 1000) * 1000; ms >= from; ms -= 1000) if (truth.firesAt(new Date(ms))) later.push(new Date(ms).toISOString());
-    truth.destroy();
-    expect(later).toEqual([]);
-  });
+  it.each(CASES)(
+    '"%s" in %s before %s is a time node-cron fires at, with none later',
+    (expression, timezone, before) => {
+      const now = new Date(before);
+      const previous = previousRun(parseCron(expression, timezone), now)!;
+      expect(previous).not.toBeNull();
+      expect(previous.getTime()).toBeLessThanOrEqual(now.getTime());
+      const truth = matcher(expression, timezone);
+      expect(truth.firesAt(previous)).toBe(true);
+      // Nothing between the answer and `now` fires (checked second by second over the last hour at most).
+      const from = Math.max(previous.getTime() + 1000, now.getTime() - 3600_000);
+      const later: string[] = [];
+      for (let ms = Math.floor(now.getTime() / 1000) * 1000; ms >= from; ms -= 1000)
+        if (truth.firesAt(new Date(ms))) later.push(new Date(ms).toISOString());
+      truth.destroy();
+      expect(later).toEqual([]);
+    },
+  );
 
   it('gives the exact expected instants', () => {
-    expect(previousRun(parseCron('0 7 * * *', 'Europe/Paris'), new Date('2025-03-12T10:15:00Z'))!.toISOString()).toBe('2025-03-12T06:00:00.000Z');
-    expect(previousRun(parseCron('0 7 * * *', 'Europe/Paris'), new Date('2025-07-12T04:59:59Z'))!.toISOString()).toBe('2025-07-11T05:00:00.000Z');
-    expect(previousRun(parseCron('*/5 * * * * *', 'UTC'), new Date('2025-06-01T00:00:03.900Z'))!.toISOString()).toBe('2025-06-01T00:00:00.000Z');
-    expect(previousRun(parseCron('0 0 29 2 *', 'UTC'), new Date('2025-01-10T00:00:00Z'))!.toISOString()).toBe('2024-02-29T00:00:00.000Z');
+    expect(previousRun(parseCron('0 7 * * *', 'Europe/Paris'), new Date('2025-03-12T10:15:00Z'))!.toISOString()).toBe(
+      '2025-03-12T06:00:00.000Z',
+    );
+    expect(previousRun(parseCron('0 7 * * *', 'Europe/Paris'), new Date('2025-07-12T04:59:59Z'))!.toISOString()).toBe(
+      '2025-07-11T05:00:00.000Z',
+    );
+    expect(previousRun(parseCron('*/5 * * * * *', 'UTC'), new Date('2025-06-01T00:00:03.900Z'))!.toISOString()).toBe(
+      '2025-06-01T00:00:00.000Z',
+    );
+    expect(previousRun(parseCron('0 0 29 2 *', 'UTC'), new Date('2025-01-10T00:00:00Z'))!.toISOString()).toBe(
+      '2024-02-29T00:00:00.000Z',
+    );
     // A time exactly on the schedule counts as its own previous run.
-    expect(previousRun(parseCron('0 7 * * *', 'UTC'), new Date('2025-01-01T07:00:00.000Z'))!.toISOString()).toBe('2025-01-01T07:00:00.000Z');
+    expect(previousRun(parseCron('0 7 * * *', 'UTC'), new Date('2025-01-01T07:00:00.000Z'))!.toISOString()).toBe(
+      '2025-01-01T07:00:00.000Z',
+    );
   });
 
   it('refuses what it cannot answer for, with the reason', () => {

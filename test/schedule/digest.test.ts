@@ -29,7 +29,13 @@ let digest: Digest;
 const today = localDate(Date.now(), 'UTC');
 const SECTIONS = resolveSections(['bloat --min-size 0 --limit 5', 'vacuum --limit 5'].map(parseSectionSpec));
 
-async function snapshot(day: string, relation: string, bloatPercent: number, bloatBytes: number, deadTuples: number): Promise<void> {
+async function snapshot(
+  day: string,
+  relation: string,
+  bloatPercent: number,
+  bloatBytes: number,
+  deadTuples: number,
+): Promise<void> {
   await state.query(
     `INSERT INTO pgmedic.relation_snapshots (target, day, kind, schema_name, relation, total_bytes, bloat_bytes, bloat_percent, dead_tuples)
      VALUES ('app', $1, 'table', 'public', $2, 5000000, $3, $4, $5)`,
@@ -56,7 +62,13 @@ beforeAll(async () => {
     { name: 'refused', url: await refusedUrl() },
     { name: 'silent', url: `postgres://postgres@127.0.0.1:${silent.port}/postgres`, connectTimeoutMs: 2_000 },
   ]);
-  digest = await composeDigest({ name: 'daily', targets: targets.names().map((n) => targets.get(n)), sections: SECTIONS, timezone: 'UTC', trends: snapshotTrends(state) });
+  digest = await composeDigest({
+    name: 'daily',
+    targets: targets.names().map((n) => targets.get(n)),
+    sections: SECTIONS,
+    timezone: 'UTC',
+    trends: snapshotTrends(state),
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -81,7 +93,11 @@ describe('digest', () => {
 
     const vacuum = findings<VacuumFindings>('vacuum');
     const truth = await connect(server.url('app'));
-    const dead = (await truth.query<{ n: string }>('SELECT n_dead_tup::text AS n FROM pg_stat_user_tables WHERE relname = $1', [starved.table])).rows[0]!.n;
+    const dead = (
+      await truth.query<{ n: string }>('SELECT n_dead_tup::text AS n FROM pg_stat_user_tables WHERE relname = $1', [
+        starved.table,
+      ])
+    ).rows[0]!.n;
     await truth.end();
     const starvedRow = vacuum.tables.find((t) => t.table === starved.table)!;
     expect(starvedRow).toMatchObject({ behind: true, deadTuples: Number(dead) });
@@ -91,36 +107,66 @@ describe('digest', () => {
   });
 
   it('gives every target a one-line status, and an unreachable one its reason without holding up the rest', () => {
-    expect(app()).toMatchObject({ reachable: true, status: expect.stringMatching(/ok|warn|crit/), statusLine: expect.stringMatching(/./) });
+    expect(app()).toMatchObject({
+      reachable: true,
+      status: expect.stringMatching(/ok|warn|crit/),
+      statusLine: expect.stringMatching(/./),
+    });
     const refused = digest.targets.find((t) => t.target === 'refused')!;
     const silentTarget = digest.targets.find((t) => t.target === 'silent')!;
-    expect(refused).toMatchObject({ reachable: false, status: null, statusLine: expect.stringMatching(/^could not reach refused: .*nothing accepts connections at its address/) });
-    expect(silentTarget).toMatchObject({ reachable: false, statusLine: 'could not reach silent: the connection timed out' });
+    expect(refused).toMatchObject({
+      reachable: false,
+      status: null,
+      statusLine: expect.stringMatching(/^could not reach refused: .*nothing accepts connections at its address/),
+    });
+    expect(silentTarget).toMatchObject({
+      reachable: false,
+      statusLine: 'could not reach silent: the connection timed out',
+    });
     // The reachable target's whole digest finished before the silent one's connect attempt gave up.
     expect(app().elapsedMs).toBeLessThan(silentTarget.elapsedMs);
     expect(digest.status).toBe('crit');
   });
 
   it('says what changed since yesterday and over the week, from stored snapshots', () => {
-    const table = findings<BloatFindings>('bloat').relations.find((r) => r.table === bloated.table && r.kind === 'table')!;
+    const table = findings<BloatFindings>('bloat').relations.find(
+      (r) => r.table === bloated.table && r.kind === 'table',
+    )!;
     const week = app().trends.find((e) => e.relation === bloated.table && e.span === 'week')!;
-    expect(week).toMatchObject({ days: 7, bloatPercent: { from: 12, to: table.bloatPercent }, bloatBytes: { from: 100_000, to: table.bloatBytes } });
+    expect(week).toMatchObject({
+      days: 7,
+      bloatPercent: { from: 12, to: table.bloatPercent },
+      bloatBytes: { from: 100_000, to: table.bloatBytes },
+    });
     expect(week.text).toMatch(new RegExp(`^${bloated.table}: bloat 12% → \\d+% in 7 days, \\+\\d`));
     const day = app().trends.find((e) => e.relation === bloated.table && e.span === 'day')!;
     expect(day.bloatPercent).toEqual({ from: 40, to: table.bloatPercent });
     const deadTuples = app().trends.find((e) => e.relation === starved.table && e.span === 'day')!;
-    expect(deadTuples.deadTuples).toEqual({ from: 100, to: findings<VacuumFindings>('vacuum').tables.find((t) => t.table === starved.table)!.deadTuples });
+    expect(deadTuples.deadTuples).toEqual({
+      from: 100,
+      to: findings<VacuumFindings>('vacuum').tables.find((t) => t.table === starved.table)!.deadTuples,
+    });
   });
 
   it('stores one snapshot per target and day, idempotently, and prunes past the retention', async () => {
     const stored = await readSnapshots(state, 'app', today, dayOffset(today, 1));
-    const table = findings<BloatFindings>('bloat').relations.find((r) => r.table === bloated.table && r.kind === 'table')!;
-    expect(stored.find((r) => r.relation === bloated.table && r.kind === 'table')).toMatchObject({ bloatPercent: table.bloatPercent, bloatBytes: Math.round(table.bloatBytes) });
-    expect(stored.find((r) => r.kind === 'total')!.bloatBytes).toBe(Math.round(findings<BloatFindings>('bloat').totalBloatBytes));
+    const table = findings<BloatFindings>('bloat').relations.find(
+      (r) => r.table === bloated.table && r.kind === 'table',
+    )!;
+    expect(stored.find((r) => r.relation === bloated.table && r.kind === 'table')).toMatchObject({
+      bloatPercent: table.bloatPercent,
+      bloatBytes: Math.round(table.bloatBytes),
+    });
+    expect(stored.find((r) => r.kind === 'total')!.bloatBytes).toBe(
+      Math.round(findings<BloatFindings>('bloat').totalBloatBytes),
+    );
     await snapshotTrends(state)('app', today, app().pieces);
     const again = await readSnapshots(state, 'app', today, dayOffset(today, 1));
     expect(again).toHaveLength(stored.length);
-    const { rows } = await state.query<{ n: number }>('SELECT count(*)::int AS n FROM pgmedic.relation_snapshots WHERE day < $1::date', [dayOffset(today, -35)]);
+    const { rows } = await state.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pgmedic.relation_snapshots WHERE day < $1::date',
+      [dayOffset(today, -35)],
+    );
     expect(rows[0]!.n).toBe(0);
   });
 
@@ -129,7 +175,10 @@ describe('digest', () => {
     const facts = main.report.sections[0]!;
     expect(facts.kind === 'facts' && facts.facts.map((f) => f.label)).toEqual(['app', 'refused', 'silent']);
     expect(main.report.summary).toMatch(/^3 targets, 1 needs attention, 2 could not be reached \(refused, silent\): /);
-    expect(thread.map((m) => [m.target, m.report.title])).toEqual([['app', 'Bloat'], ['app', 'Vacuum']]);
+    expect(thread.map((m) => [m.target, m.report.title])).toEqual([
+      ['app', 'Bloat'],
+      ['app', 'Vacuum'],
+    ]);
     expect(thread[1]!.report.actions.length).toBeGreaterThan(0);
     const text = renderDigestText(digest, { color: false });
     expect(text).toContain('could not reach refused');
@@ -158,17 +207,35 @@ describe('digest', () => {
     expect(events.ratio).toBeGreaterThan(2);
     const { main } = digestMessages(digest);
     expect(main.report.status).toBe('crit');
-    expect(main.report.summary).toContain(`${starved.tunedTable} on app: ${Math.round(tuned.ratio).toLocaleString('en-US')}× past its autovacuum trigger (autovacuum off for it)`);
+    expect(main.report.summary).toContain(
+      `${starved.tunedTable} on app: ${Math.round(tuned.ratio).toLocaleString('en-US')}× past its autovacuum trigger (autovacuum off for it)`,
+    );
     expect(main.report.summary).toContain(
       `${starved.table} on app: ${events.ratio.toFixed(1)}× past its autovacuum trigger (autovacuum off for it), dead tuples 100 → ${events.dead.toLocaleString('en-US')} since yesterday`,
     );
-    const table = findings<BloatFindings>('bloat').relations.find((r) => r.table === bloated.table && r.kind === 'table')!;
-    expect(main.report.summary).toMatch(new RegExp(`${bloated.table} on app: ${Math.round(table.bloatPercent)}% bloat, [\\d.]+ [kM]B, bloat 40% → ${Math.round(table.bloatPercent)}% since yesterday, and its index ${bloated.index} \\d+% bloat, [\\d.]+ [kM]B`));
+    const table = findings<BloatFindings>('bloat').relations.find(
+      (r) => r.table === bloated.table && r.kind === 'table',
+    )!;
+    expect(main.report.summary).toMatch(
+      new RegExp(
+        `${bloated.table} on app: ${Math.round(table.bloatPercent)}% bloat, [\\d.]+ [kM]B, bloat 40% → ${Math.round(table.bloatPercent)}% since yesterday, and its index ${bloated.index} \\d+% bloat, [\\d.]+ [kM]B`,
+      ),
+    );
     expect(main.text).toBe(`Digest: daily: ${main.report.summary}`);
   });
 
   it('counts a failed section as a warning and names it', () => {
-    const failed: Digest = { ...digest, targets: [{ ...app(), status: 'ok', offenders: [], pieces: [{ command: 'bloat', report: null, findings: null, error: 'permission denied', elapsedMs: 1 }] }] };
+    const failed: Digest = {
+      ...digest,
+      targets: [
+        {
+          ...app(),
+          status: 'ok',
+          offenders: [],
+          pieces: [{ command: 'bloat', report: null, findings: null, error: 'permission denied', elapsedMs: 1 }],
+        },
+      ],
+    };
     expect(headline(failed)).toBe('1 target, 1 needs attention: the bloat section failed.');
   });
 
@@ -185,13 +252,24 @@ describe('digest', () => {
     await setup.end();
     const clean = targetsOf([{ name: 'clean', url: server.url('clean') }]);
     try {
-      const ok = await composeDigest({ name: 'daily', targets: [clean.get('clean')], sections: SECTIONS, timezone: 'UTC' });
+      const ok = await composeDigest({
+        name: 'daily',
+        targets: [clean.get('clean')],
+        sections: SECTIONS,
+        timezone: 'UTC',
+      });
       const unsure = (ok.targets[0]!.pieces[0]!.findings as BloatFindings).relations.find((r) => r.table === 'unsure')!;
-      expect(unsure).toMatchObject({ reliable: false, unreliableReasons: [expect.stringMatching(/^has `name` columns/)] });
+      expect(unsure).toMatchObject({
+        reliable: false,
+        unreliableReasons: [expect.stringMatching(/^has `name` columns/)],
+      });
       expect(unsure.bloatPercent).toBeGreaterThanOrEqual(30); // past the warn threshold, were it a figure
       expect(ok.targets[0]!.offenders).toEqual([]);
       const { main } = digestMessages(ok);
-      expect(ok.targets[0]!.pieces.map((p) => [p.command, p.report?.status])).toEqual([['bloat', 'ok'], ['vacuum', 'ok']]);
+      expect(ok.targets[0]!.pieces.map((p) => [p.command, p.report?.status])).toEqual([
+        ['bloat', 'ok'],
+        ['vacuum', 'ok'],
+      ]);
       expect(main.report.status).toBe('ok');
       expect(main.report.summary).toBe('1 target, all OK.');
     } finally {

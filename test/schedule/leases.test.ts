@@ -63,7 +63,12 @@ async function startCopy(id: string, stateDb: string, checks: Map<string, string
     share: createWorkShare({ db: state, work: 'alerts', copyId: id, intervalMs: INTERVAL_MS }),
     observe: countingObserve(checks, id),
   });
-  return { id, watch, state, targets, close: async () => (await watch.stop(), await targets.closeAll(), await state.end()) };
+  const close = async () => {
+    await watch.stop();
+    await targets.closeAll();
+    await state.end();
+  };
+  return { id, watch, state, targets, close };
 }
 
 /** One interval: every running copy's round at once, then the checks each target got, then a pause of one interval. */
@@ -85,13 +90,22 @@ async function healthQueries(): Promise<Record<string, number>> {
   return Object.fromEntries(NAMES.map((n) => [n, rows.find((r) => r.datname === n)?.calls ?? 0]));
 }
 
-const holders = async (db: pg.Pool) => Object.fromEntries((await listLeases(db, 'alerts')).map((l) => [l.target, l.holder]));
-const countBy = (values: (string | null)[]) => values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [String(v)]: (acc[String(v)] ?? 0) + 1 }), {});
+const holders = async (db: pg.Pool) =>
+  Object.fromEntries((await listLeases(db, 'alerts')).map((l) => [l.target, l.holder]));
+function countBy(values: readonly (string | null)[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[String(value)] = (counts[String(value)] ?? 0) + 1;
+  return counts;
+}
 
 describe('alert watches shared across three copies by leases in the state database', () => {
-  it('check each of six targets exactly once per interval, two per copy, and a crashed copy\'s targets are taken over after its lease', async () => {
+  it("check each of six targets exactly once per interval, two per copy, and a crashed copy's targets are taken over after its lease", async () => {
     const checks = new Map<string, string[]>();
-    const copies = [await startCopy('copy-a', 'state_spread', checks), await startCopy('copy-b', 'state_spread', checks), await startCopy('copy-c', 'state_spread', checks)];
+    const copies = [
+      await startCopy('copy-a', 'state_spread', checks),
+      await startCopy('copy-b', 'state_spread', checks),
+      await startCopy('copy-c', 'state_spread', checks),
+    ];
     try {
       // Never twice, from the first round on; while the copies first see each other a target may wait a round.
       const warmUp = [await round(copies, checks), await round(copies, checks), await round(copies, checks)];
@@ -107,10 +121,14 @@ describe('alert watches shared across three copies by leases in the state databa
       }
       // Ground truth from each monitored database: four intervals, four health queries, not twelve.
       const after4 = await healthQueries();
-      expect(Object.fromEntries(NAMES.map((n) => [n, after4[n]! - before[n]!]))).toEqual(Object.fromEntries(NAMES.map((n) => [n, 4])));
+      expect(Object.fromEntries(NAMES.map((n) => [n, after4[n]! - before[n]!]))).toEqual(
+        Object.fromEntries(NAMES.map((n) => [n, 4])),
+      );
 
       // copy-c crashes: it stops without handing its leases back.
-      const orphaned = Object.entries(await holders(copies[0]!.state)).filter(([, h]) => h === 'copy-c').map(([t]) => t);
+      const orphaned = Object.entries(await holders(copies[0]!.state))
+        .filter(([, h]) => h === 'copy-c')
+        .map(([t]) => t);
       expect(orphaned).toHaveLength(2);
       const crashed = copies.pop()!;
       let rounds = 0;
@@ -134,10 +152,18 @@ describe('alert watches shared across three copies by leases in the state databa
 
   it('a copy that stops hands its leases back, and the others take them over at their next round', async () => {
     const checks = new Map<string, string[]>();
-    const copies = [await startCopy('copy-a', 'state_stop', checks), await startCopy('copy-b', 'state_stop', checks), await startCopy('copy-c', 'state_stop', checks)];
+    const copies = [
+      await startCopy('copy-a', 'state_stop', checks),
+      await startCopy('copy-b', 'state_stop', checks),
+      await startCopy('copy-c', 'state_stop', checks),
+    ];
     try {
       for (let i = 0; i < 3; i++) await round(copies, checks);
-      expect(countBy(Object.values(await holders(copies[0]!.state)))).toEqual({ 'copy-a': 2, 'copy-b': 2, 'copy-c': 2 });
+      expect(countBy(Object.values(await holders(copies[0]!.state)))).toEqual({
+        'copy-a': 2,
+        'copy-b': 2,
+        'copy-c': 2,
+      });
       const stopping = copies.pop()!;
       await stopping.close();
       expect(Object.values(await holders(copies[0]!.state))).not.toContain('copy-c');
@@ -164,7 +190,10 @@ describe('alert watches shared across three copies by leases in the state databa
         seen = await round(copies, checks);
         rounds++;
         for (const n of NAMES) expect(seen[n]!.length).toBeLessThanOrEqual(1);
-      } while (JSON.stringify(countBy(Object.values(seen).flat())) !== JSON.stringify({ 'copy-a': 3, 'copy-b': 3 }) && rounds < 6);
+      } while (
+        JSON.stringify(countBy(Object.values(seen).flat())) !== JSON.stringify({ 'copy-a': 3, 'copy-b': 3 }) &&
+        rounds < 6
+      );
       // copy-b counts itself at its first round, copy-a sees it at its next and gives back three.
       expect(rounds).toBeLessThanOrEqual(3);
       expect(Object.values(seen).map((by) => by.length)).toEqual(NAMES.map(() => 1));

@@ -10,9 +10,16 @@ import type { ApprovalRequest } from '../../src/state/requests.js';
 const preview: Report = {
   title: 'Terminate session 4242',
   status: 'warn',
-  summary: 'Terminate session 4242 (app <!channel>, psql), idle in transaction for 12 min, blocking 2 sessions (4243, 4244).',
+  summary:
+    'Terminate session 4242 (app <!channel>, psql), idle in transaction for 12 min, blocking 2 sessions (4243, 4244).',
   sections: [
-    { kind: 'facts', facts: [{ label: 'pid', value: '4242' }, { label: 'Application', value: '<http://evil|click me>' }] },
+    {
+      kind: 'facts',
+      facts: [
+        { label: 'pid', value: '4242' },
+        { label: 'Application', value: '<http://evil|click me>' },
+      ],
+    },
     { kind: 'code', title: 'Its current or last query', text: 'UPDATE t SET x = 1 -- <!here>' },
     { kind: 'code', title: 'What will run after approval', text: 'SELECT pg_terminate_backend…' },
   ],
@@ -26,7 +33,7 @@ const request = (overrides: Partial<ApprovalRequest> = {}): ApprovalRequest => (
   target: 'prod',
   params: { pid: '4242', backendStart: '2026-01-01 10:00:00.123456+00' },
   statement: 'SELECT pg_catalog.pg_terminate_backend(a.pid, 5000) AS exited FROM pg_stat_activity a WHERE a.pid = $1',
-  statementValues: ['4242', "2026-01-01 10:00:00.123456+00"],
+  statementValues: ['4242', '2026-01-01 10:00:00.123456+00'],
   details: { report: preview },
   requestedBy: 'UALICE',
   channel: 'CINC',
@@ -44,7 +51,10 @@ const request = (overrides: Partial<ApprovalRequest> = {}): ApprovalRequest => (
   ...overrides,
 });
 
-const buttons = (blocks: unknown[]) => blocks.flatMap((b) => ((b as { type: string }).type === 'actions' ? (b as { elements: Record<string, unknown>[] }).elements : []));
+const buttons = (blocks: unknown[]) =>
+  blocks.flatMap((b) =>
+    (b as { type: string }).type === 'actions' ? (b as { elements: Record<string, unknown>[] }).elements : [],
+  );
 
 describe('approvalCard', () => {
   it('shows who asked, the target, the exact SQL with its values, the expiry, and Approve (confirmed) / Reject carrying only the request id', () => {
@@ -72,23 +82,70 @@ describe('approvalCard', () => {
 
   it('asks for confirmation only for destructive actions, within the confirm limits', () => {
     for (const action of ['terminate', 'cancel', 'drop-index', 'reindex']) {
-      const confirm = buttons(approvalCard(request({ action })).blocks)[0]!.confirm as { title: { text: string }; text: { text: string } };
+      const confirm = buttons(approvalCard(request({ action })).blocks)[0]!.confirm as {
+        title: { text: string };
+        text: { text: string };
+      };
       expect(confirm.title.text.length).toBeLessThanOrEqual(LIMITS.confirmTitle);
       expect(confirm.text.text.length).toBeLessThanOrEqual(LIMITS.confirmText);
     }
-    for (const action of ['vacuum-table', 'analyze']) expect(buttons(approvalCard(request({ action })).blocks)[0]).not.toHaveProperty('confirm');
+    for (const action of ['vacuum-table', 'analyze'])
+      expect(buttons(approvalCard(request({ action })).blocks)[0]).not.toHaveProperty('confirm');
   });
 
   it('replaces the buttons with the outcome once decided', () => {
     const decided = { decidedBy: 'UBOB', decidedAt: '2026-01-01T10:06:00.000Z', approvers: ['UBOB'] };
     const cases: [Partial<ApprovalRequest>, string][] = [
-      [{ ...decided, status: 'succeeded', outcome: { ok: true, summary: 'Session 4242 was terminated and has exited.', finishedAt: '2026-01-01T10:06:01.000Z' } }, 'Approved by <@UBOB> at <!date^'],
-      [{ ...decided, status: 'failed', outcome: { ok: false, summary: 'terminate failed: permission denied', error: { code: '42501', message: 'x' } } }, 'SQLSTATE 42501'],
-      [{ ...decided, status: 'target_changed', outcome: { ok: false, summary: 'Session 4242 has ended since the request.' } }, '*nothing ran*'],
+      [
+        {
+          ...decided,
+          status: 'succeeded',
+          outcome: {
+            ok: true,
+            summary: 'Session 4242 was terminated and has exited.',
+            finishedAt: '2026-01-01T10:06:01.000Z',
+          },
+        },
+        'Approved by <@UBOB> at <!date^',
+      ],
+      [
+        {
+          ...decided,
+          status: 'failed',
+          outcome: {
+            ok: false,
+            summary: 'terminate failed: permission denied',
+            error: { code: '42501', message: 'x' },
+          },
+        },
+        'SQLSTATE 42501',
+      ],
+      [
+        {
+          ...decided,
+          status: 'target_changed',
+          outcome: { ok: false, summary: 'Session 4242 has ended since the request.' },
+        },
+        '*nothing ran*',
+      ],
       [{ ...decided, status: 'rejected', approvers: [] }, 'Rejected by <@UBOB>'],
       [{ status: 'expired' }, 'without enough approvals; nothing ran'],
-      [{ ...decided, status: 'outcome_unknown', outcome: unknownOutcome(request(), 'The copy of pgmedic running this (h:1:ab) stopped answering.') }, 'Is pid 4242 still there?'],
-      [{ ...decided, status: 'interrupted', outcome: unknownOutcome(request(), 'pgmedic was stopped while this ran.') }, '*Interrupted:* pgmedic was stopped'],
+      [
+        {
+          ...decided,
+          status: 'outcome_unknown',
+          outcome: unknownOutcome(request(), 'The copy of pgmedic running this (h:1:ab) stopped answering.'),
+        },
+        'Is pid 4242 still there?',
+      ],
+      [
+        {
+          ...decided,
+          status: 'interrupted',
+          outcome: unknownOutcome(request(), 'pgmedic was stopped while this ran.'),
+        },
+        '*Interrupted:* pgmedic was stopped',
+      ],
     ];
     for (const [overrides, expected] of cases) {
       const card = approvalCard(request(overrides));
@@ -102,12 +159,22 @@ describe('approvalCard', () => {
 describe('parseSlashText for healing', () => {
   const context = { targetNames: ['prod', 'staging'], defaultTarget: 'prod' };
   it('takes the target after an action’s positional', () => {
-    expect(parseSlashText('terminate 4242 staging', context)).toMatchObject({ kind: 'run', target: 'staging', tokens: ['4242'], options: { pid: 4242 } });
+    expect(parseSlashText('terminate 4242 staging', context)).toMatchObject({
+      kind: 'run',
+      target: 'staging',
+      tokens: ['4242'],
+      options: { pid: 4242 },
+    });
     expect(parseSlashText('terminate 4242', context)).toMatchObject({ kind: 'run', target: 'prod', tokens: ['4242'] });
   });
   it('parses /pg audit [target] [--limit N] and refuses a bad limit', () => {
     expect(parseSlashText('audit', context)).toEqual({ kind: 'audit', limit: 20 });
-    expect(parseSlashText('audit staging --limit 5 --private', context)).toEqual({ kind: 'audit', target: 'staging', limit: 5, visibility: 'private' });
+    expect(parseSlashText('audit staging --limit 5 --private', context)).toEqual({
+      kind: 'audit',
+      target: 'staging',
+      limit: 5,
+      visibility: 'private',
+    });
     expect(() => parseSlashText('audit --limit 0', context)).toThrow(/--limit needs a whole number/);
     expect(() => parseSlashText('audit prdo', context)).toThrow(/no target named "prdo"/);
   });

@@ -5,7 +5,12 @@ import { targetSchema, type Config } from '../../src/config/schema.js';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/slack/blocks/approval.js';
 import { blockKitProblems } from '../../src/slack/blocks/validate.js';
 import { connect, waitFor } from '../support/clients.js';
-import { idleInTransactionSession, prepareHealingServer, sessionAlive, type HealingServer } from '../support/healing.js';
+import {
+  idleInTransactionSession,
+  prepareHealingServer,
+  sessionAlive,
+  type HealingServer,
+} from '../support/healing.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
 import { eventually } from '../support/slack/bot.js';
@@ -26,8 +31,12 @@ beforeAll(async () => {
   standIn = await startSlackStandIn();
   standIn.state.botChannels.add('CINCIDENT');
   standIn.state.usergroups.set('SONCALL', ['UCAROL']);
-  const target = (extra: Record<string, unknown>) => targetSchema.parse({ url: env.monitorUrl, actionUrl: env.healerUrl, ...extra });
-  config = { targets: [target({ name: 'prod' }), target({ name: 'quiet', healing: { enabled: false } })], defaultTarget: 'prod' };
+  const target = (extra: Record<string, unknown>) =>
+    targetSchema.parse({ url: env.monitorUrl, actionUrl: env.healerUrl, ...extra });
+  config = {
+    targets: [target({ name: 'prod' }), target({ name: 'quiet', healing: { enabled: false } })],
+    defaultTarget: 'prod',
+  };
   bot = await startHealingBot(standIn, config, env.stateUrl, POLICY);
 });
 afterAll(async () => {
@@ -46,25 +55,50 @@ interface ButtonJson {
   confirm?: { text: { text: string } };
 }
 const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
-  (blocks ?? []).flatMap((b) => ((b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : []));
-const newPost = (count: number, match: string) => () => standIn.state.messages.filter((m) => m.via === 'chat.postMessage').slice(count).find((m) => JSON.stringify(m.blocks).includes(match));
+  (blocks ?? []).flatMap((b) =>
+    (b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : [],
+  );
+const newPost = (count: number, match: string) => () =>
+  standIn.state.messages
+    .filter((m) => m.via === 'chat.postMessage')
+    .slice(count)
+    .find((m) => JSON.stringify(m.blocks).includes(match));
 const postCount = () => standIn.state.messages.filter((m) => m.via === 'chat.postMessage').length;
 /** Card updates other than the "approved, running" one that comes before the outcome. */
-const updatesOf = (ts: string) => standIn.callsTo('chat.update').filter((c) => c.args.ts === ts && !JSON.stringify(c.args.blocks).includes(':gear: Approved, running'));
-const runningUpdatesOf = (ts: string) => standIn.callsTo('chat.update').filter((c) => c.args.ts === ts && JSON.stringify(c.args.blocks).includes(':gear: Approved, running'));
-const ephemeralTo = (user: string, match: string, after: number) => () => standIn.state.messages.slice(after).find((m) => m.ephemeral && m.user === user && (m.text ?? '').includes(match));
+const updatesOf = (ts: string) =>
+  standIn
+    .callsTo('chat.update')
+    .filter((c) => c.args.ts === ts && !JSON.stringify(c.args.blocks).includes(':gear: Approved, running'));
+const runningUpdatesOf = (ts: string) =>
+  standIn
+    .callsTo('chat.update')
+    .filter((c) => c.args.ts === ts && JSON.stringify(c.args.blocks).includes(':gear: Approved, running'));
+const ephemeralTo = (user: string, match: string, after: number) => () =>
+  standIn.state.messages.slice(after).find((m) => m.ephemeral && m.user === user && (m.text ?? '').includes(match));
 const auditEvents = async (requestId: string) =>
-  (await bot.statePool.query<{ event: string; reason: string | null; actor: string | null }>('SELECT event, reason, actor FROM pgmedic.audit_log WHERE request_id = $1 ORDER BY id', [requestId])).rows;
+  (
+    await bot.statePool.query<{ event: string; reason: string | null; actor: string | null }>(
+      'SELECT event, reason, actor FROM pgmedic.audit_log WHERE request_id = $1 ORDER BY id',
+      [requestId],
+    )
+  ).rows;
 /** Ground truth from pg_stat_activity for one pid (undefined when it is gone). */
 async function activity(pid: number): Promise<{ state: string | null; backend_start: string } | undefined> {
   const admin = await connect(env.adminUrl, 'ground-truth');
-  const { rows } = await admin.query<{ state: string | null; backend_start: string }>('SELECT state, backend_start::text FROM pg_stat_activity WHERE pid = $1', [pid]);
+  const { rows } = await admin.query<{ state: string | null; backend_start: string }>(
+    'SELECT state, backend_start::text FROM pg_stat_activity WHERE pid = $1',
+    [pid],
+  );
   await admin.end();
   return rows[0];
 }
 
 /** `/pg <action> …` by `user`: the card it posts, and the request id its Approve button carries. */
-async function requestByCommand(on: HealingBot, text: string, user = 'UALICE'): Promise<{ card: StoredMessage; requestId: string }> {
+async function requestByCommand(
+  on: HealingBot,
+  text: string,
+  user = 'UALICE',
+): Promise<{ card: StoredMessage; requestId: string }> {
   const before = postCount();
   const reply = await on.send.command({ text, user });
   expect(reply.ack?.text).toContain('asking for approval');
@@ -79,7 +113,9 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
       const before = postCount();
       await bot.send.command({ text: 'locks', user: 'UALICE' });
       const report = await eventually(newPost(before, 'Locks'), 'the locks report');
-      const terminate = buttonsOf(report.blocks).find((b) => b.action_id.startsWith('pgmedic_action:terminate') && b.text.text.includes(String(chain.rootPid)))!;
+      const terminate = buttonsOf(report.blocks).find(
+        (b) => b.action_id.startsWith('pgmedic_action:terminate') && b.text.text.includes(String(chain.rootPid)),
+      )!;
       // The button value is an opaque offer id: no pid, no SQL.
       expect(terminate.value).toMatch(/^o_[\w-]+$/);
       expect(terminate.value).not.toContain(String(chain.rootPid));
@@ -90,18 +126,34 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
       expect(blockKitProblems({ text: card.text, blocks: card.blocks })).toEqual([]);
       const cardText = JSON.stringify(card.blocks);
       const root = (await activity(chain.rootPid))!;
-      for (const expected of ['<@UALICE>', String(chain.rootPid), 'scenario-root', '*User*\\napp', root.backend_start, 'UPDATE chain_accounts', String(chain.middlePid), 'pg_terminate_backend', 'Expires <!date^']) {
+      for (const expected of [
+        '<@UALICE>',
+        String(chain.rootPid),
+        'scenario-root',
+        '*User*\\napp',
+        root.backend_start,
+        'UPDATE chain_accounts',
+        String(chain.middlePid),
+        'pg_terminate_backend',
+        'Expires <!date^',
+      ]) {
         expect(cardText).toContain(expected);
       }
       const [approve, reject] = buttonsOf(card.blocks);
       expect([approve!.action_id, reject!.action_id]).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID]);
       expect(approve!.confirm?.text.text).toContain('prod');
       const requestId = approve!.value;
-      const stored = await bot.statePool.query('SELECT status, channel, message_ts FROM pgmedic.approval_requests WHERE id = $1', [requestId]);
+      const stored = await bot.statePool.query(
+        'SELECT status, channel, message_ts FROM pgmedic.approval_requests WHERE id = $1',
+        [requestId],
+      );
       expect(stored.rows).toEqual([{ status: 'pending', channel: 'CINCIDENT', message_ts: card.ts }]);
 
       // Refused: the requester approving their own request, and someone who is not an approver.
-      for (const [user, answer] of [['UALICE', 'someone else has to approve'], ['UDAVE', 'Only approvers can approve']] as const) {
+      for (const [user, answer] of [
+        ['UALICE', 'someone else has to approve'],
+        ['UDAVE', 'Only approvers can approve'],
+      ] as const) {
         const seen = standIn.state.messages.length;
         await bot.send.click(APPROVE_ACTION_ID, requestId, { user, messageTs: card.ts });
         await eventually(ephemeralTo(user, answer, seen), `the refusal for ${user}`);
@@ -148,17 +200,34 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
       const { card, requestId } = await requestByCommand(bot, `terminate ${victim.pid} prod`);
       const seen = standIn.state.messages.length;
       const copies = [bot, second];
-      await Promise.all(Array.from({ length: 20 }, (_, i) => copies[i % 2]!.send.click(APPROVE_ACTION_ID, requestId, { user: i % 3 ? 'UBOB' : 'UCAROL', messageTs: card.ts })));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          copies[i % 2]!.send.click(APPROVE_ACTION_ID, requestId, {
+            user: i % 3 ? 'UBOB' : 'UCAROL',
+            messageTs: card.ts,
+          }),
+        ),
+      );
       await eventually(() => updatesOf(card.ts)[0], 'the outcome');
       await Promise.all(copies.map((copy) => copy.bot.deps.jobs.idle(15_000)));
 
       expect(updatesOf(card.ts)).toHaveLength(1);
       expect(JSON.stringify(updatesOf(card.ts)[0]!.args.blocks)).toContain(':white_check_mark: Done');
-      expect(standIn.state.messages.slice(seen).filter((m) => m.ephemeral && (m.text ?? '').includes('nothing more will run'))).toHaveLength(19);
+      expect(
+        standIn.state.messages
+          .slice(seen)
+          .filter((m) => m.ephemeral && (m.text ?? '').includes('nothing more will run')),
+      ).toHaveLength(19);
       expect(await sessionAlive(env.adminUrl, victim.pid, victim.backendStart)).toBe(false);
       const trail = await auditEvents(requestId);
       const count = (event: string) => trail.filter((e) => e.event === event).length;
-      expect([count('requested'), count('approved'), count('execution_started'), count('executed'), count('refused')]).toEqual([1, 1, 1, 1, 19]);
+      expect([
+        count('requested'),
+        count('approved'),
+        count('execution_started'),
+        count('executed'),
+        count('refused'),
+      ]).toEqual([1, 1, 1, 1, 19]);
       expect(trail.filter((e) => e.event === 'refused').every((e) => e.reason === 'already_decided')).toBe(true);
     } finally {
       await victim.client.end().catch(() => undefined);
@@ -195,14 +264,21 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
       expect(JSON.stringify(update.args.blocks)).toContain('Rejected by <@UBOB>');
 
       const expiring = await requestByCommand(bot, `terminate ${victim.pid}`);
-      await bot.statePool.query("UPDATE pgmedic.approval_requests SET expires_at = now() - interval '1 second' WHERE id = $1", [expiring.requestId]);
+      await bot.statePool.query(
+        "UPDATE pgmedic.approval_requests SET expires_at = now() - interval '1 second' WHERE id = $1",
+        [expiring.requestId],
+      );
       const expired = await eventually(() => updatesOf(expiring.card.ts)[0], 'the expired card');
       expect(JSON.stringify(expired.args.blocks)).toContain(':hourglass: Expired');
       const seen = standIn.state.messages.length;
       await bot.send.click(APPROVE_ACTION_ID, expiring.requestId, { user: 'UBOB', messageTs: expiring.card.ts });
       await eventually(ephemeralTo('UBOB', 'expired at', seen), 'the expired refusal');
       expect(await sessionAlive(env.adminUrl, victim.pid, victim.backendStart)).toBe(true);
-      expect((await auditEvents(expiring.requestId)).map((e) => e.reason ?? e.event)).toEqual(['requested', 'expired', 'expired']);
+      expect((await auditEvents(expiring.requestId)).map((e) => e.reason ?? e.event)).toEqual([
+        'requested',
+        'expired',
+        'expired',
+      ]);
     } finally {
       await victim.client.end().catch(() => undefined);
     }
@@ -218,7 +294,10 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
       expect(JSON.stringify(report.blocks)).toContain('Healing actions are off for this target');
       const seen = standIn.state.messages.length;
       await bot.send.command({ text: `terminate ${chain.rootPid} quiet` });
-      await eventually(() => standIn.state.messages.slice(seen).find((m) => (m.text ?? '').includes('turned off for target')), 'the refusal');
+      await eventually(
+        () => standIn.state.messages.slice(seen).find((m) => (m.text ?? '').includes('turned off for target')),
+        'the refusal',
+      );
     } finally {
       await chain.release().catch(() => undefined);
       await chain.close();
@@ -231,7 +310,11 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
     const second = await startHealingBot(standIn, config, env.stateUrl, POLICY, 200, { dedupeDeadlineMs: 2_000 });
     try {
       const first = await bot.send.command({ text: 'audit prod --private' });
-      const retry = await second.send.command({ text: 'audit prod --private', triggerId: first.triggerId, retryNum: 1 });
+      const retry = await second.send.command({
+        text: 'audit prod --private',
+        triggerId: first.triggerId,
+        retryNum: 1,
+      });
       expect(first.ack?.text).toContain('Running');
       expect(retry).toMatchObject({ status: 200, ack: undefined });
       expect(second.logs.some((l) => l.msg === 'dropped a repeated delivery')).toBe(true);
@@ -245,15 +328,29 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
     await bot.send.command({ text: 'audit prod --limit 30' });
     const report = await eventually(newPost(before, 'Healing audit'), 'the audit report');
     const text = JSON.stringify(report.blocks);
-    for (const expected of ['Healing audit (target prod)', 'refused (already_decided)', 'rejected', 'expired', 'executed', 'Session ', 'UBOB', 'terminate']) expect(text).toContain(expected);
+    for (const expected of [
+      'Healing audit (target prod)',
+      'refused (already_decided)',
+      'rejected',
+      'expired',
+      'executed',
+      'Session ',
+      'UBOB',
+      'terminate',
+    ])
+      expect(text).toContain(expected);
   });
 
   it('bin/pgmedic audit reads the same trail from PGMEDIC_STATE_DATABASE_URL', async () => {
     const cliEnv = { ...process.env, PGMEDIC_STATE_DATABASE_URL: env.stateUrl, NO_COLOR: '1' };
-    const { stdout } = await promisify(execFile)('bin/pgmedic', ['audit', '--target', 'prod', '--limit', '5'], { env: cliEnv });
+    const { stdout } = await promisify(execFile)('bin/pgmedic', ['audit', '--target', 'prod', '--limit', '5'], {
+      env: cliEnv,
+    });
     expect(stdout).toContain('Healing audit (target prod)');
     expect(stdout).toContain('The 5 most recent audit entries');
-    const { stdout: json } = await promisify(execFile)('bin/pgmedic', ['audit', '--limit=3', '--format', 'json'], { env: cliEnv });
+    const { stdout: json } = await promisify(execFile)('bin/pgmedic', ['audit', '--limit=3', '--format', 'json'], {
+      env: cliEnv,
+    });
     expect((JSON.parse(json) as { entries: unknown[] }).entries).toHaveLength(3);
   });
 });

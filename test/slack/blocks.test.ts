@@ -12,11 +12,20 @@ function valid<T extends { blocks: unknown[]; text?: string }>(message: T, surfa
   return message;
 }
 
-const base: Report = { title: 'Locks', status: 'warn', summary: '1 root blocker holding up 2 sessions.', sections: [], actions: [], footnotes: [] };
+const base: Report = {
+  title: 'Locks',
+  status: 'warn',
+  summary: '1 root blocker holding up 2 sessions.',
+  sections: [],
+  actions: [],
+  footnotes: [],
+};
 
 describe('escaping', () => {
   it('escapes & < > in that order, defusing mentions and links', () => {
-    expect(escapeMrkdwn('<!channel> & <http://evil|ok> &lt;')).toBe('&lt;!channel&gt; &amp; &lt;http://evil|ok&gt; &amp;lt;');
+    expect(escapeMrkdwn('<!channel> & <http://evil|ok> &lt;')).toBe(
+      '&lt;!channel&gt; &amp; &lt;http://evil|ok&gt; &amp;lt;',
+    );
     expect(escapeCode('a`b```c')).toBe('aˋbˋˋˋc');
   });
 });
@@ -26,14 +35,37 @@ describe('reportMessage', () => {
     const report: Report = {
       ...base,
       sections: [
-        { kind: 'facts', facts: [{ label: 'Deadlocks', value: '3', status: 'warn' }, { label: 'Oldest wait', value: '42s' }] },
-        { kind: 'table', title: 'Tree', columns: [{ header: 'pid' }, { header: 'waits', align: 'right' }], rows: [['101', '42s'], ['└ 102', '3s']] },
+        {
+          kind: 'facts',
+          facts: [
+            { label: 'Deadlocks', value: '3', status: 'warn' },
+            { label: 'Oldest wait', value: '42s' },
+          ],
+        },
+        {
+          kind: 'table',
+          title: 'Tree',
+          columns: [{ header: 'pid' }, { header: 'waits', align: 'right' }],
+          rows: [
+            ['101', '42s'],
+            ['└ 102', '3s'],
+          ],
+        },
         { kind: 'code', title: 'Root query', text: 'UPDATE t SET x = 1 -- <!here>' },
       ],
-      actions: [{ action: 'terminate', label: 'Terminate 101', params: { pid: '101', backendStart: '2024-01-01' }, style: 'danger' }],
+      actions: [
+        {
+          action: 'terminate',
+          label: 'Terminate 101',
+          params: { pid: '101', backendStart: '2024-01-01' },
+          style: 'danger',
+        },
+      ],
       footnotes: ['Idle in transaction: only terminate helps.'],
     };
-    expect(valid(reportMessage(report, 'prod · PostgreSQL 18.4 · 12 ms', { actions: { values: ['o_opaque1'] } }))).toMatchInlineSnapshot(`
+    expect(
+      valid(reportMessage(report, 'prod · PostgreSQL 18.4 · 12 ms', { actions: { values: ['o_opaque1'] } })),
+    ).toMatchInlineSnapshot(`
       {
         "blocks": [
           {
@@ -212,7 +244,15 @@ describe('reportMessage', () => {
       ...base,
       sections: [
         { kind: 'table', columns: [{ header: 'pid' }], rows: [['7']] },
-        { kind: 'table', title: 'Sessions', columns: [{ header: 'pid' }, { header: 'app' }, { header: 'query' }], rows: [['7', '<!channel>', 'SELECT * FROM accounts WHERE note = `x` AND id IN (SELECT id FROM audit_log_2024)'], ['8', '', 'SELECT 1']] },
+        {
+          kind: 'table',
+          title: 'Sessions',
+          columns: [{ header: 'pid' }, { header: 'app' }, { header: 'query' }],
+          rows: [
+            ['7', '<!channel>', 'SELECT * FROM accounts WHERE note = `x` AND id IN (SELECT id FROM audit_log_2024)'],
+            ['8', '', 'SELECT 1'],
+          ],
+        },
       ],
     };
     // The first table takes the message's one native table block; this one stays text.
@@ -279,21 +319,39 @@ describe('reportMessage', () => {
 
   it('never lets database text mention, broadcast or link', () => {
     const evil = '<!channel> <@U123> <https://evil.example|click> & <!subteam^S1>';
-    const report: Report = { ...base, title: evil, summary: evil, sections: [{ kind: 'facts', facts: [{ label: evil, value: evil }] }, { kind: 'text', title: evil, text: evil }, { kind: 'table', columns: [{ header: 'x' }, { header: evil }], rows: [[evil, evil]] }], footnotes: [evil] };
+    const report: Report = {
+      ...base,
+      title: evil,
+      summary: evil,
+      sections: [
+        { kind: 'facts', facts: [{ label: evil, value: evil }] },
+        { kind: 'text', title: evil, text: evil },
+        { kind: 'table', columns: [{ header: 'x' }, { header: evil }], rows: [[evil, evil]] },
+      ],
+      footnotes: [evil],
+    };
     const message = valid(reportMessage(report, evil));
     // Header and rich text are never parsed for mentions or links; everything else is mrkdwn and must be escaped.
     const literal = new Set(['header', 'rich_text', 'table']);
-    const mrkdwn = JSON.stringify(message.blocks.filter((b) => !literal.has((b as { type: string }).type))) + message.text;
+    const mrkdwn =
+      JSON.stringify(message.blocks.filter((b) => !literal.has((b as { type: string }).type))) + message.text;
     expect(mrkdwn).not.toMatch(/<[!@#]|<https?:/);
     // raw_text table cells are shown literally, as typed
-    const table = message.blocks.find((b) => (b as { type: string }).type === 'table') as { rows: { type: string; text: string }[][] };
+    const table = message.blocks.find((b) => (b as { type: string }).type === 'table') as {
+      rows: { type: string; text: string }[][];
+    };
     expect(table.rows.flat().every((cell) => cell.type === 'raw_text')).toBe(true);
     expect(table.rows[1]!.map((cell) => cell.text)).toEqual([evil, evil]);
   });
 
   it('cuts a long table with "…and N more" and says where the rest went', () => {
     const rows = Array.from({ length: 300 }, (_, i) => [String(i), `relation_${i}`, 'x'.repeat(80)]);
-    const report: Report = { ...base, sections: [{ kind: 'table', title: 'Big', columns: [{ header: 'n' }, { header: 'relation' }, { header: 'detail' }], rows }] };
+    const report: Report = {
+      ...base,
+      sections: [
+        { kind: 'table', title: 'Big', columns: [{ header: 'n' }, { header: 'relation' }, { header: 'detail' }], rows },
+      ],
+    };
     const message = valid(reportMessage(report, 'ctx', { overflowNote: 'Full report in the thread.' }));
     expect(message.truncated).toBe(true);
     expect(JSON.stringify(message.blocks)).toMatch(/…and 28\d more/);
@@ -304,8 +362,16 @@ describe('reportMessage', () => {
     const table = (title: string) => ({
       kind: 'table' as const,
       title,
-      columns: [{ header: 'table' }, { header: 'dead', align: 'right' as const }, { header: 'size', align: 'right' as const }],
-      rows: [['starved_events', '8,000', '3.13 MB'], ['orders', '12', '89.6 MB'], ['quiet', '0', '8 kB']],
+      columns: [
+        { header: 'table' },
+        { header: 'dead', align: 'right' as const },
+        { header: 'size', align: 'right' as const },
+      ],
+      rows: [
+        ['starved_events', '8,000', '3.13 MB'],
+        ['orders', '12', '89.6 MB'],
+        ['quiet', '0', '8 kB'],
+      ],
       rowStatus: ['crit' as const, 'warn' as const, 'ok' as const],
     });
     const message = valid(reportMessage({ ...base, sections: [table('Tables'), table('Again')] }, undefined));
@@ -448,7 +514,11 @@ describe('reportMessage', () => {
   });
 
   it('drops trailing sections that do not fit in 50 blocks or the text budget, and says so', () => {
-    const sections = Array.from({ length: 80 }, (_, i) => ({ kind: 'text' as const, title: `Part ${i}`, text: 'y'.repeat(400) }));
+    const sections = Array.from({ length: 80 }, (_, i) => ({
+      kind: 'text' as const,
+      title: `Part ${i}`,
+      text: 'y'.repeat(400),
+    }));
     const message = valid(reportMessage({ ...base, sections }, undefined));
     expect(message.truncated).toBe(true);
     expect(message.blocks.length).toBeLessThanOrEqual(LIMITS.messageBlocks);
@@ -463,10 +533,16 @@ describe('reportMessage', () => {
       followUps: rows.map((row, i) => ({ command: 'explain', args: [row[1]!], label: `Explain #${row[0]}`, row: i })),
     };
     const explainButtons = (message: { blocks: unknown[] }) =>
-      message.blocks.flatMap((b) => ((b as { type: string }).type === 'actions' ? (b as { elements: { action_id: string; value: string; text: { text: string } }[] }).elements : []));
+      message.blocks.flatMap((b) =>
+        (b as { type: string }).type === 'actions'
+          ? (b as { elements: { action_id: string; value: string; text: { text: string } }[] }).elements
+          : [],
+      );
     expect(explainButtons(valid(reportMessage(report, undefined)))).toEqual([]);
     const fifteen = explainButtons(valid(reportMessage(report, undefined, { followUpTarget: 'prod' })));
-    expect(fifteen.map((b) => [b.text.text, b.value])).toEqual(rows.slice(0, 15).map((row) => [`Explain #${row[0]}`, `prod:${row[1]}`]));
+    expect(fifteen.map((b) => [b.text.text, b.value])).toEqual(
+      rows.slice(0, 15).map((row) => [`Explain #${row[0]}`, `prod:${row[1]}`]),
+    );
     const wide = valid(reportMessage(report, undefined, { followUpTarget: 'prod', maxTableRows: 60 }));
     expect(wide.blocks.filter((b) => b.type === 'actions')).toHaveLength(1);
     expect(explainButtons(wide)).toHaveLength(LIMITS.actionsElements);
@@ -477,7 +553,23 @@ describe('reportMessage', () => {
     const long = 'z'.repeat(5000);
     const facts = Array.from({ length: 23 }, (_, i) => ({ label: `f${i}`, value: long }));
     const actions = Array.from({ length: 30 }, () => ({ action: 'cancel' as const, label: long, params: {} }));
-    const message = valid(reportMessage({ ...base, title: long, summary: long, sections: [{ kind: 'facts', facts }, { kind: 'code', text: long }], actions, footnotes: Array.from({ length: 12 }, () => 'note') }, long, { actions: { values: actions.map((_, i) => `o_${i}`) } }));
+    const message = valid(
+      reportMessage(
+        {
+          ...base,
+          title: long,
+          summary: long,
+          sections: [
+            { kind: 'facts', facts },
+            { kind: 'code', text: long },
+          ],
+          actions,
+          footnotes: Array.from({ length: 12 }, () => 'note'),
+        },
+        long,
+        { actions: { values: actions.map((_, i) => `o_${i}`) } },
+      ),
+    );
     expect(message.text.length).toBeLessThanOrEqual(LIMITS.messageText);
   });
 });
@@ -489,13 +581,39 @@ describe('blockKitProblems', () => {
       blocks: [
         { type: 'header', text: { type: 'mrkdwn', text: 'h'.repeat(151) } },
         { type: 'section', fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'f' })) },
-        { type: 'actions', elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b' } }, { type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b'.repeat(76) }, value: 'v'.repeat(2001) }] },
+        {
+          type: 'actions',
+          elements: [
+            { type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b' } },
+            {
+              type: 'button',
+              action_id: 'a',
+              text: { type: 'plain_text', text: 'b'.repeat(76) },
+              value: 'v'.repeat(2001),
+            },
+          ],
+        },
         { type: 'mystery' },
-        { type: 'table', rows: [[{ type: 'raw_text', text: 'a' }, { type: 'raw_text', text: '' }], [{ type: 'mrkdwn', text: '*b*' }]] },
-        { type: 'table', rows: Array.from({ length: 101 }, () => [{ type: 'raw_text', text: 'r' }]), column_settings: Array.from({ length: 21 }, () => ({ align: 'right' })) },
+        {
+          type: 'table',
+          rows: [
+            [
+              { type: 'raw_text', text: 'a' },
+              { type: 'raw_text', text: '' },
+            ],
+            [{ type: 'mrkdwn', text: '*b*' }],
+          ],
+        },
+        {
+          type: 'table',
+          rows: Array.from({ length: 101 }, () => [{ type: 'raw_text', text: 'r' }]),
+          column_settings: Array.from({ length: 21 }, () => ({ align: 'right' })),
+        },
       ],
     });
-    expect(blockKitProblems({ blocks: [{ type: 'table', rows: [[{ type: 'raw_text', text: 'a' }]] }] }, 'home')).toEqual(['table blocks appear only in messages, not in a home']);
+    expect(
+      blockKitProblems({ blocks: [{ type: 'table', rows: [[{ type: 'raw_text', text: 'a' }]] }] }, 'home'),
+    ).toEqual(['table blocks appear only in messages, not in a home']);
     expect(problems).toMatchInlineSnapshot(`
       [
         "text is 4001 characters, more than 4000",
@@ -523,7 +641,16 @@ describe('homeView', () => {
     const view = valid(
       homeView({
         targets: [
-          { name: 'prod', status: { status: 'crit', summary: '3 root blockers <!here>', command: 'locks', at: new Date('2025-01-01T11:58:00Z'), serverVersion: '18.4' } },
+          {
+            name: 'prod',
+            status: {
+              status: 'crit',
+              summary: '3 root blockers <!here>',
+              command: 'locks',
+              at: new Date('2025-01-01T11:58:00Z'),
+              serverVersion: '18.4',
+            },
+          },
           { name: 'replica', status: undefined },
         ],
         commands: [{ name: 'locks', summary: 'Who blocks whom' }],

@@ -29,7 +29,10 @@ beforeAll(async () => {
   await createMaintenanceTargets(env.appUrl);
   standIn = await startSlackStandIn();
   standIn.state.botChannels.add('CINCIDENT');
-  const config: Config = { targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })], defaultTarget: 'prod' };
+  const config: Config = {
+    targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })],
+    defaultTarget: 'prod',
+  };
   bot = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] });
 });
 afterAll(async () => {
@@ -70,7 +73,10 @@ const SCENARIOS: Record<string, OfferScenario> = {
     title: 'Locks',
     async arrange() {
       const chain = await createBlockingChain(env.appUrl, 'offer_accounts');
-      const [root] = await truth<{ start: string }>('SELECT backend_start::text AS start FROM pg_stat_activity WHERE pid = $1', [chain.rootPid]);
+      const [root] = await truth<{ start: string }>(
+        'SELECT backend_start::text AS start FROM pg_stat_activity WHERE pid = $1',
+        [chain.rootPid],
+      );
       return {
         label: `Terminate ${chain.rootPid}`,
         effect: async () => expect(await sessionAlive(env.adminUrl, chain.rootPid, root!.start)).toBe(false),
@@ -87,9 +93,24 @@ const SCENARIOS: Record<string, OfferScenario> = {
     async arrange() {
       const sleeper = await connect(env.appUrl, 'offer-sleeper');
       const pid = (await sleeper.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      const [start] = await truth<{ start: string }>('SELECT backend_start::text AS start FROM pg_stat_activity WHERE pid = $1', [pid]);
-      const sleeping = sleeper.query('SELECT pg_sleep(600)').then(() => null, (error: { code?: string }) => error.code ?? 'error');
-      await waitFor(async () => (await truth("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND now() - query_start > interval '1.5 s'", [pid])).length, 'the query to run for a while');
+      const [start] = await truth<{ start: string }>(
+        'SELECT backend_start::text AS start FROM pg_stat_activity WHERE pid = $1',
+        [pid],
+      );
+      const sleeping = sleeper.query('SELECT pg_sleep(600)').then(
+        () => null,
+        (error: { code?: string }) => error.code ?? 'error',
+      );
+      await waitFor(
+        async () =>
+          (
+            await truth(
+              "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND now() - query_start > interval '1.5 s'",
+              [pid],
+            )
+          ).length,
+        'the query to run for a while',
+      );
       return {
         label: `Cancel query of ${pid}`,
         async effect() {
@@ -112,10 +133,17 @@ const SCENARIOS: Record<string, OfferScenario> = {
     title: 'Vacuum',
     async arrange() {
       const setup = await connect(env.appUrl, 'scenario-setup');
-      await setup.query('CREATE TABLE never_analyzed (id int) WITH (autovacuum_enabled = false); INSERT INTO never_analyzed SELECT generate_series(1, 500)');
+      await setup.query(
+        'CREATE TABLE never_analyzed (id int) WITH (autovacuum_enabled = false); INSERT INTO never_analyzed SELECT generate_series(1, 500)',
+      );
       await setup.query('SELECT pg_stat_force_next_flush()');
       await setup.end();
-      await waitFor(async () => (await truth("SELECT 1 FROM pg_stat_user_tables WHERE relname = 'never_analyzed' AND n_live_tup >= 500")).length, 'the rows in the statistics');
+      await waitFor(
+        async () =>
+          (await truth("SELECT 1 FROM pg_stat_user_tables WHERE relname = 'never_analyzed' AND n_live_tup >= 500"))
+            .length,
+        'the rows in the statistics',
+      );
       return { label: 'ANALYZE never_analyzed', effect: () => statsShow('never_analyzed', 'last_analyze') };
     },
   },
@@ -142,7 +170,9 @@ const SCENARIOS: Record<string, OfferScenario> = {
       return {
         label: 'Drop items_a_dup',
         async effect() {
-          expect(await truth("SELECT relname FROM pg_class WHERE relname IN ('items_a', 'items_a_dup')")).toEqual([{ relname: 'items_a' }]);
+          expect(await truth("SELECT relname FROM pg_class WHERE relname IN ('items_a', 'items_a_dup')")).toEqual([
+            { relname: 'items_a' },
+          ]);
         },
       };
     },
@@ -150,11 +180,18 @@ const SCENARIOS: Record<string, OfferScenario> = {
 };
 
 async function statsShow(table: string, column: 'last_vacuum' | 'last_analyze'): Promise<void> {
-  await waitFor(async () => (await truth(`SELECT 1 FROM pg_stat_user_tables WHERE relname = $1 AND ${column} IS NOT NULL`, [table])).length, `${column} of ${table}`);
+  await waitFor(
+    async () =>
+      (await truth(`SELECT 1 FROM pg_stat_user_tables WHERE relname = $1 AND ${column} IS NOT NULL`, [table])).length,
+    `${column} of ${table}`,
+  );
 }
 
 async function indexState(name: string): Promise<{ valid: boolean; filenode: string }> {
-  const [row] = await truth<{ valid: boolean; filenode: string }>('SELECT i.indisvalid AS valid, pg_relation_filenode(i.indexrelid)::text AS filenode FROM pg_index i WHERE i.indexrelid = to_regclass($1)', [name]);
+  const [row] = await truth<{ valid: boolean; filenode: string }>(
+    'SELECT i.indisvalid AS valid, pg_relation_filenode(i.indexrelid)::text AS filenode FROM pg_index i WHERE i.indexrelid = to_regclass($1)',
+    [name],
+  );
   return row!;
 }
 
@@ -164,12 +201,19 @@ interface ButtonJson {
   text: { text: string };
 }
 const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
-  (blocks ?? []).flatMap((b) => ((b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : []));
+  (blocks ?? []).flatMap((b) =>
+    (b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : [],
+  );
 const posts = () => standIn.state.messages.filter((m) => m.via === 'chat.postMessage');
-const newPost = (count: number, match: string) => () => posts().slice(count).find((m) => JSON.stringify(m.blocks).includes(match));
+const newPost = (count: number, match: string) => () =>
+  posts()
+    .slice(count)
+    .find((m) => JSON.stringify(m.blocks).includes(match));
 /** The card's outcome update (the "approved, running" update comes first). */
 const updateOf = (ts: string) => () =>
-  standIn.callsTo('chat.update').find((c) => c.args.ts === ts && !JSON.stringify(c.args.blocks).includes(':gear: Approved, running'));
+  standIn
+    .callsTo('chat.update')
+    .find((c) => c.args.ts === ts && !JSON.stringify(c.args.blocks).includes(':gear: Approved, running'));
 
 const ACTION_KINDS = listCommands('action').map((c) => c.name);
 
@@ -185,7 +229,9 @@ describe('every offered action works, through Slack, against a real PostgreSQL 1
       await bot.send.command({ text: 'locks', user: 'UALICE' });
       const report = await eventually(newPost(before, 'Locks'), 'the locks report');
       expect(buttonsOf(report.blocks).filter((b) => b.action_id.startsWith(ACTION_ID_PREFIX))).toEqual([]);
-      expect(JSON.stringify(report.blocks)).toContain(`No button for ${chain.rootPid}: superuser session; pgmedic never signals superuser sessions.`);
+      expect(JSON.stringify(report.blocks)).toContain(
+        `No button for ${chain.rootPid}: superuser session; pgmedic never signals superuser sessions.`,
+      );
     } finally {
       await chain.release();
       await chain.close();
@@ -195,7 +241,8 @@ describe('every offered action works, through Slack, against a real PostgreSQL 1
   for (const kind of ACTION_KINDS) {
     it(`${kind}: the report offers it, the click asks for approval, an approver approves, PostgreSQL shows the effect`, async () => {
       const scenario = SCENARIOS[kind];
-      if (!scenario) throw new Error(`No report offers "${kind}" in this test: add a scenario that creates its condition.`);
+      if (!scenario)
+        throw new Error(`No report offers "${kind}" in this test: add a scenario that creates its condition.`);
       const arranged = await scenario.arrange();
       try {
         const before = posts().length;
@@ -203,13 +250,19 @@ describe('every offered action works, through Slack, against a real PostgreSQL 1
         const report = await eventually(newPost(before, scenario.title), `the ${scenario.report} report`);
         const offered = buttonsOf(report.blocks).filter((b) => b.action_id.startsWith(`${ACTION_ID_PREFIX}${kind}:`));
         const button = offered.find((b) => b.text.text.includes(arranged.label));
-        expect(button, `a ${kind} button labelled "${arranged.label}" among ${JSON.stringify(offered.map((b) => b.text.text))}`).toBeDefined();
+        expect(
+          button,
+          `a ${kind} button labelled "${arranged.label}" among ${JSON.stringify(offered.map((b) => b.text.text))}`,
+        ).toBeDefined();
 
         const [cards, seen] = [posts().length, standIn.state.messages.length];
         await bot.send.click(button!.action_id, button!.value, { user: 'UALICE', messageTs: report.ts });
         // The card, or the reply that says why there is none (shown in the failure instead of a timeout).
         const replyToClick = () => standIn.state.messages.slice(seen).find((m) => m.ephemeral && m.user === 'UALICE');
-        const outcome = await eventually(() => newPost(cards, 'Approval needed')() ?? replyToClick(), 'the approval card');
+        const outcome = await eventually(
+          () => newPost(cards, 'Approval needed')() ?? replyToClick(),
+          'the approval card',
+        );
         expect(outcome.ephemeral ? outcome.text : 'an approval card').toBe('an approval card');
         const card = outcome;
         const approve = buttonsOf(card.blocks).find((b) => b.action_id === APPROVE_ACTION_ID)!;
@@ -218,7 +271,10 @@ describe('every offered action works, through Slack, against a real PostgreSQL 1
         expect(JSON.stringify(update.args.blocks)).toContain(':white_check_mark: Done');
         await arranged.effect();
 
-        const trail = await bot.statePool.query<{ event: string; actor: string }>('SELECT event, actor FROM pgmedic.audit_log WHERE request_id = $1 ORDER BY id', [approve.value]);
+        const trail = await bot.statePool.query<{ event: string; actor: string }>(
+          'SELECT event, actor FROM pgmedic.audit_log WHERE request_id = $1 ORDER BY id',
+          [approve.value],
+        );
         expect(trail.rows).toEqual([
           { event: 'requested', actor: 'UALICE' },
           { event: 'approved', actor: 'UBOB' },
@@ -231,4 +287,3 @@ describe('every offered action works, through Slack, against a real PostgreSQL 1
     });
   }
 });
-

@@ -39,7 +39,10 @@ beforeAll(async () => {
   standIn = await startSlackStandIn();
   standIn.state.botChannels.add('CINCIDENT');
   const config: Config = {
-    targets: [targetSchema.parse({ name: 'main', url: server.url(DATABASE), users: ['UALICE'] }), targetSchema.parse({ name: 'vault', url: server.url(DATABASE), users: ['UBOB'] })],
+    targets: [
+      targetSchema.parse({ name: 'main', url: server.url(DATABASE), users: ['UALICE'] }),
+      targetSchema.parse({ name: 'vault', url: server.url(DATABASE), users: ['UBOB'] }),
+    ],
     defaultTarget: 'main',
   };
   bot = await startTestBot(standIn, config);
@@ -59,13 +62,22 @@ interface ButtonJson {
   text: { text: string };
 }
 const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
-  (blocks ?? []).flatMap((b) => ((b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : []));
+  (blocks ?? []).flatMap((b) =>
+    (b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : [],
+  );
 const posts = () => standIn.state.messages.filter((m) => m.via === 'chat.postMessage');
 
 async function slowQueriesReport() {
   const before = posts().length;
   await bot.send.command({ text: 'slow-queries --sort calls --limit 20', user: 'UALICE' });
-  return eventually(() => posts().slice(before).find((m) => JSON.stringify(m.blocks).includes('Slow queries')), 'the slow-queries report', 30_000);
+  return eventually(
+    () =>
+      posts()
+        .slice(before)
+        .find((m) => JSON.stringify(m.blocks).includes('Slow queries')),
+    'the slow-queries report',
+    30_000,
+  );
 }
 
 async function truth<Row extends object>(sql: string): Promise<Row[]> {
@@ -79,7 +91,11 @@ async function truth<Row extends object>(sql: string): Promise<Row[]> {
 
 /** The clicker's own ephemeral reply after `seen` messages. */
 async function ephemeralReply(seen: number, user: string): Promise<string> {
-  const reply = await eventually(() => standIn.state.messages.slice(seen).find((m) => m.ephemeral && m.user === user && m.via === 'response_url'), 'the reply to the click', 30_000);
+  const reply = await eventually(
+    () => standIn.state.messages.slice(seen).find((m) => m.ephemeral && m.user === user && m.via === 'response_url'),
+    'the reply to the click',
+    30_000,
+  );
   return reply.text ?? '';
 }
 
@@ -88,29 +104,46 @@ describe('the Explain button of slow-queries, against a real PostgreSQL 18', () 
     const report = await slowQueriesReport();
     expect(blockKitProblems({ text: report.text, blocks: report.blocks })).toEqual([]);
     const buttons = buttonsOf(report.blocks).filter((b) => b.action_id.startsWith(`${FOLLOW_UP_PREFIX}explain:`));
-    const ids = await truth<{ query_id: string }>("SELECT queryid::text AS query_id FROM pg_stat_statements WHERE query LIKE 'SELECT%FROM button_%'");
+    const ids = await truth<{ query_id: string }>(
+      "SELECT queryid::text AS query_id FROM pg_stat_statements WHERE query LIKE 'SELECT%FROM button_%'",
+    );
     expect(ids).toHaveLength(2);
     for (const { query_id } of ids) expect(buttons.map((b) => b.value)).toContain(`main:${query_id}`);
     // One per row the table shows (15 of the 20 asked for), in row order: "Explain #n" names row n's queryid.
-    const table = (report.blocks ?? []).find((b) => (b as { type: string }).type === 'table') as { rows: { text?: string }[][] };
+    const table = (report.blocks ?? []).find((b) => (b as { type: string }).type === 'table') as {
+      rows: { text?: string }[][];
+    };
     const shown = table.rows.slice(1).map((row) => ({ n: row[0]!.text, queryId: row[1]!.text }));
     expect(shown.length).toBe(15);
-    expect(buttons.map((b) => [b.text.text, b.value])).toEqual(shown.map((row) => [`Explain #${row.n}`, `main:${row.queryId}`]));
+    expect(buttons.map((b) => [b.text.text, b.value])).toEqual(
+      shown.map((row) => [`Explain #${row.n}`, `main:${row.queryId}`]),
+    );
   });
 
   it('posts the plan of exactly the clicked statement in the report thread, matching the server’s own EXPLAIN', async () => {
     const report = await slowQueriesReport();
-    const [entry] = await truth<{ query_id: string; query: string }>("SELECT queryid::text AS query_id, query FROM pg_stat_statements WHERE query LIKE '%FROM button_items%'");
+    const [entry] = await truth<{ query_id: string; query: string }>(
+      "SELECT queryid::text AS query_id, query FROM pg_stat_statements WHERE query LIKE '%FROM button_items%'",
+    );
     const button = buttonsOf(report.blocks).find((b) => b.value === `main:${entry!.query_id}`)!;
     expect(button).toBeDefined();
-    const [plan] = await truth<{ 'QUERY PLAN': { Plan: { 'Node Type': string; Plans?: { 'Node Type': string; 'Relation Name'?: string }[] } }[] }>(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${entry!.query}`);
+    const [plan] = await truth<{
+      'QUERY PLAN': { Plan: { 'Node Type': string; Plans?: { 'Node Type': string; 'Relation Name'?: string }[] } }[];
+    }>(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${entry!.query}`);
     const root = plan!['QUERY PLAN'][0]!.Plan;
     const scan = root.Plans?.find((p) => p['Relation Name']);
     expect(scan?.['Relation Name']).toBe('button_items');
 
     const before = posts().length;
     await bot.send.click(button.action_id, button.value, { user: 'UALICE', messageTs: report.ts });
-    const answer = await eventually(() => posts().slice(before).find((m) => JSON.stringify(m.blocks).includes(`Explain query ${entry!.query_id}`)), 'the plan', 30_000);
+    const answer = await eventually(
+      () =>
+        posts()
+          .slice(before)
+          .find((m) => JSON.stringify(m.blocks).includes(`Explain query ${entry!.query_id}`)),
+      'the plan',
+      30_000,
+    );
     expect(answer.threadTs).toBe(report.ts);
     const text = JSON.stringify(answer.blocks);
     expect(text).toContain(root['Node Type']);
@@ -118,18 +151,36 @@ describe('the Explain button of slow-queries, against a real PostgreSQL 18', () 
     expect(text).not.toContain('button_orders');
     expect(blockKitProblems({ text: answer.text, blocks: answer.blocks })).toEqual([]);
     // The report stays as it was: a click replaces nothing.
-    expect(standIn.state.messages.find((m) => m.ts === report.ts && m.via === 'chat.postMessage')).toMatchObject({ deleted: false, history: [] });
+    expect(standIn.state.messages.find((m) => m.ts === report.ts && m.via === 'chat.postMessage')).toMatchObject({
+      deleted: false,
+      history: [],
+    });
   });
 
   it('answers a click on a private report privately: nothing is posted in the channel, the report stays', async () => {
     const sent = await bot.send.command({ text: 'slow-queries --sort calls --private', user: 'UALICE' });
     const id = () => standIn.state.responseUrls.get(sent.responseUrl.split('/').pop()!)?.originalId;
-    const report = await eventually(() => standIn.state.messages.find((m) => m.id === id() && JSON.stringify(m.blocks ?? []).includes('Slow queries')), 'the private report', 30_000);
+    const report = await eventually(
+      () =>
+        standIn.state.messages.find((m) => m.id === id() && JSON.stringify(m.blocks ?? []).includes('Slow queries')),
+      'the private report',
+      30_000,
+    );
     const button = buttonsOf(report.blocks).find((b) => b.action_id.startsWith(FOLLOW_UP_PREFIX))!;
     const queryId = button.value.split(':')[1]!;
     const [seen, before] = [standIn.state.messages.length, posts().length];
     await bot.send.click(button.action_id, button.value, { user: 'UALICE', messageTs: report.ts, ephemeral: true });
-    const answer = await eventually(() => standIn.state.messages.slice(seen).find((m) => m.ephemeral && m.user === 'UALICE' && JSON.stringify(m.blocks ?? []).includes(`Explain query ${queryId}`)), 'the private plan', 30_000);
+    const answer = await eventually(
+      () =>
+        standIn.state.messages
+          .slice(seen)
+          .find(
+            (m) =>
+              m.ephemeral && m.user === 'UALICE' && JSON.stringify(m.blocks ?? []).includes(`Explain query ${queryId}`),
+          ),
+      'the private plan',
+      30_000,
+    );
     expect(answer.via).toBe('response_url');
     expect(posts().slice(before)).toEqual([]);
     expect(report.deleted).toBe(false);

@@ -33,20 +33,29 @@ afterEach(() => {
 async function reply(text: string): Promise<string> {
   const sent = await bot.send.command({ text: `${text} --private`, channel: 'CINCIDENT' });
   const id = () => standIn.state.responseUrls.get(sent.responseUrl.split('/').pop()!)?.originalId;
-  const note = await eventually(() => standIn.state.messages.find((m) => m.id === id() && m.history.length), 'the reply', 30_000);
-  return note.blocks ? JSON.stringify(note.blocks) : note.text ?? '';
+  const note = await eventually(
+    () => standIn.state.messages.find((m) => m.id === id() && m.history.length),
+    'the reply',
+    30_000,
+  );
+  return note.blocks ? JSON.stringify(note.blocks) : (note.text ?? '');
 }
 
 describe('/pg explain against a real PostgreSQL 18', () => {
   it('posts the plan of a statement typed over several words, with its literals redacted', async () => {
-    const text = await reply("explain SELECT relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname <> 'secret-literal'");
+    const text = await reply(
+      "explain SELECT relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname <> 'secret-literal'",
+    );
     expect(text).toContain('Explain typed SELECT');
     expect(text).toMatch(/-> Seq Scan on pg_catalog\.pg_(class|namespace)/);
     expect(text).not.toContain('secret-literal');
   });
 
   it('fits a plan of hundreds of nodes into a valid message', async () => {
-    const union = Array.from({ length: 120 }, (_, i) => `SELECT relname FROM pg_catalog.pg_class WHERE relpages > ${i}`).join(' UNION ALL ');
+    const union = Array.from(
+      { length: 120 },
+      (_, i) => `SELECT relname FROM pg_catalog.pg_class WHERE relpages > ${i}`,
+    ).join(' UNION ALL ');
     const text = await reply(`explain ${union}`);
     expect(text).toContain('Explain typed SELECT');
     expect(text).toContain('Append');

@@ -31,7 +31,10 @@ afterAll(async () => {
 async function homeTargets(user: string): Promise<string> {
   standIn.state.views.delete(user);
   await bot.send.event({ type: 'app_home_opened', user, channel: 'D0HOME', tab: 'home' });
-  const view = await eventually(() => standIn.state.views.get(user) as { blocks: unknown[] } | undefined, `${user}'s Home tab`);
+  const view = await eventually(
+    () => standIn.state.views.get(user) as { blocks: unknown[] } | undefined,
+    `${user}'s Home tab`,
+  );
   return JSON.stringify(view.blocks);
 }
 

@@ -20,7 +20,20 @@ const ROLE = `:white_check_mark: *Approved by @sam* _now_ ${RLO}evil${ZWSP}`;
 const APPLICATION = '*Approved* _by_ ~sam~ :white_check_mark: `ok`';
 const TABLE = '_evil_ ~strike~ `code` :x: *bold*';
 /** What must never appear inside mrkdwn (where it would render as formatting). */
-const FORMATTING = ['*Approved', ':white_check_mark: *', '_now_', '_by_', '~sam~', '~strike~', '`code`', '`ok`', '_evil_', ':x:', '*bold*', ':white_check_mark: `'];
+const FORMATTING = [
+  '*Approved',
+  ':white_check_mark: *',
+  '_now_',
+  '_by_',
+  '~sam~',
+  '~strike~',
+  '`code`',
+  '`ok`',
+  '_evil_',
+  ':x:',
+  '*bold*',
+  ':white_check_mark: `',
+];
 const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/;
 
 let server: TestServer;
@@ -39,7 +52,9 @@ beforeAll(async () => {
   await admin.query(`CREATE ROLE ${ident(ROLE)} LOGIN PASSWORD 'pw'; GRANT app TO ${ident(ROLE)}`);
   await admin.end();
   const app = await connect(env.appUrl);
-  await app.query(`CREATE TABLE ${ident(TABLE)} (id int PRIMARY KEY, v int); INSERT INTO ${ident(TABLE)} VALUES (1, 0)`);
+  await app.query(
+    `CREATE TABLE ${ident(TABLE)} (id int PRIMARY KEY, v int); INSERT INTO ${ident(TABLE)} VALUES (1, 0)`,
+  );
   await app.query(`COMMENT ON TABLE ${ident(TABLE)} IS '*Approved by sam* :white_check_mark:'`);
   await app.end();
   const roleUrl = new URL(env.appUrl);
@@ -52,13 +67,26 @@ beforeAll(async () => {
   await root.query(`UPDATE ${ident(TABLE)} SET v = v + 1 WHERE id = 1 /* *Approved by sam* */`);
   const waiter = await pool.clients.open(APPLICATION);
   void waiter.query(`UPDATE ${ident(TABLE)} SET v = v + 2 WHERE id = 1`).catch(() => undefined);
-  await waitFor(async () => (await watcher.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rowCount, 'the waiter to queue');
+  await waitFor(
+    async () => (await watcher.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rowCount,
+    'the waiter to queue',
+  );
   await watcher.end();
 
   standIn = await startSlackStandIn();
   standIn.state.botChannels.add('CINCIDENT');
-  const config: Config = { targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl, queryText: 'full' })], defaultTarget: 'prod' };
-  bot = await startScheduledBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] }, loadScheduleConfig(config, {}), { instanceId: 'impersonation' });
+  const config: Config = {
+    targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl, queryText: 'full' })],
+    defaultTarget: 'prod',
+  };
+  bot = await startScheduledBot(
+    standIn,
+    config,
+    env.stateUrl,
+    { approvers: ['UBOB'] },
+    loadScheduleConfig(config, {}),
+    { instanceId: 'impersonation' },
+  );
 });
 afterAll(async () => {
   await bot?.stop();
@@ -90,11 +118,14 @@ function mrkdwnTexts(): string[] {
 
 describe('database names and text cannot impersonate pgmedic in Slack', () => {
   it('reports, the approval card, the digest and the Home tab render crafted names inert', async () => {
-    for (const text of ['locks', 'connections', 'vacuum', 'bloat --min-size 0', 'digest']) await bot.send.command({ text });
+    for (const text of ['locks', 'connections', 'vacuum', 'bloat --min-size 0', 'digest'])
+      await bot.send.command({ text });
     await bot.send.command({ text: `terminate ${rootPid}`, user: 'UALICE' });
     await bot.send.event({ type: 'app_home_opened', user: 'UALICE', channel: 'D0PGMEDIC', tab: 'home' });
-    const has = (needle: string) => () => standIn.state.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(needle));
-    for (const title of ['Locks', 'Connections', 'Vacuum', 'Bloat', 'Approval needed', 'Digest']) await eventually(has(title), `the ${title} message`, 30_000);
+    const has = (needle: string) => () =>
+      standIn.state.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(needle));
+    for (const title of ['Locks', 'Connections', 'Vacuum', 'Bloat', 'Approval needed', 'Digest'])
+      await eventually(has(title), `the ${title} message`, 30_000);
     await eventually(() => standIn.state.views.get('UALICE'), 'the Home tab');
 
     const card = JSON.stringify(has('Approval needed')()!.blocks);
@@ -103,7 +134,9 @@ describe('database names and text cannot impersonate pgmedic in Slack', () => {
     const everything = JSON.stringify(standIn.state.calls);
     expect(everything).toContain('∗Approved∗ ＿by＿ ∼sam∼');
     const mrkdwn = mrkdwnTexts();
-    expect(mrkdwn.flatMap((text) => FORMATTING.filter((f) => text.includes(f)).map((f) => `${f} in: ${text.slice(0, 200)}`))).toEqual([]);
+    expect(
+      mrkdwn.flatMap((text) => FORMATTING.filter((f) => text.includes(f)).map((f) => `${f} in: ${text.slice(0, 200)}`)),
+    ).toEqual([]);
     expect(INVISIBLE.test(everything)).toBe(false);
   });
 
@@ -111,7 +144,9 @@ describe('database names and text cannot impersonate pgmedic in Slack', () => {
     const hostile = `*b* _i_ ~s~ \`c\` :emoji: <!channel> <@U1> <http://x|y> &amp; ${RLO}\u2066x\u2069${ZWSP}\u200D\uFEFF`;
     const escaped = escapeMrkdwn(hostile);
     expect(escaped).toBe('∗b∗ ＿i＿ ∼s∼ ˋcˋ ∶emoji: &lt;!channel&gt; &lt;@U1&gt; &lt;http://x|y&gt; &amp;amp; x');
-    expect(escapeMrkdwn('orders_created_at_idx pg_stat_statements 10:30:00')).toBe('orders_created_at_idx pg_stat_statements 10∶30:00');
+    expect(escapeMrkdwn('orders_created_at_idx pg_stat_statements 10:30:00')).toBe(
+      'orders_created_at_idx pg_stat_statements 10∶30:00',
+    );
     expect(escapeInline('a\n*Approved by sam*')).toBe('a ∗Approved by sam∗');
     expect(escapeProse('No target "*x*". Did you mean `prod`?')).toBe('No target "∗x∗". Did you mean `prod`?');
     expect(visibleText(`a${RLO}b\u0007c`)).toBe('abc');

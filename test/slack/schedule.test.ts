@@ -35,7 +35,12 @@ beforeAll(async () => {
   starved = await createVacuumStarved(env.appUrl);
   standIn = await startSlackStandIn();
   for (const channel of ['CINCIDENT', 'CDIGEST', 'CALERTS']) standIn.state.botChannels.add(channel);
-  const prod = targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl, thresholds: THRESHOLDS });
+  const prod = targetSchema.parse({
+    name: 'prod',
+    url: env.monitorUrl,
+    actionUrl: env.healerUrl,
+    thresholds: THRESHOLDS,
+  });
   // Same database, but only #secret-ops may query it: digests leave it out elsewhere.
   const secret = targetSchema.parse({ name: 'secret', url: env.monitorUrl, channels: ['CSECRET'] });
   config = { targets: [prod, secret], defaultTarget: 'prod' };
@@ -54,7 +59,12 @@ afterEach(async () => {
 
 async function copies(count: number, schedule: ScheduleConfig, alertIntervalMs?: number): Promise<ScheduledBot[]> {
   for (let i = 0; i < count; i++) {
-    running.push(await startScheduledBot(standIn, config, env.stateUrl, POLICY, schedule, { instanceId: `copy-${i}`, ...(alertIntervalMs ? { alertIntervalMs } : {}) }));
+    running.push(
+      await startScheduledBot(standIn, config, env.stateUrl, POLICY, schedule, {
+        instanceId: `copy-${i}`,
+        ...(alertIntervalMs ? { alertIntervalMs } : {}),
+      }),
+    );
   }
   return running.slice(-count);
 }
@@ -65,36 +75,77 @@ interface ButtonJson {
   text: { text: string };
 }
 const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
-  (blocks ?? []).flatMap((b) => ((b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : []));
+  (blocks ?? []).flatMap((b) =>
+    (b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : [],
+  );
 const textOf = (m: { text?: string; blocks?: unknown[] }) => JSON.stringify([m.text, m.blocks]);
 const valid = (m: { text?: string; blocks?: unknown[] }) => blockKitProblems({ text: m.text, blocks: m.blocks });
 
 describe('digests and alerts in Slack, against a real PostgreSQL 18', () => {
   it('/pg digest posts a summary in the channel and each section in its thread, with working VACUUM buttons', async () => {
     // `/pg digest` runs the sections of the first configured digest (this one never comes due in the test).
-    const yearly = digestScheduleSchema.parse({ name: 'yearly', cron: '0 6 1 1 *', channel: 'CDIGEST', sections: ['bloat --min-size 0 --limit 5', 'vacuum --limit 5'] });
+    const yearly = digestScheduleSchema.parse({
+      name: 'yearly',
+      cron: '0 6 1 1 *',
+      channel: 'CDIGEST',
+      sections: ['bloat --min-size 0 --limit 5', 'vacuum --limit 5'],
+    });
     const [bot] = await copies(1, { digests: [yearly], alerts: undefined });
     const before = channelPosts(standIn, 'CINCIDENT').length;
     const reply = await bot!.send.command({ text: 'digest prod' });
     expect(reply.ack?.text).toContain('Running `digest` on `prod`');
-    const summary = await eventually(() => channelPosts(standIn, 'CINCIDENT').slice(before).find((m) => textOf(m).includes('Digest:')), 'the digest summary', 30_000);
-    const replies = await eventually(() => (threadReplies(standIn, 'CINCIDENT', summary.ts).length === 2 ? threadReplies(standIn, 'CINCIDENT', summary.ts) : undefined), 'both section replies', 30_000);
+    const summary = await eventually(
+      () =>
+        channelPosts(standIn, 'CINCIDENT')
+          .slice(before)
+          .find((m) => textOf(m).includes('Digest:')),
+      'the digest summary',
+      30_000,
+    );
+    const replies = await eventually(
+      () =>
+        threadReplies(standIn, 'CINCIDENT', summary.ts).length === 2
+          ? threadReplies(standIn, 'CINCIDENT', summary.ts)
+          : undefined,
+      'both section replies',
+      30_000,
+    );
     for (const message of [summary, ...replies]) expect(valid(message)).toEqual([]);
     expect(textOf(summary)).toContain('prod');
     const [bloat, vacuum] = replies as [StoredMessage, StoredMessage];
     expect(textOf(bloat)).toContain(bloated.table);
     expect(textOf(vacuum)).toContain(starved.table);
     // The "Running" note went away once the digest was in the channel.
-    await eventually(() => standIn.state.messages.find((m) => m.via === 'ack' && textOf(m).includes('Running `digest`'))?.deleted, 'the running note to be deleted');
+    await eventually(
+      () => standIn.state.messages.find((m) => m.via === 'ack' && textOf(m).includes('Running `digest`'))?.deleted,
+      'the running note to be deleted',
+    );
 
     // VACUUM buttons carry opaque offer ids; a click asks for approval like a report's button.
-    const vacuumButton = buttonsOf(vacuum.blocks).find((b) => b.action_id.startsWith('pgmedic_action:vacuum-table') && b.text.text.includes(starved.table))!;
+    const vacuumButton = buttonsOf(vacuum.blocks).find(
+      (b) => b.action_id.startsWith('pgmedic_action:vacuum-table') && b.text.text.includes(starved.table),
+    )!;
     expect(vacuumButton.value).toMatch(/^o_[\w-]+$/);
-    const stored = await bot!.statePool.query<{ action: string; params: { table: string }; channel: string }>('SELECT action, params, channel FROM pgmedic.action_offers WHERE id = $1', [vacuumButton.value]);
-    expect(stored.rows).toEqual([{ action: 'vacuum-table', params: { table: `"public"."${starved.table}"`, oid: expect.stringMatching(/^\d+$/) }, channel: 'CINCIDENT' }]);
+    const stored = await bot!.statePool.query<{ action: string; params: { table: string }; channel: string }>(
+      'SELECT action, params, channel FROM pgmedic.action_offers WHERE id = $1',
+      [vacuumButton.value],
+    );
+    expect(stored.rows).toEqual([
+      {
+        action: 'vacuum-table',
+        params: { table: `"public"."${starved.table}"`, oid: expect.stringMatching(/^\d+$/) },
+        channel: 'CINCIDENT',
+      },
+    ]);
     const cards = channelPosts(standIn, 'CINCIDENT').length;
     await bot!.send.click(vacuumButton.action_id, vacuumButton.value, { user: 'UALICE', messageTs: vacuum.ts });
-    const card = await eventually(() => channelPosts(standIn, 'CINCIDENT').slice(cards).find((m) => textOf(m).includes('Approval needed')), 'the approval card');
+    const card = await eventually(
+      () =>
+        channelPosts(standIn, 'CINCIDENT')
+          .slice(cards)
+          .find((m) => textOf(m).includes('Approval needed')),
+      'the approval card',
+    );
     expect(textOf(card)).toContain(starved.table);
   });
 
@@ -108,10 +159,23 @@ describe('digests and alerts in Slack, against a real PostgreSQL 18', () => {
 
     const seen = standIn.state.messages.length;
     await bot!.send.command({ text: 'digest secret' });
-    await eventually(() => standIn.state.messages.slice(seen).find((m) => m.ephemeral && (m.text ?? '').includes('You may not query `secret`')), 'the refusal');
+    await eventually(
+      () =>
+        standIn.state.messages
+          .slice(seen)
+          .find((m) => m.ephemeral && (m.text ?? '').includes('You may not query `secret`')),
+      'the refusal',
+    );
     const before = channelPosts(standIn, 'CINCIDENT').length;
     await bot!.send.command({ text: 'digest' });
-    const summary = await eventually(() => channelPosts(standIn, 'CINCIDENT').slice(before).find((m) => textOf(m).includes('Digest:')), 'the digest of every allowed target', 30_000);
+    const summary = await eventually(
+      () =>
+        channelPosts(standIn, 'CINCIDENT')
+          .slice(before)
+          .find((m) => textOf(m).includes('Digest:')),
+      'the digest of every allowed target',
+      30_000,
+    );
     expect(textOf(summary)).toContain('1 target');
     expect(textOf(summary)).not.toContain('secret');
   });
@@ -119,10 +183,21 @@ describe('digests and alerts in Slack, against a real PostgreSQL 18', () => {
   it('a scheduled digest (cron with a seconds field) is posted exactly once by two copies sharing one state database', async () => {
     const at = new Date(Date.now() + 5_000);
     const cron = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
-    const digest = digestScheduleSchema.parse({ name: 'morning', cron, timezone: 'UTC', channel: 'CDIGEST', targets: ['prod'] });
+    const digest = digestScheduleSchema.parse({
+      name: 'morning',
+      cron,
+      timezone: 'UTC',
+      channel: 'CDIGEST',
+      targets: ['prod'],
+    });
     const [a, b] = await copies(2, { digests: [digest], alerts: undefined });
     const summary = await eventually(() => channelPosts(standIn, 'CDIGEST')[0], 'the scheduled digest', 30_000);
-    const claims = async () => (await a!.statePool.query<{ outcome: string | null }>("SELECT outcome FROM pgmedic.schedule_claims WHERE job = 'digest:morning' ORDER BY scheduled_at")).rows;
+    const claims = async () =>
+      (
+        await a!.statePool.query<{ outcome: string | null }>(
+          "SELECT outcome FROM pgmedic.schedule_claims WHERE job = 'digest:morning' ORDER BY scheduled_at",
+        )
+      ).rows;
     await waitFor(async () => (await claims()).some((c) => c.outcome === 'sent'), 'the claim to be marked sent');
     // One claim sent it; anything else claimed (yesterday's run, missed past the grace period) was skipped.
     const outcomes = (await claims()).map((c) => c.outcome);
@@ -141,25 +216,62 @@ describe('digests and alerts in Slack, against a real PostgreSQL 18', () => {
     try {
       const blocked = await admin.query<{ pids: number[] }>('SELECT pg_blocking_pids($1) AS pids', [chain.middlePid]);
       expect(blocked.rows[0]!.pids).toEqual([chain.rootPid]); // ground truth: PostgreSQL's own view of who blocks whom
-      await copies(2, { digests: [], alerts: alertsSchema.parse({ channel: 'CALERTS', intervalSeconds: 1, targets: ['prod'] }) }, 300);
-      const alertPosts = () => channelPosts(standIn, 'CALERTS').filter((m) => textOf(m).includes(`Session ${chain.rootPid}`) && !textOf(m).includes('Approval needed'));
+      await copies(
+        2,
+        { digests: [], alerts: alertsSchema.parse({ channel: 'CALERTS', intervalSeconds: 1, targets: ['prod'] }) },
+        300,
+      );
+      const alertPosts = () =>
+        channelPosts(standIn, 'CALERTS').filter(
+          (m) => textOf(m).includes(`Session ${chain.rootPid}`) && !textOf(m).includes('Approval needed'),
+        );
       const alert = await eventually(() => alertPosts()[0], 'the alert', 20_000);
       expect(valid(alert)).toEqual([]);
       const terminate = buttonsOf(alert.blocks).find((b) => b.action_id.startsWith('pgmedic_action:terminate'))!;
       expect(terminate.value).toMatch(/^o_[\w-]+$/);
       expect(terminate.value).not.toContain(String(chain.rootPid));
-      const offer = await running[0]!.statePool.query<{ params: { pid: string } }>('SELECT params FROM pgmedic.action_offers WHERE id = $1', [terminate.value]);
+      const offer = await running[0]!.statePool.query<{ params: { pid: string } }>(
+        'SELECT params FROM pgmedic.action_offers WHERE id = $1',
+        [terminate.value],
+      );
       expect(offer.rows[0]!.params.pid).toBe(String(chain.rootPid));
 
-      await eventually(() => standIn.callsTo('chat.update').find((c) => c.args.ts === alert.ts), 'an update of the alert in place', 20_000);
+      await eventually(
+        () => standIn.callsTo('chat.update').find((c) => c.args.ts === alert.ts),
+        'an update of the alert in place',
+        20_000,
+      );
       const cards = channelPosts(standIn, 'CALERTS').length;
-      await running[0]!.send.click(terminate.action_id, terminate.value, { channel: 'CALERTS', user: 'UALICE', messageTs: alert.ts });
-      await eventually(() => channelPosts(standIn, 'CALERTS').slice(cards).find((m) => textOf(m).includes('Approval needed')), 'the approval card');
+      await running[0]!.send.click(terminate.action_id, terminate.value, {
+        channel: 'CALERTS',
+        user: 'UALICE',
+        messageTs: alert.ts,
+      });
+      await eventually(
+        () =>
+          channelPosts(standIn, 'CALERTS')
+            .slice(cards)
+            .find((m) => textOf(m).includes('Approval needed')),
+        'the approval card',
+      );
 
       await chain.release();
-      const resolved = await eventually(() => standIn.callsTo('chat.update').find((c) => c.args.ts === alert.ts && textOf(c.args as { text?: string; blocks?: unknown[] }).includes('Resolved')), 'the resolution', 20_000);
+      const resolved = await eventually(
+        () =>
+          standIn
+            .callsTo('chat.update')
+            .find(
+              (c) =>
+                c.args.ts === alert.ts && textOf(c.args as { text?: string; blocks?: unknown[] }).includes('Resolved'),
+            ),
+        'the resolution',
+        20_000,
+      );
       expect(buttonsOf(resolved.args.blocks as unknown[])).toEqual([]);
-      await eventually(() => threadReplies(standIn, 'CALERTS', alert.ts).find((m) => textOf(m).includes('Resolved')), 'the resolution reply');
+      await eventually(
+        () => threadReplies(standIn, 'CALERTS', alert.ts).find((m) => textOf(m).includes('Resolved')),
+        'the resolution reply',
+      );
       expect(alertPosts()).toEqual([alert]);
       expect(threadReplies(standIn, 'CALERTS', alert.ts).filter((m) => textOf(m).includes('Resolved'))).toHaveLength(1);
     } finally {

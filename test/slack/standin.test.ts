@@ -9,11 +9,16 @@ let client: WebClient;
 beforeAll(async () => {
   standIn = await startSlackStandIn();
   standIn.state.botChannels.add('C1');
-  client = new WebClient(standIn.botToken, { slackApiUrl: standIn.apiUrl, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
+  client = new WebClient(standIn.botToken, {
+    slackApiUrl: standIn.apiUrl,
+    retryConfig: { retries: 0 },
+    logLevel: LogLevel.ERROR,
+  });
 });
 afterAll(() => standIn?.stop());
 
-const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 describe('Slack stand-in', () => {
   it('allows a response_url 5 uses, then refuses it; and refuses it after 30 minutes', async () => {
@@ -28,23 +33,45 @@ describe('Slack stand-in', () => {
   });
 
   it('refuses and records a message over the Block Kit limits', async () => {
-    const error = await client.chat.postMessage({ channel: 'C1', text: 'x', blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(200) } }] }).catch((e: { data?: { error?: string } }) => e.data?.error);
+    const error = await client.chat
+      .postMessage({
+        channel: 'C1',
+        text: 'x',
+        blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(200) } }],
+      })
+      .catch((e: { data?: { error?: string } }) => e.data?.error);
     expect(error).toBe('invalid_blocks');
-    expect(standIn.state.problems.splice(0)).toEqual(['chat.postMessage: block 0 (header): header text longer than 150']);
+    expect(standIn.state.problems.splice(0)).toEqual([
+      'chat.postMessage: block 0 (header): header text longer than 150',
+    ]);
   });
 
   it('injects errors and 429s', async () => {
     standIn.failNext('chat.update', { error: 'message_not_found' });
     standIn.failNext('chat.postMessage', { status: 429, retryAfterSeconds: 0 });
-    await expect(client.chat.update({ channel: 'C1', ts: '1.0', text: 'x' })).rejects.toMatchObject({ data: { error: 'message_not_found' } });
+    await expect(client.chat.update({ channel: 'C1', ts: '1.0', text: 'x' })).rejects.toMatchObject({
+      data: { error: 'message_not_found' },
+    });
     await expect(client.chat.postMessage({ channel: 'C1', text: 'x' })).rejects.toThrow(/rate limit/i);
     await expect(client.chat.postMessage({ channel: 'C1', text: 'x' })).resolves.toMatchObject({ ok: true });
   });
 
   it('takes a file through the three upload steps', async () => {
     const posted = await client.chat.postMessage({ channel: 'C1', text: 'parent' });
-    await client.filesUploadV2({ channel_id: 'C1', thread_ts: posted.ts!, content: 'full report\nline 2', filename: 'r.txt', title: 'Report' });
-    expect([...standIn.state.files.values()].at(-1)).toMatchObject({ filename: 'r.txt', content: 'full report\nline 2', channel: 'C1', threadTs: posted.ts, title: 'Report' });
+    await client.filesUploadV2({
+      channel_id: 'C1',
+      thread_ts: posted.ts!,
+      content: 'full report\nline 2',
+      filename: 'r.txt',
+      title: 'Report',
+    });
+    expect([...standIn.state.files.values()].at(-1)).toMatchObject({
+      filename: 'r.txt',
+      content: 'full report\nline 2',
+      channel: 'C1',
+      threadTs: posted.ts,
+      title: 'Report',
+    });
     expect(standIn.callsTo('files.getUploadURLExternal')).toHaveLength(1);
   });
 

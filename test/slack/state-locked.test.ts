@@ -18,7 +18,10 @@ beforeAll(async () => {
   env = await prepareHealingServer(server);
   standIn = await startSlackStandIn();
   standIn.state.botChannels.add('CINCIDENT');
-  const config: Config = { targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })], defaultTarget: 'prod' };
+  const config: Config = {
+    targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })],
+    defaultTarget: 'prod',
+  };
   bot = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] });
 });
 afterAll(async () => {
@@ -30,10 +33,15 @@ afterAll(async () => {
 /** Another session holds ACCESS EXCLUSIVE on every table of the state database until `release`. */
 async function lockEveryStateTable(): Promise<{ tables: string[]; release(): Promise<void> }> {
   const locker: pg.Client = await connect(env.stateUrl, 'state-locker');
-  const { rows } = await locker.query<{ name: string }>("SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = 'pgmedic' ORDER BY 1");
+  const { rows } = await locker.query<{ name: string }>(
+    "SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = 'pgmedic' ORDER BY 1",
+  );
   await locker.query('BEGIN');
   await locker.query(`LOCK TABLE ${rows.map((r) => r.name).join(', ')} IN ACCESS EXCLUSIVE MODE`);
-  return { tables: rows.map((r) => r.name), release: async () => void (await locker.query('ROLLBACK').finally(() => locker.end())) };
+  return {
+    tables: rows.map((r) => r.name),
+    release: async () => void (await locker.query('ROLLBACK').finally(() => locker.end())),
+  };
 }
 
 const answerTo = (responseUrl: string) => () => {
@@ -46,7 +54,9 @@ describe('the ack never waits on the state database', () => {
   it('every state table locked by another session: /pg health is acked, answered, and a retry is still dropped; readiness says the state database is stuck', async () => {
     const lock = await lockEveryStateTable();
     try {
-      expect(lock.tables).toEqual(expect.arrayContaining(['pgmedic.approval_requests', 'pgmedic.audit_log', 'pgmedic.slack_deliveries']));
+      expect(lock.tables).toEqual(
+        expect.arrayContaining(['pgmedic.approval_requests', 'pgmedic.audit_log', 'pgmedic.slack_deliveries']),
+      );
       const replies = [];
       for (let i = 0; i < 5; i++) {
         const reply = await bot.send.command({ text: 'health --private', user: 'UALICE' });
@@ -59,8 +69,17 @@ describe('the ack never waits on the state database', () => {
         expect(answer.text).toMatch(/^Health: OK: primary on PostgreSQL 18/);
       }
       // A retried delivery of the same trigger reaches this copy: memory still drops it, and it gets an empty ack.
-      const retry = await bot.send.command({ text: 'health --private', user: 'UALICE', triggerId: 'trigger-locked-retry' });
-      const again = await bot.send.command({ text: 'health --private', user: 'UALICE', triggerId: 'trigger-locked-retry', retryNum: 1 });
+      const retry = await bot.send.command({
+        text: 'health --private',
+        user: 'UALICE',
+        triggerId: 'trigger-locked-retry',
+      });
+      const again = await bot.send.command({
+        text: 'health --private',
+        user: 'UALICE',
+        triggerId: 'trigger-locked-retry',
+        retryNum: 1,
+      });
       expect([retry.status, again.status]).toEqual([200, 200]);
       expect(again.ack).toBeUndefined();
       const fallbackLines = bot.logs.filter((l) => String(l.msg).includes('deduplicating Slack deliveries in memory'));

@@ -71,7 +71,14 @@ describe('/pg over signed HTTP', () => {
   it('says exactly what failed when the target is down: short, ephemeral, no stack', async () => {
     const reply = await bot.send.command({ text: 'locks staging' });
     expect(reply.ack?.text).toContain('Running `locks` on `staging`');
-    const note = await eventually(() => standIn.state.messages.find((m) => m.id && m.via === 'ack' && m.history.length && m.channel === 'CINCIDENT' && m.text?.includes('staging')), 'the error');
+    const note = await eventually(
+      () =>
+        standIn.state.messages.find(
+          (m) =>
+            m.id && m.via === 'ack' && m.history.length && m.channel === 'CINCIDENT' && m.text?.includes('staging'),
+        ),
+      'the error',
+    );
     expect(note.ephemeral).toBe(true);
     expect(note.text).toMatch(/^:warning: Could not connect to target "staging"/);
     // The target and the cause, never the internal address.
@@ -82,14 +89,21 @@ describe('/pg over signed HTTP', () => {
   it('answers a suggested-action click without running anything when there is no state database', async () => {
     const click = await bot.send.click('pgmedic_action:terminate:0', 'terminate');
     expect(click.status).toBe(200);
-    const answer = await eventually(() => standIn.state.messages.find((m) => m.via === 'response_url' && m.text?.includes('PGMEDIC_STATE_DATABASE_URL')), 'the click answer');
+    const answer = await eventually(
+      () =>
+        standIn.state.messages.find((m) => m.via === 'response_url' && m.text?.includes('PGMEDIC_STATE_DATABASE_URL')),
+      'the click answer',
+    );
     expect(answer.ephemeral).toBe(true);
   });
 
   it('renders the Home tab with every target and the commands', async () => {
     const sent = await bot.send.event({ type: 'app_home_opened', user: 'UALICE', channel: 'DHOME', tab: 'home' });
     expect(sent.status).toBe(200);
-    const view = await eventually(() => standIn.state.views.get('UALICE') as { type: string; blocks: unknown[] } | undefined, 'views.publish');
+    const view = await eventually(
+      () => standIn.state.views.get('UALICE') as { type: string; blocks: unknown[] } | undefined,
+      'views.publish',
+    );
     expect(view.type).toBe('home');
     const text = JSON.stringify(view.blocks);
     expect(text).toContain('*prod*');

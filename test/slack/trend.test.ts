@@ -41,9 +41,27 @@ beforeAll(async () => {
   standIn = await startSlackStandIn();
   for (const channel of ['CINCIDENT', 'CSECRET']) standIn.state.botChannels.add(channel);
   // The same database twice: `secret` only from #secret-ops.
-  config = { targets: [targetSchema.parse({ name: 'app', url: server.url('app') }), targetSchema.parse({ name: 'secret', url: server.url('app'), channels: ['CSECRET'] })], defaultTarget: 'app' };
-  const yearly = digestScheduleSchema.parse({ name: 'yearly', cron: '0 6 1 1 *', channel: 'CINCIDENT', sections: ['bloat --min-size 0 --limit 100', 'vacuum --limit 10'] });
-  bot = await startScheduledBot(standIn, config, server.url('state'), { approvers: ['UBOB'] }, { digests: [yearly], alerts: undefined }, { instanceId: 'charts' });
+  config = {
+    targets: [
+      targetSchema.parse({ name: 'app', url: server.url('app') }),
+      targetSchema.parse({ name: 'secret', url: server.url('app'), channels: ['CSECRET'] }),
+    ],
+    defaultTarget: 'app',
+  };
+  const yearly = digestScheduleSchema.parse({
+    name: 'yearly',
+    cron: '0 6 1 1 *',
+    channel: 'CINCIDENT',
+    sections: ['bloat --min-size 0 --limit 100', 'vacuum --limit 10'],
+  });
+  bot = await startScheduledBot(
+    standIn,
+    config,
+    server.url('state'),
+    { approvers: ['UBOB'] },
+    { digests: [yearly], alerts: undefined },
+    { instanceId: 'charts' },
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -59,15 +77,23 @@ afterAll(async () => {
 afterEach(() => expect(standIn.state.problems).toEqual([]));
 
 /** Files count once files.completeUploadExternal has shared them. */
-const uploaded = (where: (f: StoredFile) => boolean) => [...standIn.state.files.values()].filter((f) => f.bytes && f.channel && where(f));
-const ackText = async (text: string, channel = 'CINCIDENT') => (await bot.send.command({ text, channel })).ack?.text ?? '';
-const latestReply = (channel: string) => standIn.state.messages.filter((m) => m.channel === channel && (m.via === 'ack' || m.via === 'response_url')).at(-1)?.text ?? '';
+const uploaded = (where: (f: StoredFile) => boolean) =>
+  [...standIn.state.files.values()].filter((f) => f.bytes && f.channel && where(f));
+const ackText = async (text: string, channel = 'CINCIDENT') =>
+  (await bot.send.command({ text, channel })).ack?.text ?? '';
+const latestReply = (channel: string) =>
+  standIn.state.messages.filter((m) => m.channel === channel && (m.via === 'ack' || m.via === 'response_url')).at(-1)
+    ?.text ?? '';
 
 describe('/pg trend, through the Slack stand-in with signed requests', () => {
   it('uploads the chart to the channel as a valid PNG and removes the running note', async () => {
     const before = uploaded(() => true).length;
     expect(await ackText('trend size app --days 30')).toContain('Running `trend` on `app`');
-    const [file] = await eventually(() => (uploaded(() => true).length > before ? uploaded(() => true).slice(before) : undefined), 'the chart upload', 30_000);
+    const [file] = await eventually(
+      () => (uploaded(() => true).length > before ? uploaded(() => true).slice(before) : undefined),
+      'the chart upload',
+      30_000,
+    );
     expect(file!.channel).toBe('CINCIDENT');
     expect(file!.threadTs).toBeUndefined();
     expect(file!.title).toBe(`app · table size, 30 days (${dayOffset(today, -30)} to ${dayOffset(today, -1)})`);
@@ -77,12 +103,17 @@ describe('/pg trend, through the Slack stand-in with signed requests', () => {
     expect(file!.length).toBe(file!.bytes!.length);
     const complete = standIn.callsTo('files.completeUploadExternal').at(-1)!.args;
     expect(String(complete.initial_comment)).toContain('table size of `app`');
-    await eventually(() => standIn.state.messages.find((m) => m.via === 'ack' && m.text?.includes('Running `trend`'))?.deleted, 'the running note to be deleted');
+    await eventually(
+      () => standIn.state.messages.find((m) => m.via === 'ack' && m.text?.includes('Running `trend`'))?.deleted,
+      'the running note to be deleted',
+    );
   });
 
   it('answers a wrong metric, a metric not recorded yet, a missing metric and a bad --days in the ack, listing the metrics', async () => {
     const before = standIn.callsTo('files.getUploadURLExternal').length;
-    expect(await ackText('trend latency')).toMatch(/There is no trend metric "latency"\. Metrics: `size`, `bloat`, `reclaimable`, `dead-tuples`/);
+    expect(await ackText('trend latency')).toMatch(
+      /There is no trend metric "latency"\. Metrics: `size`, `bloat`, `reclaimable`, `dead-tuples`/,
+    );
     expect(await ackText('trend replication-lag app')).toContain('Replication lag is not recorded over time yet');
     expect(await ackText('trend query-time')).toContain('Query time is not recorded over time yet');
     expect(await ackText('trend')).toContain('`trend` needs a metric');
@@ -98,7 +129,10 @@ describe('/pg trend, through the Slack stand-in with signed requests', () => {
     await ackText('trend size secret');
     await eventually(() => latestReply('CINCIDENT').includes('cannot be queried from this channel'), 'the refusal');
     await ackText('trend size app --private');
-    await eventually(() => latestReply('CINCIDENT').includes('Slack cannot show a file to you alone'), 'the private refusal');
+    await eventually(
+      () => latestReply('CINCIDENT').includes('Slack cannot show a file to you alone'),
+      'the private refusal',
+    );
     expect(standIn.callsTo('files.getUploadURLExternal').length).toBe(before);
   });
 
@@ -111,23 +145,51 @@ describe('/pg trend, through the Slack stand-in with signed requests', () => {
   it('says what to do when Slack refuses the upload (the app is not in the channel)', async () => {
     standIn.failNext('files.getUploadURLExternal', { error: 'not_in_channel' });
     await ackText('trend bloat app');
-    await eventually(() => latestReply('CINCIDENT').includes('invite the app to this channel'), 'the not-in-channel note');
+    await eventually(
+      () => latestReply('CINCIDENT').includes('invite the app to this channel'),
+      'the not-in-channel note',
+    );
   });
 
   it('posts the digest even when its charts cannot be uploaded, and logs why', async () => {
     const before = channelPosts(standIn, 'CINCIDENT').length;
     standIn.failNext('files.completeUploadExternal', { error: 'missing_scope' });
     await bot.send.command({ text: 'digest app' });
-    await eventually(() => channelPosts(standIn, 'CINCIDENT').slice(before).find((m) => m.text?.includes('Digest')), 'the digest summary', 60_000);
-    const logged = await eventually(() => bot.logs.find((l) => l.msg === 'trend charts for the digest thread failed'), 'the log line', 60_000);
+    await eventually(
+      () =>
+        channelPosts(standIn, 'CINCIDENT')
+          .slice(before)
+          .find((m) => m.text?.includes('Digest')),
+      'the digest summary',
+      60_000,
+    );
+    const logged = await eventually(
+      () => bot.logs.find((l) => l.msg === 'trend charts for the digest thread failed'),
+      'the log line',
+      60_000,
+    );
     expect(String(logged.error)).toContain('missing_scope');
   });
 
   it('puts a chart per metric in the digest’s thread, today’s snapshot included', async () => {
     const before = channelPosts(standIn, 'CINCIDENT').length;
     await bot.send.command({ text: 'digest app' });
-    const summary = await eventually(() => channelPosts(standIn, 'CINCIDENT').slice(before).find((m) => m.text?.includes('Digest')), 'the digest summary', 60_000);
-    const charts = await eventually(() => (uploaded((f) => f.threadTs === summary.ts).length === 4 ? uploaded((f) => f.threadTs === summary.ts) : undefined), 'four charts in the thread', 60_000);
+    const summary = await eventually(
+      () =>
+        channelPosts(standIn, 'CINCIDENT')
+          .slice(before)
+          .find((m) => m.text?.includes('Digest')),
+      'the digest summary',
+      60_000,
+    );
+    const charts = await eventually(
+      () =>
+        uploaded((f) => f.threadTs === summary.ts).length === 4
+          ? uploaded((f) => f.threadTs === summary.ts)
+          : undefined,
+      'four charts in the thread',
+      60_000,
+    );
     expect(charts.map((f) => f.filename.split('-')[2])).toEqual(['size', 'bloat', 'reclaimable', 'dead']);
     for (const chart of charts) {
       expect(chart.title).toContain(`7 days (${dayOffset(today, -6)} to ${today})`);
@@ -141,7 +203,10 @@ describe('/pg trend without a state database', () => {
     const plain = await startTestBot(standIn, config);
     try {
       await plain.send.command({ text: 'trend size app', channel: 'CINCIDENT' });
-      await eventually(() => latestReply('CINCIDENT').includes('Trend charts draw the daily snapshots kept in the state database'), 'the no-state note');
+      await eventually(
+        () => latestReply('CINCIDENT').includes('Trend charts draw the daily snapshots kept in the state database'),
+        'the no-state note',
+      );
     } finally {
       await plain.stop();
     }

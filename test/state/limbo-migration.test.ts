@@ -36,13 +36,23 @@ describe('upgrading to executor heartbeats (migration 4)', () => {
       expect(await migrateStateDatabase(pool, MIGRATIONS.slice(0, 4))).toEqual([4]);
 
       const copies = ['copy-a', 'copy-b'].map((id) =>
-        createHealing({ statePool: pool, targets, policy: createPolicy({ approvers: ['UBOB'], targets: [target] }), resolveGroup: async () => [], copy: createCopyState({ id }) }),
+        createHealing({
+          statePool: pool,
+          targets,
+          policy: createPolicy({ approvers: ['UBOB'], targets: [target] }),
+          resolveGroup: async () => [],
+          copy: createCopyState({ id }),
+        }),
       );
       const swept = await Promise.all(copies.map((copy) => copy.sweepStale()));
       expect(swept.flat().map((r) => [r.id, r.status])).toEqual([['old', 'outcome_unknown']]);
       const [closed] = swept.flat();
-      expect(closed!.outcome?.summary).toMatch(/^The copy of pgmedic running this \(unknown\) stopped answering, so pgmedic cannot say whether the SQL finished\. Check: Did VACUUM of orders finish\? check last_vacuum/);
-      const { rows } = await pool.query<{ event: string; actor: string | null }>("SELECT event, actor FROM pgmedic.audit_log WHERE request_id = 'old'");
+      expect(closed!.outcome?.summary).toMatch(
+        /^The copy of pgmedic running this \(unknown\) stopped answering, so pgmedic cannot say whether the SQL finished\. Check: Did VACUUM of orders finish\? check last_vacuum/,
+      );
+      const { rows } = await pool.query<{ event: string; actor: string | null }>(
+        "SELECT event, actor FROM pgmedic.audit_log WHERE request_id = 'old'",
+      );
       expect(rows).toEqual([{ event: 'outcome_unknown', actor: null }]);
       expect(await copies[0]!.sweepStale()).toEqual([]);
     } finally {

@@ -26,7 +26,9 @@ describe('state database migrations', () => {
       const applied = await Promise.all(pools.map((pool) => migrateStateDatabase(pool)));
       expect(applied.flat().sort()).toEqual(MIGRATIONS.map((m) => m.version));
       expect(applied.filter((versions) => versions.length === 0)).toHaveLength(3);
-      const { rows } = await pools[0]!.query<{ version: number; name: string }>('SELECT version, name FROM pgmedic.schema_migrations ORDER BY version');
+      const { rows } = await pools[0]!.query<{ version: number; name: string }>(
+        'SELECT version, name FROM pgmedic.schema_migrations ORDER BY version',
+      );
       expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
       expect(await migrateStateDatabase(pools[1]!)).toEqual([]);
     } finally {
@@ -38,10 +40,28 @@ describe('state database migrations', () => {
     const pool = createStatePool(server.url('state_b'));
     try {
       await migrateStateDatabase(pool);
-      await appendAudit(pool, { event: 'requested', requestId: 'r1', actor: 'U1', channel: 'C1', target: 'prod', action: 'terminate', statement: 'SELECT 1' });
-      for (const sql of ["UPDATE pgmedic.audit_log SET actor = 'U2'", 'DELETE FROM pgmedic.audit_log', 'TRUNCATE pgmedic.audit_log']) {
-        const error = await pool.query(sql).then(() => null, (e: pg.DatabaseError) => e);
-        expect(error).toMatchObject({ code: '42501', message: expect.stringMatching(/^pgmedic\.audit_log is append-only: (UPDATE|DELETE|TRUNCATE) refused$/) });
+      await appendAudit(pool, {
+        event: 'requested',
+        requestId: 'r1',
+        actor: 'U1',
+        channel: 'C1',
+        target: 'prod',
+        action: 'terminate',
+        statement: 'SELECT 1',
+      });
+      for (const sql of [
+        "UPDATE pgmedic.audit_log SET actor = 'U2'",
+        'DELETE FROM pgmedic.audit_log',
+        'TRUNCATE pgmedic.audit_log',
+      ]) {
+        const error = await pool.query(sql).then(
+          () => null,
+          (e: pg.DatabaseError) => e,
+        );
+        expect(error).toMatchObject({
+          code: '42501',
+          message: expect.stringMatching(/^pgmedic\.audit_log is append-only: (UPDATE|DELETE|TRUNCATE) refused$/),
+        });
       }
       const { rows } = await pool.query('SELECT event, actor FROM pgmedic.audit_log');
       expect(rows).toEqual([{ event: 'requested', actor: 'U1' }]);
@@ -53,9 +73,14 @@ describe('state database migrations', () => {
   it('rolls back a failing migration as a whole and records nothing for it', async () => {
     const pool = createStatePool(server.url('state_b'));
     try {
-      const broken = [...MIGRATIONS, { version: 999, name: 'broken', sql: 'CREATE TABLE pgmedic.half_done (id int); SELECT 1/0' }];
+      const broken = [
+        ...MIGRATIONS,
+        { version: 999, name: 'broken', sql: 'CREATE TABLE pgmedic.half_done (id int); SELECT 1/0' },
+      ];
       await expect(migrateStateDatabase(pool, broken)).rejects.toThrow('division by zero');
-      const { rows } = await pool.query("SELECT to_regclass('pgmedic.half_done') AS t, (SELECT max(version) FROM pgmedic.schema_migrations) AS v");
+      const { rows } = await pool.query(
+        "SELECT to_regclass('pgmedic.half_done') AS t, (SELECT max(version) FROM pgmedic.schema_migrations) AS v",
+      );
       expect(rows).toEqual([{ t: null, v: MIGRATIONS.at(-1)!.version }]);
       // The advisory lock was released: a later start still migrates.
       expect(await migrateStateDatabase(pool)).toEqual([]);

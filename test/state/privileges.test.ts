@@ -23,7 +23,11 @@ const asRole = (url: string, role: string) => {
 };
 
 /** PostgreSQL's own refusal, by SQLSTATE (42501: insufficient_privilege, also "must be owner"). */
-const refusal = (work: Promise<unknown>) => work.then(() => 'allowed', (error: { code?: string; message: string }) => `${error.code}: ${error.message}`);
+const refusal = (work: Promise<unknown>) =>
+  work.then(
+    () => 'allowed',
+    (error: { code?: string; message: string }) => `${error.code}: ${error.message}`,
+  );
 
 describe.each([14, 18] as const)('the audit log is append-only by privilege (PostgreSQL %i)', (major) => {
   let server: TestServer;
@@ -43,7 +47,10 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
     runtimeUrl = asRole(server.url('pgmedic_state'), 'pgmedic_bot');
     owner = createStatePool(ownerUrl, 2, { timeouts: false });
     // Two copies starting together: the grants run under the migration lock too.
-    await Promise.all([migrateStateDatabase(owner, undefined, { grantTo: 'pgmedic_bot' }), migrateStateDatabase(createStatePool(ownerUrl, 1, { timeouts: false }), undefined, { grantTo: 'pgmedic_bot' })]);
+    await Promise.all([
+      migrateStateDatabase(owner, undefined, { grantTo: 'pgmedic_bot' }),
+      migrateStateDatabase(createStatePool(ownerUrl, 1, { timeouts: false }), undefined, { grantTo: 'pgmedic_bot' }),
+    ]);
     runtime = createStatePool(runtimeUrl);
   }, 60_000);
   afterAll(async () => {
@@ -65,20 +72,43 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
       dropTrigger: () => runtime.query('DROP TRIGGER audit_log_append_only ON pgmedic.audit_log'),
       dropTable: () => runtime.query('DROP TABLE pgmedic.audit_log'),
       dropSchema: () => runtime.query('DROP SCHEMA pgmedic CASCADE'),
-      replaceFunction: () => runtime.query("CREATE OR REPLACE FUNCTION pgmedic.refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'"),
+      replaceFunction: () =>
+        runtime.query(
+          "CREATE OR REPLACE FUNCTION pgmedic.refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'",
+        ),
       renameTable: () => runtime.query('ALTER TABLE pgmedic.audit_log RENAME TO old_audit'),
-      forgeMigration: () => runtime.query("DELETE FROM pgmedic.schema_migrations"),
+      forgeMigration: () => runtime.query('DELETE FROM pgmedic.schema_migrations'),
     };
-    for (const [attack, attempt] of Object.entries(attacks)) expect(await refusal(attempt()), attack).toMatch(/^42501: (permission denied|must be owner)/);
+    for (const [attack, attempt] of Object.entries(attacks))
+      expect(await refusal(attempt()), attack).toMatch(/^42501: (permission denied|must be owner)/);
     expect((await readAudit(runtime, { limit: 5 })).map((r) => r.actor)).toEqual(['UMALLORY']);
   });
 
   it('the runtime role still does its work on the other tables', async () => {
-    const request = await insertRequest(runtime, { id: 'r1', action: 'terminate', target: 'prod', params: { pid: '1' }, statement: 'SELECT 1', statementValues: [], details: {}, requestedBy: 'UALICE', channel: null, messageTs: null, approvalsRequired: 1, expiryMinutes: 10 }, null);
+    const request = await insertRequest(
+      runtime,
+      {
+        id: 'r1',
+        action: 'terminate',
+        target: 'prod',
+        params: { pid: '1' },
+        statement: 'SELECT 1',
+        statementValues: [],
+        details: {},
+        requestedBy: 'UALICE',
+        channel: null,
+        messageTs: null,
+        approvalsRequired: 1,
+        expiryMinutes: 10,
+      },
+      null,
+    );
     expect((await recordApproval(runtime, request.id, 'UBOB', false, null, 'copy-1'))?.status).toBe('approved');
     expect(await claimDelivery(runtime, 'trigger_id:t1')).toBe(true);
     await pruneDeliveries(runtime, 60);
-    await runtime.query("INSERT INTO pgmedic.schedule_claims (job, scheduled_at, instance_id) VALUES ('daily', now(), 'copy-1')");
+    await runtime.query(
+      "INSERT INTO pgmedic.schedule_claims (job, scheduled_at, instance_id) VALUES ('daily', now(), 'copy-1')",
+    );
     await runtime.query("UPDATE pgmedic.schedule_claims SET finished_at = now() WHERE job = 'daily'");
     // Alert leases: claim, renew, stamp and hand back, as a copy does each interval and on stop.
     const share = createWorkShare({ db: runtime, work: 'alerts', copyId: 'copy-1', intervalMs: 1_000 });
@@ -91,12 +121,19 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
   it('tells apart a tamper-proof runtime role from the owner and a superuser', async () => {
     expect(await auditTamperRisks(runtime)).toEqual({ role: 'pgmedic_bot', risks: [] });
     expect(tamperWarning(await auditTamperRisks(runtime))).toBeUndefined();
-    expect((await auditTamperRisks(owner)).risks).toEqual(expect.arrayContaining(['owns pgmedic.audit_log (can disable its trigger, drop it)', 'owns schema pgmedic (can drop the table)']));
+    expect((await auditTamperRisks(owner)).risks).toEqual(
+      expect.arrayContaining([
+        'owns pgmedic.audit_log (can disable its trigger, drop it)',
+        'owns schema pgmedic (can drop the table)',
+      ]),
+    );
     const superuser = createStatePool(server.url('pgmedic_state'), 1);
     try {
       const found = await auditTamperRisks(superuser);
       expect(found.risks).toContain('is a superuser');
-      expect(tamperWarning(found)).toMatch(/^AUDIT LOG NOT TAMPER-PROOF: pgmedic's runtime role "\w+" is a superuser, .*PGMEDIC_STATE_OWNER_URL/);
+      expect(tamperWarning(found)).toMatch(
+        /^AUDIT LOG NOT TAMPER-PROOF: pgmedic's runtime role "\w+" is a superuser, .*PGMEDIC_STATE_OWNER_URL/,
+      );
     } finally {
       await superuser.end();
     }
@@ -122,9 +159,17 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
       const admin = await connect(server.url());
       await admin.query('CREATE DATABASE pgmedic_state_old OWNER pgmedic_owner');
       await admin.end();
-      const oldOwner = createStatePool(asRole(server.url('pgmedic_state_old'), 'pgmedic_owner'), 1, { timeouts: false });
-      await migrateStateDatabase(oldOwner, MIGRATIONS.slice(0, -1), { grantTo: 'pgmedic_bot' }).finally(() => oldOwner.end());
-      const refused = await startBotProcess(standIn, { DATABASE_URL: server.url(), PGMEDIC_APPROVERS: 'UBOB', PGMEDIC_STATE_DATABASE_URL: asRole(server.url('pgmedic_state_old'), 'pgmedic_bot') }).then(
+      const oldOwner = createStatePool(asRole(server.url('pgmedic_state_old'), 'pgmedic_owner'), 1, {
+        timeouts: false,
+      });
+      await migrateStateDatabase(oldOwner, MIGRATIONS.slice(0, -1), { grantTo: 'pgmedic_bot' }).finally(() =>
+        oldOwner.end(),
+      );
+      const refused = await startBotProcess(standIn, {
+        DATABASE_URL: server.url(),
+        PGMEDIC_APPROVERS: 'UBOB',
+        PGMEDIC_STATE_DATABASE_URL: asRole(server.url('pgmedic_state_old'), 'pgmedic_bot'),
+      }).then(
         (bot) => {
           bot.child.kill('SIGKILL');
           return 'started';
@@ -132,7 +177,9 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
         (error: Error) => error.message,
       );
       // The newest migration decides PostgreSQL's words: "must be owner" for an ALTER, "permission denied for schema" for a CREATE.
-      expect(refused).toMatch(/could not prepare the state database \(.*(must be owner|permission denied for schema pgmedic).*; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it\)/);
+      expect(refused).toMatch(
+        /could not prepare the state database \(.*(must be owner|permission denied for schema pgmedic).*; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it\)/,
+      );
 
       const sameRole = await warnings({ PGMEDIC_STATE_DATABASE_URL: ownerUrl });
       expect(sameRole).toHaveLength(1);
@@ -147,7 +194,9 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
     await admin.query('CREATE DATABASE pgmedic_state_cli OWNER pgmedic_owner');
     await admin.end();
     const cli = (env: Record<string, string>) =>
-      promisify(execFile)('bin/pgmedic', ['migrate-state'], { env: { PATH: process.env.PATH, NO_COLOR: '1', ...env } }).then(
+      promisify(execFile)('bin/pgmedic', ['migrate-state'], {
+        env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
+      }).then(
         ({ stdout }) => ({ code: 0, stdout }),
         (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
       );
@@ -161,6 +210,8 @@ describe.each([14, 18] as const)('the audit log is append-only by privilege (Pos
     expect(again.stdout).toMatch(/^The state database was already up to date\./);
     const oneRole = await cli({ PGMEDIC_STATE_DATABASE_URL: owner });
     expect(oneRole.code).toBe(1);
-    expect(oneRole.stdout).toContain('AUDIT LOG NOT TAMPER-PROOF: pgmedic\'s runtime role "pgmedic_owner" owns pgmedic.audit_log');
+    expect(oneRole.stdout).toContain(
+      'AUDIT LOG NOT TAMPER-PROOF: pgmedic\'s runtime role "pgmedic_owner" owns pgmedic.audit_log',
+    );
   }, 60_000);
 });

@@ -19,7 +19,16 @@ export interface BotProcess {
 export async function startBotProcess(standIn: SlackStandIn, env: Record<string, string>): Promise<BotProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, SLACK_MODE: 'http', SLACK_BOT_TOKEN: standIn.botToken, SLACK_SIGNING_SECRET: PROCESS_SIGNING_SECRET, SLACK_API_URL: standIn.apiUrl, PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH,
+      SLACK_MODE: 'http',
+      SLACK_BOT_TOKEN: standIn.botToken,
+      SLACK_SIGNING_SECRET: PROCESS_SIGNING_SECRET,
+      SLACK_API_URL: standIn.apiUrl,
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
@@ -31,10 +40,18 @@ export async function startBotProcess(standIn: SlackStandIn, env: Record<string,
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (attempt > 400 || child.exitCode !== null) {
       child.kill('SIGKILL');
       throw new Error(`the bot process did not start: ${stderr}`);

@@ -8,8 +8,14 @@ export interface CliRun {
 
 /** The environment without any database, Slack or colour setting of the machine running the tests. */
 function cleanEnv(): Record<string, string> {
-  const drop = (key: string) => key.startsWith('PGMEDIC_') || key.startsWith('PG') || key.startsWith('SLACK_') || ['DATABASE_URL', 'NO_COLOR', 'FORCE_COLOR', 'TERM'].includes(key);
-  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => !drop(entry[0]) && entry[1] !== undefined));
+  const drop = (key: string) =>
+    key.startsWith('PGMEDIC_') ||
+    key.startsWith('PG') ||
+    key.startsWith('SLACK_') ||
+    ['DATABASE_URL', 'NO_COLOR', 'FORCE_COLOR', 'TERM'].includes(key);
+  return Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => !drop(entry[0]) && entry[1] !== undefined),
+  );
 }
 
 /** bin/pgmedic as a user runs it (the compiled CLI); a non-zero exit is a result, not a failure. */
@@ -25,8 +31,13 @@ export function pgmedic(args: string[], env: Record<string, string> = {}): Promi
 export function pgmedicOnTty(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const command = ['bin/pgmedic', ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve) => {
-    execFile('script', ['-qec', command, '/dev/null'], { env: { ...cleanEnv(), TERM: 'xterm-256color', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'script',
+      ['-qec', command, '/dev/null'],
+      { env: { ...cleanEnv(), TERM: 'xterm-256color', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }

@@ -24,7 +24,11 @@ export function clientPool(url: string) {
 }
 
 /** Polls until `check` returns a truthy value (for conditions PostgreSQL reaches asynchronously). */
-export async function waitFor<T>(check: () => Promise<T | undefined | false | null>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false | null>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const value = await check();

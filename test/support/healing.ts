@@ -67,9 +67,18 @@ export interface HealingInstance {
 export async function startInstance(env: HealingServer, options: InstanceOptions = {}): Promise<HealingInstance> {
   const statePool = createStatePool(env.stateUrl);
   await migrateStateDatabase(statePool);
-  const target = targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl, ...(options.targetHealing ? { healing: options.targetHealing } : {}) });
+  const target = targetSchema.parse({
+    name: 'prod',
+    url: env.monitorUrl,
+    actionUrl: env.healerUrl,
+    ...(options.targetHealing ? { healing: options.targetHealing } : {}),
+  });
   const targets = createTargets({ targets: [target], defaultTarget: 'prod' });
-  const policy = createPolicy({ approvers: options.approvers ?? ['U_BOB', 'U_CAROL', 'U_ALICE', 'S_ONCALL'], ...(options.healing ? { healing: options.healing } : {}), targets: [target] });
+  const policy = createPolicy({
+    approvers: options.approvers ?? ['U_BOB', 'U_CAROL', 'U_ALICE', 'S_ONCALL'],
+    ...(options.healing ? { healing: options.healing } : {}),
+    targets: [target],
+  });
   const groups = options.groups ?? { S_ONCALL: ['U_GRACE'] };
   const healing = createHealing({
     statePool,
@@ -78,14 +87,24 @@ export async function startInstance(env: HealingServer, options: InstanceOptions
     resolveGroup: async (id) => groups[id] ?? [],
     ...(options.now ? { now: options.now } : {}),
   });
-  return { healing, statePool, targets, close: async () => void (await Promise.all([statePool.end(), targets.closeAll()])) };
+  return {
+    healing,
+    statePool,
+    targets,
+    close: async () => void (await Promise.all([statePool.end(), targets.closeAll()])),
+  };
 }
 
 /** A session of the app role that sits idle in a transaction (the usual thing to terminate). */
-export async function idleInTransactionSession(url: string, applicationName = 'victim'): Promise<{ client: pg.Client; pid: number; backendStart: string }> {
+export async function idleInTransactionSession(
+  url: string,
+  applicationName = 'victim',
+): Promise<{ client: pg.Client; pid: number; backendStart: string }> {
   const client = await connect(url, applicationName);
   await client.query('BEGIN');
-  const { rows } = await client.query<{ pid: number; backend_start: string }>('SELECT pid, backend_start::text AS backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()');
+  const { rows } = await client.query<{ pid: number; backend_start: string }>(
+    'SELECT pid, backend_start::text AS backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()',
+  );
   return { client, pid: rows[0]!.pid, backendStart: rows[0]!.backend_start };
 }
 
@@ -93,7 +112,10 @@ export async function idleInTransactionSession(url: string, applicationName = 'v
 export async function sessionAlive(adminUrl: string, pid: number, backendStart: string): Promise<boolean> {
   const admin = await connect(adminUrl, 'ground-truth');
   try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2::timestamptz', [pid, backendStart]);
+    const { rowCount } = await admin.query(
+      'SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2::timestamptz',
+      [pid, backendStart],
+    );
     return rowCount === 1;
   } finally {
     await admin.end();

@@ -11,7 +11,14 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-const SERVER_FLAGS = ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all', 'wal_level=replica', 'max_wal_senders=10', 'max_prepared_transactions=10', 'fsync=off'];
+const SERVER_FLAGS = [
+  'shared_preload_libraries=pg_stat_statements',
+  'pg_stat_statements.track=all',
+  'wal_level=replica',
+  'max_wal_senders=10',
+  'max_prepared_transactions=10',
+  'fsync=off',
+];
 
 /** PG_TEST_BACKEND=embedded|testcontainers forces one; otherwise a container runtime is used when one answers. */
 async function chooseBackend(): Promise<'embedded' | 'testcontainers'> {
@@ -46,7 +53,12 @@ export async function startTestServer(major: Major = 18, options: { embedded?: b
       .withCommand(['postgres', ...SERVER_FLAGS.flatMap((flag) => ['-c', flag])])
       .start();
     const base = `postgres://postgres:postgres@${container.getHost()}:${container.getPort()}`;
-    return { major, backend, url: (database = 'postgres') => `${base}/${database}`, stop: async () => void (await container.stop()) };
+    return {
+      major,
+      backend,
+      url: (database = 'postgres') => `${base}/${database}`,
+      stop: async () => void (await container.stop()),
+    };
   }
   const cluster = await startCluster({ major });
   return { major, backend, cluster, url: (database) => cluster.url(database), stop: () => cluster.stop() };

@@ -25,18 +25,30 @@ export function decodePng(png: Buffer): DecodedPng {
     const type = png.toString('latin1', at + 4, at + 8);
     const data = png.subarray(at + 8, at + 8 + length);
     if (data.length !== length) throw new Error(`chunk ${type} is cut short`);
-    if (crc32(png.subarray(at + 4, at + 8 + length)) !== png.readUInt32BE(at + 8 + length)) throw new Error(`chunk ${type} has a bad CRC`);
+    if (crc32(png.subarray(at + 4, at + 8 + length)) !== png.readUInt32BE(at + 8 + length))
+      throw new Error(`chunk ${type} has a bad CRC`);
     chunks.push({ type, data });
     at += 12 + length;
   }
-  if (chunks[0]?.type !== 'IHDR' || chunks.at(-1)?.type !== 'IEND') throw new Error('IHDR must come first and IEND last');
+  if (chunks[0]?.type !== 'IHDR' || chunks.at(-1)?.type !== 'IEND')
+    throw new Error('IHDR must come first and IEND last');
   const ihdr = chunks[0].data;
-  const [width, height, bitDepth, colourType, , , interlace] = [ihdr.readUInt32BE(0), ihdr.readUInt32BE(4), ihdr[8]!, ihdr[9]!, ihdr[10], ihdr[11], ihdr[12]];
+  const [width, height, bitDepth, colourType, , , interlace] = [
+    ihdr.readUInt32BE(0),
+    ihdr.readUInt32BE(4),
+    ihdr[8]!,
+    ihdr[9]!,
+    ihdr[10],
+    ihdr[11],
+    ihdr[12],
+  ];
   const channels = CHANNELS[colourType];
-  if (bitDepth !== 8 || !channels || interlace !== 0) throw new Error(`unexpected format: depth ${bitDepth}, colour type ${colourType}, interlace ${interlace}`);
+  if (bitDepth !== 8 || !channels || interlace !== 0)
+    throw new Error(`unexpected format: depth ${bitDepth}, colour type ${colourType}, interlace ${interlace}`);
   const raw = inflateSync(Buffer.concat(chunks.filter((c) => c.type === 'IDAT').map((c) => c.data)));
   const stride = width * channels;
-  if (raw.length !== height * (stride + 1)) throw new Error(`image data is ${raw.length} bytes, expected ${height * (stride + 1)}`);
+  if (raw.length !== height * (stride + 1))
+    throw new Error(`image data is ${raw.length} bytes, expected ${height * (stride + 1)}`);
   return { width, height, channels, pixels: unfilter(raw, width, height, channels), chunks: chunks.map((c) => c.type) };
 }
 
@@ -72,6 +84,7 @@ function predict(filter: number, a: number, b: number, c: number): number {
 /** Distinct RGB colours in the image (alpha ignored), e.g. to see that the lines were drawn. */
 export function colours(image: DecodedPng): Set<string> {
   const seen = new Set<string>();
-  for (let i = 0; i < image.pixels.length; i += image.channels) seen.add(image.pixels.subarray(i, i + Math.min(3, image.channels)).toString('hex'));
+  for (let i = 0; i < image.pixels.length; i += image.channels)
+    seen.add(image.pixels.subarray(i, i + Math.min(3, image.channels)).toString('hex'));
   return seen;
 }

@@ -37,9 +37,12 @@ export function recordingSlack() {
   };
 }
 
-export function recordingLog(): ScheduleLog & { lines: { level: string; fields: Record<string, unknown>; message: string }[] } {
+export function recordingLog(): ScheduleLog & {
+  lines: { level: string; fields: Record<string, unknown>; message: string }[];
+} {
   const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) => void lines.push({ level, fields, message });
+  const at = (level: string) => (fields: Record<string, unknown>, message: string) =>
+    void lines.push({ level, fields, message });
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
 }
 

@@ -18,7 +18,11 @@ export async function startStandby(primary: Cluster, slotName = 'test_standby'):
   try {
     await client.query('SELECT pg_create_physical_replication_slot($1, true)', [slotName]);
     const modern = primary.major >= 15;
-    await client.query(modern ? "SELECT pg_backup_start('pgmedic-standby', true)" : "SELECT pg_start_backup('pgmedic-standby', true, false)");
+    await client.query(
+      modern
+        ? "SELECT pg_backup_start('pgmedic-standby', true)"
+        : "SELECT pg_start_backup('pgmedic-standby', true, false)",
+    );
     cpSync(primary.dataDir, dataDir, { recursive: true, verbatimSymlinks: true });
     const stop = await client.query<{ labelfile: string }>(
       modern ? 'SELECT labelfile FROM pg_backup_stop(true)' : 'SELECT labelfile FROM pg_stop_backup(false, true)',

@@ -26,7 +26,11 @@ function pgbench(args: string[]): ChildProcess {
 function finished(child: ChildProcess): Promise<void> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pgbench exited with ${code}: ${stderr.slice(-500)}`)))));
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`pgbench exited with ${code}: ${stderr.slice(-500)}`)),
+    ),
+  );
 }
 
 async function truth<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -50,9 +54,14 @@ function negativeDurations(value: unknown, path = ''): string[] {
 }
 
 beforeAll(async () => {
-  if (!existsSync(PGBENCH)) throw new Error(`pgbench not found at ${PGBENCH}: install Debian's postgresql-15 package (apt-get install postgresql-15; .ci/run does).`);
+  if (!existsSync(PGBENCH))
+    throw new Error(
+      `pgbench not found at ${PGBENCH}: install Debian's postgresql-15 package (apt-get install postgresql-15; .ci/run does).`,
+    );
   server = await startTestServer(18);
-  await truth(`CREATE ROLE ${MONITOR_ROLE} LOGIN PASSWORD 'pw'; GRANT pg_monitor TO ${MONITOR_ROLE}; CREATE EXTENSION pg_stat_statements`);
+  await truth(
+    `CREATE ROLE ${MONITOR_ROLE} LOGIN PASSWORD 'pw'; GRANT pg_monitor TO ${MONITOR_ROLE}; CREATE EXTENSION pg_stat_statements`,
+  );
   await finished(pgbench(['-i', '-s', '10', '-q']));
   admin = testTarget(server.url());
   monitor = testTarget(asRole(server.url(), MONITOR_ROLE));
@@ -75,7 +84,9 @@ describe('after a bulk load (pgbench -i -s 10)', () => {
     expect(accounts!.seq_tup_read / accounts!.seq_scan).toBeGreaterThanOrEqual(1_000);
     expect(accounts!.seq_scan).toBeLessThan(50);
     const findings = (await run(admin, 'indexes', ['--min-size', '0'])).findings as IndexesFindings;
-    expect(findings.indexes.filter((f) => f.problem === 'missing').map((f) => f.table)).not.toContain('pgbench_accounts');
+    expect(findings.indexes.filter((f) => f.problem === 'missing').map((f) => f.table)).not.toContain(
+      'pgbench_accounts',
+    );
   });
 });
 
@@ -101,8 +112,13 @@ describe('while pgbench runs (8 clients)', () => {
   });
 
   it('leaves itself out of slow-queries: pgmedic sends nothing untagged, and lists none of its own statements', async () => {
-    const [role] = await truth<{ oid: number }>('SELECT oid::int8 AS oid FROM pg_roles WHERE rolname = $1', [MONITOR_ROLE]);
-    const untagged = await truth<{ query: string }>("SELECT query FROM pg_stat_statements WHERE userid = $1 AND query NOT LIKE '%/* pgmedic:%'", [role!.oid]);
+    const [role] = await truth<{ oid: number }>('SELECT oid::int8 AS oid FROM pg_roles WHERE rolname = $1', [
+      MONITOR_ROLE,
+    ]);
+    const untagged = await truth<{ query: string }>(
+      "SELECT query FROM pg_stat_statements WHERE userid = $1 AND query NOT LIKE '%/* pgmedic:%'",
+      [role!.oid],
+    );
     expect(untagged).toEqual([]);
     const result = await run(monitor, 'slow-queries', ['--limit', '100', '--sort', 'calls']);
     const findings = result.findings as Extract<SlowQueriesFindings, { available: true }>;

@@ -49,7 +49,9 @@ describe('npm start with nothing configured: the local workspace in a real brows
     ]);
 
     // The alert watch (every 2 s here) raises the chain once its waiters have waited lockWaitSeconds (10 s).
-    const alertPost = page.locator('[data-testid=message]', { has: page.locator('.bk-header', { hasText: 'Blocking chain on demo' }) });
+    const alertPost = page.locator('[data-testid=message]', {
+      has: page.locator('.bk-header', { hasText: 'Blocking chain on demo' }),
+    });
     await alertPost.first().waitFor({ timeout: 40_000 });
     const alert = page.locator(`[data-message-id="${await alertPost.first().getAttribute('data-message-id')}"]`);
     expect(await alert.textContent()).toContain(`Session ${rootPid}`);
@@ -57,7 +59,9 @@ describe('npm start with nothing configured: the local workspace in a real brows
     await page.getByTestId('composer').fill('/pg locks');
     await page.getByTestId('composer').press('Enter');
     const report = page.locator('[data-testid=message]', { has: page.locator('.bk-header', { hasText: 'Locks' }) });
-    await expect.poll(() => report.locator('pre').allTextContents(), { timeout: 15_000 }).toContainEqual(expect.stringContaining('UPDATE accounts'));
+    await expect
+      .poll(() => report.locator('pre').allTextContents(), { timeout: 15_000 })
+      .toContainEqual(expect.stringContaining('UPDATE accounts'));
     await report.getByRole('button', { name: `Terminate ${rootPid}` }).click();
     // The suggested action asks first (its confirm dialog), as Slack does.
     const dialog = page.getByTestId('confirm-dialog');
@@ -86,7 +90,9 @@ describe('npm start with nothing configured: the local workspace in a real brows
     expect(await alert.getByRole('button').count()).toBe(0);
     await expect.poll(async () => (await activity(waitingPids)).some((r) => r.waiting)).toBe(false);
     expect(await page.locator('.bk-unknown').count()).toBe(0);
-    const { problems } = (await (await fetch(`${run.url}/workspace/problems`, { headers: { cookie: run.cookie } })).json()) as { problems: string[] };
+    const { problems } = (await (
+      await fetch(`${run.url}/workspace/problems`, { headers: { cookie: run.cookie } })
+    ).json()) as { problems: string[] };
     expect(problems).toEqual([]);
   });
 
@@ -95,32 +101,56 @@ describe('npm start with nothing configured: the local workspace in a real brows
     const reportWith = async (command: string, header: string, expected: string[]) => {
       await page.getByTestId('composer').fill(command);
       await page.getByTestId('composer').press('Enter');
-      const report = page.locator('[data-testid=message]', { has: page.locator('.bk-header', { hasText: header }) }).last();
+      const report = page
+        .locator('[data-testid=message]', { has: page.locator('.bk-header', { hasText: header }) })
+        .last();
       for (const text of expected) await report.filter({ hasText: text }).waitFor({ timeout: 15_000 });
       return report;
     };
     // The test seeds a small shop (20,000 orders): its unused index is below the default 1 MB and bloat's 100 MB floors.
-    await reportWith('/pg indexes --min-size 100kB', 'Indexes', ['orders_created_at_idx', 'customers_signed_up_idx2', 'exact duplicate of customers_signed_up_idx']);
+    await reportWith('/pg indexes --min-size 100kB', 'Indexes', [
+      'orders_created_at_idx',
+      'customers_signed_up_idx2',
+      'exact duplicate of customers_signed_up_idx',
+    ]);
     const vacuum = await reportWith('/pg vacuum', 'Vacuum', ['events', 'OFF for this table']);
     // Its tables are Slack's native table: a header row, the figures right-aligned, the status in its own column.
     const table = vacuum.locator('table.bk-table').first();
-    expect(await table.locator('thead th').allTextContents()).toEqual(expect.arrayContaining(['status', 'table', 'dead', 'trigger', 'autovacuum']));
-    const events = table.locator('tbody tr', { hasText: 'OFF for this table' }).filter({ has: page.locator('td', { hasText: /^events$/ }) });
+    expect(await table.locator('thead th').allTextContents()).toEqual(
+      expect.arrayContaining(['status', 'table', 'dead', 'trigger', 'autovacuum']),
+    );
+    const events = table
+      .locator('tbody tr', { hasText: 'OFF for this table' })
+      .filter({ has: page.locator('td', { hasText: /^events$/ }) });
     expect(await events.locator('td').nth(0).textContent()).toMatch(/⚠️|‼️/);
-    expect(await events.locator('td').nth(2).evaluate((td) => getComputedStyle(td).textAlign)).toBe('right');
+    expect(
+      await events
+        .locator('td')
+        .nth(2)
+        .evaluate((td) => getComputedStyle(td).textAlign),
+    ).toBe('right');
     await reportWith('/pg bloat --min-size 1MB', 'Bloat', ['Worst: orders']);
     await reportWith('/pg slow-queries', 'Slow queries', ['SELECT customer_id, count(*) AS orders']);
     // The on-demand digest: a summary in the channel, each section's full report as a reply in its thread.
     await page.getByTestId('composer').fill('/pg digest');
     await page.getByTestId('composer').press('Enter');
-    await page.locator('.message.thread', { has: page.locator('.bk-header', { hasText: 'Vacuum' }) }).first().waitFor({ timeout: 20_000 });
+    await page
+      .locator('.message.thread', { has: page.locator('.bk-header', { hasText: 'Vacuum' }) })
+      .first()
+      .waitFor({ timeout: 20_000 });
     expect(await page.locator('.bk-unknown').count()).toBe(0);
     // A trend chart from the snapshot that digest stored: a PNG upload the page shows and the browser decodes.
     await page.getByTestId('composer').fill('/pg trend dead-tuples');
     await page.getByTestId('composer').press('Enter');
     const chart = page.locator('.file-image img[alt*="dead tuples"]').last();
     await chart.waitFor({ timeout: 30_000 });
-    expect(await chart.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(1000);
+    expect(
+      await chart.evaluate(
+        (img) =>
+          (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
+          (img as unknown as { naturalWidth: number }).naturalWidth,
+      ),
+    ).toBeGreaterThan(1000);
   });
 
   it('opens the App Home tab: the bot publishes it with the demo target and the commands', async () => {
@@ -133,13 +163,16 @@ describe('npm start with nothing configured: the local workspace in a real brows
     expect(await page.getByTestId('composer').isVisible()).toBe(true);
   });
 
-  it('serves the bot\'s /healthz, /readyz and /metrics on the page\'s port', async () => {
+  it("serves the bot's /healthz, /readyz and /metrics on the page's port", async () => {
     const get = async (path: string) => {
       const response = await fetch(`${run.url}${path}`);
       return { status: response.status, text: await response.text() };
     };
     expect((await get('/healthz')).status).toBe(200);
-    expect(await get('/readyz')).toEqual({ status: 200, text: JSON.stringify({ ready: true, checks: { stateDatabase: 'ok' } }) });
+    expect(await get('/readyz')).toEqual({
+      status: 200,
+      text: JSON.stringify({ ready: true, checks: { stateDatabase: 'ok' } }),
+    });
     const metrics = await get('/metrics');
     expect(metrics.text).toMatch(/^pgmedic_commands_total\{command="locks",status="(ok|warn|crit)"\} \d+$/m);
     expect(metrics.text).toMatch(/^pgmedic_approval_requests\{status="succeeded"\} 1$/m);

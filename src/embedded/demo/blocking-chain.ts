@@ -31,9 +31,13 @@ export function demoBlockingChain(appUrl: string): DemoBlockingChain {
     async start() {
       if (current && (await rootStillThere(appUrl, current.info.rootPid))) return current.info;
       await end();
-      const clients = await Promise.all(['billing-batch', 'checkout-api', 'checkout-api'].map((name) => open(appUrl, name)));
+      const clients = await Promise.all(
+        ['billing-batch', 'checkout-api', 'checkout-api'].map((name) => open(appUrl, name)),
+      );
       const [root, first, second] = clients as [pg.Client, pg.Client, pg.Client];
-      const pids = await Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid));
+      const pids = await Promise.all(
+        clients.map(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid),
+      );
       await root.query('BEGIN');
       await root.query('UPDATE accounts SET balance = balance - 25 WHERE id = 1');
       // Watched from a fourth session: inside the root's transaction pg_stat_activity would be a frozen snapshot.
@@ -65,7 +69,10 @@ async function open(url: string, applicationName: string): Promise<pg.Client> {
 
 async function waitUntilWaiting(observer: pg.Client, pid: number): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const { rowCount } = await observer.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", [pid]);
+    const { rowCount } = await observer.query(
+      "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+      [pid],
+    );
     if (rowCount) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -75,7 +82,10 @@ async function waitUntilWaiting(observer: pg.Client, pid: number): Promise<void>
 async function rootStillThere(url: string, pid: number): Promise<boolean> {
   const client = await open(url, 'demo-check');
   try {
-    const { rowCount } = await client.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'idle in transaction'", [pid]);
+    const { rowCount } = await client.query(
+      "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'idle in transaction'",
+      [pid],
+    );
     return rowCount === 1;
   } finally {
     await client.end();

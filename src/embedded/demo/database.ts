@@ -41,16 +41,26 @@ const ROLES_SQL = [
   ['pgmedic', 'CREATE ROLE pgmedic LOGIN'],
   ['pgmedic_state_owner', 'CREATE ROLE pgmedic_state_owner LOGIN'],
   ['pgmedic_monitor', 'CREATE ROLE pgmedic_monitor LOGIN IN ROLE pg_monitor'],
-  ['pgmedic_healer', 'CREATE ROLE pgmedic_healer LOGIN IN ROLE pg_signal_backend, pg_monitor; GRANT shop TO pgmedic_healer'],
+  [
+    'pgmedic_healer',
+    'CREATE ROLE pgmedic_healer LOGIN IN ROLE pg_signal_backend, pg_monitor; GRANT shop TO pgmedic_healer',
+  ],
 ] as const;
 
 /** Starts (creating on first run) the embedded PostgreSQL with the demo roles, databases, schema and data. */
 export async function startDemoDatabase(options: DemoDatabaseOptions): Promise<DemoDatabase> {
   const { dataDir, progress } = options;
   const firstRun = !existsSync(join(dataDir, 'PG_VERSION'));
-  if (firstRun) progress(`first start: creating an embedded PostgreSQL ${DEMO_MAJOR} in ${dataDir} (kept between runs; delete the folder to start over)…`);
+  if (firstRun)
+    progress(
+      `first start: creating an embedded PostgreSQL ${DEMO_MAJOR} in ${dataDir} (kept between runs; delete the folder to start over)…`,
+    );
   mkdirSync(dirname(dataDir), { recursive: true });
-  const cluster = await startCluster({ major: DEMO_MAJOR, dataDir, settings: { autovacuum_naptime: '20s', log_min_messages: 'fatal' } });
+  const cluster = await startCluster({
+    major: DEMO_MAJOR,
+    dataDir,
+    settings: { autovacuum_naptime: '20s', log_min_messages: 'fatal' },
+  });
   try {
     await prepareServer(cluster);
     await seedDemo(cluster.url('shop', 'shop'), cluster.url('shop'), { orders: options.orders ?? 1_000_000, progress });
@@ -73,7 +83,9 @@ async function handStateToOwner(cluster: Cluster): Promise<void> {
   const state = new pg.Client({ connectionString: cluster.url('pgmedic_state') });
   await state.connect();
   try {
-    const { rows } = await state.query<{ owned: boolean }>("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'pgmedic' AND nspowner = 'pgmedic'::regrole) AS owned");
+    const { rows } = await state.query<{ owned: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'pgmedic' AND nspowner = 'pgmedic'::regrole) AS owned",
+    );
     if (rows[0]?.owned) await state.query('REASSIGN OWNED BY pgmedic TO pgmedic_state_owner');
   } finally {
     await state.end();
@@ -85,9 +97,13 @@ async function prepareServer(cluster: Cluster): Promise<void> {
   const admin = new pg.Client({ connectionString: cluster.url() });
   await admin.connect();
   try {
-    const existingRoles = new Set((await admin.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname));
+    const existingRoles = new Set(
+      (await admin.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname),
+    );
     for (const [role, sql] of ROLES_SQL) if (!existingRoles.has(role)) await admin.query(sql);
-    const existingDbs = new Set((await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname));
+    const existingDbs = new Set(
+      (await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname),
+    );
     if (!existingDbs.has('shop')) await admin.query('CREATE DATABASE shop OWNER shop');
     if (!existingDbs.has('pgmedic_state')) await admin.query('CREATE DATABASE pgmedic_state OWNER pgmedic_state_owner');
   } finally {

@@ -13,9 +13,15 @@ const STATEMENTS: { sql: string; params: (tick: number) => unknown[] }[] = [
           GROUP BY customer_id ORDER BY revenue DESC LIMIT 20`,
     params: (tick) => [['paid', 'shipped', 'refunded'][tick % 3], `%${(tick % 16).toString(16)}a%`],
   },
-  { sql: 'SELECT id, email FROM customers WHERE lower(email) = $1', params: (tick) => [`customer${tick % 1000}@example.com`] },
+  {
+    sql: 'SELECT id, email FROM customers WHERE lower(email) = $1',
+    params: (tick) => [`customer${tick % 1000}@example.com`],
+  },
   { sql: 'UPDATE events SET seen = seen + 1 WHERE id % 100 = $1', params: (tick) => [tick % 100] },
-  { sql: 'SELECT o.id, o.amount FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.signed_up = $1::date', params: (tick) => [`2021-0${1 + (tick % 9)}-1${tick % 10}`] },
+  {
+    sql: 'SELECT o.id, o.amount FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.signed_up = $1::date',
+    params: (tick) => [`2021-0${1 + (tick % 9)}-1${tick % 10}`],
+  },
 ];
 
 export interface Workload {
@@ -23,7 +29,12 @@ export interface Workload {
 }
 
 export function startWorkload(appUrl: string, onError: (error: unknown) => void): Workload {
-  const pool = new pg.Pool({ connectionString: appUrl, max: 2, application_name: 'shop-api', idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    connectionString: appUrl,
+    max: 2,
+    application_name: 'shop-api',
+    idleTimeoutMillis: 30_000,
+  });
   pool.on('error', onError);
   let tick = 0;
   let running: Promise<void> | undefined;

@@ -34,7 +34,14 @@ export async function reconcile(deps: AlertDeps, look: TargetObservation): Promi
   const done: Transitions = { posted: [], updated: [], resolved: [] };
   for (const o of look.observations) await raise(deps, look, o, done);
   const seen = look.observations.map((o) => o.key);
-  const cleared = await resolveAbsent(deps.db, look.target, seen, look.failedChecks, look.observedAt, deps.settings.resolveAfterSeconds);
+  const cleared = await resolveAbsent(
+    deps.db,
+    look.target,
+    seen,
+    look.failedChecks,
+    look.observedAt,
+    deps.settings.resolveAfterSeconds,
+  );
   for (const row of cleared) await announceResolution(deps, row, look.observedAt, done);
   return done;
 }
@@ -79,6 +86,9 @@ async function deliver(deps: AlertDeps, what: string, send: () => Promise<void>)
   try {
     await send();
   } catch (error) {
-    deps.log.error({ what, error: error instanceof Error ? error.message : String(error) }, 'could not deliver an alert message');
+    deps.log.error(
+      { what, error: error instanceof Error ? error.message : String(error) },
+      'could not deliver an alert message',
+    );
   }
 }

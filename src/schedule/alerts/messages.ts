@@ -7,7 +7,12 @@ import type { AlertRow } from './state.js';
 const seconds = (from: string, to: Date) => Math.max(0, (to.getTime() - Date.parse(from)) / 1000);
 
 /** The alert while it lasts: its summary on top, then the report it comes from with the relevant buttons. */
-export function firingMessage(target: string, o: Observation, row: Pick<AlertRow, 'firstSeen' | 'flaps'>, at: Date): OutgoingMessage {
+export function firingMessage(
+  target: string,
+  o: Observation,
+  row: Pick<AlertRow, 'firstSeen' | 'flaps'>,
+  at: Date,
+): OutgoingMessage {
   const flapped = row.flaps ? ` (cleared and came back ${row.flaps}×)` : '';
   const report: Report = {
     title: `${o.severity === 'crit' ? 'Critical' : 'Warning'}: ${o.title} on ${target}`,
@@ -17,14 +22,31 @@ export function firingMessage(target: string, o: Observation, row: Pick<AlertRow
     actions: o.report?.actions ?? [],
     footnotes: o.report?.footnotes ?? [],
   };
-  return { text: `${target}: ${o.title}: ${o.summary}`, report, target, context: `${target} · alert ${o.key} · since ${row.firstSeen}` };
+  return {
+    text: `${target}: ${o.title}: ${o.summary}`,
+    report,
+    target,
+    context: `${target} · alert ${o.key} · since ${row.firstSeen}`,
+  };
 }
 
 /** What the original message becomes once resolved: no buttons (the problem they acted on is gone). */
 export function resolvedMessage(row: AlertRow, at: Date): OutgoingMessage {
   const lasted = formatDuration(seconds(row.firstSeen, at));
-  const report: Report = { title: `Resolved: ${row.key} on ${row.target}`, status: 'ok', summary: `Resolved after ${lasted}. It was: ${row.summary}`, sections: [], actions: [], footnotes: [] };
-  return { text: `${row.target}: resolved after ${lasted}: ${row.summary}`, report, target: row.target, context: `${row.target} · alert ${row.key} · ${row.firstSeen} – ${at.toISOString()}` };
+  const report: Report = {
+    title: `Resolved: ${row.key} on ${row.target}`,
+    status: 'ok',
+    summary: `Resolved after ${lasted}. It was: ${row.summary}`,
+    sections: [],
+    actions: [],
+    footnotes: [],
+  };
+  return {
+    text: `${row.target}: resolved after ${lasted}: ${row.summary}`,
+    report,
+    target: row.target,
+    context: `${row.target} · alert ${row.key} · ${row.firstSeen} – ${at.toISOString()}`,
+  };
 }
 
 /** The reply in the alert's thread when it clears. */

@@ -9,7 +9,15 @@ import { findCommand } from '../../engine/registry.js';
 import { runCommand, type RunResult } from '../../engine/run.js';
 import type { Report } from '../../report/model.js';
 import { unreachableReason } from '../digest.js';
-import { connectionRules, healthRules, lockRules, replicationRules, unreachableObservation, type AlertCheck, type Observation } from './rules.js';
+import {
+  connectionRules,
+  healthRules,
+  lockRules,
+  replicationRules,
+  unreachableObservation,
+  type AlertCheck,
+  type Observation,
+} from './rules.js';
 
 /** What one look at a target saw; `failedChecks` are the diagnostics that could not answer this time. */
 export interface TargetObservation {
@@ -20,7 +28,11 @@ export interface TargetObservation {
   failedChecks: AlertCheck[];
 }
 
-type Rule = (findings: never, report: Report, ctx: { thresholds: Target['thresholds']; fireAt: 'warn' | 'crit' }) => Observation[];
+type Rule = (
+  findings: never,
+  report: Report,
+  ctx: { thresholds: Target['thresholds']; fireAt: 'warn' | 'crit' },
+) => Observation[];
 
 const CHECKS: { check: Exclude<AlertCheck, 'target'>; rule: Rule }[] = [
   { check: 'health', rule: (f: HealthFindings, _r, ctx) => healthRules(f, ctx) },
@@ -32,12 +44,21 @@ const CHECKS: { check: Exclude<AlertCheck, 'target'>; rule: Rule }[] = [
 const ALL_CHECKS: AlertCheck[] = CHECKS.map((c) => c.check);
 
 /** Runs the four diagnostics alerts are drawn from, one after another (gentle on a struggling server). */
-export async function observeTarget(target: Target, fireAt: 'warn' | 'crit', now: () => Date): Promise<TargetObservation> {
+export async function observeTarget(
+  target: Target,
+  fireAt: 'warn' | 'crit',
+  now: () => Date,
+): Promise<TargetObservation> {
   const observedAt = now();
   try {
     await target.capabilities();
   } catch (error) {
-    return { target: target.name, observedAt, observations: [unreachableObservation(unreachableReason(error))], failedChecks: ALL_CHECKS };
+    return {
+      target: target.name,
+      observedAt,
+      observations: [unreachableObservation(unreachableReason(error))],
+      failedChecks: ALL_CHECKS,
+    };
   }
   const observations: Observation[] = [];
   const failedChecks: AlertCheck[] = [];
@@ -48,7 +69,12 @@ export async function observeTarget(target: Target, fireAt: 'warn' | 'crit', now
       result = await runCommand({ command, target, options: parseOptions(command, []), now });
     } catch (error) {
       if (isAppError(error) && error.code === 'target_unreachable') {
-        return { target: target.name, observedAt, observations: [unreachableObservation(unreachableReason(error))], failedChecks: ALL_CHECKS };
+        return {
+          target: target.name,
+          observedAt,
+          observations: [unreachableObservation(unreachableReason(error))],
+          failedChecks: ALL_CHECKS,
+        };
       }
       failedChecks.push(check);
       continue;

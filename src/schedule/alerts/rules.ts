@@ -27,26 +27,57 @@ export interface RuleContext {
   fireAt: 'warn' | 'crit';
 }
 
-const raised = (status: Status, ctx: RuleContext): status is 'warn' | 'crit' => status === 'crit' || (status === 'warn' && ctx.fireAt === 'warn');
+const raised = (status: Status, ctx: RuleContext): status is 'warn' | 'crit' =>
+  status === 'crit' || (status === 'warn' && ctx.fireAt === 'warn');
 
 /** Connections near max_connections, XID age, replication lag: from the health check. */
 export function healthRules(h: HealthFindings, ctx: RuleContext): Observation[] {
   const t = ctx.thresholds;
   const out: Observation[] = [];
   const connections = statusFor(h.connections.usedPct, t.connectionsUsedPct);
-  if (raised(connections, ctx)) out.push({ key: 'health:connections', check: 'health', severity: connections, title: 'Connections near max_connections', summary: `${h.connections.used} of ${h.connections.maxConnections} connections in use (${formatPercent(h.connections.usedPct)} of the usable slots).`, report: null });
+  if (raised(connections, ctx))
+    out.push({
+      key: 'health:connections',
+      check: 'health',
+      severity: connections,
+      title: 'Connections near max_connections',
+      summary: `${h.connections.used} of ${h.connections.maxConnections} connections in use (${formatPercent(h.connections.usedPct)} of the usable slots).`,
+      report: null,
+    });
   const xid = statusFor(h.xidAge.xidAge, t.xidAge);
-  if (raised(xid, ctx)) out.push({ key: 'health:xid-age', check: 'health', severity: xid, title: 'Transaction ID age', summary: `Database ${h.xidAge.database} is ${formatLargeCount(h.xidAge.xidAge)} XIDs old (${formatPercent(h.xidAge.pctToStopLimit)} of the way to the stop limit). Run \`wraparound\`.`, report: null });
+  if (raised(xid, ctx))
+    out.push({
+      key: 'health:xid-age',
+      check: 'health',
+      severity: xid,
+      title: 'Transaction ID age',
+      summary: `Database ${h.xidAge.database} is ${formatLargeCount(h.xidAge.xidAge)} XIDs old (${formatPercent(h.xidAge.pctToStopLimit)} of the way to the stop limit). Run \`wraparound\`.`,
+      report: null,
+    });
   const lag = replicationLag(h, t);
-  if (lag && raised(lag.status, ctx)) out.push({ key: 'health:replication-lag', check: 'health', severity: lag.status, title: 'Replication lag', summary: lag.text, report: null });
+  if (lag && raised(lag.status, ctx))
+    out.push({
+      key: 'health:replication-lag',
+      check: 'health',
+      severity: lag.status,
+      title: 'Replication lag',
+      summary: lag.text,
+      report: null,
+    });
   return out;
 }
 
 function replicationLag(h: HealthFindings, t: Thresholds): { status: Status; text: string } | null {
   const r = h.replication;
-  const [seconds, bytes, who] = r.role === 'primary' ? [r.worstReplayLagSeconds, r.worstReplayLagBytes, 'The slowest standby'] : [r.replayDelaySeconds, r.replayGapBytes, 'This standby'];
+  const [seconds, bytes, who] =
+    r.role === 'primary'
+      ? [r.worstReplayLagSeconds, r.worstReplayLagBytes, 'The slowest standby']
+      : [r.replayDelaySeconds, r.replayGapBytes, 'This standby'];
   if (r.role === 'primary' && !r.standbys) return null;
-  const status = worstStatus(statusFor(seconds ?? 0, t.replicationLagSeconds), statusFor(bytes ?? 0, t.replicationLagBytes));
+  const status = worstStatus(
+    statusFor(seconds ?? 0, t.replicationLagSeconds),
+    statusFor(bytes ?? 0, t.replicationLagBytes),
+  );
   return { status, text: `${who} is ${formatDuration(seconds ?? 0)} / ${formatBytes(bytes ?? 0)} behind in replay.` };
 }
 
@@ -61,9 +92,16 @@ export function lockRules(findings: LocksFindings, report: Report, ctx: RuleCont
     .flatMap((root) => {
       const waited = oldestDirectWait(root, findings.sessions);
       if (waited < t.lockWaitSeconds.warn && report.status === 'ok') return [];
-      const severity = worstStatus(statusFor(root.blockedCount, t.rootBlockerSessions), statusFor(waited, t.lockWaitSeconds), report.status);
+      const severity = worstStatus(
+        statusFor(root.blockedCount, t.rootBlockerSessions),
+        statusFor(waited, t.lockWaitSeconds),
+        report.status,
+      );
       if (!raised(severity, ctx)) return [];
-      const what = root.pid === 0 ? 'A prepared transaction' : `Session ${root.pid} (${root.user ?? '?'}, ${root.state ?? 'unknown state'})`;
+      const what =
+        root.pid === 0
+          ? 'A prepared transaction'
+          : `Session ${root.pid} (${root.user ?? '?'}, ${root.state ?? 'unknown state'})`;
       const observation: Observation = {
         key: `locks:root:${root.pid}:${root.backendStart}`,
         check: 'locks',
@@ -85,15 +123,24 @@ export function connectionRules(findings: ConnectionsFindings, report: Report, c
   const oldest = findings.oldestIdleInTransactionSeconds ?? 0;
   const severity = statusFor(oldest, ctx.thresholds.idleInTransactionSeconds);
   if (!raised(severity, ctx)) return [];
-  const over = findings.idleInTransaction.filter((s) => (s.stateSeconds ?? 0) >= ctx.thresholds.idleInTransactionSeconds.warn);
-  return [{
-    key: 'connections:idle-in-transaction',
-    check: 'connections',
-    severity,
-    title: 'Idle in transaction',
-    summary: `${plural(Math.max(over.length, 1), 'session')} idle in transaction; the oldest for ${formatDuration(oldest)}.`,
-    report: { ...report, actions: report.actions.filter((a) => a.action === 'terminate' && over.some((s) => a.params.pid === String(s.pid))) },
-  }];
+  const over = findings.idleInTransaction.filter(
+    (s) => (s.stateSeconds ?? 0) >= ctx.thresholds.idleInTransactionSeconds.warn,
+  );
+  return [
+    {
+      key: 'connections:idle-in-transaction',
+      check: 'connections',
+      severity,
+      title: 'Idle in transaction',
+      summary: `${plural(Math.max(over.length, 1), 'session')} idle in transaction; the oldest for ${formatDuration(oldest)}.`,
+      report: {
+        ...report,
+        actions: report.actions.filter(
+          (a) => a.action === 'terminate' && over.some((s) => a.params.pid === String(s.pid)),
+        ),
+      },
+    },
+  ];
 }
 
 /** An inactive replication slot holding back at least slotRetainedWalBytes.warn of WAL: one alert per slot. */
@@ -104,12 +151,28 @@ export function replicationRules(findings: ReplicationFindings, report: Report, 
       const severity = statusFor(slot.retainedBytes ?? 0, ctx.thresholds.slotRetainedWalBytes);
       if (!raised(severity, ctx)) return [];
       const since = slot.inactiveSeconds !== null ? `, inactive for ${formatDuration(slot.inactiveSeconds)}` : '';
-      return [{ key: `replication:slot:${slot.name}`, check: 'replication' as const, severity, title: 'Inactive replication slot', summary: `Slot "${slot.name}" retains ${formatBytes(slot.retainedBytes)} of WAL${since}; drop it if its consumer is gone.`, report }];
+      return [
+        {
+          key: `replication:slot:${slot.name}`,
+          check: 'replication' as const,
+          severity,
+          title: 'Inactive replication slot',
+          summary: `Slot "${slot.name}" retains ${formatBytes(slot.retainedBytes)} of WAL${since}; drop it if its consumer is gone.`,
+          report,
+        },
+      ];
     });
 }
 
 export const UNREACHABLE_KEY = 'target:unreachable';
 
 export function unreachableObservation(reason: string): Observation {
-  return { key: UNREACHABLE_KEY, check: 'target', severity: 'crit', title: 'Target not answering', summary: `pgmedic cannot reach the database: ${reason}.`, report: null };
+  return {
+    key: UNREACHABLE_KEY,
+    check: 'target',
+    severity: 'crit',
+    title: 'Target not answering',
+    summary: `pgmedic cannot reach the database: ${reason}.`,
+    report: null,
+  };
 }

@@ -53,7 +53,14 @@ const toAlert = (r: Row): AlertRow => ({
 const first = (rows: Row[]) => (rows[0] ? toAlert(rows[0]) : undefined);
 
 /** A new alert: exactly one copy gets the row back and posts it. */
-export async function insertFiring(db: Queryable, target: string, o: Observation, fingerprint: string, at: Date, channel: string): Promise<AlertRow | undefined> {
+export async function insertFiring(
+  db: Queryable,
+  target: string,
+  o: Observation,
+  fingerprint: string,
+  at: Date,
+  channel: string,
+): Promise<AlertRow | undefined> {
   const { rows } = await db.query<Row>(
     `INSERT INTO pgmedic.alerts (target, alert_key, status, severity, summary, fingerprint, channel, first_seen, last_seen, last_change)
      VALUES ($1, $2, 'firing', $3, $4, $5, $6, $7, $7, $7) ON CONFLICT (target, alert_key) DO NOTHING RETURNING *`,
@@ -67,7 +74,14 @@ export async function insertFiring(db: Queryable, target: string, o: Observation
  * repeated: flapping costs an edit, not a notification); after it, the message is cleared for a new post.
  * An observation that started before the resolution cannot reopen it.
  */
-export async function reopen(db: Queryable, target: string, o: Observation, fingerprint: string, at: Date, cooldownSeconds: number): Promise<AlertRow | undefined> {
+export async function reopen(
+  db: Queryable,
+  target: string,
+  o: Observation,
+  fingerprint: string,
+  at: Date,
+  cooldownSeconds: number,
+): Promise<AlertRow | undefined> {
   const { rows } = await db.query<Row>(
     `UPDATE pgmedic.alerts a SET status = 'firing', severity = $3, summary = $4, fingerprint = $5, last_seen = $6, last_change = $6,
        flaps = CASE WHEN a.resolved_at >= $6::timestamptz - make_interval(secs => $7) THEN a.flaps + 1 ELSE 0 END,
@@ -87,7 +101,14 @@ export async function reopen(db: Queryable, target: string, o: Observation, fing
  * post is younger than retryPostSeconds is another copy's post in flight: changed wording must not make
  * this copy post a second message.
  */
-export async function changeFiring(db: Queryable, target: string, o: Observation, fingerprint: string, at: Date, retryPostSeconds: number): Promise<AlertRow | undefined> {
+export async function changeFiring(
+  db: Queryable,
+  target: string,
+  o: Observation,
+  fingerprint: string,
+  at: Date,
+  retryPostSeconds: number,
+): Promise<AlertRow | undefined> {
   const { rows } = await db.query<Row>(
     `UPDATE pgmedic.alerts a SET severity = $3, summary = $4, fingerprint = $5, last_seen = greatest(a.last_seen, $6), last_change = $6
      WHERE a.target = $1 AND a.alert_key = $2 AND a.status = 'firing' AND a.last_change < $6
@@ -97,13 +118,27 @@ export async function changeFiring(db: Queryable, target: string, o: Observation
     [target, o.key, o.severity, o.summary, fingerprint, at, retryPostSeconds],
   );
   if (!rows[0]) {
-    await db.query("UPDATE pgmedic.alerts SET last_seen = greatest(last_seen, $3) WHERE target = $1 AND alert_key = $2 AND status = 'firing'", [target, o.key, at]);
+    await db.query(
+      "UPDATE pgmedic.alerts SET last_seen = greatest(last_seen, $3) WHERE target = $1 AND alert_key = $2 AND status = 'firing'",
+      [target, o.key, at],
+    );
   }
   return first(rows);
 }
 
-export async function attachAlertMessage(db: Queryable, target: string, key: string, channel: string, ts: string): Promise<void> {
-  await db.query('UPDATE pgmedic.alerts SET channel = $3, message_ts = $4 WHERE target = $1 AND alert_key = $2', [target, key, channel, ts]);
+export async function attachAlertMessage(
+  db: Queryable,
+  target: string,
+  key: string,
+  channel: string,
+  ts: string,
+): Promise<void> {
+  await db.query('UPDATE pgmedic.alerts SET channel = $3, message_ts = $4 WHERE target = $1 AND alert_key = $2', [
+    target,
+    key,
+    channel,
+    ts,
+  ]);
 }
 
 /**
@@ -111,7 +146,14 @@ export async function attachAlertMessage(db: Queryable, target: string, key: str
  * this time keep firing (no news is not good news), and only an observation that started after the alert
  * was last seen (plus resolveAfterSeconds) may resolve it: a slower copy's stale look cannot.
  */
-export async function resolveAbsent(db: Queryable, target: string, seenKeys: string[], failedChecks: string[], observedAt: Date, resolveAfterSeconds: number): Promise<AlertRow[]> {
+export async function resolveAbsent(
+  db: Queryable,
+  target: string,
+  seenKeys: string[],
+  failedChecks: string[],
+  observedAt: Date,
+  resolveAfterSeconds: number,
+): Promise<AlertRow[]> {
   const { rows } = await db.query<Row>(
     `UPDATE pgmedic.alerts a SET status = 'resolved', resolved_at = $4, last_change = $4
      WHERE a.target = $1 AND a.status = 'firing' AND a.alert_key <> ALL ($2::text[])
@@ -124,6 +166,9 @@ export async function resolveAbsent(db: Queryable, target: string, seenKeys: str
 }
 
 export async function listAlerts(db: Queryable, target?: string): Promise<AlertRow[]> {
-  const { rows } = await db.query<Row>('SELECT * FROM pgmedic.alerts WHERE $1::text IS NULL OR target = $1 ORDER BY target, alert_key', [target ?? null]);
+  const { rows } = await db.query<Row>(
+    'SELECT * FROM pgmedic.alerts WHERE $1::text IS NULL OR target = $1 ORDER BY target, alert_key',
+    [target ?? null],
+  );
   return rows.map(toAlert);
 }

@@ -45,7 +45,10 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
       return options.targets.filter((t) => names.has(t.name));
     } catch (error) {
       // No state database, no lease: checking nothing beats every copy checking everything; the next round retries.
-      options.log.error({ error: error instanceof Error ? error.message : String(error) }, 'could not take this copy\'s share of the alert targets');
+      options.log.error(
+        { error: error instanceof Error ? error.message : String(error) },
+        "could not take this copy's share of the alert targets",
+      );
       return [];
     }
   };
@@ -57,7 +60,10 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
           try {
             return await reconcile(options, await observe(target, options.fireAt, now));
           } catch (error) {
-            options.log.error({ target: target.name, error: error instanceof Error ? error.message : String(error) }, 'alert check failed');
+            options.log.error(
+              { target: target.name, error: error instanceof Error ? error.message : String(error) },
+              'alert check failed',
+            );
             return { posted: [], updated: [], resolved: [] };
           }
         }),
@@ -80,7 +86,11 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
       stopped = true;
       clearTimeout(timer);
       await running;
-      await options.share?.release().catch((error: Error) => options.log.warn({ error: error.message }, 'could not hand back the alert leases; they expire on their own'));
+      await options.share
+        ?.release()
+        .catch((error: Error) =>
+          options.log.warn({ error: error.message }, 'could not hand back the alert leases; they expire on their own'),
+        );
     },
     checkOnce,
   };

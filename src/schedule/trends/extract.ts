@@ -16,7 +16,8 @@ export interface SnapshotRow {
 
 export const TOTAL_RELATION = '*';
 
-const keyOf = (row: Pick<SnapshotRow, 'kind' | 'schema' | 'relation'>) => `${row.kind}\u0000${row.schema}\u0000${row.relation}`;
+const keyOf = (row: Pick<SnapshotRow, 'kind' | 'schema' | 'relation'>) =>
+  `${row.kind}\u0000${row.schema}\u0000${row.relation}`;
 
 /** The relations the digest shows, from its bloat and vacuum sections, merged by relation. */
 export function snapshotRows(pieces: readonly DigestPiece[]): SnapshotRow[] {
@@ -35,21 +36,39 @@ export function snapshotRows(pieces: readonly DigestPiece[]): SnapshotRow[] {
 function bloatRows(findings: BloatFindings): SnapshotRow[] {
   const relations = findings.relations
     .filter((r) => !r.locked)
-    .map((r): SnapshotRow => ({
-      kind: r.kind,
-      schema: r.schema,
-      relation: r.index ?? r.table,
-      totalBytes: r.totalBytes,
-      bloatBytes: r.exactBloatBytes ?? r.bloatBytes,
-      bloatPercent: r.exactBloatPercent ?? r.bloatPercent,
-      deadTuples: r.deadTuples,
-    }));
-  const total: SnapshotRow = { kind: 'total', schema: '', relation: TOTAL_RELATION, totalBytes: null, bloatBytes: findings.totalBloatBytes, bloatPercent: null, deadTuples: null };
+    .map(
+      (r): SnapshotRow => ({
+        kind: r.kind,
+        schema: r.schema,
+        relation: r.index ?? r.table,
+        totalBytes: r.totalBytes,
+        bloatBytes: r.exactBloatBytes ?? r.bloatBytes,
+        bloatPercent: r.exactBloatPercent ?? r.bloatPercent,
+        deadTuples: r.deadTuples,
+      }),
+    );
+  const total: SnapshotRow = {
+    kind: 'total',
+    schema: '',
+    relation: TOTAL_RELATION,
+    totalBytes: null,
+    bloatBytes: findings.totalBloatBytes,
+    bloatPercent: null,
+    deadTuples: null,
+  };
   return [...relations, total];
 }
 
 function vacuumRows(findings: VacuumFindings): SnapshotRow[] {
-  return findings.tables.map((t) => ({ kind: 'table', schema: t.schema, relation: t.table, totalBytes: null, bloatBytes: null, bloatPercent: null, deadTuples: t.deadTuples }));
+  return findings.tables.map((t) => ({
+    kind: 'table',
+    schema: t.schema,
+    relation: t.table,
+    totalBytes: null,
+    bloatBytes: null,
+    bloatPercent: null,
+    deadTuples: t.deadTuples,
+  }));
 }
 
 function mergeRows(a: SnapshotRow, b: SnapshotRow): SnapshotRow {

@@ -4,7 +4,17 @@ import type { Report, Section } from '../../report/model.js';
 import type { ApprovalRequest } from '../../heal/types.js';
 import { escapeInline, escapeMrkdwn, escapePlain } from './escape.js';
 import type { KnownBlock } from './kit.js';
-import { LIMITS, actionsBlocks, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
+import {
+  LIMITS,
+  actionsBlocks,
+  buttonElement,
+  clip,
+  contextBlock,
+  fieldSections,
+  headerBlock,
+  preformattedBlock,
+  sectionBlock,
+} from './limits.js';
 import type { PlainMessage } from './messages.js';
 import { STATUS_EMOJI } from './report.js';
 
@@ -28,10 +38,12 @@ const HEADLINE: Record<ApprovalRequest['status'], string> = {
 };
 
 /** A Slack user mention; ids come from Slack itself, anything else is shown as plain text. */
-export const mention = (userId: string | null): string => (userId && /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId ?? 'pgmedic'));
+export const mention = (userId: string | null): string =>
+  userId && /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId ?? 'pgmedic');
 
 /** Slack renders this in each reader's time zone; the ISO text is the fallback. */
-export const slackDate = (iso: string): string => `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time_secs}|${escapeMrkdwn(iso)}>`;
+export const slackDate = (iso: string): string =>
+  `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time_secs}|${escapeMrkdwn(iso)}>`;
 
 /**
  * The approval card, from the stored request alone (any copy of the bot renders the same card): who asked,
@@ -42,25 +54,37 @@ export function approvalCard(request: ApprovalRequest): PlainMessage & { blocks:
   const title = `${HEADLINE[request.status]}: ${escapePlain(preview?.title ?? request.action)}`;
   const blocks: KnownBlock[] = [
     headerBlock(title),
-    sectionBlock(`${mention(request.requestedBy)} asks to run \`${escapeMrkdwn(request.action)}\` on \`${escapeMrkdwn(request.target)}\`.${preview ? `\n${escapeMrkdwn(preview.summary)}` : ''}`),
+    sectionBlock(
+      `${mention(request.requestedBy)} asks to run \`${escapeMrkdwn(request.action)}\` on \`${escapeMrkdwn(request.target)}\`.${preview ? `\n${escapeMrkdwn(preview.summary)}` : ''}`,
+    ),
     ...previewBlocks(preview),
     preformattedBlock('SQL that runs after approval', statementText(request)),
     ...(request.status === 'pending' ? pendingBlocks(request) : [sectionBlock(outcomeText(request))]),
-    contextBlock([`Request \`${escapeMrkdwn(request.id)}\``, `requested ${slackDate(request.createdAt)}`, ...(preview ? [] : ['no preview stored'])]),
+    contextBlock([
+      `Request \`${escapeMrkdwn(request.id)}\``,
+      `requested ${slackDate(request.createdAt)}`,
+      ...(preview ? [] : ['no preview stored']),
+    ]),
   ];
   return { text: clip(escapeMrkdwn(`${title} (${request.target})`), LIMITS.messageText), blocks };
 }
 
 function previewOf(request: ApprovalRequest): Report | undefined {
   const report = request.details.report as Report | undefined;
-  return report && typeof report.title === 'string' && Array.isArray(report.sections) ? applyQueryText(report) : undefined;
+  return report && typeof report.title === 'string' && Array.isArray(report.sections)
+    ? applyQueryText(report)
+    : undefined;
 }
 
 /** The target exactly as the preview saw it: its facts (pid, user, client, backend start…) and its query text. */
 function previewBlocks(preview: Report | undefined): KnownBlock[] {
   const sections = (preview?.sections ?? []).filter((s) => s.title !== PREVIEW_STATEMENT_TITLE).slice(0, 4);
   return sections.flatMap((section: Section): KnownBlock[] => {
-    if (section.kind === 'facts') return fieldSections(section.title ? `*${escapeMrkdwn(section.title)}*` : undefined, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${escapeInline(f.value) || '–'}`));
+    if (section.kind === 'facts')
+      return fieldSections(
+        section.title ? `*${escapeMrkdwn(section.title)}*` : undefined,
+        section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${escapeInline(f.value) || '–'}`),
+      );
     if (section.kind === 'code') return [preformattedBlock(section.title, clip(section.text || ' ', 1_500))];
     if (section.kind === 'text') return [sectionBlock(clip(escapeMrkdwn(section.text), 1_500))];
     return [];

@@ -30,7 +30,9 @@ export function escapeMrkdwn(text: string): string {
     .replace(/\*/g, '∗')
     .replace(/~/g, '∼')
     .replace(/`/g, 'ˋ')
-    .replace(/_/g, (underscore, at: number, all: string) => (isWordChar(all[at - 1]) && isWordChar(all[at + 1]) ? underscore : '＿'));
+    .replace(/_/g, (underscore, at: number, all: string) =>
+      isWordChar(all[at - 1]) && isWordChar(all[at + 1]) ? underscore : '＿',
+    );
 }
 
 /**

@@ -21,7 +21,11 @@ export function followUpValue(target: string, followUp: FollowUp): string {
 }
 
 export function followUpButton(target: string, followUp: FollowUp, index: number): Button {
-  return buttonElement({ text: escapePlain(followUp.label), actionId: `${FOLLOW_UP_PREFIX}${followUp.command}:${index}`, value: followUpValue(target, followUp) });
+  return buttonElement({
+    text: escapePlain(followUp.label),
+    actionId: `${FOLLOW_UP_PREFIX}${followUp.command}:${index}`,
+    value: followUpValue(target, followUp),
+  });
 }
 
 export type ParsedFollowUp = { ok: true; target: string; queryId: string } | { ok: false; reason: string };
@@ -32,8 +36,16 @@ const RETYPE = 'Run `/pg slow-queries` again and use its buttons, or type `/pg e
 export function parseExplainValue(value: string): ParsedFollowUp {
   const colon = value.indexOf(':');
   const target = targetNameSchema.safeParse(colon > 0 ? value.slice(0, colon) : '');
-  if (!target.success) return { ok: false, reason: `This Explain button does not name a target pgmedic knows how to read, so nothing ran. ${RETYPE}` };
+  if (!target.success)
+    return {
+      ok: false,
+      reason: `This Explain button does not name a target pgmedic knows how to read, so nothing ran. ${RETYPE}`,
+    };
   const queryId = asQueryId(value.slice(colon + 1));
-  if (queryId === undefined) return { ok: false, reason: `This Explain button does not carry a queryid (a whole number from slow-queries), so nothing ran. ${RETYPE}` };
+  if (queryId === undefined)
+    return {
+      ok: false,
+      reason: `This Explain button does not carry a queryid (a whole number from slow-queries), so nothing ran. ${RETYPE}`,
+    };
   return { ok: true, target: target.data, queryId };
 }

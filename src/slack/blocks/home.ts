@@ -23,10 +23,18 @@ export function homeView(input: HomeInput): HomeView {
   const hidden = input.targets.length - shown.length;
   const blocks: KnownBlock[] = [
     headerBlock('pgmedic'),
-    sectionBlock(`Diagnose PostgreSQL from any channel: \`${input.invocation} <command> [target] [options]\`. \`${input.invocation} help <command>\` explains one.`),
+    sectionBlock(
+      `Diagnose PostgreSQL from any channel: \`${input.invocation} <command> [target] [options]\`. \`${input.invocation} help <command>\` explains one.`,
+    ),
     { type: 'divider' },
     sectionBlock('*Targets*'),
-    ...(shown.length ? shown.map((t) => sectionBlock(targetLine(t.name, t.status, input.now))) : [sectionBlock(`_${escapeMrkdwn(input.noTargets ?? 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).')}_`)]),
+    ...(shown.length
+      ? shown.map((t) => sectionBlock(targetLine(t.name, t.status, input.now)))
+      : [
+          sectionBlock(
+            `_${escapeMrkdwn(input.noTargets ?? 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).')}_`,
+          ),
+        ]),
     ...(hidden ? [sectionBlock(`_…and ${hidden} more targets_`)] : []),
     { type: 'divider' },
     ...commandSections(input.commands, input.invocation),

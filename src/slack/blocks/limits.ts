@@ -65,15 +65,24 @@ export function sectionBlock(text: string): SectionBlock {
 export function fieldSections(title: string | undefined, fields: string[]): SectionBlock[] {
   const sections: SectionBlock[] = [];
   for (let start = 0; start < fields.length; start += LIMITS.sectionFields) {
-    const chunk = fields.slice(start, start + LIMITS.sectionFields).map((text) => ({ type: 'mrkdwn' as const, text: shown(text, LIMITS.fieldText) }));
-    sections.push({ type: 'section', ...(title && start === 0 ? { text: { type: 'mrkdwn', text: shown(title, LIMITS.sectionText) } } : {}), fields: chunk });
+    const chunk = fields
+      .slice(start, start + LIMITS.sectionFields)
+      .map((text) => ({ type: 'mrkdwn' as const, text: shown(text, LIMITS.fieldText) }));
+    sections.push({
+      type: 'section',
+      ...(title && start === 0 ? { text: { type: 'mrkdwn', text: shown(title, LIMITS.sectionText) } } : {}),
+      fields: chunk,
+    });
   }
   return sections;
 }
 
 /** A context block of mrkdwn elements; extra elements are joined into the last one. */
 export function contextBlock(elements: string[]): ContextBlock {
-  const kept = elements.length <= LIMITS.contextElements ? elements : [...elements.slice(0, LIMITS.contextElements - 1), elements.slice(LIMITS.contextElements - 1).join(' · ')];
+  const kept =
+    elements.length <= LIMITS.contextElements
+      ? elements
+      : [...elements.slice(0, LIMITS.contextElements - 1), elements.slice(LIMITS.contextElements - 1).join(' · ')];
   return { type: 'context', elements: kept.map((text) => ({ type: 'mrkdwn', text: shown(text, LIMITS.contextText) })) };
 }
 
@@ -82,7 +91,14 @@ export function preformattedBlock(title: string | undefined, text: string): Rich
   return {
     type: 'rich_text',
     elements: [
-      ...(title ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: shown(title, LIMITS.headerText), style: { bold: true } }] }] : []),
+      ...(title
+        ? [
+            {
+              type: 'rich_text_section' as const,
+              elements: [{ type: 'text' as const, text: shown(title, LIMITS.headerText), style: { bold: true } }],
+            },
+          ]
+        : []),
       { type: 'rich_text_preformatted', elements: [{ type: 'text', text: shown(text, LIMITS.preformattedText) }] },
     ],
   };
@@ -99,11 +115,16 @@ export type TableCell = { text: string } | { emoji: string };
 export function tableBlock(align: ('left' | 'right')[], rows: TableCell[][]): TableBlock {
   return {
     type: 'table',
-    column_settings: align.slice(0, LIMITS.tableColumnSettings).map((a) => (a === 'right' ? { align: 'right' } : { align: 'left', is_wrapped: true })),
+    column_settings: align
+      .slice(0, LIMITS.tableColumnSettings)
+      .map((a) => (a === 'right' ? { align: 'right' } : { align: 'left', is_wrapped: true })),
     rows: rows.slice(0, LIMITS.tableRows).map((row) =>
       row.slice(0, LIMITS.tableCells).map((cell) =>
         'emoji' in cell
-          ? { type: 'rich_text', elements: [{ type: 'rich_text_section', elements: [{ type: 'emoji', name: cell.emoji }] }] }
+          ? {
+              type: 'rich_text',
+              elements: [{ type: 'rich_text_section', elements: [{ type: 'emoji', name: cell.emoji }] }],
+            }
           : { type: 'raw_text', text: shown(cell.text.replace(/\s+/g, ' ').trim(), BUDGET.tableCellText) || '–' },
       ),
     ),
@@ -152,7 +173,16 @@ export function blockTextLength(block: unknown): number {
   if (typeof block === 'string') return block.length;
   if (Array.isArray(block)) return block.reduce<number>((sum, item) => sum + blockTextLength(item), 0);
   if (block && typeof block === 'object') {
-    return Object.entries(block).reduce<number>((sum, [key, value]) => sum + (key === 'text' && typeof value === 'string' ? value.length : typeof value === 'object' ? blockTextLength(value) : 0), 0);
+    return Object.entries(block).reduce<number>(
+      (sum, [key, value]) =>
+        sum +
+        (key === 'text' && typeof value === 'string'
+          ? value.length
+          : typeof value === 'object'
+            ? blockTextLength(value)
+            : 0),
+      0,
+    );
   }
   return 0;
 }

@@ -23,5 +23,7 @@ export function refusalNote(reason: string): PlainMessage {
 
 /** The ack of `/pg <action>`: a preview runs, then an approval card; nothing changes yet. */
 export function requestingNote(action: string, target: string): PlainMessage {
-  return { text: `:hourglass_flowing_sand: Checking \`${escapeMrkdwn(action)}\` on \`${escapeMrkdwn(target)}\` and asking for approval…` };
+  return {
+    text: `:hourglass_flowing_sand: Checking \`${escapeMrkdwn(action)}\` on \`${escapeMrkdwn(target)}\` and asking for approval…`,
+  };
 }

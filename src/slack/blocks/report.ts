@@ -2,11 +2,27 @@ import { applyQueryText } from '../../report/query-text.js';
 import type { Report, Section, Status, SuggestedAction } from '../../report/model.js';
 import { escapeInline, escapeMrkdwn, escapePlain } from './escape.js';
 import type { Button, KnownBlock } from './kit.js';
-import { BUDGET, LIMITS, actionsBlocks, blockTextLength, buttonElement, clip, contextBlock, fieldSections, headerBlock, preformattedBlock, sectionBlock } from './limits.js';
+import {
+  BUDGET,
+  LIMITS,
+  actionsBlocks,
+  blockTextLength,
+  buttonElement,
+  clip,
+  contextBlock,
+  fieldSections,
+  headerBlock,
+  preformattedBlock,
+  sectionBlock,
+} from './limits.js';
 import { followUpButton } from './follow-up.js';
 import { nativeTableBlocks, tableBlocks } from './table.js';
 
-export const STATUS_EMOJI: Record<Status, string> = { ok: ':large_green_circle:', warn: ':large_yellow_circle:', crit: ':red_circle:' };
+export const STATUS_EMOJI: Record<Status, string> = {
+  ok: ':large_green_circle:',
+  warn: ':large_yellow_circle:',
+  crit: ':red_circle:',
+};
 const FACT_MARK: Record<Status, string> = { ok: '', warn: ':warning: ', crit: ':bangbang: ' };
 
 /** Prefix of every suggested-action button's action_id; the healing flow listens for it. */
@@ -37,9 +53,16 @@ export interface RenderedMessage {
 }
 
 /** Block Kit for a Report: header with status, summary, sections, action buttons, context line. */
-export function reportMessage(given: Report, contextText: string | undefined, options: RenderOptions = {}): RenderedMessage {
+export function reportMessage(
+  given: Report,
+  contextText: string | undefined,
+  options: RenderOptions = {},
+): RenderedMessage {
   const report = applyQueryText(given);
-  const head: KnownBlock[] = [headerBlock(`${STATUS_EMOJI[report.status]} ${escapePlain(report.title)}`), sectionBlock(escapeMrkdwn(report.summary))];
+  const head: KnownBlock[] = [
+    headerBlock(`${STATUS_EMOJI[report.status]} ${escapePlain(report.title)}`),
+    sectionBlock(escapeMrkdwn(report.summary)),
+  ];
   const values = options.actions && 'values' in options.actions ? options.actions.values : [];
   const actions = [
     ...actionsBlocks(report.actions.flatMap((action, i) => (values[i] ? [actionButton(action, i, values[i])] : []))),
@@ -52,9 +75,15 @@ export function reportMessage(given: Report, contextText: string | undefined, op
   let native = options.nativeTable !== false;
   for (const section of report.sections) {
     const asNative = native && section.kind === 'table' && section.rows.length > 0;
-    const rendered = asNative ? nativeTableBlocks(section, options.maxTableRows ?? 15) : sectionBlocks(section, options.maxTableRows ?? 15);
+    const rendered = asNative
+      ? nativeTableBlocks(section, options.maxTableRows ?? 15)
+      : sectionBlocks(section, options.maxTableRows ?? 15);
     const candidate = [...head, ...body, ...rendered.blocks, ...actions];
-    if (skippedSections || candidate.length > BUDGET.messageBlocks || blockTextLength(candidate) > BUDGET.totalBlockText) {
+    if (
+      skippedSections ||
+      candidate.length > BUDGET.messageBlocks ||
+      blockTextLength(candidate) > BUDGET.totalBlockText
+    ) {
       skippedSections++;
       continue;
     }
@@ -66,8 +95,12 @@ export function reportMessage(given: Report, contextText: string | undefined, op
   const context = [
     ...(contextText ? [escapeMrkdwn(contextText)] : []),
     ...report.footnotes.map((note) => escapeMrkdwn(note)),
-    ...(report.actions.length && options.actions && 'unavailable' in options.actions ? [`_${escapeMrkdwn(options.actions.unavailable)}._`] : []),
-    ...(skippedSections ? [`_…and ${skippedSections} more ${skippedSections === 1 ? 'section' : 'sections'} that did not fit_`] : []),
+    ...(report.actions.length && options.actions && 'unavailable' in options.actions
+      ? [`_${escapeMrkdwn(options.actions.unavailable)}._`]
+      : []),
+    ...(skippedSections
+      ? [`_…and ${skippedSections} more ${skippedSections === 1 ? 'section' : 'sections'} that did not fit_`]
+      : []),
     ...(truncated && options.overflowNote ? [escapeMrkdwn(options.overflowNote)] : []),
   ];
   return {
@@ -81,7 +114,15 @@ function sectionBlocks(section: Section, maxTableRows: number): { blocks: KnownB
   const title = section.title ? `*${escapeMrkdwn(section.title)}*` : undefined;
   switch (section.kind) {
     case 'facts':
-      return { blocks: fieldSections(title, section.facts.map((f) => `*${escapeMrkdwn(f.label)}*\n${FACT_MARK[f.status ?? 'ok']}${escapeInline(f.value) || '–'}`)), hiddenRows: 0 };
+      return {
+        blocks: fieldSections(
+          title,
+          section.facts.map(
+            (f) => `*${escapeMrkdwn(f.label)}*\n${FACT_MARK[f.status ?? 'ok']}${escapeInline(f.value) || '–'}`,
+          ),
+        ),
+        hiddenRows: 0,
+      };
     case 'table':
       return tableBlocks(section, maxTableRows);
     case 'code':
@@ -99,7 +140,9 @@ function followUpBlocks(report: Report, options: RenderOptions): KnownBlock[] {
   const target = options.followUpTarget;
   if (!target || !report.followUps?.length) return [];
   const shownRows = options.maxTableRows ?? 15;
-  const shown = report.followUps.filter((followUp) => followUp.row === undefined || followUp.row < shownRows).slice(0, LIMITS.actionsElements);
+  const shown = report.followUps
+    .filter((followUp) => followUp.row === undefined || followUp.row < shownRows)
+    .slice(0, LIMITS.actionsElements);
   return actionsBlocks(shown.map((followUp, i) => followUpButton(target, followUp, i)));
 }
 
@@ -111,7 +154,14 @@ function actionButton(action: SuggestedAction, index: number, value: string): Bu
     value,
     ...(action.style ? { style: action.style } : {}),
     ...(action.style === 'danger'
-      ? { confirm: { title: 'Request approval?', text: `${escapePlain(action.label)} runs only after a second person approves it.`, confirm: 'Request approval', deny: 'Cancel' } }
+      ? {
+          confirm: {
+            title: 'Request approval?',
+            text: `${escapePlain(action.label)} runs only after a second person approves it.`,
+            confirm: 'Request approval',
+            deny: 'Cancel',
+          },
+        }
       : {}),
   });
 }

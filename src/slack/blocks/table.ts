@@ -20,15 +20,25 @@ export interface RenderedTable {
 /** A table readable on a phone: aligned monospace when narrow, one line per row when wide. Cut at `maxRows`. */
 export function tableBlocks(section: TableSection, maxRows: number): RenderedTable {
   const title = section.title ? `*${escapeMrkdwn(section.title)}*` : undefined;
-  if (!section.rows.length) return { blocks: [sectionBlock([title, `_${escapeMrkdwn(section.empty ?? 'none')}_`].filter(Boolean).join('\n'))], hiddenRows: 0 };
+  if (!section.rows.length)
+    return {
+      blocks: [sectionBlock([title, `_${escapeMrkdwn(section.empty ?? 'none')}_`].filter(Boolean).join('\n'))],
+      hiddenRows: 0,
+    };
   const headers = section.columns.map((c) => c.header);
   const widths = headers.map((h, i) => Math.max(h.length, ...section.rows.map((r) => (r[i] ?? '').length)));
   const totalWidth = widths.reduce((sum, w) => sum + w, 0) + 2 * (widths.length - 1);
-  return totalWidth <= PHONE_WIDTH ? alignedTable(section, widths, maxRows) : recordTable(section, section.title, maxRows);
+  return totalWidth <= PHONE_WIDTH
+    ? alignedTable(section, widths, maxRows)
+    : recordTable(section, section.title, maxRows);
 }
 
 /** The status column's marker: a dash for OK rows, so the eye goes to the others. */
-const ROW_MARK: Record<Status, TableCell> = { ok: { text: '–' }, warn: { emoji: 'warning' }, crit: { emoji: 'bangbang' } };
+const ROW_MARK: Record<Status, TableCell> = {
+  ok: { text: '–' },
+  warn: { emoji: 'warning' },
+  crit: { emoji: 'bangbang' },
+};
 
 /**
  * Slack's native table (one per message): a header row, numbers right-aligned, the cells as literal raw text,
@@ -39,20 +49,44 @@ export function nativeTableBlocks(section: TableSection, maxRows: number): Rende
   const marks = section.rowStatus;
   const shown = section.rows.slice(0, Math.min(maxRows, LIMITS.tableRows - 1));
   const header = [...(marks ? [{ text: 'status' }] : []), ...section.columns.map((c) => ({ text: c.header }))];
-  const rows = shown.map((row, r) => [...(marks ? [ROW_MARK[marks[r] ?? 'ok']] : []), ...section.columns.map((_, i) => ({ text: row[i] ?? '' }))]);
+  const rows = shown.map((row, r) => [
+    ...(marks ? [ROW_MARK[marks[r] ?? 'ok']] : []),
+    ...section.columns.map((_, i) => ({ text: row[i] ?? '' })),
+  ]);
   const align = [...(marks ? ['left' as const] : []), ...section.columns.map((c) => c.align ?? 'left')];
   const hiddenRows = section.rows.length - shown.length;
-  const title = section.title ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: visibleText(section.title), style: { bold: true } }] }] : [];
-  const cut = hiddenRows ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: `…and ${hiddenRows} more`, style: { italic: true } }] }] : [];
+  const title = section.title
+    ? [
+        {
+          type: 'rich_text_section' as const,
+          elements: [{ type: 'text' as const, text: visibleText(section.title), style: { bold: true } }],
+        },
+      ]
+    : [];
+  const cut = hiddenRows
+    ? [
+        {
+          type: 'rich_text_section' as const,
+          elements: [{ type: 'text' as const, text: `…and ${hiddenRows} more`, style: { italic: true } }],
+        },
+      ]
+    : [];
   return {
-    blocks: [...(title.length ? [{ type: 'rich_text' as const, elements: title }] : []), tableBlock(align, [header, ...rows]), ...(cut.length ? [{ type: 'rich_text' as const, elements: cut }] : [])],
+    blocks: [
+      ...(title.length ? [{ type: 'rich_text' as const, elements: title }] : []),
+      tableBlock(align, [header, ...rows]),
+      ...(cut.length ? [{ type: 'rich_text' as const, elements: cut }] : []),
+    ],
     hiddenRows,
   };
 }
 
 function alignedTable(section: TableSection, widths: number[], maxRows: number): RenderedTable {
   const line = (cells: string[]) =>
-    cells.map((cell, i) => (section.columns[i]?.align === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((cell, i) => (section.columns[i]?.align === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const lines = [line(section.columns.map((c) => c.header))];
   let shown = 0;
   for (const row of section.rows.slice(0, maxRows)) {
@@ -88,9 +122,23 @@ function recordTable(section: TableSection, title: string | undefined, maxRows: 
   const blocks: KnownBlock[] = chunks.map((lines, i) => ({
     type: 'rich_text',
     elements: [
-      ...(i === 0 && title ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: visibleText(title), style: { bold: true } }] }] : []),
+      ...(i === 0 && title
+        ? [
+            {
+              type: 'rich_text_section' as const,
+              elements: [{ type: 'text' as const, text: visibleText(title), style: { bold: true } }],
+            },
+          ]
+        : []),
       { type: 'rich_text_list' as const, style: 'bullet' as const, elements: lines },
-      ...(i === chunks.length - 1 && hiddenRows ? [{ type: 'rich_text_section' as const, elements: [{ type: 'text' as const, text: `…and ${hiddenRows} more`, style: { italic: true } }] }] : []),
+      ...(i === chunks.length - 1 && hiddenRows
+        ? [
+            {
+              type: 'rich_text_section' as const,
+              elements: [{ type: 'text' as const, text: `…and ${hiddenRows} more`, style: { italic: true } }],
+            },
+          ]
+        : []),
     ],
   }));
   return { blocks, hiddenRows };
@@ -107,5 +155,11 @@ function recordLine(section: TableSection, row: string[]): RichTextSection {
     .map((cell, i) => (cell ? `${section.columns[i + 1]?.header ?? ''}: ${cell}` : ''))
     .filter(Boolean)
     .join(' · ');
-  return { type: 'rich_text_section', elements: [{ type: 'text', text: first || '–', style: { bold: true } }, ...(details ? [{ type: 'text' as const, text: ` — ${details}` }] : [])] };
+  return {
+    type: 'rich_text_section',
+    elements: [
+      { type: 'text', text: first || '–', style: { bold: true } },
+      ...(details ? [{ type: 'text' as const, text: ` — ${details}` }] : []),
+    ],
+  };
 }

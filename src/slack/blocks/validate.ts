@@ -4,25 +4,44 @@ export type Surface = 'message' | 'home' | 'modal';
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const textOf = (value: unknown): string => (isObject(value) && typeof value.text === 'string' ? value.text : '');
 
-const KNOWN_BLOCKS = new Set(['section', 'header', 'context', 'actions', 'divider', 'rich_text', 'image', 'table', 'input', 'file', 'markdown']);
+const KNOWN_BLOCKS = new Set([
+  'section',
+  'header',
+  'context',
+  'actions',
+  'divider',
+  'rich_text',
+  'image',
+  'table',
+  'input',
+  'file',
+  'markdown',
+]);
 
 /**
  * Checks a finished message or view against the Block Kit limits. Returns one line per problem, empty when
  * the payload is valid. The Slack stand-in runs every payload it receives through this.
  */
-export function blockKitProblems(payload: { text?: unknown; blocks?: unknown }, surface: Surface = 'message'): string[] {
+export function blockKitProblems(
+  payload: { text?: unknown; blocks?: unknown },
+  surface: Surface = 'message',
+): string[] {
   const problems: string[] = [];
   const blocks = asArray(payload.blocks);
   const maxBlocks = surface === 'message' ? LIMITS.messageBlocks : LIMITS.surfaceBlocks;
   if (blocks.length > maxBlocks) problems.push(`${blocks.length} blocks, more than ${maxBlocks}`);
-  if (typeof payload.text === 'string' && payload.text.length > LIMITS.messageText) problems.push(`text is ${payload.text.length} characters, more than ${LIMITS.messageText}`);
-  if (!blocks.length && !(typeof payload.text === 'string' && payload.text.length)) problems.push('neither text nor blocks');
+  if (typeof payload.text === 'string' && payload.text.length > LIMITS.messageText)
+    problems.push(`text is ${payload.text.length} characters, more than ${LIMITS.messageText}`);
+  if (!blocks.length && !(typeof payload.text === 'string' && payload.text.length))
+    problems.push('neither text nor blocks');
   const total = blockTextLength(blocks);
-  if (surface === 'message' && total > LIMITS.totalBlockText) problems.push(`blocks hold ${total} characters of text, more than ${LIMITS.totalBlockText}`);
+  if (surface === 'message' && total > LIMITS.totalBlockText)
+    problems.push(`blocks hold ${total} characters of text, more than ${LIMITS.totalBlockText}`);
   const tables = blocks.filter((b) => isObject(b) && b.type === 'table').length;
   if (tables && surface !== 'message') problems.push(`table blocks appear only in messages, not in a ${surface}`);
   if (tables > LIMITS.tablesPerMessage) problems.push(`${tables} table blocks, more than ${LIMITS.tablesPerMessage}`);
@@ -85,7 +104,10 @@ function sectionProblems(block: Json): string[] {
 
 function contextProblems(block: Json): string[] {
   const elements = asArray(block.elements);
-  const problems = elements.length > LIMITS.contextElements ? [`${elements.length} elements, more than ${LIMITS.contextElements}`] : [];
+  const problems =
+    elements.length > LIMITS.contextElements
+      ? [`${elements.length} elements, more than ${LIMITS.contextElements}`]
+      : [];
   if (!elements.length) problems.push('a context needs elements');
   elements.forEach((element, i) => {
     if (textOf(element).length > LIMITS.contextText) problems.push(`element ${i} longer than ${LIMITS.contextText}`);
@@ -95,7 +117,10 @@ function contextProblems(block: Json): string[] {
 
 function actionsProblems(block: Json): string[] {
   const elements = asArray(block.elements);
-  const problems = elements.length > LIMITS.actionsElements ? [`${elements.length} elements, more than ${LIMITS.actionsElements}`] : [];
+  const problems =
+    elements.length > LIMITS.actionsElements
+      ? [`${elements.length} elements, more than ${LIMITS.actionsElements}`]
+      : [];
   if (!elements.length) problems.push('an actions block needs elements');
   const actionIds = new Set<string>();
   for (const element of elements) {
@@ -110,15 +135,21 @@ function actionsProblems(block: Json): string[] {
 
 function buttonProblems(button: Json): string[] {
   const problems: string[] = [];
-  if (!textOf(button.text).length || textOf(button.text).length > LIMITS.buttonText) problems.push(`button text must be 1–${LIMITS.buttonText} characters`);
-  if (typeof button.value === 'string' && button.value.length > LIMITS.buttonValue) problems.push(`button value longer than ${LIMITS.buttonValue}`);
-  if (typeof button.action_id !== 'string' || button.action_id.length > LIMITS.actionId) problems.push(`action_id missing or longer than ${LIMITS.actionId}`);
+  if (!textOf(button.text).length || textOf(button.text).length > LIMITS.buttonText)
+    problems.push(`button text must be 1–${LIMITS.buttonText} characters`);
+  if (typeof button.value === 'string' && button.value.length > LIMITS.buttonValue)
+    problems.push(`button value longer than ${LIMITS.buttonValue}`);
+  if (typeof button.action_id !== 'string' || button.action_id.length > LIMITS.actionId)
+    problems.push(`action_id missing or longer than ${LIMITS.actionId}`);
   if (isObject(button.confirm)) {
     const confirm = button.confirm;
-    if (textOf(confirm.title).length > LIMITS.confirmTitle) problems.push(`confirm title longer than ${LIMITS.confirmTitle}`);
-    if (textOf(confirm.text).length > LIMITS.confirmText) problems.push(`confirm text longer than ${LIMITS.confirmText}`);
+    if (textOf(confirm.title).length > LIMITS.confirmTitle)
+      problems.push(`confirm title longer than ${LIMITS.confirmTitle}`);
+    if (textOf(confirm.text).length > LIMITS.confirmText)
+      problems.push(`confirm text longer than ${LIMITS.confirmText}`);
     for (const key of ['confirm', 'deny']) {
-      if (textOf(confirm[key]).length > LIMITS.confirmButton) problems.push(`confirm ${key} longer than ${LIMITS.confirmButton}`);
+      if (textOf(confirm[key]).length > LIMITS.confirmButton)
+        problems.push(`confirm ${key} longer than ${LIMITS.confirmButton}`);
     }
   }
   return problems;
@@ -128,11 +159,14 @@ function tableProblems(block: Json): string[] {
   const rows = asArray(block.rows);
   const problems = rows.length > LIMITS.tableRows ? [`${rows.length} rows, more than ${LIMITS.tableRows}`] : [];
   if (!rows.length) problems.push('a table needs rows');
-  if (rows.some((row) => asArray(row).length > LIMITS.tableCells)) problems.push(`a row has more than ${LIMITS.tableCells} cells`);
+  if (rows.some((row) => asArray(row).length > LIMITS.tableCells))
+    problems.push(`a row has more than ${LIMITS.tableCells} cells`);
   if (new Set(rows.map((row) => asArray(row).length)).size > 1) problems.push('rows have different numbers of cells');
-  if (asArray(block.column_settings).length > LIMITS.tableColumnSettings) problems.push(`more than ${LIMITS.tableColumnSettings} column settings`);
+  if (asArray(block.column_settings).length > LIMITS.tableColumnSettings)
+    problems.push(`more than ${LIMITS.tableColumnSettings} column settings`);
   rows.flatMap(asArray).forEach((cell) => {
-    if (!isObject(cell) || !['raw_text', 'raw_number', 'rich_text'].includes(String(cell.type))) problems.push('a cell must be raw_text, raw_number or rich_text');
+    if (!isObject(cell) || !['raw_text', 'raw_number', 'rich_text'].includes(String(cell.type)))
+      problems.push('a cell must be raw_text, raw_number or rich_text');
     else if (cell.type === 'raw_text' && !textOf(cell).length) problems.push('an empty raw_text cell');
   });
   return [...new Set(problems)];

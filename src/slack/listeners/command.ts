@@ -21,12 +21,22 @@ export const SLASH_COMMAND = '/pg';
  */
 export function registerSlashCommand(app: App, deps: SlackDeps): void {
   app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
-    const requester: Requester = { userId: command.user_id, channelId: command.channel_id, channelName: command.channel_name };
+    const requester: Requester = {
+      userId: command.user_id,
+      channelId: command.channel_id,
+      channelName: command.channel_name,
+    };
     let request: ReturnType<typeof parseSlashText>;
     try {
-      request = parseSlashText(command.text, { targetNames: deps.targets.names(), defaultTarget: channelTarget(deps.config.targets, requester) ?? deps.config.defaultTarget });
+      request = parseSlashText(command.text, {
+        targetNames: deps.targets.names(),
+        defaultTarget: channelTarget(deps.config.targets, requester) ?? deps.config.defaultTarget,
+      });
     } catch (error) {
-      deps.logger.info({ user: requester.userId, channel: requester.channelId, code: describeError(error).code }, 'bad /pg input');
+      deps.logger.info(
+        { user: requester.userId, channel: requester.channelId, code: describeError(error).code },
+        'bad /pg input',
+      );
       await ack({ response_type: 'ephemeral', ...errorNote(describeError(error).text) });
       return;
     }
@@ -35,10 +45,13 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
       await ack({ response_type: 'ephemeral', text: help.text, blocks: help.blocks });
       return;
     }
-    const visibility: Visibility = request.visibility ?? (deps.slack.privateChannels.has(requester.channelId) ? 'private' : deps.slack.defaultVisibility);
+    const visibility: Visibility =
+      request.visibility ??
+      (deps.slack.privateChannels.has(requester.channelId) ? 'private' : deps.slack.defaultVisibility);
     const reply = replyFor(deps, command, respond, client);
     // The next turn of the event loop: the ack goes out, and acks already queued go first, before this work.
-    const afterAck = (work: () => Promise<void>) => deps.jobs.start(new Promise((resolve) => setImmediate(resolve)).then(work));
+    const afterAck = (work: () => Promise<void>) =>
+      deps.jobs.start(new Promise((resolve) => setImmediate(resolve)).then(work));
     if (request.kind === 'audit') {
       await ack({ response_type: 'ephemeral', ...runningNote(AUDIT_COMMAND, request.target ?? 'every target') });
       afterAck(() => auditCommand(deps, { ...request, visibility, requester }, reply));
@@ -46,7 +59,9 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
     }
     if (request.kind === 'digest') {
       await ack({ response_type: 'ephemeral', ...runningNote(DIGEST_COMMAND, request.target ?? 'every target') });
-      afterAck(() => digestCommand(deps, { ...(request.target ? { target: request.target } : {}), visibility, requester }, reply));
+      afterAck(() =>
+        digestCommand(deps, { ...(request.target ? { target: request.target } : {}), visibility, requester }, reply),
+      );
       return;
     }
     if (request.kind === 'trend') {
@@ -56,7 +71,13 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
     }
     if (request.command.kind === 'action') {
       await ack({ response_type: 'ephemeral', ...requestingNote(request.command.name, request.target) });
-      afterAck(() => requestActionCommand(deps, { command: request.command, target: request.target, tokens: request.tokens, requester }, reply));
+      afterAck(() =>
+        requestActionCommand(
+          deps,
+          { command: request.command, target: request.target, tokens: request.tokens, requester },
+          reply,
+        ),
+      );
       return;
     }
     await ack({ response_type: 'ephemeral', ...runningNote(request.command.name, request.target) });

@@ -30,7 +30,7 @@ export function registerFollowUpButtons(app: App, deps: SlackDeps): void {
     await ack();
     const container = body.container as { message_ts?: string; is_ephemeral?: boolean };
     const click: FollowUpClick = {
-      value: action.type === 'button' ? action.value ?? '' : '',
+      value: action.type === 'button' ? (action.value ?? '') : '',
       userId: body.user.id,
       channelId: body.channel?.id ?? '',
       ephemeral: container.is_ephemeral === true,
@@ -41,20 +41,35 @@ export function registerFollowUpButtons(app: App, deps: SlackDeps): void {
 }
 
 function replyForClick(deps: SlackDeps, click: FollowUpClick, respond: RespondFn, client: WebClient): Reply {
-  return { respond, client, channelId: click.channelId, logger: deps.logger, click: click.ephemeral || !click.messageTs ? {} : { messageTs: click.messageTs } };
+  return {
+    respond,
+    client,
+    channelId: click.channelId,
+    logger: deps.logger,
+    click: click.ephemeral || !click.messageTs ? {} : { messageTs: click.messageTs },
+  };
 }
 
 export async function explainFromClick(deps: SlackDeps, click: FollowUpClick, reply: Reply): Promise<void> {
   const parsed = parseExplainValue(click.value);
   if (!parsed.ok || !deps.targets.names().includes(parsed.target)) {
-    const reason = parsed.ok ? `There is no target named \`${parsed.target}\`, so nothing ran. Type \`/pg explain <queryid> <target>\` with one of: ${deps.targets.names().join(', ')}.` : parsed.reason;
+    const reason = parsed.ok
+      ? `There is no target named \`${parsed.target}\`, so nothing ran. Type \`/pg explain <queryid> <target>\` with one of: ${deps.targets.names().join(', ')}.`
+      : parsed.reason;
     deps.logger.warn({ user: click.userId, channel: click.channelId }, 'refused a forged follow-up button');
     await noteTo(reply, refusalNote(reason));
     return;
   }
   const command = findCommand('explain');
-  const visibility: Visibility = click.ephemeral || deps.slack.privateChannels.has(click.channelId) ? 'private' : 'channel';
-  const run = { command, target: parsed.target, options: validateOptions(command, { statement: parsed.queryId }), visibility, requester: { userId: click.userId, channelId: click.channelId } };
+  const visibility: Visibility =
+    click.ephemeral || deps.slack.privateChannels.has(click.channelId) ? 'private' : 'channel';
+  const run = {
+    command,
+    target: parsed.target,
+    options: validateOptions(command, { statement: parsed.queryId }),
+    visibility,
+    requester: { userId: click.userId, channelId: click.channelId },
+  };
   // executeCommand authorizes the clicker for this target and channel with the same rule as a typed `/pg explain`.
   await executeCommand(deps, run, reply);
 }

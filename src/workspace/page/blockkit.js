@@ -2,15 +2,72 @@
 // whatever a database or a person typed cannot become markup here either.
 
 const EMOJI = {
-  white_check_mark: '✅', heavy_check_mark: '✔️', x: '❌', warning: '⚠️', red_circle: '🔴', large_green_circle: '🟢',
-  large_yellow_circle: '🟡', large_orange_circle: '🟠', large_blue_circle: '🔵', white_circle: '⚪', black_circle: '⚫',
-  hourglass: '⌛', hourglass_flowing_sand: '⏳', lock: '🔒', no_entry: '⛔', no_entry_sign: '🚫', stopwatch: '⏱️',
-  mag: '🔍', wrench: '🔧', broom: '🧹', zap: '⚡', fire: '🔥', rotating_light: '🚨', bell: '🔔', information_source: 'ℹ️',
-  clipboard: '📋', bar_chart: '📊', chart_with_upwards_trend: '📈', chart_with_downwards_trend: '📉', calendar: '📅',
-  skull: '💀', stethoscope: '🩺', hospital: '🏥', pill: '💊', heavy_minus_sign: '➖', arrow_right: '➡️', hammer_and_wrench: '🛠️',
-  thumbsup: '👍', '+1': '👍', thumbsdown: '👎', eyes: '👀', ok: '🆗', sparkles: '✨', snail: '🐌', elephant: '🐘', wastebasket: '🗑️',
-  recycle: '♻️', gear: '⚙️', bulb: '💡', question: '❓', grey_question: '❔', octagonal_sign: '🛑', exclamation: '❗', heavy_exclamation_mark: '❗', hourglass_done: '⌛',
-  raising_hand: '🙋', arrows_counterclockwise: '🔄', ballot_box_with_check: '☑️', bangbang: '‼️', ghost: '👻', alarm_clock: '⏰', clock1: '🕐', busts_in_silhouette: '👥', bust_in_silhouette: '👤', scroll: '📜', memo: '📝',
+  white_check_mark: '✅',
+  heavy_check_mark: '✔️',
+  x: '❌',
+  warning: '⚠️',
+  red_circle: '🔴',
+  large_green_circle: '🟢',
+  large_yellow_circle: '🟡',
+  large_orange_circle: '🟠',
+  large_blue_circle: '🔵',
+  white_circle: '⚪',
+  black_circle: '⚫',
+  hourglass: '⌛',
+  hourglass_flowing_sand: '⏳',
+  lock: '🔒',
+  no_entry: '⛔',
+  no_entry_sign: '🚫',
+  stopwatch: '⏱️',
+  mag: '🔍',
+  wrench: '🔧',
+  broom: '🧹',
+  zap: '⚡',
+  fire: '🔥',
+  rotating_light: '🚨',
+  bell: '🔔',
+  information_source: 'ℹ️',
+  clipboard: '📋',
+  bar_chart: '📊',
+  chart_with_upwards_trend: '📈',
+  chart_with_downwards_trend: '📉',
+  calendar: '📅',
+  skull: '💀',
+  stethoscope: '🩺',
+  hospital: '🏥',
+  pill: '💊',
+  heavy_minus_sign: '➖',
+  arrow_right: '➡️',
+  hammer_and_wrench: '🛠️',
+  thumbsup: '👍',
+  '+1': '👍',
+  thumbsdown: '👎',
+  eyes: '👀',
+  ok: '🆗',
+  sparkles: '✨',
+  snail: '🐌',
+  elephant: '🐘',
+  wastebasket: '🗑️',
+  recycle: '♻️',
+  gear: '⚙️',
+  bulb: '💡',
+  question: '❓',
+  grey_question: '❔',
+  octagonal_sign: '🛑',
+  exclamation: '❗',
+  heavy_exclamation_mark: '❗',
+  hourglass_done: '⌛',
+  raising_hand: '🙋',
+  arrows_counterclockwise: '🔄',
+  ballot_box_with_check: '☑️',
+  bangbang: '‼️',
+  ghost: '👻',
+  alarm_clock: '⏰',
+  clock1: '🕐',
+  busts_in_silhouette: '👥',
+  bust_in_silhouette: '👤',
+  scroll: '📜',
+  memo: '📝',
 };
 
 const el = (tag, className, children = []) => {
@@ -31,7 +88,9 @@ function special(inner, ctx) {
   if (target.startsWith('#')) return el('span', 'mention', [`#${label ?? target.slice(1)}`]);
   if (target.startsWith('!date^')) {
     const seconds = Number(target.split('^')[1]);
-    const node = el('time', null, [Number.isFinite(seconds) ? new Date(seconds * 1000).toLocaleString() : decode(label ?? '')]);
+    const node = el('time', null, [
+      Number.isFinite(seconds) ? new Date(seconds * 1000).toLocaleString() : decode(label ?? ''),
+    ]);
     if (Number.isFinite(seconds)) node.dateTime = new Date(seconds * 1000).toISOString();
     return node;
   }
@@ -50,7 +109,10 @@ function splitOnce(text, separator) {
 
 // Like Slack, *bold*, _italic_ and ~strike~ only count at word boundaries: pg_catalog.pg_class stays as typed.
 const styled = (mark) => `(?<![\\w${mark}])\\${mark}(?=\\S)[^${mark}\\n]+?(?<=\\S)\\${mark}(?![\\w${mark}])`;
-const INLINE = new RegExp(`(\`[^\`\\n]+\`)|(<[^<>\\n]+>)|(${styled('*')})|(${styled('_')})|(${styled('~')})|(\\n)`, 'g');
+const INLINE = new RegExp(
+  `(\`[^\`\\n]+\`)|(<[^<>\\n]+>)|(${styled('*')})|(${styled('_')})|(${styled('~')})|(\\n)`,
+  'g',
+);
 
 function inline(text, ctx) {
   const out = [];
@@ -82,7 +144,10 @@ export function mrkdwn(text, ctx) {
   return out;
 }
 
-const textObject = (object, ctx) => (object?.type === 'mrkdwn' ? mrkdwn(object.text, ctx) : [object?.emoji === false ? object?.text ?? '' : emojify(object?.text ?? '')]);
+const textObject = (object, ctx) =>
+  object?.type === 'mrkdwn'
+    ? mrkdwn(object.text, ctx)
+    : [object?.emoji === false ? (object?.text ?? '') : emojify(object?.text ?? '')];
 
 function richElement(element, ctx) {
   if (element.type === 'text') {
@@ -101,13 +166,28 @@ function richElement(element, ctx) {
 }
 
 function richText(block, ctx) {
-  return el('div', 'bk-rich', block.elements.map((part) => {
-    const children = (part.elements ?? []).map((e) => richElement(e, ctx));
-    if (part.type === 'rich_text_preformatted') return el('pre', null, children);
-    if (part.type === 'rich_text_quote') return el('blockquote', null, children);
-    if (part.type === 'rich_text_list') return el(part.style === 'ordered' ? 'ol' : 'ul', null, (part.elements ?? []).map((item) => el('li', null, (item.elements ?? []).map((e) => richElement(e, ctx)))));
-    return el('div', null, children);
-  }));
+  return el(
+    'div',
+    'bk-rich',
+    block.elements.map((part) => {
+      const children = (part.elements ?? []).map((e) => richElement(e, ctx));
+      if (part.type === 'rich_text_preformatted') return el('pre', null, children);
+      if (part.type === 'rich_text_quote') return el('blockquote', null, children);
+      if (part.type === 'rich_text_list')
+        return el(
+          part.style === 'ordered' ? 'ol' : 'ul',
+          null,
+          (part.elements ?? []).map((item) =>
+            el(
+              'li',
+              null,
+              (item.elements ?? []).map((e) => richElement(e, ctx)),
+            ),
+          ),
+        );
+      return el('div', null, children);
+    }),
+  );
 }
 
 function button(element, ctx) {
@@ -120,7 +200,14 @@ function button(element, ctx) {
 
 function section(block, ctx) {
   const node = el('div', 'bk-section', block.text ? textObject(block.text, ctx) : []);
-  if (block.fields?.length) node.append(el('div', 'bk-fields', block.fields.map((f) => el('div', null, textObject(f, ctx)))));
+  if (block.fields?.length)
+    node.append(
+      el(
+        'div',
+        'bk-fields',
+        block.fields.map((f) => el('div', null, textObject(f, ctx))),
+      ),
+    );
   if (block.accessory?.type === 'button') node.append(' ', button(block.accessory, ctx));
   return node;
 }
@@ -137,8 +224,24 @@ function table(block, ctx) {
   const [header = [], ...rows] = block.rows ?? [];
   return el('div', 'bk-table-wrap', [
     el('table', 'bk-table', [
-      el('thead', null, [el('tr', null, header.map((c, i) => cell('th', c, i)))]),
-      el('tbody', null, rows.map((row) => el('tr', null, row.map((c, i) => cell('td', c, i))))),
+      el('thead', null, [
+        el(
+          'tr',
+          null,
+          header.map((c, i) => cell('th', c, i)),
+        ),
+      ]),
+      el(
+        'tbody',
+        null,
+        rows.map((row) =>
+          el(
+            'tr',
+            null,
+            row.map((c, i) => cell('td', c, i)),
+          ),
+        ),
+      ),
     ]),
   ]);
 }
@@ -148,8 +251,18 @@ const RENDERERS = {
   header: (block, ctx) => el('div', 'bk-header', textObject(block.text, ctx)),
   section,
   divider: () => el('hr', 'bk-divider'),
-  context: (block, ctx) => el('div', 'bk-context', block.elements.map((e) => el('span', null, e.type === 'image' ? [e.alt_text ?? ''] : textObject(e, ctx)))),
-  actions: (block, ctx) => el('div', 'bk-actions', block.elements.map((e) => (e.type === 'button' ? button(e, ctx) : el('span', 'bk-unknown', [`[${e.type}]`])))),
+  context: (block, ctx) =>
+    el(
+      'div',
+      'bk-context',
+      block.elements.map((e) => el('span', null, e.type === 'image' ? [e.alt_text ?? ''] : textObject(e, ctx))),
+    ),
+  actions: (block, ctx) =>
+    el(
+      'div',
+      'bk-actions',
+      block.elements.map((e) => (e.type === 'button' ? button(e, ctx) : el('span', 'bk-unknown', [`[${e.type}]`]))),
+    ),
   rich_text: richText,
   image: (block) => Object.assign(el('img'), { src: block.image_url, alt: block.alt_text ?? '' }),
 };

@@ -1,13 +1,28 @@
 import { mrkdwn, renderBlocks } from './blockkit.js';
 
-const SUGGESTIONS = ['/pg help', '/pg health', '/pg locks', '/pg connections', '/pg bloat', '/pg vacuum', '/pg indexes', '/pg slow-queries', '/pg digest', '/pg trend dead-tuples', '/pg audit'];
+const SUGGESTIONS = [
+  '/pg help',
+  '/pg health',
+  '/pg locks',
+  '/pg connections',
+  '/pg bloat',
+  '/pg vacuum',
+  '/pg indexes',
+  '/pg slow-queries',
+  '/pg digest',
+  '/pg trend dead-tuples',
+  '/pg audit',
+];
 const POLL_MS = 500;
 
 const $ = (id) => document.getElementById(id);
 const state = { info: undefined, user: undefined, lastSeen: '', showing: 'channel' };
 
 async function api(path, body) {
-  const response = await fetch(`/workspace/${path}`, body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {});
+  const response = await fetch(
+    `/workspace/${path}`,
+    body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {},
+  );
   const answer = await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }));
   if (!response.ok || answer.ok === false) throw new Error(answer.error ?? `HTTP ${response.status}`);
   return answer;
@@ -40,35 +55,56 @@ function confirmFirst(confirm) {
 
 async function clickButton(message, element) {
   if (!(await confirmFirst(element.confirm))) return;
-  await api('click', { user: state.user, messageId: String(message.id), actionId: element.action_id, value: element.value ?? '' }).catch(showError);
+  await api('click', {
+    user: state.user,
+    messageId: String(message.id),
+    actionId: element.action_id,
+    value: element.value ?? '',
+  }).catch(showError);
 }
 
 /** A file the bot uploaded (files.uploadV2): the full table of a report too long for one message, or a chart image. */
 function fileAttachment(file) {
   if (file.image) {
     const figure = Object.assign(document.createElement('figure'), { className: 'file-image' });
-    figure.append(Object.assign(document.createElement('img'), { src: file.image, alt: file.name, loading: 'lazy' }), Object.assign(document.createElement('figcaption'), { textContent: `📎 ${file.name}` }));
+    figure.append(
+      Object.assign(document.createElement('img'), { src: file.image, alt: file.name, loading: 'lazy' }),
+      Object.assign(document.createElement('figcaption'), { textContent: `📎 ${file.name}` }),
+    );
     return figure;
   }
   const details = document.createElement('details');
-  details.append(Object.assign(document.createElement('summary'), { textContent: `📎 ${file.name}` }), Object.assign(document.createElement('pre'), { textContent: file.content }));
+  details.append(
+    Object.assign(document.createElement('summary'), { textContent: `📎 ${file.name}` }),
+    Object.assign(document.createElement('pre'), { textContent: file.content }),
+  );
   return details;
 }
 
 function renderMessage(message) {
   const person = message.from !== 'bot';
-  const avatar = Object.assign(document.createElement('div'), { className: `avatar${person ? ' person' : ''}`, textContent: person ? userName(message.from)[0].toUpperCase() : 'pg' });
+  const avatar = Object.assign(document.createElement('div'), {
+    className: `avatar${person ? ' person' : ''}`,
+    textContent: person ? userName(message.from)[0].toUpperCase() : 'pg',
+  });
   const meta = document.createElement('div');
   meta.className = 'meta';
   meta.append(Object.assign(document.createElement('b'), { textContent: person ? userName(message.from) : 'pgmedic' }));
   if (!person) meta.append(Object.assign(document.createElement('span'), { className: 'badge', textContent: 'APP' }));
   if (message.edited) meta.append(' (edited)');
   const ctx = { userName, onButton: (element) => clickButton(message, element) };
-  const content = message.file ? [fileAttachment(message.file)] : message.blocks.length ? renderBlocks(message.blocks, ctx) : mrkdwn(message.text, ctx);
+  const content = message.file
+    ? [fileAttachment(message.file)]
+    : message.blocks.length
+      ? renderBlocks(message.blocks, ctx)
+      : mrkdwn(message.text, ctx);
   const body = document.createElement('div');
   body.className = 'body';
   body.append(meta, ...content);
-  if (message.ephemeral) body.append(Object.assign(document.createElement('div'), { className: 'only-you', textContent: 'Only visible to you' }));
+  if (message.ephemeral)
+    body.append(
+      Object.assign(document.createElement('div'), { className: 'only-you', textContent: 'Only visible to you' }),
+    );
   const node = document.createElement('div');
   node.className = `message${message.threadTs ? ' thread' : ''}`;
   node.dataset.testid = 'message';
@@ -93,7 +129,11 @@ async function refreshHome() {
   const { view } = await api(`home?user=${encodeURIComponent(state.user)}`);
   const home = $('home');
   const ctx = { userName, onButton: () => undefined };
-  home.replaceChildren(...(view ? renderBlocks(view.blocks ?? [], ctx) : [Object.assign(document.createElement('p'), { textContent: 'Opening…' })]));
+  home.replaceChildren(
+    ...(view
+      ? renderBlocks(view.blocks ?? [], ctx)
+      : [Object.assign(document.createElement('p'), { textContent: 'Opening…' })]),
+  );
 }
 
 function show(what) {
@@ -113,7 +153,8 @@ async function poll() {
 
 async function send(text) {
   if (!text.trim()) return;
-  if (!text.trim().startsWith('/pg')) return showError(new Error('Only the /pg command works here, for example /pg locks'));
+  if (!text.trim().startsWith('/pg'))
+    return showError(new Error('Only the /pg command works here, for example /pg locks'));
   await api('command', { user: state.user, text }).catch(showError);
   await refresh().catch(() => undefined);
 }
@@ -122,7 +163,9 @@ function setUpSidebar() {
   const select = $('user');
   for (const user of state.info.users) select.append(new Option(`${user.name} (${user.role})`, user.id));
   select.value = state.user;
-  const hint = () => ($('user-hint').textContent = `Messages only for ${userName(state.user)} show here while you are ${userName(state.user)}.`);
+  const hint = () =>
+    ($('user-hint').textContent =
+      `Messages only for ${userName(state.user)} show here while you are ${userName(state.user)}.`);
   hint();
   select.addEventListener('change', () => {
     state.user = select.value;
@@ -133,14 +176,18 @@ function setUpSidebar() {
   });
   for (const text of SUGGESTIONS) {
     const item = document.createElement('li');
-    item.append(Object.assign(document.createElement('button'), { type: 'button', textContent: text, onclick: () => send(text) }));
+    item.append(
+      Object.assign(document.createElement('button'), { type: 'button', textContent: text, onclick: () => send(text) }),
+    );
     $('suggestions').append(item);
   }
   if (!state.info.demo) return;
   $('demo').hidden = false;
   $('start-chain').addEventListener('click', async () => {
     const chain = await api('demo/blocking-chain', {}).catch(showError);
-    if (chain) $('chain-status').textContent = `Blocking chain running: session ${chain.rootPid} blocks ${chain.waitingPids.join(' and ')}. Try /pg locks.`;
+    if (chain)
+      $('chain-status').textContent =
+        `Blocking chain running: session ${chain.rootPid} blocks ${chain.waitingPids.join(' and ')}. Try /pg locks.`;
   });
 }
 

@@ -7,7 +7,12 @@ type Answer = Record<string, unknown>;
 export const BOT = { userId: 'UPGMEDIC', botId: 'BPGMEDIC', team: 'Test Team', teamId: 'T0TEST' };
 
 /** Runs the Block Kit validator and records what it finds; true when the payload is fine. */
-export function validate(state: StandInState, where: string, payload: { text?: unknown; blocks?: unknown }, surface: Surface = 'message'): boolean {
+export function validate(
+  state: StandInState,
+  where: string,
+  payload: { text?: unknown; blocks?: unknown },
+  surface: Surface = 'message',
+): boolean {
   const problems = blockKitProblems(payload, surface);
   state.problems.push(...problems.map((p) => `${where}: ${p}`));
   return problems.length === 0;
@@ -23,13 +28,28 @@ export function callMethod(state: StandInState, method: string, args: Args, uplo
 }
 
 const METHODS: Record<string, (state: StandInState, args: Args, uploadBase: string) => Answer> = {
-  'auth.test': () => ({ ok: true, url: 'https://test.slack.com/', team: BOT.team, team_id: BOT.teamId, user: 'pgmedic', user_id: BOT.userId, bot_id: BOT.botId }),
+  'auth.test': () => ({
+    ok: true,
+    url: 'https://test.slack.com/',
+    team: BOT.team,
+    team_id: BOT.teamId,
+    user: 'pgmedic',
+    user_id: BOT.userId,
+    bot_id: BOT.botId,
+  }),
 
   'chat.postMessage'(state, args) {
     const channel = str(args.channel) ?? '';
     if (!state.botChannels.has(channel)) return { ok: false, error: 'not_in_channel' };
     if (!validate(state, 'chat.postMessage', args)) return { ok: false, error: 'invalid_blocks' };
-    const message = state.addMessage({ channel, text: str(args.text), blocks: args.blocks as unknown[] | undefined, threadTs: str(args.thread_ts), ephemeral: false, via: 'chat.postMessage' });
+    const message = state.addMessage({
+      channel,
+      text: str(args.text),
+      blocks: args.blocks as unknown[] | undefined,
+      threadTs: str(args.thread_ts),
+      ephemeral: false,
+      via: 'chat.postMessage',
+    });
     return { ok: true, channel, ts: message.ts, message: { text: message.text, ts: message.ts } };
   },
 
@@ -46,14 +66,22 @@ const METHODS: Record<string, (state: StandInState, args: Args, uploadBase: stri
     const channel = str(args.channel) ?? '';
     if (!state.botChannels.has(channel)) return { ok: false, error: 'not_in_channel' };
     if (!validate(state, 'chat.postEphemeral', args)) return { ok: false, error: 'invalid_blocks' };
-    const message = state.addMessage({ channel, user: str(args.user), text: str(args.text), blocks: args.blocks as unknown[] | undefined, ephemeral: true, via: 'chat.postEphemeral' });
+    const message = state.addMessage({
+      channel,
+      user: str(args.user),
+      text: str(args.text),
+      blocks: args.blocks as unknown[] | undefined,
+      ephemeral: true,
+      via: 'chat.postEphemeral',
+    });
     return { ok: true, message_ts: message.ts };
   },
 
   'views.publish'(state, args) {
     const view = args.view as { blocks?: unknown } | undefined;
     if (!view || !str(args.user_id)) return { ok: false, error: 'invalid_arguments' };
-    if (!validate(state, 'views.publish', { blocks: view.blocks }, 'home')) return { ok: false, error: 'invalid_blocks' };
+    if (!validate(state, 'views.publish', { blocks: view.blocks }, 'home'))
+      return { ok: false, error: 'invalid_blocks' };
     state.views.set(str(args.user_id)!, view);
     return { ok: true, view: { id: `V${state.nextId()}`, ...view } };
   },
@@ -73,7 +101,12 @@ const METHODS: Record<string, (state: StandInState, args: Args, uploadBase: stri
     if (channel && !state.botChannels.has(channel)) return { ok: false, error: 'not_in_channel' };
     const stored = files.map((f) => state.files.get(f.id));
     if (!stored.length || stored.some((f) => !f?.content)) return { ok: false, error: 'file_not_found' };
-    for (const file of stored) Object.assign(file!, { channel, threadTs: str(args.thread_ts), title: files.find((f) => f.id === file!.id)?.title });
+    for (const file of stored)
+      Object.assign(file!, {
+        channel,
+        threadTs: str(args.thread_ts),
+        title: files.find((f) => f.id === file!.id)?.title,
+      });
     return { ok: true, files: stored.map((f) => ({ id: f!.id, name: f!.filename, title: f!.title })) };
   },
 
@@ -86,6 +119,9 @@ const METHODS: Record<string, (state: StandInState, args: Args, uploadBase: stri
     const user = str(args.user) ?? '';
     if (!/^[UW]/.test(user)) return { ok: false, error: 'user_not_found' };
     const guest = state.guests.has(user);
-    return { ok: true, user: { id: user, name: user.toLowerCase(), is_bot: false, is_restricted: guest, is_ultra_restricted: false } };
+    return {
+      ok: true,
+      user: { id: user, name: user.toLowerCase(), is_bot: false, is_restricted: guest, is_ultra_restricted: false },
+    };
   },
 };

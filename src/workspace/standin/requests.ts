@@ -28,8 +28,16 @@ export interface AckReply {
 }
 
 /** Sends what Slack sends: signed form-encoded slash commands, signed JSON events, signed clicks. */
-export function slackSender(appUrl: string, secret: string, standIn: Pick<SlackStandIn, 'newResponseUrl' | 'recordAck'>) {
-  const post = async (body: string, contentType: string, options: { timestamp?: number; secret?: string; retryNum?: number }) => {
+export function slackSender(
+  appUrl: string,
+  secret: string,
+  standIn: Pick<SlackStandIn, 'newResponseUrl' | 'recordAck'>,
+) {
+  const post = async (
+    body: string,
+    contentType: string,
+    options: { timestamp?: number; secret?: string; retryNum?: number },
+  ) => {
     const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
     const response = await fetch(`${appUrl}/slack/events`, {
       method: 'POST',
@@ -37,7 +45,9 @@ export function slackSender(appUrl: string, secret: string, standIn: Pick<SlackS
         'content-type': contentType,
         'x-slack-request-timestamp': String(timestamp),
         'x-slack-signature': signBody(options.secret ?? secret, timestamp, body),
-        ...(options.retryNum !== undefined ? { 'x-slack-retry-num': String(options.retryNum), 'x-slack-retry-reason': 'http_timeout' } : {}),
+        ...(options.retryNum !== undefined
+          ? { 'x-slack-retry-num': String(options.retryNum), 'x-slack-retry-reason': 'http_timeout' }
+          : {}),
       },
       body,
     });
@@ -72,13 +82,32 @@ export function slackSender(appUrl: string, secret: string, standIn: Pick<SlackS
     },
 
     async event(event: Record<string, unknown>, options: { eventId?: string; retryNum?: number } = {}) {
-      const body = JSON.stringify({ token: 'x', team_id: 'T0TEST', api_app_id: 'A0PGMEDIC', type: 'event_callback', event_id: options.eventId ?? `Ev${randomUUID()}`, event_time: Math.floor(Date.now() / 1000), event });
+      const body = JSON.stringify({
+        token: 'x',
+        team_id: 'T0TEST',
+        api_app_id: 'A0PGMEDIC',
+        type: 'event_callback',
+        event_id: options.eventId ?? `Ev${randomUUID()}`,
+        event_time: Math.floor(Date.now() / 1000),
+        event,
+      });
       return post(body, 'application/json', options);
     },
 
     /** `responseUrl`: one made by the caller (the local workspace binds it to the clicked message). */
     /** `ephemeral`: the clicked message is a private (ephemeral) one, as Slack marks it in the container. */
-    async click(actionId: string, value: string, options: { channel?: string; user?: string; messageTs?: string; triggerId?: string; responseUrl?: string; ephemeral?: boolean } = {}) {
+    async click(
+      actionId: string,
+      value: string,
+      options: {
+        channel?: string;
+        user?: string;
+        messageTs?: string;
+        triggerId?: string;
+        responseUrl?: string;
+        ephemeral?: boolean;
+      } = {},
+    ) {
       const channel = options.channel ?? 'CINCIDENT';
       const user = options.user ?? 'UALICE';
       const responseUrl = options.responseUrl ?? standIn.newResponseUrl(channel, user);
@@ -88,12 +117,30 @@ export function slackSender(appUrl: string, secret: string, standIn: Pick<SlackS
         api_app_id: 'A0PGMEDIC',
         team: { id: 'T0TEST', domain: 'test' },
         channel: { id: channel, name: 'incident' },
-        container: { type: 'message', message_ts: options.messageTs ?? '1700000000.000100', channel_id: channel, is_ephemeral: options.ephemeral ?? false },
+        container: {
+          type: 'message',
+          message_ts: options.messageTs ?? '1700000000.000100',
+          channel_id: channel,
+          is_ephemeral: options.ephemeral ?? false,
+        },
         trigger_id: options.triggerId ?? `trigger-${randomUUID()}`,
         response_url: responseUrl,
-        actions: [{ type: 'button', action_id: actionId, block_id: 'b1', value, text: { type: 'plain_text', text: 'x' }, action_ts: '1700000001.000200' }],
+        actions: [
+          {
+            type: 'button',
+            action_id: actionId,
+            block_id: 'b1',
+            value,
+            text: { type: 'plain_text', text: 'x' },
+            action_ts: '1700000001.000200',
+          },
+        ],
       };
-      const result = await post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded', {});
+      const result = await post(
+        new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+        'application/x-www-form-urlencoded',
+        {},
+      );
       return { ...result, responseUrl };
     },
 

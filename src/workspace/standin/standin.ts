@@ -2,7 +2,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { newSecret, sameSecret } from '../gate.js';
 import { BOT, callMethod, validate } from './methods.js';
-import { RESPONSE_URL_LIFETIME_MS, RESPONSE_URL_MAX_USES, createState, type InjectedFailure, type RecordedCall, type StandInState } from './state.js';
+import {
+  RESPONSE_URL_LIFETIME_MS,
+  RESPONSE_URL_MAX_USES,
+  createState,
+  type InjectedFailure,
+  type RecordedCall,
+  type StandInState,
+} from './state.js';
 
 export { BOT };
 
@@ -65,7 +72,8 @@ export function createStandInRoutes(base: string, options: { botToken?: string; 
   function apiCall(method: string, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const args = parseArgs(req.headers['content-type'] ?? '', body);
     const token = req.headers.authorization?.replace(/^Bearer /, '') ?? args.token;
-    if (typeof token !== 'string' || !sameSecret(token, botToken)) return send(res, 200, { ok: false, error: 'invalid_auth' });
+    if (typeof token !== 'string' || !sameSecret(token, botToken))
+      return send(res, 200, { ok: false, error: 'invalid_auth' });
     state.calls.push({ method, args });
     const failure = state.failures.get(method)?.shift();
     if (failure && 'status' in failure) {
@@ -107,7 +115,13 @@ export function createStandInRoutes(base: string, options: { botToken?: string; 
       return send(res, 200, 'ok');
     }
     const ephemeral = payload.response_type !== 'in_channel';
-    state.addMessage({ channel: entry.channel, ...content, ephemeral, ...(ephemeral ? { user: entry.user } : {}), via: 'response_url' });
+    state.addMessage({
+      channel: entry.channel,
+      ...content,
+      ephemeral,
+      ...(ephemeral ? { user: entry.user } : {}),
+      via: 'response_url',
+    });
     send(res, 200, 'ok');
   }
 
@@ -132,7 +146,14 @@ export function createStandInRoutes(base: string, options: { botToken?: string; 
       if (!entry || (!ack.text && !ack.blocks)) return;
       validate(state, 'ack', ack);
       const ephemeral = ack.response_type !== 'in_channel';
-      entry.originalId = state.addMessage({ channel: entry.channel, text: ack.text, blocks: ack.blocks, ephemeral, ...(ephemeral ? { user: entry.user } : {}), via: 'ack' }).id;
+      entry.originalId = state.addMessage({
+        channel: entry.channel,
+        text: ack.text,
+        blocks: ack.blocks,
+        ephemeral,
+        ...(ephemeral ? { user: entry.user } : {}),
+        via: 'ack',
+      }).id;
     },
     failNext(method, failure) {
       state.failures.set(method, [...(state.failures.get(method) ?? []), failure]);
@@ -179,7 +200,11 @@ async function uploadedBytes(contentType: string, body: Buffer): Promise<Buffer>
   if (!contentType.startsWith('multipart/form-data')) return body;
   const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
   const [first] = [...form.values()];
-  return typeof first === 'string' ? Buffer.from(first, 'utf8') : first ? Buffer.from(await first.arrayBuffer()) : Buffer.alloc(0);
+  return typeof first === 'string'
+    ? Buffer.from(first, 'utf8')
+    : first
+      ? Buffer.from(await first.arrayBuffer())
+      : Buffer.alloc(0);
 }
 
 /** Slack's own cap on a file is far larger, but nothing the bot or the page sends comes near this. */

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { bloatShare, btreeItemBytes, dataWidth, expectedBtreePages, expectedHeapPages, heapItemBytes, type ColumnStats } from '../../../commands/bloat/estimate.js';
+import {
+  bloatShare,
+  btreeItemBytes,
+  dataWidth,
+  expectedBtreePages,
+  expectedHeapPages,
+  heapItemBytes,
+  type ColumnStats,
+} from '../../../commands/bloat/estimate.js';
 
 const int4: ColumnStats = { len: 4, align: 'i', width: 4, nullFrac: 0 };
 const int8: ColumnStats = { len: 8, align: 'd', width: 8, nullFrac: 0 };
@@ -16,7 +24,9 @@ describe('bloat estimate layout', () => {
     expect(dataWidth([{ ...int8, nullFrac: 0.5 }])).toBe(4);
     expect(heapItemBytes([int4, int8])).toBe(24 + 16 + 4);
     // 23-byte header + 1-byte bitmap still fits 24; 9 columns need 2 bitmap bytes → 32
-    expect(heapItemBytes(Array.from({ length: 9 }, () => ({ ...int4, nullFrac: 0.1 })))).toBe(32 + Math.ceil(9 * 4 * 0.9 / 8) * 8 + 4);
+    expect(heapItemBytes(Array.from({ length: 9 }, () => ({ ...int4, nullFrac: 0.1 })))).toBe(
+      32 + Math.ceil((9 * 4 * 0.9) / 8) * 8 + 4,
+    );
   });
 
   it('packs heap pages up to the fillfactor and btree leaves to theirs', () => {

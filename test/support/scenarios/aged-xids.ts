@@ -7,7 +7,9 @@ import { clientPool, connect } from '../clients.js';
 export async function consumeXids(url: string, count: number): Promise<void> {
   const client = await connect(url, 'scenario-xids');
   // A DO block may COMMIT between iterations (11+): one round trip, `count` transactions.
-  await client.query(`DO $$ BEGIN FOR i IN 1..${Math.trunc(count)} LOOP PERFORM txid_current(); COMMIT; END LOOP; END $$`);
+  await client.query(
+    `DO $$ BEGIN FOR i IN 1..${Math.trunc(count)} LOOP PERFORM txid_current(); COMMIT; END LOOP; END $$`,
+  );
   await client.end();
 }
 

@@ -34,8 +34,13 @@ export async function createBloatedTable(url: string, options: BloatedTableOptio
   try {
     for (const name of [table, controlTable]) {
       await client.query(`DROP TABLE IF EXISTS ${name}`);
-      await client.query(`CREATE TABLE ${name} (id int PRIMARY KEY, account int NOT NULL, note text, created timestamptz NOT NULL DEFAULT now())`);
-      await client.query(`INSERT INTO ${name} (id, account, note) SELECT g, g % 1000, repeat(md5(g::text), 2) FROM generate_series(1, $1) g`, [rows]);
+      await client.query(
+        `CREATE TABLE ${name} (id int PRIMARY KEY, account int NOT NULL, note text, created timestamptz NOT NULL DEFAULT now())`,
+      );
+      await client.query(
+        `INSERT INTO ${name} (id, account, note) SELECT g, g % 1000, repeat(md5(g::text), 2) FROM generate_series(1, $1) g`,
+        [rows],
+      );
     }
     await client.query(`DELETE FROM ${table} WHERE id % 10 < $1`, [deletedPerTen]);
     await flushTableStats(client);
@@ -44,7 +49,14 @@ export async function createBloatedTable(url: string, options: BloatedTableOptio
   } finally {
     await client.end();
   }
-  return { schema: 'public', table, index: `${table}_pkey`, controlTable, controlIndex: `${controlTable}_pkey`, deletedShare: deletedPerTen / 10 };
+  return {
+    schema: 'public',
+    table,
+    index: `${table}_pkey`,
+    controlTable,
+    controlIndex: `${controlTable}_pkey`,
+    deletedShare: deletedPerTen / 10,
+  };
 }
 
 /**
@@ -52,7 +64,9 @@ export async function createBloatedTable(url: string, options: BloatedTableOptio
  * n_dead_tup shows rows VACUUM already removed. 15+ flushes on request; 14's collector gets them within 500 ms.
  */
 async function flushTableStats(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{ version: number }>("SELECT current_setting('server_version_num')::int AS version");
+  const { rows } = await client.query<{ version: number }>(
+    "SELECT current_setting('server_version_num')::int AS version",
+  );
   if (rows[0]!.version >= 150000) await client.query('SELECT pg_stat_force_next_flush()');
   else await new Promise((resolve) => setTimeout(resolve, 1000));
 }

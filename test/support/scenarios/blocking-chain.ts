@@ -17,7 +17,9 @@ export interface BlockingChain {
 export async function createBlockingChain(url: string, table = 'chain_accounts'): Promise<BlockingChain> {
   const clients = clientPool(url);
   const setup = await clients.open('scenario-setup');
-  await setup.query(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY, balance int); INSERT INTO ${table} VALUES (1, 100)`);
+  await setup.query(
+    `DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY, balance int); INSERT INTO ${table} VALUES (1, 100)`,
+  );
   const root = await clients.open('scenario-root');
   const middle = await clients.open('scenario-middle');
   const tail = await clients.open('scenario-tail');
@@ -26,9 +28,19 @@ export async function createBlockingChain(url: string, table = 'chain_accounts')
   await root.query('BEGIN');
   await root.query(`UPDATE ${table} SET balance = balance - 1 WHERE id = 1`);
   const middleDone = middle.query(`UPDATE ${table} SET balance = balance + 1 WHERE id = 1`).catch(() => undefined);
-  await waitFor(async () => (await setup.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = $2', [middlePid, 'Lock'])).rowCount, 'middle to wait');
+  await waitFor(
+    async () =>
+      (await setup.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = $2', [middlePid, 'Lock']))
+        .rowCount,
+    'middle to wait',
+  );
   const tailDone = tail.query(`UPDATE ${table} SET balance = balance + 2 WHERE id = 1`).catch(() => undefined);
-  await waitFor(async () => (await setup.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = $2', [tailPid, 'Lock'])).rowCount, 'tail to wait');
+  await waitFor(
+    async () =>
+      (await setup.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = $2', [tailPid, 'Lock']))
+        .rowCount,
+    'tail to wait',
+  );
   return {
     rootPid,
     middlePid,

@@ -30,14 +30,30 @@ export async function spillSortToTempFile(url: string): Promise<void> {
 export async function causeDeadlock(url: string): Promise<void> {
   const clients = clientPool(url);
   const setup = await clients.open('scenario-setup');
-  await setup.query('DROP TABLE IF EXISTS deadlock_pair; CREATE TABLE deadlock_pair (id int PRIMARY KEY, v int); INSERT INTO deadlock_pair VALUES (1, 0), (2, 0)');
+  await setup.query(
+    'DROP TABLE IF EXISTS deadlock_pair; CREATE TABLE deadlock_pair (id int PRIMARY KEY, v int); INSERT INTO deadlock_pair VALUES (1, 0), (2, 0)',
+  );
   const [a, b] = [await clients.open('scenario-deadlock-a'), await clients.open('scenario-deadlock-b')];
   for (const c of [a, b]) await c.query("SET deadlock_timeout = '50ms'; BEGIN");
   await a.query('UPDATE deadlock_pair SET v = 1 WHERE id = 1');
   await b.query('UPDATE deadlock_pair SET v = 1 WHERE id = 2');
-  const aWaits = a.query('UPDATE deadlock_pair SET v = 2 WHERE id = 2').then(() => 'ok', (e: Error) => e.message);
-  await waitFor(async () => (await setup.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'scenario-deadlock-a' AND wait_event_type = 'Lock'")).rowCount, 'a to wait');
-  const bWaits = b.query('UPDATE deadlock_pair SET v = 2 WHERE id = 1').then(() => 'ok', (e: Error) => e.message);
+  const aWaits = a.query('UPDATE deadlock_pair SET v = 2 WHERE id = 2').then(
+    () => 'ok',
+    (e: Error) => e.message,
+  );
+  await waitFor(
+    async () =>
+      (
+        await setup.query(
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'scenario-deadlock-a' AND wait_event_type = 'Lock'",
+        )
+      ).rowCount,
+    'a to wait',
+  );
+  const bWaits = b.query('UPDATE deadlock_pair SET v = 2 WHERE id = 1').then(
+    () => 'ok',
+    (e: Error) => e.message,
+  );
   const outcomes = await Promise.all([aWaits, bWaits]);
   if (!outcomes.some((o) => o.includes('deadlock detected'))) throw new Error(`no deadlock: ${outcomes.join(', ')}`);
   for (const c of [a, b]) await c.query('ROLLBACK');

@@ -17,11 +17,18 @@ export interface ExclusiveLock {
  * open. The table has rows, an index and TOASTed values, and is analyzed, so it ranks among the
  * largest relations and every size function would have to wait for it.
  */
-export async function holdExclusiveLock(url: string, table = 'locked_migration', rows = 20_000): Promise<ExclusiveLock> {
+export async function holdExclusiveLock(
+  url: string,
+  table = 'locked_migration',
+  rows = 20_000,
+): Promise<ExclusiveLock> {
   const clients = clientPool(url);
   const setup = await clients.open('scenario-setup');
   await setup.query(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY, note text, blob text)`);
-  await setup.query(`INSERT INTO ${table} SELECT g, repeat('x', 200), CASE WHEN g % 100 = 0 THEN (SELECT string_agg(md5(g::text || i::text), '') FROM generate_series(1, 200) i) END FROM generate_series(1, $1::int) g`, [rows]);
+  await setup.query(
+    `INSERT INTO ${table} SELECT g, repeat('x', 200), CASE WHEN g % 100 = 0 THEN (SELECT string_agg(md5(g::text || i::text), '') FROM generate_series(1, 200) i) END FROM generate_series(1, $1::int) g`,
+    [rows],
+  );
   await setup.query(`VACUUM ANALYZE ${table}`);
   const holder = await clients.open('scenario-lock-holder');
   const holderPid = await pidOf(holder);
@@ -35,7 +42,12 @@ export async function holdExclusiveLock(url: string, table = 'locked_migration',
       const waiter = await clients.open('scenario-lock-waiter');
       const pid = await pidOf(waiter);
       waiters.push(waiter.query(`SELECT count(*) FROM ${table}`).catch(() => undefined));
-      await waitFor(async () => (await setup.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = $2', [pid, 'Lock'])).rowCount, 'the reader to queue behind the lock');
+      await waitFor(
+        async () =>
+          (await setup.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = $2', [pid, 'Lock']))
+            .rowCount,
+        'the reader to queue behind the lock',
+      );
       return pid;
     },
     async release() {
@@ -61,7 +73,11 @@ export interface QueuedExclusiveLock {
  * ALTER TABLE waits for ACCESS EXCLUSIVE behind it. The lock is not granted, yet every new reader of
  * the table queues behind the waiting ALTER.
  */
-export async function queueExclusiveLock(url: string, table = 'queued_migration', rows = 20_000): Promise<QueuedExclusiveLock> {
+export async function queueExclusiveLock(
+  url: string,
+  table = 'queued_migration',
+  rows = 20_000,
+): Promise<QueuedExclusiveLock> {
   const clients = clientPool(url);
   const setup = await clients.open('scenario-setup');
   await setup.query(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY, note text)`);
@@ -73,7 +89,15 @@ export async function queueExclusiveLock(url: string, table = 'queued_migration'
   await reader.query('BEGIN');
   await reader.query(`SELECT count(*) FROM ${table}`);
   const altering = migration.query(`ALTER TABLE ${table} ADD COLUMN added int`).catch(() => undefined);
-  await waitFor(async () => (await setup.query("SELECT 1 FROM pg_locks WHERE pid = $1 AND mode = 'AccessExclusiveLock' AND NOT granted", [migrationPid])).rowCount, 'the migration to wait for its lock');
+  await waitFor(
+    async () =>
+      (
+        await setup.query("SELECT 1 FROM pg_locks WHERE pid = $1 AND mode = 'AccessExclusiveLock' AND NOT granted", [
+          migrationPid,
+        ])
+      ).rowCount,
+    'the migration to wait for its lock',
+  );
   return {
     table,
     readerPid,

@@ -29,7 +29,11 @@ export async function createIdleSessions(url: string, idleCount = 2, sleepSecond
   const sleeper = await clients.open('scenario-sleeper');
   const watcher = await clients.open('scenario-watcher');
   // replication=database makes a walsender that still accepts plain SQL (simple protocol only).
-  const walsender = new pg.Client({ connectionString: url, application_name: 'scenario-walsender', replication: 'database' } as pg.ClientConfig);
+  const walsender = new pg.Client({
+    connectionString: url,
+    application_name: 'scenario-walsender',
+    replication: 'database',
+  } as pg.ClientConfig);
   walsender.on('error', () => undefined);
   await walsender.connect();
   const walsenderPid = Number((await walsender.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
@@ -42,9 +46,18 @@ export async function createIdleSessions(url: string, idleCount = 2, sleepSecond
   await aborted.query('BEGIN');
   await aborted.query('SELECT 1 / 0').catch(() => undefined);
   const sleeperPid = await pidOf(sleeper);
-  const sleeping = [sleeper.query('SELECT pg_sleep($1)', [sleepSeconds]), walsender.query(`SELECT pg_sleep(${Number(sleepSeconds)})`)].map((q) => q.catch(() => undefined));
+  const sleeping = [
+    sleeper.query('SELECT pg_sleep($1)', [sleepSeconds]),
+    walsender.query(`SELECT pg_sleep(${Number(sleepSeconds)})`),
+  ].map((q) => q.catch(() => undefined));
   await waitFor(
-    async () => (await watcher.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid IN ($1, $2) AND state = 'active' AND query LIKE '%pg_sleep%'", [sleeperPid, walsenderPid])).rows[0].n === 2,
+    async () =>
+      (
+        await watcher.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid IN ($1, $2) AND state = 'active' AND query LIKE '%pg_sleep%'",
+          [sleeperPid, walsenderPid],
+        )
+      ).rows[0].n === 2,
     'the sleepers to start',
   );
   return {

@@ -22,7 +22,13 @@ export async function startIndexBuild(url: string, table: string, index: string)
   const build = builder.query(`CREATE INDEX CONCURRENTLY ${index} ON ${table} (created)`);
   build.catch(() => undefined);
   await waitFor(
-    async () => (await observer.query('SELECT 1 FROM pg_stat_progress_create_index p JOIN pg_class c ON c.oid = p.index_relid WHERE p.pid = $1 AND c.relname = $2', [builderPid, index])).rowCount,
+    async () =>
+      (
+        await observer.query(
+          'SELECT 1 FROM pg_stat_progress_create_index p JOIN pg_class c ON c.oid = p.index_relid WHERE p.pid = $1 AND c.relname = $2',
+          [builderPid, index],
+        )
+      ).rowCount,
     'the concurrent build to register its index',
   );
   return {

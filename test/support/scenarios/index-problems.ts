@@ -61,14 +61,21 @@ export async function createIndexProblems(url: string): Promise<void> {
       () => Promise.reject(new Error('the unique build should have failed on duplicate customers')),
       () => undefined,
     );
-    for (let scan = 0; scan < 60; scan++) await client.query(`SELECT count(*) FROM ${N.seqScanned} WHERE kind = $1`, [scan]);
+    for (let scan = 0; scan < 60; scan++)
+      await client.query(`SELECT count(*) FROM ${N.seqScanned} WHERE kind = $1`, [scan]);
   } finally {
     await client.end(); // a backend flushes its statistics when it exits
   }
   const observer = await connect(url, 'scenario-observer');
   try {
     await waitFor(
-      async () => (await observer.query(`SELECT 1 FROM pg_stat_user_tables WHERE relname = $1 AND seq_scan >= 60 AND n_live_tup >= 20000`, [N.seqScanned])).rowCount,
+      async () =>
+        (
+          await observer.query(
+            `SELECT 1 FROM pg_stat_user_tables WHERE relname = $1 AND seq_scan >= 60 AND n_live_tup >= 20000`,
+            [N.seqScanned],
+          )
+        ).rowCount,
       'the sequential scans to reach the statistics',
     );
   } finally {

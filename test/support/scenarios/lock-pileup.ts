@@ -15,7 +15,9 @@ export interface LockPileup {
 export async function createLockPileup(url: string, waiters = 10, table = 'pileup_branches'): Promise<LockPileup> {
   const clients = clientPool(url);
   const setup = await clients.open('scenario-setup');
-  await setup.query(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY, balance int); INSERT INTO ${table} VALUES (1, 0)`);
+  await setup.query(
+    `DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY, balance int); INSERT INTO ${table} VALUES (1, 0)`,
+  );
   const pidOf = async (c: pg.Client) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
   const root = await clients.open('scenario-root');
   const rootPid = await pidOf(root);
@@ -29,7 +31,13 @@ export async function createLockPileup(url: string, waiters = 10, table = 'pileu
     done.push(waiter.query(`UPDATE ${table} SET balance = balance + 1 WHERE id = 1`).catch(() => undefined));
   }
   await waitFor(
-    async () => (await setup.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1) AND wait_event_type = 'Lock'", [waiterPids])).rows[0]!.n === waiters,
+    async () =>
+      (
+        await setup.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1) AND wait_event_type = 'Lock'",
+          [waiterPids],
+        )
+      ).rows[0]!.n === waiters,
     `${waiters} sessions to wait on the lock`,
   );
   return {

@@ -17,7 +17,12 @@ export async function createMaintenanceTargets(url: string): Promise<void> {
       DELETE FROM starved WHERE id % 10 < 6`);
     await c.query('CREATE UNIQUE INDEX CONCURRENTLY items_b_unique ON items (b)').catch(() => undefined);
     await c.query('DELETE FROM items WHERE id > 900');
-    await waitFor(async () => (await c.query('SELECT 1 FROM pg_stat_user_tables WHERE relname = $1 AND n_dead_tup >= 12000', ['starved'])).rowCount, 'dead rows to show in statistics');
+    await waitFor(
+      async () =>
+        (await c.query('SELECT 1 FROM pg_stat_user_tables WHERE relname = $1 AND n_dead_tup >= 12000', ['starved']))
+          .rowCount,
+      'dead rows to show in statistics',
+    );
   } finally {
     await c.end();
   }

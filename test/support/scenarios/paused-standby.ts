@@ -28,11 +28,22 @@ export async function createPausedStandby(server: TestServer): Promise<PausedSta
     await primary.query('CREATE TABLE IF NOT EXISTS lag_filler (id int, payload text)');
     await caughtUp(primary, replica);
     await replica.query('SELECT pg_wal_replay_pause()');
-    await waitFor(async () => (await replica.query("SELECT pg_get_wal_replay_pause_state() = 'paused' AS paused")).rows[0].paused, 'replay to pause');
+    await waitFor(
+      async () => (await replica.query("SELECT pg_get_wal_replay_pause_state() = 'paused' AS paused")).rows[0].paused,
+      'replay to pause',
+    );
     await primary.query("INSERT INTO lag_filler SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g");
     const writtenLsn: string = (await primary.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
-    await waitFor(async () => (await replica.query('SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn AS got', [writtenLsn])).rows[0].got, 'the standby to receive the writes');
-    await waitFor(async () => (await primary.query('SELECT 1 FROM pg_stat_replication WHERE flush_lsn >= $1::pg_lsn', [writtenLsn])).rowCount, 'the standby to report it');
+    await waitFor(
+      async () =>
+        (await replica.query('SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn AS got', [writtenLsn])).rows[0].got,
+      'the standby to receive the writes',
+    );
+    await waitFor(
+      async () =>
+        (await primary.query('SELECT 1 FROM pg_stat_replication WHERE flush_lsn >= $1::pg_lsn', [writtenLsn])).rowCount,
+      'the standby to report it',
+    );
     return {
       standby,
       writtenLsn,
@@ -55,6 +66,13 @@ type Client = Awaited<ReturnType<typeof connect>>;
 /** The standby has replayed everything the primary has written, and the primary knows it. */
 async function caughtUp(primary: Client, replica: Client): Promise<void> {
   const lsn: string = (await primary.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
-  await waitFor(async () => (await replica.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn])).rows[0].done, 'the standby to replay');
-  await waitFor(async () => (await primary.query('SELECT 1 FROM pg_stat_replication WHERE replay_lsn >= $1::pg_lsn', [lsn])).rowCount, 'the primary to see the replay');
+  await waitFor(
+    async () => (await replica.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn])).rows[0].done,
+    'the standby to replay',
+  );
+  await waitFor(
+    async () =>
+      (await primary.query('SELECT 1 FROM pg_stat_replication WHERE replay_lsn >= $1::pg_lsn', [lsn])).rowCount,
+    'the primary to see the replay',
+  );
 }

@@ -42,7 +42,11 @@ export async function createVacuumStarved(url: string, prefix = 'starved'): Prom
   const tunedTable = `${prefix}_tuned_events`;
   const preparedGid = `${prefix}_prepared`;
   await fillAndAnalyze(setup, table, 'autovacuum_enabled = false');
-  await fillAndAnalyze(setup, tunedTable, 'autovacuum_enabled = false, autovacuum_vacuum_threshold = 10, autovacuum_vacuum_scale_factor = 0');
+  await fillAndAnalyze(
+    setup,
+    tunedTable,
+    'autovacuum_enabled = false, autovacuum_vacuum_threshold = 10, autovacuum_vacuum_scale_factor = 0',
+  );
 
   const holder = await clients.open('scenario-xmin-holder');
   await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
@@ -70,10 +74,17 @@ export async function createVacuumStarved(url: string, prefix = 'starved'): Prom
 
 /** Waits until the statistics show the dead tuples (15+ flushes on request; 14's collector within ~500 ms). */
 async function flushStats(client: pg.Client, tables: string[]): Promise<void> {
-  const { rows } = await client.query<{ version: number }>("SELECT current_setting('server_version_num')::int AS version");
+  const { rows } = await client.query<{ version: number }>(
+    "SELECT current_setting('server_version_num')::int AS version",
+  );
   if (rows[0]!.version >= 150000) await client.query('SELECT pg_stat_force_next_flush()');
   await waitFor(
-    async () => (await client.query('SELECT 1 FROM pg_stat_user_tables WHERE relname = ANY ($1) AND n_dead_tup >= 8000', [tables])).rowCount === tables.length,
+    async () =>
+      (
+        await client.query('SELECT 1 FROM pg_stat_user_tables WHERE relname = ANY ($1) AND n_dead_tup >= 8000', [
+          tables,
+        ])
+      ).rowCount === tables.length,
     'dead tuples in pg_stat_user_tables',
   );
 }

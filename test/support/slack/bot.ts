@@ -20,17 +20,37 @@ export interface TestBot {
 }
 
 /** The real app in HTTP mode on a free port, talking to the stand-in; retries off so failures show at once. */
-export async function startTestBot(standIn: SlackStandIn, config: Config, env: Record<string, string> = {}, extra: Pick<SlackAppOptions, 'state' | 'expirySweepMs' | 'limbo' | 'dedupeDeadlineMs'> = {}): Promise<TestBot> {
+export async function startTestBot(
+  standIn: SlackStandIn,
+  config: Config,
+  env: Record<string, string> = {},
+  extra: Pick<SlackAppOptions, 'state' | 'expirySweepMs' | 'limbo' | 'dedupeDeadlineMs'> = {},
+): Promise<TestBot> {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        logs.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
-  const slack = loadSlackConfig({ SLACK_MODE: 'http', SLACK_BOT_TOKEN: standIn.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, PORT: '0', SLACK_API_URL: standIn.apiUrl, ...env });
+  const slack = loadSlackConfig({
+    SLACK_MODE: 'http',
+    SLACK_BOT_TOKEN: standIn.botToken,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    PORT: '0',
+    SLACK_API_URL: standIn.apiUrl,
+    ...env,
+  });
   const targets = createTargets(config);
-  const bot = await createSlackApp({ config, slack, targets, logger: createLogger({ level: 'info', destination }), clientOptions: { retryConfig: { retries: 0 } }, ...extra });
+  const bot = await createSlackApp({
+    config,
+    slack,
+    targets,
+    logger: createLogger({ level: 'info', destination }),
+    clientOptions: { retryConfig: { retries: 0 } },
+    ...extra,
+  });
   const { port } = await bot.start();
   const url = `http://127.0.0.1:${port}`;
   return {

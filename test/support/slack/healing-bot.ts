@@ -22,8 +22,20 @@ export async function startHealingBot(
 ): Promise<HealingBot> {
   const statePool = createStatePool(stateUrl);
   await migrateStateDatabase(statePool);
-  const state = { pool: statePool, policy: createPolicy({ ...policy, ...(config.healing ? { healing: config.healing } : {}), targets: config.targets }) };
-  const bot = await startTestBot(standIn, config, extra.env ?? {}, { state, expirySweepMs, ...(extra.limbo ? { limbo: extra.limbo } : {}), ...(extra.dedupeDeadlineMs ? { dedupeDeadlineMs: extra.dedupeDeadlineMs } : {}) });
+  const state = {
+    pool: statePool,
+    policy: createPolicy({
+      ...policy,
+      ...(config.healing ? { healing: config.healing } : {}),
+      targets: config.targets,
+    }),
+  };
+  const bot = await startTestBot(standIn, config, extra.env ?? {}, {
+    state,
+    expirySweepMs,
+    ...(extra.limbo ? { limbo: extra.limbo } : {}),
+    ...(extra.dedupeDeadlineMs ? { dedupeDeadlineMs: extra.dedupeDeadlineMs } : {}),
+  });
   return {
     ...bot,
     statePool,

@@ -19,7 +19,13 @@ export async function startScheduledBot(
   options: { instanceId: string; alertIntervalMs?: number },
 ): Promise<ScheduledBot> {
   const bot = await startHealingBot(standIn, config, stateUrl, policy);
-  const wiring = wireSchedule(bot.bot, { statePool: bot.statePool, targets: bot.targets, schedule, logger: bot.bot.deps.logger, ...options });
+  const wiring = wireSchedule(bot.bot, {
+    statePool: bot.statePool,
+    targets: bot.targets,
+    schedule,
+    logger: bot.bot.deps.logger,
+    ...options,
+  });
   await wiring.start();
   return {
     ...bot,
@@ -38,5 +44,7 @@ export function channelPosts(standIn: SlackStandIn, channel: string) {
 
 /** The replies in one message's thread, oldest first. */
 export function threadReplies(standIn: SlackStandIn, channel: string, ts: string) {
-  return standIn.state.messages.filter((m) => m.via === 'chat.postMessage' && m.channel === channel && m.threadTs === ts);
+  return standIn.state.messages.filter(
+    (m) => m.via === 'chat.postMessage' && m.channel === channel && m.threadTs === ts,
+  );
 }

@@ -26,7 +26,15 @@ export async function startLocalRunProcess(extraEnv: Record<string, string> = {}
   const dataDir = join(mkdtempSync(join(tmpdir(), 'pgmedic-demo-')), 'pg18');
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !CONFIGURING_KEYS.test(key)));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...env, PGMEDIC_DEMO_DIR: dataDir, PGMEDIC_DEMO_ORDERS: '20000', PGMEDIC_DEMO_ALERT_SECONDS: '2', PGMEDIC_WORKSPACE_PORT: '0', LOG_LEVEL: 'warn', ...extraEnv },
+    env: {
+      ...env,
+      PGMEDIC_DEMO_DIR: dataDir,
+      PGMEDIC_DEMO_ORDERS: '20000',
+      PGMEDIC_DEMO_ALERT_SECONDS: '2',
+      PGMEDIC_WORKSPACE_PORT: '0',
+      LOG_LEVEL: 'warn',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

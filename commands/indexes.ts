@@ -209,19 +209,22 @@ export default defineCommand({
   },
 });
 
+/** What every existing index's finding shares: the row's identity, size and definition, and why it is listed. */
+type IndexRow = Pick<UnusedRow, 'oid' | 'schema' | 'table' | 'index' | 'size_bytes' | 'definition'>;
+const indexFinding = (problem: IndexProblem, row: IndexRow, reason: string): IndexFinding => ({
+  ...NONE,
+  problem,
+  oid: row.oid,
+  schema: row.schema,
+  table: row.table,
+  index: row.index,
+  sizeBytes: row.size_bytes,
+  definition: row.definition,
+  reason,
+});
+
 function unusedFinding(row: UnusedRow): IndexFinding {
-  const reason = 'never scanned since statistics were reset, and enforces no constraint';
-  return {
-    problem: 'unused',
-    oid: row.oid,
-    schema: row.schema,
-    table: row.table,
-    index: row.index,
-    sizeBytes: row.size_bytes,
-    definition: row.definition,
-    reason,
-    ...NONE,
-  };
+  return indexFinding('unused', row, 'never scanned since statistics were reset, and enforces no constraint');
 }
 
 function duplicateFinding(row: DuplicateRow): IndexFinding {
@@ -232,35 +235,19 @@ function duplicateFinding(row: DuplicateRow): IndexFinding {
       ? `same key columns as ${cover}, which ${row.cover_unique ? 'is unique as well' : 'also carries INCLUDE columns'} and serves the same lookups`
       : `${row.keys === 1 ? 'its column is the leading column' : `its ${row.keys} columns are the leading columns`} of ${cover} (${row.cover_keys} columns), which serves the same lookups`;
   return {
-    ...NONE,
-    problem: 'duplicate',
-    oid: row.oid,
-    schema: row.schema,
-    table: row.table,
-    index: row.index,
-    sizeBytes: row.size_bytes,
-    definition: row.definition,
+    ...indexFinding('duplicate', row, reason),
     coveredBy: cover,
     coveredByDefinition: row.covered_by_definition,
     redundancy: row.exact ? 'exact' : 'prefix',
-    reason,
   };
 }
 
 function invalidFinding(row: InvalidRow): IndexFinding {
-  const reason =
-    'not valid (a CREATE INDEX CONCURRENTLY or REINDEX failed): queries ignore it, but every write still maintains it';
-  return {
-    problem: 'invalid',
-    oid: row.oid,
-    schema: row.schema,
-    table: row.table,
-    index: row.index,
-    sizeBytes: row.size_bytes,
-    definition: row.definition,
-    reason,
-    ...NONE,
-  };
+  return indexFinding(
+    'invalid',
+    row,
+    'not valid (a CREATE INDEX CONCURRENTLY or REINDEX failed): queries ignore it, but every write still maintains it',
+  );
 }
 
 function missingFinding(row: MissingRow): IndexFinding {

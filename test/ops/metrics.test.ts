@@ -1,37 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { targetSchema, type Config } from '../../src/config/schema.js';
+import { targetSchema } from '../../src/config/schema.js';
 import { connect } from '../support/clients.js';
-import { prepareHealingServer, type HealingServer } from '../support/healing.js';
-import { startTestServer, type TestServer } from '../support/pg.js';
+import { type HealingServer } from '../support/healing.js';
+import { type TestServer } from '../support/pg.js';
 import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
 import { eventually } from '../support/slack/bot.js';
 import { startHealingBot, type HealingBot } from '../support/slack/healing-bot.js';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.js';
+import { startHealingWorld, type HealingWorld } from '../support/slack/healing-world.js';
+import type { SlackStandIn } from '../support/slack/standin.js';
 
 let server: TestServer;
 let env: HealingServer;
 let standIn: SlackStandIn;
 let bot: HealingBot;
 
+let world: HealingWorld;
+
 beforeAll(async () => {
-  server = await startTestServer(18);
-  env = await prepareHealingServer(server);
-  standIn = await startSlackStandIn();
-  standIn.state.botChannels.add('CINCIDENT');
-  const config: Config = {
-    targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })],
-    defaultTarget: 'prod',
-  };
-  // Scrapes are cached 5 s by default; this bot answers each one afresh so counts can be compared.
-  bot = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] }, 200, {
-    env: { PGMEDIC_OPS_CACHE_SECONDS: '0' },
-  });
+  world = await startHealingWorld({ bot: { env: { PGMEDIC_OPS_CACHE_SECONDS: '0' } } });
+  ({ server, env, standIn, bot } = world);
 });
-afterAll(async () => {
-  await bot?.stop();
-  await standIn?.stop();
-  await server?.stop();
-});
+afterAll(() => world?.stop());
 
 const get = async (path: string) => {
   const response = await fetch(`${bot.url}${path}`);

@@ -1,16 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { targetSchema, type Config } from '../../src/config/schema.js';
 import { listCommands } from '../../src/engine/registry.js';
 import { APPROVE_ACTION_ID } from '../../src/slack/blocks/approval.js';
 import { ACTION_ID_PREFIX } from '../../src/slack/blocks/report.js';
 import { connect, waitFor } from '../support/clients.js';
-import { prepareHealingServer, sessionAlive, type HealingServer } from '../support/healing.js';
-import { startTestServer, type TestServer } from '../support/pg.js';
+import { sessionAlive, type HealingServer } from '../support/healing.js';
 import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
 import { createMaintenanceTargets } from '../support/scenarios/maintenance-targets.js';
 import { eventually } from '../support/slack/bot.js';
-import { startHealingBot, type HealingBot } from '../support/slack/healing-bot.js';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.js';
+import { type HealingBot } from '../support/slack/healing-bot.js';
+import { startHealingWorld, type HealingWorld } from '../support/slack/healing-world.js';
+import type { SlackStandIn } from '../support/slack/standin.js';
 
 /**
  * Every action kind the code registers is offered by some report, and its offered button works end to end:
@@ -18,28 +17,17 @@ import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.j
  * Approve, and the effect seen in PostgreSQL itself. A new action kind without a scenario here fails.
  */
 
-let server: TestServer;
 let env: HealingServer;
 let standIn: SlackStandIn;
 let bot: HealingBot;
 
+let world: HealingWorld;
+
 beforeAll(async () => {
-  server = await startTestServer(18);
-  env = await prepareHealingServer(server);
-  await createMaintenanceTargets(env.appUrl);
-  standIn = await startSlackStandIn();
-  standIn.state.botChannels.add('CINCIDENT');
-  const config: Config = {
-    targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })],
-    defaultTarget: 'prod',
-  };
-  bot = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] });
+  world = await startHealingWorld({ arrange: (env) => createMaintenanceTargets(env.appUrl) });
+  ({ env, standIn, bot } = world);
 });
-afterAll(async () => {
-  await bot?.stop();
-  await standIn?.stop();
-  await server?.stop();
-});
+afterAll(() => world?.stop());
 afterEach(() => {
   expect(standIn.state.problems).toEqual([]);
 });

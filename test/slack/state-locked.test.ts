@@ -1,34 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { targetSchema, type Config } from '../../src/config/schema.js';
 import { connect, waitFor } from '../support/clients.js';
-import { prepareHealingServer, type HealingServer } from '../support/healing.js';
-import { startTestServer, type TestServer } from '../support/pg.js';
+import { type HealingServer } from '../support/healing.js';
 import { eventually } from '../support/slack/bot.js';
-import { startHealingBot, type HealingBot } from '../support/slack/healing-bot.js';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.js';
+import { type HealingBot } from '../support/slack/healing-bot.js';
+import { startHealingWorld, type HealingWorld } from '../support/slack/healing-world.js';
+import type { SlackStandIn } from '../support/slack/standin.js';
 
-let server: TestServer;
 let env: HealingServer;
 let standIn: SlackStandIn;
 let bot: HealingBot;
 
+let world: HealingWorld;
+
 beforeAll(async () => {
-  server = await startTestServer(18);
-  env = await prepareHealingServer(server);
-  standIn = await startSlackStandIn();
-  standIn.state.botChannels.add('CINCIDENT');
-  const config: Config = {
-    targets: [targetSchema.parse({ name: 'prod', url: env.monitorUrl, actionUrl: env.healerUrl })],
-    defaultTarget: 'prod',
-  };
-  bot = await startHealingBot(standIn, config, env.stateUrl, { approvers: ['UBOB'] });
+  world = await startHealingWorld();
+  ({ env, standIn, bot } = world);
 });
-afterAll(async () => {
-  await bot?.stop();
-  await standIn?.stop();
-  await server?.stop();
-});
+afterAll(() => world?.stop());
 
 /** Another session holds ACCESS EXCLUSIVE on every table of the state database until `release`. */
 async function lockEveryStateTable(): Promise<{ tables: string[]; release(): Promise<void> }> {

@@ -243,7 +243,7 @@ describe('reportMessage', () => {
     const report: Report = {
       ...base,
       sections: [
-        { kind: 'table', columns: [{ header: 'pid' }], rows: [['7']] },
+        { kind: 'table', columns: [{ header: 'pid' }], rows: [['7'], ['8'], ['9']] },
         {
           kind: 'table',
           title: 'Sessions',
@@ -255,7 +255,7 @@ describe('reportMessage', () => {
         },
       ],
     };
-    // The first table takes the message's one native table block; this one stays text.
+    // The table with more rows takes the message's one native table block; this one stays text.
     const [, , native, table] = valid(reportMessage(report, undefined)).blocks;
     expect(native).toMatchObject({ type: 'table' });
     expect(table).toMatchInlineSnapshot(`
@@ -354,8 +354,18 @@ describe('reportMessage', () => {
     };
     const message = valid(reportMessage(report, 'ctx', { overflowNote: 'Full report in the thread.' }));
     expect(message.truncated).toBe(true);
-    expect(JSON.stringify(message.blocks)).toMatch(/…and 28\d more/);
+    // Paged as a data table: as many rows as its share of the message's text holds, the rest counted.
+    const table = message.blocks.find((b) => b.type === 'data_table') as { rows: unknown[][] };
+    const shown = table.rows.length - 1;
+    expect(shown).toBeGreaterThan(15);
+    expect(JSON.stringify(message.blocks)).toContain(`…and ${300 - shown} more`);
     expect(JSON.stringify(message.blocks.at(-1))).toContain('Full report in the thread.');
+    // Where tables stay text, the same table is cut at 15 rows.
+    const text = valid(
+      reportMessage(report, 'ctx', { nativeTable: false, overflowNote: 'Full report in the thread.' }),
+    );
+    expect(JSON.stringify(text.blocks)).toContain('…and 285 more');
+    expect(text.blocks.some((b) => b.type === 'data_table' || b.type === 'table')).toBe(false);
   });
 
   it('renders the first table as a native table: header row, numbers right-aligned, status in its own column, one per message', () => {
@@ -539,14 +549,34 @@ describe('reportMessage', () => {
           : [],
       );
     expect(explainButtons(valid(reportMessage(report, undefined)))).toEqual([]);
-    const fifteen = explainButtons(valid(reportMessage(report, undefined, { followUpTarget: 'prod' })));
+    // As text the table shows 15 rows: 15 buttons.
+    const fifteen = explainButtons(
+      valid(reportMessage(report, undefined, { followUpTarget: 'prod', nativeTable: false })),
+    );
     expect(fifteen.map((b) => [b.text.text, b.value])).toEqual(
       rows.slice(0, 15).map((row) => [`Explain #${row[0]}`, `prod:${row[1]}`]),
     );
-    const wide = valid(reportMessage(report, undefined, { followUpTarget: 'prod', maxTableRows: 60 }));
-    expect(wide.blocks.filter((b) => b.type === 'actions')).toHaveLength(1);
-    expect(explainButtons(wide)).toHaveLength(LIMITS.actionsElements);
-    expect(new Set(explainButtons(wide).map((b) => b.action_id)).size).toBe(LIMITS.actionsElements);
+    // As a data table it pages all 100 rows: one actions block of 25.
+    const paged = valid(reportMessage(report, undefined, { followUpTarget: 'prod' }));
+    expect((paged.blocks.find((b) => b.type === 'data_table') as { rows: unknown[] }).rows).toHaveLength(101);
+    expect(paged.blocks.filter((b) => b.type === 'actions')).toHaveLength(1);
+    expect(explainButtons(paged)).toHaveLength(LIMITS.actionsElements);
+    expect(new Set(explainButtons(paged).map((b) => b.action_id)).size).toBe(LIMITS.actionsElements);
+    // A data table cut by its text budget: buttons only for the rows it holds.
+    const long = {
+      ...report,
+      sections: [
+        {
+          kind: 'table' as const,
+          columns: [{ header: '#' }, { header: 'queryid' }, { header: 'query' }, { header: 'plan' }],
+          rows: rows.map((row) => [...row, 'SELECT '.padEnd(190, 'x'), 'Seq Scan '.padEnd(190, 'y')]),
+        },
+      ],
+    };
+    const cut = valid(reportMessage(long, undefined, { followUpTarget: 'prod' }));
+    const held = (cut.blocks.find((b) => b.type === 'data_table') as { rows: unknown[] }).rows.length - 1;
+    expect(held).toBeLessThan(25);
+    expect(explainButtons(cut).map((b) => b.text.text)).toEqual(rows.slice(0, held).map((row) => `Explain #${row[0]}`));
   });
 
   it('clips every element to its limit', () => {

@@ -158,11 +158,13 @@ describe('/pg against a real PostgreSQL 18', () => {
   });
 
   it('cuts a report too big for one message and attaches the full report in its thread', async () => {
+    const WAITERS = 70;
     const chain = await createBlockingChain(server.url(), 'slack_pileup');
     const waiters = clientPool(server.url());
     try {
       const pids: number[] = [];
-      for (let i = 0; i < 30; i++) {
+      // More waiters than a data table's share of the message holds (about 110 characters a row).
+      for (let i = 0; i < WAITERS; i++) {
         const client = await waiters.open(`scenario-waiter-${i}`);
         pids.push((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
         void client.query('UPDATE slack_pileup SET balance = 0 WHERE id = 1').catch(() => undefined);
@@ -172,16 +174,22 @@ describe('/pg against a real PostgreSQL 18', () => {
         async () =>
           (
             await probe.query(
-              "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'scenario-waiter-%' AND wait_event_type = 'Lock' HAVING count(*) = 30",
+              `SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'scenario-waiter-%' AND wait_event_type = 'Lock' HAVING count(*) = ${WAITERS}`,
             )
           ).rowCount,
-        '30 waiters',
+        `${WAITERS} waiters`,
       );
       const before = standIn.callsTo('chat.postMessage').length;
       await bot.send.command({ text: 'locks' });
       const post = await eventually(postedAfter(before, 'CINCIDENT'), 'the report');
       const blocks = JSON.stringify(post.args.blocks);
-      expect(blocks).toMatch(/…and \d+ more/);
+      // The tree pages as a data table holding the rows that fit; the rest are counted below it.
+      const table = (post.args.blocks as { type: string; rows?: unknown[] }[]).find((b) => b.type === 'data_table');
+      const held = table!.rows!.length - 1;
+      expect(held).toBeGreaterThan(15);
+      const sessions = Number(/holding up (\d+) sessions/.exec(blocks)?.[1]); // the chain's own waiters too
+      expect(sessions).toBeGreaterThanOrEqual(WAITERS);
+      expect(blocks).toContain(`…and ${sessions + 1 - held} more`);
       expect(blocks).toContain('the full report is attached in the thread');
       const file = await eventually(
         () => [...standIn.state.files.values()].find((f) => f.threadTs && f.channel === 'CINCIDENT'),

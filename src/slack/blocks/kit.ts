@@ -8,4 +8,5 @@ export type HeaderBlock = types.HeaderBlock;
 export type SectionBlock = types.SectionBlock;
 export type RichTextBlock = types.RichTextBlock;
 export type TableBlock = types.TableBlock;
+export type DataTableBlock = types.DataTableBlock;
 export type HomeView = types.HomeView;

@@ -1,5 +1,14 @@
 import { visibleText } from './escape.js';
-import type { Button, ContextBlock, HeaderBlock, KnownBlock, RichTextBlock, SectionBlock, TableBlock } from './kit.js';
+import type {
+  Button,
+  ContextBlock,
+  DataTableBlock,
+  HeaderBlock,
+  KnownBlock,
+  RichTextBlock,
+  SectionBlock,
+  TableBlock,
+} from './kit.js';
 
 /**
  * Block Kit limits (shared/FIELD-NOTES.md §3). The renderer builds every block through the constructors
@@ -31,6 +40,17 @@ export const LIMITS = {
   tableRows: 100,
   tableCells: 20,
   tableColumnSettings: 20,
+  /**
+   * Data table block (docs.slack.dev/reference/block-kit/blocks/data-table-block): a header row (raw text or
+   * numbers, never rich text) and 1–100 rows, 1–20 cells each, all rows the same length; a required caption;
+   * page_size 1–100. Its cells hold at most 10,000 characters in all, and so do all data table cells of one
+   * message. Where it may appear is not in the reference; like the table block it is treated as messages only.
+   */
+  dataTableRows: 101,
+  dataTableMinRows: 2,
+  dataTableCells: 20,
+  dataTableText: 10_000,
+  dataTablePageSize: 100,
   preformattedText: 3_000,
 } as const;
 
@@ -42,6 +62,15 @@ export const BUDGET = {
   messageBlocks: 45,
   /** A table cell is cut here so one cell cannot fill the message (Slack documents no per-cell cap). */
   tableCellText: 200,
+  /**
+   * A table with more rows than a phone screen shows becomes a data table, paged this many rows at a time
+   * (Slack's default page is 5, too few for a list worth sorting).
+   */
+  dataTablePage: 10,
+  /** Cell text one data table may fill, so the sections after it still fit in the message. */
+  dataTableText: 5_000,
+  /** Slack documents no caption length; one header's worth is plenty. */
+  dataTableCaption: 150,
 } as const;
 
 /** Cuts to `max` characters with an ellipsis. */
@@ -128,6 +157,39 @@ export function tableBlock(align: ('left' | 'right')[], rows: TableCell[][]): Ta
           : { type: 'raw_text', text: shown(cell.text.replace(/\s+/g, ' ').trim(), BUDGET.tableCellText) || '–' },
       ),
     ),
+  };
+}
+
+/** A data table cell: literal text, or a figure (sorted by `value`, shown as `text`, units included). */
+export type DataCell = { text: string } | { value: number; text: string };
+
+/** What one cell counts toward a data table's character cap (a number's digits included, to be safe). */
+export function dataCellChars(cell: unknown): number {
+  const number = cell && typeof cell === 'object' && 'value' in cell ? String(cell.value).length : 0;
+  return blockTextLength(cell) + number;
+}
+
+/**
+ * Slack's data table: the first row is the header. Rows past the limit are the caller's to count; raw text is
+ * shown literally, so database text needs no escaping; a figure that is not finite becomes text.
+ */
+export function dataTableBlock(
+  caption: string,
+  rows: DataCell[][],
+  options: { pageSize: number; rowHeaderColumn: number },
+): DataTableBlock {
+  const cell = (given: DataCell) => {
+    const text = shown(given.text.replace(/\s+/g, ' ').trim(), BUDGET.tableCellText) || '–';
+    return 'value' in given && Number.isFinite(given.value)
+      ? { type: 'raw_number' as const, value: given.value, text }
+      : { type: 'raw_text' as const, text };
+  };
+  return {
+    type: 'data_table',
+    caption: shown(caption, BUDGET.dataTableCaption) || 'Table',
+    page_size: Math.min(Math.max(1, Math.round(options.pageSize)), LIMITS.dataTablePageSize),
+    row_header_column_index: options.rowHeaderColumn,
+    rows: rows.slice(0, LIMITS.dataTableRows).map((row) => row.slice(0, LIMITS.dataTableCells).map(cell)),
   };
 }
 

@@ -16,7 +16,12 @@ import {
   sectionBlock,
 } from './limits.js';
 import { followUpButton } from './follow-up.js';
-import { nativeTableBlocks, tableBlocks } from './table.js';
+import { dataTableBlocks, wantsDataTable } from './data-table.js';
+import { type RenderedTable, nativeTableBlocks, tableBlocks } from './table.js';
+
+type TableSection = Extract<Section, { kind: 'table' }>;
+/** Text kept free for the "…and N more" line and the context block's cut notes. */
+const CUT_NOTE_ROOM = 200;
 
 export const STATUS_EMOJI: Record<Status, string> = {
   ok: ':large_green_circle:',
@@ -29,11 +34,17 @@ const FACT_MARK: Record<Status, string> = { ok: '', warn: ':warning: ', crit: ':
 export const ACTION_ID_PREFIX = 'pgmedic_action:';
 
 export interface RenderOptions {
-  /** Rows shown per table before "…and N more" (help shows everything). */
+  /**
+   * Rows shown per table before "…and N more" (help shows everything). A table that becomes a data table pages
+   * instead: it holds up to 100 rows, as many as its share of the message's text allows.
+   */
   maxTableRows?: number;
   /** Said under a report that was cut, e.g. where the full data went. */
   overflowNote?: string;
-  /** The first table as Slack's native table block (messages only; false for other surfaces). Default true. */
+  /**
+   * One table as Slack's native grid, a table or a data table block (messages only, ephemeral ones included;
+   * false for the App Home and modals, where tables stay text). Default true.
+   */
   nativeTable?: boolean;
   /** Suggested-action buttons: their opaque values (one per action), or why there are none. Omitted: no buttons. */
   actions?: ActionButtons;
@@ -64,33 +75,39 @@ export function reportMessage(
     sectionBlock(escapeMrkdwn(report.summary)),
   ];
   const values = options.actions && 'values' in options.actions ? options.actions.values : [];
-  const actions = [
-    ...actionsBlocks(report.actions.flatMap((action, i) => (values[i] ? [actionButton(action, i, values[i])] : []))),
-    ...followUpBlocks(report, options),
-  ];
+  const suggested = actionsBlocks(
+    report.actions.flatMap((action, i) => (values[i] ? [actionButton(action, i, values[i])] : [])),
+  );
+  const maxRows = options.maxTableRows ?? 15;
+  const firstTable = report.sections.findIndex((s) => s.kind === 'table');
+  // Room for follow-up buttons is kept for every row the first table could show; the final block has only
+  // the rows it did show.
+  const reserved = [...suggested, ...followUpBlocks(report, options.followUpTarget, LIMITS.dataTableRows - 1)];
   const body: KnownBlock[] = [];
   let hiddenRows = 0;
   let skippedSections = 0;
-  // Slack allows one table block per message: the first table with rows gets it, the rest stay text.
-  let native = options.nativeTable !== false;
-  for (const section of report.sections) {
-    const asNative = native && section.kind === 'table' && section.rows.length > 0;
-    const rendered = asNative
-      ? nativeTableBlocks(section, options.maxTableRows ?? 15)
-      : sectionBlocks(section, options.maxTableRows ?? 15);
-    const candidate = [...head, ...body, ...rendered.blocks, ...actions];
+  let firstTableShown = 0;
+  const grid = options.nativeTable === false ? -1 : gridSection(report.sections);
+  report.sections.forEach((section, index) => {
+    const room = BUDGET.totalBlockText - blockTextLength([...head, ...body, ...reserved]) - CUT_NOTE_ROOM;
+    const rendered =
+      index === grid && section.kind === 'table'
+        ? nativeGrid(section, maxRows, report.title, room)
+        : sectionBlocks(section, maxRows);
+    const candidate = [...head, ...body, ...rendered.blocks, ...reserved];
     if (
       skippedSections ||
       candidate.length > BUDGET.messageBlocks ||
       blockTextLength(candidate) > BUDGET.totalBlockText
     ) {
       skippedSections++;
-      continue;
+      return;
     }
     body.push(...rendered.blocks);
     hiddenRows += rendered.hiddenRows;
-    if (asNative) native = false;
-  }
+    if (index === firstTable && section.kind === 'table') firstTableShown = section.rows.length - rendered.hiddenRows;
+  });
+  const actions = [...suggested, ...followUpBlocks(report, options.followUpTarget, firstTableShown)];
   const truncated = hiddenRows > 0 || skippedSections > 0;
   const context = [
     ...(contextText ? [escapeMrkdwn(contextText)] : []),
@@ -110,7 +127,7 @@ export function reportMessage(
   };
 }
 
-function sectionBlocks(section: Section, maxTableRows: number): { blocks: KnownBlock[]; hiddenRows: number } {
+function sectionBlocks(section: Section, maxTableRows: number): RenderedTable {
   const title = section.title ? `*${escapeMrkdwn(section.title)}*` : undefined;
   switch (section.kind) {
     case 'facts':
@@ -133,17 +150,35 @@ function sectionBlocks(section: Section, maxTableRows: number): { blocks: KnownB
 }
 
 /**
- * One block of at most 25 buttons, only for rows the table shows: a button for a row cut from the table would
- * point at a statement the reader cannot see.
+ * One block of at most 25 buttons, only for rows the first table shows: a button for a row cut from the table
+ * would point at a statement the reader cannot see.
  */
-function followUpBlocks(report: Report, options: RenderOptions): KnownBlock[] {
-  const target = options.followUpTarget;
+function followUpBlocks(report: Report, target: string | undefined, shownRows: number): KnownBlock[] {
   if (!target || !report.followUps?.length) return [];
-  const shownRows = options.maxTableRows ?? 15;
   const shown = report.followUps
     .filter((followUp) => followUp.row === undefined || followUp.row < shownRows)
     .slice(0, LIMITS.actionsElements);
   return actionsBlocks(shown.map((followUp, i) => followUpButton(target, followUp, i)));
+}
+
+/**
+ * Slack allows one table block per message, so one table gets the native grid: the one with the most rows
+ * (the first on a tie), where a grid helps most; the others stay text. -1 when no table has rows.
+ */
+function gridSection(sections: Section[]): number {
+  let best = -1;
+  sections.forEach((section, i) => {
+    const rows = section.kind === 'table' ? section.rows.length : 0;
+    const bestRows = best < 0 ? 0 : (sections[best] as TableSection).rows.length;
+    if (rows > bestRows) best = i;
+  });
+  return best;
+}
+
+/** A data table when the rows run past a phone screen, else a table block; text when neither fits. */
+function nativeGrid(section: TableSection, maxRows: number, caption: string, room: number): RenderedTable {
+  if (!wantsDataTable(section)) return nativeTableBlocks(section, maxRows);
+  return dataTableBlocks(section, caption, Math.min(room, BUDGET.dataTableText)) ?? sectionBlocks(section, maxRows);
 }
 
 /** The value is the opaque offer id: what it stands for (action, target, pid…) stays in the state database. */

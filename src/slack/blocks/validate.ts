@@ -1,4 +1,4 @@
-import { LIMITS, blockTextLength } from './limits.js';
+import { LIMITS, blockTextLength, dataCellChars } from './limits.js';
 
 export type Surface = 'message' | 'home' | 'modal';
 
@@ -18,6 +18,7 @@ const KNOWN_BLOCKS = new Set([
   'rich_text',
   'image',
   'table',
+  'data_table',
   'input',
   'file',
   'markdown',
@@ -45,6 +46,12 @@ export function blockKitProblems(
   const tables = blocks.filter((b) => isObject(b) && b.type === 'table').length;
   if (tables && surface !== 'message') problems.push(`table blocks appear only in messages, not in a ${surface}`);
   if (tables > LIMITS.tablesPerMessage) problems.push(`${tables} table blocks, more than ${LIMITS.tablesPerMessage}`);
+  const dataTables = blocks.filter((b) => isObject(b) && b.type === 'data_table');
+  if (dataTables.length && surface !== 'message')
+    problems.push(`data_table blocks appear only in messages, not in a ${surface}`);
+  const dataCells = dataTables.reduce<number>((sum, b) => sum + cellChars((b as Json).rows), 0);
+  if (dataTables.length > 1 && dataCells > LIMITS.dataTableText)
+    problems.push(`data table cells hold ${dataCells} characters in all, more than ${LIMITS.dataTableText}`);
   const blockIds = new Set<string>();
   blocks.forEach((block, index) => {
     const where = `block ${index}`;
@@ -75,6 +82,8 @@ function blockProblems(block: Json): string[] {
       return actionsProblems(block);
     case 'table':
       return tableProblems(block);
+    case 'data_table':
+      return dataTableProblems(block);
     default:
       return [];
   }
@@ -164,10 +173,46 @@ function tableProblems(block: Json): string[] {
   if (new Set(rows.map((row) => asArray(row).length)).size > 1) problems.push('rows have different numbers of cells');
   if (asArray(block.column_settings).length > LIMITS.tableColumnSettings)
     problems.push(`more than ${LIMITS.tableColumnSettings} column settings`);
-  rows.flatMap(asArray).forEach((cell) => {
-    if (!isObject(cell) || !['raw_text', 'raw_number', 'rich_text'].includes(String(cell.type)))
-      problems.push('a cell must be raw_text, raw_number or rich_text');
-    else if (cell.type === 'raw_text' && !textOf(cell).length) problems.push('an empty raw_text cell');
-  });
+  problems.push(...rows.flatMap(asArray).flatMap(cellProblems));
+  return [...new Set(problems)];
+}
+
+function cellProblems(cell: unknown): string[] {
+  if (!isObject(cell) || !['raw_text', 'raw_number', 'rich_text'].includes(String(cell.type)))
+    return ['a cell must be raw_text, raw_number or rich_text'];
+  if (cell.type === 'raw_text' && !textOf(cell).length) return ['an empty raw_text cell'];
+  if (cell.type === 'raw_number' && (typeof cell.value !== 'number' || !Number.isFinite(cell.value)))
+    return ['a raw_number cell needs a numeric value'];
+  if (cell.type === 'raw_number' && !textOf(cell).length) return ['a raw_number cell needs its text'];
+  return [];
+}
+
+const cellChars = (rows: unknown): number =>
+  asArray(rows)
+    .flatMap(asArray)
+    .reduce<number>((sum, cell) => sum + dataCellChars(cell), 0);
+
+const isIntegerIn = (value: unknown, min: number, max: number): boolean =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+
+function dataTableProblems(block: Json): string[] {
+  const rows = asArray(block.rows);
+  const problems: string[] = [];
+  if (rows.length < LIMITS.dataTableMinRows || rows.length > LIMITS.dataTableRows)
+    problems.push(`${rows.length} rows, a data table needs a header row and 1–${LIMITS.dataTableRows - 1} rows`);
+  const widths = new Set(rows.map((row) => asArray(row).length));
+  if (widths.size > 1) problems.push('rows have different numbers of cells');
+  const width = asArray(rows[0]).length;
+  if (width < 1 || width > LIMITS.dataTableCells) problems.push(`rows need 1–${LIMITS.dataTableCells} cells`);
+  if (asArray(rows[0]).some((cell) => isObject(cell) && cell.type === 'rich_text'))
+    problems.push('a header cell cannot be rich_text');
+  if (typeof block.caption !== 'string' || !block.caption.length) problems.push('a data table needs a caption');
+  if (block.page_size !== undefined && !isIntegerIn(block.page_size, 1, LIMITS.dataTablePageSize))
+    problems.push(`page_size must be 1–${LIMITS.dataTablePageSize}`);
+  if (block.row_header_column_index !== undefined && !isIntegerIn(block.row_header_column_index, 0, width - 1))
+    problems.push('row_header_column_index is not a column');
+  const chars = cellChars(rows);
+  if (chars > LIMITS.dataTableText) problems.push(`cells hold ${chars} characters, more than ${LIMITS.dataTableText}`);
+  problems.push(...rows.flatMap(asArray).flatMap(cellProblems));
   return [...new Set(problems)];
 }

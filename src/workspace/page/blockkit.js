@@ -246,8 +246,94 @@ function table(block, ctx) {
   ]);
 }
 
+/** A cell's text as Slack would sort it: raw text and numbers by their text, rich text by its words. */
+const cellText = (cell) =>
+  cell?.type === 'rich_text'
+    ? (cell.elements ?? []).flatMap((part) => (part.elements ?? []).map((e) => e.text ?? e.name ?? '')).join('')
+    : String(cell?.text ?? '');
+
+/**
+ * Like Slack's data table: the caption above, the first row as the header, figures (raw_number) right-aligned,
+ * page_size rows at a time (5 unless given) with paging controls when there is more than one page, and a click
+ * on a header sorting by that column (ascending, then descending): by value when every cell in it is a
+ * raw_number, alphabetically otherwise.
+ */
+function dataTable(block, ctx) {
+  const [header = [], ...rows] = block.rows ?? [];
+  const pageSize = block.page_size ?? 5;
+  const rowHeader = block.row_header_column_index ?? 0;
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((row) => row[i]?.type === 'raw_number'));
+  const state = { page: 0, column: -1, descending: false };
+  const cell = (value, i) => {
+    const node = el(
+      i === rowHeader ? 'th' : 'td',
+      value?.type === 'raw_number' ? 'number' : null,
+      value?.type === 'rich_text' ? [richText(value, ctx)] : [String(value?.text ?? '')],
+    );
+    if (i === rowHeader) node.scope = 'row';
+    return node;
+  };
+  const heads = header.map((value, i) => {
+    const sorter = el('button', 'bk-sort', [String(value?.text ?? '')]);
+    sorter.type = 'button';
+    sorter.addEventListener('click', () => {
+      state.descending = state.column === i ? !state.descending : false;
+      state.column = i;
+      state.page = 0;
+      draw();
+    });
+    const node = el('th', numeric[i] ? 'number' : null, [sorter]);
+    node.scope = 'col';
+    return node;
+  });
+  const body = el('tbody');
+  const pages = Math.max(1, Math.ceil(rows.length / pageSize));
+  const position = el('span', 'bk-page-position');
+  const pageButton = (label, testId, step) => {
+    const node = el('button', null, [label]);
+    node.type = 'button';
+    node.dataset.testid = testId;
+    node.addEventListener('click', () => {
+      state.page = Math.min(pages - 1, Math.max(0, state.page + step));
+      draw();
+    });
+    return node;
+  };
+  const previous = pageButton('‹ Previous', 'page-previous', -1);
+  const next = pageButton('Next ›', 'page-next', 1);
+  const sorted = () => {
+    if (state.column < 0) return rows;
+    const i = state.column;
+    const compare = numeric[i]
+      ? (a, b) => a[i].value - b[i].value
+      : (a, b) => cellText(a[i]).localeCompare(cellText(b[i]), undefined, { numeric: true });
+    const ordered = [...rows].sort(compare);
+    return state.descending ? ordered.reverse() : ordered;
+  };
+  function draw() {
+    const start = state.page * pageSize;
+    const shown = sorted().slice(start, start + pageSize);
+    body.replaceChildren(...shown.map((row) => el('tr', null, row.map(cell))));
+    heads.forEach((head, i) => {
+      if (i === state.column) head.setAttribute('aria-sort', state.descending ? 'descending' : 'ascending');
+      else head.removeAttribute('aria-sort');
+    });
+    position.textContent = `${start + 1}–${start + shown.length} of ${rows.length}`;
+    previous.disabled = state.page === 0;
+    next.disabled = state.page >= pages - 1;
+  }
+  draw();
+  const table = el('table', 'bk-table bk-data-table', [
+    el('caption', null, [String(block.caption ?? '')]),
+    el('thead', null, [el('tr', null, heads)]),
+    body,
+  ]);
+  return el('div', 'bk-table-wrap', [table, ...(pages > 1 ? [el('div', 'bk-pager', [previous, position, next])] : [])]);
+}
+
 const RENDERERS = {
   table,
+  data_table: dataTable,
   header: (block, ctx) => el('div', 'bk-header', textObject(block.text, ctx)),
   section,
   divider: () => el('hr', 'bk-divider'),

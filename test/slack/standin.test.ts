@@ -46,6 +46,29 @@ describe('Slack stand-in', () => {
     ]);
   });
 
+  it('refuses a data table Slack would refuse, and one on the Home tab, and takes a good one in a message', async () => {
+    const cell = (text: string) => ({ type: 'raw_text', text });
+    const good = { type: 'data_table', caption: 'Tables', page_size: 10, rows: [[cell('table')], [cell('orders')]] };
+    const bad = { ...good, rows: [[{ type: 'rich_text', elements: [] }], [cell('orders')]] };
+    const refused = await client.chat
+      .postMessage({ channel: 'C1', text: 'x', blocks: [bad as never] })
+      .catch((e: { data?: { error?: string } }) => e.data?.error);
+    expect(refused).toBe('invalid_blocks');
+    const home = await client.views
+      .publish({ user_id: 'U1', view: { type: 'home', blocks: [good as never] } })
+      .catch((e: { data?: { error?: string } }) => e.data?.error);
+    expect(home).toBe('invalid_blocks');
+    expect(standIn.state.problems.splice(0)).toEqual([
+      'chat.postMessage: block 0 (data_table): a header cell cannot be rich_text',
+      'views.publish: data_table blocks appear only in messages, not in a home',
+    ]);
+    await expect(client.chat.postMessage({ channel: 'C1', text: 'x', blocks: [good as never] })).resolves.toMatchObject(
+      {
+        ok: true,
+      },
+    );
+  });
+
   it('injects errors and 429s', async () => {
     standIn.failNext('chat.update', { error: 'message_not_found' });
     standIn.failNext('chat.postMessage', { status: 429, retryAfterSeconds: 0 });

@@ -153,6 +153,67 @@ describe('npm start with nothing configured: the local workspace in a real brows
     ).toBeGreaterThan(1000);
   });
 
+  it('pages and sorts a data table: /pg sizes --limit 30 lists more tables than a phone screen', async () => {
+    const { page } = browser;
+    await page.getByTestId('composer').fill('/pg sizes --limit 30');
+    await page.getByTestId('composer').press('Enter');
+    const report = page.locator('[data-testid=message]', { has: page.locator('.bk-header', { hasText: 'Sizes' }) });
+    const table = report.last().locator('table.bk-data-table');
+    await table.waitFor({ timeout: 15_000 });
+    expect(await table.locator('caption').textContent()).toMatch(/^Largest tables in /);
+    expect(await table.locator('thead th').allTextContents()).toEqual(['table', 'total', 'heap', 'indexes', 'TOAST']);
+    const names = () => table.locator('tbody tr th').allTextContents();
+    const position = report.last().locator('.bk-page-position');
+    // Ten rows a page, the figures right-aligned.
+    expect(await position.textContent()).toBe('1–10 of 30');
+    const first = await names();
+    expect(first).toHaveLength(10);
+    const total = table.locator('tbody tr').first().locator('td').first();
+    expect(await total.evaluate((td) => getComputedStyle(td).textAlign)).toBe('right');
+    await report.last().getByTestId('page-next').click();
+    expect(await position.textContent()).toBe('11–20 of 30');
+    const second = await names();
+    expect(second).toHaveLength(10);
+    expect(second.filter((name) => first.includes(name))).toEqual([]);
+    await report.last().getByTestId('page-next').click();
+    expect(await position.textContent()).toBe('21–30 of 30');
+    // The last page: Next is off, Previous goes back.
+    expect(await report.last().getByTestId('page-next').isDisabled()).toBe(true);
+    await report.last().getByTestId('page-previous').click();
+    expect(await names()).toEqual(second);
+
+    // Sorting by "heap" (twice: descending) brings the table with the largest heap up: PostgreSQL's own answer.
+    await table
+      .locator('thead th', { hasText: /^heap$/ })
+      .getByRole('button')
+      .click();
+    await table
+      .locator('thead th', { hasText: /^heap$/ })
+      .getByRole('button')
+      .click();
+    expect(await table.locator('thead th[aria-sort=descending]').textContent()).toBe('heap');
+    expect(await position.textContent()).toBe('1–10 of 30');
+    const client = new pg.Client({ connectionString: run.monitorUrl });
+    await client.connect();
+    const shown = [...first, ...second, ...(await names())];
+    const { rows } = await client
+      .query<{ name: string }>(
+        `SELECT name FROM unnest($1::text[]) AS name
+         ORDER BY pg_table_size(name::regclass) - coalesce(pg_total_relation_size(NULLIF((SELECT reltoastrelid FROM pg_class WHERE oid = name::regclass), 0)), 0) DESC LIMIT 1`,
+        [shown],
+      )
+      .finally(() => client.end());
+    expect((await names())[0]).toBe(rows[0]!.name);
+    // The chart the trend command uploaded earlier is still on the page, decoded.
+    expect(
+      await page
+        .locator('.file-image img')
+        .first()
+        .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+    ).toBeGreaterThan(1000);
+    expect(await page.locator('.bk-unknown').count()).toBe(0);
+  });
+
   it('opens the App Home tab: the bot publishes it with the demo target and the commands', async () => {
     const { page } = browser;
     await page.getByTestId('open-home').click();

@@ -298,7 +298,7 @@ describe('data table limits in the one validator', () => {
   });
 });
 
-describe('a real report from a real PostgreSQL 18: sizes of 40 tables', () => {
+describe('real reports from a real PostgreSQL 18: sizes of 40 tables, vacuum of 14', () => {
   let server: TestServer;
   let target: Target;
   beforeAll(async () => {
@@ -310,8 +310,8 @@ describe('a real report from a real PostgreSQL 18: sizes of 40 tables', () => {
       END LOOP; END $$`);
   }, 120_000);
   /** Ground truth and setup, on a connection of the test's own. */
-  async function query<R extends Record<string, unknown>>(sql: string, params: unknown[] = []) {
-    const client = await connect(server.url());
+  async function query<R extends Record<string, unknown>>(sql: string, params: unknown[] = [], url = server.url()) {
+    const client = await connect(url);
     try {
       return await client.query<R>(sql, params);
     } finally {
@@ -346,5 +346,50 @@ describe('a real report from a real PostgreSQL 18: sizes of 40 tables', () => {
     expect(message.blocks.filter((b) => b.type === 'table' || b.type === 'data_table')).toHaveLength(1);
     expect(message.truncated).toBe(true);
     expect(JSON.stringify(message.blocks)).toMatch(/…and \d+ more/);
+  });
+
+  it("pages vacuum's tables: dead tuples as raw_numbers equal to PostgreSQL's counts, the status column by severity", async () => {
+    // A database of its own, so the 40 tables above (never vacuumed, inserted into) do not outrank these.
+    await query('CREATE DATABASE vacuum_rows');
+    const database = server.url('vacuum_rows');
+    const vacuumTarget = testTarget(database);
+    await query(
+      `DO $$ BEGIN FOR i IN 1..14 LOOP
+      EXECUTE format('CREATE TABLE starve_%s (id int PRIMARY KEY) WITH (autovacuum_enabled = false)', i);
+      EXECUTE format('INSERT INTO starve_%s SELECT generate_series(1, %s)', i, 1000 * i);
+      EXECUTE format('ANALYZE starve_%s', i);
+      EXECUTE format('DELETE FROM starve_%s WHERE id %% 10 < %s', i, 1 + i % 9);
+    END LOOP; END $$`,
+      [],
+      database,
+    );
+    await query('SELECT pg_stat_force_next_flush()', [], database);
+    const result = await run(vacuumTarget, 'vacuum', ['--limit', '20']).finally(() => vacuumTarget.close());
+    const message = valid(reportMessage(result.report, undefined));
+    const table = dataTable(message)!;
+    const [header, ...rows] = table.rows;
+    expect(header!.slice(0, 3).map((c) => c.text)).toEqual(['status', 'table', 'dead']);
+    const truth = await query<{ relname: string; dead: string }>(
+      "SELECT relname, n_dead_tup AS dead FROM pg_stat_user_tables WHERE relname LIKE 'starve\\_%'",
+      [],
+      database,
+    );
+    const starved = rows.filter((row) => row[1]!.text!.startsWith('starve_'));
+    expect(starved).toHaveLength(14);
+    expect(Object.fromEntries(starved.map((row) => [row[1]!.text, row[2]]))).toEqual(
+      Object.fromEntries(
+        truth.rows.map((r) => [
+          r.relname,
+          { type: 'raw_number', value: Number(r.dead), text: Number(r.dead).toLocaleString('en-US') },
+        ]),
+      ),
+    );
+    // The status cell ranks the report's own verdict per row: crit 2, warn 1, ok 0.
+    const section = result.report.sections.find((s) => s.kind === 'table' && s.rows.length === rows.length);
+    const rank = { ok: 0, warn: 1, crit: 2 };
+    expect(rows.map((row) => row[0]!.value)).toEqual(
+      section?.kind === 'table' ? section.rowStatus!.map((status) => rank[status]) : [],
+    );
+    expect(rows.some((row) => row[0]!.value! > 0)).toBe(true);
   });
 });

@@ -43,8 +43,9 @@ export const LIMITS = {
   /**
    * Data table block (docs.slack.dev/reference/block-kit/blocks/data-table-block): a header row (raw text or
    * numbers, never rich text) and 1–100 rows, 1–20 cells each, all rows the same length; a required caption;
-   * page_size 1–100. Its cells hold at most 10,000 characters in all, and so do all data table cells of one
-   * message. Where it may appear is not in the reference; like the table block it is treated as messages only.
+   * page_size 1–100. Its cells hold at most 10,000 characters in all; a newer draft of the page applies the same
+   * 10,000 to all data table cells of one message, which is kept too. The reference does not say where it may
+   * appear; like the table block (messages only) it is kept out of the App Home and modals.
    */
   dataTableRows: 101,
   dataTableMinRows: 2,
@@ -188,7 +189,7 @@ export function dataTableBlock(
     type: 'data_table',
     caption: shown(caption, BUDGET.dataTableCaption) || 'Table',
     page_size: Math.min(Math.max(1, Math.round(options.pageSize)), LIMITS.dataTablePageSize),
-    row_header_column_index: options.rowHeaderColumn,
+    row_header_column_index: Math.max(0, Math.min(options.rowHeaderColumn, (rows[0]?.length ?? 1) - 1)),
     rows: rows.slice(0, LIMITS.dataTableRows).map((row) => row.slice(0, LIMITS.dataTableCells).map(cell)),
   };
 }

@@ -21,7 +21,7 @@ import { type RenderedTable, nativeTableBlocks, tableBlocks } from './table.js';
 
 type TableSection = Extract<Section, { kind: 'table' }>;
 /** Text kept free for the "…and N more" line and the context block's cut notes. */
-const CUT_NOTE_ROOM = 200;
+const NOTE_ROOM = 200;
 
 export const STATUS_EMOJI: Record<Status, string> = {
   ok: ':large_green_circle:',
@@ -89,7 +89,7 @@ export function reportMessage(
   let firstTableShown = 0;
   const grid = options.nativeTable === false ? -1 : gridSection(report.sections);
   report.sections.forEach((section, index) => {
-    const room = BUDGET.totalBlockText - blockTextLength([...head, ...body, ...reserved]) - CUT_NOTE_ROOM;
+    const room = BUDGET.totalBlockText - blockTextLength([...head, ...body, ...reserved]) - NOTE_ROOM;
     const rendered =
       index === grid && section.kind === 'table'
         ? nativeGrid(section, maxRows, report.title, room)

@@ -1,4 +1,5 @@
 /** EXPLAIN (FORMAT JSON) output, flattened into nodes, and the advice read from them. */
+import type { IndexSuggestion } from './hypopg.js';
 
 export interface PlanNode {
   depth: number;
@@ -38,6 +39,7 @@ export type Advice =
   | { advice: 'seq-scan-large'; relation: string; bytes: number; rows: number }
   | { advice: 'spill-risk'; nodeType: string; relation: string | null; estimatedBytes: number; memoryBytes: number }
   | { advice: 'nested-loop-large'; outerRows: number; relation: string | null }
+  | IndexSuggestion
   | { advice: 'hypopg-missing' };
 
 /** A table is large from either figure; a nested loop is worrying from this many outer rows. */

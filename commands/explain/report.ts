@@ -130,10 +130,16 @@ function planReport(findings: Extract<ExplainFindings, { kind: 'plan' }>): Repor
     ],
     footnotes: [
       `Estimates only: the statement was planned, never run (EXPLAIN without ANALYZE), in database ${findings.database}. work_mem is ${findings.workMem}.`,
-      ...(findings.hypopg ? ['hypopg is installed; index suggestions from it are not made yet.'] : []),
+      ...(findings.hypopg ? [hypopgNote(findings.advice)] : []),
       ...(findings.source === 'top' ? [USAGE] : []),
     ],
   };
+}
+
+function hypopgNote(advice: Advice[]): string {
+  return advice.some((a) => a.advice === 'index-suggestion')
+    ? 'Index suggestions come from hypothetical indexes (hypopg): the planner used each and estimated the lower cost; nothing was built.'
+    : 'hypopg is installed: candidate indexes on the filtered, joined and sorted columns were tried hypothetically; none that the planner would use lowered the cost.';
 }
 
 /** What to do about the server's refusal, by its SQLSTATE. */
@@ -166,6 +172,8 @@ function adviceText(a: Advice): string {
       return `${a.nodeType}${a.relation ? ` of ${a.relation}` : ''} needs at least ${formatBytes(a.estimatedBytes)}, more than its ${formatBytes(a.memoryBytes)} of memory (work_mem${a.nodeType === 'Hash' ? ' × hash_mem_multiplier' : ''}): it may spill to temporary files.`;
     case 'nested-loop-large':
       return `Nested loop over about ${formatCount(a.outerRows)} outer rows${a.relation ? ` (from ${a.relation})` : ''}: the inner side runs once per row; check the estimate (ANALYZE) or the join's index.`;
+    case 'index-suggestion':
+      return `Index on ${a.relation} (${a.columns.join(', ')}): estimated cost ${cost(a.costBefore)} → ${cost(a.costAfter)} with it (hypothetical). To build it: ${a.definition};`;
     case 'hypopg-missing':
       return HYPOPG_INSTALL;
   }

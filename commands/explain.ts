@@ -9,7 +9,8 @@ import { indexCandidates } from './explain/candidates.js';
 import { hypopgSchema, suggestIndexes } from './explain/hypopg.js';
 import { adviseOn, flattenPlan, relationsOf } from './explain/plan.js';
 import { explainReport, type ExplainFindings } from './explain/report.js';
-import { checkStatement, explainSql, type CheckedStatement } from './explain/statement.js';
+import { checkSelectOnly } from '../src/engine/explain/select-only.js';
+import { checkStatement, explainSql, type CheckedStatement } from '../src/engine/explain/statement.js';
 
 export type { ExplainFindings } from './explain/report.js';
 
@@ -96,9 +97,20 @@ async function explainTyped(
   const work = (session: Session) => planIn(session, sql);
   const planned =
     database && database !== caps.database ? await context.inDatabase(database, work) : await work(context.session);
-  return 'error' in planned
-    ? { kind: 'server-error', ...base, ...planned.error }
-    : { kind: 'plan', ...base, generic, ...planned };
+  if ('error' in planned) return { kind: 'server-error', ...base, ...planned.error };
+  const here = !database || database === caps.database;
+  return { kind: 'plan', ...base, generic, ...planned, analyzable: here && (await readsOnly(statement.text)) };
+}
+
+/** explain-analyze would accept it (one SELECT that only reads, with values): the report offers the button. */
+async function readsOnly(text: string): Promise<boolean> {
+  return checkSelectOnly(text).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof AppError) return false;
+      throw error;
+    },
+  );
 }
 
 interface Planned {

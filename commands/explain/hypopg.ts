@@ -1,7 +1,7 @@
 import { escapeIdentifier } from '../../src/db/driver.js';
 import type { Session } from '../../src/db/session.js';
 import type { Candidate } from './candidates.js';
-import { flattenPlan } from './plan.js';
+import { flattenPlan } from '../../src/engine/explain/plan-tree.js';
 
 export interface IndexSuggestion {
   advice: 'index-suggestion';

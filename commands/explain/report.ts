@@ -2,6 +2,7 @@ import type { ReportContext } from '../../src/engine/command.js';
 import { formatBytes, formatCount, formatPercent, plural } from '../../src/report/format.js';
 import type { Report, Section } from '../../src/report/model.js';
 import { querySection } from '../../src/report/query-text.js';
+import { treeLine } from '../../src/engine/explain/plan-tree.js';
 import type { Advice, PlanNode, TableFacts } from './plan.js';
 
 interface Statement {
@@ -24,6 +25,8 @@ export type ExplainFindings =
       tables: TableFacts[];
       workMem: string;
       hypopg: boolean;
+      /** A SELECT that only reads, with values, planned in the target's database: explain-analyze may run it. */
+      analyzable: boolean;
     } & Statement)
   | ({ kind: 'needs-values'; serverVersion: string } & Statement)
   | ({ kind: 'server-error'; message: string; sqlstate: string } & Statement)
@@ -128,10 +131,24 @@ function planReport(findings: Extract<ExplainFindings, { kind: 'plan' }>): Repor
       },
       statementSection(findings),
     ],
+    actions: findings.analyzable
+      ? [
+          {
+            action: 'explain-analyze',
+            label: 'Explain ANALYZE',
+            params: { statement: findings.queryId ?? findings.query },
+          },
+        ]
+      : [],
     footnotes: [
       `Estimates only: the statement was planned, never run (EXPLAIN without ANALYZE), in database ${findings.database}. work_mem is ${findings.workMem}.`,
       ...(findings.hypopg ? [hypopgNote(findings.advice)] : []),
       ...(findings.source === 'top' ? [USAGE] : []),
+      ...(findings.analyzable
+        ? [
+            'Explain ANALYZE runs the SELECT once, after a second person approves, in a READ ONLY transaction that is rolled back (`explain-analyze`).',
+          ]
+        : []),
     ],
   };
 }
@@ -152,14 +169,6 @@ function serverErrorAdvice(findings: Extract<ExplainFindings, { kind: 'server-er
   return findings.parameters
     ? 'A parameter whose type PostgreSQL cannot infer needs a cast ($1::int) or a value.'
     : 'Check the names it uses exist in this database and search_path.';
-}
-
-/** One plan node the way EXPLAIN prints it, indented by depth. */
-function treeLine(node: PlanNode): string {
-  const indent = node.depth ? `${'    '.repeat(node.depth - 1)}  -> ` : '';
-  const using = node.index ? ` using ${node.index}` : '';
-  const on = node.relation ? ` on ${node.relation}` : '';
-  return `${indent}${node.label}${using}${on}  (cost=${cost(node.startupCost)}..${cost(node.totalCost)} rows=${formatCount(node.planRows)} width=${node.planWidth})`;
 }
 
 function adviceText(a: Advice): string {

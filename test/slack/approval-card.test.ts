@@ -167,6 +167,21 @@ describe('parseSlashText for healing', () => {
     });
     expect(parseSlashText('terminate 4242', context)).toMatchObject({ kind: 'run', target: 'prod', tokens: ['4242'] });
   });
+  it('never takes a target out of explain-analyze SQL: a table named like a target stays SQL', () => {
+    expect(parseSlashText('explain-analyze SELECT * FROM staging', context)).toMatchObject({
+      kind: 'run',
+      target: 'prod',
+      options: { statement: 'SELECT * FROM staging' },
+    });
+    expect(parseSlashText('explain-analyze staging SELECT 1', context)).toMatchObject({
+      target: 'staging',
+      options: { statement: 'SELECT 1' },
+    });
+    expect(parseSlashText('explain-analyze 1234 staging', context)).toMatchObject({
+      target: 'staging',
+      options: { statement: '1234' },
+    });
+  });
   it('parses /pg audit [target] [--limit N] and refuses a bad limit', () => {
     expect(parseSlashText('audit', context)).toEqual({ kind: 'audit', limit: 20 });
     expect(parseSlashText('audit staging --limit 5 --private', context)).toEqual({

@@ -68,6 +68,7 @@ export default defineCommand({
     destructive: false,
     transaction: 'read-only-rollback',
     targetTimeouts: true,
+    statementShowsQueryText: true,
     pin: (findings) =>
       findings.kind === 'ready'
         ? { params: { query: findings.query, ...(findings.queryId ? { queryId: findings.queryId } : {}) } }

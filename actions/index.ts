@@ -27,3 +27,8 @@ export const ACTIONS: readonly AnyCommand[] = [
 export function isDestructive(name: string): boolean {
   return ACTIONS.find((a) => a.name === name)?.action?.destructive === true;
 }
+
+/** The action's statement carries query text, shown on the card by the target's query-text setting. */
+export function showsQueryText(name: string): boolean {
+  return ACTIONS.find((a) => a.name === name)?.action?.statementShowsQueryText === true;
+}

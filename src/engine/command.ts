@@ -76,6 +76,8 @@ export interface ActionSpec<Options, Findings> {
    * never committed (EXPLAIN ANALYZE, which runs the statement).
    */
   transaction?: 'read-only-rollback';
+  /** The statement carries query text (explain-analyze's SELECT): the card shows it by the target's query-text setting. */
+  statementShowsQueryText?: boolean;
   /** Added to the outcome when the statement fails (what a half-done CONCURRENTLY leaves behind). */
   failureHint?: string;
 }

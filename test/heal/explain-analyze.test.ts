@@ -110,7 +110,7 @@ describe('explain-analyze: EXPLAIN ANALYZE of one SELECT behind approval', () =>
   it('refuses anything but one SELECT that only reads before any request exists', async () => {
     const before = await requestCount();
     for (const [statement, message] of [
-      ['SELECT 1; DROP TABLE ledger', 'That is 2 statements; explain plans exactly one.'],
+      ['SELECT 1; DROP TABLE ledger', 'That is 2 statements; explain-analyze runs exactly one.'],
       [
         'WITH d AS (DELETE FROM ledger RETURNING *) SELECT count(*) FROM d',
         'It contains DELETE (a data-modifying WITH), which EXPLAIN ANALYZE would run.',
@@ -121,7 +121,7 @@ describe('explain-analyze: EXPLAIN ANALYZE of one SELECT behind approval', () =>
       ],
       [
         'EXPLAIN ANALYZE INSERT INTO ledger VALUES (5000, 1)',
-        'explain plans queries only; this is a Explain statement, which it will not send.',
+        'explain-analyze runs queries only; this is a Explain statement, which it will not send.',
       ],
       [
         'INSERT INTO ledger VALUES (5000, 1)',

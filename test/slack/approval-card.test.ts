@@ -156,6 +156,29 @@ describe('approvalCard', () => {
   });
 });
 
+describe('approvalCard of explain-analyze', () => {
+  it("shows the statement's query text by the target's setting, as the preview was shown", () => {
+    const statement = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT * FROM orders WHERE note = 'card 4111'";
+    const sqlBlock = (queryText: 'full' | 'redacted' | 'hidden') => {
+      const card = approvalCard(
+        request({
+          action: 'explain-analyze',
+          params: { query: "SELECT * FROM orders WHERE note = 'card 4111'" },
+          statement,
+          statementValues: [],
+          details: { report: { ...preview, sections: [], queryText } },
+        }),
+      );
+      return JSON.stringify(card.blocks.find((b) => JSON.stringify(b).includes('SQL that runs after approval')));
+    };
+    expect(sqlBlock('full')).toContain("WHERE note = 'card 4111'");
+    expect(sqlBlock('redacted')).not.toContain('card 4111');
+    expect(sqlBlock('redacted')).toContain('WHERE note = $1');
+    expect(sqlBlock('hidden')).not.toContain('orders');
+    expect(sqlBlock('hidden')).toContain('(query text hidden)');
+  });
+});
+
 describe('parseSlashText for healing', () => {
   const context = { targetNames: ['prod', 'staging'], defaultTarget: 'prod' };
   it('takes the target after an action’s positional', () => {

@@ -23,7 +23,7 @@ export const ANALYZE_OPTIONS = ['analyze', 'buffers', 'format'];
 
 /** One SELECT that only reads, without parameters: what EXPLAIN ANALYZE may run. Refusals say what to type. */
 export async function checkSelectOnly(sql: string): Promise<CheckedStatement> {
-  const checked = await checkStatement(sql);
+  const checked = await checkStatement(sql, { does: 'explain-analyze runs', hint: HINT });
   if (checked.verb !== 'SELECT')
     throw refusal(`EXPLAIN ANALYZE would really run this ${checked.verb}; explain-analyze runs SELECT only.`);
   const [only] = await parse(checked.text, 'The statement');

@@ -32,15 +32,18 @@ export interface ParsedStatement {
  * Decides with PostgreSQL's own parser whether `sql` is exactly one plannable statement; anything else is refused
  * here, before a connection sees it. Refusals say what to type instead.
  */
-export async function checkStatement(sql: string): Promise<CheckedStatement> {
-  const stmts = await parse(sql, 'The statement');
+export async function checkStatement(
+  sql: string,
+  who: { does: string; hint: string } = { does: 'explain plans', hint: HINT },
+): Promise<CheckedStatement> {
+  const stmts = await parse(sql, 'The statement', who.hint);
   if (stmts.length !== 1) {
     throw new AppError(
       'bad_input',
       stmts.length
-        ? `That is ${stmts.length} statements; explain plans exactly one.`
+        ? `That is ${stmts.length} statements; ${who.does} exactly one.`
         : 'There is no statement to explain, only comments or blanks.',
-      { hint: HINT },
+      { hint: who.hint },
     );
   }
   const only = stmts[0]!;
@@ -49,11 +52,11 @@ export async function checkStatement(sql: string): Promise<CheckedStatement> {
   if (!verb)
     throw new AppError(
       'bad_input',
-      `explain plans queries only; this is ${describeNode(node)}, which it will not send.`,
-      { hint: HINT },
+      `${who.does} queries only; this is ${describeNode(node)}, which it will not send.`,
+      { hint: who.hint },
     );
   if (node === 'SelectStmt' && (body as { intoClause?: unknown }).intoClause) {
-    throw new AppError('bad_input', 'SELECT … INTO creates a table; explain plans queries only.', {
+    throw new AppError('bad_input', `SELECT … INTO creates a table; ${who.does} queries only.`, {
       hint: 'Leave out INTO: explain the SELECT alone.',
     });
   }
@@ -91,7 +94,7 @@ export async function checkWrapped(sql: string, options: string[], inner: Record
   }
 }
 
-export async function parse(sql: string, what: string): Promise<ParsedStatement[]> {
+export async function parse(sql: string, what: string, hint = HINT): Promise<ParsedStatement[]> {
   await loadParser();
   try {
     return (loadedParser()!.parseSync(sql) as { stmts: ParsedStatement[] }).stmts;
@@ -101,7 +104,7 @@ export async function parse(sql: string, what: string): Promise<ParsedStatement[
     throw new AppError(
       'bad_input',
       `${what} does not parse as PostgreSQL SQL${at !== undefined ? ` (syntax error at character ${at + 1})` : ''}.`,
-      { hint: HINT },
+      { hint },
     );
   }
 }

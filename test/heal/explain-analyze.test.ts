@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
+import { whatToCheck } from '../../src/heal/limbo-hints.js';
 import { connect } from '../support/clients.js';
 import { prepareHealingServer, startInstance, type HealingInstance, type HealingServer } from '../support/healing.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
@@ -170,5 +171,10 @@ describe('explain-analyze: EXPLAIN ANALYZE of one SELECT behind approval', () =>
     } finally {
       await strict.close();
     }
+  });
+
+  it('when its outcome is unknown, says nothing can have been committed', () => {
+    const check = whatToCheck({ action: 'explain-analyze', params: { query: 'SELECT 1' } });
+    expect(check[0]).toMatch(/^Nothing can have been committed: the SELECT ran in a READ ONLY transaction/);
   });
 });

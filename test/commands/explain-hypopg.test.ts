@@ -91,6 +91,10 @@ describe('explain index suggestions with hypopg (Debian PostgreSQL 15)', () => {
     expect(advice?.kind === 'text' && advice.text).toContain('Index on public.orders (note): estimated cost');
     expect(result.report.footnotes.join(' ')).toContain('hypothetical indexes (hypopg)');
     expect(await hypotheticalIndexes(target)).toEqual([{ n: 0 }]);
+    // all of it in the diagnostic's read-only session (hypopg writes nothing, so read-only allows it)
+    expect(await target.readOnly('test', (s) => s.query('SHOW default_transaction_read_only'))).toEqual([
+      { default_transaction_read_only: 'on' },
+    ]);
     // nothing was built for real
     expect(await sql('shop', "SELECT indexrelid FROM pg_index WHERE indrelid = 'orders'::regclass")).toHaveLength(1);
   });

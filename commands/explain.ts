@@ -5,9 +5,12 @@ import { statementOption } from '../src/engine/units.js';
 import { AppError } from '../src/errors.js';
 import { asQueryId, entrySql, findEntry, MEMORY_SQL, TABLES_SQL, tableFacts, topSql } from './explain/lookup.js';
 import { statementColumns } from './slow-queries.js';
+import { indexCandidates } from './explain/candidates.js';
+import { hypopgSchema, suggestIndexes } from './explain/hypopg.js';
 import { adviseOn, flattenPlan, relationsOf } from './explain/plan.js';
 import { explainReport, type ExplainFindings } from './explain/report.js';
-import { checkStatement, explainSql, type CheckedStatement } from './explain/statement.js';
+import { checkSelectOnly } from '../src/engine/explain/select-only.js';
+import { checkStatement, explainSql, type CheckedStatement } from '../src/engine/explain/statement.js';
 
 export type { ExplainFindings } from './explain/report.js';
 
@@ -91,12 +94,23 @@ async function explainTyped(
   if (statement.parameters && !generic) return { kind: 'needs-values', ...base, serverVersion: caps.serverVersion };
   const sql = await explainSql(statement, generic);
   // A pg_stat_statements entry is planned in the database it ran in, whatever database the target names.
-  const work = (session: Session) => planIn(session, sql, Boolean(caps.extensions.hypopg));
+  const work = (session: Session) => planIn(session, sql);
   const planned =
     database && database !== caps.database ? await context.inDatabase(database, work) : await work(context.session);
-  return 'error' in planned
-    ? { kind: 'server-error', ...base, ...planned.error }
-    : { kind: 'plan', ...base, generic, ...planned };
+  if ('error' in planned) return { kind: 'server-error', ...base, ...planned.error };
+  const here = !database || database === caps.database;
+  return { kind: 'plan', ...base, generic, ...planned, analyzable: here && (await readsOnly(statement.text)) };
+}
+
+/** explain-analyze would accept it (one SELECT that only reads, with values): the report offers the button. */
+async function readsOnly(text: string): Promise<boolean> {
+  return checkSelectOnly(text).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof AppError) return false;
+      throw error;
+    },
+  );
 }
 
 interface Planned {
@@ -110,7 +124,6 @@ interface Planned {
 async function planIn(
   session: Session,
   sql: string,
-  hypopg: boolean,
 ): Promise<Planned | { error: { message: string; sqlstate: string } }> {
   let output: unknown;
   try {
@@ -129,11 +142,23 @@ async function planIn(
     work_mem_bytes: number;
     hash_mem_multiplier: number | null;
   }>(MEMORY_SQL);
+  // hypopg is looked up where the plan is made: a pg_stat_statements entry may be planned in another database.
+  const hypopg = await hypopgSchema(session);
   const advice = adviseOn(
     nodes,
     tables,
     { workMemBytes: memory!.work_mem_bytes, hashMemMultiplier: memory!.hash_mem_multiplier ?? 1 },
-    hypopg,
+    hypopg !== null,
   );
-  return { nodes, advice, tables, workMem: memory!.work_mem_text, hypopg };
+  const suggestions =
+    hypopg && nodes[0]
+      ? await suggestIndexes(session, hypopg, sql, nodes[0].totalCost, await indexCandidates(output))
+      : [];
+  return {
+    nodes,
+    advice: [...advice, ...suggestions],
+    tables,
+    workMem: memory!.work_mem_text,
+    hypopg: hypopg !== null,
+  };
 }

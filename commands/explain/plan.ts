@@ -1,23 +1,8 @@
 /** EXPLAIN (FORMAT JSON) output, flattened into nodes, and the advice read from them. */
+import type { PlanNode } from '../../src/engine/explain/plan-tree.js';
+import type { IndexSuggestion } from './hypopg.js';
 
-export interface PlanNode {
-  depth: number;
-  /** EXPLAIN's "Node Type" (Aggregate, Hash Join, …). */
-  nodeType: string;
-  /** As EXPLAIN's text format names it: HashAggregate, Hash Left Join, Partial GroupAggregate, … */
-  label: string;
-  /** schema.table when the node reads one. */
-  relation: string | null;
-  index: string | null;
-  startupCost: number;
-  totalCost: number;
-  planRows: number;
-  planWidth: number;
-  /** Outer, Inner, SubPlan, InitPlan, … (null for the top node). */
-  parentRelationship: string | null;
-  /** Own cost: the node's total less its children's. */
-  selfCost: number;
-}
+export { flattenPlan, relationsOf, type PlanNode } from '../../src/engine/explain/plan-tree.js';
 
 export interface TableFacts {
   relation: string;
@@ -38,6 +23,7 @@ export type Advice =
   | { advice: 'seq-scan-large'; relation: string; bytes: number; rows: number }
   | { advice: 'spill-risk'; nodeType: string; relation: string | null; estimatedBytes: number; memoryBytes: number }
   | { advice: 'nested-loop-large'; outerRows: number; relation: string | null }
+  | IndexSuggestion
   | { advice: 'hypopg-missing' };
 
 /** A table is large from either figure; a nested loop is worrying from this many outer rows. */
@@ -45,68 +31,6 @@ export const LARGE_TABLE_ROWS = 100_000;
 export const LARGE_TABLE_BYTES = 128 * 1024 ** 2;
 export const LARGE_OUTER_ROWS = 10_000;
 const COSTLIEST = 3;
-
-interface RawNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  Schema?: string;
-  'Index Name'?: string;
-  'Startup Cost': number;
-  'Total Cost': number;
-  'Plan Rows': number;
-  'Plan Width': number;
-  'Parent Relationship'?: string;
-  'Join Type'?: string;
-  Strategy?: string;
-  'Partial Mode'?: string;
-  Plans?: RawNode[];
-}
-
-const STRATEGY: Record<string, string> = { Sorted: 'Group', Hashed: 'Hash', Mixed: 'Mixed' };
-
-/** The name EXPLAIN's text format prints for a node (explain.c): strategy and join type folded in. */
-function labelOf(raw: RawNode): string {
-  const type = raw['Node Type'];
-  const partial = raw['Partial Mode'] && raw['Partial Mode'] !== 'Simple' ? `${raw['Partial Mode']} ` : '';
-  if (type === 'Aggregate') return `${partial}${STRATEGY[raw.Strategy ?? ''] ?? ''}Aggregate`;
-  const join = raw['Join Type'];
-  if (join && join !== 'Inner' && type.endsWith('Join')) return `${type.slice(0, -'Join'.length)}${join} Join`;
-  if (join && join !== 'Inner' && type === 'Nested Loop') return `Nested Loop ${join} Join`;
-  return type;
-}
-
-/** Depth-first, parents before children, as EXPLAIN prints them. */
-export function flattenPlan(explainOutput: unknown): PlanNode[] {
-  const top = (explainOutput as { Plan?: RawNode }[] | undefined)?.[0]?.Plan;
-  const nodes: PlanNode[] = [];
-  const visit = (raw: RawNode, depth: number) => {
-    const children = raw.Plans ?? [];
-    const childCost = children
-      .filter((c) => c['Parent Relationship'] !== 'InitPlan')
-      .reduce((sum, c) => sum + c['Total Cost'], 0);
-    nodes.push({
-      depth,
-      nodeType: raw['Node Type'],
-      label: labelOf(raw),
-      relation: raw['Relation Name'] ? `${raw.Schema ? `${raw.Schema}.` : ''}${raw['Relation Name']}` : null,
-      index: raw['Index Name'] ?? null,
-      startupCost: raw['Startup Cost'],
-      totalCost: raw['Total Cost'],
-      planRows: raw['Plan Rows'],
-      planWidth: raw['Plan Width'],
-      parentRelationship: raw['Parent Relationship'] ?? null,
-      selfCost: Math.max(0, raw['Total Cost'] - childCost),
-    });
-    for (const child of children) visit(child, depth + 1);
-  };
-  if (top) visit(top, 0);
-  return nodes;
-}
-
-/** Relations read by the plan, for their pg_class figures. */
-export const relationsOf = (nodes: PlanNode[]): string[] => [
-  ...new Set(nodes.flatMap((n) => (n.relation ? [n.relation] : []))),
-];
 
 export interface Memory {
   workMemBytes: number;

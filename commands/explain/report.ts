@@ -2,6 +2,7 @@ import type { ReportContext } from '../../src/engine/command.js';
 import { formatBytes, formatCount, formatPercent, plural } from '../../src/report/format.js';
 import type { Report, Section } from '../../src/report/model.js';
 import { querySection } from '../../src/report/query-text.js';
+import { treeLine } from '../../src/engine/explain/plan-tree.js';
 import type { Advice, PlanNode, TableFacts } from './plan.js';
 
 interface Statement {
@@ -24,6 +25,8 @@ export type ExplainFindings =
       tables: TableFacts[];
       workMem: string;
       hypopg: boolean;
+      /** A SELECT that only reads, with values, planned in the target's database: explain-analyze may run it. */
+      analyzable: boolean;
     } & Statement)
   | ({ kind: 'needs-values'; serverVersion: string } & Statement)
   | ({ kind: 'server-error'; message: string; sqlstate: string } & Statement)
@@ -128,12 +131,32 @@ function planReport(findings: Extract<ExplainFindings, { kind: 'plan' }>): Repor
       },
       statementSection(findings),
     ],
+    actions: findings.analyzable
+      ? [
+          {
+            action: 'explain-analyze',
+            label: 'Explain ANALYZE',
+            params: { statement: findings.queryId ?? findings.query },
+          },
+        ]
+      : [],
     footnotes: [
       `Estimates only: the statement was planned, never run (EXPLAIN without ANALYZE), in database ${findings.database}. work_mem is ${findings.workMem}.`,
-      ...(findings.hypopg ? ['hypopg is installed; index suggestions from it are not made yet.'] : []),
+      ...(findings.hypopg ? [hypopgNote(findings.advice)] : []),
       ...(findings.source === 'top' ? [USAGE] : []),
+      ...(findings.analyzable
+        ? [
+            'Explain ANALYZE runs the SELECT once, after a second person approves, in a READ ONLY transaction that is rolled back (`explain-analyze`).',
+          ]
+        : []),
     ],
   };
+}
+
+function hypopgNote(advice: Advice[]): string {
+  return advice.some((a) => a.advice === 'index-suggestion')
+    ? 'Index suggestions come from hypothetical indexes (hypopg): the planner used each and estimated the lower cost; nothing was built.'
+    : 'hypopg is installed: candidate indexes on the filtered, joined and sorted columns were tried hypothetically; none that the planner would use lowered the cost.';
 }
 
 /** What to do about the server's refusal, by its SQLSTATE. */
@@ -148,14 +171,6 @@ function serverErrorAdvice(findings: Extract<ExplainFindings, { kind: 'server-er
     : 'Check the names it uses exist in this database and search_path.';
 }
 
-/** One plan node the way EXPLAIN prints it, indented by depth. */
-function treeLine(node: PlanNode): string {
-  const indent = node.depth ? `${'    '.repeat(node.depth - 1)}  -> ` : '';
-  const using = node.index ? ` using ${node.index}` : '';
-  const on = node.relation ? ` on ${node.relation}` : '';
-  return `${indent}${node.label}${using}${on}  (cost=${cost(node.startupCost)}..${cost(node.totalCost)} rows=${formatCount(node.planRows)} width=${node.planWidth})`;
-}
-
 function adviceText(a: Advice): string {
   switch (a.advice) {
     case 'costliest-node':
@@ -166,6 +181,8 @@ function adviceText(a: Advice): string {
       return `${a.nodeType}${a.relation ? ` of ${a.relation}` : ''} needs at least ${formatBytes(a.estimatedBytes)}, more than its ${formatBytes(a.memoryBytes)} of memory (work_mem${a.nodeType === 'Hash' ? ' × hash_mem_multiplier' : ''}): it may spill to temporary files.`;
     case 'nested-loop-large':
       return `Nested loop over about ${formatCount(a.outerRows)} outer rows${a.relation ? ` (from ${a.relation})` : ''}: the inner side runs once per row; check the estimate (ANALYZE) or the join's index.`;
+    case 'index-suggestion':
+      return `Index on ${a.relation} (${a.columns.join(', ')}): estimated cost ${cost(a.costBefore)} → ${cost(a.costAfter)} with it (hypothetical). To build it: ${a.definition};`;
     case 'hypopg-missing':
       return HYPOPG_INSTALL;
   }

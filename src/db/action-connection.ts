@@ -27,6 +27,8 @@ export interface ActionHooks {
   guard?(query: GuardQuery): Promise<string | null>;
   /** Receives a way to cancel the statement (pg_cancel_backend from a second connection) and may still say no. */
   beforeSend?(cancel: () => Promise<void>): boolean;
+  /** 'read-only-rollback': the statement runs inside BEGIN READ ONLY and is rolled back, never committed. */
+  transaction?: 'read-only-rollback';
 }
 
 /** The guard said no: nothing was sent. */
@@ -48,7 +50,8 @@ export class NotSent extends Error {}
 /**
  * Runs one approved statement on the target's action connection (actionUrl, else url): a fresh connection with
  * TCP keepalive and session-level timeouts, the statement sent alone in autocommit (VACUUM and the CONCURRENTLY
- * commands refuse to run inside a transaction block), and a client-side deadline past its statement_timeout.
+ * commands refuse to run inside a transaction block) unless the action asks for a read-only transaction that is
+ * rolled back, and a client-side deadline past its statement_timeout.
  */
 export async function runActionStatement(
   config: TargetConfig,
@@ -99,13 +102,21 @@ export async function runActionStatement(
       ...(values.length ? { values: [...values] } : {}),
       ...{ query_timeout: actionDeadlineMs(timeouts.statementTimeoutMs) },
     };
-    const result = await client.query(statement).catch((error: unknown) => {
-      // Only the server's own error says the statement ended; anything else (socket, client deadline) leaves it open.
-      if (error instanceof pg.DatabaseError) throw error;
-      lost = true;
-      throw new LostDuringStatement(error);
-    });
-    return result.rows as Record<string, unknown>[];
+    const readOnly = hooks.transaction === 'read-only-rollback';
+    if (readOnly) await client.query({ text: 'BEGIN READ ONLY', ...{ query_timeout: config.connectTimeoutMs } });
+    try {
+      const result = await client.query(statement).catch((error: unknown) => {
+        // Only the server's own error says the statement ended; anything else (socket, client deadline) leaves it open.
+        if (error instanceof pg.DatabaseError) throw error;
+        lost = true;
+        throw new LostDuringStatement(error);
+      });
+      return result.rows as Record<string, unknown>[];
+    } finally {
+      // Never COMMIT: a lost connection aborts the transaction on the server, so only a live one needs the ROLLBACK.
+      if (readOnly && !lost)
+        await client.query({ text: 'ROLLBACK', ...{ query_timeout: config.connectTimeoutMs } }).catch(() => undefined);
+    }
   } finally {
     // A graceful end waits for the server's goodbye, which a lost or hung peer never sends.
     if (!lost)

@@ -44,6 +44,8 @@ export interface PinnedObject {
 export interface ActionResult {
   status: 'succeeded' | 'failed' | 'target_changed';
   summary: string;
+  /** A longer account posted in the request's thread (EXPLAIN ANALYZE's plan with actual rows and timing). */
+  detail?: { title: string; text: string };
 }
 
 /**
@@ -67,6 +69,15 @@ export interface ActionSpec<Options, Findings> {
   pinnedObject?(params: ActionParams): PinnedObject;
   statementTimeoutMs: number;
   lockTimeoutMs: number;
+  /** Run with the target's own statement_timeout and lock_timeout (its diagnostic ones) instead of the two above. */
+  targetTimeouts?: boolean;
+  /**
+   * Absent: the statement is sent alone in autocommit. 'read-only-rollback': inside BEGIN READ ONLY, then ROLLBACK,
+   * never committed (EXPLAIN ANALYZE, which runs the statement).
+   */
+  transaction?: 'read-only-rollback';
+  /** The statement carries query text (explain-analyze's SELECT): the card shows it by the target's query-text setting. */
+  statementShowsQueryText?: boolean;
   /** Added to the outcome when the statement fails (what a half-done CONCURRENTLY leaves behind). */
   failureHint?: string;
 }

@@ -6,7 +6,7 @@ import { suggestion } from './closest.js';
  * The one rule for a target typed as a word, shared by `/pg locks prod` and `pgmedic locks prod`: the first bare
  * word after the command is the target when it names one; otherwise it fills the command's positional, and a
  * command without positionals refuses it as an unknown target. Actions (`terminate 4242 prod`) may name the
- * target after their positional, and so may a free-text positional of one word (`explain 1234 prod`). Removes the target from `tokens`; undefined means "use the default".
+ * target after their positional (unless it is free text), and so may a free-text positional of one word (`explain 1234 prod`). Removes the target from `tokens`; undefined means "use the default".
  */
 export function takeTarget(
   command: AnyCommand,
@@ -14,7 +14,9 @@ export function takeTarget(
   explicit: string | undefined,
   targetNames: readonly string[],
 ): string | undefined {
-  let target = explicit ?? (command.kind === 'action' ? takeTargetAnywhere(tokens, targetNames) : undefined);
+  // Never out of free text: in `explain-analyze SELECT * FROM prod` the word is SQL.
+  let target =
+    explicit ?? (command.kind === 'action' && !command.freeText ? takeTargetAnywhere(tokens, targetNames) : undefined);
   const next = tokens[0];
   if (!target && next !== undefined && !next.startsWith('--')) {
     if (targetNames.includes(next)) {

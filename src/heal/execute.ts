@@ -27,8 +27,13 @@ import type { HealingDeps } from './types.js';
 
 export type { ActionTimeouts } from '../db/action-connection.js';
 
-/** The action's own timeouts, unless the target's YAML `healing:` sets its own. */
-export function actionTimeouts(config: TargetConfig, spec: ActionTimeouts): ActionTimeouts {
+/** The action's own timeouts, unless the target's YAML `healing:` sets its own; or the target's, when the action says so. */
+export function actionTimeouts(
+  config: TargetConfig,
+  spec: ActionTimeouts & { targetTimeouts?: boolean },
+): ActionTimeouts {
+  if (spec.targetTimeouts)
+    return { statementTimeoutMs: config.statementTimeoutMs, lockTimeoutMs: config.lockTimeoutMs };
   return {
     statementTimeoutMs: config.healing?.statementTimeoutMs ?? spec.statementTimeoutMs,
     lockTimeoutMs: config.healing?.lockTimeoutMs ?? spec.lockTimeoutMs,
@@ -48,9 +53,11 @@ export function runOnActionConnection(
   values: readonly string[],
   beforeSend?: (cancel: () => Promise<void>) => boolean,
   pinned?: PinnedObject,
+  transaction?: ActionSpec<unknown, unknown>['transaction'],
 ): Promise<Record<string, unknown>[]> {
   return runActionStatement(config, command, timeouts, text, values, {
     ...(beforeSend ? { beforeSend } : {}),
+    ...(transaction ? { transaction } : {}),
     ...(pinned ? { guard: (query: GuardQuery) => checkPinnedOid(query, command, pinned) } : {}),
   });
 }
@@ -179,6 +186,7 @@ async function runAndDescribe(
       request.statementValues,
       beforeSend,
       spec.pinnedObject?.(request.params),
+      spec.transaction,
     );
     const result = spec.describeResult(rows, request.params);
     return {
@@ -186,6 +194,7 @@ async function runAndDescribe(
       outcome: {
         ok: result.status === 'succeeded',
         summary: result.summary,
+        ...(result.detail ? { detail: result.detail } : {}),
         result: rows,
         startedAt,
         finishedAt: new Date().toISOString(),

@@ -40,6 +40,11 @@ export function whatToCheck(request: Pick<ApprovalRequest, 'action' | 'params'>)
         `Did ANALYZE of ${p.table} finish? check last_analyze: \`SELECT last_analyze FROM pg_stat_all_tables WHERE relid = to_regclass(${qualified(p.schema, p.table)})\`.`,
         stillRunning,
       ];
+    case 'explain-analyze':
+      return [
+        'Nothing can have been committed: the SELECT ran in a READ ONLY transaction, rolled back or aborted with its connection. Only its plan is lost; ask again to see it.',
+        stillRunning,
+      ];
     default:
       return ['Look at the target for the effect of the SQL above before asking again.', stillRunning];
   }

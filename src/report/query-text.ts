@@ -15,6 +15,10 @@ export const querySection = (title: string, text: string, max: number): Section 
 
 const NO_TEXT = '(no query text)';
 
+/** One query text as `mode` shows it (an action statement that carries one, on the approval card). */
+export const shownQueryText = (text: string, mode: QueryTextMode = DEFAULT_QUERY_TEXT_MODE): string =>
+  showQueryText(text, mode);
+
 /**
  * The one boundary query text passes before it is shown or stored: every surface (Block Kit, terminal, uploaded
  * files, the approval card, the state database) calls this. Marked cells and sections are redacted by `mode`

@@ -23,6 +23,8 @@ export interface ActionOutcome {
   summary: string;
   /** The statement's result rows, for the record. */
   result?: unknown;
+  /** A longer account for the request's thread (EXPLAIN ANALYZE's plan), posted once by the executor. */
+  detail?: { title: string; text: string };
   error?: { code: string | null; message: string };
   startedAt?: string;
   finishedAt?: string;

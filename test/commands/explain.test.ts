@@ -77,6 +77,7 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
       const plan = findings as Plan;
       expect(plan.generic).toBe(true);
       expect(plan.parameters).toBe(1);
+      expect(plan.analyzable).toBe(false); // ANALYZE needs values
       expect(plan.nodes.some((n) => n.nodeType.endsWith('Seq Scan') && n.relation === 'public.orders')).toBe(true);
       const [facts] = await truth<{ rows: number; bytes: number }>(
         url(),
@@ -101,6 +102,7 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     const plan = (await run(target, 'explain', [id])).findings as Plan;
     expect(plan.kind).toBe('plan');
     expect(plan.queryId).toBe(id);
+    expect(plan.analyzable).toBe(true);
     expect(plan.nodes[0]!.depth).toBe(0);
     expect(plan.nodes.some((n) => n.relation === 'public.orders')).toBe(true);
   });
@@ -129,7 +131,8 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     const other = testTarget(server.url());
     try {
       const plan = (await run(other, 'explain', [id])).findings as Plan;
-      expect(plan).toMatchObject({ kind: 'plan', database: 'explaindb', queryId: id });
+      // explain-analyze runs in the target's own database only, so no button here
+      expect(plan).toMatchObject({ kind: 'plan', database: 'explaindb', queryId: id, analyzable: false });
       expect(plan.nodes.some((n) => n.relation === 'public.orders')).toBe(true);
     } finally {
       await other.close();
@@ -168,6 +171,14 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
     const plan = result.findings as Plan;
     expect(plan.kind).toBe('plan');
     expect(plan.source).toBe('statement');
+    // a SELECT that only reads, with its values: the report offers EXPLAIN ANALYZE behind approval
+    expect(result.report.actions).toEqual([
+      {
+        action: 'explain-analyze',
+        label: 'Explain ANALYZE',
+        params: { statement: 'SELECT * FROM orders ORDER BY note' },
+      },
+    ]);
     const [text] = await truth<{
       'QUERY PLAN': {
         Plan: { 'Node Type': string; 'Total Cost': number; 'Plan Rows': number; 'Plan Width': number };
@@ -222,9 +233,10 @@ describe.each([17, 14] as const)('explain on PostgreSQL %i', (major) => {
 
   it('explains an INSERT without inserting anything', async () => {
     const before = await truth<{ n: number }>(url(), 'SELECT count(*)::int AS n FROM orders');
-    const plan = (await run(target, 'explain', ['INSERT INTO orders SELECT id + 1000000, customer, note FROM orders']))
-      .findings as Plan;
+    const result = await run(target, 'explain', ['INSERT INTO orders SELECT id + 1000000, customer, note FROM orders']);
+    const plan = result.findings as Plan;
     expect(plan.kind).toBe('plan');
+    expect(result.report.actions).toEqual([]); // never offered for a write
     expect(plan.nodes[0]!.nodeType).toBe('ModifyTable');
     expect(plan.nodes[0]!.relation).toBe('public.orders');
     expect(await truth<{ n: number }>(url(), 'SELECT count(*)::int AS n FROM orders')).toEqual(before);

@@ -38,7 +38,7 @@ describe('healing actions on PostgreSQL 14', () => {
     for (const command of listCommands('action')) {
       const result = await run(monitor, command.name);
       expect(result.status).toBe('ok');
-      expect(result.summary).toMatch(/^Name (a|an) (session|table|index)\b/);
+      expect(result.summary).toMatch(/^Name (a|an) (session|table|index|statement)\b/);
     }
   });
 

@@ -156,6 +156,29 @@ describe('approvalCard', () => {
   });
 });
 
+describe('approvalCard of explain-analyze', () => {
+  it("shows the statement's query text by the target's setting, as the preview was shown", () => {
+    const statement = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT * FROM orders WHERE note = 'card 4111'";
+    const sqlBlock = (queryText: 'full' | 'redacted' | 'hidden') => {
+      const card = approvalCard(
+        request({
+          action: 'explain-analyze',
+          params: { query: "SELECT * FROM orders WHERE note = 'card 4111'" },
+          statement,
+          statementValues: [],
+          details: { report: { ...preview, sections: [], queryText } },
+        }),
+      );
+      return JSON.stringify(card.blocks.find((b) => JSON.stringify(b).includes('SQL that runs after approval')));
+    };
+    expect(sqlBlock('full')).toContain("WHERE note = 'card 4111'");
+    expect(sqlBlock('redacted')).not.toContain('card 4111');
+    expect(sqlBlock('redacted')).toContain('WHERE note = $1');
+    expect(sqlBlock('hidden')).not.toContain('orders');
+    expect(sqlBlock('hidden')).toContain('(query text hidden)');
+  });
+});
+
 describe('parseSlashText for healing', () => {
   const context = { targetNames: ['prod', 'staging'], defaultTarget: 'prod' };
   it('takes the target after an action’s positional', () => {
@@ -166,6 +189,21 @@ describe('parseSlashText for healing', () => {
       options: { pid: 4242 },
     });
     expect(parseSlashText('terminate 4242', context)).toMatchObject({ kind: 'run', target: 'prod', tokens: ['4242'] });
+  });
+  it('never takes a target out of explain-analyze SQL: a table named like a target stays SQL', () => {
+    expect(parseSlashText('explain-analyze SELECT * FROM staging', context)).toMatchObject({
+      kind: 'run',
+      target: 'prod',
+      options: { statement: 'SELECT * FROM staging' },
+    });
+    expect(parseSlashText('explain-analyze staging SELECT 1', context)).toMatchObject({
+      target: 'staging',
+      options: { statement: 'SELECT 1' },
+    });
+    expect(parseSlashText('explain-analyze 1234 staging', context)).toMatchObject({
+      target: 'staging',
+      options: { statement: '1234' },
+    });
   });
   it('parses /pg audit [target] [--limit N] and refuses a bad limit', () => {
     expect(parseSlashText('audit', context)).toEqual({ kind: 'audit', limit: 20 });

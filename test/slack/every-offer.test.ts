@@ -7,7 +7,7 @@ import { sessionAlive, type HealingServer } from '../support/healing.js';
 import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
 import { createMaintenanceTargets } from '../support/scenarios/maintenance-targets.js';
 import { eventually } from '../support/slack/bot.js';
-import { type HealingBot } from '../support/slack/healing-bot.js';
+import type { HealingBot } from '../support/slack/healing-bot.js';
 import { startHealingWorld, type HealingWorld } from '../support/slack/healing-world.js';
 import type { SlackStandIn } from '../support/slack/standin.js';
 
@@ -161,6 +161,30 @@ const SCENARIOS: Record<string, OfferScenario> = {
           expect(await truth("SELECT relname FROM pg_class WHERE relname IN ('items_a', 'items_a_dup')")).toEqual([
             { relname: 'items_a' },
           ]);
+        },
+      };
+    },
+  },
+  'explain-analyze': {
+    report: 'explain SELECT count(*) FROM items WHERE a = 7',
+    title: 'Explain typed SELECT',
+    async arrange() {
+      const [{ n }] = (await truth<{ n: number }>('SELECT count(*)::int AS n FROM items WHERE a = 7')) as [
+        { n: number },
+      ];
+      return {
+        label: 'Explain ANALYZE',
+        async effect() {
+          // The plan with actual rows and timing, posted in the approval card's thread (just after the card's update).
+          const card = [...posts()].reverse().find((m) => JSON.stringify(m.blocks).includes('explain-analyze'));
+          const plan = await eventually(
+            () => posts().find((m) => m.threadTs === card?.ts && JSON.stringify(m.blocks).includes('actual time=')),
+            'the plan in the thread',
+          );
+          const text = JSON.stringify(plan?.blocks);
+          expect(text).toContain('EXPLAIN ANALYZE: actual rows and timing (READ ONLY transaction, rolled back)');
+          expect(text).toMatch(/Aggregate {2}\(cost=[0-9.]+ rows=1 width=8\) \(actual time=[0-9.]+ rows=1 loops=1\)/);
+          expect(text).toContain(`rows=${n} loops=1)`);
         },
       };
     },

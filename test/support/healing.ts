@@ -54,6 +54,8 @@ export interface InstanceOptions {
   targetHealing?: TargetConfig['healing'];
   groups?: Record<string, string[]>;
   now?: () => Date;
+  /** More settings of the target (its statement_timeout, …). */
+  target?: Partial<TargetConfig>;
 }
 
 /** One running "copy of the bot": its own state pool, target pools and policy. */
@@ -72,6 +74,7 @@ export async function startInstance(env: HealingServer, options: InstanceOptions
     url: env.monitorUrl,
     actionUrl: env.healerUrl,
     ...(options.targetHealing ? { healing: options.targetHealing } : {}),
+    ...options.target,
   });
   const targets = createTargets({ targets: [target], defaultTarget: 'prod' });
   const policy = createPolicy({

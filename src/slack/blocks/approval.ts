@@ -1,5 +1,5 @@
-import { isDestructive } from '../../../actions/index.js';
-import { applyQueryText } from '../../report/query-text.js';
+import { isDestructive, showsQueryText } from '../../../actions/index.js';
+import { applyQueryText, shownQueryText } from '../../report/query-text.js';
 import type { Report, Section } from '../../report/model.js';
 import type { ApprovalRequest } from '../../heal/types.js';
 import { escapeInline, escapeMrkdwn, escapePlain } from './escape.js';
@@ -58,7 +58,7 @@ export function approvalCard(request: ApprovalRequest): PlainMessage & { blocks:
       `${mention(request.requestedBy)} asks to run \`${escapeMrkdwn(request.action)}\` on \`${escapeMrkdwn(request.target)}\`.${preview ? `\n${escapeMrkdwn(preview.summary)}` : ''}`,
     ),
     ...previewBlocks(preview),
-    preformattedBlock('SQL that runs after approval', statementText(request)),
+    preformattedBlock('SQL that runs after approval', statementText(request, preview)),
     ...(request.status === 'pending' ? pendingBlocks(request) : [sectionBlock(outcomeText(request))]),
     contextBlock([
       `Request \`${escapeMrkdwn(request.id)}\``,
@@ -91,10 +91,16 @@ function previewBlocks(preview: Report | undefined): KnownBlock[] {
   });
 }
 
-/** The stored statement and its bound values, exactly as they will be sent. */
-function statementText(request: ApprovalRequest): string {
+/**
+ * The stored statement and its bound values, exactly as they will be sent; a statement that carries query text
+ * (EXPLAIN ANALYZE of a SELECT) is shown by the target's query-text setting, as its preview was.
+ */
+function statementText(request: ApprovalRequest, preview: Report | undefined): string {
   const values = request.statementValues.map((value, i) => `-- $${i + 1} = '${value.replace(/'/g, "''")}'`);
-  return [request.statement.trim(), ...values].join('\n');
+  const statement = showsQueryText(request.action)
+    ? shownQueryText(request.statement.trim(), preview?.queryText)
+    : request.statement.trim();
+  return [statement, ...values].join('\n');
 }
 
 function pendingBlocks(request: ApprovalRequest): KnownBlock[] {

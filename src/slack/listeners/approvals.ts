@@ -6,6 +6,7 @@ import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../blocks/approval.js';
 import { errorNote, refusalNote } from '../blocks/messages.js';
 import type { SlackDeps } from '../deps.js';
 import { updateCard } from '../healing.js';
+import { postOutcomeDetail } from '../outcome-detail.js';
 
 type Decision = 'approve' | 'reject';
 
@@ -58,6 +59,7 @@ async function decide(
     'approval decision',
   );
   await updateCard(client, deps.logger, result);
+  await postOutcomeDetail(client, deps.logger, result);
   if (result.notice.kind === 'refused') await ephemeral(refusalNote(result.notice.text).text);
   else if (result.notice.kind === 'approval_recorded') await ephemeral(`:ballot_box_with_check: ${result.notice.text}`);
 }

@@ -1,6 +1,6 @@
-import { tagSql } from '../../src/db/sql.js';
-import { AppError } from '../../src/errors.js';
-import { loadedParser, loadParser } from '../../src/redact/parser.js';
+import { tagSql } from '../../db/sql.js';
+import { AppError } from '../../errors.js';
+import { loadedParser, loadParser } from '../../redact/parser.js';
 
 /** The statements EXPLAIN plans without running them; WITH parses as one of these. */
 const PLANNABLE: Record<string, string> = {
@@ -22,7 +22,7 @@ export interface CheckedStatement {
   parameters: number;
 }
 
-interface ParsedStatement {
+export interface ParsedStatement {
   stmt: Record<string, unknown>;
   stmt_location?: number;
   stmt_len?: number;
@@ -32,15 +32,18 @@ interface ParsedStatement {
  * Decides with PostgreSQL's own parser whether `sql` is exactly one plannable statement; anything else is refused
  * here, before a connection sees it. Refusals say what to type instead.
  */
-export async function checkStatement(sql: string): Promise<CheckedStatement> {
-  const stmts = await parse(sql, 'The statement');
+export async function checkStatement(
+  sql: string,
+  who: { does: string; hint: string } = { does: 'explain plans', hint: HINT },
+): Promise<CheckedStatement> {
+  const stmts = await parse(sql, 'The statement', who.hint);
   if (stmts.length !== 1) {
     throw new AppError(
       'bad_input',
       stmts.length
-        ? `That is ${stmts.length} statements; explain plans exactly one.`
+        ? `That is ${stmts.length} statements; ${who.does} exactly one.`
         : 'There is no statement to explain, only comments or blanks.',
-      { hint: HINT },
+      { hint: who.hint },
     );
   }
   const only = stmts[0]!;
@@ -49,11 +52,11 @@ export async function checkStatement(sql: string): Promise<CheckedStatement> {
   if (!verb)
     throw new AppError(
       'bad_input',
-      `explain plans queries only; this is ${describeNode(node)}, which it will not send.`,
-      { hint: HINT },
+      `${who.does} queries only; this is ${describeNode(node)}, which it will not send.`,
+      { hint: who.hint },
     );
   if (node === 'SelectStmt' && (body as { intoClause?: unknown }).intoClause) {
-    throw new AppError('bad_input', 'SELECT … INTO creates a table; explain plans queries only.', {
+    throw new AppError('bad_input', `SELECT … INTO creates a table; ${who.does} queries only.`, {
       hint: 'Leave out INTO: explain the SELECT alone.',
     });
   }
@@ -69,6 +72,12 @@ export async function checkStatement(sql: string): Promise<CheckedStatement> {
 export async function explainSql(statement: CheckedStatement, generic: boolean): Promise<string> {
   const options = generic ? ['generic_plan', 'verbose', 'format'] : ['verbose', 'format'];
   const sql = `EXPLAIN (${generic ? 'GENERIC_PLAN, ' : ''}VERBOSE, FORMAT JSON) ${statement.text}`;
+  await checkWrapped(sql, options, PLANNABLE);
+  return sql;
+}
+
+/** `sql`, tagged as the session sends it, must parse as one EXPLAIN with exactly `options` of one `inner` statement. */
+export async function checkWrapped(sql: string, options: string[], inner: Record<string, string>): Promise<void> {
   const sent = await parse(tagSql('explain', sql), 'The EXPLAIN');
   const explain =
     sent.length === 1
@@ -77,16 +86,15 @@ export async function explainSql(statement: CheckedStatement, generic: boolean):
           | undefined)
       : undefined;
   const given = explain?.options?.map((o) => o.DefElem.defname) ?? [];
-  const inner = Object.keys(explain?.query ?? {})[0];
-  if (!explain || !inner || !PLANNABLE[inner] || given.join() !== options.join()) {
+  const node = Object.keys(explain?.query ?? {})[0];
+  if (!explain || !node || !inner[node] || given.join() !== options.join()) {
     throw new AppError('bad_input', 'The statement does not stay one plain EXPLAIN once wrapped, so it is not sent.', {
       hint: HINT,
     });
   }
-  return sql;
 }
 
-async function parse(sql: string, what: string): Promise<ParsedStatement[]> {
+export async function parse(sql: string, what: string, hint = HINT): Promise<ParsedStatement[]> {
   await loadParser();
   try {
     return (loadedParser()!.parseSync(sql) as { stmts: ParsedStatement[] }).stmts;
@@ -96,7 +104,7 @@ async function parse(sql: string, what: string): Promise<ParsedStatement[]> {
     throw new AppError(
       'bad_input',
       `${what} does not parse as PostgreSQL SQL${at !== undefined ? ` (syntax error at character ${at + 1})` : ''}.`,
-      { hint: HINT },
+      { hint },
     );
   }
 }

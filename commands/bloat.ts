@@ -10,6 +10,8 @@ import { INDEXES_SQL, TABLES_SQL } from './bloat/sql.js';
 export type { RelationBloat } from './bloat/relations.js';
 export type { ExactStatus } from './bloat/exact.js';
 export type { HiddenStatsCheck } from './bloat/hidden.js';
+/** For digests (offenders) and monitoring (the primary figure): how a relation is judged. */
+export { decidingPercent, relationStatus } from './bloat/report.js';
 
 export interface BloatFindings {
   /** The most bloated tables, then the most bloated btree indexes (up to --limit each), by estimated bytes. */

@@ -1,9 +1,8 @@
-import type { BloatFindings } from '../../commands/bloat.js';
-import { decidingPercent } from '../../commands/bloat/report.js';
+import { type BloatFindings, decidingPercent } from '../../commands/bloat.js';
 import type { ConnectionsFindings } from '../../commands/connections.js';
 import type { LocksFindings } from '../../commands/locks.js';
 import type { SequencesFindings } from '../../commands/sequences.js';
-import type { VacuumFindings } from '../../commands/vacuum/findings.js';
+import type { VacuumFindings } from '../../commands/vacuum.js';
 import type { WraparoundFindings } from '../../commands/wraparound.js';
 import type { ThresholdName } from '../config/thresholds.js';
 

@@ -1,17 +1,10 @@
 import bloatCommand, { type BloatFindings } from '../../../commands/bloat.js';
 import vacuumCommand, { type VacuumFindings } from '../../../commands/vacuum.js';
+import type { SnapshotRow } from '../../state/relation-snapshots.js';
 import { type DigestPiece, sectionFindings } from '../digest-model.js';
 
-/** One relation's figures on one day (kind 'total' is the target's estimated reclaimable bytes in all). */
-export interface SnapshotRow {
-  kind: 'table' | 'index' | 'total';
-  schema: string;
-  relation: string;
-  totalBytes: number | null;
-  bloatBytes: number | null;
-  bloatPercent: number | null;
-  deadTuples: number | null;
-}
+/** Stored by src/state/relation-snapshots.ts; this file turns digest findings into them. */
+export type { SnapshotRow };
 
 export const TOTAL_RELATION = '*';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
-import { excludeOwnBackends, secondsSince } from '../src/db/sql.js';
+import { EXCLUSIVELY_LOCKED_RELATIONS_SQL, excludeOwnBackends, secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption, textOption } from '../src/engine/units.js';
 import { suggestion } from '../src/engine/closest.js';
@@ -14,7 +14,13 @@ import {
   plural,
 } from '../src/report/format.js';
 import { cumulativeStatus, statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
-import { largestTablesSections, measureLargestTables, skippedFootnotes, type LargestTables } from './sizes.js';
+import {
+  LARGEST_TABLES_SQL,
+  largestTablesSections,
+  measureLargestTables,
+  skippedFootnotes,
+  type LargestTables,
+} from './sizes.js';
 
 export interface DatabaseStats {
   commits: number;
@@ -125,7 +131,13 @@ export default defineCommand({
     limit: intOption(1, 100, 10, 'Largest tables to show'),
   }),
   positionals: ['database'],
-  sql: { database: DATABASE_SQL, names: DATABASE_NAMES_SQL, connections: CONNECTIONS_SQL },
+  sql: {
+    database: DATABASE_SQL,
+    names: DATABASE_NAMES_SQL,
+    connections: CONNECTIONS_SQL,
+    largestTables: LARGEST_TABLES_SQL,
+    locked: EXCLUSIVELY_LOCKED_RELATIONS_SQL,
+  },
 
   async collect({ session, caps, inDatabase }, options): Promise<DatabaseFindings> {
     const wanted = options.database.trim() || null;

@@ -27,11 +27,17 @@ export default defineCommand({
   }),
   positionals: ['statement'],
   freeText: 'statement',
-  sql: {
-    entry: entrySql('public', true),
-    top: topSql('public', 'total_exec_time'),
-    tables: TABLES_SQL,
-    memory: MEMORY_SQL,
+  // The plan itself is EXPLAIN (GENERIC_PLAN from 16, VERBOSE, FORMAT JSON) of the statement: it is the user's own.
+  sql: ({ extensionSchemas, pgssColumns }) => {
+    const schema = extensionSchemas.pg_stat_statements;
+    const pgss: Record<string, string> =
+      schema && pgssColumns
+        ? {
+            entry: entrySql(schema, pgssColumns.includes('toplevel')),
+            top: topSql(schema, statementColumns(pgssColumns).total),
+          }
+        : {};
+    return { ...pgss, tables: TABLES_SQL, memory: MEMORY_SQL };
   },
 
   // Typed SQL is refused before pgmedic connects at all (an unreachable server must not hide the refusal).

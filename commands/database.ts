@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Thresholds } from '../src/config/thresholds.js';
 import { EXCLUSIVELY_LOCKED_RELATIONS_SQL, excludeOwnBackends, secondsSince } from '../src/db/sql.js';
+import { camelCased } from '../src/db/rows.js';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption, textOption } from '../src/engine/units.js';
 import { suggestion } from '../src/engine/closest.js';
@@ -170,11 +171,7 @@ export default defineCommand({
       multixactAge: row.multixact_age,
       freezeMaxAge: row.freeze_max_age,
       stats: row.has_stats ? statsOf(row) : null,
-      connections: connections.map((c) => ({
-        state: c.state,
-        count: c.count,
-        oldestTransactionSeconds: c.oldest_transaction_seconds,
-      })),
+      connections: connections.map(camelCased),
       ...largest,
       relationsUnavailable,
     };

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLDS } from '../../src/config/thresholds.js';
 import { parseOptions } from '../../src/engine/options.js';
-import { findCommand } from '../../src/engine/registry.js';
+import { findCommand, listCommands } from '../../src/engine/registry.js';
 import type { RunResult } from '../../src/engine/run.js';
 import { loadParser } from '../../src/redact/parser.js';
 import { DEFAULT_QUERY_TEXT_MODE } from '../../src/redact/query-text.js';
@@ -91,6 +91,14 @@ function runOf(name: string, findings: unknown): RunResult {
 beforeAll(async () => {
   await loadParser();
   await prepareDisplayWidth();
+});
+
+it('has fixtures for every diagnostic (a new one needs its pair here)', () => {
+  expect(Object.keys(FIXTURES).sort()).toEqual(
+    listCommands('diagnostic')
+      .map((c) => c.name)
+      .sort(),
+  );
 });
 
 describe.each(Object.keys(FIXTURES))('%s', (name) => {

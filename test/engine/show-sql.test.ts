@@ -42,6 +42,9 @@ function printedStatements(output: string): string[] {
 describe.each([14, 18] as const)('--show-sql on PostgreSQL %i', (major) => {
   let server: TestServer;
   let target: Target;
+  /** A session for the session actions' previews to look at. */
+  let watched: pg.Client;
+  let watchedPid = '';
   beforeAll(async () => {
     server = await startTestServer(major);
     const admin = new pg.Client({ connectionString: server.url() });
@@ -51,9 +54,13 @@ describe.each([14, 18] as const)('--show-sql on PostgreSQL %i', (major) => {
       CREATE TABLE shown (id int PRIMARY KEY, note text); INSERT INTO shown SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
       DELETE FROM shown WHERE id % 2 = 0; ANALYZE shown; SELECT count(*) FROM shown WHERE note = 'x'`);
     await admin.end();
+    watched = new pg.Client({ connectionString: server.url(), application_name: 'watched' });
+    await watched.connect();
+    watchedPid = String((await watched.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
     target = testTarget(server.url());
   }, 120_000);
   afterAll(async () => {
+    await watched?.end();
     await target?.close();
     await server?.stop();
   });
@@ -63,11 +70,20 @@ describe.each([14, 18] as const)('--show-sql on PostgreSQL %i', (major) => {
     ['bloat', ['--exact', '--min-size', '0']],
     ['explain', ['SELECT * FROM shown WHERE id = 1']],
     ['database', ['postgres']],
+    // The actions' read-only previews, on a session and on the table and index made above.
+    ['terminate', [() => watchedPid]],
+    ['cancel', [() => watchedPid]],
+    ['vacuum-table', ['shown']],
+    ['analyze', ['shown']],
+    ['reindex', ['shown_pkey']],
+    ['drop-index', ['shown_pkey']],
   ] as const;
   it.each(runs)('%s %j', async (name, tokens) => {
     const command = findCommand(name);
     const sent: string[] = [];
-    await runCommand({ command, target: recording(target, sent), options: parseOptions(command, [...tokens]) });
+    const typed = tokens.map((t) => (typeof t === 'function' ? t() : t));
+    await runCommand({ command, target: recording(target, sent), options: parseOptions(command, typed) });
+    expect(sent.length).toBeGreaterThan(0);
     const shown = statementsFor(command, await target.capabilities()).map((s) => s.text);
     const missing = sent.filter((s) => !shown.includes(s));
     // explain plans the statement it was given: EXPLAIN of the user's own text, the one statement not listed.

@@ -114,7 +114,6 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
     const exceptions = {
       // Event deduplication is the Slack layer's own table (slack_deliveries): a service in between would only forward.
       'src/slack/dedupe.ts → src/state/deliveries': 'Slack-owned table',
-      'src/slack/dedupe.ts → src/state/requests': 'its Queryable type',
     };
     expect(check((i) => within(i.file, ['src/slack']) && within(i.target, ['src/state']), exceptions)).toEqual({
       unlisted: [],

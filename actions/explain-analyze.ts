@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Session } from '../src/db/session.js';
-import { findEntry } from '../src/db/statement-entry.js';
+import { entrySql, findEntry } from '../src/db/statement-entry.js';
 import { defineCommand, type CollectContext } from '../src/engine/command.js';
 import { flattenPlan, type PlanNode, treeLine } from '../src/engine/explain/plan-tree.js';
 import { analyzeText, checkSelectOnly, explainAnalyzeSql } from '../src/engine/explain/select-only.js';
@@ -37,7 +37,11 @@ export default defineCommand({
   }),
   positionals: ['statement'],
   freeText: 'statement',
-  sql: {},
+  // The preview's EXPLAIN (without ANALYZE) is of the user's own statement; only the queryid lookup is pgmedic's.
+  sql: ({ extensionSchemas, pgssColumns }): Record<string, string> => {
+    const schema = extensionSchemas.pg_stat_statements;
+    return schema && pgssColumns ? { entry: entrySql(schema, pgssColumns.includes('toplevel')) } : {};
+  },
 
   // Typed SQL that is not a plain SELECT is refused before pgmedic connects, so before any request exists.
   async precheck(options) {

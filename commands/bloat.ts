@@ -5,11 +5,13 @@ import { confirmExactly, EXACT_TOP, type ExactStatus, type Measured } from './bl
 import { measureHidden, type HiddenStatsCheck } from './bloat/hidden.js';
 import { indexBloat, isTiny, tableBloat, type IndexRow, type RelationBloat, type TableRow } from './bloat/relations.js';
 import { bloatReport } from './bloat/report.js';
-import { INDEXES_SQL, TABLES_SQL } from './bloat/sql.js';
+import { EXACT_ACCESS_SQL, exactIndexesSql, exactTablesSql, INDEXES_SQL, TABLES_SQL } from './bloat/sql.js';
 
 export type { RelationBloat } from './bloat/relations.js';
 export type { ExactStatus } from './bloat/exact.js';
 export type { HiddenStatsCheck } from './bloat/hidden.js';
+/** For digests (offenders) and monitoring (the primary figure): how a relation is judged. */
+export { decidingPercent, relationStatus } from './bloat/report.js';
 
 export interface BloatFindings {
   /** The most bloated tables, then the most bloated btree indexes (up to --limit each), by estimated bytes. */
@@ -52,7 +54,17 @@ export default defineCommand({
   summary: 'Table and btree index bloat estimated from catalog statistics; --exact confirms with pgstattuple',
   kind: 'diagnostic',
   options,
-  sql: { blockSize: BLOCK_SIZE_SQL, tables: TABLES_SQL, indexes: INDEXES_SQL },
+  sql: (caps) => {
+    const pgstattuple = caps.extensionSchemas.pgstattuple;
+    const exact: Record<string, string> = pgstattuple
+      ? {
+          exactAccess: EXACT_ACCESS_SQL,
+          exactTables: exactTablesSql(pgstattuple),
+          exactIndexes: exactIndexesSql(pgstattuple),
+        }
+      : {};
+    return { blockSize: BLOCK_SIZE_SQL, tables: TABLES_SQL, indexes: INDEXES_SQL, ...exact };
+  },
 
   async collect({ session, caps, thresholds }, opts): Promise<BloatFindings> {
     const [settings] = await session.query<{ block_size: number }>(BLOCK_SIZE_SQL);

@@ -6,7 +6,7 @@ import { AppError } from '../src/errors.js';
 import { asQueryId, entrySql, findEntry, MEMORY_SQL, TABLES_SQL, tableFacts, topSql } from './explain/lookup.js';
 import { statementColumns } from './slow-queries.js';
 import { indexCandidates } from './explain/candidates.js';
-import { hypopgSchema, suggestIndexes } from './explain/hypopg.js';
+import { HYPOPG_SCHEMA_SQL, hypopgSchema, suggestIndexes } from './explain/hypopg.js';
 import { adviseOn, flattenPlan, relationsOf } from './explain/plan.js';
 import { explainReport, type ExplainFindings } from './explain/report.js';
 import { checkSelectOnly } from '../src/engine/explain/select-only.js';
@@ -30,11 +30,17 @@ export default defineCommand({
   }),
   positionals: ['statement'],
   freeText: 'statement',
-  sql: {
-    entry: entrySql('public', true),
-    top: topSql('public', 'total_exec_time'),
-    tables: TABLES_SQL,
-    memory: MEMORY_SQL,
+  // The plan itself is EXPLAIN (GENERIC_PLAN from 16, VERBOSE, FORMAT JSON) of the statement: it is the user's own.
+  sql: ({ extensionSchemas, pgssColumns }) => {
+    const schema = extensionSchemas.pg_stat_statements;
+    const pgss: Record<string, string> =
+      schema && pgssColumns
+        ? {
+            entry: entrySql(schema, pgssColumns.includes('toplevel')),
+            top: topSql(schema, statementColumns(pgssColumns).total),
+          }
+        : {};
+    return { ...pgss, tables: TABLES_SQL, memory: MEMORY_SQL, hypopg: HYPOPG_SCHEMA_SQL };
   },
 
   // Typed SQL is refused before pgmedic connects at all (an unreachable server must not hide the refusal).

@@ -1,17 +1,10 @@
 import { z } from 'zod';
-import type { Thresholds } from '../src/config/thresholds.js';
 import { excludeOwnBackends, secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
-import {
-  formatBytes,
-  formatCount,
-  formatDuration,
-  formatLargeCount,
-  formatPercent,
-  plural,
-} from '../src/report/format.js';
-import { cumulativeStatus, statusFor, worstStatus, type Fact, type Report, type Status } from '../src/report/model.js';
-import { collectLocks, describeRoot, HEALTH_LOCKS_SQL, lockCheckStatus, type HealthLocks } from './health/locks.js';
+import type { Status } from '../src/report/model.js';
+import { assessHealth } from './health/checks.js';
+import { healthReport } from './health/report.js';
+import { collectLocks, HEALTH_LOCKS_SQL, type HealthLocks } from './health/locks.js';
 
 export interface ConnectionUse {
   /** Client backends, pgmedic's own included: they occupy slots too. */
@@ -88,8 +81,6 @@ export interface HealthFindings {
 
 /** Ages from varsup.c (14–18): XIDs stop being assigned 3 M short of 2^31. */
 export const XID_STOP_LIMIT_AGE = 2 ** 31 - 1 - 3_000_000;
-/** Below this many block accesses a cache hit ratio says nothing (a fresh or idle server). */
-const MIN_CACHE_BLOCKS = 10_000;
 
 // Connections count every client backend, pgmedic's own included: they hold max_connections slots like any other.
 const OVERVIEW_SQL = `
@@ -221,61 +212,8 @@ export default defineCommand({
     return { ...measured, checks: assessHealth(measured, thresholds) };
   },
 
-  report(findings, { serverVersion }): Report {
-    const problems = findings.checks.filter((c) => c.status !== 'ok');
-    const status = worstStatus(...findings.checks.map((c) => c.status));
-    const summary = problems.length
-      ? `${plural(problems.length, 'check')} need${problems.length === 1 ? 's' : ''} attention: ${problems.map((p) => `${p.detail}${p.next ? ` (run \`${p.next}\`)` : ''}`).join('; ')}.`
-      : `OK: ${findings.role} on PostgreSQL ${serverVersion}, up ${formatDuration(findings.uptimeSeconds)}; nothing needs attention.`;
-    const nextCommands = [...new Set(problems.flatMap((p) => (p.next ? [p.next] : [])))];
-    return {
-      title: 'Health',
-      status,
-      summary,
-      sections: [
-        {
-          kind: 'facts',
-          facts: [
-            { label: 'Reachable', value: 'yes' },
-            { label: 'Version', value: `PostgreSQL ${serverVersion}` },
-            { label: 'Role', value: findings.role },
-            { label: 'Uptime', value: formatDuration(findings.uptimeSeconds) },
-          ],
-        },
-        {
-          kind: 'facts',
-          title: 'Checks',
-          facts: findings.checks.map((c): Fact => ({ label: CHECK_LABELS[c.name], value: c.detail, status: c.status })),
-        },
-        ...(nextCommands.length
-          ? [
-              {
-                kind: 'text' as const,
-                title: 'Next',
-                text: nextCommands.map((n) => `Run \`${n}\` for detail.`).join('\n'),
-              },
-            ]
-          : []),
-      ],
-      actions: [],
-      footnotes:
-        findings.cacheHitPct !== null && findings.cacheBlocks < MIN_CACHE_BLOCKS
-          ? [
-              `The cache hit ratio covers only ${formatCount(findings.cacheBlocks)} block reads so far and is not judged.`,
-            ]
-          : [],
-    };
-  },
+  report: healthReport,
 });
-
-const CHECK_LABELS: Record<HealthCheckName, string> = {
-  connections: 'Connections',
-  locks: 'Locks',
-  oldestTransaction: 'Oldest transaction',
-  xidAge: 'XID age',
-  cacheHit: 'Cache hit ratio',
-  replication: 'Replication',
-};
 
 function primaryReplication([row]: PrimaryRow[]): PrimaryReplication {
   return {
@@ -295,104 +233,4 @@ function standbyReplication([row]: StandbyRow[]): StandbyReplication {
     replayPaused: row?.replay_paused ?? false,
     walReceiverRunning: row?.wal_receiver_running ?? false,
   };
-}
-
-type Measured = Omit<HealthFindings, 'checks'>;
-
-/** Pure: every check with its status, a one-line detail and the command that explains it. */
-export function assessHealth(m: Measured, t: Thresholds): HealthCheck[] {
-  const check = (name: HealthCheckName, status: Status, detail: string, next: string): HealthCheck => ({
-    name,
-    status,
-    detail,
-    next: status === 'ok' ? null : next,
-  });
-  const c = m.connections;
-  const oldest = m.oldestTransaction;
-  const cacheJudged = m.cacheHitPct !== null && m.cacheBlocks >= MIN_CACHE_BLOCKS;
-  return [
-    check(
-      'connections',
-      statusFor(c.usedPct, t.connectionsUsedPct),
-      `${formatCount(c.used)} of ${formatCount(c.maxConnections - c.superuserReserved - c.reserved)} usable (${formatPercent(c.usedPct)}; ${formatCount(c.superuserReserved + c.reserved)} reserved)`,
-      'connections',
-    ),
-    (({ status, detail, next }) => check('locks', status, detail, next))(lockCheckStatus(m.locks, t)),
-    oldestTransactionCheck(oldest, m.locks, t, check),
-    check(
-      'xidAge',
-      statusFor(m.xidAge.xidAge, t.xidAge),
-      `${formatLargeCount(m.xidAge.xidAge)} in ${m.xidAge.database} (${formatPercent(m.xidAge.pctOfFreezeMaxAge)} of autovacuum_freeze_max_age, ${formatPercent(m.xidAge.pctToStopLimit)} of the way to the stop limit)`,
-      'wraparound',
-    ),
-    // Cumulative since the reset (a bulk load right after start drags it down for days): warns at most.
-    check(
-      'cacheHit',
-      cacheJudged
-        ? cumulativeStatus(statusFor(-m.cacheHitPct!, { warn: -t.cacheHitPct.warn, crit: -t.cacheHitPct.crit }))
-        : 'ok',
-      m.cacheHitPct === null
-        ? 'no block reads yet'
-        : `${formatPercent(m.cacheHitPct, 2)} of ${formatLargeCount(m.cacheBlocks)} block reads ${m.statsResetSeconds === null ? `since the server started ${formatDuration(m.uptimeSeconds)} ago` : `since statistics reset ${formatDuration(m.statsResetSeconds)} ago`}`,
-      'performance',
-    ),
-    m.replication.role === 'primary' ? primaryCheck(m.replication, t, check) : standbyCheck(m.replication, t, check),
-  ];
-}
-
-type MakeCheck = (name: HealthCheckName, status: Status, detail: string, next: string) => HealthCheck;
-
-/** During a stall the oldest transaction is often a victim that began a moment before the blocker: name the root. */
-function oldestTransactionCheck(
-  oldest: OldestTransaction | null,
-  locks: HealthLocks,
-  t: Thresholds,
-  check: MakeCheck,
-): HealthCheck {
-  const root = locks.roots[0];
-  const rootNote = root && root.pid !== oldest?.pid ? `; root blocker ${describeRoot(root)}` : '';
-  if (!oldest) return check('oldestTransaction', 'ok', 'no open transaction', 'connections');
-  const who =
-    oldest.pid === null
-      ? `prepared transaction ${oldest.preparedGid}`
-      : `pid ${oldest.pid}, ${oldest.state ?? 'unknown state'}${root?.pid === oldest.pid ? ', the root blocker' : ''}`;
-  return check(
-    'oldestTransaction',
-    statusFor(oldest.seconds, t.oldestTransactionSeconds),
-    `${formatDuration(oldest.seconds)} (${who})${rootNote}`,
-    root ? 'locks' : oldest.pid === null ? 'vacuum' : 'connections',
-  );
-}
-
-function primaryCheck(r: PrimaryReplication, t: Thresholds, check: MakeCheck): HealthCheck {
-  const lagStatus = worstStatus(
-    statusFor(r.worstReplayLagSeconds ?? 0, t.replicationLagSeconds),
-    statusFor(r.worstReplayLagBytes ?? 0, t.replicationLagBytes),
-  );
-  const status = worstStatus(lagStatus, r.inactiveSlots ? 'warn' : 'ok');
-  const lag = r.standbys
-    ? `, worst replay lag ${formatDuration(r.worstReplayLagSeconds ?? 0)} / ${formatBytes(r.worstReplayLagBytes ?? 0)}`
-    : '';
-  const slots = r.inactiveSlots ? `; ${plural(r.inactiveSlots, 'inactive slot')} retaining WAL` : '';
-  return check(
-    'replication',
-    status,
-    `${plural(r.standbys, 'standby', 'standbys')} connected${lag}${slots}`,
-    'replication',
-  );
-}
-
-function standbyCheck(r: StandbyReplication, t: Thresholds, check: MakeCheck): HealthCheck {
-  const lagStatus = worstStatus(
-    statusFor(r.replayDelaySeconds ?? 0, t.replicationLagSeconds),
-    statusFor(r.replayGapBytes ?? 0, t.replicationLagBytes),
-  );
-  const status = worstStatus(lagStatus, r.replayPaused || !r.walReceiverRunning ? 'warn' : 'ok');
-  const parts = [
-    `replay delay ${formatDuration(r.replayDelaySeconds)}`,
-    `${formatBytes(r.replayGapBytes)} received but not replayed`,
-    ...(r.replayPaused ? ['replay is paused'] : []),
-    ...(r.walReceiverRunning ? [] : ['not streaming from a primary']),
-  ];
-  return check('replication', status, parts.join(', '), 'replication');
 }

@@ -2,6 +2,7 @@ import { queryColumn, querySection } from '../src/report/query-text.js';
 import { z } from 'zod';
 import { secondsSince } from '../src/db/sql.js';
 import { defineCommand } from '../src/engine/command.js';
+import { cancelAction, terminateAction } from './shared/session-actions.js';
 import { intOption } from '../src/engine/units.js';
 import { noSignalText } from '../src/db/signal-rule.js';
 import { formatCount, formatDuration, formatPercent, plural } from '../src/report/format.js';
@@ -135,9 +136,7 @@ function treeRows(session: LockSession, byPid: Map<number, LockSession>, depth: 
 
 function rootActions(root: LockSession): SuggestedAction[] {
   if (root.pid === 0 || root.noSignal) return [];
-  const params = { pid: String(root.pid), backendStart: root.backendStart };
-  const terminate: SuggestedAction = { action: 'terminate', label: `Terminate ${root.pid}`, params, style: 'danger' };
-  const cancel: SuggestedAction = { action: 'cancel', label: `Cancel query of ${root.pid}`, params };
+  const [terminate, cancel] = [terminateAction(root), cancelAction(root)];
   // Cancelling stops a running query; an idle-in-transaction session runs none, so only terminate helps.
   return root.idleInTransaction ? [terminate] : [cancel, terminate];
 }

@@ -122,7 +122,6 @@ interface Row {
   tracked: number;
 }
 
-const NEWEST_COLUMNS = statementColumns(['total_exec_time', 'mean_exec_time', 'shared_blk_read_time', 'toplevel']);
 const BLOCK_SIZE_BYTES = 8192;
 
 export default defineCommand({
@@ -143,7 +142,14 @@ export default defineCommand({
     limit: intOption(1, 100, 10, 'Statements to show'),
   }),
   // Built at run time for the extension's schema and version; this is the newest form in the public schema.
-  sql: { statements: statementsSql('public', NEWEST_COLUMNS), dealloc: deallocSql('public') },
+  sql: ({ extensionSchemas, extensions, pgssColumns }): Record<string, string> => {
+    const schema = extensionSchemas.pg_stat_statements;
+    if (!schema || !pgssColumns) return {};
+    const statements = statementsSql(schema, statementColumns(pgssColumns));
+    return hasInfoView(extensions.pg_stat_statements ?? '')
+      ? { statements, dealloc: deallocSql(schema) }
+      : { statements };
+  },
 
   async collect({ session, caps }, options): Promise<SlowQueriesFindings> {
     const extensionVersion = caps.extensions.pg_stat_statements ?? null;

@@ -22,6 +22,8 @@ import {
 } from './vacuum/sql.js';
 
 export type * from './vacuum/findings.js';
+/** For digests (offenders): how a table and a horizon holder are judged and named. */
+export { describeHolder, holderStatus, tableStatus, worstRatio } from './vacuum/report.js';
 
 /** Horizon holders and anti-wraparound candidates listed. */
 const SHORT_LIST = 5;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { camelCased } from '../src/db/rows.js';
 import { defineCommand } from '../src/engine/command.js';
 import { intOption, textOption } from '../src/engine/units.js';
 import { formatLargeCount, formatPercent, qualifiedName } from '../src/report/format.js';
@@ -220,18 +221,7 @@ export default defineCommand({
 });
 
 function toTableAge(row: TableRow): TableAge {
-  return {
-    schema: row.schema,
-    table: row.table,
-    viaToast: row.via_toast,
-    temporary: row.temporary,
-    xidAge: row.xid_age,
-    multixactAge: row.multixact_age,
-    freezeMaxAge: row.freeze_max_age,
-    multixactFreezeMaxAge: row.multixact_freeze_max_age,
-    pctToForcedVacuum: row.pct_to_forced_vacuum,
-    pctToStopLimit: toStopLimitPct(row.xid_age, row.multixact_age),
-  };
+  return { ...camelCased(row), pctToStopLimit: toStopLimitPct(row.xid_age, row.multixact_age) };
 }
 
 function tableRow(t: TableAge): string[] {

@@ -9,7 +9,7 @@ import {
   type SuggestedAction,
 } from '../../src/report/model.js';
 import type { BloatFindings, BloatOptions } from '../bloat.js';
-import { vacuumTableAction } from '../vacuum/action.js';
+import { vacuumTableAction } from '../shared/table-actions.js';
 import { HIDDEN_STATS_BUDGET_MS } from './hidden.js';
 import { isTiny, type RelationBloat } from './relations.js';
 

@@ -6,7 +6,7 @@ import {
   autovacuumSettingsJoin,
   byTriggerVersion,
   deadTupleTrigger,
-} from '../vacuum/trigger-sql.js';
+} from '../shared/autovacuum-trigger-sql.js';
 
 /*
  * Cost on large catalogs: the size floor is applied to pg_class.relpages first (a plain scan of pg_class),

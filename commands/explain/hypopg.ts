@@ -14,11 +14,11 @@ export interface IndexSuggestion {
   definition: string;
 }
 
+export const HYPOPG_SCHEMA_SQL = `SELECT n.nspname AS schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'hypopg'`;
+
 /** The schema hypopg is installed in, in the database the session is connected to; null without it. */
 export async function hypopgSchema(session: Session): Promise<string | null> {
-  const [row] = await session.query<{ schema: string }>(
-    `SELECT n.nspname AS schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'hypopg'`,
-  );
+  const [row] = await session.query<{ schema: string }>(HYPOPG_SCHEMA_SQL);
   return row?.schema ?? null;
 }
 

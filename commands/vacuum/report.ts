@@ -11,7 +11,7 @@ import {
 } from '../../src/report/format.js';
 import { statusFor, worstStatus, type Fact, type Report, type Section, type Status } from '../../src/report/model.js';
 import type { VacuumOptions } from '../vacuum.js';
-import { analyzeTableAction, vacuumTableAction } from './action.js';
+import { analyzeTableAction, vacuumTableAction } from '../shared/table-actions.js';
 import type { HorizonHolder, VacuumFindings, VacuumTable } from './findings.js';
 import { horizonSection, runningSection, wraparoundSection } from './sections.js';
 

@@ -8,7 +8,7 @@ import {
   FREEZE_MAX_AGE,
   insertTrigger,
   MULTIXACT_FREEZE_MAX_AGE,
-} from './trigger-sql.js';
+} from '../shared/autovacuum-trigger-sql.js';
 
 const USER_TABLES = `c.relkind IN ('r', 'm') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'`;
 

@@ -2,7 +2,7 @@ import type { Pool } from '../db/driver.js';
 import { qualifiedName } from '../report/format.js';
 import { dayOffset, type DatedRow } from '../schedule/trends/compare.js';
 import { snapshotKey } from '../schedule/trends/extract.js';
-import { readSnapshots } from '../schedule/trends/snapshots.js';
+import { latestSnapshotDay, readSnapshots } from '../schedule/trends/snapshots.js';
 import { MAX_SERIES, type TrendDays, type TrendMetric } from './metrics.js';
 
 export interface ChartPoint {
@@ -59,15 +59,6 @@ export function chartData(
     )
     .slice(0, MAX_SERIES);
   return { target, metric, days, from, to, series };
-}
-
-/** The target's latest snapshot day, or null before its first digest. */
-export async function latestSnapshotDay(db: Pick<Pool, 'query'>, target: string): Promise<string | null> {
-  const { rows } = await db.query<{ day: string | null }>(
-    'SELECT max(day)::text AS day FROM pgmedic.relation_snapshots WHERE target = $1',
-    [target],
-  );
-  return rows[0]?.day ?? null;
 }
 
 /** The chart over the `days` up to `to` (the digest's day), or up to the latest snapshot; null without any. */

@@ -15,6 +15,8 @@ export interface CliArgs {
   version: boolean;
   /** --redact: query text redacted as in Slack (by default the CLI, whose user holds the credentials, shows it in full). */
   redact: boolean;
+  /** --show-sql: print the statements the command would send to this server, without running them. */
+  showSql: boolean;
   /** Everything else, passed to the command's option parser (positional target included). */
   rest: string[];
 }
@@ -30,7 +32,7 @@ const EXAMPLES: Record<ValueFlag, string> = {
   '--critical': 'For example `pgmedic locks --warning 30s --critical 2min`.',
 };
 
-/** Pulls the CLI's own flags out (--target, --format, --warning, --critical, --redact, --help, --version); the rest belongs to the command. */
+/** Pulls the CLI's own flags out (--target, --format, --warning, --critical, --redact, --show-sql, --help, --version); the rest belongs to the command. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = {
     command: undefined,
@@ -41,6 +43,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     help: false,
     version: false,
     redact: false,
+    showSql: false,
     rest: [],
   };
   const rest: string[] = [];
@@ -51,6 +54,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (flag === '-h' || flag === '--help') args.help = true;
     else if (flag === '--version' || flag === '-V') args.version = true;
     else if (token === '--redact') args.redact = true;
+    else if (token === '--show-sql') args.showSql = true;
     else if (isValueFlag(flag)) {
       const value = inline ?? argv[++i];
       if (!value || (inline === undefined && value.startsWith('--')))

@@ -21,6 +21,10 @@ const OUTPUT: Section = {
       'nagios',
       'One status line with performance data for Nagios, Icinga, Zabbix: PGMEDIC LOCKS WARNING - … | longest_wait=42s;10;60;0',
     ],
+    [
+      '--show-sql',
+      'Instead of a report: the statements the command sends to this server’s version, as SQL to paste into psql; nothing else runs',
+    ],
   ],
 };
 

@@ -28,6 +28,11 @@ async function main(args: CliArgs): Promise<Outcome> {
       hint: 'Use `--format text` or `--format json`; nagios checks are the diagnostics, e.g. `pgmedic locks --format nagios`.',
     });
   }
+  if (args.showSql && (args.format !== 'text' || EXTRA.includes(args.command ?? ''))) {
+    throw new AppError('bad_option', '`--show-sql` prints the SQL of one diagnostic or action, as text.', {
+      hint: 'For example `pgmedic vacuum prod --show-sql`, without --format.',
+    });
+  }
   const { loadConfig } = await import('../config/load.js');
   const { planCli } = await import('./plan.js');
   // Every argument is checked before anything connects.
@@ -44,10 +49,14 @@ async function main(args: CliArgs): Promise<Outcome> {
     const { output, digest } = await (await import('./digest.js')).runDigest(plan.args, color);
     return { output, code: EXIT[digest.status] };
   }
+  if (args.showSql) return { output: await (await import('./show-sql.js')).showSql(config!, plan), code: EXIT.ok };
   const { runDiagnostic } = await import('./diagnostic.js');
   const { output, status } = await runDiagnostic(config!, plan, color);
   return { output, code: EXIT[status] };
 }
+
+/** The CLI's own commands: they send no diagnostic SQL to show. */
+const EXTRA = ['audit', 'digest', 'migrate-state'];
 
 /** undefined: not a help request; null: the overview; a name: that command's help. */
 function helpTopic(args: CliArgs): string | null | undefined {

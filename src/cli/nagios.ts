@@ -14,10 +14,9 @@ export function renderNagios(result: RunResult, figure: PrimaryFigure | undefine
   if (figure) {
     const { warn, crit } = thresholds[figure.threshold];
     perf.push(
-      `${figure.label}=${num(figure.value(result.findings))}${figure.unit};${num(warn)};${num(crit)};0${figure.unit === '%' ? ';100' : ''}`,
+      `${figure.label}=${num(figure.value(result))}${figure.unit};${num(warn)};${num(crit)};0${figure.unit === '%' ? ';100' : ''}`,
     );
-    for (const [label, value] of Object.entries(figure.more?.(result.findings) ?? {}))
-      perf.push(`${label}=${num(value)}`);
+    for (const [label, value] of Object.entries(figure.more?.(result) ?? {})) perf.push(`${label}=${num(value)}`);
   }
   perf.push(`time=${num(result.meta.elapsedMs / 1000)}s`);
   return `PGMEDIC ${result.command.toUpperCase()} ${STATE[result.status]} - ${oneLine(result.summary)} | ${perf.join(' ')}`;

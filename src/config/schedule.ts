@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import type { Env } from './load.js';
 import { parseOrThrow } from './load.js';
 import type { Config } from './schema.js';
+import { presentValues } from './env-values.js';
 import {
   alertsSchema,
   channel,
@@ -37,9 +38,7 @@ export function loadScheduleConfig(
   config: Pick<Config, 'targets' | 'digests' | 'alerts'>,
   env: Env = process.env,
 ): ScheduleConfig {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([key, value]) => key in envSchema.shape && value !== undefined && value !== ''),
-  );
+  const present = presentValues(env, Object.keys(envSchema.shape));
   const parsed = parseOrThrow(envSchema, present, 'environment');
   const digests = [...(config.digests ?? [])];
   if (parsed.PGMEDIC_DIGEST_CRON || parsed.PGMEDIC_DIGEST_CHANNEL) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import { commaList, presentValues } from './env-values.js';
 import type { Env } from './load.js';
 
 export type SlackMode = 'socket' | 'http';
@@ -30,16 +31,9 @@ export interface SlackConfig {
 
 const SECRET_KEYS = new Set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'PGMEDIC_OPS_TOKEN']);
 
-const channelList = z
-  .string()
-  .default('')
-  .transform((text) =>
-    text
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'channel IDs such as C0123ABCD, comma-separated')));
+const channelList = commaList(
+  z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'channel IDs such as C0123ABCD, comma-separated'),
+);
 
 const envSchema = z.object({
   SLACK_MODE: z.enum(['socket', 'http'], 'use "socket" or "http"').default('socket'),
@@ -65,7 +59,7 @@ const envSchema = z.object({
 
 /** Reads the Slack settings; every problem becomes one line of the thrown config_invalid error. */
 export function loadSlackConfig(env: Env = process.env): SlackConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = presentValues(env);
   const parsed = envSchema.safeParse(present);
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => describeIssue(issue, present))),

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Env } from './load.js';
 import { LIBPQ_DATABASE_KEYS, parseOrThrow } from './load.js';
+import { presentValues } from './env-values.js';
 
 /**
  * What `npm start` does:
@@ -53,9 +54,7 @@ const localSchema = z.object({
 });
 
 export function loadLocalSettings(env: Env): LocalSettings {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([key, value]) => key in localSchema.shape && value !== undefined && value !== ''),
-  );
+  const present = presentValues(env, Object.keys(localSchema.shape));
   const parsed = parseOrThrow(localSchema, present, 'environment');
   return {
     port: parsed.PGMEDIC_WORKSPACE_PORT,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commaList, presentValues } from './env-values.js';
 import type { Env } from './load.js';
 import { parseOrThrow } from './load.js';
 
@@ -30,20 +31,9 @@ export const LIMBO_DEFAULTS = { heartbeatMs: 10_000, staleAfterMs: 60_000, sweep
 /** Long enough for a typical VACUUM of a small table or a terminate to finish; short enough for process managers. */
 export const SHUTDOWN_GRACE_DEFAULT_MS = 30_000;
 
-const approverList = z
-  .string()
-  .default('')
-  .transform((text) =>
-    text
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  )
-  .pipe(
-    z.array(
-      z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'comma-separated user IDs (U0123ABCD) or user group IDs (S0123ABCD)'),
-    ),
-  );
+const approverList = commaList(
+  z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'comma-separated user IDs (U0123ABCD) or user group IDs (S0123ABCD)'),
+);
 
 /** Seconds as plain decimals ("30", "0.5"), within bounds; returned in milliseconds. */
 const seconds = (fallback: number, min: number, max: number) =>
@@ -78,9 +68,7 @@ const envSchema = z
   });
 
 export function loadStateConfig(env: Env = process.env): StateConfig {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([key, value]) => key in envSchema.shape && value !== undefined && value !== ''),
-  );
+  const present = presentValues(env, Object.keys(envSchema.shape));
   const parsed = parseOrThrow(envSchema, present, 'environment');
   return {
     url: parsed.PGMEDIC_STATE_DATABASE_URL,

@@ -3,7 +3,11 @@
 // quoting is written here rather than re-exported from pg so that importing it does not evaluate pg (its client,
 // its Cloudflare probe and, on node 20, undici): `pgmedic --help` and every command module import these.
 import { AppError } from '../errors.js';
+import type { Pool } from 'pg';
 export type { Pool, QueryResultRow } from 'pg';
+
+/** Anything that runs one statement: a pool, or a client inside a transaction. */
+export type Queryable = Pick<Pool, 'query'>;
 
 /** PostgreSQL text cannot hold NUL, and the wire protocol ends a query at one: refuse it before it gets near SQL. */
 function refuseNul(text: string, what: string): void {

@@ -83,9 +83,13 @@ export interface ActionSpec<Options, Findings> {
 }
 
 /**
- * One diagnostic or action: the product's vocabulary. Every option has a default and a description.
- * `sql` holds the command's statements by purpose, each a string or keyed by minimum server_version_num.
+ * The statements a command sends, by purpose, each a string or keyed by minimum server_version_num; a function of
+ * the capabilities where they also depend on the server (the schema an extension lives in). `--show-sql` prints
+ * them (src/engine/show-sql.ts), and test/engine/show-sql.test.ts holds every statement collect sends to this list.
  */
+export type CommandSql = Readonly<Record<string, Sql>> | ((caps: Capabilities) => Readonly<Record<string, Sql>>);
+
+/** One diagnostic or action: the product's vocabulary. Every option has a default and a description. */
 export interface CommandDefinition<Schema extends z.ZodObject = z.ZodObject, Findings = unknown> {
   name: string;
   summary: string;
@@ -98,7 +102,7 @@ export interface CommandDefinition<Schema extends z.ZodObject = z.ZodObject, Fin
    * (a statement for `explain`); it must be the last positional.
    */
   freeText?: keyof z.infer<Schema> & string;
-  sql: Readonly<Record<string, Sql>>;
+  sql: CommandSql;
   /** Checks the options need that cannot be synchronous (PostgreSQL's parser), run before any connection is made. */
   precheck?(options: z.infer<Schema>): Promise<void>;
   collect(context: CollectContext, options: z.infer<Schema>): Promise<Findings>;

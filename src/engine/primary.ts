@@ -1,11 +1,13 @@
-import type { BloatFindings } from '../../commands/bloat.js';
-import { decidingPercent } from '../../commands/bloat/report.js';
-import type { ConnectionsFindings } from '../../commands/connections.js';
-import type { LocksFindings } from '../../commands/locks.js';
-import type { SequencesFindings } from '../../commands/sequences.js';
-import type { VacuumFindings } from '../../commands/vacuum/findings.js';
-import type { WraparoundFindings } from '../../commands/wraparound.js';
+import type { z } from 'zod';
+import bloat, { decidingPercent } from '../../commands/bloat.js';
+import connections from '../../commands/connections.js';
+import locks from '../../commands/locks.js';
+import sequences from '../../commands/sequences.js';
+import vacuum from '../../commands/vacuum.js';
+import wraparound from '../../commands/wraparound.js';
 import type { ThresholdName } from '../config/thresholds.js';
+import type { CommandDefinition } from './command.js';
+import { findingsOf } from './run.js';
 
 /** Units as monitoring systems write them in performance data (Nagios plugin guidelines): seconds, percent, plain. */
 export type FigureUnit = 's' | '%' | '';
@@ -15,7 +17,7 @@ export type FigureUnit = 's' | '%' | '';
  * threshold for one run and `--format nagios` reports it as performance data. One table, so every command's
  * choice is seen side by side. Commands left out (health, sizes, …) have no single figure.
  */
-export interface PrimaryFigure<Findings = unknown> {
+interface FigureOf<Findings> {
   threshold: ThresholdName;
   /** Performance-data label. */
   label: string;
@@ -27,11 +29,35 @@ export interface PrimaryFigure<Findings = unknown> {
   more?(findings: Findings): Record<string, number>;
 }
 
-const max = (values: number[]) => Math.max(0, ...values);
-const figure = <F>(definition: PrimaryFigure<F>) => definition as PrimaryFigure;
+/** One run of a command, as the figure reads it. */
+type Run = { command: string; findings: unknown };
 
-export const PRIMARY_FIGURES: Readonly<Record<string, PrimaryFigure>> = {
-  locks: figure<LocksFindings>({
+/** A figure as the CLI uses it: read from a run of its command (the findings typed through findingsOf). */
+export interface PrimaryFigure extends Omit<FigureOf<unknown>, 'value' | 'more'> {
+  command: string;
+  value(run: Run): number;
+  more?(run: Run): Record<string, number>;
+}
+
+const max = (values: number[]) => Math.max(0, ...values);
+
+function figure<Findings>(command: CommandDefinition<z.ZodObject, Findings>, of: FigureOf<Findings>): PrimaryFigure {
+  const findings = (run: Run): Findings => {
+    const typed = findingsOf(run, command);
+    if (!typed) throw new Error(`${of.label} is a figure of ${command.name}, not of ${run.command}`);
+    return typed;
+  };
+  const { value, more, ...described } = of;
+  return {
+    ...described,
+    command: command.name,
+    value: (run) => value(findings(run)),
+    ...(more ? { more: (run: Run) => more(findings(run)) } : {}),
+  };
+}
+
+const FIGURES: readonly PrimaryFigure[] = [
+  figure(locks, {
     threshold: 'lockWaitSeconds',
     label: 'longest_wait',
     unit: 's',
@@ -42,7 +68,7 @@ export const PRIMARY_FIGURES: Readonly<Record<string, PrimaryFigure>> = {
       root_blockers: f.rootPids.length,
     }),
   }),
-  connections: figure<ConnectionsFindings>({
+  figure(connections, {
     threshold: 'connectionsUsedPct',
     label: 'used',
     unit: '%',
@@ -54,7 +80,7 @@ export const PRIMARY_FIGURES: Readonly<Record<string, PrimaryFigure>> = {
       waiting: f.waitingCount,
     }),
   }),
-  vacuum: figure<VacuumFindings>({
+  figure(vacuum, {
     threshold: 'vacuumTriggerRatio',
     label: 'trigger_ratio',
     unit: '',
@@ -62,27 +88,31 @@ export const PRIMARY_FIGURES: Readonly<Record<string, PrimaryFigure>> = {
     value: (f) => max(f.tables.map((t) => Math.max(t.ratio ?? 0, t.insertRatio ?? 0))),
     more: (f) => ({ over_trigger: f.overTriggerCount }),
   }),
-  bloat: figure<BloatFindings>({
+  figure(bloat, {
     threshold: 'bloatPct',
     label: 'bloat',
     unit: '%',
     meaning: 'the largest estimated bloat of a relation above the size floor, in percent',
     value: (f) => max(f.relations.map(decidingPercent)),
   }),
-  wraparound: figure<WraparoundFindings>({
+  figure(wraparound, {
     threshold: 'xidAge',
     label: 'age',
     unit: '',
     meaning: 'the oldest XID or multixact age of a database, in transactions',
     value: (f) => max(f.databases.map((d) => Math.max(d.xidAge, d.multixactAge))),
   }),
-  sequences: figure<SequencesFindings>({
+  figure(sequences, {
     threshold: 'sequenceUsedPct',
     label: 'used',
     unit: '%',
     meaning: 'the share of its range the fullest sequence has used, in percent',
     value: (f) => max(f.sequences.map((s) => s.percentUsed ?? 0)),
   }),
-};
+];
+
+export const PRIMARY_FIGURES: Readonly<Record<string, PrimaryFigure>> = Object.fromEntries(
+  FIGURES.map((f) => [f.command, f]),
+);
 
 export const primaryFigure = (command: string): PrimaryFigure | undefined => PRIMARY_FIGURES[command];

@@ -1,22 +1,24 @@
+import type { z } from 'zod';
 import type { Target } from '../db/targets.js';
 import type { Report, Status } from '../report/model.js';
 import { loadParser } from '../redact/parser.js';
 import { DEFAULT_QUERY_TEXT_MODE } from '../redact/query-text.js';
 import { containsQueryText } from '../report/query-text.js';
-import type { AnyCommand } from './command.js';
+import type { CommandDefinition } from './command.js';
 
-export interface RunResult {
+/** One run of a command; `Findings` is the command's own findings type (commands/<name>.ts exports it). */
+export interface RunResult<Findings = unknown> {
   command: string;
   target: string;
   status: Status;
   summary: string;
-  findings: unknown;
+  findings: Findings;
   report: Report;
   meta: { serverVersion: string; inRecovery: boolean; elapsedMs: number; ranAt: string };
 }
 
-export interface RunRequest {
-  command: AnyCommand;
+export interface RunRequest<Findings = unknown> {
+  command: CommandDefinition<z.ZodObject, Findings>;
   target: Target;
   /** Already validated (engine/options.ts). */
   options: Record<string, unknown>;
@@ -39,7 +41,7 @@ const notify: CommandListener = (command, status, seconds) => {
 };
 
 /** Runs one command against one target in a read-only session, timed. Errors propagate as AppErrors. */
-export async function runCommand(request: RunRequest): Promise<RunResult> {
+export async function runCommand<Findings>(request: RunRequest<Findings>): Promise<RunResult<Findings>> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   try {
@@ -52,7 +54,7 @@ export async function runCommand(request: RunRequest): Promise<RunResult> {
   }
 }
 
-async function runTimed(request: RunRequest): Promise<RunResult> {
+async function runTimed<Findings>(request: RunRequest<Findings>): Promise<RunResult<Findings>> {
   const { command, target, options } = request;
   const now = request.now ?? (() => new Date());
   const started = performance.now();
@@ -96,4 +98,16 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
       ranAt: ranAt.toISOString(),
     },
   };
+}
+
+/**
+ * A run's findings as `command`'s type, or null when the run was of another command or found nothing. Command
+ * names are unique in the registry, so the name stands for the definition and its findings type: this is the one
+ * place that trusts it, instead of a cast by name wherever findings are read back (digests, trends).
+ */
+export function findingsOf<Findings>(
+  run: { command: string; findings: unknown },
+  command: Pick<CommandDefinition<z.ZodObject, Findings>, 'name' | 'collect'>,
+): Findings | null {
+  return run.command === command.name && run.findings != null ? (run.findings as Findings) : null;
 }

@@ -1,7 +1,7 @@
-import type { QueryResultRow } from '../db/driver.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Targets } from '../db/targets.js';
 import { onCommandFinished } from '../engine/run.js';
+import { firingAlertCounts, requestsByStatus } from '../state/ops-reads.js';
 import type { Queryable } from '../state/requests.js';
 
 /**
@@ -91,9 +91,7 @@ new Gauge({
   registers: [registry],
   async collect() {
     this.reset();
-    const rows = await stateRows<{ status: string; count: number }>(
-      'SELECT status, count(*)::int AS count FROM pgmedic.approval_requests GROUP BY status',
-    );
+    const rows = await stateRows(requestsByStatus);
     for (const row of rows ?? []) this.set({ status: row.status }, row.count);
   },
 });
@@ -105,18 +103,16 @@ new Gauge({
   registers: [registry],
   async collect() {
     this.reset();
-    const rows = await stateRows<{ target: string; severity: string; count: number }>(
-      "SELECT target, severity, count(*)::int AS count FROM pgmedic.alerts WHERE status = 'firing' GROUP BY target, severity",
-    );
+    const rows = await stateRows(firingAlertCounts);
     for (const row of rows ?? []) this.set({ target: row.target, severity: row.severity }, row.count);
   },
 });
 
 /** Undefined without a state database or when it does not answer (the up gauge says which). */
-async function stateRows<T extends QueryResultRow>(sql: string): Promise<T[] | undefined> {
+async function stateRows<T>(read: (db: Queryable) => Promise<T[]>): Promise<T[] | undefined> {
   if (!sources.statePool) return undefined;
   try {
-    const { rows } = await sources.statePool.query<T>(sql);
+    const rows = await read(sources.statePool);
     stateUp.set(1);
     return rows;
   } catch {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
+import { stateAnswers } from '../state/ops-reads.js';
 import type { Queryable } from '../state/requests.js';
 import { sameSecret } from '../workspace/gate.js';
 import { registry } from './metrics.js';
@@ -88,7 +89,7 @@ async function check(pool: Queryable, logger: Logger | undefined): Promise<'ok' 
       (timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)),
   );
   try {
-    await Promise.race([pool.query('SELECT 1 FROM pgmedic.schema_migrations LIMIT 1'), timeout]);
+    await Promise.race([stateAnswers(pool), timeout]);
     return 'ok';
   } catch (error) {
     logger?.warn({ err: error }, 'readiness: the state database does not answer');

@@ -2,7 +2,7 @@ import type { Pool } from '../db/driver.js';
 import { postDigestCharts } from '../charts/digest-charts.js';
 import type { DigestSchedule } from '../config/schedule.js';
 import type { Target, Targets } from '../db/targets.js';
-import { claim, finishClaim, pruneClaims } from './claims.js';
+import { claim, finishClaim, pruneClaims } from '../state/schedule-claims.js';
 import { parseCron, previousRun, type CronSchedule } from './cron.js';
 import { composeDigest } from './digest.js';
 import { digestMessages } from './digest-messages.js';

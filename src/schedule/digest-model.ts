@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import type { CommandDefinition } from '../engine/command.js';
+import { findingsOf } from '../engine/run.js';
 import type { Report, Status, SuggestedAction } from '../report/model.js';
 import type { Offender } from './offenders.js';
 import type { TrendEvent } from './trends/compare.js';
@@ -12,7 +15,7 @@ export interface SectionSpec {
 export interface DigestPiece {
   command: string;
   report: Report | null;
-  /** Typed findings of the command (commands/<name>.ts), for trends. */
+  /** The command's findings (null when it failed): read them typed with sectionFindings. */
   findings: unknown;
   error: string | null;
   elapsedMs: number;
@@ -46,4 +49,16 @@ export interface Digest {
   status: Status;
   targets: TargetDigest[];
   elapsedMs: number;
+}
+
+/** The findings of a digest's section run by `command`, typed as that command's, when it ran and returned some. */
+export function sectionFindings<Findings>(
+  pieces: readonly DigestPiece[],
+  command: CommandDefinition<z.ZodObject, Findings>,
+): Findings | null {
+  for (const piece of pieces) {
+    const findings = findingsOf(piece, command);
+    if (findings) return findings;
+  }
+  return null;
 }

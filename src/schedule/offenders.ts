@@ -1,11 +1,21 @@
-import type { BloatFindings, RelationBloat } from '../../commands/bloat.js';
-import { decidingPercent, relationStatus } from '../../commands/bloat/report.js';
-import type { VacuumFindings, VacuumTable } from '../../commands/vacuum.js';
-import { describeHolder, holderStatus, tableStatus, worstRatio } from '../../commands/vacuum/report.js';
+import bloatCommand, {
+  type BloatFindings,
+  decidingPercent,
+  type RelationBloat,
+  relationStatus,
+} from '../../commands/bloat.js';
+import vacuumCommand, {
+  describeHolder,
+  holderStatus,
+  tableStatus,
+  type VacuumFindings,
+  type VacuumTable,
+  worstRatio,
+} from '../../commands/vacuum.js';
 import type { Thresholds } from '../config/thresholds.js';
 import { formatBytes, formatCount, formatPercent, qualifiedName } from '../report/format.js';
 import { worstStatus, type Status } from '../report/model.js';
-import type { DigestPiece, TargetDigest } from './digest-model.js';
+import { type DigestPiece, sectionFindings, type TargetDigest } from './digest-model.js';
 import type { Change, TrendEvent } from './trends/compare.js';
 
 /** Something in a digest that is not OK, with the figures that say how bad, for the headline. */
@@ -19,20 +29,6 @@ export interface Offender {
   severity: number;
   /** "3.9× past its autovacuum trigger", "70% bloat, 2.1 MB", "dead tuples +38% since yesterday" */
   figures: string[];
-}
-
-interface Findings {
-  vacuum: VacuumFindings;
-  bloat: BloatFindings;
-}
-
-/** The typed findings of a digest's section, when it ran and returned some. */
-export function sectionFindings<C extends keyof Findings>(
-  pieces: readonly DigestPiece[],
-  command: C,
-): Findings[C] | null {
-  const piece = pieces.find((p) => p.command === command && p.findings);
-  return piece ? (piece.findings as Findings[C]) : null;
 }
 
 /** A target's status: the worst of its health check and its sections; a failed section counts as warn, unreachable as crit. */
@@ -55,8 +51,8 @@ export function findOffenders(
   trends: readonly TrendEvent[],
   thresholds: Thresholds,
 ): Offender[] {
-  const vacuum = sectionFindings(pieces, 'vacuum');
-  const bloat = sectionFindings(pieces, 'bloat');
+  const vacuum = sectionFindings(pieces, vacuumCommand);
+  const bloat = sectionFindings(pieces, bloatCommand);
   const entries = [
     ...(vacuum ? vacuumEntries(vacuum, thresholds) : []),
     ...(bloat ? bloatEntries(bloat, thresholds) : []),

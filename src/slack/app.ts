@@ -17,6 +17,7 @@ import { createCopyState, LIMBO_DEFAULTS, type LimboSettings } from '../heal/lim
 import type { Queryable, StatePool } from '../heal/types.js';
 import type { DigestSource } from '../schedule/on-demand.js';
 import { createDeliveryDedupe, deliveryKey, stateDeliveryDedupe } from './dedupe.js';
+import { slackErrorCode } from './deliver.js';
 import type { SlackDeps } from './deps.js';
 import { slackDirectory } from './directory.js';
 import { interruptActions, startExpiryTimer, sweepExpired, sweepStale, type SlackHealing } from './healing.js';
@@ -187,7 +188,7 @@ async function verifyBotToken(
     if (!result.user_id || !result.bot_id) throw new Error('the token is not a bot token');
     return { botId: result.bot_id, botUserId: result.user_id, team: result.team };
   } catch (error) {
-    const code = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
+    const code = slackErrorCode(error) ?? (error as Error).message;
     throw new AppError(
       'config_invalid',
       `SLACK_BOT_TOKEN: Slack refused it (${code}); copy the Bot User OAuth Token again (Install App page).`,

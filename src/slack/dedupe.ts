@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import { claimDelivery, pruneDeliveries } from '../state/deliveries.js';
-import type { Queryable } from '../state/requests.js';
+import type { Queryable } from '../db/driver.js';
 
 /**
  * Slack redelivers (x-slack-retry-num) when an ack is late; Bolt does not drop the copies, so this does.

@@ -17,6 +17,11 @@ export interface Reply {
   click?: { messageTs?: string };
 }
 
+/** An ephemeral note that replaces the running note of a slash command. */
+export function replaceNote(reply: Pick<Reply, 'respond'>, message: { text: string }): Promise<unknown> {
+  return reply.respond({ replace_original: true, response_type: 'ephemeral', ...message });
+}
+
 /** An ephemeral note for the user: it replaces the running note of a command, or comes as a new one after a click. */
 export function noteTo(reply: Reply, message: { text: string }): Promise<unknown> {
   return reply.respond({ replace_original: !reply.click, response_type: 'ephemeral', ...message });
@@ -106,8 +111,13 @@ async function attachInThread(reply: Reply, threadTs: string, attachment: Attach
   }
 }
 
-/** The bot is not a member (or cannot see the channel): answer through the response_url instead. */
-function isNotInChannel(error: unknown): boolean {
-  const code = (error as { data?: { error?: string } } | undefined)?.data?.error;
+/** Slack's error code of a failed Web API call ('not_in_channel', 'ratelimited', …), when it has one. */
+export function slackErrorCode(error: unknown): string | undefined {
+  return (error as { data?: { error?: string } } | undefined)?.data?.error;
+}
+
+/** The bot is not a member of the channel, or cannot see it: the post needs the app invited (or the response_url). */
+export function isNotInChannel(error: unknown): boolean {
+  const code = slackErrorCode(error);
   return code === 'not_in_channel' || code === 'channel_not_found';
 }

@@ -4,7 +4,7 @@ import { digestMessages } from '../schedule/digest-messages.js';
 import type { Requester } from './authorize.js';
 import { errorNote, refusalNote } from './blocks/messages.js';
 import { reportMessage } from './blocks/report.js';
-import type { Reply } from './deliver.js';
+import { isNotInChannel, replaceNote, type Reply } from './deliver.js';
 import type { SlackDeps } from './deps.js';
 import { visibleTargets } from './heal-commands.js';
 
@@ -17,23 +17,20 @@ export interface DigestRun {
 const PRIVATE_NOTE =
   'A private digest shows the summary only; without --private each section’s report follows in a thread.';
 
-const replace = (reply: Reply) => (message: { text: string }) =>
-  reply.respond({ replace_original: true, response_type: 'ephemeral', ...message });
-
 /**
  * `/pg digest [target]`: the digest of the named target, or of every target this person may query, posted
  * in the channel as the scheduled one is (summary, each section in its thread). Private: the summary only.
  */
 export async function digestCommand(deps: SlackDeps, run: DigestRun, reply: Reply): Promise<void> {
   const digests = deps.digests;
-  if (!digests) return void (await replace(reply)(errorNote('Digests are not set up in this copy of pgmedic.')));
+  if (!digests) return void (await replaceNote(reply, errorNote('Digests are not set up in this copy of pgmedic.')));
   const names = run.target ? [run.target] : deps.targets.names();
   const visible = [...(await visibleTargets(deps, names, run.requester))];
   if (!visible.length) {
     const reason = run.target
       ? `You may not query \`${run.target}\` from here, so its digest is not shown either.`
       : 'There is no target you may query from here.';
-    return void (await replace(reply)(refusalNote(reason)));
+    return void (await replaceNote(reply, refusalNote(reason)));
   }
   try {
     const digest = await digests.digestNow({ targets: visible });
@@ -61,11 +58,9 @@ export async function digestCommand(deps: SlackDeps, run: DigestRun, reply: Repl
     await reply.respond({ delete_original: true });
   } catch (error) {
     deps.logger.warn({ err: error, targets: visible }, 'digest failed');
-    const code = (error as { data?: { error?: string } }).data?.error;
-    const text =
-      code === 'not_in_channel' || code === 'channel_not_found'
-        ? 'The digest could not be posted here: invite the app to this channel, or add --private.'
-        : describeError(error).text;
-    await replace(reply)(errorNote(text));
+    const text = isNotInChannel(error)
+      ? 'The digest could not be posted here: invite the app to this channel, or add --private.'
+      : describeError(error).text;
+    await replaceNote(reply, errorNote(text));
   }
 }

@@ -7,16 +7,13 @@ import type { AuditRecord } from '../heal/types.js';
 import type { Requester } from './authorize.js';
 import { errorNote, refusalNote } from './blocks/messages.js';
 import { reportMessage } from './blocks/report.js';
-import { deliverReport, type Reply } from './deliver.js';
+import { deliverReport, replaceNote, type Reply } from './deliver.js';
 import type { SlackDeps } from './deps.js';
 import type { SlackHealing } from './healing.js';
 import { requestAndPost } from './request-action.js';
 
 const NO_STATE =
   'Healing actions and their audit need the state database: set PGMEDIC_STATE_DATABASE_URL (and PGMEDIC_APPROVERS) and restart pgmedic.';
-
-const replace = (reply: Reply) => (message: { text: string }) =>
-  reply.respond({ replace_original: true, response_type: 'ephemeral', ...message });
 
 /** `/pg terminate 4242 [target]` and the other actions typed directly: a request and its approval card, nothing runs. */
 export async function requestActionCommand(
@@ -25,9 +22,9 @@ export async function requestActionCommand(
   reply: Reply,
 ): Promise<void> {
   const healing = deps.healing;
-  if (!healing) return void (await replace(reply)(refusalNote(NO_STATE)));
+  if (!healing) return void (await replaceNote(reply, refusalNote(NO_STATE)));
   const decision = await deps.authorizer.check(deps.targets.get(run.target).config, run.requester);
-  if (!decision.allowed) return void (await replace(reply)(refusalNote(decision.reason)));
+  if (!decision.allowed) return void (await replaceNote(reply, refusalNote(decision.reason)));
   try {
     const input = {
       action: run.command.name,
@@ -36,11 +33,13 @@ export async function requestActionCommand(
       requestedBy: run.requester.userId,
       channel: run.requester.channelId,
     };
-    const requestId = await requestAndPost(deps, healing, reply.client, input, replace(reply));
+    const requestId = await requestAndPost(deps, healing, reply.client, input, (message) =>
+      replaceNote(reply, message),
+    );
     if (requestId) await reply.respond({ delete_original: true });
   } catch (error) {
     deps.logger.warn({ err: error, action: run.command.name, target: run.target }, 'could not request an action');
-    await replace(reply)(errorNote(describeError(error).text));
+    await replaceNote(reply, errorNote(describeError(error).text));
   }
 }
 
@@ -51,10 +50,11 @@ export async function auditCommand(
   reply: Reply,
 ): Promise<void> {
   const healing = deps.healing;
-  if (!healing) return void (await replace(reply)(refusalNote(NO_STATE)));
+  if (!healing) return void (await replaceNote(reply, refusalNote(NO_STATE)));
   const visible = await visibleTargets(deps, run.target ? [run.target] : deps.targets.names(), run.requester);
   if (run.target && !visible.has(run.target))
-    return void (await replace(reply)(
+    return void (await replaceNote(
+      reply,
       refusalNote(`You may not query \`${run.target}\` from here, so its audit is not shown either.`),
     ));
   let records: AuditRecord[];
@@ -62,7 +62,7 @@ export async function auditCommand(
     records = await readVisible(healing, run.target, run.limit, visible);
   } catch (error) {
     deps.logger.warn({ err: error }, 'could not read the audit log');
-    return void (await replace(reply)(errorNote(describeError(error).text)));
+    return void (await replaceNote(reply, errorNote(describeError(error).text)));
   }
   const report = auditReport(records, { ...(run.target ? { target: run.target } : {}), limit: run.limit });
   await deliverReport(

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { ActionRequestInput } from '../heal/requests.js';
 import { errorNote, refusalNote } from './blocks/messages.js';
+import { isNotInChannel, slackErrorCode } from './deliver.js';
 import type { SlackDeps } from './deps.js';
 import { postApprovalCard, type SlackHealing } from './healing.js';
 
@@ -31,12 +32,9 @@ export async function requestAndPost(
   try {
     await postApprovalCard(healing, client, request, input.channel);
   } catch (error) {
-    const code = (error as { data?: { error?: string } }).data?.error;
+    const code = slackErrorCode(error);
     deps.logger.warn({ err: error, requestId: request.id, channel: input.channel }, 'could not post the approval card');
-    const why =
-      code === 'not_in_channel' || code === 'channel_not_found'
-        ? 'invite the app to this channel and ask again'
-        : 'try again in a moment';
+    const why = isNotInChannel(error) ? 'invite the app to this channel and ask again' : 'try again in a moment';
     await ephemeral(
       errorNote(
         `The approval request was stored but its card could not be posted here (${code ?? 'error'}): ${why}. It expires unapproved.`,

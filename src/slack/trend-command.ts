@@ -5,7 +5,7 @@ import type { Visibility } from '../config/slack.js';
 import { describeError } from '../errors.js';
 import type { Requester } from './authorize.js';
 import { errorNote, refusalNote } from './blocks/messages.js';
-import type { Reply } from './deliver.js';
+import { isNotInChannel, replaceNote, type Reply } from './deliver.js';
 import type { SlackDeps } from './deps.js';
 import { uploadCharts } from './upload-charts.js';
 
@@ -22,26 +22,25 @@ const NO_STATE =
 const PRIVATE =
   'A chart is shared as an image file, and Slack cannot show a file to you alone: run it with `--public` to post it in this channel.';
 
-const replace = (reply: Reply) => (message: { text: string }) =>
-  reply.respond({ replace_original: true, response_type: 'ephemeral', ...message });
-
 /** `/pg trend <metric> [target] [--days 7|30]`: the chart as a PNG in the channel (files.uploadV2). */
 export async function trendCommand(deps: SlackDeps, run: TrendRun, reply: Reply): Promise<void> {
   const snapshots = deps.snapshots;
-  if (!snapshots) return void (await replace(reply)(refusalNote(NO_STATE)));
-  if (run.visibility === 'private') return void (await replace(reply)(refusalNote(PRIVATE)));
+  if (!snapshots) return void (await replaceNote(reply, refusalNote(NO_STATE)));
+  if (run.visibility === 'private') return void (await replaceNote(reply, refusalNote(PRIVATE)));
   const decision = await deps.authorizer.check(deps.targets.get(run.target).config, run.requester);
-  if (!decision.allowed) return void (await replace(reply)(refusalNote(decision.reason)));
+  if (!decision.allowed) return void (await replaceNote(reply, refusalNote(decision.reason)));
   try {
     const data = await readChartData(snapshots, run.target, run.metric, run.days);
     if (!data)
-      return void (await replace(reply)(
+      return void (await replaceNote(
+        reply,
         errorNote(
           `There are no snapshots of \`${run.target}\` yet: each digest stores one a day (\`/pg digest ${run.target}\` stores today’s).`,
         ),
       ));
     if (!data.series.length)
-      return void (await replace(reply)(
+      return void (await replaceNote(
+        reply,
         errorNote(
           `The snapshots of \`${run.target}\` from ${data.from} to ${data.to} hold no ${run.metric.title} figures.`,
         ),
@@ -64,11 +63,9 @@ export async function trendCommand(deps: SlackDeps, run: TrendRun, reply: Reply)
     await reply.respond({ delete_original: true });
   } catch (error) {
     deps.logger.warn({ err: error, target: run.target, metric: run.metric.name }, 'trend chart failed');
-    const code = (error as { data?: { error?: string } }).data?.error;
-    const text =
-      code === 'not_in_channel' || code === 'channel_not_found'
-        ? 'The chart could not be posted here: invite the app to this channel.'
-        : describeError(error).text;
-    await replace(reply)(errorNote(text));
+    const text = isNotInChannel(error)
+      ? 'The chart could not be posted here: invite the app to this channel.'
+      : describeError(error).text;
+    await replaceNote(reply, errorNote(text));
   }
 }

@@ -1,6 +1,7 @@
-import type pg from 'pg';
+import type { Queryable } from '../db/driver.js';
 
-export type Queryable = Pick<pg.Pool, 'query'>;
+/** Where it always was: the state modules import it from here; its home is src/db/driver.ts. */
+export type { Queryable };
 
 export type RequestStatus =
   | 'pending'

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertsSchema } from '../../src/config/schedule.js';
 import type { Targets } from '../../src/db/targets.js';
 import { reconcile } from '../../src/schedule/alerts/lifecycle.js';
-import { changeFiring, insertFiring, listAlerts } from '../../src/schedule/alerts/state.js';
+import { changeFiring, insertFiring, listAlerts } from '../../src/state/alerts.js';
 import { createAlertWatch, type AlertWatch } from '../../src/schedule/alerts/watch.js';
 import { createScheduler } from '../../src/schedule/scheduler.js';
 import { migrateStateDatabase } from '../../src/state/migrations.js';

@@ -3,7 +3,14 @@ import type { Poster, ScheduleLog } from '../poster.js';
 import { fingerprintOf, firingMessage, resolutionReply, resolvedMessage } from './messages.js';
 import type { TargetObservation } from './observe.js';
 import type { Observation } from './rules.js';
-import { attachAlertMessage, changeFiring, insertFiring, reopen, resolveAbsent, type AlertRow } from './state.js';
+import {
+  attachAlertMessage,
+  changeFiring,
+  insertFiring,
+  reopen,
+  resolveAbsent,
+  type AlertRow,
+} from '../../state/alerts.js';
 
 export interface AlertSettings {
   channel: string;

@@ -2,7 +2,7 @@ import { formatDuration } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { OutgoingMessage } from '../poster.js';
 import type { Observation } from './rules.js';
-import type { AlertRow } from './state.js';
+import type { AlertRow } from '../../state/alerts.js';
 
 const seconds = (from: string, to: Date) => Math.max(0, (to.getTime() - Date.parse(from)) / 1000);
 

@@ -1,12 +1,13 @@
-import type { ConnectionsFindings } from '../../../commands/connections.js';
-import type { HealthFindings } from '../../../commands/health.js';
-import type { LocksFindings } from '../../../commands/locks.js';
-import type { ReplicationFindings } from '../../../commands/replication.js';
+import type { z } from 'zod';
+import connections from '../../../commands/connections.js';
+import health from '../../../commands/health.js';
+import locks from '../../../commands/locks.js';
+import replication from '../../../commands/replication.js';
 import type { Target } from '../../db/targets.js';
 import { isAppError } from '../../errors.js';
+import type { CommandDefinition } from '../../engine/command.js';
 import { parseOptions } from '../../engine/options.js';
-import { findCommand } from '../../engine/registry.js';
-import { runCommand, type RunResult } from '../../engine/run.js';
+import { runCommand } from '../../engine/run.js';
 import type { Report } from '../../report/model.js';
 import { unreachableReason } from '../digest.js';
 import {
@@ -28,17 +29,34 @@ export interface TargetObservation {
   failedChecks: AlertCheck[];
 }
 
-type Rule = (
-  findings: never,
-  report: Report,
-  ctx: { thresholds: Target['thresholds']; fireAt: 'warn' | 'crit' },
-) => Observation[];
+type RuleContext = { thresholds: Target['thresholds']; fireAt: 'warn' | 'crit' };
 
-const CHECKS: { check: Exclude<AlertCheck, 'target'>; rule: Rule }[] = [
-  { check: 'health', rule: (f: HealthFindings, _r, ctx) => healthRules(f, ctx) },
-  { check: 'locks', rule: (f: LocksFindings, r, ctx) => lockRules(f, r, ctx) },
-  { check: 'connections', rule: (f: ConnectionsFindings, r, ctx) => connectionRules(f, r, ctx) },
-  { check: 'replication', rule: (f: ReplicationFindings, r, ctx) => replicationRules(f, r, ctx) },
+interface Check {
+  check: Exclude<AlertCheck, 'target'>;
+  /** Runs the diagnostic with its defaults (errors propagate); the rules, applied to its typed findings, come back. */
+  run(target: Target, now: () => Date): Promise<(ctx: RuleContext) => Observation[]>;
+}
+
+/** Ties a diagnostic to its rules, so the findings reach them with the command's own type. */
+function check<Findings>(
+  name: Check['check'],
+  command: CommandDefinition<z.ZodObject, Findings>,
+  rule: (findings: Findings, report: Report, ctx: RuleContext) => Observation[],
+): Check {
+  return {
+    check: name,
+    run: async (target, now) => {
+      const result = await runCommand({ command, target, options: parseOptions(command, []), now });
+      return (ctx) => rule(result.findings, result.report, ctx);
+    },
+  };
+}
+
+const CHECKS: Check[] = [
+  check('health', health, (f, _r, ctx) => healthRules(f, ctx)),
+  check('locks', locks, lockRules),
+  check('connections', connections, connectionRules),
+  check('replication', replication, replicationRules),
 ];
 
 const ALL_CHECKS: AlertCheck[] = CHECKS.map((c) => c.check);
@@ -62,11 +80,10 @@ export async function observeTarget(
   }
   const observations: Observation[] = [];
   const failedChecks: AlertCheck[] = [];
-  for (const { check, rule } of CHECKS) {
-    let result: RunResult;
+  for (const { check, run } of CHECKS) {
+    let rules: (ctx: RuleContext) => Observation[];
     try {
-      const command = findCommand(check);
-      result = await runCommand({ command, target, options: parseOptions(command, []), now });
+      rules = await run(target, now);
     } catch (error) {
       if (isAppError(error) && error.code === 'target_unreachable') {
         return {
@@ -79,7 +96,7 @@ export async function observeTarget(
       failedChecks.push(check);
       continue;
     }
-    observations.push(...rule(result.findings as never, result.report, { thresholds: target.thresholds, fireAt }));
+    observations.push(...rules({ thresholds: target.thresholds, fireAt }));
   }
   return { target: target.name, observedAt, observations, failedChecks };
 }

@@ -1,9 +1,8 @@
 import { formatBytes, formatCount, formatPercent, qualifiedName } from '../../report/format.js';
-import { snapshotKey, TOTAL_RELATION, type SnapshotRow } from './extract.js';
+import type { DatedRow, SnapshotRow } from '../../state/relation-snapshots.js';
+import { snapshotKey, TOTAL_RELATION } from './extract.js';
 
-export interface DatedRow extends SnapshotRow {
-  day: string;
-}
+export type { DatedRow };
 
 export interface Change {
   from: number;

@@ -1,18 +1,10 @@
-import type { BloatFindings } from '../../../commands/bloat.js';
-import type { VacuumFindings } from '../../../commands/vacuum.js';
-import type { DigestPiece } from '../digest-model.js';
-import { sectionFindings } from '../offenders.js';
+import bloatCommand, { type BloatFindings } from '../../../commands/bloat.js';
+import vacuumCommand, { type VacuumFindings } from '../../../commands/vacuum.js';
+import type { SnapshotRow } from '../../state/relation-snapshots.js';
+import { type DigestPiece, sectionFindings } from '../digest-model.js';
 
-/** One relation's figures on one day (kind 'total' is the target's estimated reclaimable bytes in all). */
-export interface SnapshotRow {
-  kind: 'table' | 'index' | 'total';
-  schema: string;
-  relation: string;
-  totalBytes: number | null;
-  bloatBytes: number | null;
-  bloatPercent: number | null;
-  deadTuples: number | null;
-}
+/** Stored by src/state/relation-snapshots.ts; this file turns digest findings into them. */
+export type { SnapshotRow };
 
 export const TOTAL_RELATION = '*';
 
@@ -26,8 +18,8 @@ export function snapshotRows(pieces: readonly DigestPiece[]): SnapshotRow[] {
     const known = rows.get(keyOf(row));
     rows.set(keyOf(row), known ? mergeRows(known, row) : row);
   };
-  const bloat = sectionFindings(pieces, 'bloat');
-  const vacuum = sectionFindings(pieces, 'vacuum');
+  const bloat = sectionFindings(pieces, bloatCommand);
+  const vacuum = sectionFindings(pieces, vacuumCommand);
   if (bloat) bloatRows(bloat).forEach(merge);
   if (vacuum) vacuumRows(vacuum).forEach(merge);
   return [...rows.values()];

@@ -1,5 +1,11 @@
-import type { Queryable } from '../../state/requests.js';
-import type { Observation } from './rules.js';
+import type { Queryable } from './requests.js';
+
+/** What an alert rule saw (src/schedule/alerts/rules.ts, Observation): the fields stored. */
+export interface AlertFacts {
+  key: string;
+  severity: 'warn' | 'crit';
+  summary: string;
+}
 
 /** One alert as stored: one row per (target, key), shared by every copy of the bot. */
 export interface AlertRow {
@@ -56,7 +62,7 @@ const first = (rows: Row[]) => (rows[0] ? toAlert(rows[0]) : undefined);
 export async function insertFiring(
   db: Queryable,
   target: string,
-  o: Observation,
+  o: AlertFacts,
   fingerprint: string,
   at: Date,
   channel: string,
@@ -77,7 +83,7 @@ export async function insertFiring(
 export async function reopen(
   db: Queryable,
   target: string,
-  o: Observation,
+  o: AlertFacts,
   fingerprint: string,
   at: Date,
   cooldownSeconds: number,
@@ -104,7 +110,7 @@ export async function reopen(
 export async function changeFiring(
   db: Queryable,
   target: string,
-  o: Observation,
+  o: AlertFacts,
   fingerprint: string,
   at: Date,
   retryPostSeconds: number,

@@ -1,4 +1,4 @@
-import type { Queryable } from '../state/requests.js';
+import type { Queryable } from './requests.js';
 
 /** Claims older than this are pruned when a new one is taken (they only guard against double sends). */
 const CLAIM_RETENTION_DAYS = 35;

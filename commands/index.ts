@@ -10,7 +10,7 @@ import performance from './performance.js';
 import replication from './replication.js';
 import sequences from './sequences.js';
 import sizes from './sizes.js';
-import slowQueries from './slow-queries.js';
+import slowQueries from './slow-queries/with-history.js';
 import vacuum from './vacuum.js';
 import wraparound from './wraparound.js';
 

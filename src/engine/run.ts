@@ -4,6 +4,7 @@ import { loadParser } from '../redact/parser.js';
 import { DEFAULT_QUERY_TEXT_MODE } from '../redact/query-text.js';
 import { containsQueryText } from '../report/query-text.js';
 import type { AnyCommand } from './command.js';
+import type { HistoryReader } from './history.js';
 
 export interface RunResult {
   command: string;
@@ -21,6 +22,8 @@ export interface RunRequest {
   /** Already validated (engine/options.ts). */
   options: Record<string, unknown>;
   now?: () => Date;
+  /** Stored snapshots for `--since` and `--regressed` (the state database), where the surface has one. */
+  history?: HistoryReader | undefined;
 }
 
 type CommandListener = (command: string, status: Status | 'error', seconds: number) => void;
@@ -66,6 +69,8 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
         caps,
         thresholds: target.thresholds,
         inDatabase: (database, work) => target.readOnly(command.name, work, database),
+        target: target.name,
+        ...(request.history ? { history: request.history(target.name) } : {}),
       },
       options,
     ),

@@ -122,12 +122,18 @@ async function upsertTexts(
  * The snapshot a window that starts at `at` begins with: the newest taken at or before it, else the oldest
  * there is (`coversWindow: false`); undefined when the target has none.
  */
-export async function findBaseline(db: Queryable, target: string, at: Date): Promise<SnapshotHead | undefined> {
+export async function findBaseline(
+  db: Queryable,
+  target: string,
+  at: Date,
+  withStatements = false,
+): Promise<SnapshotHead | undefined> {
+  const only = withStatements ? "AND statements_status = 'recorded'" : '';
   const { rows } = await db.query<{ id: string; taken_at: Date; covers: boolean }>(
     `(SELECT id::text AS id, taken_at, true AS covers FROM pgmedic.history_snapshots
-      WHERE target = $1 AND taken_at <= $2 ORDER BY taken_at DESC LIMIT 1)
+      WHERE target = $1 AND taken_at <= $2 ${only} ORDER BY taken_at DESC LIMIT 1)
      UNION ALL
-     (SELECT id::text, taken_at, false FROM pgmedic.history_snapshots WHERE target = $1 ORDER BY taken_at LIMIT 1)`,
+     (SELECT id::text, taken_at, false FROM pgmedic.history_snapshots WHERE target = $1 ${only} ORDER BY taken_at LIMIT 1)`,
     [target, at],
   );
   const row = rows[0];

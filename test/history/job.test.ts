@@ -110,13 +110,17 @@ describe('taking snapshots on a schedule', () => {
     const started = new Date();
     await Promise.all(copies.map((c) => c.start()));
     try {
-      await waitFor(async () => {
-        const { rows } = await state.query(
-          "SELECT count(DISTINCT scheduled_at)::int AS n FROM pgmedic.schedule_claims WHERE job = 'snapshot:two' AND claimed_at >= $1",
-          [started],
-        );
-        return rows[0].n >= 2 || undefined;
-      }, 'two snapshot runs of target two', 15_000);
+      await waitFor(
+        async () => {
+          const { rows } = await state.query(
+            "SELECT count(DISTINCT scheduled_at)::int AS n FROM pgmedic.schedule_claims WHERE job = 'snapshot:two' AND claimed_at >= $1",
+            [started],
+          );
+          return rows[0].n >= 2 || undefined;
+        },
+        'two snapshot runs of target two',
+        15_000,
+      );
     } finally {
       await Promise.all(copies.map((c) => c.stop()));
     }

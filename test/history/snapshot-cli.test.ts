@@ -46,6 +46,25 @@ describe('pgmedic snapshot', () => {
     expect(JSON.parse(json.stdout).snapshots[0]).toMatchObject({ target: 'default', status: 'taken' });
   });
 
+  it('slow-queries --since reads the stored snapshots on the command line, meta.window included', async () => {
+    const env = { DATABASE_URL: server.url('app'), PGMEDIC_STATE_DATABASE_URL: server.url('state') };
+    const run = await pgmedic(['slow-queries', '--since', '24h', '--format', 'json'], env);
+    expect(run.stderr).toBe('');
+    const json = JSON.parse(run.stdout);
+    expect(json.meta.window).toMatchObject({ requestedSeconds: 86_400, coversRequest: false });
+    const { rows } = await state.query<{ taken_at: Date }>(
+      'SELECT taken_at FROM pgmedic.history_snapshots ORDER BY taken_at LIMIT 1',
+    );
+    expect(json.meta.window.from).toBe(rows[0]!.taken_at.toISOString());
+    const text = await pgmedic(['slow-queries', '--since', '24h'], env);
+    expect(text.stdout).toContain('No snapshot is 24h old');
+    const without = await pgmedic(['slow-queries', '--since', '24h'], { DATABASE_URL: server.url('app') });
+    expect(without.stdout).toContain('set PGMEDIC_STATE_DATABASE_URL');
+    const hostile = await pgmedic(['slow-queries', '--since', '24; DROP TABLE x'], env);
+    expect(hostile.code).toBe(3);
+    expect(hostile.stderr).toContain('1h, 24h or 7d');
+  });
+
   it('says what to set when there is no state database, no schema, or an unknown target', async () => {
     const none = await pgmedic(['snapshot'], { DATABASE_URL: server.url('app') });
     expect(none.code).toBe(3);

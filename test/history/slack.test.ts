@@ -68,3 +68,11 @@ describe('/pg slow-queries --since, through the Slack stand-in', () => {
     expect(refused.ack?.text).toContain('1h, 24h or 7d');
   });
 });
+
+describe('/pg snapshot', () => {
+  it('says it works on the command line, in the ack', async () => {
+    const reply = await bot.send.command({ text: 'snapshot app', channel: 'CINCIDENT' });
+    expect(reply.ack?.text).toContain('`snapshot` works on the command line only');
+    expect(reply.ack?.text).toContain('pgmedic snapshot [--target NAME]');
+  });
+});

@@ -77,6 +77,7 @@ export function wireSchedule(bot: SlackApp, options: ScheduleWiringOptions): Sch
         {
           digests: schedule.digests.map((d) => `${d.name} (${d.cron} ${d.timezone})`),
           alerts: schedule.alerts?.enabled ? schedule.alerts.channel : 'off',
+          snapshots: schedule.snapshots?.cron ?? 'off',
           missed: decisions,
         },
         'scheduler started',

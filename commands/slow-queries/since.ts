@@ -53,17 +53,13 @@ export interface WindowRead {
  * Reads the target's statements now and compares them with the snapshot the window starts at. undefined with
  * `state` when there is nothing to compare with; null when pg_stat_statements cannot be read now.
  */
-export async function readWindow(
-  context: CollectContext,
-  seconds: number,
-  endsAgoSeconds = 0,
-): Promise<WindowRead | NoHistory | null> {
+export async function readWindow(context: CollectContext, seconds: number): Promise<WindowRead | NoHistory | null> {
   const { session, caps, history, target } = context;
   if (!history) return { kind: 'window', state: 'no-reader', target };
   const clock = await readServerClock(session);
   const now = await readStatementCounters(session, caps, ALL_ENTRIES);
   if ('unavailable' in now) return null;
-  const start = new Date(clock.takenAt.getTime() - (seconds + endsAgoSeconds) * 1000);
+  const start = new Date(clock.takenAt.getTime() - seconds * 1000);
   const head = await history.baseline(start, { withStatements: true });
   const base = head && (await history.snapshot(head.id));
   if (!head || !base || !('entries' in base.statements)) return { kind: 'window', state: 'no-snapshots', target };

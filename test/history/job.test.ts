@@ -193,3 +193,32 @@ describe('snapshot settings', () => {
     expect(() => loadSnapshotConfig({ PGMEDIC_SNAPSHOT_CRON: 'every 15 minutes' })).toThrow(/PGMEDIC_SNAPSHOT_CRON/);
   });
 });
+
+describe('as the runtime role that owns nothing', () => {
+  it('stores, reads and prunes snapshots with only the grants the owner gives it', async () => {
+    const admin = await connect(server.url());
+    await admin.query("CREATE ROLE history_owner LOGIN PASSWORD 'pw'; CREATE ROLE history_bot LOGIN PASSWORD 'pw'");
+    await admin.query('CREATE DATABASE history_state OWNER history_owner');
+    await admin.end();
+    const as = (role: string) => {
+      const u = new URL(server.url('history_state'));
+      u.username = role;
+      u.password = 'pw';
+      return u.toString();
+    };
+    const owner = createStatePool(as('history_owner'), 1, { timeouts: false });
+    const runtime = createStatePool(as('history_bot'));
+    try {
+      await migrateStateDatabase(owner, undefined, { grantTo: 'history_bot' });
+      const at = new Date('2031-01-01T00:00:00Z');
+      const outcomes = await runSnapshots({ ...deps('runtime'), statePool: runtime }, at);
+      expect(outcomes.map((o) => o.status)).toEqual(['taken', 'taken', 'taken']);
+      const reader = (await import('../../src/state/history-reader.js')).stateHistory(runtime)('one');
+      const head = await reader.baseline(new Date());
+      expect(await reader.snapshot(head!.id)).toMatchObject({ target: 'one' });
+      expect(await pruneHistory(runtime, new Date(Date.now() + 40 * 86_400_000), 35)).toMatchObject({ expired: 3 });
+    } finally {
+      await Promise.all([owner.end(), runtime.end()]);
+    }
+  });
+});

@@ -10,7 +10,7 @@ const DEADLOCKS_PER_MINUTE_WARN = 5;
 const MIN_TRANSACTIONS = 1_000;
 
 const rate = (value: number, unit: string) =>
-  `${value >= 100 ? formatCount(Math.round(value)) : value.toFixed(value >= 1 ? 1 : 3)}/${unit}`;
+  `${value === 0 ? '0' : value >= 100 ? formatCount(Math.round(value)) : value.toFixed(value >= 1 ? 1 : 3)}/${unit}`;
 
 function databaseStatus(d: DatabaseWindow, t: Thresholds): { status: Status; causes: string[] } {
   const transactions = d.commits + d.rollbacks;

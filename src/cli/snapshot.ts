@@ -6,6 +6,7 @@ import { createTargets } from '../db/targets.js';
 import { AppError, describeError } from '../errors.js';
 import { runSnapshots, type SnapshotOutcome } from '../schedule/history/job.js';
 import type { ScheduleLog } from '../schedule/poster.js';
+import { plural } from '../report/format.js';
 import { createStatePool } from '../state/pool.js';
 import type { CliArgs } from './args.js';
 
@@ -69,7 +70,7 @@ function text(outcomes: readonly SnapshotOutcome[]): string {
         o.statements === 'recorded'
           ? `${o.entries} statements`
           : `no statements (pg_stat_statements ${o.statements === 'not-preloaded' ? 'is not loaded' : 'is not installed'}; see \`pgmedic slow-queries\`)`;
-      return `${o.target}: snapshot ${o.id} taken at ${o.takenAt.toISOString()}${o.inRecovery ? ' (standby)' : ''}: ${statements}, ${o.databases} databases, ${o.relations} tables`;
+      return `${o.target}: snapshot ${o.id} taken at ${o.takenAt.toISOString()}${o.inRecovery ? ' (standby)' : ''}: ${statements}, ${plural(o.databases, 'database')}, ${plural(o.relations, 'table')}`;
     })
     .join('\n');
 }

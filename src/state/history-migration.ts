@@ -4,6 +4,8 @@ import type { Migration } from './migrations.js';
  * The query history (src/state/history.ts): one row per snapshot of a target, with its small parts as jsonb, and
  * pg_stat_statements as one row of parallel arrays per snapshot (500 entries compress together in TOAST instead
  * of costing a 24-byte tuple header and an index entry each). Statement texts are stored once per queryid.
+ * No foreign key: its check is an untagged internal query that pg_stat_statements.track = all would record on a
+ * server the state database shares with a target; pruning deletes both rows in one statement instead.
  */
 export const HISTORY_MIGRATION: Migration = {
   version: 6,
@@ -26,7 +28,7 @@ CREATE TABLE pgmedic.history_snapshots (
 CREATE INDEX history_snapshots_by_target ON pgmedic.history_snapshots (target, taken_at);
 
 CREATE TABLE pgmedic.history_statements (
-  snapshot_id bigint PRIMARY KEY REFERENCES pgmedic.history_snapshots (id) ON DELETE CASCADE,
+  snapshot_id bigint PRIMARY KEY,
   query_ids bigint[] NOT NULL,
   user_ids bigint[] NOT NULL,
   db_ids bigint[] NOT NULL,

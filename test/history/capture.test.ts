@@ -5,7 +5,7 @@ import { takeSnapshot } from '../../src/schedule/history/capture.js';
 import { readHistorySnapshot, textsOf } from '../../src/state/history.js';
 import { migrateStateDatabase } from '../../src/state/migrations.js';
 import { createStatePool } from '../../src/state/pool.js';
-import { connect } from '../support/clients.js';
+import { connect, waitFor } from '../support/clients.js';
 import { testTarget } from '../support/engine.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 
@@ -69,9 +69,14 @@ describe.each([14, 15, 16, 17, 18] as const)('query history snapshots on Postgre
 
   it('reads the checkpointer where this version keeps it, and the server’s epoch marks', async () => {
     await app.query('CHECKPOINT');
-    const { snapshot } = await takeSnapshot(target, state);
     const view = major >= 17 ? 'pg_stat_checkpointer' : 'pg_stat_bgwriter';
     const column = major >= 17 ? 'num_requested' : 'checkpoints_req';
+    // PostgreSQL 14's statistics collector publishes the count a moment later.
+    await waitFor(
+      async () => (await app.query(`SELECT ${column} > 0 AS done FROM ${view}`)).rows[0]?.done,
+      'the checkpoint to be counted',
+    );
+    const { snapshot } = await takeSnapshot(target, state);
     const { rows } = await app.query<{ requested: number; start: string }>(
       `SELECT ${column}::float8 AS requested, extract(epoch FROM pg_postmaster_start_time())::text AS start FROM ${view}`,
     );

@@ -6,11 +6,11 @@ import explain from './explain.js';
 import health from './health.js';
 import indexes from './indexes.js';
 import locks from './locks.js';
-import performance from './performance.js';
+import performance from './performance/with-history.js';
 import replication from './replication.js';
 import sequences from './sequences.js';
 import sizes from './sizes.js';
-import slowQueries from './slow-queries.js';
+import slowQueries from './slow-queries/with-history.js';
 import vacuum from './vacuum.js';
 import wraparound from './wraparound.js';
 

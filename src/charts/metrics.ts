@@ -58,7 +58,7 @@ export const UNRECORDED_METRICS: Readonly<Record<string, string>> = {
   'replication-lag':
     'Replication lag is not recorded over time yet (only alerts watch it); `/pg replication` shows it now.',
   'query-time':
-    'Query time is not recorded over time yet (it comes with the query history); `/pg slow-queries` shows it now.',
+    'Query time is not charted yet; the query history keeps it: `/pg slow-queries --since 24h` (or `--regressed`) shows it over a window.',
 };
 
 export const findMetric = (name: string): TrendMetric | undefined =>

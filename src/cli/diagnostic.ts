@@ -1,5 +1,8 @@
 import type { Config } from '../config/schema.js';
+import { loadStateConfig } from '../config/state.js';
 import { createTargets } from '../db/targets.js';
+import type { HistoryReader } from '../engine/history.js';
+import { lazyStateHistory } from '../state/history-reader.js';
 import type { AnyCommand } from '../engine/command.js';
 import { primaryFigure } from '../engine/primary.js';
 import { runCommand } from '../engine/run.js';
@@ -28,9 +31,10 @@ export async function runDiagnostic(
   const { args, command, options } = run;
   const figure = primaryFigure(command.name);
   const targets = createTargets(withThresholdOverrides(config, run.target, command.name, figure, args));
+  const history = cliHistory();
   try {
     const target = targets.get(run.target);
-    const raw = await runCommand({ command, target, options });
+    const raw = await runCommand({ command, target, options, history: history.reader });
     // Passwords are masked in every mode; the rest of the query text shows in full unless --redact.
     const queryText: QueryTextMode = args.redact ? (raw.report.queryText === 'hidden' ? 'hidden' : 'redacted') : 'full';
     const result = { ...raw, report: { ...raw.report, queryText } };
@@ -43,6 +47,21 @@ export async function runDiagnostic(
           : renderText(result.report, contextLine(result), { color });
     return { output, status: result.status };
   } finally {
-    await targets.closeAll();
+    await Promise.all([targets.closeAll(), history.close()]);
   }
+}
+
+/**
+ * The query history for `--since` and `--regressed`, from PGMEDIC_STATE_DATABASE_URL; its pool opens on the first
+ * read only. A broken state setting fails only the commands that read the history, not every diagnostic.
+ */
+function cliHistory(): { reader: HistoryReader | undefined; close(): Promise<void> } {
+  let url: string | undefined;
+  try {
+    url = loadStateConfig().url;
+  } catch (error) {
+    const fail = () => Promise.reject(error);
+    return { reader: () => ({ baseline: fail, snapshot: fail, texts: fail }), close: async () => undefined };
+  }
+  return url ? lazyStateHistory(url) : { reader: undefined, close: async () => undefined };
 }

@@ -45,6 +45,10 @@ async function main(args: CliArgs): Promise<Outcome> {
     const { output, tamperProof } = await (await import('./migrate.js')).runMigrateState();
     return { output, code: tamperProof ? EXIT.ok : EXIT.warn };
   }
+  if (plan.kind === 'snapshot') {
+    const { output, ok } = await (await import('./snapshot.js')).runSnapshotCommand(plan.args);
+    return { output, code: ok ? EXIT.ok : EXIT.error };
+  }
   if (plan.kind === 'digest') {
     const { output, digest } = await (await import('./digest.js')).runDigest(plan.args, color);
     return { output, code: EXIT[digest.status] };

@@ -12,6 +12,7 @@ export type CliPlan =
   | { kind: 'audit'; args: CliArgs; limit: number }
   | { kind: 'digest'; args: CliArgs }
   | { kind: 'migrate-state'; args: CliArgs }
+  | { kind: 'snapshot'; args: CliArgs }
   | { kind: 'run'; args: CliArgs; command: AnyCommand; target: string | undefined; options: Record<string, unknown> };
 
 /** Loaded after help and --version are ruled out, so they do not pay for the command registry. */
@@ -29,6 +30,18 @@ export function planCli(typed: CliArgs, targetNames: readonly string[]): CliPlan
         hint: 'Set PGMEDIC_STATE_OWNER_URL and PGMEDIC_STATE_DATABASE_URL, then run `pgmedic migrate-state`.',
       });
     return { kind: 'migrate-state', args: typed };
+  }
+  if (typed.command === 'snapshot') {
+    const args = withPositionalTarget(typed);
+    if (args.rest.length || args.format === 'nagios')
+      throw new AppError('bad_option', '`snapshot` takes only a target and --format text or json.', {
+        hint: 'For example `pgmedic snapshot --target prod`, or `pgmedic snapshot` for every target.',
+      });
+    if (args.target !== undefined && !targetNames.includes(args.target))
+      throw new AppError('unknown_target', `No target named "${args.target.slice(0, 64)}".`, {
+        hint: `Targets: ${targetNames.join(', ') || 'none configured'}.`,
+      });
+    return { kind: 'snapshot', args };
   }
   if (typed.command === 'digest') {
     const args = withPositionalTarget(typed);

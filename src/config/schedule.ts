@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import { loadSnapshotConfig, type SnapshotConfig } from './history.js';
 import type { Env } from './load.js';
 import { parseOrThrow } from './load.js';
 import type { Config } from './schema.js';
@@ -24,6 +25,8 @@ export {
 export interface ScheduleConfig {
   digests: DigestSchedule[];
   alerts: AlertsConfig | undefined;
+  /** Query history snapshots (PGMEDIC_SNAPSHOT_*); left out, none are taken. */
+  snapshots?: SnapshotConfig;
 }
 
 const envSchema = z.object({
@@ -88,5 +91,5 @@ export function loadScheduleConfig(
       'config_invalid',
       `digests: the name "${twice}" is used twice; each digest needs its own name (it keys the exactly-once claim).`,
     );
-  return { digests, alerts };
+  return { digests, alerts, snapshots: loadSnapshotConfig(env) };
 }

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Thresholds } from '../config/thresholds.js';
 import type { Capabilities } from '../db/capabilities.js';
 import type { Session } from '../db/session.js';
+import type { TargetHistory } from './history.js';
 import type { Sql } from '../db/sql.js';
 import type { Report } from '../report/model.js';
 
@@ -14,6 +15,10 @@ export interface CollectContext {
   thresholds: Thresholds;
   /** A read-only session on another database of the same server (for per-database detail). */
   inDatabase<T>(database: string, work: (session: Session) => Promise<T>): Promise<T>;
+  /** The target's stored snapshots (query history); absent without a state database. */
+  history?: TargetHistory;
+  /** The target's name (history and messages). */
+  target: string;
 }
 
 /** Everything report() may use: plain data, no clock, no I/O. */

@@ -9,6 +9,8 @@ export const EXTRA_COMMANDS: readonly {
   summary: string;
   usage: (invocation: string) => string;
   slackOnly?: boolean;
+  /** Changes state on the command line only (Slack has the bot's schedule for it). */
+  cliOnly?: boolean;
 }[] = [
   {
     name: 'digest',
@@ -28,6 +30,13 @@ export const EXTRA_COMMANDS: readonly {
     name: 'audit',
     summary: 'Recent healing actions: who asked, who approved, what ran (needs the state database)',
     usage: (invocation) => `${invocation} audit ${TARGET_SYNTAX} [--limit N]`,
+  },
+  {
+    name: 'snapshot',
+    summary:
+      'A query-history snapshot now (statements, database counters, sizes) into the state database; the bot takes them on PGMEDIC_SNAPSHOT_CRON',
+    usage: (invocation) => `${invocation} snapshot [--target NAME]`,
+    cliOnly: true,
   },
 ];
 

@@ -7,14 +7,18 @@ import { findCommand, listCommands } from './registry.js';
 
 export { EXTRA_COMMANDS, isExtraCommand } from './extra-commands.js';
 
-const extrasFor = (invocation: string) => EXTRA_COMMANDS.filter((c) => !c.slackOnly || invocation.startsWith('/'));
+const extrasFor = (invocation: string) =>
+  EXTRA_COMMANDS.filter((c) => (invocation.startsWith('/') ? !c.cliOnly : !c.slackOnly));
 
 export function helpReport(invocation: string, commandName?: string): Report {
   const extra = commandName ? EXTRA_COMMANDS.find((c) => c.name === commandName.toLowerCase()) : undefined;
   if (extra) {
     // A Slack-only command named on the command line: its Slack usage, said to be Slack's.
-    const surface = extrasFor(invocation).includes(extra) ? invocation : '/pg';
-    const footnotes = surface === invocation ? [] : [`\`${extra.name}\` works in Slack only.`];
+    const surface = extrasFor(invocation).includes(extra) ? invocation : extra.cliOnly ? 'pgmedic' : '/pg';
+    const footnotes =
+      surface === invocation
+        ? []
+        : [`\`${extra.name}\` works ${extra.cliOnly ? 'on the command line' : 'in Slack'} only.`];
     return {
       title: `${surface} ${extra.name}`,
       status: 'ok',

@@ -14,6 +14,12 @@ export function listCommands(kind?: AnyCommand['kind']): AnyCommand[] {
 
 export function findCommand(name: string): AnyCommand {
   const command = COMMANDS.find((c) => c.name === name.toLowerCase());
+  const extra = EXTRA_COMMANDS.find((c) => c.name === name.toLowerCase());
+  // Reached only where the surface does not handle it (`snapshot` in Slack): say where it works instead.
+  if (!command && extra?.cliOnly)
+    throw new AppError('unknown_command', `\`${extra.name}\` works on the command line only.`, {
+      hint: `Run \`${extra.usage('pgmedic')}\` in a terminal; the bot takes snapshots on its own (PGMEDIC_SNAPSHOT_CRON).`,
+    });
   if (!command) {
     throw new AppError('unknown_command', `There is no command "${name}".`, {
       hint: `${suggestion(name, [...COMMANDS.map((c) => c.name), ...EXTRA_COMMANDS.map((c) => c.name)])} Type \`help\` for the list.`,

@@ -5,6 +5,7 @@ import { loadParser } from '../redact/parser.js';
 import { DEFAULT_QUERY_TEXT_MODE } from '../redact/query-text.js';
 import { containsQueryText } from '../report/query-text.js';
 import type { CommandDefinition } from './command.js';
+import type { HistoryReader } from './history.js';
 
 /** One run of a command; `Findings` is the command's own findings type (commands/<name>.ts exports it). */
 export interface RunResult<Findings = unknown> {
@@ -23,6 +24,8 @@ export interface RunRequest<Findings = unknown> {
   /** Already validated (engine/options.ts). */
   options: Record<string, unknown>;
   now?: () => Date;
+  /** Stored snapshots for `--since` and `--regressed` (the state database), where the surface has one. */
+  history?: HistoryReader | undefined;
 }
 
 type CommandListener = (command: string, status: Status | 'error', seconds: number) => void;
@@ -68,6 +71,8 @@ async function runTimed<Findings>(request: RunRequest<Findings>): Promise<RunRes
         caps,
         thresholds: target.thresholds,
         inDatabase: (database, work) => target.readOnly(command.name, work, database),
+        target: target.name,
+        ...(request.history ? { history: request.history(target.name) } : {}),
       },
       options,
     ),

@@ -154,6 +154,30 @@ export const sizeOption = (defaultText: string, description: string) =>
 export const durationOption = (defaultText: string, description: string) =>
   unitOption('duration', parseDuration, MAX_SECONDS, '365d', '30s, 5min or 2h', defaultText, description);
 
+const WINDOW = /^([0-9]{1,4})(min|h|d)$/;
+const WINDOW_UNITS: Record<string, number> = { min: 60, h: 3600, d: 86_400 };
+
+/**
+ * A query-history window (`--since 24h`): whole minutes, hours or days from 15min to 365d, nothing else, so a
+ * typo never silently means seconds. Optional: left out, the command reads its counters as they are now.
+ */
+export function windowOption(description: string) {
+  const example = 'a whole number with min, h or d, such as 1h, 24h or 7d';
+  const schema = z
+    .string()
+    .transform((text, ctx) => {
+      const match = WINDOW.exec(text);
+      if (!match) return issueOf(ctx)(`"${text.slice(0, 40)}" is not a window; use ${example}`);
+      const seconds = Number(match[1]) * WINDOW_UNITS[match[2]!]!;
+      return seconds < 900 || seconds > MAX_SECONDS
+        ? issueOf(ctx)(`a window is from 15min to 365d (snapshots are taken every 15 minutes); use ${example}`)
+        : seconds;
+    })
+    .optional()
+    .describe(description);
+  return declare(schema, { kind: 'duration', min: 900, max: MAX_SECONDS, display: '365d' });
+}
+
 /** Free text (a name): bounded length, no control characters (a NUL byte cannot even reach PostgreSQL). */
 export function textOption(maxLength: number, description: string, format?: { pattern: RegExp; example: string }) {
   const schema = z

@@ -19,6 +19,7 @@ export function toJson(result: RunResult) {
       serverVersion: result.meta.serverVersion,
       inRecovery: result.meta.inRecovery,
       elapsedMs: result.meta.elapsedMs,
+      ...(result.report.window ? { window: result.report.window } : {}),
     },
   };
 }

@@ -63,6 +63,19 @@ export interface FollowUp {
   row?: number;
 }
 
+/** The stretch of time a report's figures cover (`--since`), exactly as read: JSON shows it as `meta.window`. */
+export interface ReportWindow {
+  /** When the snapshot the window starts at was taken (ISO 8601). */
+  from: string;
+  /** When the target was read for this report (ISO 8601). */
+  to: string;
+  seconds: number;
+  /** What was asked for (`--since`), in seconds. */
+  requestedSeconds: number;
+  /** False when no snapshot was that old and the oldest one was used. */
+  coversRequest: boolean;
+}
+
 export interface Report {
   title: string;
   status: Status;
@@ -76,6 +89,8 @@ export interface Report {
   followUps?: FollowUp[];
   /** Advice and caveats ("grant …", "use --exact"); every surface shows them, JSON as `notes`. */
   footnotes: string[];
+  /** Figures over a window of the query history rather than since the last reset. */
+  window?: ReportWindow;
   /** How query text in this report is shown: the target's `queryText` setting (default redacted), set by the engine. */
   queryText?: QueryTextMode;
 }

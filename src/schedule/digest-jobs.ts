@@ -10,6 +10,7 @@ import type { Digest } from './digest-model.js';
 import { DEFAULT_SECTIONS, parseSectionSpec, resolveSections, type ResolvedSection } from './digest-sections.js';
 import { missedRunDecision, type MissedDecision } from './missed.js';
 import type { Poster, ScheduleLog } from './poster.js';
+import { stateHistory } from './history/reader.js';
 import { snapshotTrends } from './trends/snapshots.js';
 
 export type RunOutcome = 'sent' | 'taken' | 'failed';
@@ -62,6 +63,7 @@ export async function composeFor(
     now: ctx.now,
     ...(ctx.concurrency ? { concurrency: ctx.concurrency } : {}),
     trends: loggedTrends(ctx),
+    history: stateHistory(ctx.statePool),
   });
 }
 

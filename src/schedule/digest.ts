@@ -4,10 +4,12 @@ import { parseOptions } from '../engine/options.js';
 import { findCommand } from '../engine/registry.js';
 import { runCommand } from '../engine/run.js';
 import { worstStatus } from '../report/model.js';
+import type { HistoryReader } from '../engine/history.js';
 import { createLimiter } from './bounded.js';
 import { localDate } from './cron.js';
 import type { Digest, DigestPiece, TargetDigest } from './digest-model.js';
 import type { ResolvedSection } from './digest-sections.js';
+import { historyPieces } from './history/digest-pieces.js';
 import { findOffenders, targetStatus } from './offenders.js';
 import type { TrendEvent } from './trends/compare.js';
 
@@ -28,6 +30,8 @@ export interface DigestRequest {
   connectConcurrency?: number;
   /** Stores today's snapshot and returns what changed (src/schedule/trends); left out, no trends. */
   trends?: (target: string, day: string, pieces: readonly DigestPiece[]) => Promise<TrendEvent[]>;
+  /** The query history: adds "slower since yesterday" and "largest growth in size" (src/schedule/history). */
+  history?: HistoryReader;
 }
 
 /**
@@ -82,6 +86,7 @@ async function digestTarget(
   const pieces: DigestPiece[] = [];
   for (const section of request.sections)
     pieces.push(section.command.name === 'health' ? health : await runPiece(target, section, now));
+  if (request.history) pieces.push(...(await historyPieces(target, request.history, now)));
   const trends = request.trends ? await request.trends(target.name, day, pieces).catch(() => []) : [];
   return {
     target: target.name,

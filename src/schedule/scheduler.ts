@@ -17,6 +17,7 @@ import {
 import { DEFAULT_SECTIONS, resolveSections } from './digest-sections.js';
 import type { MissedDecision } from './missed.js';
 import type { Poster, ScheduleLog } from './poster.js';
+import { runSnapshots } from './history/job.js';
 import { createWorkShare } from './share.js';
 
 export type { RunOutcome } from './digest-jobs.js';
@@ -78,6 +79,27 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           cron.schedule(job.config.cron, run, {
             timezone: job.config.timezone,
             name: `pgmedic-digest-${name}`,
+            logger: cronLogger(deps.log),
+          }),
+        );
+      }
+      const snapshots = deps.schedule.snapshots;
+      if (snapshots?.cron) {
+        const snapshotDeps = {
+          ...ctx,
+          targets: deps.targets.names().map((n) => deps.targets.get(n)),
+          retentionDays: snapshots.retentionDays,
+        };
+        const run = (context: { date: Date }) =>
+          track(
+            runSnapshots(snapshotDeps, context.date).catch((error: Error) =>
+              deps.log.error({ error: error.message }, 'the snapshot run failed (state database)'),
+            ),
+          );
+        tasks.push(
+          cron.schedule(snapshots.cron, run, {
+            timezone: 'UTC',
+            name: 'pgmedic-snapshots',
             logger: cronLogger(deps.log),
           }),
         );

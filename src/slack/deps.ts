@@ -1,3 +1,4 @@
+import type { HistoryReader } from '../engine/history.js';
 import type { Pool } from '../db/driver.js';
 import type { Config } from '../config/schema.js';
 import type { SlackConfig } from '../config/slack.js';
@@ -25,4 +26,6 @@ export interface SlackDeps {
   digests?: DigestSource;
   /** `/pg trend`: the state database's daily snapshots; attached with the schedule (slack/schedule.ts). */
   snapshots?: Pick<Pool, 'query'>;
+  /** `--since` and `--regressed`: the query history in the state database; attached with the schedule. */
+  history?: HistoryReader;
 }

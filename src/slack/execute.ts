@@ -35,7 +35,13 @@ export async function executeCommand(deps: SlackDeps, run: CommandRun, reply: Re
   }
   let result: RunResult;
   try {
-    result = await runCommand({ command: run.command, target, options: run.options, now: deps.now });
+    result = await runCommand({
+      command: run.command,
+      target,
+      options: run.options,
+      now: deps.now,
+      history: deps.history,
+    });
   } catch (error) {
     const described = describeError(error);
     deps.status.record(run.target, {

@@ -2,6 +2,7 @@ import type { Pool } from '../db/driver.js';
 import type { ScheduleConfig } from '../config/schedule.js';
 import type { Targets } from '../db/targets.js';
 import type { Logger } from '../log/logger.js';
+import { stateHistory } from '../schedule/history/reader.js';
 import { statelessDigests } from '../schedule/on-demand.js';
 import { createScheduler, type Scheduler } from '../schedule/scheduler.js';
 import type { SlackApp } from './app.js';
@@ -47,7 +48,10 @@ export function wireSchedule(bot: SlackApp, options: ScheduleWiringOptions): Sch
       })
     : undefined;
   bot.attachDigests(scheduler ?? statelessDigests({ targets, schedule, poster, log: logger }));
-  if (statePool) bot.deps.snapshots = statePool;
+  if (statePool) {
+    bot.deps.snapshots = statePool;
+    bot.deps.history = stateHistory(statePool);
+  }
   if (!scheduler && (schedule.digests.length || schedule.alerts?.enabled)) {
     logger.warn(
       { digests: schedule.digests.map((d) => d.name), alerts: Boolean(schedule.alerts?.enabled) },
@@ -73,6 +77,7 @@ export function wireSchedule(bot: SlackApp, options: ScheduleWiringOptions): Sch
         {
           digests: schedule.digests.map((d) => `${d.name} (${d.cron} ${d.timezone})`),
           alerts: schedule.alerts?.enabled ? schedule.alerts.channel : 'off',
+          snapshots: schedule.snapshots?.cron ?? 'off',
           missed: decisions,
         },
         'scheduler started',

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { HISTORY_MIGRATION } from './history-migration.js';
 import { LEASE_MIGRATION } from './lease-migration.js';
 import { LIMBO_MIGRATION } from './limbo-migration.js';
 import { runtimeGrantsSql } from './privileges.js';
@@ -74,6 +75,7 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON pgmedic.audit_log
   SLACK_MIGRATION,
   LIMBO_MIGRATION,
   LEASE_MIGRATION,
+  HISTORY_MIGRATION,
 ];
 
 /**

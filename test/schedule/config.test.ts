@@ -44,7 +44,11 @@ describe('schedule config', () => {
       resolveAfterSeconds: 0,
       fireAt: 'warn',
     });
-    expect(loadScheduleConfig({ targets: [target] }, {})).toEqual({ digests: [], alerts: undefined });
+    expect(loadScheduleConfig({ targets: [target] }, {})).toEqual({
+      digests: [],
+      alerts: undefined,
+      snapshots: { cron: '*/15 * * * *', retentionDays: 35 },
+    });
   });
 
   it('reads digests and alerts from the YAML file', async () => {

@@ -115,7 +115,7 @@ describe('/pg trend, through the Slack stand-in with signed requests', () => {
       /There is no trend metric "latency"\. Metrics: `size`, `bloat`, `reclaimable`, `dead-tuples`/,
     );
     expect(await ackText('trend replication-lag app')).toContain('Replication lag is not recorded over time yet');
-    expect(await ackText('trend query-time')).toContain('Query time is not recorded over time yet');
+    expect(await ackText('trend query-time')).toContain('Query time is not charted yet; the query history keeps it');
     expect(await ackText('trend')).toContain('`trend` needs a metric');
     expect(await ackText('trend size --days 14')).toContain('--days is 7 or 30');
     expect(await ackText('trend size nowhere')).toContain('There is no target named "nowhere"');

@@ -1,0 +1,66 @@
+import { STATEMENT_COUNTERS, type Counters, type StatementEntry, type StatementReading } from '../db/counters.js';
+
+/**
+ * Deltas between two readings of cumulative counters that are never negative. A series whose reset mark changed,
+ * or any of whose counters went down, was reset in between (a reset function, a crash, an entry evicted and
+ * re-added): it counts from zero, so its delta is its current value, a lower bound of what happened.
+ */
+
+/**
+ * How a statement's delta was found: `counted` (both ends read), `reset` (its counters or pg_stat_statements were
+ * reset within the window: counted from the reset), `new` (created within the window, pg_stat_statements 1.11+
+ * says so: exact), `absent` (not among the statements the first snapshot kept: counted from zero, an upper bound).
+ */
+export type Baseline = 'counted' | 'reset' | 'new' | 'absent';
+
+export interface StatementDelta extends Counters {
+  queryId: string;
+  userId: string;
+  dbId: string;
+  toplevel: boolean | null;
+  baseline: Baseline;
+}
+
+export const statementKey = (e: Pick<StatementEntry, 'queryId' | 'userId' | 'dbId' | 'toplevel'>) =>
+  `${e.queryId}/${e.userId}/${e.dbId}/${e.toplevel}`;
+
+export function subtract<K extends string>(
+  now: Readonly<Record<K, number>>,
+  base: Readonly<Record<K, number>>,
+  keys: readonly K[],
+): { values: Record<K, number>; reset: boolean } {
+  const reset = keys.some((k) => now[k] < base[k]);
+  return {
+    values: Object.fromEntries(keys.map((k) => [k, reset ? now[k] : now[k] - base[k]])) as Record<K, number>,
+    reset,
+  };
+}
+
+/** Statements that ran within the window (calls > 0), with how each was counted; `reset`: pg_stat_statements_reset() in between. */
+export function statementDeltas(
+  base: StatementReading,
+  baseTakenAt: Date,
+  now: StatementReading,
+): { deltas: StatementDelta[]; reset: boolean } {
+  const reset = base.statsReset !== null && now.statsReset !== null && base.statsReset !== now.statsReset;
+  const before = new Map(base.entries.map((e) => [statementKey(e), e]));
+  const deltas = now.entries.flatMap((e): StatementDelta[] => {
+    const b = before.get(statementKey(e));
+    const current = Object.fromEntries(STATEMENT_COUNTERS.map((c) => [c, e[c]])) as Counters;
+    let counters = current;
+    let baseline: Baseline;
+    if (reset) baseline = 'reset';
+    else if (!b)
+      // Created after the first snapshot (1.11+ says when), or there already but not among the entries it kept.
+      baseline = e.statsSince !== null && Number(e.statsSince) * 1000 > baseTakenAt.getTime() ? 'new' : 'absent';
+    else if (e.statsSince !== null && b.statsSince !== null && e.statsSince !== b.statsSince) baseline = 'reset';
+    else {
+      const delta = subtract(current, b, STATEMENT_COUNTERS);
+      counters = delta.values;
+      baseline = delta.reset ? 'reset' : 'counted';
+    }
+    if (counters.calls <= 0) return [];
+    return [{ queryId: e.queryId, userId: e.userId, dbId: e.dbId, toplevel: e.toplevel, baseline, ...counters }];
+  });
+  return { deltas, reset };
+}

@@ -127,8 +127,15 @@ export default defineCommand({
   positionals: ['database'],
   sql: { database: DATABASE_SQL, names: DATABASE_NAMES_SQL, connections: CONNECTIONS_SQL },
 
-  async collect({ session, caps, inDatabase }, options): Promise<DatabaseFindings> {
+  async collect({ session, caps, inDatabase, alongside }, options): Promise<DatabaseFindings> {
     const wanted = options.database.trim() || null;
+    // pg_database_size reads every file of the database: the connected one's largest tables are ranked
+    // meanwhile, on a second connection. Awaited below; the catch only keeps an early throw from leaving it unhandled.
+    const largestHere =
+      wanted === null || wanted === caps.database
+        ? alongside((other) => measureLargestTables(other, options.limit))
+        : undefined;
+    largestHere?.catch(() => undefined);
     const [row] = await session.query<DatabaseRow>(DATABASE_SQL, [wanted]);
     if (!row) {
       const names = (await session.query<{ name: string }>(DATABASE_NAMES_SQL)).map((r) => r.name);
@@ -146,7 +153,7 @@ export default defineCommand({
     const largest: LargestTables = relationsUnavailable
       ? { tables: [], skipped: [] }
       : connected
-        ? await measureLargestTables(session, options.limit)
+        ? await (largestHere ?? measureLargestTables(session, options.limit))
         : await inDatabase(row.name, (other) => measureLargestTables(other, options.limit));
     return {
       database: row.name,

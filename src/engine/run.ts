@@ -66,6 +66,7 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
         caps,
         thresholds: target.thresholds,
         inDatabase: (database, work) => target.readOnly(command.name, work, database),
+        alongside: (work) => target.readOnly(command.name, work),
       },
       options,
     ),

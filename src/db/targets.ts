@@ -13,7 +13,7 @@ export interface Target {
   readonly name: string;
   readonly config: TargetConfig;
   readonly thresholds: Thresholds;
-  /** Probed once and cached; re-probed after the pool opens a new connection (reconnects, failovers). */
+  /** Probed once and cached; re-probed after the pool has lost all its connections (reconnects, failovers). */
   capabilities(): Promise<Capabilities>;
   /** A read-only session with the target's timeouts; `database` switches to another database on the same server. */
   readOnly<T>(command: string, work: (session: Session) => Promise<T>, database?: string): Promise<T>;
@@ -34,7 +34,11 @@ export interface Targets {
 export function createTarget(config: TargetConfig): Target {
   const pool = createTargetPool(config);
   let cached: Promise<Capabilities> | undefined;
-  pool.on('connect', () => (cached = undefined));
+  // Re-probed once the pool has lost every connection (idle timeout, server restart, failover): the next one
+  // may reach another server. Not on each extra connection: a new backend probing costs as much as a check.
+  pool.on('remove', () => {
+    if (pool.totalCount === 0) cached = undefined;
+  });
 
   const sessionOptions = (command: string, serverVersionNum: number) => ({
     command,

@@ -23,6 +23,9 @@ export interface RunRequest {
   now?: () => Date;
 }
 
+/** pg_class pages (about 40 relations each) from which `alongside` opens a second connection: ~10,000 relations. */
+const SPLIT_AT_CATALOG_PAGES = 256;
+
 type CommandListener = (command: string, status: Status | 'error', seconds: number) => void;
 const listeners: CommandListener[] = [];
 
@@ -59,6 +62,8 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
   const ranAt = now();
   await command.precheck?.(options);
   const caps = await target.capabilities();
+  // A second connection pays off on a large catalog only; elsewhere it would cost a backend start per check.
+  const split = caps.catalogPages >= SPLIT_AT_CATALOG_PAGES;
   const findings = await target.readOnly(command.name, (session) =>
     command.collect(
       {
@@ -66,7 +71,7 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
         caps,
         thresholds: target.thresholds,
         inDatabase: (database, work) => target.readOnly(command.name, work, database),
-        alongside: (work) => target.readOnly(command.name, work),
+        alongside: (work) => (split ? target.readOnly(command.name, work) : work(session)),
       },
       options,
     ),

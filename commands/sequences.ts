@@ -55,47 +55,53 @@ export interface SequencesFindings {
 // DEFAULT nextval(...) that names it. The most restrictive column type wins.
 // Speed at 10,000 sequences: every sequence is ranked on narrow rows (oids, numbers, names), and only the rows
 // returned get their column's names and type text. pg_sequence_last_value opens each sequence (a relcache
-// entry and a buffer each), so the sequences are split by oid over two connections ($2 parts, this is part
-// $3) and the parts merged (sequences/merge.ts).
+// entry and a buffer each), so the sequences are split in two halves at the median oid, each half queried on its
+// own connection ($2: 0 for the lower half, 1 for the upper) and the halves merged (sequences/merge.ts). The
+// split is a range, not a modulo: oids come in strides (often all even), and the planner estimates a range.
+const inHalf = (oid: string) =>
+  `CASE WHEN $2 = 0 THEN ${oid} < (SELECT oid FROM split) ELSE ${oid} >= (SELECT oid FROM split) END`;
+
 const SEQUENCES_SQL = `
-WITH links AS (
+WITH split AS (
+  SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY seqrelid) AS oid FROM pg_catalog.pg_sequence
+), links AS (
   SELECT d.objid AS seq_oid, d.refobjid AS table_oid, d.refobjsubid AS attnum,
          CASE d.deptype WHEN 'i' THEN 'identity' ELSE 'owned' END AS link
-  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_sequence ps ON ps.seqrelid = d.objid AND ps.seqrelid::int8 % $2 = $3
+  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_sequence ps ON ps.seqrelid = d.objid AND ${inHalf('ps.seqrelid')}
   WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
   UNION ALL
   SELECT d.refobjid, ad.adrelid, ad.adnum, 'default'
   FROM pg_catalog.pg_depend d
-  JOIN pg_catalog.pg_sequence ps ON ps.seqrelid = d.refobjid AND ps.seqrelid::int8 % $2 = $3
+  JOIN pg_catalog.pg_sequence ps ON ps.seqrelid = d.refobjid AND ${inHalf('ps.seqrelid')}
   JOIN pg_catalog.pg_attrdef ad ON ad.oid = d.objid
   WHERE d.classid = 'pg_catalog.pg_attrdef'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
-), users AS (
-  -- a serial column is both owned by and named in a default: one row per column, the strongest link
-  SELECT seq_oid, table_oid, attnum, max(link) AS link FROM links GROUP BY 1, 2, 3
-), columns AS (
-  SELECT DISTINCT ON (u.seq_oid) u.seq_oid, u.link, u.table_oid, u.attnum,
+), linked AS (
+  -- One row per sequence: the column it feeds with the most restrictive type, and the strongest link to it (a
+  -- serial column is both owned by and named in a default). The joins come before DISTINCT ON, whose row
+  -- estimate is a guess: a join after it could be planned as a nested loop over every pair.
+  SELECT DISTINCT ON (s.seqrelid) s.*, c.relname, c.relpersistence, n.nspname, u.link, u.table_oid, u.attnum,
          CASE coalesce(nullif(ty.typbasetype, 0), ty.oid) WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647 WHEN 'int8'::regtype THEN 9223372036854775807 END::numeric AS column_max,
          CASE coalesce(nullif(ty.typbasetype, 0), ty.oid) WHEN 'int2'::regtype THEN -32768 WHEN 'int4'::regtype THEN -2147483648 WHEN 'int8'::regtype THEN -9223372036854775808 END::numeric AS column_min
-  FROM users u
-  JOIN pg_catalog.pg_attribute a ON a.attrelid = u.table_oid AND a.attnum = u.attnum AND NOT a.attisdropped
-  JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
-  ORDER BY u.seq_oid, column_max NULLS LAST, u.link DESC
-), seqs AS (
-  SELECT c.oid, n.nspname AS schema, c.relname AS sequence, s.seqincrement::float8 AS increment,
-         s.seqstart::numeric AS start_value, s.seqmin::numeric AS min_value, s.seqmax::numeric AS max_value,
-         has_sequence_privilege(c.oid, 'SELECT,USAGE') AS readable,
-         -- an unlogged sequence cannot be read during recovery
-         has_sequence_privilege(c.oid, 'SELECT,USAGE') AND NOT (c.relpersistence = 'u' AND pg_is_in_recovery()) AND ${notExclusivelyLocked('c.oid')} AS measurable,
-         CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE') AND NOT (c.relpersistence = 'u' AND pg_is_in_recovery()) AND ${notExclusivelyLocked('c.oid')}
-              THEN pg_sequence_last_value(c.oid)::numeric END AS last_value,
-         col.column_max, col.column_min, col.table_oid, col.attnum, col.link,
-         greatest(s.seqmin, col.column_min) AS lo, least(s.seqmax, col.column_max) AS hi
   FROM pg_catalog.pg_sequence s
   JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN columns col ON col.seq_oid = c.oid
+  LEFT JOIN (links u
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = u.table_oid AND a.attnum = u.attnum AND NOT a.attisdropped
+    JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid) ON u.seq_oid = s.seqrelid
   WHERE NOT pg_is_other_temp_schema(n.oid) AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-    AND s.seqrelid::int8 % $2 = $3
+    AND ${inHalf('s.seqrelid')}
+  ORDER BY s.seqrelid, column_max NULLS LAST, u.link DESC, u.table_oid, u.attnum
+), seqs AS (
+  SELECT l.seqrelid AS oid, l.nspname AS schema, l.relname AS sequence, l.seqincrement::float8 AS increment,
+         l.seqstart::numeric AS start_value, l.seqmin::numeric AS min_value, l.seqmax::numeric AS max_value,
+         has_sequence_privilege(l.seqrelid, 'SELECT,USAGE') AS readable,
+         -- an unlogged sequence cannot be read during recovery
+         has_sequence_privilege(l.seqrelid, 'SELECT,USAGE') AND NOT (l.relpersistence = 'u' AND pg_is_in_recovery()) AND ${notExclusivelyLocked('l.seqrelid')} AS measurable,
+         CASE WHEN has_sequence_privilege(l.seqrelid, 'SELECT,USAGE') AND NOT (l.relpersistence = 'u' AND pg_is_in_recovery()) AND ${notExclusivelyLocked('l.seqrelid')}
+              THEN pg_sequence_last_value(l.seqrelid)::numeric END AS last_value,
+         l.column_max, l.column_min, l.table_oid, l.attnum, l.link,
+         greatest(l.seqmin, l.column_min) AS lo, least(l.seqmax, l.column_max) AS hi
+  FROM linked l
 ), measured AS (
   -- a never-used sequence is measured at its start (the value before the first nextval)
   SELECT *, coalesce(last_value, start_value - increment::numeric) AS at_value FROM seqs
@@ -138,8 +144,6 @@ JOIN pg_catalog.pg_namespace n ON n.nspname = l.schema
 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = l.name
 WHERE c.relkind = 'S'`;
 
-const PARTS = 2;
-
 export interface Row extends PartRow {
   sequence: string;
   ident: string;
@@ -169,7 +173,7 @@ export default defineCommand({
   sql: { sequences: SEQUENCES_SQL, skipped: SKIPPED_SQL },
 
   async collect({ session, caps, alongside }, options) {
-    const part = (on: Session, index: number) => on.query<Row>(SEQUENCES_SQL, [options.limit, PARTS, index]);
+    const part = (on: Session, index: number) => on.query<Row>(SEQUENCES_SQL, [options.limit, index]);
     const [first, second] = await Promise.all([part(session, 0), alongside((other) => part(other, 1))]);
     const skipped = await session.query<{ schema: string; name: string }>(SKIPPED_SQL);
     const merged = mergeParts([first, second], options.limit);

@@ -8,7 +8,7 @@
  *   npm run bench -- --fresh          rebuild the catalog from scratch
  *   npm run bench -- --only sequences,sizes   measure only these commands (prints, does not write the file)
  */
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -18,6 +18,7 @@ import { targetSchema } from '../src/config/schema.js';
 import { parseOptions } from '../src/engine/options.js';
 import { listCommands } from '../src/engine/registry.js';
 import { runCommand } from '../src/engine/run.js';
+import { writeResults } from './results-file.js';
 
 const TABLES = 10_000;
 const STATEMENTS = 5_200;
@@ -130,8 +131,8 @@ async function main(): Promise<void> {
     await target.close();
     if (only) return;
     const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
-    writeFileSync(
-      new URL('./RESULTS.md', import.meta.url),
+    writeResults(
+      'RESULTS.md',
       [
         '# Large-catalog benchmark',
         '',
@@ -150,7 +151,6 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    process.stdout.write('wrote bench/RESULTS.md\n');
   } finally {
     await client.end();
     await cluster.stop();

@@ -7,7 +7,6 @@
  *   npm run bench:digest            measure at the default connect timeout and at 2 s, write bench/DIGEST-RESULTS.md
  *   npm run bench:digest -- --connect-timeout 2000 --concurrency 8   one setting, printed only
  */
-import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import pg from 'pg';
 import { targetSchema, TARGET_DEFAULTS, type Config } from '../src/config/schema.js';
@@ -19,6 +18,7 @@ import { snapshotTrends } from '../src/schedule/trends/snapshots.js';
 import { migrateStateDatabase } from '../src/state/migrations.js';
 import { createStatePool } from '../src/state/pool.js';
 import { silentServer } from '../test/support/schedule.js';
+import { writeResults } from './results-file.js';
 
 const REACHABLE = 45;
 const SILENT = 3;
@@ -178,8 +178,8 @@ async function main(): Promise<void> {
     ].join('\n');
     if (ONE_TIMEOUT) console.log(text);
     else {
-      writeFileSync(new URL('./DIGEST-RESULTS.md', import.meta.url), text);
-      console.log(`${text}\nwrote bench/DIGEST-RESULTS.md`);
+      console.log(text);
+      writeResults('DIGEST-RESULTS.md', text);
     }
   } finally {
     await Promise.all(silent.map((s) => s.close()));

@@ -17,6 +17,16 @@ export interface Target {
   capabilities(): Promise<Capabilities>;
   /** A read-only session with the target's timeouts; `database` switches to another database on the same server. */
   readOnly<T>(command: string, work: (session: Session) => Promise<T>, database?: string): Promise<T>;
+  /**
+   * A read-only session on a connection the pool can give at once (an idle one, or room for a new one), else
+   * undefined: a command's second session never queues behind the pool, so commands holding every connection
+   * cannot end up waiting for each other's second sessions.
+   */
+  readOnlyIfFree?<T>(
+    command: string,
+    serverVersionNum: number,
+    work: (session: Session) => Promise<T>,
+  ): Promise<T> | undefined;
   /** Other databases of this server with a pool open now (bounded, closed when idle). */
   otherDatabases(): string[];
   /** Connections of the main pool right now (for /metrics). */
@@ -75,6 +85,11 @@ export function createTarget(config: TargetConfig): Target {
     async readOnly(command, work, database) {
       const caps = await capabilities();
       return withReadOnlySession(await poolFor(database), sessionOptions(command, caps.serverVersionNum), work);
+    },
+    readOnlyIfFree(command, serverVersionNum, work) {
+      // Checked and taken in the same turn of the event loop (pool.connect() runs synchronously up to its queue).
+      if (pool.idleCount === 0 && pool.totalCount >= config.poolSize) return undefined;
+      return withReadOnlySession(pool, sessionOptions(command, serverVersionNum), work);
     },
     otherDatabases: () => others.open(),
     poolUsage: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

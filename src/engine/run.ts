@@ -63,6 +63,7 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
   await command.precheck?.(options);
   const caps = await target.capabilities();
   // A second connection pays off on a large catalog only; elsewhere it would cost a backend start per check.
+  // Without a free connection the work runs on the command's own session, one statement after the other.
   const split = caps.catalogPages >= SPLIT_AT_CATALOG_PAGES;
   const findings = await target.readOnly(command.name, (session) =>
     command.collect(
@@ -71,7 +72,8 @@ async function runTimed(request: RunRequest): Promise<RunResult> {
         caps,
         thresholds: target.thresholds,
         inDatabase: (database, work) => target.readOnly(command.name, work, database),
-        alongside: (work) => (split ? target.readOnly(command.name, work) : work(session)),
+        alongside: (work) =>
+          (split && target.readOnlyIfFree?.(command.name, caps.serverVersionNum, work)) || work(session),
       },
       options,
     ),

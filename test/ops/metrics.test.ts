@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSchema } from '../../src/config/schema.js';
 import { connect } from '../support/clients.js';
-import type { HealingServer } from '../support/healing.js';
-import type { TestServer } from '../support/pg.js';
+import { type HealingServer } from '../support/healing.js';
+import { type TestServer } from '../support/pg.js';
 import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
 import { eventually } from '../support/slack/bot.js';
 import { startHealingBot, type HealingBot } from '../support/slack/healing-bot.js';

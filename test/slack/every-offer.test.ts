@@ -7,7 +7,7 @@ import { sessionAlive, type HealingServer } from '../support/healing.js';
 import { createBlockingChain } from '../support/scenarios/blocking-chain.js';
 import { createMaintenanceTargets } from '../support/scenarios/maintenance-targets.js';
 import { eventually } from '../support/slack/bot.js';
-import type { HealingBot } from '../support/slack/healing-bot.js';
+import { type HealingBot } from '../support/slack/healing-bot.js';
 import { startHealingWorld, type HealingWorld } from '../support/slack/healing-world.js';
 import type { SlackStandIn } from '../support/slack/standin.js';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { connect, waitFor } from '../support/clients.js';
-import type { HealingServer } from '../support/healing.js';
+import { type HealingServer } from '../support/healing.js';
 import { eventually } from '../support/slack/bot.js';
-import type { HealingBot } from '../support/slack/healing-bot.js';
+import { type HealingBot } from '../support/slack/healing-bot.js';
 import { startHealingWorld, type HealingWorld } from '../support/slack/healing-world.js';
 import type { SlackStandIn } from '../support/slack/standin.js';
 

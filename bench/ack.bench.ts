@@ -9,7 +9,7 @@
  * Knobs for investigation: BENCH_IN_FLIGHT=n, BENCH_STALL=0 (no lock), BENCH_NODE_ARGS="--cpu-prof ..." for the bot.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../src/embedded/cluster.js';
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await staller.query('BEGIN');
   if (process.env.BENCH_STALL !== '0')
     await staller.query('LOCK TABLE pg_catalog.pg_extension IN ACCESS EXCLUSIVE MODE');
-  const { bot, url } = await startBot(server.url(), withState ? server.url('bench_state') : undefined, standIn);
+  const { bot, url, dir } = await startBot(server.url(), withState ? server.url('bench_state') : undefined, standIn);
   console.log(
     `state database: ${withState ? 'yes (first deliveries claimed through it after the ack, retries before it)' : 'no'}`,
   );
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     await staller.end();
     await standIn.stop();
     await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -89,7 +90,7 @@ async function startBot(
   databaseUrl: string,
   stateUrl: string | undefined,
   standIn: SlackStandIn,
-): Promise<{ bot: ChildProcess; url: string }> {
+): Promise<{ bot: ChildProcess; url: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'pgmedic-ack-bench-'));
   const configPath = join(dir, 'pgmedic.yml');
   writeFileSync(
@@ -121,7 +122,7 @@ async function startBot(
       (r) => r.ok,
       () => false,
     );
-    if (up) return { bot, url };
+    if (up) return { bot, url, dir };
     if (attempt > 200 || bot.exitCode !== null) throw new Error('the bot did not start');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -7,10 +7,13 @@
  *   npm run bench                     build (or reuse) the catalog, measure, write bench/RESULTS.md
  *   npm run bench -- --fresh          rebuild the catalog from scratch
  *   npm run bench -- --only sequences,sizes   measure only these commands (prints, does not write the file)
+ *   BENCH_COMPARE=<dir> npm run bench          also runs another checkout's commands (its sources, through tsx; a
+ *                                              node_modules link in it), interleaved with these, as a "before" column
  */
 import { existsSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { startCluster } from '../src/embedded/cluster.js';
 import { createTarget } from '../src/db/targets.js';
@@ -71,6 +74,29 @@ async function fillStatements(client: pg.Client): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+/** Another checkout's engine, to time its commands beside these ones under the same load. */
+async function checkout(dir: string, url: string) {
+  const from = (path: string) => import(pathToFileURL(join(dir, path)).href);
+  const [registry, run, targets, schema, opts] = await Promise.all([
+    from('src/engine/registry.ts'),
+    from('src/engine/run.ts'),
+    from('src/db/targets.ts'),
+    from('src/config/schema.ts'),
+    from('src/engine/options.ts'),
+  ]);
+  const target = targets.createTarget(schema.targetSchema.parse({ name: 'before', url, statementTimeoutMs: 60_000 }));
+  return {
+    target,
+    /** Elapsed ms of one run of the named command with these option tokens, or undefined where it has none. */
+    async time(name: string, tokens: string[]): Promise<number | undefined> {
+      const command = registry.listCommands('diagnostic').find((c: { name: string }) => c.name === name);
+      if (!command) return undefined;
+      const result = await run.runCommand({ command, target, options: opts.parseOptions(command, tokens) });
+      return result.meta.elapsedMs as number;
+    },
+  };
+}
+
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -103,6 +129,7 @@ async function main(): Promise<void> {
     const config = targetSchema.parse({ name: 'bench', url: cluster.url(), statementTimeoutMs: 60_000 });
     const target = createTarget(config);
     const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : null;
+    const before = process.env.BENCH_COMPARE ? await checkout(process.env.BENCH_COMPARE, cluster.url()) : undefined;
     const loadBefore = load();
     const rows: string[] = [];
     for (const command of listCommands('diagnostic').filter((c) => !only || only.includes(c.name))) {
@@ -113,22 +140,27 @@ async function main(): Promise<void> {
         const cold = (await runCommand({ command, target: fresh, options })).meta.elapsedMs;
         await fresh.close();
         const times: number[] = [];
+        const beforeTimes: number[] = [];
         for (let i = 0; i < RUNS; i++) {
           const result = await runCommand({ command, target, options });
           times.push(result.meta.elapsedMs);
+          const other = await before?.time(command.name, tokens);
+          if (other !== undefined) beforeTimes.push(other);
         }
+        const beforeCell = before ? ` ${beforeTimes.length ? median(beforeTimes) : '–'} |` : '';
         const label = [command.name, ...tokens].join(' ');
         const rss = process.resourceUsage().maxRSS / 1024;
         const met = median(times) <= MEDIAN_BUDGET_MS && cold <= COLD_BUDGET_MS ? 'yes' : '**no**';
         rows.push(
-          `| \`${label}\` | ${cold} | ${median(times)} | ${Math.max(...times)} | ${met} | ${rss.toFixed(0)} | ${load()} |`,
+          `| \`${label}\` | ${cold} | ${median(times)} | ${Math.max(...times)} |${beforeCell} ${met} | ${rss.toFixed(0)} | ${load()} |`,
         );
         process.stdout.write(
-          `${label.padEnd(28)} cold ${cold} ms, median ${median(times)} ms, worst ${Math.max(...times)} ms (load ${load()})\n`,
+          `${label.padEnd(28)} cold ${cold} ms, median ${median(times)} ms, worst ${Math.max(...times)} ms${before ? `, before: median ${beforeTimes.length ? median(beforeTimes) : '–'} ms` : ''} (load ${load()})\n`,
         );
       }
     }
     await target.close();
+    await before?.target.close();
     if (only) return;
     const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
     writeResults(
@@ -144,9 +176,14 @@ async function main(): Promise<void> {
         `- Per line: one cold run on a new connection (empty catalog caches; the capability probe included), then ${RUNS} warm runs (probe cached, as in a running bot); times are the engine's elapsed time per command`,
         `- Budgets: warm median ≤ ${MEDIAN_BUDGET_MS} ms and cold ≤ ${COLD_BUDGET_MS} ms`,
         `- Load (\`uptime\`, 1/5/15 min) at the start: ${loadBefore}; the machine has ${cpus().length} cores`,
+        ...(before
+          ? [
+              `- "before": the same commands of the checkout in \`${process.env.BENCH_COMPARE}\`, run interleaved with these (one run each in turn), median of ${RUNS} warm runs`,
+            ]
+          : []),
         '',
-        '| command | cold ms | median ms | worst ms | within budget | peak RSS so far (MiB) | load after |',
-        '|---|---:|---:|---:|---|---:|---|',
+        `| command | cold ms | median ms | worst ms |${before ? ' before: median ms |' : ''} within budget | peak RSS so far (MiB) | load after |`,
+        `|---|---:|---:|---:|${before ? '---:|' : ''}---|---:|---|`,
         ...rows,
         '',
       ].join('\n'),

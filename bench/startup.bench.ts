@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { freePort } from '../src/embedded/cluster.js';
 import { connect } from '../test/support/clients.js';
 import { startTestServer } from '../test/support/pg.js';
+import { writeResults } from './results-file.js';
 import { startSlackStandIn } from '../test/support/slack/standin.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -32,13 +33,22 @@ interface Sample {
   rssMiB: number;
 }
 
+/**
+ * The child's CPU time and peak RSS from wait4(2), through python3 (GNU time prints CPU in 10 ms steps, too coarse
+ * for a 100 ms budget); GNU time where python3 is missing.
+ */
+const WAIT4 =
+  'import os,sys\npid=os.fork()\nif pid==0:\n os.execvp(sys.argv[1],sys.argv[1:])\n_,st,ru=os.wait4(pid,0)\nsys.stderr.write("BENCH %f %f %d\\n"%(ru.ru_utime,ru.ru_stime,ru.ru_maxrss))\nsys.exit(os.waitstatus_to_exitcode(st))';
+const PYTHON = ['/usr/bin/python3', '/usr/local/bin/python3'].find((path) => existsSync(path));
+
 function runOnce(argv: string[], env: NodeJS.ProcessEnv): Sample {
-  const hasTime = existsSync(TIME);
+  const [bin, args] = PYTHON
+    ? [PYTHON, ['-c', WAIT4, ...argv]]
+    : existsSync(TIME)
+      ? [TIME, ['-f', 'BENCH %U %S %M', ...argv]]
+      : [argv[0]!, argv.slice(1)];
   const started = performance.now();
-  const result = spawnSync(hasTime ? TIME : argv[0]!, hasTime ? ['-f', 'BENCH %U %S %M', ...argv] : argv.slice(1), {
-    env,
-    encoding: 'utf8',
-  });
+  const result = spawnSync(bin, args, { env, encoding: 'utf8' });
   const wallMs = performance.now() - started;
   const line = result.stderr.split('\n').find((l) => l.startsWith('BENCH '));
   if (result.status !== null && result.status > 2) throw new Error(`${argv.join(' ')} failed: ${result.stderr}`);
@@ -157,19 +167,24 @@ function cpuMs(pid: number): number {
 }
 
 function printResults(samples: Map<string, Sample[]>, bot: Record<string, { wallMs: number; cpuMs: number }[]>): void {
+  const lines: string[] = [];
+  const log = (line: string) => {
+    lines.push(line);
+    console.log(line);
+  };
   const base = samples.get('node -e 0')!;
   const [baseWall, baseCpu, baseRss] = [
     median(base.map((s) => s.wallMs)),
     median(base.map((s) => s.cpuMs)),
     median(base.map((s) => s.rssMiB)),
   ];
-  console.log(
+  log(
     `\n${RUNS} runs each, medians; load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')} on ${availableParallelism()} cores, node ${process.version}\n`,
   );
-  console.log('| command | wall | above node | CPU (user+sys) | above node | peak RSS | above node |');
-  console.log('|---|---|---|---|---|---|---|');
+  log('| command | wall | above node | CPU (user+sys) | above node | peak RSS | above node |');
+  log('|---|---|---|---|---|---|---|');
   for (const [name, list] of samples) {
     const [wall, cpu, rss] = [
       median(list.map((s) => s.wallMs)),
@@ -178,29 +193,45 @@ function printResults(samples: Map<string, Sample[]>, bot: Record<string, { wall
     ];
     const above = (value: number, base: number, unit: string) =>
       name === 'node -e 0' ? '' : `${(value - base).toFixed(0)} ${unit}`;
-    console.log(
+    log(
       `| \`${name}\` | ${wall.toFixed(0)} ms | ${above(wall, baseWall, 'ms')} | ${cpu.toFixed(0)} ms | ${above(cpu, baseCpu, 'ms')} | ${rss.toFixed(1)} MiB | ${above(rss, baseRss, 'MiB')} |`,
     );
   }
-  console.log('\n| bot, spawn to /healthz 200 | wall, median | min | max | bot CPU until then, median |');
-  console.log('|---|---|---|---|---|');
+  log('\n| bot, spawn to /healthz 200 | wall, median | min | max | bot CPU until then, median |');
+  log('|---|---|---|---|---|');
   for (const [name, list] of Object.entries(bot)) {
     const wall = list.map((s) => s.wallMs);
-    console.log(
+    log(
       `| ${name} | ${median(wall).toFixed(0)} ms | ${Math.min(...wall).toFixed(0)} ms | ${Math.max(...wall).toFixed(0)} ms | ${median(list.map((s) => s.cpuMs)).toFixed(0)} ms |`,
     );
   }
-  const help = median(samples.get('pgmedic --help')!.map((s) => s.wallMs)) - baseWall;
-  const health = median(samples.get('pgmedic health')!.map((s) => s.wallMs)) - baseWall;
+  const above = (name: string, of: (s: Sample) => number, base: number) => median(samples.get(name)!.map(of)) - base;
+  const cpu = (name: string) => above(name, (s) => s.cpuMs, baseCpu);
+  const wall = (name: string) => above(name, (s) => s.wallMs, baseWall);
   const rss =
     Math.max(...['pgmedic --help', 'pgmedic health'].map((name) => median(samples.get(name)!.map((s) => s.rssMiB)))) -
     baseRss;
   const botMs = median(bot.compiled!.map((s) => s.wallMs));
-  console.log(
-    `\ngoal CLI ≤ 150 ms above node: --help ${help.toFixed(0)} ms, health ${health.toFixed(0)} ms (health includes connecting and its queries): ${help <= 150 ? 'met for --help' : 'MISSED for --help'}`,
+  const within = (value: number) => (value <= 150 ? 'met' : '**missed**');
+  log(
+    `\ngoal CLI CPU ≤ 150 ms above node: --help ${cpu('pgmedic --help').toFixed(0)} ms (${within(cpu('pgmedic --help'))}), health ${cpu('pgmedic health').toFixed(0)} ms (${within(cpu('pgmedic health'))})`,
   );
-  console.log(`goal CLI ≤ 60 MiB above node: ${rss.toFixed(1)} MiB: ${rss <= 60 ? 'met' : 'MISSED'}`);
-  console.log(`goal bot start to /healthz < 1 s: ${botMs.toFixed(0)} ms: ${botMs < 1000 ? 'met' : 'MISSED'}`);
+  log(
+    `CLI wall time above node (waits for the server too, and for the CPU on a loaded machine): --help ${wall('pgmedic --help').toFixed(0)} ms, health ${wall('pgmedic health').toFixed(0)} ms`,
+  );
+  log(`goal CLI ≤ 60 MiB above node: ${rss.toFixed(1)} MiB: ${rss <= 60 ? 'met' : 'MISSED'}`);
+  log(`goal bot start to /healthz < 1 s: ${botMs.toFixed(0)} ms: ${botMs < 1000 ? 'met' : 'MISSED'}`);
+  writeResults(
+    'STARTUP-RESULTS.md',
+    [
+      '# Start-up: command line and bot',
+      '',
+      `\`npm run bench:startup\` (bench/startup.bench.ts), ${new Date().toISOString().slice(0, 16)}Z. Builds \`dist/\`, starts an embedded PostgreSQL 18, runs each command ${RUNS} times interleaved (one round of every command per run) beside bare \`node -e 0\`: median wall time (spawn to exit), median CPU time (user + system, from wait4) and median peak RSS. "before (tsx)" is how \`bin/pgmedic\` ran before issue 16. The bot is timed from spawn to the first 200 from \`GET /healthz\` (Slack HTTP mode against the local stand-in, a database target and the state database configured), ${RUNS} times. Goals (issue 16): CLI CPU at most 150 ms and 60 MiB above bare node; bot start to \`/healthz\` under 1 s. The machine is shared: the load average is in the first line.`,
+      '',
+      ...lines,
+      '',
+    ].join('\n'),
+  );
 }
 
 await main();

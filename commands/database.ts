@@ -121,8 +121,15 @@ export default defineCommand({
     locked: EXCLUSIVELY_LOCKED_RELATIONS_SQL,
   },
 
-  async collect({ session, caps, inDatabase }, options): Promise<DatabaseFindings> {
+  async collect({ session, caps, inDatabase, alongside }, options): Promise<DatabaseFindings> {
     const wanted = options.database.trim() || null;
+    // pg_database_size reads every file of the database: the connected one's largest tables are ranked
+    // meanwhile, on a second connection. Awaited below; the catch only keeps an early throw from leaving it unhandled.
+    const largestHere =
+      wanted === null || wanted === caps.database
+        ? alongside((other) => measureLargestTables(other, options.limit))
+        : undefined;
+    largestHere?.catch(() => undefined);
     const [row] = await session.query<DatabaseRow>(DATABASE_SQL, [wanted]);
     if (!row) {
       const names = (await session.query<{ name: string }>(DATABASE_NAMES_SQL)).map((r) => r.name);
@@ -140,7 +147,7 @@ export default defineCommand({
     const largest: LargestTables = relationsUnavailable
       ? { tables: [], skipped: [] }
       : connected
-        ? await measureLargestTables(session, options.limit)
+        ? await (largestHere ?? measureLargestTables(session, options.limit))
         : await inDatabase(row.name, (other) => measureLargestTables(other, options.limit));
     return {
       database: row.name,

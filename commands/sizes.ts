@@ -167,10 +167,18 @@ export default defineCommand({
     skipped: EXCLUSIVELY_LOCKED_RELATIONS_SQL,
   },
 
-  async collect({ session, caps }, options): Promise<SizesFindings> {
-    const databases = await session.query<DatabaseSize>(DATABASES_SQL);
-    const largest = await measureLargestTables(session, options.limit);
-    const indexes = await session.query<IndexSize>(LARGEST_INDEXES_SQL, [candidateCount(options.limit), options.limit]);
+  async collect({ session, caps, alongside }, options): Promise<SizesFindings> {
+    // pg_database_size reads every file of the database: the rankings run beside it, on a second connection.
+    const [databases, [largest, indexes]] = await Promise.all([
+      session.query<DatabaseSize>(DATABASES_SQL),
+      alongside(
+        async (other) =>
+          [
+            await measureLargestTables(other, options.limit),
+            await other.query<IndexSize>(LARGEST_INDEXES_SQL, [candidateCount(options.limit), options.limit]),
+          ] as const,
+      ),
+    ]);
     return { database: caps.database, databases, ...largest, indexes };
   },
 

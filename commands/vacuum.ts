@@ -52,15 +52,20 @@ export default defineCommand({
     wraparound: WRAPAROUND_SQL,
   },
 
-  async collect({ session, caps, thresholds }, opts): Promise<VacuumFindings> {
-    const settings = await readSettings(session);
-    const rows = await session.query<TableRow>(TABLES_SQL, [opts.limit]);
-    const disabled = await session.query<{ schema: string; table: string; deadTuples: number; total: number }>(
-      DISABLED_SQL,
-    );
-    const running = await session.query<RunningVacuum>(PROGRESS_SQL);
-    const horizon = await session.query<HorizonHolder>(HORIZON_SQL, [SHORT_LIST]);
-    const wraparound = await session.query<WraparoundCandidate>(WRAPAROUND_SQL, [SHORT_LIST]);
+  async collect({ session, caps, thresholds, alongside }, opts): Promise<VacuumFindings> {
+    // The two passes over every table run side by side, on two connections (one statement at a time on each).
+    const [[settings, rows], [disabled, running, horizon, wraparound]] = await Promise.all([
+      (async () => [await readSettings(session), await session.query<TableRow>(TABLES_SQL, [opts.limit])] as const)(),
+      alongside(
+        async (other) =>
+          [
+            await other.query<{ schema: string; table: string; deadTuples: number; total: number }>(DISABLED_SQL),
+            await other.query<RunningVacuum>(PROGRESS_SQL),
+            await other.query<HorizonHolder>(HORIZON_SQL, [SHORT_LIST]),
+            await other.query<WraparoundCandidate>(WRAPAROUND_SQL, [SHORT_LIST]),
+          ] as const,
+      ),
+    ]);
     return {
       settings,
       tables: rows.map((row) => judgeTable(row, thresholds.vacuumTriggerRatio.warn)),

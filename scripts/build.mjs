@@ -9,7 +9,7 @@
 // `npm ci` (prepare), `npm start` (prestart) and the test setup rebuild every time instead of guessing whether
 // dist/ is stale. `--if-possible` (prepare) only warns where esbuild is absent (`npm ci --omit=dev`).
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const SOURCES = ['src', 'commands', 'actions'];
 const ASSETS = [['src/workspace/page', 'dist/src/workspace/page']];
@@ -50,6 +50,21 @@ const nodeOnlyPg = {
   },
 };
 
+/**
+ * zod's namespace exports every locale of its error messages (`z.locales`), about 360 kB of the CLI bundle that
+ * node must compile on every run; pgmedic uses English only, the one zod configures itself with.
+ */
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, ({ path }) => {
+      if (!readFileSync(path, 'utf8').includes('export { default as en } from "./en.js";'))
+        throw new Error(`${path}: zod's locale list changed; update englishOnlyZod in scripts/build.mjs`);
+      return { contents: 'export { default as en } from "./en.js";', loader: 'js', resolveDir: dirname(path) };
+    });
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 await esbuild.build({
   entryPoints,
@@ -78,7 +93,7 @@ await esbuild.build({
   banner: {
     js: "import { createRequire as pgmedicRequire } from 'node:module'; const require = pgmedicRequire(import.meta.url);",
   },
-  plugins: [nodeOnlyPg],
+  plugins: [nodeOnlyPg, englishOnlyZod],
   logLevel: 'warning',
 });
 for (const [from, to] of ASSETS) cpSync(from, to, { recursive: true });

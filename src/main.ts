@@ -16,6 +16,7 @@ import { prepareStateDatabase } from './state/prepare.js';
 import { tamperWarning } from './state/privileges.js';
 import { createStatePool } from './state/pool.js';
 import { chooseStartMode } from './config/start-mode.js';
+import { loadParser } from './redact/parser.js';
 
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
@@ -37,6 +38,9 @@ async function main(): Promise<void> {
     return;
   }
   const logger = createLogger({ level: settings.slack.logLevel });
+  // PostgreSQL's parser (WASM, compiled off the main thread) loads while the state database is prepared;
+  // createSlackApp waits for it. A failure surfaces there.
+  loadParser().catch(() => undefined);
   if (!settings.config.targets.length)
     logger.warn('no database target is configured (DATABASE_URL or PGMEDIC_CONFIG); commands will say so');
   // An idle connection dying (restart, failover) is replaced by its pool; the log says it happened.

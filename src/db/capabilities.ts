@@ -8,6 +8,8 @@ export interface Capabilities {
   inRecovery: boolean;
   currentUser: string;
   database: string;
+  /** Pages of pg_class: how large the catalog is (about 40 relations a page). */
+  catalogPages: number;
   /** extname → extversion for extensions installed in the connected database. */
   extensions: Record<string, string>;
   /** Schema holding each installed extension, for qualified references. */
@@ -26,8 +28,8 @@ export interface Capabilities {
   };
 }
 
-const memberOf = (role: string) =>
-  `(SELECT CASE WHEN r.oid IS NULL THEN NULL ELSE pg_has_role(r.oid, 'MEMBER') END FROM (SELECT 1) one LEFT JOIN pg_catalog.pg_roles r ON r.rolname = '${role}')`;
+/** NULL when the role does not exist (pg_maintain before 17): to_regrole gives NULL and pg_has_role is strict. */
+const memberOf = (role: string) => `pg_has_role(to_regrole('${role}'), 'MEMBER')`;
 
 export const PROBE_SQL = `
 SELECT current_setting('server_version_num')::int AS version_num,
@@ -40,9 +42,12 @@ SELECT current_setting('server_version_num')::int AS version_num,
        ${memberOf('pg_read_all_stats')} AS pg_read_all_stats,
        ${memberOf('pg_signal_backend')} AS pg_signal_backend,
        ${memberOf('pg_maintain')} AS pg_maintain,
-       -- pg_settings hides shared_preload_libraries from roles without pg_read_all_settings: NULL means unknown.
-       (SELECT 'pg_stat_statements' = ANY (string_to_array(replace(setting, ' ', ''), ','))
-          FROM pg_catalog.pg_settings WHERE name = 'shared_preload_libraries') AS pgss_preloaded,
+       -- shared_preload_libraries is hidden from roles without pg_read_all_settings: NULL means unknown. Read
+       -- directly, not through pg_settings (which formats every setting of the server), in a new backend per probe.
+       CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
+            THEN 'pg_stat_statements' = ANY (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))
+       END AS pgss_preloaded,
+       (pg_relation_size('pg_catalog.pg_class') / current_setting('block_size')::int)::int AS catalog_pages,
        coalesce((SELECT json_agg(json_build_object('name', e.extname, 'version', e.extversion, 'schema', n.nspname))
                  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace), '[]') AS extensions,
        (SELECT json_agg(a.attname ORDER BY a.attnum)
@@ -63,6 +68,7 @@ interface ProbeRow {
   pg_signal_backend: boolean;
   pg_maintain: boolean | null;
   pgss_preloaded: boolean | null;
+  catalog_pages: number;
   extensions: { name: string; version: string; schema: string }[];
   pgss_columns: string[] | null;
 }
@@ -76,6 +82,7 @@ export async function probeCapabilities(session: Session): Promise<Capabilities>
     inRecovery: row.in_recovery,
     currentUser: row.current_user,
     database: row.database,
+    catalogPages: row.catalog_pages,
     extensions: Object.fromEntries(row.extensions.map((e) => [e.name, e.version])),
     extensionSchemas: Object.fromEntries(row.extensions.map((e) => [e.name, e.schema])),
     pgssColumns: row.pgss_columns,

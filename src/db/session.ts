@@ -33,12 +33,15 @@ export async function withReadOnlySession<T>(
   }
   let broken: Error | undefined;
   try {
+    // One statement at a time on the connection, also when a command starts several at once.
+    let previous: Promise<unknown> = Promise.resolve();
     const session: Session = {
       serverVersionNum: options.serverVersionNum,
       async query<Row extends object>(sql: Sql, params: readonly unknown[] = []) {
         const text = tagSql(options.command, pickSql(sql, options.serverVersionNum));
-        const result = await client.query<Row>(text, params as unknown[]);
-        return result.rows;
+        const running = previous.then(() => client.query<Row>(text, params as unknown[]));
+        previous = running.catch(() => undefined);
+        return (await running).rows;
       },
     };
     return await work(session);

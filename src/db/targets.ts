@@ -13,10 +13,20 @@ export interface Target {
   readonly name: string;
   readonly config: TargetConfig;
   readonly thresholds: Thresholds;
-  /** Probed once and cached; re-probed after the pool opens a new connection (reconnects, failovers). */
+  /** Probed once and cached; re-probed after the pool has lost all its connections (reconnects, failovers). */
   capabilities(): Promise<Capabilities>;
   /** A read-only session with the target's timeouts; `database` switches to another database on the same server. */
   readOnly<T>(command: string, work: (session: Session) => Promise<T>, database?: string): Promise<T>;
+  /**
+   * A read-only session on a connection the pool can give at once (an idle one, or room for a new one), else
+   * undefined: a command's second session never queues behind the pool, so commands holding every connection
+   * cannot end up waiting for each other's second sessions.
+   */
+  readOnlyIfFree?<T>(
+    command: string,
+    serverVersionNum: number,
+    work: (session: Session) => Promise<T>,
+  ): Promise<T> | undefined;
   /** Other databases of this server with a pool open now (bounded, closed when idle). */
   otherDatabases(): string[];
   /** Connections of the main pool right now (for /metrics). */
@@ -34,7 +44,11 @@ export interface Targets {
 export function createTarget(config: TargetConfig): Target {
   const pool = createTargetPool(config);
   let cached: Promise<Capabilities> | undefined;
-  pool.on('connect', () => (cached = undefined));
+  // Re-probed once the pool has lost every connection (idle timeout, server restart, failover): the next one
+  // may reach another server. Not on each extra connection: a new backend probing costs as much as a check.
+  pool.on('remove', () => {
+    if (pool.totalCount === 0) cached = undefined;
+  });
 
   const sessionOptions = (command: string, serverVersionNum: number) => ({
     command,
@@ -71,6 +85,11 @@ export function createTarget(config: TargetConfig): Target {
     async readOnly(command, work, database) {
       const caps = await capabilities();
       return withReadOnlySession(await poolFor(database), sessionOptions(command, caps.serverVersionNum), work);
+    },
+    readOnlyIfFree(command, serverVersionNum, work) {
+      // Checked and taken in the same turn of the event loop (pool.connect() runs synchronously up to its queue).
+      if (pool.idleCount === 0 && pool.totalCount >= config.poolSize) return undefined;
+      return withReadOnlySession(pool, sessionOptions(command, serverVersionNum), work);
     },
     otherDatabases: () => others.open(),
     poolUsage: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

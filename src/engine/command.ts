@@ -19,6 +19,12 @@ export interface CollectContext {
   history?: TargetHistory;
   /** The target's name (history and messages). */
   target: string;
+  /**
+   * Another read-only session on the same database, for independent statements that may run at the same time
+   * as the session's (each is its own snapshot): on a large catalog, `sizes` and `database` wait on
+   * pg_database_size while the largest relations are ranked.
+   */
+  alongside<T>(work: (session: Session) => Promise<T>): Promise<T>;
 }
 
 /** Everything report() may use: plain data, no clock, no I/O. */

@@ -28,6 +28,9 @@ export interface RunRequest<Findings = unknown> {
   history?: HistoryReader | undefined;
 }
 
+/** pg_class pages (about 40 relations each) from which `alongside` opens a second connection: ~10,000 relations. */
+const SPLIT_AT_CATALOG_PAGES = 256;
+
 type CommandListener = (command: string, status: Status | 'error', seconds: number) => void;
 const listeners: CommandListener[] = [];
 
@@ -64,6 +67,9 @@ async function runTimed<Findings>(request: RunRequest<Findings>): Promise<RunRes
   const ranAt = now();
   await command.precheck?.(options);
   const caps = await target.capabilities();
+  // A second connection pays off on a large catalog only; elsewhere it would cost a backend start per check.
+  // Without a free connection the work runs on the command's own session, one statement after the other.
+  const split = caps.catalogPages >= SPLIT_AT_CATALOG_PAGES;
   const findings = await target.readOnly(command.name, (session) =>
     command.collect(
       {
@@ -73,6 +79,8 @@ async function runTimed<Findings>(request: RunRequest<Findings>): Promise<RunRes
         inDatabase: (database, work) => target.readOnly(command.name, work, database),
         target: target.name,
         ...(request.history ? { history: request.history(target.name) } : {}),
+        alongside: (work) =>
+          (split && target.readOnlyIfFree?.(command.name, caps.serverVersionNum, work)) || work(session),
       },
       options,
     ),

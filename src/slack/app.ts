@@ -16,7 +16,7 @@ import type { HealingPolicy } from '../heal/policy.js';
 import { createCopyState, LIMBO_DEFAULTS, type LimboSettings } from '../heal/limbo.js';
 import type { Queryable, StatePool } from '../heal/types.js';
 import type { DigestSource } from '../schedule/on-demand.js';
-import { createDeliveryDedupe, deliveryKey, stateDeliveryDedupe } from './dedupe.js';
+import { createDeliveryDedupe, deliveryKey, PENDING_CLAIM, stateDeliveryDedupe } from './dedupe.js';
 import { slackErrorCode } from './deliver.js';
 import type { SlackDeps } from './deps.js';
 import { slackDirectory } from './directory.js';
@@ -219,8 +219,16 @@ function dropRepeatedDeliveries(logger: Logger, statePool: Queryable | undefined
   const shared = statePool
     ? stateDeliveryDedupe(statePool, logger, deadlineMs === undefined ? {} : { deadlineMs })
     : undefined;
-  return async (args: AnyMiddlewareArgs & { next: () => Promise<void>; context: { retryNum?: number } }) => {
+  return async (
+    args: AnyMiddlewareArgs & { next: () => Promise<void>; context: { retryNum?: number; [key: string]: unknown } },
+  ) => {
     const key = deliveryKey(args.body);
+    if (key && shared && args.context.retryNum === undefined && isSlashCommand(args.body)) {
+      // Acked at once; listeners/command.ts runs nothing before the claim is won (a replay reaching another copy).
+      args.context[PENDING_CLAIM] = shared.firstDelivery(key);
+      await args.next();
+      return;
+    }
     if (key && !(shared ? await shared.firstDelivery(key) : memory.firstDelivery(key))) {
       logger.info({ key, retryNum: args.context.retryNum }, 'dropped a repeated delivery');
       if ('ack' in args && typeof args.ack === 'function') await args.ack();
@@ -228,6 +236,10 @@ function dropRepeatedDeliveries(logger: Logger, statePool: Queryable | undefined
     }
     await args.next();
   };
+}
+
+function isSlashCommand(body: unknown): boolean {
+  return typeof (body as { command?: unknown } | undefined)?.command === 'string';
 }
 
 function healthz(res: ServerResponse, running: number): void {

@@ -41,6 +41,19 @@ export function deliveryKey(body: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Where the dedupe middleware leaves the shared claim of a first /pg delivery, which is acked without waiting
+ * for it (the state database is a round trip, and on a busy machine a wait for another process's turn); the
+ * work after the ack starts only once the claim is won. A delivery marked as a retry still waits before its ack.
+ */
+export const PENDING_CLAIM = 'pgmedicPendingClaim';
+
+/** True when this delivery may run: no claim was left pending, or it was won. */
+export async function claimWon(context: Record<string, unknown>): Promise<boolean> {
+  const pending = context[PENDING_CLAIM];
+  return pending instanceof Promise ? Boolean(await pending) : true;
+}
+
 /** The ack waits at most this long for the shared claim; Slack gives the whole ack 3 s. */
 export const SHARED_CLAIM_DEADLINE_MS = 250;
 /** After a late or failed claim, this long goes straight to memory (a locked state database must not cost every ack). */

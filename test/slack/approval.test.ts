@@ -323,6 +323,32 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
     }
   });
 
+  it('acks a first /pg delivery before its shared claim, and a replay that reaches the other copy only takes its note back', async () => {
+    // Slack signs the body and timestamp, not the retry header: a replayed first delivery carries none.
+    const second = await startHealingBot(standIn, config, env.stateUrl, POLICY, 200, { dedupeDeadlineMs: 2_000 });
+    try {
+      const first = await bot.send.command({ text: 'audit prod --private' });
+      const firstId = first.responseUrl.split('/').pop();
+      await eventually(
+        () => standIn.callsTo('response_url').find((c) => c.args.responseUrlId === firstId),
+        'the first delivery’s audit report',
+      );
+      const replay = await second.send.command({ text: 'audit prod --private', triggerId: first.triggerId });
+      expect(replay.ack?.text).toContain('Running');
+      const id = replay.responseUrl.split('/').pop();
+      const taken = await eventually(
+        () => standIn.callsTo('response_url').find((c) => c.args.responseUrlId === id),
+        'the replay’s note taken back',
+      );
+      expect(taken.args).toMatchObject({ delete_original: true });
+      await second.bot.deps.jobs.idle(10_000);
+      expect(standIn.callsTo('response_url').filter((c) => c.args.responseUrlId === id)).toHaveLength(1);
+      expect(second.logs.some((l) => l.msg === 'dropped a repeated delivery')).toBe(true);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('/pg audit renders the trail as a report', async () => {
     const before = postCount();
     await bot.send.command({ text: 'audit prod --limit 30' });

@@ -6,6 +6,7 @@ import { describeError } from '../../errors.js';
 import { channelTarget, type Requester } from '../authorize.js';
 import { errorNote, requestingNote, runningNote } from '../blocks/messages.js';
 import { reportMessage } from '../blocks/report.js';
+import { claimWon } from '../dedupe.js';
 import type { SlackDeps } from '../deps.js';
 import { digestCommand } from '../digest-command.js';
 import { executeCommand } from '../execute.js';
@@ -20,7 +21,7 @@ export const SLASH_COMMAND = '/pg';
  * anything that touches a database or Slack's API happens after the ack, which never waits for SQL.
  */
 export function registerSlashCommand(app: App, deps: SlackDeps): void {
-  app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, client, context }) => {
     const requester: Requester = {
       userId: command.user_id,
       channelId: command.channel_id,
@@ -50,8 +51,15 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
       (deps.slack.privateChannels.has(requester.channelId) ? 'private' : deps.slack.defaultVisibility);
     const reply = replyFor(deps, command, respond, client);
     // The next turn of the event loop: the ack goes out, and acks already queued go first, before this work.
+    // A delivery whose shared claim is lost (a replay that reached another copy) only takes its note back.
     const afterAck = (work: () => Promise<void>) =>
-      deps.jobs.start(new Promise((resolve) => setImmediate(resolve)).then(work));
+      deps.jobs.start(
+        new Promise((resolve) => setImmediate(resolve)).then(async () => {
+          if (await claimWon(context)) return work();
+          deps.logger.info({ key: `trigger_id:${command.trigger_id}` }, 'dropped a repeated delivery');
+          await respond({ delete_original: true });
+        }),
+      );
     if (request.kind === 'audit') {
       await ack({ response_type: 'ephemeral', ...runningNote(AUDIT_COMMAND, request.target ?? 'every target') });
       afterAck(() => auditCommand(deps, { ...request, visibility, requester }, reply));

@@ -19,6 +19,11 @@ export interface Target {
   readOnly<T>(command: string, work: (session: Session) => Promise<T>, database?: string): Promise<T>;
   /** Other databases of this server with a pool open now (bounded, closed when idle). */
   otherDatabases(): string[];
+  /**
+   * Closes the main pool's idle connections, so a copy watching many databases of one server holds only the
+   * connections in use (src/schedule/alerts/server-budget.ts).
+   */
+  closeIdleConnections?(): Promise<void>;
   /** Connections of the main pool right now (for /metrics). */
   poolUsage?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -34,7 +39,12 @@ export interface Targets {
 export function createTarget(config: TargetConfig): Target {
   const pool = createTargetPool(config);
   let cached: Promise<Capabilities> | undefined;
-  pool.on('connect', () => (cached = undefined));
+  // Connections this target closed on purpose: their replacements reach the same server, so no re-probe for them.
+  let closedOnPurpose = 0;
+  pool.on('connect', () => {
+    if (closedOnPurpose > 0) closedOnPurpose--;
+    else cached = undefined;
+  });
 
   const sessionOptions = (command: string, serverVersionNum: number) => ({
     command,
@@ -73,6 +83,14 @@ export function createTarget(config: TargetConfig): Target {
       return withReadOnlySession(await poolFor(database), sessionOptions(command, caps.serverVersionNum), work);
     },
     otherDatabases: () => others.open(),
+    async closeIdleConnections() {
+      // pg hands out idle connections first: each one taken here is closed instead of going back.
+      while (pool.idleCount > 0 && !pool.ending) {
+        const client = await pool.connect();
+        closedOnPurpose++;
+        client.release(true);
+      }
+    },
     poolUsage: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await Promise.all([pool.end(), others.closeAll()]);

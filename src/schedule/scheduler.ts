@@ -123,6 +123,7 @@ function alertWatch(deps: SchedulerDeps, copyId: string, now: () => Date): Alert
     targets,
     intervalMs,
     fireAt: config.fireAt,
+    connectionsPerServer: config.connectionsPerServer,
     now,
     // Each target checked by one copy per interval, however many copies run.
     share: createWorkShare({ db: deps.statePool, work: 'alerts', copyId, intervalMs }),

@@ -1,5 +1,7 @@
 import type { Target } from '../../db/targets.js';
 import { createLimiter } from '../bounded.js';
+import { SCHEDULE_DEFAULTS } from '../../config/schedule-schema.js';
+import { serverBudget } from './server-budget.js';
 import type { WorkShare } from '../share.js';
 import { reconcile, type AlertDeps, type Transitions } from './lifecycle.js';
 import { observeTarget, type TargetObservation } from './observe.js';
@@ -10,6 +12,8 @@ export interface AlertWatchOptions extends AlertDeps {
   fireAt: 'warn' | 'crit';
   /** Targets looked at once. */
   concurrency?: number;
+  /** Connections this copy's watch holds on one server at most (targets that are databases of one server). */
+  connectionsPerServer?: number;
   now?: () => Date;
   /** Leases in the state database: this copy checks only its share of the targets. Without it, all of them. */
   share?: WorkShare;
@@ -32,6 +36,7 @@ export interface AlertWatch {
 export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
   const now = options.now ?? (() => new Date());
   const limit = createLimiter(options.concurrency ?? 8);
+  const budget = serverBudget(options.connectionsPerServer ?? SCHEDULE_DEFAULTS.alertConnectionsPerServer);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = true;
@@ -53,26 +58,39 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
     }
   };
 
-  const checkOnce = async () =>
-    Promise.all(
-      (await mine()).map((target) =>
-        limit(async () => {
-          try {
-            return await reconcile(options, await observe(target, options.fireAt, now));
-          } catch (error) {
-            options.log.error(
-              { target: target.name, error: error instanceof Error ? error.message : String(error) },
-              'alert check failed',
-            );
-            return { posted: [], updated: [], resolved: [] };
-          }
-        }),
+  const checkOnce = async () => {
+    const targets = await mine();
+    budget.plan(targets);
+    const done = await Promise.all(
+      targets.map((target) =>
+        budget.run(target, () =>
+          limit(async () => {
+            try {
+              return await reconcile(options, await observe(target, options.fireAt, now));
+            } catch (error) {
+              options.log.error(
+                { target: target.name, error: error instanceof Error ? error.message : String(error) },
+                'alert check failed',
+              );
+              return { posted: [], updated: [], resolved: [] };
+            }
+          }),
+        ),
       ),
     );
+    // A round that took long (slow servers, many targets) says the copy is still alive before the others count it out.
+    if (targets.length) await options.share?.renew(targets.map((t) => t.name)).catch(() => undefined);
+    return done;
+  };
 
   const tick = () => {
     if (stopped) return;
     if (!running) running = checkOnce().finally(() => (running = undefined));
+    // A slow round (a server timing out) must not look like a dead copy: its leases would move mid-round.
+    else
+      options.share
+        ?.renew(options.targets.map((t) => t.name))
+        .catch((error: Error) => options.log.warn({ error: error.message }, 'could not renew the alert leases'));
     timer = setTimeout(tick, options.intervalMs - (Date.now() % options.intervalMs));
   };
 

@@ -25,4 +25,6 @@ export interface SlackDeps {
   digests?: DigestSource;
   /** `/pg trend`: the state database's daily snapshots; attached with the schedule (slack/schedule.ts). */
   snapshots?: Pick<Pool, 'query'>;
+  /** The alert watch of this copy, when it runs (`/pg status`, the Home tab); attached with the schedule. */
+  watch?: { intervalMs: number };
 }

@@ -31,6 +31,11 @@ export interface Target {
 
 export interface Targets {
   names(): string[];
+  /**
+   * Swaps in a new list (config reload, discovery): unchanged targets keep their pools, changed and removed ones
+   * are closed once their running sessions end. `defaultTarget` changes with it.
+   */
+  replace?(configs: readonly TargetConfig[], defaultTarget?: string): Promise<{ added: string[]; removed: string[] }>;
   /** The named target, or the default one; unknown names raise `unknown_target` with the closest choice. */
   get(name?: string): Target;
   closeAll(): Promise<void>;
@@ -99,11 +104,28 @@ export function createTarget(config: TargetConfig): Target {
 }
 
 export function createTargets(config: Config): Targets {
-  const byName = new Map(config.targets.map((t) => [t.name, createTarget(t)]));
+  let byName = new Map(config.targets.map((t) => [t.name, createTarget(t)]));
+  let defaultName = config.defaultTarget;
   return {
     names: () => [...byName.keys()],
+    async replace(configs, defaultTarget) {
+      const next = new Map<string, Target>();
+      const retired: Target[] = [];
+      for (const c of configs) {
+        const known = byName.get(c.name);
+        if (known && JSON.stringify(known.config) === JSON.stringify(c)) next.set(c.name, known);
+        else next.set(c.name, createTarget(c));
+      }
+      for (const [name, target] of byName) if (next.get(name) !== target) retired.push(target);
+      const added = [...next.keys()].filter((n) => !byName.has(n));
+      const removed = [...byName.keys()].filter((n) => !next.has(n));
+      byName = next;
+      defaultName = defaultTarget && next.has(defaultTarget) ? defaultTarget : (configs[0]?.name ?? undefined);
+      await Promise.all(retired.map((t) => t.close().catch(() => undefined)));
+      return { added, removed };
+    },
     get(name) {
-      const wanted = name ?? config.defaultTarget;
+      const wanted = name ?? defaultName;
       if (!wanted) {
         throw new AppError('unknown_target', 'No database target is configured.', {
           hint: 'Set DATABASE_URL, or PGMEDIC_CONFIG to a YAML file listing targets (see the README, "Configuration").',

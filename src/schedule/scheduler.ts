@@ -108,7 +108,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
 function alertWatch(deps: SchedulerDeps, copyId: string, now: () => Date): AlertWatch {
   const config = deps.schedule.alerts!;
-  const targets = (config.targets?.length ? config.targets : deps.targets.names()).map((n) => deps.targets.get(n));
+  // Asked each round: a reload or a discovery adds and removes targets while the watch runs.
+  const targets = () =>
+    (config.targets?.length
+      ? config.targets.filter((n) => deps.targets.names().includes(n))
+      : deps.targets.names()
+    ).map((n) => deps.targets.get(n));
   const intervalMs = deps.alertIntervalMs ?? config.intervalSeconds * 1000;
   return createAlertWatch({
     db: deps.statePool,

@@ -7,7 +7,8 @@ import { reconcile, type AlertDeps, type Transitions } from './lifecycle.js';
 import { observeTarget, type TargetObservation } from './observe.js';
 
 export interface AlertWatchOptions extends AlertDeps {
-  targets: readonly Target[];
+  /** The targets to watch, or a function giving them each round (they change on reload and discovery). */
+  targets: readonly Target[] | (() => readonly Target[]);
   intervalMs: number;
   fireAt: 'warn' | 'crit';
   /** Targets looked at once. */
@@ -43,11 +44,13 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
 
   const observe = options.observe ?? observeTarget;
 
+  const all = () => (typeof options.targets === 'function' ? options.targets() : options.targets);
   const mine = async (): Promise<readonly Target[]> => {
-    if (!options.share) return options.targets;
+    const targets = all();
+    if (!options.share) return targets;
     try {
-      const names = new Set(await options.share.pick(options.targets.map((t) => t.name)));
-      return options.targets.filter((t) => names.has(t.name));
+      const names = new Set(await options.share.pick(targets.map((t) => t.name)));
+      return targets.filter((t) => names.has(t.name));
     } catch (error) {
       // No state database, no lease: checking nothing beats every copy checking everything; the next round retries.
       options.log.error(
@@ -89,7 +92,7 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
     // A slow round (a server timing out) must not look like a dead copy: its leases would move mid-round.
     else
       options.share
-        ?.renew(options.targets.map((t) => t.name))
+        ?.renew(all().map((t) => t.name))
         .catch((error: Error) => options.log.warn({ error: error.message }, 'could not renew the alert leases'));
     timer = setTimeout(tick, options.intervalMs - (Date.now() % options.intervalMs));
   };

@@ -12,6 +12,8 @@
  * The soak: BENCH_TARGETS=50 BENCH_SERVERS=1 BENCH_COPIES=1 BENCH_SECONDS=1800 BENCH_KILL=0 (RSS growth: the mean of
  * the last 5 minutes against the mean of the first 5 measured minutes; goal at most 10 %).
  *
+ * BENCH_CPU_PROF=dir profiles the first copy (node --cpu-prof; it must survive, so it is never the one killed).
+ *
  * Run: npm run bench:fleet (BENCH_OUT=file appends the result block to that file; BENCH_MAIN=path/to/main.js runs
  * that build instead of rebuilding dist/)
  */
@@ -32,6 +34,8 @@ const INTERVAL_S = Number(process.env.BENCH_INTERVAL_S ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 180);
 const KILL = (process.env.BENCH_KILL ?? '1') === '1';
 const INTERVAL_MS = INTERVAL_S * 1000;
+/** BENCH_CPU_PROF=dir: the first copy writes a V8 CPU profile there when it stops (SIGTERM at the end). */
+const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const SECRET = 'fleet-bench-signing-secret-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Halfway through an interval: rounds start on its boundaries, so counts read here hold whole rounds. */
@@ -84,7 +88,8 @@ async function main(): Promise<void> {
     admins.push(await connect(servers[0]!.url('pgmedic_state'), 'bench-admin'));
     const stateDb = admins.pop()!;
     stateClient = stateDb;
-    for (let c = 0; c < COPIES; c++) copies.push(await startCopy(standIn, dir, servers[0]!.url('pgmedic_state')));
+    for (let c = 0; c < COPIES; c++)
+      copies.push(await startCopy(standIn, dir, servers[0]!.url('pgmedic_state'), c === 0 ? PROFILE_DIR : undefined));
     const sampler = setInterval(() => {
       for (const c of copies) if (c.child.exitCode === null) c.rss.push(statusKb(c.pid, 'VmRSS'));
     }, 2_000);
@@ -188,9 +193,11 @@ async function startCopy(
   standIn: Awaited<ReturnType<typeof startSlackStandIn>>,
   dir: string,
   stateUrl: string,
+  profileDir?: string,
 ): Promise<Copy> {
   const port = await freePort();
-  const child = spawn(process.execPath, [process.env.BENCH_MAIN ?? 'dist/src/main.js'], {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, process.env.BENCH_MAIN ?? 'dist/src/main.js'], {
     env: {
       PATH: process.env.PATH,
       SLACK_MODE: 'http',

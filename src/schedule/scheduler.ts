@@ -109,11 +109,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 function alertWatch(deps: SchedulerDeps, copyId: string, now: () => Date): AlertWatch {
   const config = deps.schedule.alerts!;
   // Asked each round: a reload or a discovery adds and removes targets while the watch runs.
-  const targets = () =>
-    (config.targets?.length
-      ? config.targets.filter((n) => deps.targets.names().includes(n))
-      : deps.targets.names()
-    ).map((n) => deps.targets.get(n));
+  const targets = () => {
+    const live = deps.targets.names();
+    const known = new Set(live);
+    return (config.targets?.length ? config.targets.filter((n) => known.has(n)) : live).map((n) => deps.targets.get(n));
+  };
   const intervalMs = deps.alertIntervalMs ?? config.intervalSeconds * 1000;
   return createAlertWatch({
     db: deps.statePool,

@@ -69,7 +69,10 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
         budget.run(target, () =>
           limit(async () => {
             try {
-              return await reconcile(options, await observe(target, options.fireAt, now));
+              const look = await observe(target, options.fireAt, now);
+              // Removed by a reload or a discovery while it was looked at: its closed pool is no outage to report.
+              if (!all().includes(target)) return { posted: [], updated: [], resolved: [] };
+              return await reconcile(options, look);
             } catch (error) {
               options.log.error(
                 { target: target.name, error: error instanceof Error ? error.message : String(error) },

@@ -12,6 +12,7 @@
  * The soak: BENCH_TARGETS=50 BENCH_SERVERS=1 BENCH_COPIES=1 BENCH_SECONDS=1800 BENCH_KILL=0 (RSS growth: the mean of
  * the last 5 minutes against the mean of the first 5 measured minutes; goal at most 10 %).
  *
+ * BENCH_CONNECTIONS=n sets alerts.connectionsPerServer (default 4).
  * BENCH_CPU_PROF=dir profiles the first copy (node --cpu-prof; it must survive, so it is never the one killed).
  *
  * Run: npm run bench:fleet (BENCH_OUT=file appends the result block to that file; BENCH_MAIN=path/to/main.js runs
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
       'alerts:',
       '  channel: C0ALERTS',
       `  intervalSeconds: ${INTERVAL_S}`,
+      ...(process.env.BENCH_CONNECTIONS ? [`  connectionsPerServer: ${Number(process.env.BENCH_CONNECTIONS)}`] : []),
     ].join('\n');
     writeFileSync(join(dir, 'fleet.yaml'), config);
     // BENCH_MAIN: a copy of dist/ kept aside, so a long soak is not affected by a rebuild while it runs.

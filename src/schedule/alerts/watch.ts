@@ -43,6 +43,7 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
   let stopped = true;
 
   const observe = options.observe ?? observeTarget;
+  const overrun = overrunNotice(options.log, options.intervalMs);
 
   const all = () => (typeof options.targets === 'function' ? options.targets() : options.targets);
   const mine = async (): Promise<readonly Target[]> => {
@@ -92,11 +93,13 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
   const tick = () => {
     if (stopped) return;
     if (!running) running = checkOnce().finally(() => (running = undefined));
-    // A slow round (a server timing out) must not look like a dead copy: its leases would move mid-round.
-    else
+    else {
+      // A slow round (a server timing out) must not look like a dead copy: its leases would move mid-round.
       options.share
         ?.renew(all().map((t) => t.name))
         .catch((error: Error) => options.log.warn({ error: error.message }, 'could not renew the alert leases'));
+      overrun.skipped();
+    }
     timer = setTimeout(tick, options.intervalMs - (Date.now() % options.intervalMs));
   };
 
@@ -117,5 +120,26 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
         );
     },
     checkOnce,
+  };
+}
+
+/**
+ * Rounds longer than the interval skip ticks, so targets are looked at less often than configured: said in the log
+ * at most once a minute, with how many ticks were skipped, so an operator can raise the interval or add copies.
+ */
+function overrunNotice(log: AlertWatchOptions['log'], intervalMs: number) {
+  let skipped = 0;
+  let lastSaid = 0;
+  return {
+    skipped() {
+      skipped++;
+      if (Date.now() - lastSaid < 60_000) return;
+      log.warn(
+        { skippedTicks: skipped, intervalMs },
+        'alert rounds take longer than the interval, so ticks are skipped: raise alerts.intervalSeconds or run more copies',
+      );
+      lastSaid = Date.now();
+      skipped = 0;
+    },
   };
 }

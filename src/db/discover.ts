@@ -39,7 +39,13 @@ export function discoveredTargets(entry: TargetConfig, databases: readonly Disco
     .filter((db) => db.name !== own && reachableByUrl(db.name))
     .filter((db) => !include.length || include.some((re) => re.test(db.name)))
     .filter((db) => !exclude.some((re) => re.test(db.name)))
-    .map((db) => ({ ...settings, name: `${entry.name}/${slugOf(db)}`, url: urlForDatabase(entry.url, db.name) }));
+    .map((db) => ({
+      ...settings,
+      name: `${entry.name}/${slugOf(db)}`,
+      url: urlForDatabase(entry.url, db.name),
+      // An action on this target must run in this database, never in the entry's.
+      ...(entry.actionUrl ? { actionUrl: urlForDatabase(entry.actionUrl, db.name) } : {}),
+    }));
 }
 
 function slugOf(db: DiscoveredDatabase): string {

@@ -83,6 +83,11 @@ describe('discover: all-databases', () => {
       );
       expect(hostileName).toBe(`main/we-ird-db-drop-table-x-oid${await oidOf(HOSTILE)}`);
       for (const name of names) expect(name).toMatch(/^main(\/[A-Za-z0-9_.-]+)?$/);
+      // The action URL follows the database too, so an approved action could never run in the entry's database.
+      const withAction = await discovered({ targets: [entry({ actionUrl: watcherUrl })], defaultTarget: 'main' });
+      const actionDb = new URL(withAction.targets.get(hostileName).config.actionUrl!).pathname.slice(1);
+      expect(decodeURI(actionDb)).toBe(HOSTILE);
+      await withAction.targets.closeAll();
 
       // The hostile target reaches exactly that database, and a relation-level check sees its table.
       const target = targets.get(hostileName);

@@ -103,7 +103,7 @@ async function startCopy(id: string, stateUrl: string, names: string[], urlOf: (
     intervalMs: INTERVAL_MS,
     fireAt: 'warn',
     // A crash hands nothing back: the leases must expire.
-    share: { pick: share.pick, release: async () => void (crashed || (await share.release())) },
+    share: { pick: share.pick, renew: share.renew, release: async () => void (crashed || (await share.release())) },
     observe: observeTarget,
   });
   let closed = false;

@@ -3,6 +3,7 @@ import type { Config } from './config/schema.js';
 import { loadSlackConfig, type SlackConfig } from './config/slack.js';
 import { loadStateConfig, type StateConfig } from './config/state.js';
 import { logConnectionErrorsTo } from './db/pools.js';
+import { createDiscovery } from './db/discovery.js';
 import { createTargets } from './db/targets.js';
 import { describeError } from './errors.js';
 import { createPolicy } from './heal/policy.js';
@@ -17,6 +18,7 @@ import { tamperWarning } from './state/privileges.js';
 import { createStatePool } from './state/pool.js';
 import { chooseStartMode } from './config/start-mode.js';
 import { loadParser } from './redact/parser.js';
+import { reloadOnSighup } from './reload.js';
 
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
@@ -48,6 +50,9 @@ async function main(): Promise<void> {
     logger.warn({ err: error, ...where }, 'a database connection failed; it will be replaced'),
   );
   const targets = createTargets(settings.config);
+  // Databases of `discover: all-databases` servers become targets before the first command or round sees the list.
+  const discovery = createDiscovery(targets, settings.config, logger);
+  await discovery.refresh();
   const statePool = settings.state.url ? createStatePool(settings.state.url) : undefined;
   const closeAll = async () => {
     await Promise.all([targets.closeAll(), statePool?.end()]);
@@ -98,11 +103,15 @@ async function main(): Promise<void> {
   if (port !== undefined) local?.attach(port);
   void prepareDisplayWidth().catch(() => undefined); // once up: text reports (files in threads) measure wide characters from then on
   await schedule.start();
+  discovery.start();
+  const stopReloading = reloadOnSighup(settings.config, local?.env ?? env, discovery, logger);
   // The scheduler stops before the pools close: a digest or alert check in flight still has its connections.
   stopOnSignals(
     bot,
     settings.state.shutdownGraceMs,
     async () => {
+      stopReloading();
+      discovery.stop();
       await schedule.stop();
       await closeAll();
     },

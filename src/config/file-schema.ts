@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { alertsSchema, digestScheduleSchema } from './schedule-schema.js';
-import { healingSchema, targetNameSchema, targetSchema } from './schema.js';
+import { DISCOVERY_DEFAULT_INTERVAL_SECONDS, healingSchema, targetNameSchema, targetSchema } from './schema.js';
 
 // The YAML file's parser and schema, apart from schema.ts so that only a run with a file loads them (and the
 // schedule schemas, with node-cron's parser): src/config/load.ts imports this file when PGMEDIC_CONFIG is set.
@@ -20,6 +20,11 @@ export const fileConfigSchema = z
     /** Scheduled digests and alert watches (src/config/schedule.ts). */
     digests: z.array(digestScheduleSchema).optional(),
     alerts: alertsSchema.optional(),
+    /** Targets with `discover: all-databases` are listed again this often (new databases join, dropped ones leave). */
+    discovery: z
+      .object({ intervalSeconds: z.number().int().min(10).max(86_400).default(DISCOVERY_DEFAULT_INTERVAL_SECONDS) })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -60,6 +60,11 @@ async function loadConfigFile(path: string, env: Env): Promise<Config> {
         `${path}: targets: the name "${target.name}" is used twice; give each target its own name.`,
       );
     names.add(target.name);
+    if ((target.include || target.exclude) && !target.discover)
+      throw new AppError(
+        'config_invalid',
+        `${path}: targets: "${target.name}" has include/exclude patterns but no \`discover: all-databases\`; add it, or remove the patterns.`,
+      );
   }
   if (file.defaultTarget && !names.has(file.defaultTarget)) {
     throw new AppError(
@@ -73,6 +78,7 @@ async function loadConfigFile(path: string, env: Env): Promise<Config> {
     ...(file.healing ? { healing: file.healing } : {}),
     ...(file.digests ? { digests: file.digests } : {}),
     ...(file.alerts ? { alerts: file.alerts } : {}),
+    ...(file.discovery ? { discovery: file.discovery } : {}),
   };
 }
 

@@ -10,6 +10,8 @@ export const SCHEDULE_DEFAULTS = {
   graceMinutes: 120,
   /** How often alert conditions are checked. */
   alertIntervalSeconds: 60,
+  /** Connections one copy's alert watch holds on one server at most. */
+  alertConnectionsPerServer: 4,
   /** A cleared alert that returns within this edits its old message instead of notifying again. */
   alertCooldownSeconds: 600,
   /** An alert resolves once not seen for this long (0: at the first look that does not see it). */
@@ -68,6 +70,8 @@ export const alertsSchema = z
     intervalSeconds: z.number().int().min(1).max(3600).default(SCHEDULE_DEFAULTS.alertIntervalSeconds),
     cooldownSeconds: z.number().int().min(0).max(86_400).default(SCHEDULE_DEFAULTS.alertCooldownSeconds),
     resolveAfterSeconds: z.number().int().min(0).max(86_400).default(SCHEDULE_DEFAULTS.alertResolveAfterSeconds),
+    /** Connections one copy's watch opens on one server at most (many targets can be databases of one server). */
+    connectionsPerServer: z.number().int().min(1).max(50).default(SCHEDULE_DEFAULTS.alertConnectionsPerServer),
     /** Raise at the warn thresholds (default) or only at critical ones. Thresholds are the targets' own. */
     fireAt: z.enum(['warn', 'crit']).default('warn'),
   })

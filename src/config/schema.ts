@@ -3,6 +3,9 @@ import type { AlertsConfig, DigestSchedule } from './schedule-schema.js';
 import { thresholdOverridesSchema } from './thresholds.js';
 import { QUERY_TEXT_MODES } from '../redact/modes.js';
 
+/** How often databases are re-discovered on servers with `discover: all-databases`. */
+export const DISCOVERY_DEFAULT_INTERVAL_SECONDS = 300;
+
 /** Defaults for every target, in one commented place. */
 export const TARGET_DEFAULTS = {
   /** Small: pgmedic must never be the thing that exhausts max_connections. */
@@ -71,6 +74,15 @@ export const targetSchema = z
           ),
       )
       .optional(),
+    /**
+     * `all-databases`: besides this target, every database of its server the role may connect to becomes a target
+     * named `<name>/<database>` with these same settings (src/db/discover.ts), re-discovered periodically.
+     */
+    discover: z.literal('all-databases', 'the only discovery is "all-databases"').optional(),
+    /** With discover: only databases matching one of these patterns (`*` any characters, `?` one). */
+    include: z.array(z.string().min(1).max(200)).optional(),
+    /** With discover: databases matching one of these patterns are left out (after include). */
+    exclude: z.array(z.string().min(1).max(200)).optional(),
     /** Slack users (U…/W…) or user groups (S…) allowed to query this target; unset means everyone in an allowed channel. */
     users: z
       .array(
@@ -111,4 +123,6 @@ export interface Config {
   /** The YAML `digests:` and `alerts:` sections, when the file has them (merged with env by loadScheduleConfig). */
   digests?: DigestSchedule[];
   alerts?: AlertsConfig;
+  /** Targets with `discover:` are re-discovered this often (src/db/discovery.ts). */
+  discovery?: { intervalSeconds: number };
 }

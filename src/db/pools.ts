@@ -81,12 +81,19 @@ export function createPool(options: PoolOptions): pg.Pool {
 }
 
 /** pg lets the connection string override a separate `database` setting, so another database goes into the URL. */
-function urlForDatabase(url: string, database: string | undefined): string {
+export function urlForDatabase(url: string, database: string | undefined): string {
   if (!database) return url;
+  if (!reachableByUrl(database))
+    throw new Error(`a database name with "?" or "#" cannot be given in a connection URL: ${JSON.stringify(database)}`);
   const parsed = new URL(url);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
+  // pg decodes the path with decodeURI, which leaves %3B, %2F, %40 … as they are: those characters go in literally
+  // (legal in a URL path), everything else percent-encoded, so every name but those with ? or # arrives exactly.
+  parsed.pathname = `/${encodeURIComponent(database).replace(/%(3B|2F|3A|40|26|3D|2B|24|2C)/gi, (e) => decodeURIComponent(e))}`;
   return parsed.toString();
 }
+
+/** `?` and `#` end a URL's path, and pg does not decode them from %3F/%23: such a database has no URL. */
+export const reachableByUrl = (database: string): boolean => !/[?#]/.test(database);
 
 /**
  * node-postgres lets `options` in the connection string replace the `options` setting, so a URL that

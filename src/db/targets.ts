@@ -29,6 +29,11 @@ export interface Target {
   ): Promise<T> | undefined;
   /** Other databases of this server with a pool open now (bounded, closed when idle). */
   otherDatabases(): string[];
+  /**
+   * Closes the main pool's idle connections, so a copy watching many databases of one server holds only the
+   * connections in use (src/schedule/alerts/server-budget.ts).
+   */
+  closeIdleConnections?(): Promise<void>;
   /** Connections of the main pool right now (for /metrics). */
   poolUsage?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -36,6 +41,11 @@ export interface Target {
 
 export interface Targets {
   names(): string[];
+  /**
+   * Swaps in a new list (config reload, discovery): unchanged targets keep their pools, changed and removed ones
+   * are closed once their running sessions end. `defaultTarget` changes with it.
+   */
+  replace?(configs: readonly TargetConfig[], defaultTarget?: string): Promise<{ added: string[]; removed: string[] }>;
   /** The named target, or the default one; unknown names raise `unknown_target` with the closest choice. */
   get(name?: string): Target;
   closeAll(): Promise<void>;
@@ -45,9 +55,12 @@ export function createTarget(config: TargetConfig): Target {
   const pool = createTargetPool(config);
   let cached: Promise<Capabilities> | undefined;
   // Re-probed once the pool has lost every connection (idle timeout, server restart, failover): the next one
-  // may reach another server. Not on each extra connection: a new backend probing costs as much as a check.
+  // may reach another server. Not on each extra connection: a new backend probing costs as much as a check. Nor
+  // when this target closed them on purpose (closeIdleConnections): their replacements reach the same server.
+  let closedOnPurpose = 0;
   pool.on('remove', () => {
-    if (pool.totalCount === 0) cached = undefined;
+    if (closedOnPurpose > 0) closedOnPurpose--;
+    else if (pool.totalCount === 0) cached = undefined;
   });
 
   const sessionOptions = (command: string, serverVersionNum: number) => ({
@@ -92,6 +105,14 @@ export function createTarget(config: TargetConfig): Target {
       return withReadOnlySession(pool, sessionOptions(command, serverVersionNum), work);
     },
     otherDatabases: () => others.open(),
+    async closeIdleConnections() {
+      // pg hands out idle connections first: each one taken here is closed instead of going back.
+      while (pool.idleCount > 0 && !pool.ending) {
+        const client = await pool.connect();
+        closedOnPurpose++;
+        client.release(true);
+      }
+    },
     poolUsage: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await Promise.all([pool.end(), others.closeAll()]);
@@ -100,11 +121,28 @@ export function createTarget(config: TargetConfig): Target {
 }
 
 export function createTargets(config: Config): Targets {
-  const byName = new Map(config.targets.map((t) => [t.name, createTarget(t)]));
+  let byName = new Map(config.targets.map((t) => [t.name, createTarget(t)]));
+  let defaultName = config.defaultTarget;
   return {
     names: () => [...byName.keys()],
+    async replace(configs, defaultTarget) {
+      const next = new Map<string, Target>();
+      const retired: Target[] = [];
+      for (const c of configs) {
+        const known = byName.get(c.name);
+        if (known && JSON.stringify(known.config) === JSON.stringify(c)) next.set(c.name, known);
+        else next.set(c.name, createTarget(c));
+      }
+      for (const [name, target] of byName) if (next.get(name) !== target) retired.push(target);
+      const added = [...next.keys()].filter((n) => !byName.has(n));
+      const removed = [...byName.keys()].filter((n) => !next.has(n));
+      byName = next;
+      defaultName = defaultTarget && next.has(defaultTarget) ? defaultTarget : (configs[0]?.name ?? undefined);
+      await Promise.all(retired.map((t) => t.close().catch(() => undefined)));
+      return { added, removed };
+    },
     get(name) {
-      const wanted = name ?? config.defaultTarget;
+      const wanted = name ?? defaultName;
       if (!wanted) {
         throw new AppError('unknown_target', 'No database target is configured.', {
           hint: 'Set DATABASE_URL, or PGMEDIC_CONFIG to a YAML file listing targets (see the README, "Configuration").',

@@ -27,6 +27,13 @@ export const EXTRA_COMMANDS: readonly {
     slackOnly: true,
   },
   {
+    name: 'status',
+    summary: 'The alert watch across copies: which copy checks which target, when each was last checked',
+    usage: (invocation) => `${invocation} status`,
+    // The copies' leases live in the state database the bot uses; the command line has no watch of its own.
+    slackOnly: true,
+  },
+  {
     name: 'audit',
     summary: 'Recent healing actions: who asked, who approved, what ran (needs the state database)',
     usage: (invocation) => `${invocation} audit ${TARGET_SYNTAX} [--limit N]`,

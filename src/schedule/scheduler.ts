@@ -130,7 +130,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
 function alertWatch(deps: SchedulerDeps, copyId: string, now: () => Date): AlertWatch {
   const config = deps.schedule.alerts!;
-  const targets = (config.targets?.length ? config.targets : deps.targets.names()).map((n) => deps.targets.get(n));
+  // Asked each round: a reload or a discovery adds and removes targets while the watch runs.
+  const targets = () => {
+    const live = deps.targets.names();
+    const known = new Set(live);
+    return (config.targets?.length ? config.targets.filter((n) => known.has(n)) : live).map((n) => deps.targets.get(n));
+  };
   const intervalMs = deps.alertIntervalMs ?? config.intervalSeconds * 1000;
   return createAlertWatch({
     db: deps.statePool,
@@ -145,6 +150,7 @@ function alertWatch(deps: SchedulerDeps, copyId: string, now: () => Date): Alert
     targets,
     intervalMs,
     fireAt: config.fireAt,
+    connectionsPerServer: config.connectionsPerServer,
     now,
     // Each target checked by one copy per interval, however many copies run.
     share: createWorkShare({ db: deps.statePool, work: 'alerts', copyId, intervalMs }),

@@ -14,6 +14,8 @@ import type { Queryable } from '../state/requests.js';
 export interface WorkShare {
   /** Call once per interval, at its start: renews, rebalances and claims, then returns the targets due here. */
   pick(targets: readonly string[]): Promise<string[]>;
+  /** A round still running when the next is due: this copy stays live and keeps its leases, checking nothing new. */
+  renew(targets: readonly string[]): Promise<void>;
   /** On stop: the leases go back at once, so another copy takes them at its next round (not after expiry). */
   release(): Promise<void>;
 }
@@ -24,6 +26,8 @@ export interface WorkShareOptions {
   /** The copy's identity (the one healing records as executor: src/heal/limbo.ts). */
   copyId: string;
   intervalMs: number;
+  /** How long a starting copy waits between its first beat and its first claim (default: settleMsFor). */
+  settleMs?: number;
 }
 
 /**
@@ -31,6 +35,12 @@ export interface WorkShareOptions {
  * died without releasing is replaced within one interval plus the lease (at most three intervals).
  */
 export const leaseMsFor = (intervalMs: number) => 2 * intervalMs;
+
+/**
+ * A starting copy beats, then waits this long before it counts the live copies and claims: copies started together
+ * (a deploy) see each other before anyone claims, instead of the first one taking every target.
+ */
+export const settleMsFor = (intervalMs: number) => Math.min(intervalMs / 2, 2_000);
 
 /**
  * Fair share: a copy holds at most ceil(targets / live copies), live meaning it beat within the lease time.
@@ -41,8 +51,14 @@ export const leaseMsFor = (intervalMs: number) => 2 * intervalMs;
 export function createWorkShare(options: WorkShareOptions): WorkShare {
   const scope: LeaseScope = { work: options.work, copyId: options.copyId, leaseMs: leaseMsFor(options.intervalMs) };
   const known = new Set<string>();
+  let settled = false;
   return {
     async pick(targets) {
+      if (!settled) {
+        await beatCopy(options.db, scope.copyId, scope.leaseMs);
+        await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? settleMsFor(options.intervalMs)));
+        settled = true;
+      }
       const fresh = targets.filter((t) => !known.has(t));
       if (fresh.length) {
         await ensureLeaseRows(options.db, scope.work, fresh);
@@ -57,6 +73,10 @@ export function createWorkShare(options: WorkShareOptions): WorkShare {
       const claimed = await claimLeases(options.db, scope, targets, share - kept.length);
       // Half an interval apart: rounds start on interval boundaries, so this tells this interval from the last.
       return takeDue(options.db, scope, [...kept, ...claimed], options.intervalMs / 2);
+    },
+    async renew(targets) {
+      await beatCopy(options.db, scope.copyId, scope.leaseMs);
+      await renewLeases(options.db, scope, targets);
     },
     async release() {
       await releaseLeases(options.db, scope);

@@ -28,4 +28,6 @@ export interface SlackDeps {
   snapshots?: Pick<Pool, 'query'>;
   /** `--since` and `--regressed`: the query history in the state database; attached with the schedule. */
   history?: HistoryReader;
+  /** The alert watch of this copy, when it runs (`/pg status`, the Home tab); attached with the schedule. */
+  watch?: { intervalMs: number };
 }

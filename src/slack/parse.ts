@@ -22,12 +22,15 @@ export type SlashRequest =
     }
   | { kind: 'audit'; target?: string; limit: number; visibility?: Visibility }
   | { kind: 'digest'; target?: string; visibility?: Visibility }
+  | { kind: 'status'; visibility?: Visibility }
   | { kind: 'trend'; metric: TrendMetric; target: string; days: TrendDays; visibility?: Visibility };
 
 /** `/pg audit` is not a database command: it reads the healing audit log in the state database. */
 export const AUDIT_COMMAND = 'audit';
 /** `/pg digest [target]` is not a database command either: it runs the digest's sections on every target. */
 export const DIGEST_COMMAND = 'digest';
+/** `/pg status`: the alert watch across copies (who checks what, when), from the state database. */
+export const STATUS_COMMAND = 'status';
 /** `/pg trend <metric> [target]`: a chart of the daily snapshots in the state database (src/charts). */
 export const TREND_COMMAND = 'trend';
 /** `/pg audit --limit N`: bounds declared once, checked like every command option. */
@@ -50,6 +53,7 @@ export function parseSlashText(text: string, context: ParseContext): SlashReques
   if (first.toLowerCase() === AUDIT_COMMAND) return parseAudit(rest, context);
   if (first.toLowerCase() === DIGEST_COMMAND) return parseDigest(rest, context);
   if (first.toLowerCase() === TREND_COMMAND) return parseTrend(rest, context);
+  if (first.toLowerCase() === STATUS_COMMAND) return parseStatus(rest);
   const command = findCommand(first);
   const { visibility, explicitTarget, remaining } = takeSlackFlags(rest);
   const target = takeTarget(command, remaining, explicitTarget, context.targetNames);
@@ -111,6 +115,16 @@ function parseDigest(tokens: string[], context: ParseContext): SlashRequest {
   const target = explicitTarget ?? first;
   if (target && !context.targetNames.includes(target)) throw unknownTarget(target, context.targetNames);
   return { kind: 'digest', ...(target ? { target } : {}), ...(visibility ? { visibility } : {}) };
+}
+
+/** `/pg status` takes only --private or --public. */
+function parseStatus(tokens: string[]): SlashRequest {
+  const { visibility, explicitTarget, remaining } = takeSlackFlags(tokens);
+  if (remaining.length || explicitTarget)
+    throw new AppError('bad_option', '`status` takes no target or option; it lists every target you may query.', {
+      hint: 'Use `/pg status` (or `/pg status --private`).',
+    });
+  return { kind: 'status', ...(visibility ? { visibility } : {}) };
 }
 
 /** Splits on whitespace; phones and macOS turn `--` into a dash, so a leading dash becomes `--` again. */

@@ -134,3 +134,48 @@ export async function listLeases(db: Queryable, work: string): Promise<LeaseRow[
 export async function forgetCopy(db: Queryable, copyId: string): Promise<void> {
   await db.query('DELETE FROM pgmedic.watch_copies WHERE copy_id = $1', [copyId]);
 }
+
+export interface CopyRow {
+  copyId: string;
+  /** Seconds since its last beat, by the state database's clock. */
+  beatAgoSeconds: number;
+}
+
+/** The copies that beat recently, most recent first (for a status view). */
+export async function listCopies(db: Queryable): Promise<CopyRow[]> {
+  const { rows } = await db.query<{ copy_id: string; ago: number }>(
+    'SELECT copy_id, extract(epoch FROM now() - seen_at)::float8 AS ago FROM pgmedic.watch_copies ORDER BY seen_at DESC, copy_id',
+  );
+  return rows.map((r) => ({ copyId: r.copy_id, beatAgoSeconds: Math.max(0, Number(r.ago)) }));
+}
+
+export interface LeaseAge {
+  target: string;
+  holder: string | null;
+  /** Seconds until the lease expires (negative: expired), by the state database's clock. */
+  expiresInSeconds: number | null;
+  /** Seconds since the target was last checked; null when never. */
+  checkedAgoSeconds: number | null;
+}
+
+/** Who holds what and how long ago each target was checked, in the state database's clock (for a status view). */
+export async function listLeaseAges(db: Queryable, work: string): Promise<LeaseAge[]> {
+  const { rows } = await db.query<{
+    target: string;
+    holder: string | null;
+    expires: number | null;
+    ago: number | null;
+  }>(
+    `SELECT target, holder,
+            CASE WHEN expires_at = '-infinity' THEN NULL ELSE extract(epoch FROM expires_at - now())::float8 END AS expires,
+            extract(epoch FROM now() - last_checked_at)::float8 AS ago
+     FROM pgmedic.watch_leases WHERE work = $1 ORDER BY target`,
+    [work],
+  );
+  return rows.map((r) => ({
+    target: r.target,
+    holder: r.holder,
+    expiresInSeconds: r.expires === null ? null : Number(r.expires),
+    checkedAgoSeconds: r.ago === null ? null : Math.max(0, Number(r.ago)),
+  }));
+}

@@ -43,6 +43,7 @@ describe('schedule config', () => {
       cooldownSeconds: 600,
       resolveAfterSeconds: 0,
       fireAt: 'warn',
+      connectionsPerServer: 4,
     });
     expect(loadScheduleConfig({ targets: [target] }, {})).toEqual({
       digests: [],

@@ -1,15 +1,20 @@
 import type { Target } from '../../db/targets.js';
 import { createLimiter } from '../bounded.js';
+import { SCHEDULE_DEFAULTS } from '../../config/schedule-schema.js';
+import { serverBudget } from './server-budget.js';
 import type { WorkShare } from '../share.js';
 import { reconcile, type AlertDeps, type Transitions } from './lifecycle.js';
 import { observeTarget, type TargetObservation } from './observe.js';
 
 export interface AlertWatchOptions extends AlertDeps {
-  targets: readonly Target[];
+  /** The targets to watch, or a function giving them each round (they change on reload and discovery). */
+  targets: readonly Target[] | (() => readonly Target[]);
   intervalMs: number;
   fireAt: 'warn' | 'crit';
   /** Targets looked at once. */
   concurrency?: number;
+  /** Connections this copy's watch holds on one server at most (targets that are databases of one server). */
+  connectionsPerServer?: number;
   now?: () => Date;
   /** Leases in the state database: this copy checks only its share of the targets. Without it, all of them. */
   share?: WorkShare;
@@ -32,17 +37,21 @@ export interface AlertWatch {
 export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
   const now = options.now ?? (() => new Date());
   const limit = createLimiter(options.concurrency ?? 8);
+  const budget = serverBudget(options.connectionsPerServer ?? SCHEDULE_DEFAULTS.alertConnectionsPerServer);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = true;
 
   const observe = options.observe ?? observeTarget;
+  const overrun = overrunNotice(options.log, options.intervalMs);
 
+  const all = () => (typeof options.targets === 'function' ? options.targets() : options.targets);
   const mine = async (): Promise<readonly Target[]> => {
-    if (!options.share) return options.targets;
+    const targets = all();
+    if (!options.share) return targets;
     try {
-      const names = new Set(await options.share.pick(options.targets.map((t) => t.name)));
-      return options.targets.filter((t) => names.has(t.name));
+      const names = new Set(await options.share.pick(targets.map((t) => t.name)));
+      return targets.filter((t) => names.has(t.name));
     } catch (error) {
       // No state database, no lease: checking nothing beats every copy checking everything; the next round retries.
       options.log.error(
@@ -53,26 +62,44 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
     }
   };
 
-  const checkOnce = async () =>
-    Promise.all(
-      (await mine()).map((target) =>
-        limit(async () => {
-          try {
-            return await reconcile(options, await observe(target, options.fireAt, now));
-          } catch (error) {
-            options.log.error(
-              { target: target.name, error: error instanceof Error ? error.message : String(error) },
-              'alert check failed',
-            );
-            return { posted: [], updated: [], resolved: [] };
-          }
-        }),
+  const checkOnce = async () => {
+    const targets = await mine();
+    budget.plan(targets);
+    const done = await Promise.all(
+      targets.map((target) =>
+        budget.run(target, () =>
+          limit(async () => {
+            try {
+              const look = await observe(target, options.fireAt, now);
+              // Removed by a reload or a discovery while it was looked at: its closed pool is no outage to report.
+              if (!all().includes(target)) return { posted: [], updated: [], resolved: [] };
+              return await reconcile(options, look);
+            } catch (error) {
+              options.log.error(
+                { target: target.name, error: error instanceof Error ? error.message : String(error) },
+                'alert check failed',
+              );
+              return { posted: [], updated: [], resolved: [] };
+            }
+          }),
+        ),
       ),
     );
+    // A round that took long (slow servers, many targets) says the copy is still alive before the others count it out.
+    if (targets.length) await options.share?.renew(targets.map((t) => t.name)).catch(() => undefined);
+    return done;
+  };
 
   const tick = () => {
     if (stopped) return;
     if (!running) running = checkOnce().finally(() => (running = undefined));
+    else {
+      // A slow round (a server timing out) must not look like a dead copy: its leases would move mid-round.
+      options.share
+        ?.renew(all().map((t) => t.name))
+        .catch((error: Error) => options.log.warn({ error: error.message }, 'could not renew the alert leases'));
+      overrun.skipped();
+    }
     timer = setTimeout(tick, options.intervalMs - (Date.now() % options.intervalMs));
   };
 
@@ -93,5 +120,26 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
         );
     },
     checkOnce,
+  };
+}
+
+/**
+ * Rounds longer than the interval skip ticks, so targets are looked at less often than configured: said in the log
+ * at most once a minute, with how many ticks were skipped, so an operator can raise the interval or add copies.
+ */
+function overrunNotice(log: AlertWatchOptions['log'], intervalMs: number) {
+  let skipped = 0;
+  let lastSaid = 0;
+  return {
+    skipped() {
+      skipped++;
+      if (Date.now() - lastSaid < 60_000) return;
+      log.warn(
+        { skippedTicks: skipped, intervalMs },
+        'alert rounds take longer than the interval, so ticks are skipped: raise alerts.intervalSeconds or run more copies',
+      );
+      lastSaid = Date.now();
+      skipped = 0;
+    },
   };
 }

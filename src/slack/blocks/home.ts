@@ -12,6 +12,11 @@ export interface HomeInput {
   now: Date;
   /** Shown instead of targets when there are none to show (default: none is configured). */
   noTargets?: string;
+  /** The alert watch across copies (`/pg status` in short), when this copy runs one. */
+  watch?: {
+    copies: { copyId: string; beatAgoSeconds: number }[];
+    targets: ReadonlyMap<string, { holder: string | null; checkedAgoSeconds: number | null }>;
+  };
 }
 
 /** Targets shown one block each; the rest are summarised so the view stays under its block limit. */
@@ -29,13 +34,16 @@ export function homeView(input: HomeInput): HomeView {
     { type: 'divider' },
     sectionBlock('*Targets*'),
     ...(shown.length
-      ? shown.map((t) => sectionBlock(targetLine(t.name, t.status, input.now)))
+      ? shown.map((t) =>
+          sectionBlock(targetLine(t.name, t.status, input.now) + watchLine(input.watch?.targets.get(t.name))),
+        )
       : [
           sectionBlock(
             `_${escapeMrkdwn(input.noTargets ?? 'No database target is configured yet (DATABASE_URL or PGMEDIC_CONFIG).')}_`,
           ),
         ]),
     ...(hidden ? [sectionBlock(`_…and ${hidden} more targets_`)] : []),
+    ...(input.watch ? [sectionBlock(copiesLine(input.watch.copies, input.invocation))] : []),
     { type: 'divider' },
     ...commandSections(input.commands, input.invocation),
     contextBlock(['Status is the last result this bot has seen since it started; run a command to refresh it.']),
@@ -49,6 +57,21 @@ function targetLine(name: string, status: TargetStatus | undefined, now: Date): 
   const age = formatDuration(Math.max(0, (now.getTime() - status.at.getTime()) / 1000));
   const version = status.serverVersion ? ` · PostgreSQL ${escapeMrkdwn(status.serverVersion)}` : '';
   return `${emoji} *${escapeMrkdwn(name)}* — ${escapeMrkdwn(status.summary)}\n_\`${escapeMrkdwn(status.command)}\`, ${age} ago${version}_`;
+}
+
+function watchLine(watch: { holder: string | null; checkedAgoSeconds: number | null } | undefined): string {
+  if (!watch) return '';
+  const checked =
+    watch.checkedAgoSeconds === null ? 'not checked yet' : `checked ${formatDuration(watch.checkedAgoSeconds)} ago`;
+  return `\n_alert watch: ${watch.holder ? `\`${escapeMrkdwn(watch.holder)}\`` : 'no copy'}, ${checked}_`;
+}
+
+function copiesLine(copies: { copyId: string; beatAgoSeconds: number }[], invocation: string): string {
+  const shown = copies
+    .slice(0, 10)
+    .map((c) => `\`${escapeMrkdwn(c.copyId)}\` (heartbeat ${formatDuration(c.beatAgoSeconds)} ago)`);
+  const more = copies.length > shown.length ? `, …and ${copies.length - shown.length} more` : '';
+  return `*Alert watch copies*: ${shown.length ? shown.join(', ') + more : 'none yet'}. \`${invocation} status\` has the details.`;
 }
 
 function commandSections(commands: HomeInput['commands'], invocation: string): KnownBlock[] {

@@ -9,9 +9,10 @@ import { reportMessage } from '../blocks/report.js';
 import { claimWon } from '../dedupe.js';
 import type { SlackDeps } from '../deps.js';
 import { digestCommand } from '../digest-command.js';
+import { fleetStatusCommand } from '../fleet-command.js';
 import { executeCommand } from '../execute.js';
 import { auditCommand, requestActionCommand } from '../heal-commands.js';
-import { AUDIT_COMMAND, DIGEST_COMMAND, parseSlashText, TREND_COMMAND } from '../parse.js';
+import { AUDIT_COMMAND, DIGEST_COMMAND, parseSlashText, STATUS_COMMAND, TREND_COMMAND } from '../parse.js';
 import { trendCommand } from '../trend-command.js';
 
 export const SLASH_COMMAND = '/pg';
@@ -70,6 +71,11 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
       afterAck(() =>
         digestCommand(deps, { ...(request.target ? { target: request.target } : {}), visibility, requester }, reply),
       );
+      return;
+    }
+    if (request.kind === 'status') {
+      await ack({ response_type: 'ephemeral', ...runningNote(STATUS_COMMAND, 'every target') });
+      afterAck(() => fleetStatusCommand(deps, { visibility, requester }, reply));
       return;
     }
     if (request.kind === 'trend') {

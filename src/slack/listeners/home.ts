@@ -3,6 +3,7 @@ import { listCommands } from '../../engine/registry.js';
 import { homeView } from '../blocks/home.js';
 import type { SlackDeps } from '../deps.js';
 import { SLASH_COMMAND } from './command.js';
+import { readFleetStatus } from '../../schedule/fleet-status.js';
 
 /** Publishes the Home tab whenever someone opens it. */
 export function registerAppHome(app: App, deps: SlackDeps): void {
@@ -12,7 +13,9 @@ export function registerAppHome(app: App, deps: SlackDeps): void {
     const names: string[] = [];
     for (const name of deps.targets.names())
       if ((await deps.authorizer.checkUser(deps.targets.get(name).config, event.user)).allowed) names.push(name);
+    const watch = await watchFor(deps, names);
     const view = homeView({
+      ...(watch ? { watch } : {}),
       targets: names.map((name) => ({ name, status: deps.status.get(name) })),
       commands: listCommands(),
       invocation: SLASH_COMMAND,
@@ -23,4 +26,20 @@ export function registerAppHome(app: App, deps: SlackDeps): void {
     });
     await client.views.publish({ user_id: event.user, view });
   });
+}
+
+/** The watch's leases of the targets shown; a state database that does not answer costs this section only. */
+async function watchFor(deps: SlackDeps, names: string[]) {
+  if (!deps.snapshots || !deps.watch) return undefined;
+  try {
+    const status = await readFleetStatus(deps.snapshots);
+    const shown = new Set(names);
+    return {
+      copies: status.copies,
+      targets: new Map(status.leases.filter((l) => shown.has(l.target)).map((l) => [l.target, l])),
+    };
+  } catch (error) {
+    deps.logger.warn({ err: error }, 'could not read the alert watch for the Home tab');
+    return undefined;
+  }
 }

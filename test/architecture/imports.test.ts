@@ -93,8 +93,6 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
       // The largest tables in the database report are the sizes command's section, measured the same way.
       'commands/database.ts → commands/sizes': 'LARGEST_TABLES_SQL, measureLargestTables',
       'commands/database/report.ts → commands/sizes': 'largestTablesSections, skippedFootnotes',
-      // explain shows the statement columns the way slow-queries does (being changed by another helper now).
-      'commands/explain.ts → commands/slow-queries': 'statementColumns',
       // health's lock summary is the locks command's blocking tree, assessed the same way.
       'commands/health/locks.ts → commands/locks/tree': 'buildTree, assessLocks',
     };

@@ -119,7 +119,11 @@ function databaseRow(d: DatabaseActivity): string[] {
 function checkpointFacts(c: CheckpointActivity, status: Status) {
   return [
     { label: 'Timed', value: formatCount(c.timed) },
-    { label: 'Requested', value: `${formatCount(c.requested)} (${formatPercent(c.requestedPct)} of all)`, status },
+    {
+      label: 'Requested',
+      value: c.requestedPct === null ? '0' : `${formatCount(c.requested)} (${formatPercent(c.requestedPct)} of all)`,
+      status,
+    },
     { label: 'Write / sync time', value: `${formatMs(c.writeTimeMs)} / ${formatMs(c.syncTimeMs)}` },
     { label: 'Buffers written', value: formatCount(c.buffersWritten) },
     ...(c.restartpointsTimed !== null
@@ -139,10 +143,10 @@ function checkpointFacts(c: CheckpointActivity, status: Status) {
 
 function footnotes(findings: PerformanceFindings, shown: number): string[] {
   const notes = [
-    'Totals since each statistics reset; per-second rates need a previous sample (ratesBetween) and appear once samples are stored.',
+    'Totals since each statistics reset; for rates over a recent window, add --since 1h (from the query history).',
   ];
   if (findings.databases.length > shown)
-    notes.push(`${findings.databases.length - shown} more databases not shown (raise --limit).`);
+    notes.push(`${plural(findings.databases.length - shown, 'more database')} not shown (raise --limit).`);
   if (findings.databases.some((d) => d.tempFiles > 0))
     notes.push('Temp files mean sorts or hashes spilled past work_mem; set log_temp_files to see which queries.');
   if (findings.databases.some((d) => d.deadlocks > 0))

@@ -8,6 +8,7 @@ import type { Fact, Section } from '../../src/report/model.js';
 import { connect } from '../support/clients.js';
 import { run, testTarget } from '../support/engine.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
+import * as health from '../report/fixtures/health.js';
 import * as performance from '../report/fixtures/performance.js';
 import * as replication from '../report/fixtures/replication.js';
 
@@ -140,6 +141,12 @@ describe('counts of one and mixed standbys, from fixed findings', () => {
     expect(reportOf('replication', findings).summary).toBe(
       '2 standbys connected (1 streaming); the furthest behind, replica-a, replays 2.00 MB behind; scenario-walsender (startup) has not reported a replay position yet.',
     );
+  });
+
+  it('health: the command to run goes inside a detail\'s closing parenthesis, never ") ("', () => {
+    const summary = reportOf('health', health.trouble).summary;
+    expect(summary).toContain('5 sessions idle in transaction (longest 6s; run `locks`).');
+    expect(summary).not.toContain(') (');
   });
 
   it('performance: "1 more database", not "1 more databases"', () => {

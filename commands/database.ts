@@ -4,8 +4,7 @@ import { camelCased } from '../src/db/rows.js';
 import { defineCommand } from '../src/engine/command.js';
 import { databaseReport } from './database/report.js';
 import { intOption, textOption } from '../src/engine/units.js';
-import { suggestion } from '../src/engine/closest.js';
-import { AppError } from '../src/errors.js';
+import { AppError, suggestion } from '../src/errors.js';
 import { LARGEST_TABLES_SQL, measureLargestTables, type LargestTables } from './sizes.js';
 
 export interface DatabaseStats {

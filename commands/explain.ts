@@ -4,7 +4,7 @@ import { defineCommand, type CollectContext } from '../src/engine/command.js';
 import { statementOption } from '../src/engine/units.js';
 import { AppError } from '../src/errors.js';
 import { asQueryId, entrySql, findEntry, MEMORY_SQL, TABLES_SQL, tableFacts, topSql } from './explain/lookup.js';
-import { statementColumns } from './slow-queries.js';
+import { statementColumns } from './shared/statement-columns.js';
 import { indexCandidates } from './explain/candidates.js';
 import { HYPOPG_SCHEMA_SQL, hypopgSchema, suggestIndexes } from './explain/hypopg.js';
 import { adviseOn, flattenPlan, relationsOf } from './explain/plan.js';

@@ -99,14 +99,19 @@ export function explainReport(findings: ExplainFindings, _context: ReportContext
       };
     case 'nothing':
       return {
-        ...plain(
-          'Explain',
-          'ok',
-          `None of the ${plural(findings.statements, 'costliest statement')} of this database is a query EXPLAIN can plan.`,
-        ),
+        ...plain('Explain', 'ok', nothingToPlan(findings.statements)),
         footnotes: [USAGE],
       };
   }
+}
+
+/** Nothing typed and no plannable statement among the costliest recorded (utility statements are skipped). */
+function nothingToPlan(statements: number): string {
+  if (statements === 0)
+    return 'pg_stat_statements has recorded no statement in this database yet, so there is no costliest one to explain: let the workload run for a while, or give a statement or a queryid.';
+  if (statements === 1)
+    return 'The only statement pg_stat_statements has recorded in this database is not a query EXPLAIN can plan.';
+  return `None of the ${formatCount(statements)} costliest statements recorded in this database is a query EXPLAIN can plan.`;
 }
 
 function planReport(findings: Extract<ExplainFindings, { kind: 'plan' }>): Report {

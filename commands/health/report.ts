@@ -11,7 +11,7 @@ export function healthReport(
   const problems = findings.checks.filter((c) => c.status !== 'ok');
   const status = worstStatus(...findings.checks.map((c) => c.status));
   const summary = problems.length
-    ? `${plural(problems.length, 'check')} need${problems.length === 1 ? 's' : ''} attention: ${problems.map((p) => `${p.detail}${p.next ? ` (run \`${p.next}\`)` : ''}`).join('; ')}.`
+    ? `${plural(problems.length, 'check')} need${problems.length === 1 ? 's' : ''} attention: ${problems.map((p) => withNext(p.detail, p.next)).join('; ')}.`
     : `OK: ${findings.role} on PostgreSQL ${serverVersion}, up ${formatDuration(findings.uptimeSeconds)}; nothing needs attention.`;
   const nextCommands = [...new Set(problems.flatMap((p) => (p.next ? [p.next] : [])))];
   return {
@@ -58,3 +58,9 @@ const CHECK_LABELS: Record<HealthCheckName, string> = {
   cacheHit: 'Cache hit ratio',
   replication: 'Replication',
 };
+
+/** "detail (run `x`)"; inside the detail's own closing parenthesis when it ends with one, never ") (". */
+function withNext(detail: string, next: string | null | undefined): string {
+  if (!next) return detail;
+  return detail.endsWith(')') ? `${detail.slice(0, -1)}; run \`${next}\`)` : `${detail} (run \`${next}\`)`;
+}

@@ -79,10 +79,24 @@ function localSummary(local: LocalReplay): string {
 
 function standbysSummary(findings: ReplicationFindings): string {
   if (!findings.standbys.length) return findings.role === 'primary' ? 'No standby is connected.' : '';
-  const worst = [...findings.standbys].sort((a, b) => (b.replayLagBytes ?? 0) - (a.replayLagBytes ?? 0))[0]!;
   const streaming = findings.standbys.filter((s) => s.state === 'streaming').length;
-  return `${plural(findings.standbys.length, 'standby', 'standbys')} connected (${streaming} streaming); the furthest behind, ${worst.application || worst.pid}, replays ${formatBytes(worst.replayLagBytes)} behind${worst.replayLagSeconds !== null ? ` (${formatDuration(worst.replayLagSeconds)})` : ''}.`;
+  const connected = `${plural(findings.standbys.length, 'standby', 'standbys')} connected (${streaming} streaming)`;
+  // A walsender that has not replied yet (startup, or a replication connection running SQL) has no position.
+  const unknown = findings.standbys.filter((s) => s.replayLagBytes === null);
+  const measured = findings.standbys.filter((s) => s.replayLagBytes !== null);
+  const worst = [...measured].sort((a, b) => b.replayLagBytes! - a.replayLagBytes!)[0];
+  const parts = [
+    worst
+      ? `the furthest behind, ${standbyName(worst)}, replays ${formatBytes(worst.replayLagBytes)} behind${worst.replayLagSeconds !== null ? ` (${formatDuration(worst.replayLagSeconds)})` : ''}`
+      : '',
+    unknown.length
+      ? `${unknown.map((s) => `${standbyName(s)} (${s.state})`).join(', ')} ${unknown.length === 1 ? 'has' : 'have'} not reported a replay position yet`
+      : '',
+  ];
+  return `${connected}; ${parts.filter(Boolean).join('; ')}.`;
 }
+
+const standbyName = (s: StandbyLag) => s.application || String(s.pid);
 
 function slotsSummary(slots: ReplicationSlot[]): string {
   const inactive = slots.filter((s) => !s.active && !s.temporary);

@@ -61,7 +61,9 @@ function summarize(findings: VacuumFindings, thresholds: Thresholds): string {
     ? 'Standby: autovacuum runs on the primary.'
     : findings.overTriggerCount
       ? `${plural(findings.overTriggerCount, 'table')} of ${formatCount(findings.tableCount)} past the autovacuum trigger${behind ? `, ${formatCount(behind)} far behind (≥ ${thresholds.vacuumTriggerRatio.warn}×)` : ''}.`
-      : `Autovacuum is keeping up: no table of ${formatCount(findings.tableCount)} is past its trigger.`;
+      : findings.tableCount
+        ? `Autovacuum is keeping up: no table of ${formatCount(findings.tableCount)} is past its trigger.`
+        : 'Autovacuum is keeping up: this database has no tables of its own yet, and no catalog is past its trigger.';
   return oldest ? `${tables} The xmin horizon is held by a ${describeHolder(oldest)}.` : tables;
 }
 
@@ -88,7 +90,9 @@ function settingsFacts(findings: VacuumFindings): Fact[] {
     },
     {
       label: 'Tables past their trigger',
-      value: `${formatCount(findings.overTriggerCount)} of ${formatCount(findings.tableCount)}`,
+      value: findings.tableCount
+        ? `${formatCount(findings.overTriggerCount)} of ${formatCount(findings.tableCount)}`
+        : 'none',
     },
   ];
 }
@@ -125,7 +129,8 @@ function tablesSection(tables: VacuumTable[], thresholds: Thresholds, inRecovery
     ]),
     // On a standby the counters are not kept: no row is judged.
     rowStatus: tables.map((t) => (inRecovery ? 'ok' : tableStatus(t, thresholds))),
-    empty: 'No tables.',
+    // Every table of its own is listed up to --limit (catalogs only when past a trigger): empty means none.
+    empty: 'No tables of its own yet, and no catalog past its trigger.',
   };
 }
 

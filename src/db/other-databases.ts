@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type { TargetConfig } from '../config/schema.js';
-import { AppError } from '../errors.js';
-import { suggestion } from '../engine/closest.js';
+import { AppError, suggestion } from '../errors.js';
 import { createTargetPool } from './pools.js';
 
 /** At most this many other databases of one server have a pool at once; the least recently used one goes. */

@@ -1,8 +1,7 @@
 import type pg from 'pg';
 import type { Config, TargetConfig } from '../config/schema.js';
 import { resolveThresholds, type Thresholds } from '../config/thresholds.js';
-import { AppError } from '../errors.js';
-import { suggestion } from '../engine/closest.js';
+import { AppError, suggestion } from '../errors.js';
 import { probeCapabilities, type Capabilities } from './capabilities.js';
 import { otherDatabasePools } from './other-databases.js';
 import { createTargetPool } from './pools.js';

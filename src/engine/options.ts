@@ -1,7 +1,6 @@
 import type { z } from 'zod';
-import { AppError } from '../errors.js';
 import type { AnyCommand } from './command.js';
-import { closestMatch } from './closest.js';
+import { AppError, closestMatch } from '../errors.js';
 import { boundsOf, type Bounds } from './units.js';
 
 export interface OptionInfo {

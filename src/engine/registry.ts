@@ -1,8 +1,7 @@
 import { ACTIONS } from '../../actions/index.js';
 import { COMMANDS as DIAGNOSTICS } from '../../commands/index.js';
-import { AppError } from '../errors.js';
 import type { AnyCommand } from './command.js';
-import { suggestion } from './closest.js';
+import { AppError, suggestion } from '../errors.js';
 import { EXTRA_COMMANDS } from './extra-commands.js';
 
 /** Diagnostics first, then the actions: the order help shows them. */

@@ -1,6 +1,5 @@
-import { AppError } from '../errors.js';
 import type { AnyCommand } from './command.js';
-import { suggestion } from './closest.js';
+import { AppError, suggestion } from '../errors.js';
 
 /**
  * The one rule for a target typed as a word, shared by `/pg locks prod` and `pgmedic locks prod`: the first bare

@@ -76,7 +76,7 @@ describe('health on a primary', () => {
         next: 'connections',
       });
       expect(result.status).toBe('warn');
-      expect(result.summary).toContain('(run `connections`)');
+      expect(result.summary).toContain('idle in transaction; run `connections`)');
     } finally {
       await strict.close();
       await clients.closeAll();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closestMatch, suggestion } from '../../src/engine/closest.js';
+import { closestMatch, suggestion } from '../../src/errors.js';
 import { pickSql, tagSql } from '../../src/db/sql.js';
 import { toAppError } from '../../src/db/sqlstate.js';
 import { formatBytes, formatDuration, truncate } from '../../src/report/format.js';

@@ -1,0 +1,84 @@
+import type { Snapshot } from '../../db/counters.js';
+import { statementDeltas } from '../../engine/history-delta.js';
+import { latestHistoryAt, readHistoryRange } from '../../state/history-series.js';
+
+/** The charts read the query history through the trends (src/charts does not reach the state database). */
+export { latestHistoryAt, readHistoryRange };
+
+/** One line of a history chart; `day` is the snapshot's instant (ISO 8601, UTC). */
+export interface HistorySeries {
+  name: string;
+  points: { day: string; value: number }[];
+}
+
+/** Snapshots of one database's size become one line; lines in the order first seen. */
+function group(points: readonly { name: string; day: string; value: number }[]): HistorySeries[] {
+  const byName = new Map<string, HistorySeries>();
+  for (const p of points) {
+    const series = byName.get(p.name) ?? { name: p.name, points: [] };
+    series.points.push({ day: p.day, value: p.value });
+    byName.set(p.name, series);
+  }
+  return [...byName.values()];
+}
+
+const at = (s: Snapshot) => s.takenAt.toISOString();
+
+/** Each database's size (pg_database_size), where the role could measure it. */
+export const databaseSizeSeries = (snapshots: readonly Snapshot[]): HistorySeries[] =>
+  group(
+    snapshots.flatMap((s) =>
+      s.databases.flatMap((d) => (d.sizeBytes === null ? [] : [{ name: d.database, day: at(s), value: d.sizeBytes }])),
+    ),
+  );
+
+/** Replay lag in bytes of WAL: per standby on a primary, its own replay delay on a standby. */
+export const STANDBY_SELF = 'replay delay (this standby)';
+export const replicationLagSeries = (snapshots: readonly Snapshot[]): HistorySeries[] =>
+  group(
+    snapshots.flatMap((s) => {
+      const r = s.replication;
+      if (!r) return [];
+      if (r.role === 'standby')
+        return r.replayLagBytes === null ? [] : [{ name: STANDBY_SELF, day: at(s), value: r.replayLagBytes }];
+      return r.standbys.flatMap((b) => (b.lagBytes === null ? [] : [{ name: b.name, day: at(s), value: b.lagBytes }]));
+    }),
+  );
+
+export interface IntervalTime {
+  day: string;
+  totalMs: number;
+  calls: number;
+}
+
+/**
+ * pg_stat_statements time per interval between consecutive snapshots that both recorded it, at the interval's
+ * end, with the query history's never-negative delta rules (a reset counts from zero).
+ */
+export function queryTimeIntervals(snapshots: readonly Snapshot[]): IntervalTime[] {
+  const intervals: IntervalTime[] = [];
+  for (let i = 1; i < snapshots.length; i++) {
+    const [base, now] = [snapshots[i - 1]!, snapshots[i]!];
+    if (!('entries' in base.statements) || !('entries' in now.statements)) continue;
+    const { deltas } = statementDeltas(base.statements, base.takenAt, now.statements);
+    intervals.push({
+      day: at(now),
+      totalMs: deltas.reduce((sum, d) => sum + d.totalMs, 0),
+      calls: deltas.reduce((sum, d) => sum + d.calls, 0),
+    });
+  }
+  return intervals;
+}
+
+export const queryTotalSeries = (snapshots: readonly Snapshot[]): HistorySeries[] => {
+  const points = queryTimeIntervals(snapshots).map((i) => ({ day: i.day, value: i.totalMs }));
+  return points.length ? [{ name: 'total time', points }] : [];
+};
+
+/** Mean time per call over each interval; an interval without calls has no mean (no point). */
+export const queryMeanSeries = (snapshots: readonly Snapshot[]): HistorySeries[] => {
+  const points = queryTimeIntervals(snapshots).flatMap((i) =>
+    i.calls > 0 ? [{ day: i.day, value: i.totalMs / i.calls }] : [],
+  );
+  return points.length ? [{ name: 'mean time per call', points }] : [];
+};

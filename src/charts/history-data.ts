@@ -1,18 +1,17 @@
 import type { Pool } from '../db/driver.js';
-import type { Snapshot } from '../db/counters.js';
 import { dayOffset } from '../schedule/trends/compare.js';
-import { latestHistoryAt, readHistoryRange } from '../schedule/trends/history-series.js';
+import { type HistorySeries, latestHistoryAt, readHistoryRange } from '../schedule/trends/history-series.js';
 import type { ChartData } from './data.js';
 import { type HistoryMetric, MAX_SERIES, type TrendDays } from './metrics.js';
 
 const DAY_MS = 86_400_000;
 
 /**
- * Pure: the metric's series over the snapshots (taken from `first` to `last`), the MAX_SERIES largest at their
+ * Pure: the metric's series of the snapshots taken from `first` to `last`, the MAX_SERIES largest at their
  * latest point first. The x domain is the instants, the title's dates are their UTC days.
  */
 export function historyChartData(
-  snapshots: readonly Snapshot[],
+  all: readonly HistorySeries[],
   target: string,
   metric: HistoryMetric,
   days: TrendDays,
@@ -20,8 +19,7 @@ export function historyChartData(
   last: Date,
 ): ChartData {
   const latest = (s: { points: { day: string; value: number }[] }) => s.points.at(-1)!;
-  const series = metric
-    .series(snapshots)
+  const series = all
     .filter((s) => s.points.length)
     .sort(
       (a, b) =>
@@ -54,6 +52,6 @@ export async function readHistoryChartData(
   const last = await latestHistoryAt(db, target, before);
   if (!last) return null;
   const first = new Date(last.getTime() - days * DAY_MS);
-  const snapshots = await readHistoryRange(db, target, first, last, metric.statements);
-  return historyChartData(snapshots, target, metric, days, first, last);
+  const series = await metric.series(readHistoryRange(db, target, first, last, metric.statements));
+  return historyChartData(series, target, metric, days, first, last);
 }

@@ -1,8 +1,8 @@
-import type { Snapshot } from '../db/counters.js';
 import type { SnapshotRow } from '../schedule/trends/extract.js';
 import {
   databaseSizeSeries,
   type HistorySeries,
+  type Snapshots,
   queryMeanSeries,
   queryTotalSeries,
   replicationLagSeries,
@@ -28,7 +28,7 @@ export interface HistoryMetric extends MetricBase {
   source: 'history';
   /** Whether the series need the pg_stat_statements arrays (costlier to read). */
   statements: boolean;
-  series: (snapshots: readonly Snapshot[]) => HistorySeries[];
+  series: (snapshots: Snapshots) => Promise<HistorySeries[]>;
 }
 
 /** What a chart can show. */

@@ -11,7 +11,7 @@ import type { Queryable } from './requests.js';
 import { inTransaction, type StatePool } from './transaction.js';
 
 /** Array columns of pgmedic.history_statements, in the order of STATEMENT_COUNTERS. */
-const COUNTER_COLUMNS = [
+export const COUNTER_COLUMNS = [
   'calls',
   'total_ms',
   'rows',
@@ -191,9 +191,8 @@ export function snapshotOf(row: StoredSnapshotRow, arrays?: ArrayRow): Snapshot 
 function entriesOf(row: ArrayRow): StatementEntry[] {
   const ids = row.query_ids ?? [];
   return ids.map((queryId, i) => {
-    const counters = Object.fromEntries(
-      STATEMENT_COUNTERS.map((c, k) => [c, Number(row[COUNTER_COLUMNS[k]!]![i] ?? 0)]),
-    ) as Counters;
+    const counters = {} as Counters;
+    for (const [k, c] of STATEMENT_COUNTERS.entries()) counters[c] = Number(row[COUNTER_COLUMNS[k]!]![i] ?? 0);
     return {
       queryId: String(queryId),
       userId: String(row.user_ids![i]),

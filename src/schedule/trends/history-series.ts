@@ -24,26 +24,34 @@ function group(points: readonly { name: string; day: string; value: number }[]):
 
 const at = (s: Snapshot) => s.takenAt.toISOString();
 
+/** The snapshots as they are read (a page at a time). */
+export type Snapshots = AsyncIterable<Snapshot>;
+
+async function pointsOf(
+  snapshots: Snapshots,
+  points: (s: Snapshot) => { name: string; day: string; value: number }[],
+): Promise<HistorySeries[]> {
+  const all: { name: string; day: string; value: number }[] = [];
+  for await (const s of snapshots) all.push(...points(s));
+  return group(all);
+}
+
 /** Each database's size (pg_database_size), where the role could measure it. */
-export const databaseSizeSeries = (snapshots: readonly Snapshot[]): HistorySeries[] =>
-  group(
-    snapshots.flatMap((s) =>
-      s.databases.flatMap((d) => (d.sizeBytes === null ? [] : [{ name: d.database, day: at(s), value: d.sizeBytes }])),
-    ),
+export const databaseSizeSeries = (snapshots: Snapshots): Promise<HistorySeries[]> =>
+  pointsOf(snapshots, (s) =>
+    s.databases.flatMap((d) => (d.sizeBytes === null ? [] : [{ name: d.database, day: at(s), value: d.sizeBytes }])),
   );
 
 /** Replay lag in bytes of WAL: per standby on a primary, its own replay delay on a standby. */
 export const STANDBY_SELF = 'replay delay (this standby)';
-export const replicationLagSeries = (snapshots: readonly Snapshot[]): HistorySeries[] =>
-  group(
-    snapshots.flatMap((s) => {
-      const r = s.replication;
-      if (!r) return [];
-      if (r.role === 'standby')
-        return r.replayLagBytes === null ? [] : [{ name: STANDBY_SELF, day: at(s), value: r.replayLagBytes }];
-      return r.standbys.flatMap((b) => (b.lagBytes === null ? [] : [{ name: b.name, day: at(s), value: b.lagBytes }]));
-    }),
-  );
+export const replicationLagSeries = (snapshots: Snapshots): Promise<HistorySeries[]> =>
+  pointsOf(snapshots, (s) => {
+    const r = s.replication;
+    if (!r) return [];
+    if (r.role === 'standby')
+      return r.replayLagBytes === null ? [] : [{ name: STANDBY_SELF, day: at(s), value: r.replayLagBytes }];
+    return r.standbys.flatMap((b) => (b.lagBytes === null ? [] : [{ name: b.name, day: at(s), value: b.lagBytes }]));
+  });
 
 export interface IntervalTime {
   day: string;
@@ -55,30 +63,32 @@ export interface IntervalTime {
  * pg_stat_statements time per interval between consecutive snapshots that both recorded it, at the interval's
  * end, with the query history's never-negative delta rules (a reset counts from zero).
  */
-export function queryTimeIntervals(snapshots: readonly Snapshot[]): IntervalTime[] {
+export async function queryTimeIntervals(snapshots: Snapshots): Promise<IntervalTime[]> {
   const intervals: IntervalTime[] = [];
-  for (let i = 1; i < snapshots.length; i++) {
-    const [base, now] = [snapshots[i - 1]!, snapshots[i]!];
-    if (!('entries' in base.statements) || !('entries' in now.statements)) continue;
-    const { deltas } = statementDeltas(base.statements, base.takenAt, now.statements);
-    intervals.push({
-      day: at(now),
-      totalMs: deltas.reduce((sum, d) => sum + d.totalMs, 0),
-      calls: deltas.reduce((sum, d) => sum + d.calls, 0),
-    });
+  let base: Snapshot | undefined;
+  for await (const now of snapshots) {
+    if (base && 'entries' in base.statements && 'entries' in now.statements) {
+      const { deltas } = statementDeltas(base.statements, base.takenAt, now.statements);
+      intervals.push({
+        day: at(now),
+        totalMs: deltas.reduce((sum, d) => sum + d.totalMs, 0),
+        calls: deltas.reduce((sum, d) => sum + d.calls, 0),
+      });
+    }
+    base = now;
   }
   return intervals;
 }
 
-export const queryTotalSeries = (snapshots: readonly Snapshot[]): HistorySeries[] => {
-  const points = queryTimeIntervals(snapshots).map((i) => ({ day: i.day, value: i.totalMs }));
+export async function queryTotalSeries(snapshots: Snapshots): Promise<HistorySeries[]> {
+  const points = (await queryTimeIntervals(snapshots)).map((i) => ({ day: i.day, value: i.totalMs }));
   return points.length ? [{ name: 'total time', points }] : [];
-};
+}
 
 /** Mean time per call over each interval; an interval without calls has no mean (no point). */
-export const queryMeanSeries = (snapshots: readonly Snapshot[]): HistorySeries[] => {
-  const points = queryTimeIntervals(snapshots).flatMap((i) =>
+export async function queryMeanSeries(snapshots: Snapshots): Promise<HistorySeries[]> {
+  const points = (await queryTimeIntervals(snapshots)).flatMap((i) =>
     i.calls > 0 ? [{ day: i.day, value: i.totalMs / i.calls }] : [],
   );
   return points.length ? [{ name: 'mean time per call', points }] : [];
-};
+}

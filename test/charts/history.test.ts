@@ -24,88 +24,98 @@ import { startStandby } from '../support/standby.js';
 const RUNS = [3, 5, 4];
 const MARKED = 'SELECT count(*) FROM generate_series(1, 2000) AS g WHERE g % $1 = 0';
 
-let server: TestServer;
-let standby: Cluster;
-let admin: pg.Client;
-let app: pg.Client;
-let state: pg.Pool;
-let targets: Target[];
-
-/** `at` is only the job's claim time; a snapshot is stamped with the server's clock. */
-const snapshotAll = (at: Date) =>
-  runSnapshots(
-    { statePool: state, targets, log: recordingLog(), instanceId: 'charts', retentionDays: 35, now: () => new Date() },
-    at,
-  );
-
-beforeAll(async () => {
-  server = await startTestServer(18, { embedded: true });
-  admin = await connect(server.url());
-  for (const name of ['app', 'state']) await admin.query(`CREATE DATABASE ${name}`);
-  app = await connect(server.url('app'));
-  await app.query('CREATE EXTENSION pg_stat_statements');
-  state = createStatePool(server.url('state'));
-  await migrateStateDatabase(state);
-  standby = await startStandby(server.cluster!);
-  const probe = await connect(standby.url());
-  await waitFor(async () => (await probe.query("SELECT 1 FROM pg_database WHERE datname = 'app'")).rowCount, 'replay');
-  await probe.end();
-  targets = [testTarget(server.url('app'), { name: 'app' }), testTarget(standby.url(), { name: 'replica' })];
-  const start = Date.parse('2030-06-01T00:00:00Z');
-  await snapshotAll(new Date(start));
-  for (const [i, runs] of RUNS.entries()) {
-    if (i === 1)
-      await app.query(
-        'CREATE TABLE grown AS SELECT g, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 20000) g',
-      );
-    if (i === 2) await app.query('SELECT pg_stat_statements_reset()');
-    for (let n = 0; n < runs; n++) await app.query(MARKED, [n + 2]);
-    await snapshotAll(new Date(start + (i + 1) * 15 * 60_000));
-  }
-}, 180_000);
-
-afterAll(async () => {
-  await Promise.all((targets ?? []).map((t) => t.close()));
-  await state?.end();
-  await app?.end();
-  await admin?.end();
-  await standby?.stop();
-  await server?.stop();
-});
-
 const iso = (d: Date) => d.toISOString();
 const sorted = (values: ChartValue[]) =>
   [...values].sort((a, b) => a.series.localeCompare(b.series) || a.day.localeCompare(b.day));
 
-/**
- * Ground truth from the stored arrays, in SQL: each entry's change since the snapshot before, counted from zero
- * where pg_stat_statements was reset, the entry is new, or its counters went down; entries that ran only.
- */
-async function storedIntervals(target: string): Promise<{ at: string; totalMs: number; calls: number }[]> {
-  const { rows } = await state.query<{ taken_at: Date; total_ms: number; calls: number }>(
-    `WITH s AS (
-       SELECT id, taken_at, statements_info->>'statsReset' AS reset,
-              lag(id) OVER w AS prev, lag(statements_info->>'statsReset') OVER w AS prev_reset
-       FROM pgmedic.history_snapshots WHERE target = $1 WINDOW w AS (ORDER BY taken_at, id)),
-     e AS (SELECT st.snapshot_id, u.* FROM pgmedic.history_statements st,
-             unnest(query_ids, user_ids, db_ids, toplevel, calls, total_ms) AS u(q, usr, db, top, calls, total_ms)),
-     d AS (
-       SELECT s.taken_at,
-              CASE WHEN s.reset IS DISTINCT FROM s.prev_reset OR b.q IS NULL OR n.calls < b.calls OR n.total_ms < b.total_ms
-                   THEN n.calls ELSE n.calls - b.calls END AS calls,
-              CASE WHEN s.reset IS DISTINCT FROM s.prev_reset OR b.q IS NULL OR n.calls < b.calls OR n.total_ms < b.total_ms
-                   THEN n.total_ms ELSE n.total_ms - b.total_ms END AS total_ms
-       FROM s JOIN e n ON n.snapshot_id = s.id
-       LEFT JOIN e b ON b.snapshot_id = s.prev AND b.q = n.q AND b.usr = n.usr AND b.db = n.db AND b.top IS NOT DISTINCT FROM n.top
-       WHERE s.prev IS NOT NULL)
-     SELECT taken_at, sum(total_ms) AS total_ms, sum(calls)::float8 AS calls FROM d WHERE calls > 0
-     GROUP BY taken_at ORDER BY taken_at`,
-    [target],
-  );
-  return rows.map((r) => ({ at: iso(r.taken_at), totalMs: Number(r.total_ms), calls: Number(r.calls) }));
-}
+describe.each([14, 18] as const)('query-history charts, from snapshots the job took of PostgreSQL %i', (major) => {
+  let server: TestServer;
+  let standby: Cluster;
+  let admin: pg.Client;
+  let app: pg.Client;
+  let state: pg.Pool;
+  let targets: Target[];
 
-describe('query-history charts, from snapshots the job took of a real server', () => {
+  /** `at` is only the job's claim time; a snapshot is stamped with the server's clock. */
+  const snapshotAll = (at: Date) =>
+    runSnapshots(
+      {
+        statePool: state,
+        targets,
+        log: recordingLog(),
+        instanceId: 'charts',
+        retentionDays: 35,
+        now: () => new Date(),
+      },
+      at,
+    );
+
+  beforeAll(async () => {
+    server = await startTestServer(major, { embedded: true });
+    admin = await connect(server.url());
+    for (const name of ['app', 'state']) await admin.query(`CREATE DATABASE ${name}`);
+    app = await connect(server.url('app'));
+    await app.query('CREATE EXTENSION pg_stat_statements');
+    state = createStatePool(server.url('state'));
+    await migrateStateDatabase(state);
+    standby = await startStandby(server.cluster!);
+    const probe = await connect(standby.url());
+    await waitFor(
+      async () => (await probe.query("SELECT 1 FROM pg_database WHERE datname = 'app'")).rowCount,
+      'replay',
+    );
+    await probe.end();
+    targets = [testTarget(server.url('app'), { name: 'app' }), testTarget(standby.url(), { name: 'replica' })];
+    const start = Date.parse('2030-06-01T00:00:00Z');
+    await snapshotAll(new Date(start));
+    for (const [i, runs] of RUNS.entries()) {
+      if (i === 1)
+        await app.query(
+          'CREATE TABLE grown AS SELECT g, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 20000) g',
+        );
+      if (i === 2) await app.query('SELECT pg_stat_statements_reset()');
+      for (let n = 0; n < runs; n++) await app.query(MARKED, [n + 2]);
+      await snapshotAll(new Date(start + (i + 1) * 15 * 60_000));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all((targets ?? []).map((t) => t.close()));
+    await state?.end();
+    await app?.end();
+    await admin?.end();
+    await standby?.stop();
+    await server?.stop();
+  });
+
+  /**
+   * Ground truth from the stored arrays, in SQL: each entry's change since the snapshot before, counted from zero
+   * where pg_stat_statements was reset, the entry is new, or its counters went down; entries that ran only.
+   */
+  async function storedIntervals(target: string): Promise<{ at: string; totalMs: number; calls: number }[]> {
+    const { rows } = await state.query<{ taken_at: Date; total_ms: number; calls: number }>(
+      `WITH s AS (
+         SELECT id, taken_at, statements_info->>'statsReset' AS reset,
+                lag(id) OVER w AS prev, lag(statements_info->>'statsReset') OVER w AS prev_reset
+         FROM pgmedic.history_snapshots WHERE target = $1 WINDOW w AS (ORDER BY taken_at, id)),
+       e AS (SELECT st.snapshot_id, u.* FROM pgmedic.history_statements st,
+               unnest(query_ids, user_ids, db_ids, toplevel, calls, total_ms) AS u(q, usr, db, top, calls, total_ms)),
+       d AS (
+         SELECT s.taken_at,
+                CASE WHEN s.reset IS DISTINCT FROM s.prev_reset OR b.q IS NULL OR n.calls < b.calls OR n.total_ms < b.total_ms
+                     THEN n.calls ELSE n.calls - b.calls END AS calls,
+                CASE WHEN s.reset IS DISTINCT FROM s.prev_reset OR b.q IS NULL OR n.calls < b.calls OR n.total_ms < b.total_ms
+                     THEN n.total_ms ELSE n.total_ms - b.total_ms END AS total_ms
+         FROM s JOIN e n ON n.snapshot_id = s.id
+         LEFT JOIN e b ON b.snapshot_id = s.prev AND b.q = n.q AND b.usr = n.usr AND b.db = n.db AND b.top IS NOT DISTINCT FROM n.top
+         WHERE s.prev IS NOT NULL)
+       SELECT taken_at, sum(total_ms) AS total_ms, sum(calls)::float8 AS calls FROM d WHERE calls > 0
+       GROUP BY taken_at ORDER BY taken_at`,
+      [target],
+    );
+    return rows.map((r) => ({ at: iso(r.taken_at), totalMs: Number(r.total_ms), calls: Number(r.calls) }));
+  }
+
   it('stored what PostgreSQL counted: the marked statement ran as often as the test ran it, per interval', async () => {
     const { rows: ids } = await app.query<{ id: string }>(
       // Its constants are normalized ($2, $3), so the text is matched up to them.

@@ -3,7 +3,7 @@ import { qualifiedName } from '../report/format.js';
 import { dayOffset, type DatedRow } from '../schedule/trends/compare.js';
 import { snapshotKey } from '../schedule/trends/extract.js';
 import { latestSnapshotDay, readSnapshots } from '../schedule/trends/snapshots.js';
-import { readHistoryChartData } from './history-data.js';
+import { type IntervalMemo, readHistoryChartData } from './history-data.js';
 import { type DailyMetric, MAX_SERIES, type TrendDays, type TrendMetric } from './metrics.js';
 
 export interface ChartPoint {
@@ -72,8 +72,9 @@ export async function readChartData(
   metric: TrendMetric,
   days: TrendDays,
   to?: string,
+  memo?: IntervalMemo,
 ): Promise<ChartData | null> {
-  if (metric.source === 'history') return readHistoryChartData(db, target, metric, days, to);
+  if (metric.source === 'history') return readHistoryChartData(db, target, metric, days, to, memo);
   const last = to ?? (await latestSnapshotDay(db, target));
   if (!last) return null;
   const rows = await readSnapshots(db, target, dayOffset(last, -(days - 1)), dayOffset(last, 1));

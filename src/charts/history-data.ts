@@ -1,10 +1,19 @@
 import type { Pool } from '../db/driver.js';
 import { dayOffset } from '../schedule/trends/compare.js';
-import { type HistorySeries, latestHistoryAt, readHistoryRange } from '../schedule/trends/history-series.js';
+import {
+  type HistorySeries,
+  type IntervalTime,
+  latestHistoryAt,
+  queryTimeIntervals,
+  readHistoryRange,
+} from '../schedule/trends/history-series.js';
 import type { ChartData } from './data.js';
 import { type HistoryMetric, MAX_SERIES, type TrendDays } from './metrics.js';
 
 const DAY_MS = 86_400_000;
+
+/** Query time per interval by target and window: the digest's query-time and query-mean charts read it once. */
+export type IntervalMemo = Map<string, Promise<IntervalTime[]>>;
 
 /**
  * Pure: the metric's series of the snapshots taken from `first` to `last`, the MAX_SERIES largest at their
@@ -47,11 +56,17 @@ export async function readHistoryChartData(
   metric: HistoryMetric,
   days: TrendDays,
   to?: string,
+  memo: IntervalMemo = new Map(),
 ): Promise<ChartData | null> {
   const before = to ? new Date(`${dayOffset(to, 1)}T00:00:00Z`) : undefined;
   const last = await latestHistoryAt(db, target, before);
   if (!last) return null;
   const first = new Date(last.getTime() - days * DAY_MS);
-  const series = await metric.series(readHistoryRange(db, target, first, last, metric.statements));
+  let series: HistorySeries[];
+  if (metric.statements) {
+    const key = `${target}\u0000${first.toISOString()}\u0000${last.toISOString()}`;
+    if (!memo.has(key)) memo.set(key, queryTimeIntervals(readHistoryRange(db, target, first, last, true)));
+    series = metric.series(await memo.get(key)!);
+  } else series = await metric.series(readHistoryRange(db, target, first, last, false));
   return historyChartData(series, target, metric, days, first, last);
 }

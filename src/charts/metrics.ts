@@ -2,6 +2,7 @@ import type { SnapshotRow } from '../schedule/trends/extract.js';
 import {
   databaseSizeSeries,
   type HistorySeries,
+  type IntervalTime,
   type Snapshots,
   queryMeanSeries,
   queryTotalSeries,
@@ -23,13 +24,14 @@ export interface DailyMetric extends MetricBase {
   value: (row: SnapshotRow) => number | null;
 }
 
-/** A figure of the query history's snapshots (every 15 minutes): x is the snapshot's instant. */
-export interface HistoryMetric extends MetricBase {
-  source: 'history';
-  /** Whether the series need the pg_stat_statements arrays (costlier to read). */
-  statements: boolean;
-  series: (snapshots: Snapshots) => Promise<HistorySeries[]>;
-}
+/**
+ * A figure of the query history's snapshots (every 15 minutes): x is the snapshot's instant. Statement metrics
+ * chart the query time per interval, read once for all of them (the costly part: the pg_stat_statements arrays).
+ */
+export type HistoryMetric = MetricBase & { source: 'history' } & (
+    | { statements: false; series: (snapshots: Snapshots) => Promise<HistorySeries[]> }
+    | { statements: true; series: (intervals: readonly IntervalTime[]) => HistorySeries[] }
+  );
 
 /** What a chart can show. */
 export type TrendMetric = DailyMetric | HistoryMetric;

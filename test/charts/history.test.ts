@@ -206,7 +206,16 @@ describe.each([14, 18] as const)('query-history charts, from snapshots the job t
   it('the digest thread gets the history charts with at least two points, and none for a target without history', async () => {
     const history = ['database-size', 'replication-lag', 'query-time', 'query-mean'].map((n) => findMetric(n)!);
     const day = (await readChartData(state, 'app', history[0]!, 7))!.to;
-    const files = await digestCharts(state, 'app', day, 7, history);
+    const sent: string[] = [];
+    const counting = {
+      query: (text: string, values?: unknown[]) => {
+        sent.push(text);
+        return state.query(text, values);
+      },
+    } as unknown as pg.Pool;
+    const files = await digestCharts(counting, 'app', day, 7, history);
+    // query-time and query-mean share one read of the statement arrays (one page: four snapshots).
+    expect(sent.filter((text) => text.includes('pgmedic.history_statements'))).toHaveLength(1);
     expect(files.map((f) => f.data.metric.name)).toEqual([
       'database-size',
       'replication-lag',

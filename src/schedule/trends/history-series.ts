@@ -80,15 +80,13 @@ export async function queryTimeIntervals(snapshots: Snapshots): Promise<Interval
   return intervals;
 }
 
-export async function queryTotalSeries(snapshots: Snapshots): Promise<HistorySeries[]> {
-  const points = (await queryTimeIntervals(snapshots)).map((i) => ({ day: i.day, value: i.totalMs }));
+export function queryTotalSeries(intervals: readonly IntervalTime[]): HistorySeries[] {
+  const points = intervals.map((i) => ({ day: i.day, value: i.totalMs }));
   return points.length ? [{ name: 'total time', points }] : [];
 }
 
 /** Mean time per call over each interval; an interval without calls has no mean (no point). */
-export async function queryMeanSeries(snapshots: Snapshots): Promise<HistorySeries[]> {
-  const points = (await queryTimeIntervals(snapshots)).flatMap((i) =>
-    i.calls > 0 ? [{ day: i.day, value: i.totalMs / i.calls }] : [],
-  );
+export function queryMeanSeries(intervals: readonly IntervalTime[]): HistorySeries[] {
+  const points = intervals.flatMap((i) => (i.calls > 0 ? [{ day: i.day, value: i.totalMs / i.calls }] : []));
   return points.length ? [{ name: 'mean time per call', points }] : [];
 }

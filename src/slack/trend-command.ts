@@ -20,7 +20,7 @@ export interface TrendRun {
 }
 
 const NO_STATE =
-  'Trend charts draw the daily snapshots kept in the state database: set PGMEDIC_STATE_DATABASE_URL and restart pgmedic; each digest then stores one a day.';
+  'Trend charts draw the snapshots kept in the state database: set PGMEDIC_STATE_DATABASE_URL and restart pgmedic; each digest then stores one a day, and the query history one every 15 minutes.';
 const PRIVATE =
   'A chart is shared as an image file, and Slack cannot show a file to you alone: run it with `--public` to post it in this channel.';
 

@@ -206,7 +206,7 @@ describe('/pg trend without a state database', () => {
     try {
       await plain.send.command({ text: 'trend size app', channel: 'CINCIDENT' });
       await eventually(
-        () => latestReply('CINCIDENT').includes('Trend charts draw the daily snapshots kept in the state database'),
+        () => latestReply('CINCIDENT').includes('Trend charts draw the snapshots kept in the state database'),
         'the no-state note',
       );
     } finally {

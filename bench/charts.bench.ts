@@ -11,7 +11,7 @@
 import { cpus, totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chartData } from '../src/charts/data.js';
-import { findMetric } from '../src/charts/metrics.js';
+import { type DailyMetric, findMetric } from '../src/charts/metrics.js';
 import { dayOffset, type DatedRow } from '../src/schedule/trends/compare.js';
 
 const WARM_RUNS = 10;
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const botImportMs = performance.now() - started;
   const rssBot = process.memoryUsage().rss;
 
-  const data = chartData(rows(), 'bench', findMetric('size')!, 30, LAST_DAY);
+  const data = chartData(rows(), 'bench', findMetric('size') as DailyMetric, 30, LAST_DAY);
   const { renderChart } = await import('../src/charts/render.js');
   started = performance.now();
   const first = await renderChart(data);

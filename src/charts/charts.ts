@@ -37,8 +37,9 @@ export async function digestCharts(
   metrics: readonly TrendMetric[] = TREND_METRICS,
 ): Promise<ChartFile[]> {
   const files: ChartFile[] = [];
+  const memo = new Map();
   for (const metric of metrics) {
-    const data = await readChartData(db, target, metric, days, to);
+    const data = await readChartData(db, target, metric, days, to, memo);
     if (data && chartDays(data) >= MIN_CHART_DAYS) files.push(await chartFile(data));
   }
   return files;

@@ -3,9 +3,11 @@ import { qualifiedName } from '../report/format.js';
 import { dayOffset, type DatedRow } from '../schedule/trends/compare.js';
 import { snapshotKey } from '../schedule/trends/extract.js';
 import { latestSnapshotDay, readSnapshots } from '../schedule/trends/snapshots.js';
-import { MAX_SERIES, type TrendDays, type TrendMetric } from './metrics.js';
+import { type IntervalMemo, readHistoryChartData } from './history-data.js';
+import { type DailyMetric, MAX_SERIES, type TrendDays, type TrendMetric } from './metrics.js';
 
 export interface ChartPoint {
+  /** A UTC day (daily snapshots) or an ISO instant (query history). */
   day: string;
   value: number;
 }
@@ -23,6 +25,8 @@ export interface ChartData {
   /** First and last day of the window (inclusive); `to` is the latest snapshot day. */
   from: string;
   to: string;
+  /** The x axis's ends when they are instants (query history); otherwise from and to. */
+  domain?: [string, string];
   series: ChartSeries[];
 }
 
@@ -33,7 +37,7 @@ export interface ChartData {
 export function chartData(
   rows: readonly DatedRow[],
   target: string,
-  metric: TrendMetric,
+  metric: DailyMetric,
   days: TrendDays,
   to: string,
 ): ChartData {
@@ -68,7 +72,9 @@ export async function readChartData(
   metric: TrendMetric,
   days: TrendDays,
   to?: string,
+  memo?: IntervalMemo,
 ): Promise<ChartData | null> {
+  if (metric.source === 'history') return readHistoryChartData(db, target, metric, days, to, memo);
   const last = to ?? (await latestSnapshotDay(db, target));
   if (!last) return null;
   const rows = await readSnapshots(db, target, dayOffset(last, -(days - 1)), dayOffset(last, 1));

@@ -1,15 +1,40 @@
 import type { SnapshotRow } from '../schedule/trends/extract.js';
+import {
+  databaseSizeSeries,
+  type HistorySeries,
+  type IntervalTime,
+  type Snapshots,
+  queryMeanSeries,
+  queryTotalSeries,
+  replicationLagSeries,
+} from '../schedule/trends/history-series.js';
 
-/** What a chart can show: one figure of the daily snapshot rows (src/schedule/trends), per relation or in all. */
-export interface TrendMetric {
+interface MetricBase {
   name: string;
   title: string;
-  unit: 'bytes' | 'count';
+  unit: 'bytes' | 'count' | 'ms';
+  summary: string;
+}
+
+/** A figure of the daily snapshot rows (src/schedule/trends), per relation or in all. */
+export interface DailyMetric extends MetricBase {
+  source: 'daily';
   /** Which snapshot rows are series of this chart. */
   kind: SnapshotRow['kind'];
   value: (row: SnapshotRow) => number | null;
-  summary: string;
 }
+
+/**
+ * A figure of the query history's snapshots (every 15 minutes): x is the snapshot's instant. Statement metrics
+ * chart the query time per interval, read once for all of them (the costly part: the pg_stat_statements arrays).
+ */
+export type HistoryMetric = MetricBase & { source: 'history' } & (
+    | { statements: false; series: (snapshots: Snapshots) => Promise<HistorySeries[]> }
+    | { statements: true; series: (intervals: readonly IntervalTime[]) => HistorySeries[] }
+  );
+
+/** What a chart can show. */
+export type TrendMetric = DailyMetric | HistoryMetric;
 
 /** Relations per chart: more lines than this are unreadable on a phone. */
 export const MAX_SERIES = 5;
@@ -21,6 +46,7 @@ export const TREND_METRICS: readonly TrendMetric[] = [
   {
     name: 'size',
     title: 'table size',
+    source: 'daily',
     unit: 'bytes',
     kind: 'table',
     value: (r) => r.totalBytes,
@@ -29,6 +55,7 @@ export const TREND_METRICS: readonly TrendMetric[] = [
   {
     name: 'bloat',
     title: 'table bloat',
+    source: 'daily',
     unit: 'bytes',
     kind: 'table',
     value: (r) => r.bloatBytes,
@@ -37,6 +64,7 @@ export const TREND_METRICS: readonly TrendMetric[] = [
   {
     name: 'reclaimable',
     title: 'reclaimable in all',
+    source: 'daily',
     unit: 'bytes',
     kind: 'total',
     value: (r) => r.bloatBytes,
@@ -45,20 +73,54 @@ export const TREND_METRICS: readonly TrendMetric[] = [
   {
     name: 'dead-tuples',
     title: 'dead tuples',
+    source: 'daily',
     unit: 'count',
     kind: 'table',
     value: (r) => r.deadTuples,
     summary: `dead tuples of the ${MAX_SERIES} tables with the most`,
   },
+  {
+    name: 'database-size',
+    title: 'database size',
+    source: 'history',
+    unit: 'bytes',
+    statements: false,
+    series: databaseSizeSeries,
+    summary: 'size of each database of the server (pg_database_size), from the query history',
+  },
+  {
+    name: 'replication-lag',
+    title: 'replication lag',
+    source: 'history',
+    unit: 'bytes',
+    statements: false,
+    series: replicationLagSeries,
+    summary: 'WAL not yet replayed: per standby on a primary, its own replay delay on a standby',
+  },
+  {
+    name: 'query-time',
+    title: 'query time',
+    source: 'history',
+    unit: 'ms',
+    statements: true,
+    series: queryTotalSeries,
+    summary: 'total time of the statements pg_stat_statements kept, per interval between snapshots',
+  },
+  {
+    name: 'query-mean',
+    title: 'mean query time',
+    source: 'history',
+    unit: 'ms',
+    statements: true,
+    series: queryMeanSeries,
+    summary: 'mean time per call of those statements, per interval between snapshots',
+  },
 ];
 
-/** Asked for, but the daily snapshots do not hold them (yet): named so that the answer says why, not "unknown". */
+/** Other names people type for a metric: the answer names the one to use. */
 export const UNRECORDED_METRICS: Readonly<Record<string, string>> = {
-  'db-size': 'The database’s own size is not in the daily snapshots yet; `size` charts its largest tables.',
-  'replication-lag':
-    'Replication lag is not recorded over time yet (only alerts watch it); `/pg replication` shows it now.',
-  'query-time':
-    'Query time is not charted yet; the query history keeps it: `/pg slow-queries --since 24h` (or `--regressed`) shows it over a window.',
+  'db-size': 'That metric is called `database-size`: `/pg trend database-size`.',
+  lag: 'That metric is called `replication-lag`: `/pg trend replication-lag`.',
 };
 
 export const findMetric = (name: string): TrendMetric | undefined =>

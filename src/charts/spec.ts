@@ -23,12 +23,14 @@ const BYTES_LABEL =
   "datum.value >= pow(1024, 4) ? format(datum.value / pow(1024, 4), '.3~') + ' TB' : datum.value >= pow(1024, 3) ? format(datum.value / pow(1024, 3), '.3~') + ' GB'" +
   " : datum.value >= pow(1024, 2) ? format(datum.value / pow(1024, 2), '.3~') + ' MB' : datum.value >= 1024 ? format(datum.value / 1024, '.3~') + ' kB' : format(datum.value, '~') + ' B'";
 const COUNT_LABEL = "format(datum.value, '~s')";
+const MS_LABEL = "datum.value >= 1000 ? format(datum.value / 1000, '.3~') + ' s' : format(datum.value, '.3~') + ' ms'";
+const LABELS = { bytes: BYTES_LABEL, count: COUNT_LABEL, ms: MS_LABEL } as const;
 
 /**
  * Round ticks in the unit of the largest value (Vega's own are round in decimal, so bytes read "4.77 MB"):
  * 1, 2, 2.5 or 5 × 10ⁿ of a power of 1024 (bytes) or 1000 (counts), about four steps, never below 1.
  */
-export function yTicks(max: number, unit: 'bytes' | 'count'): number[] {
+export function yTicks(max: number, unit: 'bytes' | 'count' | 'ms'): number[] {
   const base = unit === 'bytes' ? 1024 : 1000;
   const scale = max >= base ? base ** Math.floor(Math.log(max) / Math.log(base)) : 1;
   const rough = Math.max(max / scale / 4, 1 / scale);
@@ -55,14 +57,14 @@ export function chartSpec(data: ChartData): Record<string, unknown> {
       x: {
         field: 'day',
         type: 'temporal',
-        scale: { type: 'utc', domain: [data.from, data.to] },
+        scale: { type: 'utc', domain: data.domain ?? [data.from, data.to] },
         axis: { title: null, format: '%b %-d', tickCount: Math.min(data.days, 8), grid: false },
       },
       y: {
         field: 'value',
         type: 'quantitative',
         scale: { domain: [0, ticks.at(-1)], nice: false },
-        axis: { title: null, values: ticks, labelExpr: data.metric.unit === 'bytes' ? BYTES_LABEL : COUNT_LABEL },
+        axis: { title: null, values: ticks, labelExpr: LABELS[data.metric.unit] },
       },
       color: {
         field: 'series',

@@ -29,11 +29,12 @@ export function subtract<K extends string>(
   base: Readonly<Record<K, number>>,
   keys: readonly K[],
 ): { values: Record<K, number>; reset: boolean } {
-  const reset = keys.some((k) => now[k] < base[k]);
-  return {
-    values: Object.fromEntries(keys.map((k) => [k, reset ? now[k] : now[k] - base[k]])) as Record<K, number>,
-    reset,
-  };
+  // Plain loops: this runs per entry and snapshot pair (a month of charts is a million of them).
+  let reset = false;
+  for (const k of keys) if (now[k] < base[k]) reset = true;
+  const values = {} as Record<K, number>;
+  for (const k of keys) values[k] = reset ? now[k] : now[k] - base[k];
+  return { values, reset };
 }
 
 /** Statements that ran within the window (calls > 0), with how each was counted; `reset`: pg_stat_statements_reset() in between. */
@@ -46,7 +47,8 @@ export function statementDeltas(
   const before = new Map(base.entries.map((e) => [statementKey(e), e]));
   const deltas = now.entries.flatMap((e): StatementDelta[] => {
     const b = before.get(statementKey(e));
-    const current = Object.fromEntries(STATEMENT_COUNTERS.map((c) => [c, e[c]])) as Counters;
+    const current = {} as Counters;
+    for (const c of STATEMENT_COUNTERS) current[c] = e[c];
     let counters = current;
     let baseline: Baseline;
     if (reset) baseline = 'reset';

@@ -11,7 +11,7 @@ import type { Queryable } from './requests.js';
 import { inTransaction, type StatePool } from './transaction.js';
 
 /** Array columns of pgmedic.history_statements, in the order of STATEMENT_COUNTERS. */
-const COUNTER_COLUMNS = [
+export const COUNTER_COLUMNS = [
   'calls',
   'total_ms',
   'rows',
@@ -140,7 +140,7 @@ export async function findBaseline(
   return row ? { id: row.id, takenAt: row.taken_at, coversWindow: row.covers } : undefined;
 }
 
-interface SnapshotRow {
+export interface StoredSnapshotRow {
   target: string;
   taken_at: Date;
   server_version_num: number;
@@ -154,23 +154,26 @@ interface SnapshotRow {
   replication: Snapshot['replication'];
 }
 
-type ArrayRow = Record<string, (string | number | boolean | null)[]>;
+export type ArrayRow = Record<string, (string | number | boolean | null)[]>;
 
 /** One stored snapshot in full, statement texts aside (textsOf). */
 export async function readHistorySnapshot(db: Queryable, id: string): Promise<Snapshot | undefined> {
-  const { rows } = await db.query<SnapshotRow>('SELECT * FROM pgmedic.history_snapshots WHERE id = $1', [id]);
+  const { rows } = await db.query<StoredSnapshotRow>('SELECT * FROM pgmedic.history_snapshots WHERE id = $1', [id]);
   const row = rows[0];
   if (!row) return undefined;
+  if (row.statements_status !== 'recorded' || !row.statements_info) return snapshotOf(row);
+  const { rows: arrays } = await db.query<ArrayRow>('SELECT * FROM pgmedic.history_statements WHERE snapshot_id = $1', [
+    id,
+  ]);
+  return snapshotOf(row, arrays[0]);
+}
+
+/** A stored row as a Snapshot; `arrays`: its pg_stat_statements row, when read. */
+export function snapshotOf(row: StoredSnapshotRow, arrays?: ArrayRow): Snapshot {
   let statements: Snapshot['statements'];
   if (row.statements_status !== 'recorded' || !row.statements_info)
     statements = { unavailable: row.statements_status === 'recorded' ? 'not-installed' : row.statements_status };
-  else {
-    const { rows: arrays } = await db.query<ArrayRow>(
-      'SELECT * FROM pgmedic.history_statements WHERE snapshot_id = $1',
-      [id],
-    );
-    statements = { ...row.statements_info, entries: arrays[0] ? entriesOf(arrays[0]) : [] };
-  }
+  else statements = { ...row.statements_info, entries: arrays?.query_ids ? entriesOf(arrays) : [] };
   return {
     target: row.target,
     takenAt: row.taken_at,
@@ -188,9 +191,8 @@ export async function readHistorySnapshot(db: Queryable, id: string): Promise<Sn
 function entriesOf(row: ArrayRow): StatementEntry[] {
   const ids = row.query_ids ?? [];
   return ids.map((queryId, i) => {
-    const counters = Object.fromEntries(
-      STATEMENT_COUNTERS.map((c, k) => [c, Number(row[COUNTER_COLUMNS[k]!]![i] ?? 0)]),
-    ) as Counters;
+    const counters = {} as Counters;
+    for (const [k, c] of STATEMENT_COUNTERS.entries()) counters[c] = Number(row[COUNTER_COLUMNS[k]!]![i] ?? 0);
     return {
       queryId: String(queryId),
       userId: String(row.user_ids![i]),

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartData, readChartData, type ChartData } from '../../src/charts/data.js';
-import { findMetric, MAX_SERIES, TREND_METRICS, type TrendMetric } from '../../src/charts/metrics.js';
+import { type DailyMetric, findMetric, MAX_SERIES, TREND_METRICS } from '../../src/charts/metrics.js';
 import { renderChart } from '../../src/charts/render.js';
 import { chartValues, yTicks, type ChartValue } from '../../src/charts/spec.js';
 import type { Targets } from '../../src/db/targets.js';
@@ -53,7 +53,7 @@ const COLUMN: Record<string, string> = {
 };
 
 /** Ground truth straight from the table: the relations with the largest figure on the last day, and every stored point of theirs. */
-async function storedValues(metric: TrendMetric, from: string, to: string): Promise<ChartValue[]> {
+async function storedValues(metric: DailyMetric, from: string, to: string): Promise<ChartValue[]> {
   const column = COLUMN[metric.name]!;
   const { rows } = await state.query<{ day: string; name: string; value: number }>(
     `WITH window_rows AS (
@@ -66,11 +66,14 @@ async function storedValues(metric: TrendMetric, from: string, to: string): Prom
   return rows.map((r) => ({ day: r.day, series: r.name, value: Number(r.value) }));
 }
 
+const DAILY_METRICS = TREND_METRICS.filter((m): m is DailyMetric => m.source === 'daily');
+const daily = (name: string) => findMetric(name) as DailyMetric;
+
 const sorted = (values: ChartValue[]) =>
   [...values].sort((a, b) => a.series.localeCompare(b.series) || a.day.localeCompare(b.day));
 
 describe('chart data', () => {
-  for (const metric of TREND_METRICS) {
+  for (const metric of DAILY_METRICS) {
     for (const days of [7, 30] as const) {
       it(`${metric.name} over ${days} days is exactly the stored snapshots`, async () => {
         const data = (await readChartData(state, 'app', metric, days))!;
@@ -86,17 +89,17 @@ describe('chart data', () => {
   }
 
   it('shows what happened: orders grew every day, events gathered dead tuples', async () => {
-    const size = (await readChartData(state, 'app', findMetric('size')!, 30))!;
+    const size = (await readChartData(state, 'app', daily('size'), 30))!;
     const orders = size.series.find((s) => s.name === 'orders')!.points.map((p) => p.value);
     expect(orders).toHaveLength(DAYS_STORED);
     for (const [i, value] of orders.slice(1).entries()) expect(value).toBeGreaterThan(orders[i]!);
-    const dead = (await readChartData(state, 'app', findMetric('dead-tuples')!, 30))!;
+    const dead = (await readChartData(state, 'app', daily('dead-tuples'), 30))!;
     const events = dead.series.find((s) => s.name === 'events')!.points.map((p) => p.value);
     expect(events.at(-1)!).toBeGreaterThan(events[0]!);
   });
 
   it('has no chart before the first snapshot', async () => {
-    expect(await readChartData(state, 'nobody', findMetric('size')!, 7)).toBeNull();
+    expect(await readChartData(state, 'nobody', daily('size'), 7)).toBeNull();
   });
 
   it('keeps a relation that left the top list, leaves gaps as gaps and stays inside the window', () => {
@@ -117,7 +120,7 @@ describe('chart data', () => {
       row('2026-11-30', 'a', 3e6),
       row('2026-12-01', 'future', 1),
     ];
-    const data: ChartData = chartData(rows, 'app', findMetric('size')!, 7, '2026-11-30');
+    const data: ChartData = chartData(rows, 'app', daily('size'), 7, '2026-11-30');
     expect(data.series.map((s) => s.name)).toEqual(['sales.a', 'sales.gone']);
     expect(data.series[0]!.points).toEqual([
       { day: '2026-11-28', value: 1e6 },
@@ -138,7 +141,7 @@ describe('y axis', () => {
 
 describe('chart image', () => {
   it('is a valid PNG at twice the chart size, with one dot per stored point in the series colours', async () => {
-    const data = (await readChartData(state, 'app', findMetric('size')!, 7))!;
+    const data = (await readChartData(state, 'app', daily('size'), 7))!;
     const { svg, png } = await renderChart(data);
     const image = decodePng(png);
     const [, width, height] = /<svg[^>]* width="(\d+)" height="(\d+)"/.exec(svg)!.map(Number);
@@ -163,14 +166,14 @@ describe('chart image', () => {
       bloatPercent: null,
       deadTuples: null,
     }));
-    const { svg, png } = await renderChart(chartData(rows, 'app', findMetric('size')!, 7, '2026-11-30'));
+    const { svg, png } = await renderChart(chartData(rows, 'app', daily('size'), 7, '2026-11-30'));
     expect(svg).not.toContain('<script>');
     expect(svg).toContain('&lt;/text&gt;&lt;script&gt;');
     decodePng(png);
   });
 
   it('renders the same bytes every time (fonts from the package, not the machine)', async () => {
-    const data = (await readChartData(state, 'app', findMetric('dead-tuples')!, 30))!;
+    const data = (await readChartData(state, 'app', daily('dead-tuples'), 30))!;
     const [first, second] = [await renderChart(data), await renderChart(data)];
     expect(first.png.equals(second.png)).toBe(true);
     decodePng(first.png);

@@ -9,8 +9,11 @@ describe('help for trend', () => {
     expect(text(helpReport('/pg'))).toContain('"trend"');
     expect(text(helpReport('pgmedic'))).not.toContain('"trend"');
     const slack = helpReport('/pg', 'trend');
-    expect(text(slack)).toContain('/pg trend <size|bloat|reclaimable|dead-tuples> [target] [--days 7|30]');
+    expect(text(slack)).toContain(
+      '/pg trend <size|bloat|reclaimable|dead-tuples|database-size|replication-lag|query-time|query-mean> [target] [--days 7|30]',
+    );
     expect(text(slack)).toContain('dead tuples of the 5 tables with the most');
+    expect(text(slack)).toContain('mean time per call of those statements, per interval between snapshots');
   });
 
   it('on the command line, says it is Slack’s and how to type it there', () => {

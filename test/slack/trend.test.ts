@@ -109,18 +109,20 @@ describe('/pg trend, through the Slack stand-in with signed requests', () => {
     );
   });
 
-  it('answers a wrong metric, a metric not recorded yet, a missing metric and a bad --days in the ack, listing the metrics', async () => {
+  it('answers a wrong metric, another name for a metric, a missing metric and a bad --days in the ack, listing the metrics', async () => {
     const before = standIn.callsTo('files.getUploadURLExternal').length;
     expect(await ackText('trend latency')).toMatch(
       /There is no trend metric "latency"\. Metrics: `size`, `bloat`, `reclaimable`, `dead-tuples`/,
     );
-    expect(await ackText('trend replication-lag app')).toContain('Replication lag is not recorded over time yet');
-    expect(await ackText('trend query-time')).toContain('Query time is not charted yet; the query history keeps it');
+    expect(await ackText('trend db-size app')).toContain('That metric is called `database-size`');
+    expect(await ackText('trend lag')).toContain('That metric is called `replication-lag`');
     expect(await ackText('trend')).toContain('`trend` needs a metric');
     expect(await ackText('trend size --days 14')).toContain('--days is 7 or 30');
     expect(await ackText('trend size nowhere')).toContain('There is no target named "nowhere"');
     const help = JSON.stringify((await bot.send.command({ text: 'help trend', channel: 'CINCIDENT' })).ack);
-    expect(help).toContain('/pg trend <size|bloat|reclaimable|dead-tuples> [target] [--days 7|30]');
+    expect(help).toContain(
+      '/pg trend <size|bloat|reclaimable|dead-tuples|database-size|replication-lag|query-time|query-mean> [target] [--days 7|30]',
+    );
     expect(standIn.callsTo('files.getUploadURLExternal').length).toBe(before);
   });
 
@@ -204,7 +206,7 @@ describe('/pg trend without a state database', () => {
     try {
       await plain.send.command({ text: 'trend size app', channel: 'CINCIDENT' });
       await eventually(
-        () => latestReply('CINCIDENT').includes('Trend charts draw the daily snapshots kept in the state database'),
+        () => latestReply('CINCIDENT').includes('Trend charts draw the snapshots kept in the state database'),
         'the no-state note',
       );
     } finally {

@@ -1,11 +1,15 @@
 import type { Pool } from '../db/driver.js';
 import { dayOffset } from '../schedule/trends/compare.js';
 import {
+  databaseSizeSeries,
   type HistorySeries,
   type IntervalTime,
   latestHistoryAt,
+  queryMeanSeries,
   queryTimeIntervals,
+  queryTotalSeries,
   readHistoryRange,
+  replicationLagSeries,
 } from '../schedule/trends/history-series.js';
 import type { ChartData } from './data.js';
 import { type HistoryMetric, MAX_SERIES, type TrendDays } from './metrics.js';
@@ -66,7 +70,11 @@ export async function readHistoryChartData(
   if (metric.statements) {
     const key = `${target}\u0000${first.toISOString()}\u0000${last.toISOString()}`;
     if (!memo.has(key)) memo.set(key, queryTimeIntervals(readHistoryRange(db, target, first, last, true)));
-    series = metric.series(await memo.get(key)!);
-  } else series = await metric.series(readHistoryRange(db, target, first, last, false));
+    const intervals = await memo.get(key)!;
+    series = metric.series === 'queryTotal' ? queryTotalSeries(intervals) : queryMeanSeries(intervals);
+  } else {
+    const snapshots = readHistoryRange(db, target, first, last, false);
+    series = await (metric.series === 'databaseSize' ? databaseSizeSeries : replicationLagSeries)(snapshots);
+  }
   return historyChartData(series, target, metric, days, first, last);
 }

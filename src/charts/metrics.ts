@@ -1,13 +1,4 @@
 import type { SnapshotRow } from '../schedule/trends/extract.js';
-import {
-  databaseSizeSeries,
-  type HistorySeries,
-  type IntervalTime,
-  type Snapshots,
-  queryMeanSeries,
-  queryTotalSeries,
-  replicationLagSeries,
-} from '../schedule/trends/history-series.js';
 
 interface MetricBase {
   name: string;
@@ -25,12 +16,15 @@ export interface DailyMetric extends MetricBase {
 }
 
 /**
+ * `series` names the function of src/schedule/trends/history-series.ts that builds the chart's lines (by name, so
+ * that help and the command line, which list metrics, do not load the history readers).
+ *
  * A figure of the query history's snapshots (every 15 minutes): x is the snapshot's instant. Statement metrics
  * chart the query time per interval, read once for all of them (the costly part: the pg_stat_statements arrays).
  */
 export type HistoryMetric = MetricBase & { source: 'history' } & (
-    | { statements: false; series: (snapshots: Snapshots) => Promise<HistorySeries[]> }
-    | { statements: true; series: (intervals: readonly IntervalTime[]) => HistorySeries[] }
+    | { statements: false; series: 'databaseSize' | 'replicationLag' }
+    | { statements: true; series: 'queryTotal' | 'queryMean' }
   );
 
 /** What a chart can show. */
@@ -85,7 +79,7 @@ export const TREND_METRICS: readonly TrendMetric[] = [
     source: 'history',
     unit: 'bytes',
     statements: false,
-    series: databaseSizeSeries,
+    series: 'databaseSize',
     summary: 'size of each database of the server (pg_database_size), from the query history',
   },
   {
@@ -94,7 +88,7 @@ export const TREND_METRICS: readonly TrendMetric[] = [
     source: 'history',
     unit: 'bytes',
     statements: false,
-    series: replicationLagSeries,
+    series: 'replicationLag',
     summary: 'WAL not yet replayed: per standby on a primary, its own replay delay on a standby',
   },
   {
@@ -103,7 +97,7 @@ export const TREND_METRICS: readonly TrendMetric[] = [
     source: 'history',
     unit: 'ms',
     statements: true,
-    series: queryTotalSeries,
+    series: 'queryTotal',
     summary: 'total time of the statements pg_stat_statements kept, per interval between snapshots',
   },
   {
@@ -112,7 +106,7 @@ export const TREND_METRICS: readonly TrendMetric[] = [
     source: 'history',
     unit: 'ms',
     statements: true,
-    series: queryMeanSeries,
+    series: 'queryMean',
     summary: 'mean time per call of those statements, per interval between snapshots',
   },
 ];

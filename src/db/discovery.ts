@@ -12,8 +12,15 @@ export interface Discovery {
   refresh(): Promise<void>;
   /** A new config (SIGHUP): its targets replace the old ones, then its servers are discovered. */
   reconfigure(config: Config): Promise<void>;
+  /** Called after each swap that added or removed targets (removed targets' alerts and leases are closed there). */
+  onChange(listener: (change: TargetChange) => Promise<void>): void;
   start(): void;
   stop(): void;
+}
+
+export interface TargetChange {
+  added: string[];
+  removed: string[];
 }
 
 /**
@@ -26,6 +33,7 @@ export function createDiscovery(targets: Targets, initial: Config, log: Discover
   const found = new Map<string, TargetConfig[]>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  const listeners: ((change: TargetChange) => Promise<void>)[] = [];
 
   const discoverAll = async () => {
     const servers = config.targets.filter((t) => t.discover);
@@ -45,8 +53,15 @@ export function createDiscovery(targets: Targets, initial: Config, log: Discover
     const configured = new Set(config.targets.map((t) => t.name));
     const discovered = [...found.values()].flat().filter((t) => !configured.has(t.name));
     const change = await targets.replace?.([...config.targets, ...discovered], config.defaultTarget);
-    if (change && (change.added.length || change.removed.length))
-      log.info({ added: change.added, removed: change.removed }, 'targets changed');
+    if (!change || (!change.added.length && !change.removed.length)) return;
+    log.info({ added: change.added, removed: change.removed }, 'targets changed');
+    for (const listener of listeners)
+      await listener(change).catch((error: unknown) =>
+        log.warn(
+          { removed: change.removed, error: error instanceof Error ? error.message : String(error) },
+          'could not close the alerts and leases of removed targets; they are closed at the next change',
+        ),
+      );
   };
   const refresh = () => {
     running ??= discoverAll().finally(() => {
@@ -67,6 +82,7 @@ export function createDiscovery(targets: Targets, initial: Config, log: Discover
       config = next;
       await refresh();
     },
+    onChange: (listener) => void listeners.push(listener),
     start: arm,
     stop: () => clearTimeout(timer),
   };

@@ -42,8 +42,7 @@ type PolicyTarget = Pick<TargetConfig, 'name' | 'healing'>;
 export function createPolicy(input: PolicyInput): HealingPolicy {
   const file = input.healing ?? {};
   const listed = input.targets ?? [];
-  const settingsOf = (target: string) =>
-    (typeof listed === 'function' ? listed() : listed).find((t) => t.name === target)?.healing;
+  const find = (target: string) => (typeof listed === 'function' ? listed() : listed).find((t) => t.name === target);
   const approvers = [...new Set([...(input.approvers ?? []), ...(file.approvers ?? [])])];
   const globalOn = file.enabled ?? HEALING_DEFAULTS.enabled;
   return {
@@ -55,12 +54,11 @@ export function createPolicy(input: PolicyInput): HealingPolicy {
       Math.max(
         file.approvalsRequired ?? HEALING_DEFAULTS.approvalsRequired,
         file.actions?.[action]?.approvalsRequired ?? 1,
-        settingsOf(target)?.approvalsRequired ?? 1,
+        find(target)?.healing?.approvalsRequired ?? 1,
       ),
     // Unknown targets are off: fail closed.
     enabledFor: (target) => {
-      if (!globalOn || !approvers.length) return false;
-      const known = (typeof listed === 'function' ? listed() : listed).find((t) => t.name === target);
+      const known = globalOn && approvers.length > 0 ? find(target) : undefined;
       return known !== undefined && known.healing?.enabled !== false;
     },
   };

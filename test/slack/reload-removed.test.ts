@@ -87,6 +87,7 @@ async function reload(targets: string[]): Promise<void> {
   await waitFor(async () => bot.logs.slice(before).some((l) => l.msg === 'config file reloaded'), 'the reload', 20_000);
 }
 
+const ackOf = async (text: string) => (await bot.send.command({ text })).ack?.text ?? '';
 const snapshotsOf = async (target: string) =>
   Number(
     (await state.query('SELECT count(*) AS n FROM pgmedic.history_snapshots WHERE target = $1', [target])).rows[0].n,
@@ -186,4 +187,60 @@ describe('targets added and removed by SIGHUP (bot process, real PostgreSQL 18, 
     expect(audit.map((a) => [a.event, a.reason])).toContainEqual(['refused', 'target_gone']);
     expect(audit.map((a) => a.event)).not.toContain('execution_started');
   }, 90_000);
+
+  it('a discovered database heals with its entry settings, and once dropped and re-discovered its alert is closed with a note', async () => {
+    await admin.query('CREATE DATABASE gone_db OWNER app');
+    const appOn = (db: string) => withUser(server.url(db), 'app');
+    const [first, second] = [
+      await idleInTransactionSession(appOn('gone_db')),
+      await idleInTransactionSession(appOn('gone_db'), 'victim-4'),
+    ];
+    victims.push(first.client, second.client);
+    const srv = `  - { name: srv, url: "${server.url('postgres')}", actionUrl: "${withUser(server.url('postgres'), 'healer')}", discover: all-databases, include: ["gone_*"], thresholds: { idleInTransactionSeconds: { warn: 1, crit: 3600 } } }`;
+    await reload([keep(), srv]);
+    const alert = await waitFor(
+      async () =>
+        (await listAlerts(state, 'srv/gone_db')).find(
+          (a) => a.key === 'connections:idle-in-transaction' && a.status === 'firing' && a.messageTs,
+        ),
+      'the idle-in-transaction alert on srv/gone_db to be posted',
+      20_000,
+    );
+
+    // Healing on a discovered target, approved and run in its own database, no restart.
+    const posts = standIn.state.messages.length;
+    const reply = await bot.send.command({ text: `terminate ${first.pid} srv/gone_db`, user: 'UALICE' });
+    expect(reply.ack?.text).toContain('asking for approval');
+    const card = await eventually(
+      () =>
+        standIn.state.messages
+          .slice(posts)
+          .find((m) => m.via === 'chat.postMessage' && JSON.stringify(m.blocks).includes('Approval needed')),
+      'the approval card',
+      20_000,
+    );
+    const requestId = JSON.stringify(card.blocks).match(/"value":"([\w-]+)","style":"primary"/)![1]!;
+    await bot.send.click(APPROVE_ACTION_ID, requestId, { user: 'UBOB', messageTs: card.ts });
+    await waitFor(
+      async () => !(await sessionAlive(env.adminUrl, first.pid, first.backendStart)),
+      'the approved terminate to end the first session',
+      20_000,
+    );
+    expect(await sessionAlive(env.adminUrl, second.pid, second.backendStart)).toBe(true);
+
+    // The database goes (its sessions with it); the next discovery (SIGHUP runs one) drops the target.
+    await admin.query('DROP DATABASE gone_db WITH (FORCE)');
+    await reload([keep(), srv]);
+    const closed = await waitFor(
+      async () => (await listAlerts(state, 'srv/gone_db')).find((a) => a.key === alert.key && a.status === 'resolved'),
+      'the alert of srv/gone_db to be closed',
+      20_000,
+    );
+    expect(closed.resolvedAt).not.toBeNull();
+    const post = standIn.state.messages.find((m) => m.channel === 'CALERTS' && m.ts === alert.messageTs)!;
+    expect(post.text).toContain('closed, target removed');
+    expect((await listAlerts(state, 'srv/gone_db')).filter((a) => a.status === 'firing')).toEqual([]);
+    expect((await listLeases(state, 'alerts')).map((l) => l.target)).not.toContain('srv/gone_db');
+    expect(await ackOf('health srv/gone_db')).toContain('There is no target named');
+  }, 120_000);
 });

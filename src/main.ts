@@ -4,7 +4,7 @@ import { loadSlackConfig, type SlackConfig } from './config/slack.js';
 import { loadStateConfig, type StateConfig } from './config/state.js';
 import { logConnectionErrorsTo } from './db/pools.js';
 import { createDiscovery } from './db/discovery.js';
-import { createTargets } from './db/targets.js';
+import { createTargets, type Targets } from './db/targets.js';
 import { describeError } from './errors.js';
 import { createPolicy } from './heal/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
                 config: (await import('./workspace/local.js')).withWorkspaceHealing(settings.config, local.healing),
               }
             : settings,
+          targets,
           logger,
         )
       : undefined;
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
   if (port !== undefined) local?.attach(port);
   void prepareDisplayWidth().catch(() => undefined); // once up: text reports (files in threads) measure wide characters from then on
   await schedule.start();
+  discovery.onChange((change) => schedule.retire(change.removed));
   discovery.start();
   const stopReloading = reloadOnSighup(settings.config, local?.env ?? env, discovery, logger);
   // The scheduler stops before the pools close: a digest or alert check in flight still has its connections.
@@ -120,7 +122,12 @@ async function main(): Promise<void> {
 }
 
 /** Migrates the state database (src/state/prepare.ts), says loudly if the audit log is not tamper-proof, builds the policy. */
-async function openState(pool: ReturnType<typeof createStatePool>, settings: Settings, logger: Logger) {
+async function openState(
+  pool: ReturnType<typeof createStatePool>,
+  settings: Settings,
+  targets: Targets,
+  logger: Logger,
+) {
   const { url, ownerUrl } = settings.state;
   const prepared = await prepareStateDatabase(pool, { url: url!, ownerUrl }).catch((error: unknown) => {
     const hint = ownerUrl ? '' : '; if another role owns the schema, set PGMEDIC_STATE_OWNER_URL to it';
@@ -135,7 +142,8 @@ async function openState(pool: ReturnType<typeof createStatePool>, settings: Set
   const policy = createPolicy({
     approvers: settings.state.approvers,
     ...(settings.config.healing ? { healing: settings.config.healing } : {}),
-    targets: settings.config.targets,
+    // The live list: targets a reload or a discovery adds heal with their entry's settings, removed ones cannot.
+    targets: () => targets.names().map((name) => targets.get(name).config),
   });
   if (!policy.approvers.length)
     logger.warn('no approvers configured (PGMEDIC_APPROVERS or healing.approvers): healing actions are off');

@@ -4,7 +4,10 @@ import type { Discovery } from './db/discovery.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log/logger.js';
 
-/** Sections a reload does not apply: the schedule, the policy and the Slack wiring are built once at start. */
+/**
+ * Sections a reload does not apply: the schedule, the policy's top-level settings and the Slack wiring are built
+ * once at start. A target's own `healing:` does apply: the policy reads the live targets.
+ */
 const RESTART_ONLY = ['healing', 'digests', 'alerts'] as const;
 
 /**

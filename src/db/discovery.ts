@@ -12,8 +12,18 @@ export interface Discovery {
   refresh(): Promise<void>;
   /** A new config (SIGHUP): its targets replace the old ones, then its servers are discovered. */
   reconfigure(config: Config): Promise<void>;
+  /**
+   * Called after each swap that added or removed targets (removed targets' alerts and leases are closed there);
+   * `removed` also carries names a failed call left over, until a call succeeds.
+   */
+  onChange(listener: (change: TargetChange) => Promise<void>): void;
   start(): void;
   stop(): void;
+}
+
+export interface TargetChange {
+  added: string[];
+  removed: string[];
 }
 
 /**
@@ -26,6 +36,9 @@ export function createDiscovery(targets: Targets, initial: Config, log: Discover
   const found = new Map<string, TargetConfig[]>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  const listeners: ((change: TargetChange) => Promise<void>)[] = [];
+  // Removed targets whose listeners have not all succeeded yet (state database down): retried at each refresh.
+  const unsettled = new Set<string>();
 
   const discoverAll = async () => {
     const servers = config.targets.filter((t) => t.discover);
@@ -45,8 +58,23 @@ export function createDiscovery(targets: Targets, initial: Config, log: Discover
     const configured = new Set(config.targets.map((t) => t.name));
     const discovered = [...found.values()].flat().filter((t) => !configured.has(t.name));
     const change = await targets.replace?.([...config.targets, ...discovered], config.defaultTarget);
-    if (change && (change.added.length || change.removed.length))
+    if (!change) return;
+    if (change.added.length || change.removed.length)
       log.info({ added: change.added, removed: change.removed }, 'targets changed');
+    for (const name of change.added) unsettled.delete(name);
+    for (const name of change.removed) unsettled.add(name);
+    if (!unsettled.size && !change.added.length) return;
+    const removed = [...unsettled];
+    try {
+      for (const listener of listeners) await listener({ added: change.added, removed });
+      for (const name of removed) unsettled.delete(name);
+    } catch (error) {
+      // Kept: the next discovery (its timer, or a SIGHUP) tries these names again.
+      log.warn(
+        { removed, error: error instanceof Error ? error.message : String(error) },
+        'could not close the alerts and leases of removed targets (state database); retried at the next discovery',
+      );
+    }
   };
   const refresh = () => {
     running ??= discoverAll().finally(() => {
@@ -67,6 +95,7 @@ export function createDiscovery(targets: Targets, initial: Config, log: Discover
       config = next;
       await refresh();
     },
+    onChange: (listener) => void listeners.push(listener),
     start: arm,
     stop: () => clearTimeout(timer),
   };

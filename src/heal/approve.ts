@@ -3,6 +3,7 @@ import { decide, dueRequestIds, getRequest, recordApproval, type ApprovalRequest
 import { inTransaction } from '../state/transaction.js';
 import { executeApproved } from './execute.js';
 import { checkApprover } from './policy.js';
+import { targetNow } from './target-identity.js';
 import { refuse, type Refusal } from './refusals.js';
 import type { HealingDeps, HealingResult, NoticeKind } from './types.js';
 
@@ -156,6 +157,8 @@ async function closedOrExpired(deps: HealingDeps, request: ApprovalRequest): Pro
 }
 
 async function approvalRefusal(deps: HealingDeps, request: ApprovalRequest, userId: string): Promise<Refusal | null> {
+  const target = targetNow(deps, request);
+  if ('gone' in target) return { reason: 'target_gone', detail: target.gone };
   if (!deps.policy.enabledFor(request.target)) return { reason: 'healing_off', detail: request.target };
   if (userId === request.requestedBy && !deps.policy.allowSelfApproval)
     return { reason: 'self_approval', detail: `${userId} requested it` };

@@ -1,3 +1,4 @@
+import { targetNow } from './target-identity.js';
 import type { TargetConfig } from '../config/schema.js';
 import {
   GuardRefused,
@@ -99,7 +100,6 @@ async function verifyAndRun(
   running: RunningAction,
 ): Promise<ApprovalRequest> {
   const { command, spec } = findAction(deps, request.action);
-  const target = deps.targets.get(request.target);
   const base = {
     requestId: request.id,
     actor: approver,
@@ -108,6 +108,15 @@ async function verifyAndRun(
     action: request.action,
     statement: request.statement,
   };
+  // Checked again here, not only at the click: a reload between the last approval and the run counts too.
+  const target = targetNow(deps, request);
+  if ('gone' in target) {
+    const problem = `Nothing ran: ${target.gone}.`;
+    return finish(deps, request, { ...base, event: 'verification_failed', details: { problem } }, 'target_changed', {
+      ok: false,
+      summary: problem,
+    });
+  }
 
   const problem = await target
     .readOnly(`${command.name}:verify`, (session) => spec.verify(session, request.params))

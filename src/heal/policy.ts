@@ -29,12 +29,20 @@ export interface PolicyInput {
   approvers?: readonly string[];
   /** The YAML `healing:` section. */
   healing?: HealingFileConfig;
-  targets?: readonly Pick<TargetConfig, 'name' | 'healing'>[];
+  /**
+   * The targets and their own `healing:` settings, or a function giving the live list (a reload or a discovery
+   * changes it): asked at each request and each click, so a target added since the start can heal and a removed
+   * one cannot.
+   */
+  targets?: readonly PolicyTarget[] | (() => readonly PolicyTarget[]);
 }
+
+type PolicyTarget = Pick<TargetConfig, 'name' | 'healing'>;
 
 export function createPolicy(input: PolicyInput): HealingPolicy {
   const file = input.healing ?? {};
-  const byTarget = new Map((input.targets ?? []).map((t) => [t.name, t.healing ?? {}]));
+  const listed = input.targets ?? [];
+  const find = (target: string) => (typeof listed === 'function' ? listed() : listed).find((t) => t.name === target);
   const approvers = [...new Set([...(input.approvers ?? []), ...(file.approvers ?? [])])];
   const globalOn = file.enabled ?? HEALING_DEFAULTS.enabled;
   return {
@@ -46,11 +54,13 @@ export function createPolicy(input: PolicyInput): HealingPolicy {
       Math.max(
         file.approvalsRequired ?? HEALING_DEFAULTS.approvalsRequired,
         file.actions?.[action]?.approvalsRequired ?? 1,
-        byTarget.get(target)?.approvalsRequired ?? 1,
+        find(target)?.healing?.approvalsRequired ?? 1,
       ),
     // Unknown targets are off: fail closed.
-    enabledFor: (target) =>
-      globalOn && approvers.length > 0 && byTarget.has(target) && byTarget.get(target)?.enabled !== false,
+    enabledFor: (target) => {
+      const known = globalOn && approvers.length > 0 ? find(target) : undefined;
+      return known !== undefined && known.healing?.enabled !== false;
+    },
   };
 }
 

@@ -17,6 +17,8 @@ export function refusalText(reason: RefusalReason, request: ApprovalRequest | nu
       return 'Your approval is already counted; it needs another approver.';
     case 'healing_off':
       return `Healing actions are turned off for target "${request?.target ?? detail}".`;
+    case 'target_gone':
+      return `Nothing ran: ${detail}. Ask again on the target as it is configured now.`;
     case 'unknown_request':
       return 'This approval request does not exist (any more).';
     case 'preview_refused':

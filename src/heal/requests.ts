@@ -7,6 +7,7 @@ import { appendAudit } from '../state/audit.js';
 import { insertRequest } from '../state/requests.js';
 import { findAction } from './actions.js';
 import { refuse } from './refusals.js';
+import { databaseIdentity } from './target-identity.js';
 import type { HealingDeps, HealingResult } from './types.js';
 
 export interface ActionRequestInput {
@@ -64,6 +65,8 @@ export async function requestAction(deps: HealingDeps, input: ActionRequestInput
         findings: redactQueryFields(preview.findings, preview.report.queryText ?? DEFAULT_QUERY_TEXT_MODE),
         serverVersion: preview.meta.serverVersion,
         previewAt: preview.meta.ranAt,
+        // Compared before approving and running (src/heal/target-identity.ts).
+        database: databaseIdentity(target.config),
       },
       requestedBy: input.requestedBy,
       channel: input.channel ?? null,

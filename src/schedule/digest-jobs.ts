@@ -11,6 +11,7 @@ import { DEFAULT_SECTIONS, parseSectionSpec, resolveSections, type ResolvedSecti
 import { missedRunDecision, type MissedDecision } from './missed.js';
 import type { Poster, ScheduleLog } from './poster.js';
 import { stateHistory } from './history/reader.js';
+import { goneTargets, liveTargets } from './live-targets.js';
 import { snapshotTrends } from './trends/snapshots.js';
 
 export type RunOutcome = 'sent' | 'taken' | 'failed';
@@ -50,11 +51,10 @@ export function digestJobs(digests: readonly DigestSchedule[]): Map<string, Dige
 export async function composeFor(
   ctx: DigestContext,
   name: string,
-  targetNames: readonly string[] | undefined,
+  targets: readonly Target[],
   sections: readonly ResolvedSection[],
   timezone: string,
 ): Promise<Digest> {
-  const targets: Target[] = (targetNames?.length ? targetNames : ctx.targets.names()).map((n) => ctx.targets.get(n));
   return composeDigest({
     name,
     targets,
@@ -99,7 +99,11 @@ export async function runScheduled(ctx: DigestContext, name: string, scheduledAt
   const key = `digest:${name}`;
   if (!(await claim(ctx.statePool, key, scheduledAt, ctx.instanceId))) return 'taken';
   try {
-    const digest = await composeFor(ctx, name, job.config.targets, job.sections, job.config.timezone);
+    const gone = goneTargets(ctx.targets, job.config.targets);
+    if (gone.length)
+      ctx.log.warn({ digest: name, targets: gone }, 'these digest targets are not configured or discovered any more');
+    const targets = liveTargets(ctx.targets, job.config.targets);
+    const digest = await composeFor(ctx, name, targets, job.sections, job.config.timezone);
     await postDigest(ctx, job.config.channel, digest);
     await finishClaim(ctx.statePool, key, scheduledAt, 'sent');
     ctx.log.info({ digest: name, scheduledAt: scheduledAt.toISOString(), elapsedMs: digest.elapsedMs }, 'digest sent');

@@ -5,6 +5,7 @@ import { digestJobs, postDigest } from './digest-jobs.js';
 import type { Digest } from './digest-model.js';
 import { DEFAULT_SECTIONS, resolveSections } from './digest-sections.js';
 import type { Poster, ScheduleLog } from './poster.js';
+import { liveTargets } from './live-targets.js';
 
 /** What `/pg digest` needs: the scheduler when a state database is set, statelessDigests otherwise. */
 export interface DigestSource {
@@ -29,8 +30,9 @@ export function statelessDigests(deps: StatelessDigestDeps): DigestSource {
   const sections = job?.sections ?? resolveSections(DEFAULT_SECTIONS);
   return {
     digestNow(options = {}) {
-      const names = options.targets?.length ? options.targets : (job?.config.targets ?? deps.targets.names());
-      const targets = names.map((name) => deps.targets.get(name));
+      const targets = options.targets?.length
+        ? options.targets.map((name) => deps.targets.get(name))
+        : liveTargets(deps.targets, job?.config.targets);
       return composeDigest({
         name: job?.config.name ?? 'now',
         targets,

@@ -19,6 +19,8 @@ import type { MissedDecision } from './missed.js';
 import type { Poster, ScheduleLog } from './poster.js';
 import { runSnapshots } from './history/job.js';
 import { createWorkShare } from './share.js';
+import { liveTargets } from './live-targets.js';
+import { retireTargets } from './alerts/retire.js';
 
 export type { RunOutcome } from './digest-jobs.js';
 
@@ -48,6 +50,8 @@ export interface Scheduler {
   postDigest(channel: string, digest: Digest): Promise<{ ts: string }>;
   /** The scheduled run of digest `name` at `scheduledAt`, if this copy wins its claim. */
   runScheduled(name: string, scheduledAt: Date): Promise<RunOutcome>;
+  /** Targets a reload or a discovery removed: their firing alerts are closed with a note, their leases removed. */
+  retire(removed: readonly string[]): Promise<string[]>;
   readonly alerts: AlertWatch | undefined;
   readonly instanceId: string;
 }
@@ -87,7 +91,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (snapshots?.cron) {
         const snapshotDeps = {
           ...ctx,
-          targets: deps.targets.names().map((n) => deps.targets.get(n)),
+          // Read at each run: targets added or removed by a reload or a discovery since the start count.
+          targets: () => liveTargets(deps.targets),
           retentionDays: snapshots.retentionDays,
         };
         const run = (context: { date: Date }) =>
@@ -114,16 +119,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     },
     async digestNow(options = {}) {
       const job = options.digest ? ctx.jobs.get(options.digest) : ctx.jobs.values().next().value;
-      const names = options.targets?.length ? options.targets : job?.config.targets;
+      // Names typed in `/pg digest` must exist (a typo says so); the digest's own list skips targets gone since.
+      const targets = options.targets?.length
+        ? options.targets.map((n) => deps.targets.get(n))
+        : liveTargets(deps.targets, job?.config.targets);
       return composeFor(
         ctx,
         job?.config.name ?? 'now',
-        names,
+        targets,
         job?.sections ?? resolveSections(DEFAULT_SECTIONS),
         job?.config.timezone ?? 'UTC',
       );
     },
     postDigest: (channel, digest) => postDigest(ctx, channel, digest),
+    retire: (removed) => retireTargets({ db: deps.statePool, poster: deps.poster, log: deps.log }, removed, ctx.now()),
     runScheduled: (name, scheduledAt) => runScheduled(ctx, name, scheduledAt),
   };
 }
@@ -131,11 +140,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 function alertWatch(deps: SchedulerDeps, copyId: string, now: () => Date): AlertWatch {
   const config = deps.schedule.alerts!;
   // Asked each round: a reload or a discovery adds and removes targets while the watch runs.
-  const targets = () => {
-    const live = deps.targets.names();
-    const known = new Set(live);
-    return (config.targets?.length ? config.targets.filter((n) => known.has(n)) : live).map((n) => deps.targets.get(n));
-  };
+  const targets = () => liveTargets(deps.targets, config.targets);
   const intervalMs = deps.alertIntervalMs ?? config.intervalSeconds * 1000;
   return createAlertWatch({
     db: deps.statePool,

@@ -59,6 +59,9 @@ export function createWorkShare(options: WorkShareOptions): WorkShare {
         await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? settleMsFor(options.intervalMs)));
         settled = true;
       }
+      // A removed target's row is deleted (src/schedule/alerts/retire.ts): forgotten here, so it gets one again if it returns.
+      const current = new Set(targets);
+      for (const t of known) if (!current.has(t)) known.delete(t);
       const fresh = targets.filter((t) => !known.has(t));
       if (fresh.length) {
         await ensureLeaseRows(options.db, scope.work, fresh);

@@ -25,6 +25,8 @@ export interface ScheduleWiring {
   start(): Promise<void>;
   /** Disarms them and waits for runs in flight; call before closing pools. */
   stop(): Promise<void>;
+  /** After a reload or discovery removed targets: their alerts are closed with a note, their leases removed. */
+  retire(removed: readonly string[]): Promise<void>;
 }
 
 /**
@@ -86,5 +88,9 @@ export function wireSchedule(bot: SlackApp, options: ScheduleWiringOptions): Sch
       );
     },
     stop: async () => void (await scheduler?.stop()),
+    async retire(removed) {
+      const closed = (await scheduler?.retire(removed)) ?? [];
+      if (closed.length) logger.info({ removed, alerts: closed }, 'alerts of removed targets closed');
+    },
   };
 }

@@ -24,7 +24,7 @@ export interface AlertRow {
   flaps: number;
 }
 
-interface Row {
+export interface Row {
   target: string;
   alert_key: string;
   status: AlertRow['status'];
@@ -40,7 +40,7 @@ interface Row {
   flaps: number;
 }
 
-const toAlert = (r: Row): AlertRow => ({
+export const toAlert = (r: Row): AlertRow => ({
   target: r.target,
   key: r.alert_key,
   status: r.status,

@@ -21,6 +21,7 @@ export type RefusalReason =
   | 'already_decided'
   | 'already_approved_by_you'
   | 'healing_off'
+  | 'target_gone'
   | 'unknown_request'
   | 'preview_refused';
 

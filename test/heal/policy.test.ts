@@ -7,6 +7,8 @@ import { actionTimeouts } from '../../src/heal/execute.js';
 import { loadConfig } from '../../src/config/load.js';
 import { loadStateConfig } from '../../src/config/state.js';
 import { checkApprover, createPolicy } from '../../src/heal/policy.js';
+import { targetSchema } from '../../src/config/schema.js';
+import { discoveredTargets } from '../../src/db/discover.js';
 
 const targets = [
   { name: 'prod' },
@@ -39,6 +41,34 @@ describe('approval policy', () => {
     expect(policy.approvalsRequired('terminate', 'prod')).toBe(2);
     expect(policy.approvalsRequired('drop-index', 'prod')).toBe(4);
     expect(policy.approvalsRequired('terminate', 'staging')).toBe(3);
+  });
+
+  it('reads a live list at each call: added targets (discovered ones with their entry settings) heal, removed ones do not', () => {
+    const entry = targetSchema.parse({
+      name: 'main',
+      url: 'postgres://mon@db1:5432/postgres',
+      discover: 'all-databases',
+      healing: { approvalsRequired: 2 },
+    });
+    const quiet = targetSchema.parse({
+      name: 'quiet',
+      url: 'postgres://mon@db2:5432/postgres',
+      discover: 'all-databases',
+      healing: { enabled: false },
+    });
+    let live = [entry, quiet];
+    const policy = createPolicy({ approvers: ['U1'], targets: () => live });
+    expect(policy.enabledFor('main/app')).toBe(false);
+    live = [
+      entry,
+      quiet,
+      ...discoveredTargets(entry, [{ oid: 16_390, name: 'app' }]),
+      ...discoveredTargets(quiet, [{ oid: 16_391, name: 'app' }]),
+    ];
+    expect([policy.enabledFor('main/app'), policy.approvalsRequired('terminate', 'main/app')]).toEqual([true, 2]);
+    expect(policy.enabledFor('quiet/app')).toBe(false);
+    live = [entry];
+    expect(policy.enabledFor('main/app')).toBe(false);
   });
 
   it('resolves user groups at click time and fails closed when the lookup fails', async () => {

@@ -49,6 +49,29 @@ export function resolvedMessage(row: AlertRow, at: Date): OutgoingMessage {
   };
 }
 
+/**
+ * What a firing alert becomes when its target is removed (reload, discovery): closed, not cleared. The note says so,
+ * so nobody reads "resolved" as "the problem went away".
+ */
+export function targetRemovedMessage(row: AlertRow, at: Date): OutgoingMessage {
+  const lasted = formatDuration(seconds(row.firstSeen, at));
+  const note = `Closed after ${lasted}: target ${row.target} was removed from the configuration (config reload or database discovery), so pgmedic no longer watches it. The problem was not seen to clear. It was: ${row.summary}`;
+  const report: Report = {
+    title: `Closed: ${row.key} on ${row.target} (target removed)`,
+    status: 'ok',
+    summary: note,
+    sections: [],
+    actions: [],
+    footnotes: [],
+  };
+  return {
+    text: `${row.target}: closed, target removed: ${row.summary}`,
+    report,
+    target: row.target,
+    context: `${row.target} · alert ${row.key} · ${row.firstSeen} – ${at.toISOString()} · target removed`,
+  };
+}
+
 /** The reply in the alert's thread when it clears. */
 export function resolutionReply(row: AlertRow, at: Date): OutgoingMessage {
   const message = resolvedMessage(row, at);

@@ -9,7 +9,8 @@ import { takeSnapshot } from './capture.js';
 
 export interface SnapshotJobDeps {
   statePool: Pool;
-  targets: readonly Target[];
+  /** The targets, or a function giving the live list at each run (reload and discovery change it). */
+  targets: readonly Target[] | (() => readonly Target[]);
   log: ScheduleLog;
   instanceId: string;
   retentionDays: number;
@@ -42,7 +43,8 @@ const PRUNE_JOB = 'snapshot:*prune';
  */
 export async function runSnapshots(deps: SnapshotJobDeps, scheduledAt?: Date): Promise<SnapshotOutcome[]> {
   const outcomes: SnapshotOutcome[] = [];
-  for (const target of rotated(deps.targets, deps.instanceId)) {
+  const targets = typeof deps.targets === 'function' ? deps.targets() : deps.targets;
+  for (const target of rotated(targets, deps.instanceId)) {
     const job = `snapshot:${target.name}`;
     if (scheduledAt && !(await claim(deps.statePool, job, scheduledAt, deps.instanceId))) {
       outcomes.push({ target: target.name, status: 'taken-elsewhere' });

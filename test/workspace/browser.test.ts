@@ -175,6 +175,15 @@ describe('npm start with nothing configured: the local workspace in a real brows
     const second = await names();
     expect(second).toHaveLength(10);
     expect(second.filter((name) => first.includes(name))).toEqual([]);
+    // Another message redraws the channel; the reader stays on the page they chose.
+    const before = await page.locator('[data-testid=message]').count();
+    await page.getByTestId('composer').fill('/pg help');
+    await page.getByTestId('composer').press('Enter');
+    await page.waitForFunction((count) => document.querySelectorAll('[data-testid=message]').length > count, before, {
+      timeout: 15_000,
+    });
+    expect(await position.textContent()).toBe('11–20 of 30');
+    expect(await names()).toEqual(second);
     await report.last().getByTestId('page-next').click();
     expect(await position.textContent()).toBe('21–30 of 30');
     // The last page: Next is off, Previous goes back.
@@ -187,6 +196,7 @@ describe('npm start with nothing configured: the local workspace in a real brows
       .locator('thead th', { hasText: /^heap$/ })
       .getByRole('button')
       .click();
+    await table.locator('thead th[aria-sort=ascending]', { hasText: /^heap$/ }).waitFor({ timeout: 10_000 });
     await table
       .locator('thead th', { hasText: /^heap$/ })
       .getByRole('button')

@@ -258,12 +258,20 @@ const cellText = (cell) =>
  * on a header sorting by that column (ascending, then descending): by value when every cell in it is a
  * raw_number, alphabetically otherwise.
  */
+/**
+ * Each data table's page and sort, by message and table: the channel is drawn again whenever any message arrives or
+ * changes, and a reader must not be sent back to page one by someone else's message.
+ */
+const dataTableViews = new Map();
+
 function dataTable(block, ctx) {
   const [header = [], ...rows] = block.rows ?? [];
   const pageSize = block.page_size ?? 5;
   const rowHeader = block.row_header_column_index ?? 0;
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((row) => row[i]?.type === 'raw_number'));
-  const state = { page: 0, column: -1, descending: false };
+  const viewKey = `${ctx.viewKey ?? ''}\u0000${block.block_id ?? block.caption ?? ''}`;
+  const state = dataTableViews.get(viewKey) ?? { page: 0, column: -1, descending: false };
+  dataTableViews.set(viewKey, state);
   const cell = (value, i) => {
     const node = el(
       i === rowHeader ? 'th' : 'td',

@@ -92,7 +92,7 @@ function renderMessage(message) {
   meta.append(Object.assign(document.createElement('b'), { textContent: person ? userName(message.from) : 'pgmedic' }));
   if (!person) meta.append(Object.assign(document.createElement('span'), { className: 'badge', textContent: 'APP' }));
   if (message.edited) meta.append(' (edited)');
-  const ctx = { userName, onButton: (element) => clickButton(message, element) };
+  const ctx = { userName, onButton: (element) => clickButton(message, element), viewKey: message.id };
   const content = message.file
     ? [fileAttachment(message.file)]
     : message.blocks.length

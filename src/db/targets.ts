@@ -109,7 +109,14 @@ export function createTarget(config: TargetConfig): Target {
       while (pool.idleCount > 0 && !pool.ending) {
         const client = await pool.connect();
         closedOnPurpose++;
+        // Waits until the server has closed the socket, which a backend does only after leaving pg_stat_activity:
+        // the next look's new connection never overlaps this one, so the per-server budget holds on the server too.
+        const ended = new Promise<void>((resolve) => {
+          client.once('end', () => resolve());
+          setTimeout(resolve, 2_000).unref();
+        });
         client.release(true);
+        await ended;
       }
     },
     poolUsage: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

@@ -1,13 +1,11 @@
 import type { ReportContext } from '../../src/engine/command.js';
-import { formatBytes, formatCount, formatMs, formatPercent, plural } from '../../src/report/format.js';
-import { statusFor, type Report, type Section } from '../../src/report/model.js';
-import { queryColumn, querySection } from '../../src/report/query-text.js';
-import type { SlowQueriesFindings, SlowStatement } from '../slow-queries.js';
+import { formatCount, formatMs, formatPercent, plural } from '../../src/report/format.js';
+import { statusFor, type Report } from '../../src/report/model.js';
+import type { SlowQueriesFindings } from '../slow-queries.js';
+import { statementSections, tempWritten } from './statement-table.js';
 
 type Available = Extract<SlowQueriesFindings, { available: true }>;
 type Options = { sort: 'total' | 'mean' | 'calls'; minMeanMs: number };
-
-const BLOCK_SIZE_BYTES = 8192;
 
 export function slowQueriesReport(
   findings: SlowQueriesFindings,
@@ -26,7 +24,10 @@ export function slowQueriesReport(
         : [
             `a statement averaging ${formatMs(slowestMeanSeconds * 1000)} per call (${status} from ${formatMs(thresholds.longQuerySeconds[status] * 1000)})`,
           ],
-    sections: statementSections(findings.statements),
+    sections: statementSections(findings.statements, [
+      { column: { header: 'hit %', align: 'right' }, cell: (s) => formatPercent(s.sharedHitPercent) },
+      { column: { header: 'temp', align: 'right' }, cell: (s) => tempWritten(s.tempBlocksWritten) },
+    ]),
     actions: [],
     // One per row that has a queryid, numbered like the table's # column.
     followUps: findings.statements.flatMap((s, i) =>
@@ -41,45 +42,6 @@ function summaryLine(findings: Available, options: Options): string {
   if (top)
     return `${plural(findings.trackedStatements, 'statement')} tracked; by ${options.sort} the top one averages ${formatMs(top.meanMs)} over ${plural(top.calls, 'call')} (${formatPercent(top.percentOfTotal)} of all time).`;
   return `No statement matches (${plural(findings.trackedStatements, 'statement')} tracked${options.minMeanMs ? `, none with a mean of ${formatMs(options.minMeanMs)} or more` : ''}).`;
-}
-
-function statementSections(statements: SlowStatement[]): Section[] {
-  if (!statements.length) return [];
-  const right = 'right' as const;
-  return [
-    {
-      kind: 'table',
-      columns: [
-        { header: '#', align: right },
-        { header: 'queryid', align: right },
-        { header: 'mean', align: right },
-        { header: 'total', align: right },
-        { header: '% time', align: right },
-        { header: 'calls', align: right },
-        { header: 'rows/call', align: right },
-        { header: 'hit %', align: right },
-        { header: 'temp', align: right },
-        queryColumn('query', 70),
-      ],
-      rows: statements.map((s, i) => [
-        String(i + 1),
-        s.queryId ?? '–',
-        formatMs(s.meanMs),
-        formatMs(s.totalMs),
-        formatPercent(s.percentOfTotal),
-        formatCount(s.calls),
-        s.calls ? formatCount(s.rows / s.calls) : '–',
-        formatPercent(s.sharedHitPercent),
-        s.tempBlocksWritten ? formatBytes(s.tempBlocksWritten * BLOCK_SIZE_BYTES) : '',
-        s.query,
-      ]),
-    },
-    querySection(
-      `#1 in full${statements[0]!.database ? ` (database ${statements[0]!.database})` : ''}`,
-      statements[0]!.query,
-      600,
-    ),
-  ];
 }
 
 function footnotes(findings: Available): string[] {

@@ -1,11 +1,9 @@
 import type { Thresholds } from '../../src/config/thresholds.js';
-import { formatBytes, formatCount, formatMs, formatPercent, percentOf, plural } from '../../src/report/format.js';
+import { formatMs, formatPercent, percentOf, plural } from '../../src/report/format.js';
 import { statusFor, type Report, type Section } from '../../src/report/model.js';
-import { queryColumn, querySection } from '../../src/report/query-text.js';
 import type { WindowFindings, WindowStatement } from './since.js';
+import { statementSections, tempWritten } from './statement-table.js';
 import { formatWindow, noHistoryReport, windowFootnotes, windowWords } from '../shared/history-window.js';
-
-const BLOCK_SIZE_BYTES = 8192;
 
 const BASELINE_NOTE: Record<WindowStatement['baseline'], string> = {
   counted: '',
@@ -62,40 +60,9 @@ export function sinceReport(
 }
 
 function sections(statements: WindowStatement[], totalMs: number): Section[] {
-  if (!statements.length) return [];
-  const right = 'right' as const;
-  return [
-    {
-      kind: 'table',
-      columns: [
-        { header: '#', align: right },
-        { header: 'queryid', align: right },
-        { header: 'mean', align: right },
-        { header: 'total', align: right },
-        { header: '% time', align: right },
-        { header: 'calls', align: right },
-        { header: 'rows/call', align: right },
-        { header: 'temp', align: right },
-        { header: 'note' },
-        queryColumn('query', 70),
-      ],
-      rows: statements.map((s, i) => [
-        String(i + 1),
-        s.queryId,
-        formatMs(s.meanMs),
-        formatMs(s.totalMs),
-        formatPercent(percentOf(s.totalMs, totalMs)),
-        formatCount(s.calls),
-        formatCount(s.rows / s.calls),
-        s.tempWritten ? formatBytes(s.tempWritten * BLOCK_SIZE_BYTES) : '',
-        BASELINE_NOTE[s.baseline],
-        s.query,
-      ]),
-    },
-    querySection(
-      `#1 in full${statements[0]!.database ? ` (database ${statements[0]!.database})` : ''}`,
-      statements[0]!.query,
-      600,
-    ),
-  ];
+  const lines = statements.map((s) => ({ ...s, percentOfTotal: percentOf(s.totalMs, totalMs) }));
+  return statementSections(lines, [
+    { column: { header: 'temp', align: 'right' }, cell: (s) => tempWritten(s.tempWritten) },
+    { column: { header: 'note' }, cell: (s) => BASELINE_NOTE[s.baseline] },
+  ]);
 }

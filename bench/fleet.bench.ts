@@ -2,8 +2,12 @@
  * A fleet: BENCH_TARGETS databases (default 300) spread over BENCH_SERVERS embedded PostgreSQL 18 servers (default 3,
  * pg_stat_statements on), watched by BENCH_COPIES copies of the bot (default 3) as real processes (`dist/src/main.js`,
  * HTTP mode against the Slack stand-in, one YAML config, one state database) every BENCH_INTERVAL_S seconds (default
- * 5) for BENCH_SECONDS (default 180) after a warm-up. Measured:
- * - health queries per target per interval, from pg_stat_statements on each server (goal exactly 1);
+ * 5) for BENCH_SECONDS (default 180) after a warm-up. The databases of a server share role and settings, so the watch
+ * looks at each server once, through its first database (src/schedule/alerts/server-groups.ts); BENCH_APART=1 gives
+ * every target thresholds of its own, so each is a unit of its own (300 looks per interval, the lease mechanics at
+ * scale). Measured:
+ * - looks per unit per interval (a unit: a target holding an alert lease), from the health query's calls in
+ *   pg_stat_statements on each server (goal exactly 1), and health queries in databases that are no unit (goal 0);
  * - all statements per target per interval, and the peak of the bots' connections per server (pg_stat_activity);
  * - state database statements per second (pg_stat_statements on its database);
  * - RSS per copy (sampled from /proc every 2 s) and its peak (VmHWM);
@@ -34,6 +38,7 @@ const COPIES = Number(process.env.BENCH_COPIES ?? 3);
 const INTERVAL_S = Number(process.env.BENCH_INTERVAL_S ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 180);
 const KILL = (process.env.BENCH_KILL ?? '1') === '1';
+const APART = process.env.BENCH_APART === '1';
 const INTERVAL_MS = INTERVAL_S * 1000;
 /** BENCH_CPU_PROF=dir: the first copy writes a V8 CPU profile there when it stops (SIGTERM at the end). */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
@@ -78,7 +83,10 @@ async function main(): Promise<void> {
     await admins[0]!.query('CREATE DATABASE pgmedic_state');
     const config = [
       'targets:',
-      ...names.map((n, i) => `  - { name: ${n}, url: "${servers[serverOf(i)]!.url(n)}" }`),
+      ...names.map(
+        (n, i) =>
+          `  - { name: ${n}, url: "${servers[serverOf(i)]!.url(n)}"${APART ? `, thresholds: { lockWaitSeconds: { warn: ${30 + i}, crit: 3600 } }` : ''} }`,
+      ),
       'alerts:',
       '  channel: C0ALERTS',
       `  intervalSeconds: ${INTERVAL_S}`,
@@ -119,21 +127,33 @@ async function main(): Promise<void> {
     }
     const after = await counts(admins, names, serverOf);
     const seconds = (Date.now() - startedAt) / 1000;
-    const perTarget = names
-      .map((n) => (after.health.get(n)! - before.health.get(n)!) / intervals)
-      .sort((a, b) => a - b);
-    const allPerTarget = names.map((n) => (after.all.get(n)! - before.all.get(n)!) / intervals).sort((a, b) => a - b);
-    const exactlyOne = names.filter((n) => after.health.get(n)! - before.health.get(n)! === intervals).length;
     const leases = await stateDb.query<{ holder: string; n: number }>(
       "SELECT holder, count(*)::int AS n FROM pgmedic.watch_leases WHERE work = 'alerts' GROUP BY holder",
       [],
     );
+    const units = new Set(
+      (
+        await stateDb.query<{ target: string }>("SELECT target FROM pgmedic.watch_leases WHERE work = 'alerts'", [])
+      ).rows.map((r) => r.target),
+    );
+    const looks = (n: string) => after.health.get(n)! - before.health.get(n)!;
+    const unitNames = names.filter((n) => units.has(n));
+    const perUnit = unitNames.map((n) => looks(n) / intervals).sort((a, b) => a - b);
+    const exactlyOne = unitNames.filter((n) => looks(n) === intervals).length;
+    const outsideUnits = names.filter((n) => !units.has(n)).reduce((sum, n) => sum + looks(n), 0);
+    const perServer = servers.map(
+      (_, s) => names.filter((_n, i) => serverOf(i) === s).reduce((sum, n) => sum + looks(n), 0) / intervals,
+    );
+    const allPerTarget = names.map((n) => (after.all.get(n)! - before.all.get(n)!) / intervals).sort((a, b) => a - b);
     say(`\n### ${new Date().toISOString()}`);
     say(
-      `${TARGETS} targets on ${SERVERS} servers, ${COPIES} copies (processes), interval ${INTERVAL_S} s, ${intervals} intervals (${seconds.toFixed(0)} s) measured; load average (1 min) during: min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}; \`uptime\`: ${uptime()}`,
+      `${TARGETS} targets on ${SERVERS} servers (${APART ? 'each with thresholds of its own: one unit per target' : 'same role and settings: one unit per server'}), ${COPIES} copies (processes), interval ${INTERVAL_S} s, ${intervals} intervals (${seconds.toFixed(0)} s) measured; load average (1 min) during: min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}; \`uptime\`: ${uptime()}`,
     );
     say(
-      `- health queries per target per interval: min ${perTarget[0]}, median ${median(perTarget)}, max ${perTarget.at(-1)}; targets with exactly one per interval: ${exactlyOne} / ${TARGETS}`,
+      `- looks per unit per interval (${unitNames.length} units): min ${perUnit[0]}, median ${median(perUnit)}, max ${perUnit.at(-1)}; units with exactly one per interval: ${exactlyOne} / ${unitNames.length}`,
+    );
+    say(
+      `- looks per server per interval: ${perServer.map((x) => x.toFixed(2)).join(' / ')}; health queries in databases that are no unit: ${outsideUnits}`,
     );
     say(`- all statements per target per interval: median ${median(allPerTarget)}, max ${allPerTarget.at(-1)}`);
     say(`- leases per copy: ${leases.rows.map((r) => `${r.n}`).join(' / ')}`);

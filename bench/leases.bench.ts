@@ -12,6 +12,7 @@
 import { loadavg } from 'node:os';
 import { observeTarget } from '../src/schedule/alerts/observe.js';
 import { createAlertWatch } from '../src/schedule/alerts/watch.js';
+import { oneGroupPerTarget } from '../src/schedule/alerts/server-groups.js';
 import { createWorkShare, leaseMsFor } from '../src/schedule/share.js';
 import { listLeases } from '../src/state/leases.js';
 import { migrateStateDatabase } from '../src/state/migrations.js';
@@ -102,6 +103,8 @@ async function startCopy(id: string, stateUrl: string, names: string[], urlOf: (
     targets: names.map((n) => targets.get(n)),
     intervalMs: INTERVAL_MS,
     fireAt: 'warn',
+    // Many databases of one test server stand for many servers here: each is its own unit of the lease mechanics.
+    groups: oneGroupPerTarget,
     // A crash hands nothing back: the leases must expire.
     share: { pick: share.pick, renew: share.renew, release: async () => void (crashed || (await share.release())) },
     observe: observeTarget,

@@ -1,4 +1,4 @@
-import { formatDuration } from '../report/format.js';
+import { formatDuration, plural } from '../report/format.js';
 import type { Report, Status } from '../report/model.js';
 import { type CopyRow, type LeaseAge, listCopies, listLeaseAges } from '../state/leases.js';
 import type { Queryable } from '../state/requests.js';
@@ -20,20 +20,34 @@ export interface FleetScope {
   visible: ReadonlySet<string>;
   /** The alert interval: a target not checked within one interval plus the lease is overdue. */
   intervalMs: number;
+  /**
+   * The watched target whose look stands for this one: itself, or the first database of its server watched with the
+   * same role and settings (src/schedule/alerts/server-groups.ts); undefined when the watch does not look at it.
+   */
+  leadOf(name: string): string | undefined;
 }
 
 /** `/pg status`: which copy checks which target and when each was last checked. */
 export function fleetStatusReport(status: FleetStatus, scope: FleetScope): Report {
   const liveSeconds = leaseMsFor(scope.intervalMs) / 1000;
   const overdueSeconds = (scope.intervalMs + leaseMsFor(scope.intervalMs)) / 1000;
-  const leases = status.leases.filter((l) => scope.visible.has(l.target));
+  // Databases looked at through their server's lead count under the lead; rows of targets no longer looked at under
+  // their own name (now a member of a group, or not watched) are left out.
+  const covers = new Map<string, number>();
+  for (const name of scope.visible) {
+    const lead = scope.leadOf(name);
+    if (lead) covers.set(lead, (covers.get(lead) ?? 0) + 1);
+  }
+  const leases = status.leases.filter((l) => scope.visible.has(l.target) && scope.leadOf(l.target) === l.target);
+  const watched = leases.reduce((n, l) => n + (covers.get(l.target) ?? 1), 0);
+  const looks = watched > leases.length ? ` (${plural(leases.length, 'look')} per interval, one per server)` : '';
   const live = status.copies.filter((c) => c.beatAgoSeconds <= liveSeconds);
   const late = leases.filter((l) => l.checkedAgoSeconds === null || l.checkedAgoSeconds > overdueSeconds);
   const held = (copyId: string) => leases.filter((l) => l.holder === copyId).length;
   const reportStatus: Status = leases.length && late.length ? 'warn' : 'ok';
   const summary = !leases.length
     ? 'No alert watch has looked at a target you may query yet (alerts off, or no copy has started its watch).'
-    : `${live.length} ${live.length === 1 ? 'copy' : 'copies'} live, ${leases.length} watched targets; ${
+    : `${live.length} ${live.length === 1 ? 'copy' : 'copies'} live, ${watched} watched targets${looks}; ${
         late.length
           ? `${late.length} not checked within ${formatDuration(overdueSeconds)} (one interval plus the lease): ${late
               .slice(0, 5)
@@ -68,12 +82,14 @@ export function fleetStatusReport(status: FleetStatus, scope: FleetScope): Repor
         title: 'Targets',
         columns: [
           { header: 'target' },
+          { header: 'databases', align: 'right' },
           { header: 'held by' },
           { header: 'last checked', align: 'right' },
           { header: 'lease', align: 'right' },
         ],
         rows: leases.map((l) => [
           l.target,
+          String(covers.get(l.target) ?? 1),
           l.holder ?? '(free)',
           l.checkedAgoSeconds === null ? 'never' : `${formatDuration(l.checkedAgoSeconds)} ago`,
           leaseText(l),
@@ -85,6 +101,7 @@ export function fleetStatusReport(status: FleetStatus, scope: FleetScope): Repor
     actions: [],
     footnotes: [
       `A copy is live while it beats within the lease (${formatDuration(liveSeconds)}); each target is checked by one copy per interval (${formatDuration(scope.intervalMs / 1000)}).`,
+      'The alert checks read server-wide views, so databases of one server watched with the same role and settings are looked at once, through the first of them ("databases" counts them).',
     ],
   };
 }

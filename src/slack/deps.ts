@@ -29,5 +29,9 @@ export interface SlackDeps {
   /** `--since` and `--regressed`: the query history in the state database; attached with the schedule. */
   history?: HistoryReader;
   /** The alert watch of this copy, when it runs (`/pg status`, the Home tab); attached with the schedule. */
-  watch?: { intervalMs: number };
+  watch?: {
+    intervalMs: number;
+    /** The watched target whose look stands for this one (itself, or its server's lead); undefined when not watched. */
+    leadOf(name: string): string | undefined;
+  };
 }

@@ -32,6 +32,7 @@ export async function fleetStatusCommand(
     const report = fleetStatusReport(await readFleetStatus(deps.snapshots), {
       visible,
       intervalMs: deps.watch.intervalMs,
+      leadOf: deps.watch.leadOf,
     });
     await deliverReport(
       reply,

@@ -54,8 +54,13 @@ export function wireSchedule(bot: SlackApp, options: ScheduleWiringOptions): Sch
     bot.deps.snapshots = statePool;
     bot.deps.history = stateHistory(statePool);
   }
-  if (scheduler?.alerts && schedule.alerts)
-    bot.deps.watch = { intervalMs: options.alertIntervalMs ?? schedule.alerts.intervalSeconds * 1000 };
+  if (scheduler?.alerts && schedule.alerts) {
+    const watch = scheduler.alerts;
+    bot.deps.watch = {
+      intervalMs: options.alertIntervalMs ?? schedule.alerts.intervalSeconds * 1000,
+      leadOf: (name) => watch.leadOf(name),
+    };
+  }
   if (!scheduler && (schedule.digests.length || schedule.alerts?.enabled)) {
     logger.warn(
       { digests: schedule.digests.map((d) => d.name), alerts: Boolean(schedule.alerts?.enabled) },

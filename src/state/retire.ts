@@ -15,9 +15,15 @@ export async function resolveAlertsOf(db: Queryable, targets: readonly string[],
   return rows.map(toAlert);
 }
 
-/** Their lease rows (every kind of shared work) go too: the fleet view and the fair share stop counting them. */
-export async function removeLeaseRows(db: Queryable, targets: readonly string[]): Promise<number> {
+/**
+ * Their lease rows go too (of every kind of shared work, or of one): the fleet view and the fair share stop counting
+ * them.
+ */
+export async function removeLeaseRows(db: Queryable, targets: readonly string[], work?: string): Promise<number> {
   if (!targets.length) return 0;
-  const { rowCount } = await db.query('DELETE FROM pgmedic.watch_leases WHERE target = ANY ($1::text[])', [targets]);
+  const { rowCount } = await db.query(
+    'DELETE FROM pgmedic.watch_leases WHERE target = ANY ($1::text[]) AND ($2::text IS NULL OR work = $2)',
+    [targets, work ?? null],
+  );
   return rowCount ?? 0;
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Targets } from '../../src/db/targets.js';
 import { observeTarget } from '../../src/schedule/alerts/observe.js';
 import { createAlertWatch, type AlertWatch } from '../../src/schedule/alerts/watch.js';
+import { oneGroupPerTarget } from '../../src/schedule/alerts/server-groups.js';
 import { createWorkShare } from '../../src/schedule/share.js';
 import { listLeases } from '../../src/state/leases.js';
 import { migrateStateDatabase } from '../../src/state/migrations.js';
@@ -60,6 +61,8 @@ async function startCopy(id: string, stateDb: string, checks: Map<string, string
     targets: NAMES.map((n) => targets.get(n)),
     intervalMs: INTERVAL_MS,
     fireAt: 'warn',
+    // Many databases of one test server stand for many servers here: each is its own unit of the lease mechanics.
+    groups: oneGroupPerTarget,
     share: createWorkShare({ db: state, work: 'alerts', copyId: id, intervalMs: INTERVAL_MS }),
     observe: countingObserve(checks, id),
   });

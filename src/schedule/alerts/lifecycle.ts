@@ -62,7 +62,7 @@ async function raise(deps: AlertDeps, look: TargetObservation, o: Observation, d
     (await reopen(db, look.target, o, fingerprint, at, settings.cooldownSeconds)) ??
     (await changeFiring(db, look.target, o, fingerprint, at, settings.retryPostSeconds));
   if (!row) return;
-  const message = firingMessage(look.target, o, row, at);
+  const message = firingMessage(look.target, o, row, at, look.alsoCovers);
   await deliver(deps, `alert ${look.target} ${o.key}`, async () => {
     if (row.messageTs && row.channel) {
       await deps.poster.update(row.channel, row.messageTs, message);

@@ -1,4 +1,4 @@
-import { formatDuration } from '../../report/format.js';
+import { formatDuration, plural } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { OutgoingMessage } from '../poster.js';
 import type { Observation } from './rules.js';
@@ -12,7 +12,12 @@ export function firingMessage(
   o: Observation,
   row: Pick<AlertRow, 'firstSeen' | 'flaps'>,
   at: Date,
+  alsoCovers = 0,
 ): OutgoingMessage {
+  // The checks read server-wide views: one look, one alert, for every database of the server watched with it.
+  const scope = alsoCovers
+    ? ` · server-wide, for ${target} and ${plural(alsoCovers, 'other database')} of its server`
+    : '';
   const flapped = row.flaps ? ` (cleared and came back ${row.flaps}×)` : '';
   const report: Report = {
     title: `${o.severity === 'crit' ? 'Critical' : 'Warning'}: ${o.title} on ${target}`,
@@ -26,7 +31,7 @@ export function firingMessage(
     text: `${target}: ${o.title}: ${o.summary}`,
     report,
     target,
-    context: `${target} · alert ${o.key} · since ${row.firstSeen}`,
+    context: `${target}${scope} · alert ${o.key} · since ${row.firstSeen}`,
   };
 }
 
@@ -49,15 +54,29 @@ export function resolvedMessage(row: AlertRow, at: Date): OutgoingMessage {
   };
 }
 
+/** Why a firing alert is closed without being seen to clear: its target is gone, or another target's look took over. */
+export type ClosedBecause = { removed: true } | { watchedWith: string };
+
 /**
- * What a firing alert becomes when its target is removed (reload, discovery): closed, not cleared. The note says so,
- * so nobody reads "resolved" as "the problem went away".
+ * What a firing alert becomes when nothing looks at its target under that name any more (removed by a reload or a
+ * discovery, or now watched through another database of its server): closed, not cleared. The note says so, so
+ * nobody reads "resolved" as "the problem went away".
  */
-export function targetRemovedMessage(row: AlertRow, at: Date): OutgoingMessage {
+export function targetClosedMessage(row: AlertRow, at: Date, because: ClosedBecause): OutgoingMessage {
   const lasted = formatDuration(seconds(row.firstSeen, at));
-  const note = `Closed after ${lasted}: target ${row.target} was removed from the configuration (config reload or database discovery), so pgmedic no longer watches it. The problem was not seen to clear. It was: ${row.summary}`;
+  const [why, short] =
+    'removed' in because
+      ? [
+          `target ${row.target} was removed from the configuration (config reload or database discovery), so pgmedic no longer watches it`,
+          'target removed',
+        ]
+      : [
+          `target ${row.target} is now watched through ${because.watchedWith}, a database of the same server (the checks are server-wide), so a problem still there is raised again on ${because.watchedWith}`,
+          `now watched with ${because.watchedWith}`,
+        ];
+  const note = `Closed after ${lasted}: ${why}. The problem was not seen to clear. It was: ${row.summary}`;
   const report: Report = {
-    title: `Closed: ${row.key} on ${row.target} (target removed)`,
+    title: `Closed: ${row.key} on ${row.target} (${short})`,
     status: 'ok',
     summary: note,
     sections: [],
@@ -65,10 +84,10 @@ export function targetRemovedMessage(row: AlertRow, at: Date): OutgoingMessage {
     footnotes: [],
   };
   return {
-    text: `${row.target}: closed, target removed: ${row.summary}`,
+    text: `${row.target}: closed, ${short}: ${row.summary}`,
     report,
     target: row.target,
-    context: `${row.target} · alert ${row.key} · ${row.firstSeen} – ${at.toISOString()} · target removed`,
+    context: `${row.target} · alert ${row.key} · ${row.firstSeen} – ${at.toISOString()} · ${short}`,
   };
 }
 

@@ -27,6 +27,8 @@ export interface TargetObservation {
   observedAt: Date;
   observations: Observation[];
   failedChecks: AlertCheck[];
+  /** Other databases of the server this look stands for (src/schedule/alerts/server-groups.ts); 0 or absent: none. */
+  alsoCovers?: number;
 }
 
 type RuleContext = { thresholds: Target['thresholds']; fireAt: 'warn' | 'crit' };

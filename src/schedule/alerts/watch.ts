@@ -5,6 +5,8 @@ import { serverBudget } from './server-budget.js';
 import type { WorkShare } from '../share.js';
 import { reconcile, type AlertDeps, type Transitions } from './lifecycle.js';
 import { observeTarget, type TargetObservation } from './observe.js';
+import { retireWatchedWith } from './retire.js';
+import { groupByServer, type WatchGroup } from './server-groups.js';
 
 export interface AlertWatchOptions extends AlertDeps {
   /** The targets to watch, or a function giving them each round (they change on reload and discovery). */
@@ -20,6 +22,8 @@ export interface AlertWatchOptions extends AlertDeps {
   share?: WorkShare;
   /** The look at one target (tests count them); observeTarget by default. */
   observe?: (target: Target, fireAt: 'warn' | 'crit', now: () => Date) => Promise<TargetObservation>;
+  /** Which targets one look stands for: groupByServer by default (one look per server, role and settings). */
+  groups?: (targets: readonly Target[]) => WatchGroup[];
 }
 
 export interface AlertWatch {
@@ -27,6 +31,8 @@ export interface AlertWatch {
   stop(): Promise<void>;
   /** One round over this copy's targets (what the timer runs); returns what this copy posted, updated, resolved. */
   checkOnce(): Promise<Transitions[]>;
+  /** The target whose look (lease, last check, alerts) stands for this one: itself, or its server's lead. */
+  leadOf(name: string): string | undefined;
 }
 
 /**
@@ -46,12 +52,13 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
   const overrun = overrunNotice(options.log, options.intervalMs);
 
   const all = () => (typeof options.targets === 'function' ? options.targets() : options.targets);
-  const mine = async (): Promise<readonly Target[]> => {
-    const targets = all();
-    if (!options.share) return targets;
+  const groupsOf = options.groups ?? groupByServer;
+  const mine = async (): Promise<readonly WatchGroup[]> => {
+    const groups = groupsOf(all());
+    if (!options.share) return groups;
     try {
-      const names = new Set(await options.share.pick(targets.map((t) => t.name)));
-      return targets.filter((t) => names.has(t.name));
+      const names = new Set(await options.share.pick(groups.map((g) => g.lead.name)));
+      return groups.filter((g) => names.has(g.lead.name));
     } catch (error) {
       // No state database, no lease: checking nothing beats every copy checking everything; the next round retries.
       options.log.error(
@@ -62,18 +69,33 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
     }
   };
 
+  // Targets that became members of another's group (a reload made their settings equal) have alerts nothing clears.
+  let membersSeen = '';
+  const retireMembers = async (groups: readonly WatchGroup[]) => {
+    const members = groups.flatMap((g) => g.members.slice(1).map((m) => [m.name, g.lead.name] as const));
+    const key = members.map(([m]) => m).join('\n');
+    if (key === membersSeen) return;
+    const leadOf = new Map(members);
+    await retireWatchedWith(options, [...leadOf.keys()], (m) => leadOf.get(m) ?? m, now());
+    membersSeen = key;
+  };
+
   const checkOnce = async () => {
-    const targets = await mine();
+    const groups = await mine();
+    await retireMembers(groups).catch((error: Error) =>
+      options.log.warn({ error: error.message }, 'could not close the alerts of targets now watched with another'),
+    );
+    const targets = groups.map((g) => g.lead);
     budget.plan(targets);
     const done = await Promise.all(
-      targets.map((target) =>
+      groups.map(({ lead: target, members }) =>
         budget.run(target, () =>
           limit(async () => {
             try {
               const look = await observe(target, options.fireAt, now);
               // Removed by a reload or a discovery while it was looked at: its closed pool is no outage to report.
               if (!all().includes(target)) return { posted: [], updated: [], resolved: [] };
-              return await reconcile(options, look);
+              return await reconcile(options, { ...look, alsoCovers: members.length - 1 });
             } catch (error) {
               options.log.error(
                 { target: target.name, error: error instanceof Error ? error.message : String(error) },
@@ -96,7 +118,7 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
     else {
       // A slow round (a server timing out) must not look like a dead copy: its leases would move mid-round.
       options.share
-        ?.renew(all().map((t) => t.name))
+        ?.renew(groupsOf(all()).map((g) => g.lead.name))
         .catch((error: Error) => options.log.warn({ error: error.message }, 'could not renew the alert leases'));
       overrun.skipped();
     }
@@ -120,6 +142,10 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
         );
     },
     checkOnce,
+    leadOf(name) {
+      const group = groupsOf(all()).find((g) => g.members.some((m) => m.name === name));
+      return group?.lead.name;
+    },
   };
 }
 

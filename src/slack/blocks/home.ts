@@ -15,8 +15,15 @@ export interface HomeInput {
   /** The alert watch across copies (`/pg status` in short), when this copy runs one. */
   watch?: {
     copies: { copyId: string; beatAgoSeconds: number }[];
-    targets: ReadonlyMap<string, { holder: string | null; checkedAgoSeconds: number | null }>;
+    targets: ReadonlyMap<string, WatchedTarget>;
   };
+}
+
+interface WatchedTarget {
+  holder: string | null;
+  checkedAgoSeconds: number | null;
+  /** The database of the same server whose look stands for this one. */
+  via?: string;
 }
 
 /** Targets shown one block each; the rest are summarised so the view stays under its block limit. */
@@ -59,10 +66,11 @@ function targetLine(name: string, status: TargetStatus | undefined, now: Date): 
   return `${emoji} *${escapeMrkdwn(name)}* — ${escapeMrkdwn(status.summary)}\n_\`${escapeMrkdwn(status.command)}\`, ${age} ago${version}_`;
 }
 
-function watchLine(watch: { holder: string | null; checkedAgoSeconds: number | null } | undefined): string {
+function watchLine(watch: WatchedTarget | undefined): string {
   if (!watch) return '';
   const checked =
-    watch.checkedAgoSeconds === null ? 'not checked yet' : `checked ${formatDuration(watch.checkedAgoSeconds)} ago`;
+    (watch.checkedAgoSeconds === null ? 'not checked yet' : `checked ${formatDuration(watch.checkedAgoSeconds)} ago`) +
+    (watch.via ? ` with ${escapeMrkdwn(watch.via)}` : '');
   return `\n_alert watch: ${watch.holder ? `\`${escapeMrkdwn(watch.holder)}\`` : 'no copy'}, ${checked}_`;
 }
 

@@ -33,11 +33,15 @@ async function watchFor(deps: SlackDeps, names: string[]) {
   if (!deps.snapshots || !deps.watch) return undefined;
   try {
     const status = await readFleetStatus(deps.snapshots);
-    const shown = new Set(names);
-    return {
-      copies: status.copies,
-      targets: new Map(status.leases.filter((l) => shown.has(l.target)).map((l) => [l.target, l])),
-    };
+    const leases = new Map(status.leases.map((l) => [l.target, l]));
+    const watch = deps.watch;
+    // A database looked at through its server's lead shows the lead's lease and last check.
+    const shown = names.flatMap((name) => {
+      const lead = watch.leadOf(name);
+      const lease = lead && leases.get(lead);
+      return lease ? [[name, { ...lease, ...(lead !== name ? { via: lead } : {}) }] as const] : [];
+    });
+    return { copies: status.copies, targets: new Map(shown) };
   } catch (error) {
     deps.logger.warn({ err: error }, 'could not read the alert watch for the Home tab');
     return undefined;

@@ -18,7 +18,7 @@ import { tamperWarning } from './state/privileges.js';
 import { createStatePool } from './state/pool.js';
 import { chooseStartMode } from './config/start-mode.js';
 import { loadParser } from './redact/parser.js';
-import { reloadOnSighup } from './reload.js';
+import { reloadConfigFile } from './reload.js';
 
 /** The bot: settings → targets → Slack app. Bad settings stop start-up with one line per problem. */
 async function main(): Promise<void> {
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   await schedule.start();
   discovery.onChange((change) => schedule.retire(change.removed));
   discovery.start();
-  const stopReloading = reloadOnSighup(settings.config, local?.env ?? env, discovery, logger);
+  const stopReloading = reloadConfigFile(settings.config, local?.env ?? env, discovery, logger);
   // The scheduler stops before the pools close: a digest or alert check in flight still has its connections.
   stopOnSignals(
     bot,

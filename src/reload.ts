@@ -1,3 +1,4 @@
+import { unwatchFile, watchFile } from 'node:fs';
 import { loadConfig, type Env } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { Discovery } from './db/discovery.js';
@@ -11,12 +12,18 @@ import type { Logger } from './log/logger.js';
 const RESTART_ONLY = ['healing', 'digests', 'alerts'] as const;
 
 /**
- * SIGHUP: the config file is read and checked again. A valid file replaces the targets (new ones answer commands
+ * How often the config file's metadata is looked at. Polling (stat) rather than fs.watch: it follows the symlink a
+ * Kubernetes ConfigMap swaps and sees a file replaced by rename, which inotify on the old inode does not.
+ */
+const FILE_POLL_MS = 2_000;
+
+/**
+ * SIGHUP, or a change to the file (its mtime, size or inode): the config file is read and checked again. A valid file replaces the targets (new ones answer commands
  * and join the watch and its leases at the next round, removed ones leave, `discover:` servers are listed again);
  * an invalid one changes nothing, and the log says why. `running` is the object every surface holds: it is updated
  * in place, so channel defaults and access lists follow too.
  */
-export function reloadOnSighup(running: Config, env: Env, discovery: Discovery, logger: Logger): () => void {
+export function reloadConfigFile(running: Config, env: Env, discovery: Discovery, logger: Logger): () => void {
   // Signals in a row run one after another, so the last file written is the one in force.
   let queue: Promise<void> = Promise.resolve();
   const reload = async () => {
@@ -43,5 +50,16 @@ export function reloadOnSighup(running: Config, env: Env, discovery: Discovery, 
     queue = queue.then(reload).catch((error: unknown) => logger.error({ err: error }, 'config reload failed'));
   };
   process.on('SIGHUP', onHup);
-  return () => process.off('SIGHUP', onHup);
+  const path = env.PGMEDIC_CONFIG;
+  const onChange = (now: { mtimeMs: number; size: number; ino: number }, before: typeof now) => {
+    // A file that disappeared for a moment (replaced by rename) comes back as a change; its absence is not one.
+    if (!now.mtimeMs || (now.mtimeMs === before.mtimeMs && now.size === before.size && now.ino === before.ino)) return;
+    logger.info({ path }, 'the config file changed; reading it again');
+    onHup();
+  };
+  if (path) watchFile(path, { interval: FILE_POLL_MS, persistent: false }, onChange);
+  return () => {
+    process.off('SIGHUP', onHup);
+    if (path) unwatchFile(path, onChange);
+  };
 }

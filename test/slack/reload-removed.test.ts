@@ -84,7 +84,14 @@ async function reload(targets: string[]): Promise<void> {
   writeConfig(targets);
   const before = bot.logs.length;
   bot.child.kill('SIGHUP');
-  await waitFor(async () => bot.logs.slice(before).some((l) => l.msg === 'config file reloaded'), 'the reload', 20_000);
+  // The file's change is noticed by polling too: wait for the reload that read these targets.
+  const names = JSON.stringify(targets.map((t) => t.match(/name: ([\w-]+)/)![1]));
+  await waitFor(
+    async () =>
+      bot.logs.slice(before).some((l) => l.msg === 'config file reloaded' && JSON.stringify(l.targets) === names),
+    'the reload',
+    20_000,
+  );
 }
 
 const ackOf = async (text: string) => (await bot.send.command({ text })).ack?.text ?? '';

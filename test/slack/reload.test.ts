@@ -95,11 +95,16 @@ describe('SIGHUP reloads the config file of a running bot', () => {
       writeFileSync(configPath, broken);
       const before = bot.logs.length;
       bot.child.kill('SIGHUP');
+      // The file's change is noticed too (polling): the refusal of this file is the one with this reason.
       const line = await waitFor(
         async () =>
           bot.logs
             .slice(before)
-            .find((l) => l.msg === 'the new config file is not valid; the running config stays in force'),
+            .find(
+              (l) =>
+                l.msg === 'the new config file is not valid; the running config stays in force' &&
+                reason.test((l.problems as string[]).join('\n')),
+            ),
         'the refusal',
         20_000,
       );
@@ -107,5 +112,18 @@ describe('SIGHUP reloads the config file of a running bot', () => {
       expect(bot.child.exitCode).toBeNull();
       expect(await ackOf('health two')).toContain('Running `health` on `two`');
     }
+  }, 60_000);
+
+  it('reads the file again when it changes, without a signal', async () => {
+    const before = bot.logs.length;
+    writeFileSync(configPath, yaml([target('one', 'one')]));
+    await waitFor(
+      async () => bot.logs.slice(before).some((l) => l.msg === 'config file reloaded'),
+      'the reload after the file changed',
+      20_000,
+    );
+    expect(bot.logs.slice(before).some((l) => l.msg === 'the config file changed; reading it again')).toBe(true);
+    expect(await ackOf('health one')).toContain('Running `health` on `one`');
+    expect(await ackOf('health two')).toContain('There is no target named "two"');
   }, 60_000);
 });

@@ -53,6 +53,7 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
 
   const all = () => (typeof options.targets === 'function' ? options.targets() : options.targets);
   const groupsOf = options.groups ?? groupByServer;
+  const leads = leadsByMember(groupsOf);
   const mine = async (): Promise<readonly WatchGroup[]> => {
     const groups = groupsOf(all());
     if (!options.share) return groups;
@@ -142,10 +143,7 @@ export function createAlertWatch(options: AlertWatchOptions): AlertWatch {
         );
     },
     checkOnce,
-    leadOf(name) {
-      const group = groupsOf(all()).find((g) => g.members.some((m) => m.name === name));
-      return group?.lead.name;
-    },
+    leadOf: (name) => leads.of(all()).get(name),
   };
 }
 
@@ -166,6 +164,21 @@ function overrunNotice(log: AlertWatchOptions['log'], intervalMs: number) {
       );
       lastSaid = Date.now();
       skipped = 0;
+    },
+  };
+}
+
+/** Each target's lead, worked out again only when the target list changed (the Home tab asks once per target). */
+function leadsByMember(groupsOf: (targets: readonly Target[]) => WatchGroup[]) {
+  let list: readonly Target[] = [];
+  let byMember = new Map<string, string>();
+  return {
+    of(targets: readonly Target[]): ReadonlyMap<string, string> {
+      if (targets.length !== list.length || targets.some((t, i) => t !== list[i])) {
+        byMember = new Map(groupsOf(targets).flatMap((g) => g.members.map((m) => [m.name, g.lead.name] as const)));
+        list = targets;
+      }
+      return byMember;
     },
   };
 }

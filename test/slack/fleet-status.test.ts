@@ -26,6 +26,8 @@ beforeAll(async () => {
   const config: Config = {
     targets: [
       targetSchema.parse({ name: 'prod', url: env.monitorUrl }),
+      // Another database of prod's server, same role and settings: prod's look stands for it (one lease, no own row).
+      targetSchema.parse({ name: 'prod-postgres', url: otherDatabase(env.monitorUrl) }),
       // Only #secret-ops may query it: its lease and its name stay out of everyone else's status.
       targetSchema.parse({ name: 'secret', url: env.monitorUrl, channels: ['CSECRET'] }),
     ],
@@ -58,6 +60,12 @@ afterAll(async () => {
   await server?.stop();
 });
 
+function otherDatabase(url: string): string {
+  const u = new URL(url);
+  u.pathname = '/postgres';
+  return u.toString();
+}
+
 const textOf = (m: { text?: string; blocks?: unknown[] }) => JSON.stringify([m.text, m.blocks]);
 const posts = (channel: string) =>
   standIn.state.messages.filter((m) => m.via === 'chat.postMessage' && m.channel === channel && !m.threadTs);
@@ -89,11 +97,15 @@ describe('/pg status and the Home tab show which copy checks which target', () =
     expect(text).toContain('prod');
     expect(text).toContain(holderOf('prod'));
     expect(text).not.toContain('secret'); // not queryable from #incident: not even its name
-    expect(text).toMatch(/2 copies live, 1 watched targets?; each checked within/);
+    expect(text).toMatch(
+      /2 copies live, 2 watched targets \(1 look per interval, one per server\); each checked within/,
+    );
+    expect(text).not.toContain('prod-postgres'); // no row of its own: it is one of prod's databases
+    expect(text).toContain('databases');
 
     const fromSecret = await statusFrom('CSECRET');
     expect(fromSecret).toContain('secret');
-    expect(fromSecret).toMatch(/2 watched targets/);
+    expect(fromSecret).toMatch(/3 watched targets \(2 looks per interval, one per server\)/);
   }, 60_000);
 
   it('refuses a target or an option with what to type instead', async () => {
@@ -114,6 +126,7 @@ describe('/pg status and the Home tab show which copy checks which target', () =
     );
     const text = JSON.stringify(view.blocks);
     expect(text).toMatch(/alert watch: `copy-[01]`, checked \d+(ms|s) ago/);
+    expect(text).toMatch(/prod-postgres\*[^"]*alert watch: `copy-[01]`, checked \d+(ms|s) ago with prod_/);
     expect(text).toContain('*Alert watch copies*');
     expect(text).toContain('`/pg status` has the details');
   });

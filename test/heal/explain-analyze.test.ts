@@ -32,6 +32,8 @@ beforeAll(async () => {
   await app.query('SELECT count(*) FROM ledger WHERE amount > 10');
   await app.query('SELECT max(amount) FROM ledger');
   await app.end();
+  // nextval as a privilege of the monitoring role's, so the test below shows the READ ONLY transaction stopping it
+  await truth('GRANT USAGE ON SEQUENCE ledger_seq TO monitor');
   bot = await startInstance(env);
 });
 afterAll(async () => {
@@ -83,12 +85,16 @@ describe('explain-analyze: EXPLAIN ANALYZE of one SELECT behind approval', () =>
     );
     expect(detail.text).toMatch(/\nExecution Time: [0-9.]+ ms$/);
     expect(done.outcome!.summary).toMatch(/^Ran in [0-9.]+ ms \(planning [0-9.]+ ms\), 1 row, then rolled back/);
-    // PostgreSQL's own record of what the action role sent: a read-only transaction, rolled back, never committed
-    const sent = await truth<{ query: string }>(
-      `SELECT s.query FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
-       WHERE r.rolname = 'healer' AND s.query IN ('BEGIN READ ONLY', 'ROLLBACK', 'COMMIT') ORDER BY 1`,
+    // PostgreSQL's own record of who sent it: the monitoring role's read-only transaction, rolled back, never
+    // committed (the action role, which may signal the app's sessions, sent none)
+    const sent = await truth<{ role: string; query: string }>(
+      `SELECT r.rolname AS role, s.query FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+       WHERE s.query IN ('BEGIN READ ONLY', 'ROLLBACK', 'COMMIT') ORDER BY 1, 2`,
     );
-    expect(sent.map((r) => r.query)).toEqual(['BEGIN READ ONLY', 'ROLLBACK']);
+    expect(sent).toEqual([
+      { role: 'monitor', query: 'BEGIN READ ONLY' },
+      { role: 'monitor', query: 'ROLLBACK' },
+    ]);
     const trail = await bot.healing.requestAudit(asked.id);
     expect(trail.map((e) => e.event)).toEqual(['requested', 'approved', 'execution_started', 'executed']);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { whatToCheck } from '../../src/heal/limbo-hints.js';
-import { connect } from '../support/clients.js';
+import { connect, waitFor } from '../support/clients.js';
 import { prepareHealingServer, startInstance, type HealingInstance, type HealingServer } from '../support/healing.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 
@@ -176,6 +176,36 @@ describe('explain-analyze: EXPLAIN ANALYZE of one SELECT behind approval', () =>
       expect(done.outcome!.error).toEqual({ code: '57014', message: 'canceling statement due to statement timeout' });
     } finally {
       await strict.close();
+    }
+  });
+
+  it('a stop mid-run cancels the SELECT as the role it runs as (the monitoring role cancels its own backend)', async () => {
+    const patient = await startInstance(env, { target: { statementTimeoutMs: 120_000 } });
+    try {
+      const asked = await ask('SELECT pg_sleep(60)', patient);
+      const approving = patient.healing.approve({ requestId: asked.request!.id, userId: 'U_BOB' });
+      const running = await waitFor(
+        async () =>
+          (
+            await truth<{ pid: number; usename: string }>(
+              "SELECT pid, usename FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%EXPLAIN (ANALYZE%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+            )
+          )[0],
+        'the EXPLAIN ANALYZE to run',
+      );
+      expect(running.usename).toBe('monitor');
+      const [interrupted] = await patient.healing.interruptRunning(0);
+      expect(interrupted).toMatchObject({ id: asked.request!.id, status: 'interrupted' });
+      expect(interrupted!.outcome!.summary).toContain('the statement was cancelled');
+      await approving;
+      await waitFor(
+        async () =>
+          !(await truth('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = $2', [running.pid, 'active']))
+            .length,
+        'the SELECT to stop running',
+      );
+    } finally {
+      await patient.close();
     }
   });
 

@@ -7,7 +7,7 @@ import { analyzeText, checkSelectOnly, explainAnalyzeSql } from '../src/engine/e
 import { explainSql } from '../src/engine/explain/statement.js';
 import { asQueryId, statementOption } from '../src/engine/units.js';
 import { AppError } from '../src/errors.js';
-import { formatCount, plural } from '../src/report/format.js';
+import { plural } from '../src/report/format.js';
 import type { Report } from '../src/report/model.js';
 import { querySection } from '../src/report/query-text.js';
 
@@ -71,6 +71,9 @@ export default defineCommand({
   action: {
     destructive: false,
     transaction: 'read-only-rollback',
+    // A READ ONLY transaction does not stop a function of the user's that signals sessions, and the parser cannot see
+    // inside one: the SELECT runs as the read-only monitoring role that plans it for `/pg explain`, never the action role.
+    role: 'monitoring',
     targetTimeouts: true,
     statementShowsQueryText: true,
     pin: (findings) =>
@@ -128,7 +131,7 @@ function previewReport(findings: ExplainAnalyzeFindings): Report {
   return {
     title,
     status: 'ok',
-    summary: `Runs this SELECT once (estimated cost ${top?.totalCost.toFixed(2) ?? '–'}, ${formatCount(top?.planRows)} rows) inside a READ ONLY transaction with the target's statement_timeout, then rolls back.`,
+    summary: `Runs this SELECT once (estimated cost ${top?.totalCost.toFixed(2) ?? '–'}, ${top ? plural(top.planRows, 'row') : '– rows'}) as the target's monitoring role, inside a READ ONLY transaction with the target's statement_timeout, then rolls back.`,
     sections: [
       { kind: 'code', title: 'Estimated plan (not run yet)', text: findings.nodes.map(treeLine).join('\n') },
       querySection(`Statement, database ${findings.database}`, findings.query, 3_000),
@@ -136,7 +139,7 @@ function previewReport(findings: ExplainAnalyzeFindings): Report {
     ],
     actions: [],
     footnotes: [
-      'The statement really runs (that is what ANALYZE measures): its reads, locks and time are real; any write is refused by the READ ONLY transaction, and everything is rolled back.',
+      "The statement really runs (that is what ANALYZE measures): its reads, locks and time are real; any write is refused by the READ ONLY transaction, a function's signal to another session by the monitoring role's lack of privilege, and everything is rolled back.",
     ],
   };
 }

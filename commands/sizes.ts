@@ -218,7 +218,7 @@ export default defineCommand({
       actions: [],
       footnotes: [
         ...(findings.databases.length > shownDatabases.length
-          ? [`${findings.databases.length - shownDatabases.length} more databases not shown (raise --limit).`]
+          ? [`${plural(findings.databases.length - shownDatabases.length, 'more database')} not shown (raise --limit).`]
           : []),
         ...(unreadable.length
           ? [

@@ -29,7 +29,13 @@ export interface ActionHooks {
   beforeSend?(cancel: () => Promise<void>): boolean;
   /** 'read-only-rollback': the statement runs inside BEGIN READ ONLY and is rolled back, never committed. */
   transaction?: 'read-only-rollback';
+  /** 'monitoring': connect as the target's monitoring role (url) instead of the action role (actionUrl). */
+  role?: 'monitoring';
 }
+
+/** Whom the statement runs as: the action role, or the monitoring role when the action asks for it. */
+const actionRoleUrl = (config: TargetConfig, role?: 'monitoring'): string =>
+  role === 'monitoring' ? config.url : (config.actionUrl ?? config.url);
 
 /** The guard said no: nothing was sent. */
 export class GuardRefused extends Error {}
@@ -48,7 +54,8 @@ export class LostDuringStatement extends Error {
 export class NotSent extends Error {}
 
 /**
- * Runs one approved statement on the target's action connection (actionUrl, else url): a fresh connection with
+ * Runs one approved statement on the target's action connection (actionUrl, else url; url for an action that runs
+ * as the monitoring role): a fresh connection with
  * TCP keepalive and session-level timeouts, the statement sent alone in autocommit (VACUUM and the CONCURRENTLY
  * commands refuse to run inside a transaction block) unless the action asks for a read-only transaction that is
  * rolled back, and a client-side deadline past its statement_timeout.
@@ -61,7 +68,7 @@ export async function runActionStatement(
   values: readonly string[],
   hooks: ActionHooks = {},
 ): Promise<Record<string, unknown>[]> {
-  const url = config.actionUrl ?? config.url;
+  const url = actionRoleUrl(config, hooks.role);
   // Our own socket, so a connection whose peer stopped answering can be dropped at once (a graceful end waits for it).
   const socket = new Socket();
   const client = new pg.Client({
@@ -92,7 +99,7 @@ export async function runActionStatement(
     const backendPid = (client as unknown as { processID: number | null }).processID;
     if (
       hooks.beforeSend &&
-      !hooks.beforeSend(() => (backendPid ? cancelBackend(config, backendPid) : Promise.resolve()))
+      !hooks.beforeSend(() => (backendPid ? cancelBackend(config, url, backendPid) : Promise.resolve()))
     )
       throw new NotSent('stopped before the statement was sent');
     // No bind values → simple protocol: exactly one statement, no implicit extended-protocol transaction.
@@ -131,9 +138,10 @@ export async function runActionStatement(
 /** How long closing the action connection may wait for the server's side of the goodbye. */
 const GOODBYE_WAIT_MS = 2_000;
 
-async function cancelBackend(config: TargetConfig, pid: number): Promise<void> {
+/** From a second connection as the same role: any role may cancel its own backends. */
+async function cancelBackend(config: TargetConfig, url: string, pid: number): Promise<void> {
   const canceller = new pg.Client({
-    connectionString: config.actionUrl ?? config.url,
+    connectionString: url,
     application_name: ACTION_APPLICATION_NAME,
     connectionTimeoutMillis: config.connectTimeoutMs,
   });

@@ -87,6 +87,12 @@ export interface ActionSpec<Options, Findings> {
    * never committed (EXPLAIN ANALYZE, which runs the statement).
    */
   transaction?: 'read-only-rollback';
+  /**
+   * Absent: the statement runs as the action role (the target's actionUrl). 'monitoring': as the read-only
+   * monitoring role the diagnostics use (its url), for a statement of the user's own that only needs to read
+   * (EXPLAIN ANALYZE): what a function inside it may do is then what `/pg explain`'s role may, never a signal.
+   */
+  role?: 'monitoring';
   /** The statement carries query text (explain-analyze's SELECT): the card shows it by the target's query-text setting. */
   statementShowsQueryText?: boolean;
   /** Added to the outcome when the statement fails (what a half-done CONCURRENTLY leaves behind). */

@@ -1,10 +1,17 @@
 import { appendAudit, type AuditEntry } from '../state/audit.js';
-import { decide, dueRequestIds, getRequest, recordApproval, type ApprovalRequest } from '../state/requests.js';
+import {
+  closeUnrunnable,
+  decide,
+  dueRequestIds,
+  getRequest,
+  recordApproval,
+  type ApprovalRequest,
+} from '../state/requests.js';
 import { inTransaction } from '../state/transaction.js';
 import { executeApproved } from './execute.js';
 import { checkApprover } from './policy.js';
 import { targetNow } from './target-identity.js';
-import { refuse, type Refusal } from './refusals.js';
+import { refusalText, refuse, type Refusal } from './refusals.js';
 import type { HealingDeps, HealingResult, NoticeKind } from './types.js';
 
 export interface DecisionInput {
@@ -29,6 +36,7 @@ export async function approve(deps: HealingDeps, input: DecisionInput): Promise<
   const attempt = { request: request ?? null, actor: input.userId, channel: input.channel ?? null };
   if (!request) return refuse(deps, attempt, { reason: 'unknown_request', detail: input.requestId });
   const refusal = (await closedOrExpired(deps, request)) ?? (await approvalRefusal(deps, request, input.userId));
+  if (refusal?.reason === 'target_gone') return refuseTargetGone(deps, { ...attempt, request }, refusal);
   if (refusal)
     return refuse(deps, { ...attempt, request: (await getRequest(deps.statePool, request.id)) ?? request }, refusal);
 
@@ -166,6 +174,24 @@ async function approvalRefusal(deps: HealingDeps, request: ApprovalRequest, user
     return { reason: 'already_approved_by_you', detail: `approvers so far: ${request.approvers.join(', ')}` };
   const check = await checkApprover(deps.policy, userId, deps.resolveGroup);
   return check.ok ? null : { reason: 'not_an_approver', detail: check.detail };
+}
+
+/**
+ * A request whose target is gone can never run: closed with the refusal (one transaction), so its card is redrawn
+ * without buttons, saying why, instead of offering Approve until it expires.
+ */
+async function refuseTargetGone(
+  deps: HealingDeps,
+  attempt: { request: ApprovalRequest; actor: string; channel: string | null },
+  refusal: Refusal,
+): Promise<HealingResult> {
+  const { request, actor } = attempt;
+  const summary = refusalText(refusal.reason, request, refusal.detail);
+  return inTransaction(deps.statePool, async (db) => {
+    const closed = await closeUnrunnable(db, request.id, actor, { ok: false, summary }, clock(deps));
+    const now = closed ?? (await getRequest(db, request.id)) ?? request;
+    return refuse(deps, { ...attempt, request: now }, { ...refusal, cardChanged: Boolean(closed) }, db);
+  });
 }
 
 /** The compare-and-set found nothing to change: say why, from what the database holds now. */

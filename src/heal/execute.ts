@@ -42,7 +42,8 @@ export function actionTimeouts(
 }
 
 /**
- * Runs one approved statement on the target's action connection (src/db/action-connection.ts). When the action
+ * Runs one approved statement on the target's action connection (src/db/action-connection.ts), as the action role
+ * or, when the action says so (`role: 'monitoring'`), as the monitoring role. When the action
  * names a table or index, the name must still mean the object pinned when it was requested (a drop and re-create
  * swaps it): checked on the same connection immediately before the statement.
  */
@@ -54,11 +55,12 @@ export function runOnActionConnection(
   values: readonly string[],
   beforeSend?: (cancel: () => Promise<void>) => boolean,
   pinned?: PinnedObject,
-  transaction?: ActionSpec<unknown, unknown>['transaction'],
+  how: Pick<ActionSpec<unknown, unknown>, 'transaction' | 'role'> = {},
 ): Promise<Record<string, unknown>[]> {
   return runActionStatement(config, command, timeouts, text, values, {
     ...(beforeSend ? { beforeSend } : {}),
-    ...(transaction ? { transaction } : {}),
+    ...(how.transaction ? { transaction: how.transaction } : {}),
+    ...(how.role ? { role: how.role } : {}),
     ...(pinned ? { guard: (query: GuardQuery) => checkPinnedOid(query, command, pinned) } : {}),
   });
 }
@@ -195,7 +197,7 @@ async function runAndDescribe(
       request.statementValues,
       beforeSend,
       spec.pinnedObject?.(request.params),
-      spec.transaction,
+      spec,
     );
     const result = spec.describeResult(rows, request.params);
     return {
@@ -228,7 +230,10 @@ async function runAndDescribe(
     }
     const described = toAppError(error, { target: config.name, command });
     const sqlstate = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : null;
-    const summary = `${request.action} failed: ${describeError(described).text}${spec.failureHint ? ` ${spec.failureHint}` : ''}`;
+    // toAppError's hint for a permission error speaks of the diagnostics' grants: say whose privilege was missing.
+    const why =
+      sqlstate === '42501' ? `${described.message} ${permissionHint(spec.role)}` : describeError(described).text;
+    const summary = `${request.action} failed: ${why}${spec.failureHint ? ` ${spec.failureHint}` : ''}`;
     return {
       status: 'failed',
       outcome: {
@@ -240,4 +245,10 @@ async function runAndDescribe(
       },
     };
   }
+}
+
+function permissionHint(role: ActionSpec<unknown, unknown>['role']): string {
+  return role === 'monitoring'
+    ? "It ran as the target's monitoring role (its url, as /pg explain does), which is meant to read only: grant it SELECT on what the statement reads, never more."
+    : 'It ran as the action role (the target\'s actionUrl), which lacks that privilege: see the README, "Database roles".';
 }

@@ -1,5 +1,5 @@
 import { appendAudit, type RefusalReason } from '../state/audit.js';
-import type { ApprovalRequest } from '../state/requests.js';
+import type { ApprovalRequest, Queryable } from '../state/requests.js';
 import type { HealingDeps, HealingResult } from './types.js';
 
 /** The sentence the refused person reads (ephemeral); the detail goes to the audit log too. */
@@ -33,7 +33,7 @@ export interface Refusal {
   cardChanged?: boolean;
 }
 
-/** Audits a refused attempt and answers it; nothing ran. */
+/** Audits a refused attempt (on `db`, when it belongs to a transaction) and answers it; nothing ran. */
 export async function refuse(
   deps: HealingDeps,
   attempt: {
@@ -44,9 +44,10 @@ export async function refuse(
     action?: string;
   },
   refusal: Refusal,
+  db: Queryable = deps.statePool,
 ): Promise<HealingResult> {
   const { request } = attempt;
-  await appendAudit(deps.statePool, {
+  await appendAudit(db, {
     event: 'refused',
     reason: refusal.reason,
     requestId: request?.id ?? null,

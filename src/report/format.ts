@@ -16,18 +16,23 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${sign}${value.toFixed(digits)} ${BYTE_UNITS[unit]}`;
 }
 
-/** 3725 → "1h 2m", 42.5 → "43s", 0.25 → "250ms". */
+/** 3725 → "1h 2m", 60 → "1m", 7200 → "2h", 42.5 → "43s", 0.25 → "250ms": two units at most, a zero one dropped. */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '–';
   if (seconds < 0) return `-${formatDuration(-seconds)}`;
-  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${Math.round(seconds % 60)}s`;
+  if (Math.round(seconds * 1000) < 1000) return `${Math.round(seconds * 1000)}ms`;
+  // Whole seconds first, so 59.6 s is "1m" and 119.7 s "2m", never "60s" or "1m 60s".
+  const whole = Math.round(seconds);
+  if (whole < 60) return `${whole}s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return units(minutes, 'm', whole % 60, 's');
   const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours}h ${minutes % 60}m`;
-  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+  if (hours < 48) return units(hours, 'h', minutes % 60, 'm');
+  return units(Math.floor(hours / 24), 'd', hours % 24, 'h');
 }
+
+const units = (big: number, bigUnit: string, small: number, smallUnit: string): string =>
+  small ? `${big}${bigUnit} ${small}${smallUnit}` : `${big}${bigUnit}`;
 
 /** 12.345 → "12.3%" */
 export function formatPercent(percent: number | null | undefined, digits = 1): string {

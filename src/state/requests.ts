@@ -205,6 +205,26 @@ export async function decide(
   return rows[0] && toRequest(rows[0]);
 }
 
+/**
+ * pending → target_changed, once, when its target is gone (removed, or its name now reaches another database): it
+ * can never run, so it is closed at the refused click with why, not left to expire. No executor: nothing ran.
+ */
+export async function closeUnrunnable(
+  db: Queryable,
+  id: string,
+  decidedBy: string,
+  outcome: ActionOutcome,
+  now: Clock,
+): Promise<ApprovalRequest | undefined> {
+  const { rows } = await db.query<Row>(
+    `UPDATE pgmedic.approval_requests r SET status = 'target_changed', decided_by = $2,
+       decided_at = coalesce($4::timestamptz, now()), outcome = $3
+     WHERE r.id = $1 AND r.status = 'pending' RETURNING r.*`,
+    [id, decidedBy, JSON.stringify(outcome), now],
+  );
+  return rows[0] && toRequest(rows[0]);
+}
+
 /** Ids of pending requests past their expiry (the caller expires each through `decide`). */
 export async function dueRequestIds(db: Queryable, now: Clock): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(

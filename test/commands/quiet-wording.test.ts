@@ -86,6 +86,18 @@ describe('quiet and unknown figures on PostgreSQL 18', () => {
     expect(result.report.footnotes[0]).toContain('add --since 1h');
   });
 
+  it('sizes: "1 more database", not "1 more databases"', async () => {
+    const [{ n }] = (await truth<{ n: number }>(
+      server.url(),
+      'SELECT count(*)::int AS n FROM pg_database WHERE datallowconn AND datconnlimit <> -2',
+    )) as [{ n: number }];
+    expect(n).toBeGreaterThan(2);
+    const one = await run(admin, 'sizes', ['--limit', String(n - 1)]);
+    expect(one.report.footnotes).toContain('1 more database not shown (raise --limit).');
+    const two = await run(admin, 'sizes', ['--limit', String(n - 2)]);
+    expect(two.report.footnotes).toContain('2 more databases not shown (raise --limit).');
+  });
+
   it('replication names a standby that has not reported a replay position instead of "replays – behind"', async () => {
     // A replication-protocol connection is a walsender in `startup` until it streams: no position yet.
     const walsender = new pg.Client({

@@ -54,6 +54,19 @@ describe('format', () => {
     expect(formatDuration(42.4)).toBe('42s');
     expect(formatDuration(3725)).toBe('1h 2m');
     expect(formatDuration(200_000)).toBe('2d 7h');
+    // A zero part is dropped; rounding never shows 60 of a unit.
+    for (const [seconds, shown] of [
+      [60, '1m'],
+      [65, '1m 5s'],
+      [7_200, '2h'],
+      [3_900, '1h 5m'],
+      [172_800, '2d'],
+      [59.6, '1m'],
+      [119.7, '2m'],
+      [0.9996, '1s'],
+      [-60, '-1m'],
+    ] as const)
+      expect(formatDuration(seconds), String(seconds)).toBe(shown);
     expect(truncate('select   *\n from t', 9)).toBe('select *…');
     expect(worstStatus('ok', 'crit', 'warn')).toBe('crit');
   });

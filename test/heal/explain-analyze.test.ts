@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { whatToCheck } from '../../src/heal/limbo-hints.js';
-import { connect } from '../support/clients.js';
+import { connect, waitFor } from '../support/clients.js';
 import { prepareHealingServer, startInstance, type HealingInstance, type HealingServer } from '../support/healing.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 
@@ -32,6 +32,8 @@ beforeAll(async () => {
   await app.query('SELECT count(*) FROM ledger WHERE amount > 10');
   await app.query('SELECT max(amount) FROM ledger');
   await app.end();
+  // nextval as a privilege of the monitoring role's, so the test below shows the READ ONLY transaction stopping it
+  await truth('GRANT USAGE ON SEQUENCE ledger_seq TO monitor');
   bot = await startInstance(env);
 });
 afterAll(async () => {
@@ -83,12 +85,16 @@ describe('explain-analyze: EXPLAIN ANALYZE of one SELECT behind approval', () =>
     );
     expect(detail.text).toMatch(/\nExecution Time: [0-9.]+ ms$/);
     expect(done.outcome!.summary).toMatch(/^Ran in [0-9.]+ ms \(planning [0-9.]+ ms\), 1 row, then rolled back/);
-    // PostgreSQL's own record of what the action role sent: a read-only transaction, rolled back, never committed
-    const sent = await truth<{ query: string }>(
-      `SELECT s.query FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
-       WHERE r.rolname = 'healer' AND s.query IN ('BEGIN READ ONLY', 'ROLLBACK', 'COMMIT') ORDER BY 1`,
+    // PostgreSQL's own record of who sent it: the monitoring role's read-only transaction, rolled back, never
+    // committed (the action role, which may signal the app's sessions, sent none)
+    const sent = await truth<{ role: string; query: string }>(
+      `SELECT r.rolname AS role, s.query FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+       WHERE s.query IN ('BEGIN READ ONLY', 'ROLLBACK', 'COMMIT') ORDER BY 1, 2`,
     );
-    expect(sent.map((r) => r.query)).toEqual(['BEGIN READ ONLY', 'ROLLBACK']);
+    expect(sent).toEqual([
+      { role: 'monitor', query: 'BEGIN READ ONLY' },
+      { role: 'monitor', query: 'ROLLBACK' },
+    ]);
     const trail = await bot.healing.requestAudit(asked.id);
     expect(trail.map((e) => e.event)).toEqual(['requested', 'approved', 'execution_started', 'executed']);
   });
@@ -170,6 +176,36 @@ describe('explain-analyze: EXPLAIN ANALYZE of one SELECT behind approval', () =>
       expect(done.outcome!.error).toEqual({ code: '57014', message: 'canceling statement due to statement timeout' });
     } finally {
       await strict.close();
+    }
+  });
+
+  it('a stop mid-run cancels the SELECT as the role it runs as (the monitoring role cancels its own backend)', async () => {
+    const patient = await startInstance(env, { target: { statementTimeoutMs: 120_000 } });
+    try {
+      const asked = await ask('SELECT pg_sleep(60)', patient);
+      const approving = patient.healing.approve({ requestId: asked.request!.id, userId: 'U_BOB' });
+      const running = await waitFor(
+        async () =>
+          (
+            await truth<{ pid: number; usename: string }>(
+              "SELECT pid, usename FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%EXPLAIN (ANALYZE%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+            )
+          )[0],
+        'the EXPLAIN ANALYZE to run',
+      );
+      expect(running.usename).toBe('monitor');
+      const [interrupted] = await patient.healing.interruptRunning(0);
+      expect(interrupted).toMatchObject({ id: asked.request!.id, status: 'interrupted' });
+      expect(interrupted!.outcome!.summary).toContain('the statement was cancelled');
+      await approving;
+      await waitFor(
+        async () =>
+          !(await truth('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = $2', [running.pid, 'active']))
+            .length,
+        'the SELECT to stop running',
+      );
+    } finally {
+      await patient.close();
     }
   });
 

@@ -70,6 +70,38 @@ describe('healing actions on PostgreSQL 14', () => {
     await victim.client.end().catch(() => undefined);
   });
 
+  it('explain-analyze runs as the monitoring role: a function that terminates a session is refused, the session lives', async () => {
+    const admin = await connect(env.adminUrl);
+    await admin.query(`CREATE FUNCTION tidy_sessions(victim int) RETURNS boolean LANGUAGE plpgsql VOLATILE
+      AS $$ BEGIN RETURN pg_terminate_backend(victim); END $$`);
+    await admin.end();
+    const victim = await idleInTransactionSession(env.appUrl);
+    try {
+      const { request } = await bot.healing.requestAction({
+        action: 'explain-analyze',
+        tokens: [`SELECT tidy_sessions(${victim.pid})`],
+        requestedBy: 'U_ALICE',
+      });
+      const done = (await bot.healing.approve({ requestId: request!.id, userId: 'U_BOB' })).request!;
+      expect(done.status).toBe('failed');
+      // 14 and 15 word the refusal differently from 16+; the SQLSTATE is the same.
+      expect(done.outcome!.error).toEqual({
+        code: '42501',
+        message: 'must be a member of the role whose process is being terminated or member of pg_signal_backend',
+      });
+      expect(done.outcome!.summary).toContain("It ran as the target's monitoring role");
+      expect(await sessionAlive(env.adminUrl, victim.pid, victim.backendStart)).toBe(true);
+      expect((await bot.healing.requestAudit(request!.id)).map((e) => e.event)).toEqual([
+        'requested',
+        'approved',
+        'execution_started',
+        'execution_failed',
+      ]);
+    } finally {
+      await victim.client.end().catch(() => undefined);
+    }
+  });
+
   it('rebuilds an invalid index and drops a duplicate one, concurrently', async () => {
     const reindex = await bot.healing.requestAction({
       action: 'reindex',

@@ -128,6 +128,15 @@ describe('approvalCard', () => {
         },
         '*nothing ran*',
       ],
+      [
+        {
+          ...decided,
+          approvers: [],
+          status: 'target_changed',
+          outcome: { ok: false, summary: 'Nothing ran: target "prod" is no longer configured.' },
+        },
+        'when <@UBOB> tried to approve: its target is gone.\\nNothing ran: target \\"prod\\" is no longer configured.',
+      ],
       [{ ...decided, status: 'rejected', approvers: [] }, 'Rejected by <@UBOB>'],
       [{ status: 'expired' }, 'without enough approvals; nothing ran'],
       [

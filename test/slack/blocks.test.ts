@@ -701,7 +701,7 @@ describe('homeView', () => {
         {
           "text": {
             "text": ":red_circle: *prod* — 3 root blockers &lt;!here&gt;
-      _\`locks\`, 2m 0s ago · PostgreSQL 18.4_",
+      _\`locks\`, 2m ago · PostgreSQL 18.4_",
             "type": "mrkdwn",
           },
           "type": "section",

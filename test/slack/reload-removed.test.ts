@@ -129,6 +129,21 @@ async function approve(requestId: string, cardTs: string): Promise<string> {
   return answer.text ?? '';
 }
 
+/** The card as last redrawn: a request refused because its target is gone is closed, its buttons gone. */
+async function closedCard(cardTs: string): Promise<string> {
+  const update = await eventually(
+    () =>
+      standIn
+        .callsTo('chat.update')
+        .find((c) => c.args.ts === cardTs && JSON.stringify(c.args.blocks).includes('Not run, target changed')),
+    'the card redrawn as closed',
+    20_000,
+  );
+  const blocks = update.args.blocks as { type: string }[];
+  expect(blocks.filter((b) => b.type === 'actions')).toEqual([]);
+  return JSON.stringify(blocks);
+}
+
 describe('targets added and removed by SIGHUP (bot process, real PostgreSQL 18, Slack stand-in)', () => {
   it('an added target gets snapshots, alerts and healing; once removed its alert is closed with a note, its leases go, its snapshots stop and its pending approval is refused', async () => {
     const victim = await idleInTransactionSession(env.appUrl);
@@ -171,6 +186,17 @@ describe('targets added and removed by SIGHUP (bot process, real PostgreSQL 18, 
     const audit = await readAudit(state, { requestId, limit: 10 });
     expect(audit.map((a) => [a.event, a.reason])).toContainEqual(['refused', 'target_gone']);
     expect(audit.map((a) => a.event)).not.toContain('execution_started');
+    // The card is closed at once, saying why, rather than offering Approve until the request expires.
+    const card = await closedCard(cardTs);
+    expect(card).toContain('tried to approve: its target is gone');
+    expect(card).toContain(
+      'Nothing ran: target \\"prod\\" is no longer configured (config reload or database discovery)',
+    );
+    expect((await state.query('SELECT status FROM pgmedic.approval_requests WHERE id = $1', [requestId])).rows).toEqual(
+      [{ status: 'target_changed' }],
+    );
+    // A second click finds it closed: still nothing runs.
+    expect(await approve(requestId, cardTs)).toContain('This request is already');
 
     // Snapshots of prod stop: nothing new after a few cron runs (each run claims and takes every live target).
     const taken = await snapshotsOf('prod');
@@ -193,6 +219,7 @@ describe('targets added and removed by SIGHUP (bot process, real PostgreSQL 18, 
     const audit = await readAudit(state, { requestId, limit: 10 });
     expect(audit.map((a) => [a.event, a.reason])).toContainEqual(['refused', 'target_gone']);
     expect(audit.map((a) => a.event)).not.toContain('execution_started');
+    expect(await closedCard(cardTs)).toMatch(/its target is gone\.\\nNothing ran: target \\"prod\\" reached .*\/heal/);
   }, 90_000);
 
   it('a discovered database raises its alert once, on its entry (one look per server), heals with its entry settings, and once dropped is no target', async () => {

@@ -12,7 +12,10 @@ import type { TestServer } from './pg.js';
 export interface HealingServer {
   /** The `app` role (not a superuser): scenario sessions and tables belong to it. */
   appUrl: string;
-  /** Read-only monitoring connection (the target's url). */
+  /**
+   * The target's url: the README's monitoring role (pg_monitor, read-only by default, never superuser), plus
+   * pg_read_all_data so `explain` and `explain-analyze` may read the scenario tables (the README's grant for that).
+   */
   monitorUrl: string;
   /** The action role: pg_signal_backend + pg_monitor + member of app (owner rights), never superuser. */
   healerUrl: string;
@@ -32,7 +35,9 @@ export async function prepareHealingServer(server: TestServer): Promise<HealingS
   const admin = await connect(server.url());
   await admin.query(`CREATE ROLE app LOGIN PASSWORD 'pw';
     CREATE ROLE healer LOGIN PASSWORD 'pw' IN ROLE pg_signal_backend, pg_monitor;
-    GRANT app TO healer`);
+    GRANT app TO healer;
+    CREATE ROLE monitor LOGIN PASSWORD 'pw' IN ROLE pg_monitor, pg_read_all_data;
+    ALTER ROLE monitor SET default_transaction_read_only = on`);
   await admin.query('CREATE DATABASE heal OWNER app');
   await admin.query('CREATE DATABASE pgmedic_state');
   await admin.end();
@@ -41,7 +46,7 @@ export async function prepareHealingServer(server: TestServer): Promise<HealingS
   await setup.end();
   return {
     appUrl: withUser(server.url('heal'), 'app'),
-    monitorUrl: server.url('heal'),
+    monitorUrl: withUser(server.url('heal'), 'monitor'),
     healerUrl: withUser(server.url('heal'), 'healer'),
     stateUrl: server.url('pgmedic_state'),
     adminUrl: server.url('heal'),

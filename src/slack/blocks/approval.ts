@@ -141,7 +141,10 @@ export function outcomeText(request: ApprovalRequest): string {
     case 'failed':
       return `${STATUS_EMOJI.crit} Approved by ${by}${approvers}. The SQL above ran and failed.\n*Error:* ${summary}${outcome?.error?.code ? ` (SQLSTATE ${escapeMrkdwn(outcome.error.code)})` : ''}`;
     case 'target_changed':
-      return `Approved by ${by}${approvers}, but the re-check just before running found the target changed, so *nothing ran*.\n${summary}`;
+      // Never approved: closed at an approval click because its target was already gone (src/heal/approve.ts).
+      return request.approvers.length >= request.approvalsRequired
+        ? `Approved by ${by}${approvers}, but the re-check just before running found the target changed, so *nothing ran*.\n${summary}`
+        : `Closed${request.decidedAt ? ` ${slackDate(request.decidedAt)}` : ''} when ${mention(request.decidedBy)} tried to approve: its target is gone.\n${summary}`;
     case 'rejected':
       return `Rejected by ${by}; nothing ran.`;
     case 'expired':

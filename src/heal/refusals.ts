@@ -1,6 +1,19 @@
 import { appendAudit, type RefusalReason } from '../state/audit.js';
-import type { ApprovalRequest, Queryable } from '../state/requests.js';
+import type { ApprovalRequest, Queryable, RequestStatus } from '../state/requests.js';
 import type { HealingDeps, HealingResult } from './types.js';
+
+/** A request's status as the sentence "This request is already …" ends. */
+const STATUS_WORDS: Record<RequestStatus, string> = {
+  pending: 'waiting for approval',
+  approved: 'approved and running',
+  rejected: 'rejected',
+  expired: 'expired',
+  succeeded: 'done',
+  failed: 'done (it failed)',
+  target_changed: 'closed: its target changed or is gone',
+  outcome_unknown: 'finished with an unknown outcome',
+  interrupted: 'interrupted',
+};
 
 /** The sentence the refused person reads (ephemeral); the detail goes to the audit log too. */
 export function refusalText(reason: RefusalReason, request: ApprovalRequest | null, detail: string): string {
@@ -12,7 +25,7 @@ export function refusalText(reason: RefusalReason, request: ApprovalRequest | nu
     case 'expired':
       return `This request expired at ${request?.expiresAt ?? '?'}; ask again if it is still needed.`;
     case 'already_decided':
-      return `This request is already ${request?.status ?? 'decided'}${request?.decidedBy ? ` (by ${request.decidedBy})` : ''}; nothing more will run.`;
+      return `This request is already ${request ? STATUS_WORDS[request.status] : 'decided'}${request?.decidedBy ? ` (by ${request.decidedBy})` : ''}; nothing more will run.`;
     case 'already_approved_by_you':
       return 'Your approval is already counted; it needs another approver.';
     case 'healing_off':

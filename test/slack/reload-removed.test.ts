@@ -196,7 +196,7 @@ describe('targets added and removed by SIGHUP (bot process, real PostgreSQL 18, 
       [{ status: 'target_changed' }],
     );
     // A second click finds it closed: still nothing runs.
-    expect(await approve(requestId, cardTs)).toContain('This request is already');
+    expect(await approve(requestId, cardTs)).toContain('This request is already closed: its target changed or is gone');
 
     // Snapshots of prod stop: nothing new after a few cron runs (each run claims and takes every live target).
     const taken = await snapshotsOf('prod');

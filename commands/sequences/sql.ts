@@ -12,7 +12,8 @@ import { EXCLUSIVELY_LOCKED_RELATIONS_SQL, notExclusivelyLocked } from '../../sr
 // up only where it can change the answer: a column's type is none, smallint, integer or bigint (bigint never
 // binds a sequence: its values are bigint), so the figure is one of three computed without it. A sequence whose
 // highest possible figure is below the lowest possible figure of $1 others cannot be among the $1 most used;
-// every other one (the candidates) is measured against its real column. The rows returned get their column too.
+// of the others, those whose three figures differ (the candidates) are measured against their real column. The
+// rows returned get their column too.
 
 const inHalf = (oid: string) =>
   `CASE WHEN $2 = 0 THEN ${oid} < (SELECT oid FROM split) ELSE ${oid} >= (SELECT oid FROM split) END`;
@@ -97,18 +98,23 @@ WITH split AS (
            ${percentUsed('32767::numeric')} AS p_int2
     FROM seqs
   ) b
+), ranked AS MATERIALIZED (
+  -- the sequences that can be among the $1 most used: none whose highest figure is below the $1-th lowest
+  SELECT b.oid, b.low, b.high FROM bounds b
+  WHERE b.measurable
+    AND b.high >= coalesce((SELECT low FROM bounds WHERE measurable ORDER BY low DESC LIMIT 1 OFFSET $1 - 1), '-Infinity')
 ), candidates AS MATERIALIZED (
-  SELECT oid FROM bounds
-  WHERE measurable
-    AND high >= coalesce((SELECT low FROM bounds WHERE measurable ORDER BY low DESC LIMIT 1 OFFSET $1 - 1), '-Infinity')
+  -- those whose figure depends on the column
+  SELECT oid FROM ranked WHERE low <> high
 ), measured AS (${columnOf('candidates')}
 ), result AS MATERIALIZED (
-  -- the candidates measured exactly, and the sequences that cannot be measured (no figure, listed last)
+  -- the sequences that can rank, measured exactly, and those that cannot be measured (no figure, listed last)
   SELECT s.oid, s.schema, s.sequence, s.increment, s.last_value, s.min_value, s.max_value, s.at_value, s.readable,
-         ${percentUsed('c.column_max')} AS percent_used
+         CASE WHEN r.low = r.high THEN r.low ELSE ${percentUsed('c.column_max')} END AS percent_used
   FROM seqs s
+  LEFT JOIN ranked r ON r.oid = s.oid
   LEFT JOIN measured c ON c.seq_oid = s.oid
-  WHERE NOT s.measurable OR s.oid IN (SELECT oid FROM candidates)
+  WHERE NOT s.measurable OR r.oid IS NOT NULL
 )
 -- the most used, and every sequence the role may not read (up to the same limit): those are not checked
 , chosen AS MATERIALIZED (

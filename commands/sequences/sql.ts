@@ -68,7 +68,8 @@ WITH split AS (
   SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY seqrelid) AS oid FROM pg_catalog.pg_sequence
 ), seqs AS MATERIALIZED (
   -- Every sequence of this half with its position. measurable: the role may read it, it is not unlogged on a
-  -- standby, and nobody holds it in ACCESS EXCLUSIVE (pg_sequence_last_value would wait).
+  -- standby, and nobody holds it in ACCESS EXCLUSIVE (pg_sequence_last_value would wait). Each OFFSET 0 keeps a
+  -- layer from being merged into the next, so every function runs once per sequence.
   SELECT m.*, coalesce(m.last_value, m.start_value - m.increment::numeric) AS at_value
   FROM (
     SELECT p.*, CASE WHEN p.measurable THEN pg_sequence_last_value(p.oid)::numeric END AS last_value
@@ -91,7 +92,8 @@ WITH split AS (
     OFFSET 0
   ) m
 ), bounds AS MATERIALIZED (
-  -- the figure against each column type the sequence could feed (none and bigint give the same)
+  -- The figure against each type its column could have (no integer column and bigint give the same: a
+  -- sequence's values are bigint). The real figure is one of the three: low <= real <= high.
   SELECT b.oid, b.measurable, least(b.p_none, b.p_int4, b.p_int2) AS low, greatest(b.p_none, b.p_int4, b.p_int2) AS high
   FROM (
     SELECT oid, measurable, ${percentUsed('NULL::numeric')} AS p_none, ${percentUsed('2147483647::numeric')} AS p_int4,
@@ -99,12 +101,13 @@ WITH split AS (
     FROM seqs
   ) b
 ), ranked AS MATERIALIZED (
-  -- the sequences that can be among the $1 most used: none whose highest figure is below the $1-th lowest
+  -- The sequences that can be among the $1 most used: $1 sequences have a real figure of at least the $1-th
+  -- highest low, so one whose high is below it ranks after them.
   SELECT b.oid, b.low, b.high FROM bounds b
   WHERE b.measurable
     AND b.high >= coalesce((SELECT low FROM bounds WHERE measurable ORDER BY low DESC LIMIT 1 OFFSET $1 - 1), '-Infinity')
 ), candidates AS MATERIALIZED (
-  -- those whose figure depends on the column
+  -- those whose figure depends on their column (low = high: it is the real figure)
   SELECT oid FROM ranked WHERE low <> high
 ), measured AS (${columnOf('candidates')}
 ), result AS MATERIALIZED (

@@ -122,15 +122,22 @@ export default defineCommand({
     locked: EXCLUSIVELY_LOCKED_RELATIONS_SQL,
   },
 
-  async collect({ session }, options): Promise<IndexesFindings> {
-    const unused = await session.query<UnusedRow>(UNUSED_SQL, [options.minSize, options.limit]);
-    const duplicates = await session.query<DuplicateRow>(DUPLICATES_SQL);
-    const invalid = await session.query<InvalidRow>(INVALID_SQL);
-    const missing = await session.query<MissingRow>(MISSING_SQL, [options.limit]);
-    const [stats] = await session.query<{ stats_reset: string | null; stats_reset_seconds: number | null }>(
-      STATS_RESET_SQL,
-    );
-    const locked = await session.query<{ schema: string; name: string }>(EXCLUSIVELY_LOCKED_RELATIONS_SQL);
+  async collect({ session, alongside }, options): Promise<IndexesFindings> {
+    // Measuring the unused indexes (a pg_relation_size each) is most of the work on a large catalog: the other
+    // checks run beside it, on a second connection where there is one.
+    const [unused, [duplicates, invalid, missing, [stats], locked]] = await Promise.all([
+      session.query<UnusedRow>(UNUSED_SQL, [options.minSize, options.limit]),
+      alongside(
+        async (other) =>
+          [
+            await other.query<DuplicateRow>(DUPLICATES_SQL),
+            await other.query<InvalidRow>(INVALID_SQL),
+            await other.query<MissingRow>(MISSING_SQL, [options.limit]),
+            await other.query<{ stats_reset: string | null; stats_reset_seconds: number | null }>(STATS_RESET_SQL),
+            await other.query<{ schema: string; name: string }>(EXCLUSIVELY_LOCKED_RELATIONS_SQL),
+          ] as const,
+      ),
+    ]);
     const invalidNow = invalid.filter((row) => !row.being_built);
     const duplicatesBySize = duplicates.sort((a, b) => b.size_bytes - a.size_bytes || a.index.localeCompare(b.index));
     return {

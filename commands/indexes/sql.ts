@@ -34,28 +34,32 @@ const cannotDropAlone = (oid: string) =>
 export const UNUSED_SQL = `
 WITH sized AS (
   -- catalog-only filters first; OFFSET 0 keeps the statistics lookups below for the survivors
-  SELECT c.oid AS indexrelid, i.indrelid, n.nspname AS schema, t.relname AS "table", c.relname AS index, c.relpages
+  SELECT c.oid AS indexrelid, i.indrelid, n.nspname AS schema, c.relname AS index, c.relpages
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
-  JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind = 'i' AND c.relpages::float8 * ${BLOCK_SIZE} >= $1 AND ${USER_SCHEMAS} AND i.indisvalid
     AND NOT (i.indisunique OR i.indisprimary OR i.indisexclusion OR i.indisreplident)
   OFFSET 0
-), candidates AS (
-  SELECT * FROM sized
-  WHERE pg_catalog.pg_stat_get_numscans(indexrelid) = 0 AND NOT ${cannotDropAlone('indexrelid')}
-), measured AS (
-  SELECT c.*, ${sizeOf('c.indexrelid', 'c.relpages')} AS size_bytes FROM candidates c
-), ranked AS (
-  SELECT m.*, count(*) OVER ()::int AS total_count, sum(m.size_bytes) OVER ()::float8 AS total_bytes
-  FROM measured m WHERE m.size_bytes >= $1
+), measured AS MATERIALIZED (
+  -- each size once (pg_relation_size opens the index: the cost of this statement); table names for shown rows only
+  SELECT s.indexrelid, s.indrelid, s.schema, s.index, ${sizeOf('s.indexrelid', 's.relpages')} AS size_bytes
+  FROM sized s
+  WHERE pg_catalog.pg_stat_get_numscans(s.indexrelid) = 0 AND NOT ${cannotDropAlone('s.indexrelid')}
+), totals AS MATERIALIZED (
+  SELECT count(*)::int AS total_count, sum(m.size_bytes)::float8 AS total_bytes FROM measured m WHERE m.size_bytes >= $1
+), shown AS (
+  SELECT m.* FROM measured m WHERE m.size_bytes >= $1
   ORDER BY m.size_bytes DESC, m.schema, m.index
   LIMIT $2
 )
 -- definitions only for the rows shown: pg_get_indexdef costs ~25 µs an index
-SELECT indexrelid::int8::text AS oid, schema, "table", index, size_bytes, total_count, total_bytes, ${definitionOf('indrelid', 'indexrelid')} AS definition
-FROM ranked ORDER BY size_bytes DESC, schema, index`;
+SELECT s.indexrelid::int8::text AS oid, s.schema, t.relname AS "table", s.index, s.size_bytes, tt.total_count, tt.total_bytes,
+       ${definitionOf('s.indrelid', 's.indexrelid')} AS definition
+FROM shown s
+CROSS JOIN totals tt
+JOIN pg_catalog.pg_class t ON t.oid = s.indrelid
+ORDER BY s.size_bytes DESC, s.schema, s.index`;
 
 /**
  * `a` is covered by `b` (same table and method, same expressions and predicate, a's key columns with their
@@ -70,7 +74,12 @@ WITH keyed AS MATERIALIZED (
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE i.indisvalid AND i.indisready AND i.indislive AND ${USER_SCHEMAS} AND ${unlocked('i.indrelid', 'i.indexrelid')}
+  -- a covering index starts with the same column of the same table: one pass over pg_index finds the few indexes
+  -- that share theirs with another, before any join (on most catalogs, none do)
+  WHERE (i.indrelid, i.indkey[0]) IN (
+      SELECT x.indrelid, x.indkey[0] FROM pg_catalog.pg_index x WHERE x.indisvalid AND x.indisready AND x.indislive
+      GROUP BY 1, 2 HAVING count(*) > 1)
+    AND i.indisvalid AND i.indisready AND i.indislive AND ${USER_SCHEMAS} AND ${unlocked('i.indrelid', 'i.indexrelid')}
 ), candidate_pairs AS (
   -- a covering index starts with the same column: pairing on it keeps the detailed comparison to few pairs
   SELECT a.indexrelid AS a_oid, b.indexrelid AS b_oid

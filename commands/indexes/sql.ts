@@ -30,7 +30,10 @@ const definitionOf = (tableOid: string, indexOid: string) =>
 const cannotDropAlone = (oid: string) =>
   `(${oid} IN (SELECT k.conindid FROM pg_catalog.pg_constraint k) OR ${oid} IN (SELECT h.inhrelid FROM pg_catalog.pg_inherits h))`;
 
-/** $1 size floor in bytes, $2 row limit. Never-scanned indexes that enforce nothing. */
+/**
+ * $1 size floor in bytes, $2 row limit, $3 parts and $4 part: the indexes whose oid % $3 = $4 (commands/indexes/
+ * unused.ts merges the parts). Never-scanned indexes that enforce nothing.
+ */
 export const UNUSED_SQL = `
 WITH sized AS (
   -- catalog-only filters first; OFFSET 0 keeps the statistics lookups below for the survivors
@@ -39,7 +42,7 @@ WITH sized AS (
   JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind = 'i' AND c.relpages::float8 * ${BLOCK_SIZE} >= $1 AND ${USER_SCHEMAS} AND i.indisvalid
-    AND NOT (i.indisunique OR i.indisprimary OR i.indisexclusion OR i.indisreplident)
+    AND NOT (i.indisunique OR i.indisprimary OR i.indisexclusion OR i.indisreplident) AND c.oid::int8 % $3 = $4
   OFFSET 0
 ), measured AS MATERIALIZED (
   -- each size once (pg_relation_size opens the index: the cost of this statement); table names for shown rows only

@@ -26,9 +26,10 @@ const definitionOf = (tableOid: string, indexOid: string) =>
  * Indexes that back a constraint (primary key, unique, exclusion, the target of a foreign key) or belong to a
  * partitioned index cannot be dropped on their own.
  */
-// Uncorrelated IN so PostgreSQL hashes the lists once (pg_constraint has no index on conindid).
+// Uncorrelated IN so PostgreSQL hashes the lists once (pg_constraint has no index on conindid); constraints
+// without an index (NOT NULL ones are rows of pg_constraint from 18) are left out of the hash.
 const cannotDropAlone = (oid: string) =>
-  `(${oid} IN (SELECT k.conindid FROM pg_catalog.pg_constraint k) OR ${oid} IN (SELECT h.inhrelid FROM pg_catalog.pg_inherits h))`;
+  `(${oid} IN (SELECT k.conindid FROM pg_catalog.pg_constraint k WHERE k.conindid <> 0) OR ${oid} IN (SELECT h.inhrelid FROM pg_catalog.pg_inherits h))`;
 
 /**
  * $1 size floor in bytes, $2 row limit, $3 parts and $4 part: the indexes whose oid % $3 = $4 (commands/indexes/

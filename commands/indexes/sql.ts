@@ -57,8 +57,11 @@ WITH sized AS (
   ORDER BY m.size_bytes DESC, m.schema, m.index
   LIMIT $2
 )
--- definitions only for the rows shown: pg_get_indexdef costs ~25 µs an index
+-- definitions only for the rows shown: pg_get_indexdef costs ~25 microseconds an index
+-- the names' bytes in the server's encoding: the parts are merged in the order of name's C collation (byte order)
 SELECT s.indexrelid::int8::text AS oid, s.schema, t.relname AS "table", s.index, s.size_bytes, tt.total_count, tt.total_bytes,
+       pg_catalog.convert_to(s.schema::text, pg_catalog.getdatabaseencoding()) AS schema_bytes,
+       pg_catalog.convert_to(s.index::text, pg_catalog.getdatabaseencoding()) AS index_bytes,
        ${definitionOf('s.indrelid', 's.indexrelid')} AS definition
 FROM shown s
 CROSS JOIN totals tt

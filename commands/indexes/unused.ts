@@ -8,6 +8,9 @@ export interface UnusedRow {
   index: string;
   size_bytes: number;
   definition: string | null;
+  /** schema and index in the server's encoding: what ORDER BY compares (name sorts in the C collation). */
+  schema_bytes: Buffer;
+  index_bytes: Buffer;
   /** Of this row's part (UNUSED_SQL $3/$4): mergeUnused adds the parts up. */
   total_count: number;
   total_bytes: number;
@@ -32,14 +35,19 @@ export function readUnusedPart(
   return session.query<UnusedRow>(UNUSED_SQL, [options.minSize, options.limit, parts, part]);
 }
 
-/** name columns sort in the C collation: byte order of their UTF-8, as UNUSED_SQL's ORDER BY. */
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
-/** The parts' rows in UNUSED_SQL's order (size, then schema and index name), the first `limit`; totals added up. */
+/**
+ * The parts' rows in UNUSED_SQL's order (size, then schema and index name: name sorts in the C collation, byte by
+ * byte in the server's encoding), the first `limit`; totals added up.
+ */
 export function mergeUnused(parts: UnusedRow[][], limit: number): Unused {
   const rows = parts
     .flat()
-    .sort((a, b) => b.size_bytes - a.size_bytes || byteOrder(a.schema, b.schema) || byteOrder(a.index, b.index))
+    .sort(
+      (a, b) =>
+        b.size_bytes - a.size_bytes ||
+        Buffer.compare(a.schema_bytes, b.schema_bytes) ||
+        Buffer.compare(a.index_bytes, b.index_bytes),
+    )
     .slice(0, limit);
   const firsts = parts.map((part) => part[0]).filter((row) => row !== undefined);
   return {

@@ -70,3 +70,39 @@ describe.each([18, 14] as const)('indexes --min-size 0 on PostgreSQL %i: unused 
     },
   );
 });
+
+// KOI8-R orders Cyrillic letters unlike Unicode (ц is 0xC3, д is 0xC4; U+0446 after U+0434): the merge must
+// follow the server's bytes, not UTF-8's.
+describe('indexes --min-size 0 in a KOI8-R database: unused indexes merged in the server’s byte order', () => {
+  let server: TestServer;
+  let target: Target;
+  let truth: { index: string }[];
+
+  beforeAll(async () => {
+    server = await startTestServer(18);
+    const admin = await connect(server.url(), 'seed');
+    await admin.query(`CREATE DATABASE koi TEMPLATE template0 ENCODING 'KOI8R' LC_COLLATE 'C' LC_CTYPE 'C'`);
+    await admin.end();
+    const client = await connect(server.url('koi'), 'seed');
+    await client.query(
+      `CREATE TABLE t (v int); ${['д', 'ц', 'а', 'б', 'ж'].map((c) => `CREATE INDEX "${c}" ON t (v);`).join(' ')}`,
+    );
+    truth = (
+      await client.query(
+        `SELECT relname AS index FROM pg_class WHERE relname IN ('д', 'ц', 'а', 'б', 'ж') ORDER BY relname`,
+      )
+    ).rows;
+    await client.end();
+    target = testTarget(server.url('koi'));
+  });
+  afterAll(async () => {
+    await target?.close();
+    await server?.stop();
+  });
+
+  it('lists them as PostgreSQL sorts them there', async () => {
+    const findings = (await run(target, 'indexes', ['--min-size', '0', '--limit', '3'])).findings as IndexesFindings;
+    expect(truth.map((t) => t.index)).toEqual(['а', 'б', 'ц', 'д', 'ж']);
+    expect(findings.indexes.filter((f) => f.problem === 'unused').map((f) => f.index)).toEqual(['а', 'б', 'ц']);
+  });
+});

@@ -170,19 +170,34 @@ export const MISSING_MIN_ROWS_READ = 1_000_000;
  */
 export const MISSING_MIN_SEQ_SCANS = 50;
 
-/** $1 row limit. Large tables read mostly by sequential scans: suspects for a missing index. */
+/**
+ * $1 row limit. Large tables read mostly by sequential scans: suspects for a missing index. The counters are
+ * pg_stat_user_tables' own (seq_scan, seq_tup_read, n_live_tup, idx_scan as the sum over the table's indexes),
+ * read after its catalog filters: through the view, the plan read them for every TOAST table and catalog as well.
+ */
 export const MISSING_SQL = `
-WITH candidates AS (
-  SELECT s.relid, s.schemaname AS schema, s.relname AS "table", s.seq_scan::float8 AS seq_scan,
-         s.seq_tup_read::float8 AS seq_tup_read, coalesce(s.idx_scan, 0)::float8 AS idx_scan,
-         s.n_live_tup::float8 AS live_rows
-  FROM pg_catalog.pg_stat_user_tables s
-  WHERE s.n_live_tup >= ${MISSING_MIN_ROWS} AND s.seq_scan >= ${MISSING_MIN_SEQ_SCANS} AND s.seq_scan > coalesce(s.idx_scan, 0)
-    AND s.seq_tup_read >= ${MISSING_MIN_ROWS_PER_SCAN}::float8 * s.seq_scan AND s.seq_tup_read >= ${MISSING_MIN_ROWS_READ}
+WITH tables AS (
+  SELECT c.oid AS relid, n.nspname AS schema, c.relname AS "table", c.relpages
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 't', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+  OFFSET 0
+), counted AS (
+  SELECT t.*, pg_catalog.pg_stat_get_numscans(t.relid) AS seq_scan, pg_catalog.pg_stat_get_tuples_returned(t.relid) AS seq_tup_read,
+         pg_catalog.pg_stat_get_live_tuples(t.relid) AS live_rows
+  FROM tables t
+  OFFSET 0
+), candidates AS (
+  SELECT c.*, coalesce((SELECT sum(pg_catalog.pg_stat_get_numscans(i.indexrelid)) FROM pg_catalog.pg_index i WHERE i.indrelid = c.relid), 0)::bigint AS idx_scan
+  FROM counted c
+  WHERE c.live_rows >= ${MISSING_MIN_ROWS} AND c.seq_scan >= ${MISSING_MIN_SEQ_SCANS}
+    AND c.seq_tup_read >= ${MISSING_MIN_ROWS_PER_SCAN}::float8 * c.seq_scan AND c.seq_tup_read >= ${MISSING_MIN_ROWS_READ}
 )
-SELECT cd.schema, cd."table", cd.seq_scan, cd.seq_tup_read, cd.idx_scan, cd.live_rows,
-       ${sizeOf('cd.relid', 'c.relpages')} AS size_bytes, count(*) OVER ()::int AS total_count
-FROM candidates cd JOIN pg_catalog.pg_class c ON c.oid = cd.relid
+SELECT cd.schema, cd."table", cd.seq_scan::float8 AS seq_scan, cd.seq_tup_read::float8 AS seq_tup_read,
+       cd.idx_scan::float8 AS idx_scan, cd.live_rows::float8 AS live_rows,
+       ${sizeOf('cd.relid', 'cd.relpages')} AS size_bytes, count(*) OVER ()::int AS total_count
+FROM candidates cd
+WHERE cd.seq_scan > cd.idx_scan
 ORDER BY cd.seq_tup_read DESC, cd.schema, cd."table"
 LIMIT $1`;
 

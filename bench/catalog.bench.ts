@@ -7,6 +7,8 @@
  *   npm run bench                     build (or reuse) the catalog, measure, write bench/RESULTS.md
  *   npm run bench -- --fresh          rebuild the catalog from scratch
  *   npm run bench -- --only sequences,sizes   measure only these commands (prints, does not write the file)
+ *   BENCH_DIR=<dir> npm run bench             keep the catalog's server in <dir>/data instead of the shared temp
+ *                                              folder (one server per folder: two benches side by side need two)
  *   BENCH_COMPARE=<dir> npm run bench          also runs another checkout's commands (its sources, through tsx; a
  *                                              node_modules link in it), interleaved with these, as a "before" column
  */
@@ -30,7 +32,8 @@ const RUNS = 7;
 const MEDIAN_BUDGET_MS = 250;
 const COLD_BUDGET_MS = 1000;
 const BATCH = 500;
-const dataDir = join(tmpdir(), 'pgmedic-bench-catalog-18', 'data');
+const benchDir = process.env.BENCH_DIR ?? join(tmpdir(), 'pgmedic-bench-catalog-18');
+const dataDir = join(benchDir, 'data');
 
 /** Variants worth timing beyond the defaults: the ones that do the most work. */
 const VARIANTS: Record<string, string[][]> = {
@@ -108,7 +111,7 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--fresh')) rmSync(join(dataDir, '..'), { recursive: true, force: true });
+  if (process.argv.includes('--fresh')) rmSync(benchDir, { recursive: true, force: true });
   const reuse = existsSync(join(dataDir, 'PG_VERSION'));
   const cluster = await startCluster({
     major: 18,

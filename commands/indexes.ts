@@ -5,6 +5,7 @@ import { indexesReport } from './indexes/report.js';
 import { intOption, sizeOption } from '../src/engine/units.js';
 import { formatCount, qualifiedName } from '../src/report/format.js';
 import { DUPLICATES_SQL, INVALID_SQL, MISSING_SQL, STATS_RESET_SQL, UNUSED_SQL } from './indexes/sql.js';
+import { mergeUnused, readUnusedPart, type UnusedRow } from './indexes/unused.js';
 
 export type IndexProblem = 'unused' | 'duplicate' | 'invalid' | 'missing';
 
@@ -50,16 +51,6 @@ export interface IndexesFindings {
   lockedRelations: string[];
 }
 
-interface UnusedRow {
-  oid: string;
-  schema: string;
-  table: string;
-  index: string;
-  size_bytes: number;
-  definition: string | null;
-  total_count: number;
-  total_bytes: number;
-}
 interface DuplicateRow {
   oid: string;
   schema: string;
@@ -122,32 +113,41 @@ export default defineCommand({
     locked: EXCLUSIVELY_LOCKED_RELATIONS_SQL,
   },
 
-  async collect({ session }, options): Promise<IndexesFindings> {
-    const unused = await session.query<UnusedRow>(UNUSED_SQL, [options.minSize, options.limit]);
-    const duplicates = await session.query<DuplicateRow>(DUPLICATES_SQL);
-    const invalid = await session.query<InvalidRow>(INVALID_SQL);
-    const missing = await session.query<MissingRow>(MISSING_SQL, [options.limit]);
-    const [stats] = await session.query<{ stats_reset: string | null; stats_reset_seconds: number | null }>(
-      STATS_RESET_SQL,
-    );
-    const locked = await session.query<{ schema: string; name: string }>(EXCLUSIVELY_LOCKED_RELATIONS_SQL);
+  async collect({ session, alongside }, options): Promise<IndexesFindings> {
+    // Measuring the unused indexes (a pg_relation_size each) is most of the work on a large catalog: half of them
+    // on each of two connections where there is a second one, each half followed by some of the other checks.
+    const [[first, duplicates], [second, invalid, missing, [stats], locked]] = await Promise.all([
+      (async () =>
+        [await readUnusedPart(session, options, 0, 2), await session.query<DuplicateRow>(DUPLICATES_SQL)] as const)(),
+      alongside(
+        async (other) =>
+          [
+            await readUnusedPart(other, options, 1, 2),
+            await other.query<InvalidRow>(INVALID_SQL),
+            await other.query<MissingRow>(MISSING_SQL, [options.limit]),
+            await other.query<{ stats_reset: string | null; stats_reset_seconds: number | null }>(STATS_RESET_SQL),
+            await other.query<{ schema: string; name: string }>(EXCLUSIVELY_LOCKED_RELATIONS_SQL),
+          ] as const,
+      ),
+    ]);
+    const unused = mergeUnused([first, second], options.limit);
     const invalidNow = invalid.filter((row) => !row.being_built);
     const duplicatesBySize = duplicates.sort((a, b) => b.size_bytes - a.size_bytes || a.index.localeCompare(b.index));
     return {
       indexes: [
-        ...unused.map(unusedFinding),
+        ...unused.rows.map(unusedFinding),
         ...duplicatesBySize.slice(0, options.limit).map(duplicateFinding),
         ...invalidNow.slice(0, options.limit).map(invalidFinding),
         ...missing.map(missingFinding),
       ],
       totals: {
-        unused: unused[0]?.total_count ?? 0,
+        unused: unused.totalCount,
         duplicate: duplicates.length,
         invalid: invalidNow.length,
         missing: missing[0]?.total_count ?? 0,
       },
       totalBytes: {
-        unused: unused[0]?.total_bytes ?? 0,
+        unused: unused.totalBytes,
         duplicate: sumBytes(duplicates),
         invalid: sumBytes(invalidNow),
       },

@@ -62,20 +62,24 @@ SELECT d.datname AS database, d.datallowconn AS allows_connections,
 FROM pg_catalog.pg_database d
 ORDER BY greatest(age(d.datfrozenxid), mxid_age(d.datminmxid)) DESC, d.datname`;
 
-// A TOAST table has its own relfrozenxid and reloptions; it is shown under its owning table.
+// A TOAST table has its own relfrozenxid and reloptions; it is shown under its owning table. The OFFSET 0s keep
+// the settings read once and each relation's ages and limits computed once (inlined, they ran again in every use).
+// least() ignores NULL: a relation without reloptions (most) skips their parsing.
 const TABLES_SQL = `
 WITH settings AS (
   SELECT current_setting('autovacuum_freeze_max_age')::float8 AS xid_max,
          current_setting('autovacuum_multixact_freeze_max_age')::float8 AS mxid_max
+  OFFSET 0
 ), rel AS (
   SELECT coalesce(owner.oid, c.oid) AS table_oid, c.relkind = 't' AS via_toast,
          age(c.relfrozenxid)::float8 AS xid_age, mxid_age(c.relminmxid)::float8 AS multixact_age,
-         least(s.xid_max, (SELECT o.option_value::float8 FROM pg_catalog.pg_options_to_table(c.reloptions) o WHERE o.option_name = 'autovacuum_freeze_max_age')) AS freeze_max_age,
-         least(s.mxid_max, (SELECT o.option_value::float8 FROM pg_catalog.pg_options_to_table(c.reloptions) o WHERE o.option_name = 'autovacuum_multixact_freeze_max_age')) AS multixact_freeze_max_age
+         least(s.xid_max, CASE WHEN c.reloptions IS NOT NULL THEN (SELECT o.option_value::float8 FROM pg_catalog.pg_options_to_table(c.reloptions) o WHERE o.option_name = 'autovacuum_freeze_max_age') END) AS freeze_max_age,
+         least(s.mxid_max, CASE WHEN c.reloptions IS NOT NULL THEN (SELECT o.option_value::float8 FROM pg_catalog.pg_options_to_table(c.reloptions) o WHERE o.option_name = 'autovacuum_multixact_freeze_max_age') END) AS multixact_freeze_max_age
   FROM pg_catalog.pg_class c
   CROSS JOIN settings s
   LEFT JOIN pg_catalog.pg_class owner ON c.relkind = 't' AND owner.reltoastrelid = c.oid
   WHERE c.relkind IN ('r', 'm', 't')
+  OFFSET 0
 ), ranked AS (
   SELECT DISTINCT ON (table_oid) *, 100 * greatest(xid_age / freeze_max_age, multixact_age / multixact_freeze_max_age) AS pct_to_forced_vacuum
   FROM rel ORDER BY table_oid, pct_to_forced_vacuum DESC, via_toast

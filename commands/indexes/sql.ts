@@ -26,36 +26,47 @@ const definitionOf = (tableOid: string, indexOid: string) =>
  * Indexes that back a constraint (primary key, unique, exclusion, the target of a foreign key) or belong to a
  * partitioned index cannot be dropped on their own.
  */
-// Uncorrelated IN so PostgreSQL hashes the lists once (pg_constraint has no index on conindid).
+// Uncorrelated IN so PostgreSQL hashes the lists once (pg_constraint has no index on conindid); constraints
+// without an index (NOT NULL ones are rows of pg_constraint from 18) are left out of the hash.
 const cannotDropAlone = (oid: string) =>
-  `(${oid} IN (SELECT k.conindid FROM pg_catalog.pg_constraint k) OR ${oid} IN (SELECT h.inhrelid FROM pg_catalog.pg_inherits h))`;
+  `(${oid} IN (SELECT k.conindid FROM pg_catalog.pg_constraint k WHERE k.conindid <> 0) OR ${oid} IN (SELECT h.inhrelid FROM pg_catalog.pg_inherits h))`;
 
-/** $1 size floor in bytes, $2 row limit. Never-scanned indexes that enforce nothing. */
+/**
+ * $1 size floor in bytes, $2 row limit, $3 parts and $4 part: the indexes whose oid % $3 = $4 (commands/indexes/
+ * unused.ts merges the parts). Never-scanned indexes that enforce nothing.
+ */
 export const UNUSED_SQL = `
 WITH sized AS (
   -- catalog-only filters first; OFFSET 0 keeps the statistics lookups below for the survivors
-  SELECT c.oid AS indexrelid, i.indrelid, n.nspname AS schema, t.relname AS "table", c.relname AS index, c.relpages
+  SELECT c.oid AS indexrelid, i.indrelid, n.nspname AS schema, c.relname AS index, c.relpages
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
-  JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind = 'i' AND c.relpages::float8 * ${BLOCK_SIZE} >= $1 AND ${USER_SCHEMAS} AND i.indisvalid
-    AND NOT (i.indisunique OR i.indisprimary OR i.indisexclusion OR i.indisreplident)
+    AND NOT (i.indisunique OR i.indisprimary OR i.indisexclusion OR i.indisreplident) AND c.oid::int8 % $3 = $4
   OFFSET 0
-), candidates AS (
-  SELECT * FROM sized
-  WHERE pg_catalog.pg_stat_get_numscans(indexrelid) = 0 AND NOT ${cannotDropAlone('indexrelid')}
-), measured AS (
-  SELECT c.*, ${sizeOf('c.indexrelid', 'c.relpages')} AS size_bytes FROM candidates c
-), ranked AS (
-  SELECT m.*, count(*) OVER ()::int AS total_count, sum(m.size_bytes) OVER ()::float8 AS total_bytes
-  FROM measured m WHERE m.size_bytes >= $1
+), measured AS MATERIALIZED (
+  -- each size once (pg_relation_size opens the index: the cost of this statement); table names for shown rows only
+  SELECT s.indexrelid, s.indrelid, s.schema, s.index, ${sizeOf('s.indexrelid', 's.relpages')} AS size_bytes
+  FROM sized s
+  WHERE pg_catalog.pg_stat_get_numscans(s.indexrelid) = 0 AND NOT ${cannotDropAlone('s.indexrelid')}
+), totals AS MATERIALIZED (
+  SELECT count(*)::int AS total_count, sum(m.size_bytes)::float8 AS total_bytes FROM measured m WHERE m.size_bytes >= $1
+), shown AS (
+  SELECT m.* FROM measured m WHERE m.size_bytes >= $1
   ORDER BY m.size_bytes DESC, m.schema, m.index
   LIMIT $2
 )
--- definitions only for the rows shown: pg_get_indexdef costs ~25 µs an index
-SELECT indexrelid::int8::text AS oid, schema, "table", index, size_bytes, total_count, total_bytes, ${definitionOf('indrelid', 'indexrelid')} AS definition
-FROM ranked ORDER BY size_bytes DESC, schema, index`;
+-- definitions only for the rows shown: pg_get_indexdef costs ~25 microseconds an index
+-- the names' bytes in the server's encoding: the parts are merged in the order of name's C collation (byte order)
+SELECT s.indexrelid::int8::text AS oid, s.schema, t.relname AS "table", s.index, s.size_bytes, tt.total_count, tt.total_bytes,
+       pg_catalog.convert_to(s.schema::text, pg_catalog.getdatabaseencoding()) AS schema_bytes,
+       pg_catalog.convert_to(s.index::text, pg_catalog.getdatabaseencoding()) AS index_bytes,
+       ${definitionOf('s.indrelid', 's.indexrelid')} AS definition
+FROM shown s
+CROSS JOIN totals tt
+JOIN pg_catalog.pg_class t ON t.oid = s.indrelid
+ORDER BY s.size_bytes DESC, s.schema, s.index`;
 
 /**
  * `a` is covered by `b` (same table and method, same expressions and predicate, a's key columns with their
@@ -70,7 +81,12 @@ WITH keyed AS MATERIALIZED (
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE i.indisvalid AND i.indisready AND i.indislive AND ${USER_SCHEMAS} AND ${unlocked('i.indrelid', 'i.indexrelid')}
+  -- a covering index starts with the same column of the same table: one pass over pg_index finds the few indexes
+  -- that share theirs with another, before any join (on most catalogs, none do)
+  WHERE (i.indrelid, i.indkey[0]) IN (
+      SELECT x.indrelid, x.indkey[0] FROM pg_catalog.pg_index x WHERE x.indisvalid AND x.indisready AND x.indislive
+      GROUP BY 1, 2 HAVING count(*) > 1)
+    AND i.indisvalid AND i.indisready AND i.indislive AND ${USER_SCHEMAS} AND ${unlocked('i.indrelid', 'i.indexrelid')}
 ), candidate_pairs AS (
   -- a covering index starts with the same column: pairing on it keeps the detailed comparison to few pairs
   SELECT a.indexrelid AS a_oid, b.indexrelid AS b_oid
@@ -154,19 +170,34 @@ export const MISSING_MIN_ROWS_READ = 1_000_000;
  */
 export const MISSING_MIN_SEQ_SCANS = 50;
 
-/** $1 row limit. Large tables read mostly by sequential scans: suspects for a missing index. */
+/**
+ * $1 row limit. Large tables read mostly by sequential scans: suspects for a missing index. The counters are
+ * pg_stat_user_tables' own (seq_scan, seq_tup_read, n_live_tup, idx_scan as the sum over the table's indexes),
+ * read after its catalog filters: through the view, the plan read them for every TOAST table and catalog as well.
+ */
 export const MISSING_SQL = `
-WITH candidates AS (
-  SELECT s.relid, s.schemaname AS schema, s.relname AS "table", s.seq_scan::float8 AS seq_scan,
-         s.seq_tup_read::float8 AS seq_tup_read, coalesce(s.idx_scan, 0)::float8 AS idx_scan,
-         s.n_live_tup::float8 AS live_rows
-  FROM pg_catalog.pg_stat_user_tables s
-  WHERE s.n_live_tup >= ${MISSING_MIN_ROWS} AND s.seq_scan >= ${MISSING_MIN_SEQ_SCANS} AND s.seq_scan > coalesce(s.idx_scan, 0)
-    AND s.seq_tup_read >= ${MISSING_MIN_ROWS_PER_SCAN}::float8 * s.seq_scan AND s.seq_tup_read >= ${MISSING_MIN_ROWS_READ}
+WITH tables AS (
+  SELECT c.oid AS relid, n.nspname AS schema, c.relname AS "table", c.relpages
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 't', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+  OFFSET 0
+), counted AS (
+  SELECT t.*, pg_catalog.pg_stat_get_numscans(t.relid) AS seq_scan, pg_catalog.pg_stat_get_tuples_returned(t.relid) AS seq_tup_read,
+         pg_catalog.pg_stat_get_live_tuples(t.relid) AS live_rows
+  FROM tables t
+  OFFSET 0
+), candidates AS (
+  SELECT c.*, coalesce((SELECT sum(pg_catalog.pg_stat_get_numscans(i.indexrelid)) FROM pg_catalog.pg_index i WHERE i.indrelid = c.relid), 0)::bigint AS idx_scan
+  FROM counted c
+  WHERE c.live_rows >= ${MISSING_MIN_ROWS} AND c.seq_scan >= ${MISSING_MIN_SEQ_SCANS}
+    AND c.seq_tup_read >= ${MISSING_MIN_ROWS_PER_SCAN}::float8 * c.seq_scan AND c.seq_tup_read >= ${MISSING_MIN_ROWS_READ}
 )
-SELECT cd.schema, cd."table", cd.seq_scan, cd.seq_tup_read, cd.idx_scan, cd.live_rows,
-       ${sizeOf('cd.relid', 'c.relpages')} AS size_bytes, count(*) OVER ()::int AS total_count
-FROM candidates cd JOIN pg_catalog.pg_class c ON c.oid = cd.relid
+SELECT cd.schema, cd."table", cd.seq_scan::float8 AS seq_scan, cd.seq_tup_read::float8 AS seq_tup_read,
+       cd.idx_scan::float8 AS idx_scan, cd.live_rows::float8 AS live_rows,
+       ${sizeOf('cd.relid', 'cd.relpages')} AS size_bytes, count(*) OVER ()::int AS total_count
+FROM candidates cd
+WHERE cd.seq_scan > cd.idx_scan
 ORDER BY cd.seq_tup_read DESC, cd.schema, cd."table"
 LIMIT $1`;
 

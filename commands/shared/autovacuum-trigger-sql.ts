@@ -22,6 +22,8 @@ LEFT JOIN LATERAL (
 /**
  * The server-wide settings, read once per statement (current_setting per row costs more than the rest of the
  * arithmetic on a 10,000-table catalog). Join it next to AUTOVACUUM_RELOPTIONS_JOIN; 18 adds the max threshold.
+ * OFFSET 0 keeps the planner from pulling the subquery up into the outer query: pulled up, every use of a setting
+ * in the trigger arithmetic became a current_setting call of its own, some twenty per table.
  */
 export function autovacuumSettingsJoin(serverVersionNum: number): string {
   const names = [
@@ -33,7 +35,7 @@ export function autovacuumSettingsJoin(serverVersionNum: number): string {
     'autovacuum_multixact_freeze_max_age',
     ...(serverVersionNum >= 180000 ? ['autovacuum_vacuum_max_threshold'] : []),
   ];
-  return `CROSS JOIN (SELECT ${names.map((name) => `current_setting('${name}')::float8 AS ${name}`).join(', ')}) avs`;
+  return `CROSS JOIN (SELECT ${names.map((name) => `current_setting('${name}')::float8 AS ${name}`).join(', ')} OFFSET 0) avs`;
 }
 
 const setting = (name: string) => `avs.${name}`;

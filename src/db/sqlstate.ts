@@ -89,3 +89,16 @@ export function toAppError(error: unknown, context: { target: string; command?: 
   }
   return new AppError('sql_error', `PostgreSQL error ${code} on ${where}: ${message}.`, { cause: error });
 }
+
+/**
+ * A failure of the server itself (no answer, a socket error, shutting down or starting up), as opposed to one of its
+ * databases or roles (missing database, refused login): every database of that server fails the same way right now.
+ */
+export function isServerDown(error: unknown): boolean {
+  const cause = error instanceof AppError ? error.cause : error;
+  if (cause instanceof Error && /timeout expired|Connection terminated due to connection timeout/i.test(cause.message))
+    return true;
+  if (!isPgLikeError(cause)) return false;
+  const code = cause.code ?? '';
+  return Boolean(CONNECTION_CAUSES[code]) || code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code);
+}

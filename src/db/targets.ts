@@ -30,7 +30,7 @@ export interface Target {
   otherDatabases(): string[];
   /**
    * Closes the main pool's idle connections, so a copy watching many databases of one server holds only the
-   * connections in use (src/schedule/alerts/server-budget.ts).
+   * connections in use (src/schedule/server-budget.ts).
    */
   closeIdleConnections?(): Promise<void>;
   /** Connections of the main pool right now (for /metrics). */

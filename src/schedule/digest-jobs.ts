@@ -31,6 +31,8 @@ export interface DigestContext {
   instanceId: string;
   now: () => Date;
   concurrency: number | undefined;
+  /** alerts.connectionsPerServer when configured: the digest and the snapshots keep to it as the watch does. */
+  connectionsPerServer: number | undefined;
   jobs: Map<string, DigestJob>;
 }
 
@@ -62,6 +64,7 @@ export async function composeFor(
     timezone,
     now: ctx.now,
     ...(ctx.concurrency ? { concurrency: ctx.concurrency } : {}),
+    ...(ctx.connectionsPerServer ? { connectionsPerServer: ctx.connectionsPerServer } : {}),
     trends: loggedTrends(ctx),
     history: stateHistory(ctx.statePool),
   });

@@ -5,7 +5,11 @@ import { findCommand } from '../engine/registry.js';
 import { runCommand } from '../engine/run.js';
 import { worstStatus } from '../report/model.js';
 import type { HistoryReader } from '../engine/history.js';
+import { SCHEDULE_DEFAULTS } from '../config/schedule-schema.js';
+import { serverKeyOf } from '../db/server-key.js';
+import { isServerDown } from '../db/sqlstate.js';
 import { createLimiter } from './bounded.js';
+import { serverBudget } from './server-budget.js';
 import { localDate } from './cron.js';
 import type { Digest, DigestPiece, TargetDigest } from './digest-model.js';
 import type { ResolvedSection } from './digest-sections.js';
@@ -28,6 +32,8 @@ export interface DigestRequest {
   now?: () => Date;
   concurrency?: number;
   connectConcurrency?: number;
+  /** Targets of one server worked on at once (alerts.connectionsPerServer); more of them close connections after. */
+  connectionsPerServer?: number;
   /** Stores today's snapshot and returns what changed (src/schedule/trends); left out, no trends. */
   trends?: (target: string, day: string, pieces: readonly DigestPiece[]) => Promise<TrendEvent[]>;
   /** The query history: adds "slower since yesterday" and "largest growth in size" (src/schedule/history). */
@@ -46,18 +52,29 @@ export async function composeDigest(request: DigestRequest): Promise<Digest> {
   const day = localDate(generatedAt.getTime(), request.timezone);
   const connect = createLimiter(request.connectConcurrency ?? DIGEST_DEFAULTS.connectConcurrency);
   const work = createLimiter(request.concurrency ?? DIGEST_DEFAULTS.concurrency);
+  const budget = serverBudget(request.connectionsPerServer ?? SCHEDULE_DEFAULTS.alertConnectionsPerServer);
+  budget.plan(request.targets);
+  const down = new Map<string, unknown>();
+  const probe = (target: Target) =>
+    target.capabilities().then(
+      () => null,
+      (error: unknown) => error,
+    );
+  const digestOf = (target: Target, reached: unknown) =>
+    reached ? unreachable(target.name, reached) : work(() => digestTarget(target, request, now, day));
   const targets = await Promise.all(
     request.targets.map(async (target) => {
       const t0 = performance.now();
-      const reached = await connect(() =>
-        target.capabilities().then(
-          () => null,
-          (error: unknown) => error,
-        ),
-      );
-      const digest = reached
-        ? unreachable(target.name, reached)
-        : await work(() => digestTarget(target, request, now, day));
+      const digest = budget.crowded(target)
+        ? // Many databases of one server: each connects and runs inside the server's budget and closes after, and
+          // once the server is found down its other databases are not tried again (each would wait its timeout).
+          await budget.run(target, async () => {
+            const key = serverKeyOf(target.config.url);
+            const reached = down.get(key) ?? (await probe(target));
+            if (reached && isServerDown(reached)) down.set(key, reached);
+            return digestOf(target, reached);
+          })
+        : await digestOf(target, await connect(() => probe(target)));
       return { ...digest, elapsedMs: Math.round(performance.now() - t0) };
     }),
   );

@@ -62,6 +62,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     instanceId: deps.instanceId ?? newCopyId(),
     now: deps.now ?? (() => new Date()),
     concurrency: deps.concurrency,
+    connectionsPerServer: deps.schedule.alerts?.connectionsPerServer,
     jobs: digestJobs(deps.schedule.digests),
   };
   const tasks: ScheduledTask[] = [];

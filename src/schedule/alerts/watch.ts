@@ -1,7 +1,7 @@
 import type { Target } from '../../db/targets.js';
 import { createLimiter } from '../bounded.js';
 import { SCHEDULE_DEFAULTS } from '../../config/schedule-schema.js';
-import { serverBudget } from './server-budget.js';
+import { serverBudget } from '../server-budget.js';
 import type { WorkShare } from '../share.js';
 import { reconcile, type AlertDeps, type Transitions } from './lifecycle.js';
 import { observeTarget, type TargetObservation } from './observe.js';

@@ -5,6 +5,8 @@ import { describeError } from '../../errors.js';
 import { pruneHistory, type PruneResult } from '../../state/history-prune.js';
 import { claim, finishClaim } from '../../state/schedule-claims.js';
 import type { ScheduleLog } from '../poster.js';
+import { SCHEDULE_DEFAULTS } from '../../config/schedule-schema.js';
+import { serverBudget } from '../server-budget.js';
 import { takeSnapshot } from './capture.js';
 
 export interface SnapshotJobDeps {
@@ -15,6 +17,8 @@ export interface SnapshotJobDeps {
   instanceId: string;
   retentionDays: number;
   now: () => Date;
+  /** alerts.connectionsPerServer when configured (src/schedule/server-budget.ts). */
+  connectionsPerServer?: number | undefined;
 }
 
 export type SnapshotOutcome =
@@ -44,13 +48,16 @@ const PRUNE_JOB = 'snapshot:*prune';
 export async function runSnapshots(deps: SnapshotJobDeps, scheduledAt?: Date): Promise<SnapshotOutcome[]> {
   const outcomes: SnapshotOutcome[] = [];
   const targets = typeof deps.targets === 'function' ? deps.targets() : deps.targets;
+  // One target at a time; many databases of one server close their connections after each snapshot.
+  const budget = serverBudget(deps.connectionsPerServer ?? SCHEDULE_DEFAULTS.alertConnectionsPerServer);
+  budget.plan(targets);
   for (const target of rotated(targets, deps.instanceId)) {
     const job = `snapshot:${target.name}`;
     if (scheduledAt && !(await claim(deps.statePool, job, scheduledAt, deps.instanceId))) {
       outcomes.push({ target: target.name, status: 'taken-elsewhere' });
       continue;
     }
-    const outcome = await snapshotOne(deps, target);
+    const outcome = await budget.run(target, () => snapshotOne(deps, target));
     outcomes.push(outcome);
     if (scheduledAt)
       await finishClaim(

@@ -34,7 +34,10 @@ export function createLogger(options: LoggerOptions): Logger {
       ...settings,
       transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
     });
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  // Asynchronous writes to stdout: a line no longer costs the event loop a write(2) of its own (lines logged while
+  // one is being written go out together), and a slow reader of stdout cannot hold up acks. pino flushes what is
+  // still buffered when the process exits.
+  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /** Errors keep their message and code; stacks are logged (never shown in Slack), with secrets scrubbed. */

@@ -145,19 +145,22 @@ async function startBot(
 function runBatch(client: ChildProcess, standIn: SlackStandIn, batch: number, count: number): Promise<number[]> {
   const responseUrls = Array.from({ length: count }, () => standIn.newResponseUrl('CBENCH', 'UALICE'));
   return new Promise((resolve, reject) => {
+    const answers = watchAnswers(
+      standIn,
+      (responseUrl) => client.send({ type: 'answered', responseUrl } satisfies ToClient),
+      (error) => done(() => reject(error)),
+    );
     const onMessage = (message: FromClient) => {
       if (message.type === 'ack') {
         standIn.recordAck(message.responseUrl, message.ack);
-        answered(standIn, message.responseUrl).then(
-          () => client.send({ type: 'answered', responseUrl: message.responseUrl } satisfies ToClient),
-          (error: unknown) => done(() => reject(error)),
-        );
+        answers.watch(message.responseUrl);
       } else if (message.type === 'done' && message.batch === batch) done(() => resolve(message.latencies));
       else if (message.type === 'failed')
         done(() => reject(new Error(`the measuring client failed: ${message.message}`)));
     };
     const onExit = () => done(() => reject(new Error('the measuring client exited')));
     const done = (settle: () => void) => {
+      answers.stop();
       client.off('message', onMessage).off('exit', onExit);
       settle();
     };
@@ -166,14 +169,44 @@ function runBatch(client: ChildProcess, standIn: SlackStandIn, batch: number, co
   });
 }
 
-async function answered(standIn: SlackStandIn, responseUrl: string): Promise<void> {
-  const entry = standIn.state.responseUrls.get(responseUrl.split('/').pop()!);
-  const note = standIn.state.messages.find((m) => m.id === entry?.originalId);
-  const deadline = Date.now() + 60_000;
-  while (!note || (!note.history.length && !note.deleted)) {
-    if (Date.now() > deadline) throw new Error('a command never answered');
-    await Promise.race([standIn.nextRequest(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
-  }
+/**
+ * Reports each watched command once its note was replaced or deleted (its answer reached the response_url).
+ * One check of all of them per request the stand-in handles, so the bench's own loop stays light.
+ */
+function watchAnswers(standIn: SlackStandIn, onAnswered: (responseUrl: string) => void, onStuck: (e: Error) => void) {
+  type Note = SlackStandIn['state']['messages'][number];
+  const pending = new Map<string, { note: Note | undefined; deadline: number }>();
+  const check = () => {
+    for (const [responseUrl, { note, deadline }] of pending) {
+      if (note && (note.history.length || note.deleted)) {
+        pending.delete(responseUrl);
+        onAnswered(responseUrl);
+      } else if (Date.now() > deadline) {
+        pending.delete(responseUrl);
+        onStuck(new Error('a command never answered'));
+      }
+    }
+  };
+  let watching = true;
+  void (async () => {
+    while (watching) {
+      await standIn.nextRequest();
+      check();
+    }
+  })();
+  const timer = setInterval(check, 1_000);
+  return {
+    watch(responseUrl: string) {
+      const entry = standIn.state.responseUrls.get(responseUrl.split('/').pop()!);
+      const note = standIn.state.messages.find((m) => m.id === entry?.originalId);
+      pending.set(responseUrl, { note, deadline: Date.now() + 60_000 });
+      check();
+    },
+    stop() {
+      watching = false;
+      clearInterval(timer);
+    },
+  };
 }
 
 /**

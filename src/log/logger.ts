@@ -34,10 +34,7 @@ export function createLogger(options: LoggerOptions): Logger {
       ...settings,
       transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
     });
-  // Asynchronous writes to stdout: a line no longer costs the event loop a write(2) of its own (lines logged while
-  // one is being written go out together), and a slow reader of stdout cannot hold up acks. pino flushes what is
-  // still buffered when the process exits.
-  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: false }));
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 
 /** Errors keep their message and code; stacks are logged (never shown in Slack), with secrets scrubbed. */

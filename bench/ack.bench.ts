@@ -11,7 +11,7 @@
  * Knobs for investigation: BENCH_IN_FLIGHT=n, BENCH_STALL=0 (no lock), BENCH_NODE_ARGS="--cpu-prof ..." for the bot.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,7 @@ const WARM_UP = 20;
 const BATCHES = 3;
 const LOCK_TIMEOUT_MS = 2_000;
 const SECRET = 'bench-signing-secret-0123456789';
+const NOTES = '## Notes';
 
 async function main(): Promise<void> {
   const server = await startTestServer(18);
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
         '',
         `Answers that were the lock-timeout message: ${lockTimeouts} of ${answers.length} (warm-up included).`,
         '',
+        handWrittenNotes(),
       ].join('\n'),
     );
   } finally {
@@ -207,6 +209,14 @@ function watchAnswers(standIn: SlackStandIn, onAnswered: (responseUrl: string) =
       clearInterval(timer);
     },
   };
+}
+
+/** The analysis written by hand below the figures (from its NOTES heading on), kept when the figures are rewritten. */
+function handWrittenNotes(): string {
+  const path = fileURLToPath(new URL('./ACK-RESULTS.md', import.meta.url));
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const at = text.indexOf(NOTES);
+  return at === -1 ? '' : text.slice(at);
 }
 
 /**

@@ -33,8 +33,20 @@ interface ZodInternals {
   description?: string;
 }
 
+/** Schemas are fixed once loaded: each is described once (the Slack ack path parses every /pg). */
+const described = new WeakMap<z.ZodObject, readonly OptionInfo[]>();
+
 /** Reads each option's type, default and description from the zod schema (for parsing and help). */
-export function describeOptions(schema: z.ZodObject): OptionInfo[] {
+export function describeOptions(schema: z.ZodObject): readonly OptionInfo[] {
+  let infos = described.get(schema);
+  if (!infos) {
+    infos = Object.freeze(describeFresh(schema));
+    described.set(schema, infos);
+  }
+  return infos;
+}
+
+function describeFresh(schema: z.ZodObject): OptionInfo[] {
   return Object.entries(schema.shape).map(([key, field]) => {
     const outer = field as unknown as ZodInternals;
     let inner = outer;
@@ -172,7 +184,7 @@ function splitFlag(token: string): [string, string | undefined] {
   return eq === -1 ? [token, undefined] : [token.slice(0, eq), token.slice(eq + 1)];
 }
 
-function unknownOption(command: AnyCommand, flag: string, infos: OptionInfo[]): AppError {
+function unknownOption(command: AnyCommand, flag: string, infos: readonly OptionInfo[]): AppError {
   const near = closestMatch(
     flag,
     infos.map((i) => i.flag),

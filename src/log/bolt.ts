@@ -9,10 +9,12 @@ import { redactText } from './redact.js';
 export function boltLogger(parent: Logger, name = 'bolt'): BoltLogger {
   let level: LogLevel = toBoltLevel(parent.level);
   let child = parent.child({ component: name }, { level });
+  // Bolt logs debug lines on every request: they are dropped before being joined and scrubbed, not after.
   const write =
     (method: 'debug' | 'info' | 'warn' | 'error') =>
-    (...messages: unknown[]) =>
-      child[method](redactText(messages.map(describe).join(' ')));
+    (...messages: unknown[]) => {
+      if (child.isLevelEnabled(method)) child[method](redactText(messages.map(describe).join(' ')));
+    };
   return {
     setLevel(next) {
       level = next;

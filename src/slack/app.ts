@@ -22,6 +22,7 @@ import type { SlackDeps } from './deps.js';
 import { slackDirectory } from './directory.js';
 import { interruptActions, startExpiryTimer, sweepExpired, sweepStale, type SlackHealing } from './healing.js';
 import { createJobs } from './jobs.js';
+import { nextTurn } from './next-turn.js';
 import { registerActionButtons } from './listeners/actions.js';
 import { registerFollowUpButtons } from './listeners/follow-ups.js';
 import { registerApprovalButtons } from './listeners/approvals.js';
@@ -225,7 +226,9 @@ function dropRepeatedDeliveries(logger: Logger, statePool: Queryable | undefined
     const key = deliveryKey(args.body);
     if (key && shared && args.context.retryNum === undefined && isSlashCommand(args.body)) {
       // Acked at once; listeners/command.ts runs nothing before the claim is won (a replay reaching another copy).
-      args.context[PENDING_CLAIM] = shared.firstDelivery(key);
+      // The claim's INSERT is sent on a later turn (next-turn.ts), after the ack has gone out: sending it costs
+      // the loop pool and socket work that acks still queued behind this one would otherwise wait for.
+      args.context[PENDING_CLAIM] = nextTurn().then(() => shared.firstDelivery(key));
       await args.next();
       return;
     }

@@ -9,6 +9,7 @@ import { reportMessage } from './blocks/report.js';
 import { deliverReport, noteTo, type Reply } from './deliver.js';
 import type { SlackDeps } from './deps.js';
 import { offerActions } from './healing.js';
+import { nextTurn } from './next-turn.js';
 
 export interface CommandRun {
   command: AnyCommand;
@@ -33,16 +34,20 @@ export async function executeCommand(deps: SlackDeps, run: CommandRun, reply: Re
     await noteTo(reply, refusalNote(decision.reason));
     return;
   }
-  let result: RunResult;
-  try {
-    result = await runCommand({
-      command: run.command,
-      target,
-      options: run.options,
-      now: deps.now,
-      history: deps.history,
-    });
-  } catch (error) {
+  const outcome = await runCommand({
+    command: run.command,
+    target,
+    options: run.options,
+    now: deps.now,
+    history: deps.history,
+  }).then(
+    (result): { result: RunResult } => ({ result }),
+    (error: unknown) => ({ error }),
+  );
+  // Logging, rendering and posting the answer wait for their turn: acks that arrived meanwhile go first.
+  await nextTurn();
+  if ('error' in outcome) {
+    const { error } = outcome;
     const described = describeError(error);
     deps.status.record(run.target, {
       status: 'error',
@@ -54,6 +59,7 @@ export async function executeCommand(deps: SlackDeps, run: CommandRun, reply: Re
     await noteTo(reply, errorNote(described.text));
     return;
   }
+  const { result } = outcome;
   deps.status.record(run.target, {
     status: result.status,
     summary: result.summary,

@@ -1,4 +1,4 @@
-import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import type { App, RespondArguments, SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Visibility } from '../../config/slack.js';
 import { helpReport } from '../../engine/help.js';
@@ -14,6 +14,8 @@ import { executeCommand } from '../execute.js';
 import { auditCommand, requestActionCommand } from '../heal-commands.js';
 import { AUDIT_COMMAND, DIGEST_COMMAND, parseSlashText, STATUS_COMMAND, TREND_COMMAND } from '../parse.js';
 import { trendCommand } from '../trend-command.js';
+import { nextTurn } from '../next-turn.js';
+import { postToResponseUrl } from '../response-url.js';
 
 export const SLASH_COMMAND = '/pg';
 
@@ -22,7 +24,7 @@ export const SLASH_COMMAND = '/pg';
  * anything that touches a database or Slack's API happens after the ack, which never waits for SQL.
  */
 export function registerSlashCommand(app: App, deps: SlackDeps): void {
-  app.command(SLASH_COMMAND, async ({ command, ack, respond, client, context }) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, client, context }) => {
     const requester: Requester = {
       userId: command.user_id,
       channelId: command.channel_id,
@@ -50,12 +52,14 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
     const visibility: Visibility =
       request.visibility ??
       (deps.slack.privateChannels.has(requester.channelId) ? 'private' : deps.slack.defaultVisibility);
+    // Answers go to the response_url over node:http(s), not Bolt's respond() (fetch): see response-url.ts.
+    const respond = (message: RespondArguments) => postToResponseUrl(command.response_url, message);
     const reply = replyFor(deps, command, respond, client);
-    // The next turn of the event loop: the ack goes out, and acks already queued go first, before this work.
+    // A later turn of the event loop (next-turn.ts): the ack goes out, and acks already queued go first.
     // A delivery whose shared claim is lost (a replay that reached another copy) only takes its note back.
     const afterAck = (work: () => Promise<void>) =>
       deps.jobs.start(
-        new Promise((resolve) => setImmediate(resolve)).then(async () => {
+        nextTurn().then(async () => {
           if (await claimWon(context)) return work();
           deps.logger.info({ key: `trigger_id:${command.trigger_id}` }, 'dropped a repeated delivery');
           await respond({ delete_original: true });
@@ -100,6 +104,11 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
   });
 }
 
-function replyFor(deps: SlackDeps, command: SlashCommand, respond: RespondFn, client: WebClient) {
+function replyFor(
+  deps: SlackDeps,
+  command: SlashCommand,
+  respond: (message: RespondArguments) => Promise<void>,
+  client: WebClient,
+) {
   return { respond, client, channelId: command.channel_id, logger: deps.logger };
 }

@@ -27,6 +27,43 @@ export interface AckReply {
   triggerId: string;
 }
 
+/** The headers Slack signs a request with (and marks a redelivery with). */
+export function signedHeaders(
+  secret: string,
+  body: string,
+  contentType: string,
+  options: { timestamp?: number; retryNum?: number } = {},
+): Record<string, string> {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  return {
+    'content-type': contentType,
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': signBody(secret, timestamp, body),
+    ...(options.retryNum !== undefined
+      ? { 'x-slack-retry-num': String(options.retryNum), 'x-slack-retry-reason': 'http_timeout' }
+      : {}),
+  };
+}
+
+/** The form-encoded body of a slash command, as Slack posts it. */
+export function slashCommandForm(input: SlashCommandInput, responseUrl: string, triggerId: string): string {
+  const user = input.user ?? 'UALICE';
+  return new URLSearchParams({
+    token: 'legacy-verification-token',
+    team_id: 'T0TEST',
+    team_domain: 'test',
+    channel_id: input.channel ?? 'CINCIDENT',
+    channel_name: input.channelName ?? 'incident',
+    user_id: user,
+    user_name: user.toLowerCase(),
+    command: '/pg',
+    text: input.text,
+    api_app_id: 'A0PGMEDIC',
+    response_url: responseUrl,
+    trigger_id: triggerId,
+  }).toString();
+}
+
 /** Sends what Slack sends: signed form-encoded slash commands, signed JSON events, signed clicks. */
 export function slackSender(
   appUrl: string,
@@ -38,17 +75,9 @@ export function slackSender(
     contentType: string,
     options: { timestamp?: number; secret?: string; retryNum?: number },
   ) => {
-    const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
     const response = await fetch(`${appUrl}/slack/events`, {
       method: 'POST',
-      headers: {
-        'content-type': contentType,
-        'x-slack-request-timestamp': String(timestamp),
-        'x-slack-signature': signBody(options.secret ?? secret, timestamp, body),
-        ...(options.retryNum !== undefined
-          ? { 'x-slack-retry-num': String(options.retryNum), 'x-slack-retry-reason': 'http_timeout' }
-          : {}),
-      },
+      headers: signedHeaders(options.secret ?? secret, body, contentType, options),
       body,
     });
     const text = await response.text();
@@ -57,24 +86,10 @@ export function slackSender(
 
   return {
     async command(input: SlashCommandInput): Promise<AckReply> {
-      const channel = input.channel ?? 'CINCIDENT';
-      const user = input.user ?? 'UALICE';
+      const [channel, user] = [input.channel ?? 'CINCIDENT', input.user ?? 'UALICE'];
       const triggerId = input.triggerId ?? `trigger-${randomUUID()}`;
       const responseUrl = standIn.newResponseUrl(channel, user);
-      const form = new URLSearchParams({
-        token: 'legacy-verification-token',
-        team_id: 'T0TEST',
-        team_domain: 'test',
-        channel_id: channel,
-        channel_name: input.channelName ?? 'incident',
-        user_id: user,
-        user_name: user.toLowerCase(),
-        command: '/pg',
-        text: input.text,
-        api_app_id: 'A0PGMEDIC',
-        response_url: responseUrl,
-        trigger_id: triggerId,
-      }).toString();
+      const form = slashCommandForm(input, responseUrl, triggerId);
       const { status, text } = await post(form, 'application/x-www-form-urlencoded', input);
       const ack = text ? (JSON.parse(text) as AckReply['ack']) : undefined;
       if (status === 200 && ack) standIn.recordAck(responseUrl, ack);

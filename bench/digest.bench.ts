@@ -12,6 +12,7 @@ import pg from 'pg';
 import { targetSchema, TARGET_DEFAULTS, type Config } from '../src/config/schema.js';
 import { createTargets, type Targets } from '../src/db/targets.js';
 import { freePort, startCluster } from '../src/embedded/cluster.js';
+import { SCHEDULE_DEFAULTS } from '../src/config/schedule-schema.js';
 import { composeDigest, DIGEST_DEFAULTS } from '../src/schedule/digest.js';
 import { DEFAULT_SECTIONS, resolveSections } from '../src/schedule/digest-sections.js';
 import { snapshotTrends } from '../src/schedule/trends/snapshots.js';
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
     const text = [
       '# Digest benchmark',
       '',
-      `\`npm run bench:digest\` (bench/digest.bench.ts), ${new Date().toISOString().slice(0, 16)}Z. One digest — health line, ${DEFAULT_SECTIONS.map((s) => [s.command, ...s.tokens].join(' ')).join(', ')}, trend snapshots written to a state database — over ${all.length} targets: ${REACHABLE} reachable databases (20 small tables each) on one local PostgreSQL 18, ${SILENT} ports that accept TCP and never answer (each costs the full connect timeout), ${REFUSED} refused ports. Fresh pools on every run, so connections and capability probes are counted. Work concurrency ${CONCURRENCY}, connect concurrency ${DIGEST_DEFAULTS.connectConcurrency}. Criterion: total ≤ connect timeout + 2 × single-target time.`,
+      `\`npm run bench:digest\` (bench/digest.bench.ts), ${new Date().toISOString().slice(0, 16)}Z. One digest — health line, ${DEFAULT_SECTIONS.map((s) => [s.command, ...s.tokens].join(' ')).join(', ')}, trend snapshots written to a state database — over ${all.length} targets: ${REACHABLE} reachable databases (20 small tables each) on one local PostgreSQL 18, ${SILENT} ports that accept TCP and never answer (each costs the full connect timeout), ${REFUSED} refused ports. Fresh pools on every run, so connections and capability probes are counted. Work concurrency ${CONCURRENCY}, connect concurrency ${DIGEST_DEFAULTS.connectConcurrency}; the 45 databases of one server go through its connection budget (${SCHEDULE_DEFAULTS.alertConnectionsPerServer} at once, each connecting, running and closing its connections: src/schedule/server-budget.ts). Criterion: total ≤ connect timeout + 2 × single-target time.`,
       '',
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB; node ${process.version}; the server and the bench share the cores. Load (\`uptime\`, 1/5/15 min) is given per setting: other sessions share this machine.`,
       '',

@@ -17,6 +17,7 @@ import { eventually } from '../support/slack/bot.js';
 import { startHealingBot, type HealingBot } from '../support/slack/healing-bot.js';
 import type { StoredMessage } from '../support/slack/state.js';
 import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.js';
+import { buttonsOf } from '../support/slack/buttons.js';
 
 let server: TestServer;
 let env: HealingServer;
@@ -48,16 +49,6 @@ afterEach(() => {
   expect(standIn.state.problems).toEqual([]);
 });
 
-interface ButtonJson {
-  action_id: string;
-  value: string;
-  text: { text: string };
-  confirm?: { text: { text: string } };
-}
-const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
-  (blocks ?? []).flatMap((b) =>
-    (b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : [],
-  );
 const newPost = (count: number, match: string) => () =>
   standIn.state.messages
     .filter((m) => m.via === 'chat.postMessage')

@@ -10,6 +10,7 @@ import { eventually } from '../support/slack/bot.js';
 import type { HealingBot } from '../support/slack/healing-bot.js';
 import { startHealingWorld, type HealingWorld } from '../support/slack/healing-world.js';
 import type { SlackStandIn } from '../support/slack/standin.js';
+import { buttonsOf, postsOf } from '../support/slack/buttons.js';
 
 /**
  * Every action kind the code registers is offered by some report, and its offered button works end to end:
@@ -207,20 +208,7 @@ async function indexState(name: string): Promise<{ valid: boolean; filenode: str
   return row!;
 }
 
-interface ButtonJson {
-  action_id: string;
-  value: string;
-  text: { text: string };
-}
-const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
-  (blocks ?? []).flatMap((b) =>
-    (b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : [],
-  );
-const posts = () => standIn.state.messages.filter((m) => m.via === 'chat.postMessage');
-const newPost = (count: number, match: string) => () =>
-  posts()
-    .slice(count)
-    .find((m) => JSON.stringify(m.blocks).includes(match));
+const { posts, newPost } = postsOf(() => standIn);
 /** The card's outcome update (the "approved, running" update comes first). */
 const updateOf = (ts: string) => () =>
   standIn

@@ -7,6 +7,7 @@ import { eventually } from '../support/slack/bot.js';
 import type { HealingBot } from '../support/slack/healing-bot.js';
 import { startHealingWorld, type HealingWorld } from '../support/slack/healing-world.js';
 import type { SlackStandIn } from '../support/slack/standin.js';
+import { buttonsOf, postsOf } from '../support/slack/buttons.js';
 
 /**
  * EXPLAIN ANALYZE runs the SELECT, and the parser's deny-list cannot see inside a function. A READ ONLY transaction
@@ -37,20 +38,7 @@ afterEach(() => {
   expect(standIn.state.problems).toEqual([]);
 });
 
-interface ButtonJson {
-  action_id: string;
-  value: string;
-  text: { text: string };
-}
-const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
-  (blocks ?? []).flatMap((b) =>
-    (b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : [],
-  );
-const posts = () => standIn.state.messages.filter((m) => m.via === 'chat.postMessage');
-const newPost = (count: number, match: string) => () =>
-  posts()
-    .slice(count)
-    .find((m) => JSON.stringify(m.blocks).includes(match));
+const { posts, newPost } = postsOf(() => standIn);
 
 describe('explain-analyze runs as the monitoring role, through Slack, against a real PostgreSQL 18', () => {
   it('a function that terminates another session fails with permission denied; the victim lives, all audited', async () => {

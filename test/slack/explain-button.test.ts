@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../support/pg.js';
 import { createSlowStatements } from '../support/scenarios/slow-statements.js';
 import { eventually, startTestBot, type TestBot } from '../support/slack/bot.js';
 import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.js';
+import { buttonsOf, postsOf } from '../support/slack/buttons.js';
 
 /**
  * The Explain button of each slow-queries row, clicked over signed Slack requests against a real PostgreSQL 18:
@@ -56,16 +57,7 @@ afterEach(() => {
   expect(standIn.state.problems).toEqual([]);
 });
 
-interface ButtonJson {
-  action_id: string;
-  value: string;
-  text: { text: string };
-}
-const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
-  (blocks ?? []).flatMap((b) =>
-    (b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : [],
-  );
-const posts = () => standIn.state.messages.filter((m) => m.via === 'chat.postMessage');
+const { posts } = postsOf(() => standIn);
 
 async function slowQueriesReport() {
   const before = posts().length;

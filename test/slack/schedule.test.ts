@@ -13,6 +13,7 @@ import { eventually } from '../support/slack/bot.js';
 import { channelPosts, startScheduledBot, threadReplies, type ScheduledBot } from '../support/slack/scheduled-bot.js';
 import type { StoredMessage } from '../support/slack/state.js';
 import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.js';
+import { buttonsOf } from '../support/slack/buttons.js';
 
 let server: TestServer;
 let env: HealingServer;
@@ -69,15 +70,6 @@ async function copies(count: number, schedule: ScheduleConfig, alertIntervalMs?:
   return running.slice(-count);
 }
 
-interface ButtonJson {
-  action_id: string;
-  value: string;
-  text: { text: string };
-}
-const buttonsOf = (blocks: unknown[] | undefined): ButtonJson[] =>
-  (blocks ?? []).flatMap((b) =>
-    (b as { type: string }).type === 'actions' ? ((b as { elements: ButtonJson[] }).elements ?? []) : [],
-  );
 const textOf = (m: { text?: string; blocks?: unknown[] }) => JSON.stringify([m.text, m.blocks]);
 const valid = (m: { text?: string; blocks?: unknown[] }) => blockKitProblems({ text: m.text, blocks: m.blocks });
 

@@ -14,13 +14,8 @@ import { RESOLVE_SQL, swapProblem } from '../../actions/oid-guard.js';
 import type { ActionSpec, PinnedObject } from '../engine/command.js';
 import { describeError } from '../errors.js';
 import { appendAudit, type AuditEntry } from '../state/audit.js';
-import {
-  finishRequest,
-  getRequest,
-  type ActionOutcome,
-  type ApprovalRequest,
-  type FinalStatus,
-} from '../state/requests.js';
+import { getRequest, type ActionOutcome, type ApprovalRequest, type FinalStatus } from '../state/requests.js';
+import { finishRequest } from '../state/request-execution.js';
 import { inTransaction } from '../state/transaction.js';
 import { findAction } from './actions.js';
 import { startHeartbeat, unknownOutcome, type RunningAction } from './limbo.js';

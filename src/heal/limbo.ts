@@ -2,15 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LIMBO_DEFAULTS } from '../config/state.js';
 import { appendAudit } from '../state/audit.js';
-import {
-  beat,
-  closeUnfinished,
-  getRequest,
-  staleRunningIds,
-  type ActionOutcome,
-  type ApprovalRequest,
-  type Queryable,
-} from '../state/requests.js';
+import { getRequest, type ActionOutcome, type ApprovalRequest, type Queryable } from '../state/requests.js';
+import { beat, closeUnfinished, staleRunningIds } from '../state/request-execution.js';
 import { inTransaction } from '../state/transaction.js';
 import { whatToCheck } from './limbo-hints.js';
 import type { HealingDeps } from './types.js';

@@ -74,7 +74,7 @@ export type NewRequest = Omit<
   expiryMinutes: number;
 };
 
-interface Row {
+export interface Row {
   id: string;
   action: string;
   target: string;
@@ -97,7 +97,8 @@ interface Row {
   heartbeat_at: Date | null;
 }
 
-const toRequest = (r: Row): ApprovalRequest => ({
+/** A row as the state database returns it, as the request the rest of the code reads (request-execution.ts too). */
+export const toRequest = (r: Row): ApprovalRequest => ({
   id: r.id,
   action: r.action,
   target: r.target,
@@ -232,70 +233,6 @@ export async function dueRequestIds(db: Queryable, now: Clock): Promise<string[]
     [now],
   );
   return rows.map((r) => r.id);
-}
-
-/**
- * approved → its final state, by its executor only. A late executor may still replace 'outcome_unknown' (set by
- * another copy that thought it dead) with what really happened; undefined when the request is in neither.
- */
-export async function finishRequest(
-  db: Queryable,
-  id: string,
-  executor: string,
-  status: FinalStatus,
-  outcome: ActionOutcome,
-): Promise<ApprovalRequest | undefined> {
-  const { rows } = await db.query<Row>(
-    "UPDATE pgmedic.approval_requests SET status = $3, outcome = $4 WHERE id = $1 AND executor = $2 AND status IN ('approved', 'outcome_unknown') RETURNING *",
-    [id, executor, status, JSON.stringify(outcome)],
-  );
-  return rows[0] && toRequest(rows[0]);
-}
-
-/** The executor's sign of life; false when the request is no longer its own running one. */
-export async function beat(db: Queryable, id: string, executor: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    "UPDATE pgmedic.approval_requests SET heartbeat_at = clock_timestamp() WHERE id = $1 AND executor = $2 AND status = 'approved'",
-    [id, executor],
-  );
-  return rowCount === 1;
-}
-
-/** Approved requests whose executor has been silent for `staleAfterMs` (by the database's clock). */
-export async function staleRunningIds(db: Queryable, staleAfterMs: number): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM pgmedic.approval_requests
-     WHERE status = 'approved' AND coalesce(heartbeat_at, decided_at) < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
-     ORDER BY heartbeat_at`,
-    [staleAfterMs],
-  );
-  return rows.map((r) => r.id);
-}
-
-/**
- * approved → outcome_unknown (executor silent for `staleAfterMs`) or → interrupted (by its own executor while
- * stopping). The WHERE re-checks the condition, so two sweeping copies close a request once.
- */
-export async function closeUnfinished(
-  db: Queryable,
-  id: string,
-  change: { status: 'outcome_unknown'; staleAfterMs: number } | { status: 'interrupted'; executor: string },
-  outcome: ActionOutcome,
-): Promise<ApprovalRequest | undefined> {
-  const condition =
-    change.status === 'interrupted'
-      ? 'executor = $3'
-      : 'coalesce(heartbeat_at, decided_at) < clock_timestamp() - make_interval(secs => $3::float8 / 1000)';
-  const { rows } = await db.query<Row>(
-    `UPDATE pgmedic.approval_requests SET status = $2, outcome = $4 WHERE id = $1 AND status = 'approved' AND ${condition} RETURNING *`,
-    [
-      id,
-      change.status,
-      change.status === 'interrupted' ? change.executor : change.staleAfterMs,
-      JSON.stringify(outcome),
-    ],
-  );
-  return rows[0] && toRequest(rows[0]);
 }
 
 /** Where the card was posted, so any copy of the bot can update it in place later. */

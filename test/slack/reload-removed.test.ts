@@ -19,6 +19,7 @@ import {
 import { startTestServer, type TestServer } from '../support/pg.js';
 import { createDatabases } from '../support/schedule.js';
 import { eventually } from '../support/slack/bot.js';
+import { buttonsOf } from '../support/slack/buttons.js';
 import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.js';
 
 let server: TestServer;
@@ -267,7 +268,48 @@ describe('targets added and removed by SIGHUP (bot process, real PostgreSQL 18, 
     );
     expect(await sessionAlive(env.adminUrl, second.pid, second.backendStart)).toBe(true);
 
-    // The database goes (its sessions with it); the next discovery (SIGHUP runs one) drops the target.
+    // The alert on srv offers Terminate for the session in gone_db: clicked, approved, run through srv's action
+    // role from srv's own database (pg_terminate_backend reaches any database of the server), and the session ends.
+    const offered = await waitFor(
+      async () => {
+        const latest = standIn.state.messages.find((m) => m.channel === 'CALERTS' && m.ts === alert.messageTs)!;
+        for (const button of buttonsOf(latest.blocks)) {
+          if (!button.action_id.startsWith('pgmedic_action:terminate')) continue;
+          const offer = await state.query<{ params: { pid: string } }>(
+            'SELECT params FROM pgmedic.action_offers WHERE id = $1',
+            [button.value],
+          );
+          if (offer.rows[0]?.params.pid === String(second.pid)) return button;
+        }
+        return undefined;
+      },
+      'a Terminate button for the second session on the alert',
+      20_000,
+    );
+    const cardsBefore = standIn.state.messages.length;
+    await bot.send.click(offered.action_id, offered.value, {
+      channel: 'CALERTS',
+      user: 'UALICE',
+      messageTs: alert.messageTs!,
+    });
+    const alertCard = await eventually(
+      () =>
+        standIn.state.messages
+          .slice(cardsBefore)
+          .find((m) => m.via === 'chat.postMessage' && JSON.stringify(m.blocks).includes('Approval needed')),
+      'the approval card from the alert',
+      20_000,
+    );
+    expect(JSON.stringify(alertCard.blocks)).toContain('srv');
+    const alertRequest = JSON.stringify(alertCard.blocks).match(/"value":"([\w-]+)","style":"primary"/)![1]!;
+    await bot.send.click(APPROVE_ACTION_ID, alertRequest, { user: 'UBOB', messageTs: alertCard.ts });
+    await waitFor(
+      async () => !(await sessionAlive(env.adminUrl, second.pid, second.backendStart)),
+      'the terminate approved from the alert to end the second session',
+      20_000,
+    );
+
+    // The database goes; the next discovery (SIGHUP runs one) drops the target.
     await admin.query('DROP DATABASE gone_db WITH (FORCE)');
     await reload([keep(), srv]);
     expect(await ackOf('health srv/gone_db')).toContain('There is no target named');

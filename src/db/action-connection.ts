@@ -138,7 +138,7 @@ export async function runActionStatement(
 /** How long closing the action connection may wait for the server's side of the goodbye. */
 const GOODBYE_WAIT_MS = 2_000;
 
-/** From a second connection as the same role: any role may cancel its own backends. */
+/** From a second connection as the same role, since a role may cancel its own backends. */
 async function cancelBackend(config: TargetConfig, url: string, pid: number): Promise<void> {
   const canceller = new pg.Client({
     connectionString: url,

@@ -2,7 +2,7 @@ import type { Snapshot } from '../db/counters.js';
 import { type ArrayRow, COUNTER_COLUMNS, snapshotOf, type StoredSnapshotRow } from './history.js';
 import type { Queryable } from './requests.js';
 
-/** The newest snapshot of a target taken before `before` (default: any), or undefined. */
+/** The newest snapshot of a target taken before `before` (default: no bound), or undefined. */
 export async function latestHistoryAt(db: Queryable, target: string, before?: Date): Promise<Date | undefined> {
   const { rows } = await db.query<{ taken_at: Date }>(
     `SELECT taken_at FROM pgmedic.history_snapshots

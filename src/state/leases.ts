@@ -76,7 +76,7 @@ export async function claimLeases(
   return rows.map((r) => r.target).sort();
 }
 
-/** Gives up this copy's leases on `targets` (all of them when omitted): any copy may take them at its next round. */
+/** Gives up this copy's leases on `targets` (all of them when omitted); other copies may take them at its next round. */
 export async function releaseLeases(
   db: Queryable,
   scope: Pick<LeaseScope, 'work' | 'copyId'>,

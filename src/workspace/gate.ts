@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 /**
- * Who may use the local workspace. The page signs requests as any workspace user (the approver included), so it
+ * Who may use the local workspace. The page signs requests as whichever workspace user is chosen (the approver included), so it
  * is guarded like a login: a per-run secret (printed once, in the address) becomes an HttpOnly SameSite=Strict
  * cookie; requests naming another Host are refused (DNS rebinding), and POSTs must be JSON from our own Origin
  * (a cross-site form or `text/plain` post cannot carry one).

@@ -24,7 +24,7 @@ export interface WorkspaceOptions {
 }
 
 export interface Workspace {
-  /** The page with its access token (http://localhost:PORT/?token=…): whoever has it can act as any workspace user. */
+  /** The page with its access token (http://localhost:PORT/?token=…): whoever has it can act as every workspace user. */
   url: string;
   /** SLACK_API_URL for the bot. */
   apiUrl: string;

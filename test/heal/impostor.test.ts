@@ -4,7 +4,7 @@ import type { LocksFindings } from '../../commands/locks.js';
 import type { VacuumFindings } from '../../commands/vacuum/findings.js';
 import { PGMEDIC_APPLICATION_NAME } from '../../src/db/sql.js';
 import type { Target } from '../../src/db/targets.js';
-import { connect } from '../support/clients.js';
+import { connect, waitFor } from '../support/clients.js';
 import { run, testTarget } from '../support/engine.js';
 import {
   prepareHealingServer,
@@ -57,8 +57,16 @@ describe('a client that calls itself pgmedic-impostor', () => {
 
       // the impostor blocks an ALTER (and what queues behind it): it is the root, offered Terminate
       const alter = await connect(env.appUrl, 'scenario-alter');
+      const alterPid = (await alter.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const altered = alter.query('ALTER TABLE impostor_accounts ADD COLUMN note text').catch(() => undefined);
       try {
+        // the ALTER must be queued for its lock before the chain drains, or locks may look before it asks
+        await waitFor(
+          async () =>
+            (await impostor.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted', [alterPid])).rowCount,
+          'the ALTER to wait for its lock',
+          20_000,
+        );
         await chain.release();
         const locks = await run(monitor, 'locks');
         expect((locks.findings as LocksFindings).rootPids).toContain(self.pid);
@@ -78,6 +86,8 @@ describe('a client that calls itself pgmedic-impostor', () => {
         expect(approved.notice).toMatchObject({ kind: 'succeeded' });
         expect(await sessionAlive(env.adminUrl, self.pid, self.backend_start)).toBe(false);
       } finally {
+        // a failed check leaves the impostor's lock held: end it first so the ALTER (and this test) can finish
+        await impostor.end().catch(() => undefined);
         await altered;
         await alter.end();
       }

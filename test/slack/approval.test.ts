@@ -301,6 +301,12 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
     const second = await startHealingBot(standIn, config, env.stateUrl, POLICY, 200, { dedupeDeadlineMs: 2_000 });
     try {
       const first = await bot.send.command({ text: 'audit prod --private' });
+      // Slack retries only after 3 s without an ack; by then the first delivery's claim (sent after its ack) is in.
+      const firstId = first.responseUrl.split('/').pop();
+      await eventually(
+        () => standIn.callsTo('response_url').find((c) => c.args.responseUrlId === firstId),
+        'the first delivery’s audit report',
+      );
       const retry = await second.send.command({
         text: 'audit prod --private',
         triggerId: first.triggerId,

@@ -4,7 +4,7 @@ import type { Visibility } from '../config/slack.js';
 import type { Logger } from '../log/logger.js';
 import type { RenderedMessage } from './blocks/report.js';
 
-/** How one slash command talks back: its response_url (via Bolt's respond) and the bot's Web API client. */
+/** How one slash command or click talks back: its response_url (response-url.ts) and the bot's Web API client. */
 export interface Reply {
   respond(message: RespondArguments): Promise<unknown>;
   client: WebClient;

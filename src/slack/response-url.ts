@@ -46,3 +46,13 @@ export function postToResponseUrl(responseUrl: string, message: RespondArguments
     req.end(body);
   });
 }
+
+/** What answers one slash command or button click: its response_url. A click without one (a Home tab button) fails. */
+export type Responder = (message: RespondArguments) => Promise<void>;
+
+export function responderFor(responseUrl: string | undefined): Responder {
+  return (message) =>
+    responseUrl
+      ? postToResponseUrl(responseUrl, message)
+      : Promise.reject(new Error('Failed to respond: this click came without a response_url'));
+}

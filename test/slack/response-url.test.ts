@@ -1,10 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postToResponseUrl } from '../../src/slack/response-url.js';
+import { postToResponseUrl, responderFor } from '../../src/slack/response-url.js';
 import { startSlackStandIn, type SlackStandIn } from '../support/slack/standin.js';
 
-// The slash command's answers reach Slack through postToResponseUrl (not Bolt's respond): it must post what
+// The slash command's and button clicks' answers reach Slack through postToResponseUrl (not Bolt's respond): it must post what
 // respond() posts and fail where respond() fails, so a refused answer is logged instead of passing silently.
 let standIn: SlackStandIn;
 
@@ -50,5 +50,13 @@ describe('postToResponseUrl', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it('answers a click through its response_url, and fails clearly for a click that came without one', async () => {
+    const url = standIn.newResponseUrl('C1', 'U1');
+    await responderFor(url)({ response_type: 'ephemeral', replace_original: false, text: 'only for you' });
+    const calls = standIn.callsTo('response_url').filter((c) => c.args.responseUrlId === url.split('/').pop());
+    expect(calls.map((c) => c.args.text)).toEqual(['only for you']);
+    await expect(responderFor(undefined)({ text: 'x' })).rejects.toThrow('this click came without a response_url');
   });
 });

@@ -1,4 +1,4 @@
-import type { App, BlockAction, RespondFn } from '@slack/bolt';
+import type { App, BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { describeError } from '../../errors.js';
 import { liveOffer } from '../../heal/offers.js';
@@ -6,6 +6,7 @@ import { errorNote, refusalNote } from '../blocks/messages.js';
 import { ACTION_ID_PREFIX } from '../blocks/report.js';
 import type { SlackDeps } from '../deps.js';
 import { requestAndPost } from '../request-action.js';
+import { type Responder, responderFor } from '../response-url.js';
 
 const SUGGESTED_ACTION = new RegExp(`^${ACTION_ID_PREFIX}`);
 
@@ -14,11 +15,11 @@ const SUGGESTED_ACTION = new RegExp(`^${ACTION_ID_PREFIX}`);
  * the clicker (previewed again, pinned) and an approval card in the channel; nothing runs yet.
  */
 export function registerActionButtons(app: App, deps: SlackDeps): void {
-  app.action<BlockAction>(SUGGESTED_ACTION, async ({ ack, body, action, respond, client }) => {
+  app.action<BlockAction>(SUGGESTED_ACTION, async ({ ack, body, action, client }) => {
     await ack();
     const value = action.type === 'button' ? (action.value ?? '') : '';
     deps.jobs.start(
-      requestFromOffer(deps, client, respond, {
+      requestFromOffer(deps, client, responderFor(body.response_url), {
         offerId: value,
         userId: body.user.id,
         channelId: body.channel?.id ?? '',
@@ -30,7 +31,7 @@ export function registerActionButtons(app: App, deps: SlackDeps): void {
 async function requestFromOffer(
   deps: SlackDeps,
   client: WebClient,
-  respond: RespondFn,
+  respond: Responder,
   click: { offerId: string; userId: string; channelId: string },
 ): Promise<void> {
   const ephemeral = (message: { text: string }) =>

@@ -1,4 +1,4 @@
-import type { App, BlockAction, RespondFn } from '@slack/bolt';
+import type { App, BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { ApprovalRequest, HealingResult } from '../../heal/types.js';
 import { describeError } from '../../errors.js';
@@ -7,6 +7,7 @@ import { errorNote, refusalNote } from '../blocks/messages.js';
 import type { SlackDeps } from '../deps.js';
 import { updateCard } from '../healing.js';
 import { postOutcomeDetail } from '../outcome-detail.js';
+import { type Responder, responderFor } from '../response-url.js';
 
 type Decision = 'approve' | 'reject';
 
@@ -19,11 +20,15 @@ export function registerApprovalButtons(app: App, deps: SlackDeps): void {
     [APPROVE_ACTION_ID, 'approve'],
     [REJECT_ACTION_ID, 'reject'],
   ] as const) {
-    app.action<BlockAction>(actionId, async ({ ack, body, action, respond, client }) => {
+    app.action<BlockAction>(actionId, async ({ ack, body, action, client }) => {
       await ack();
       const requestId = action.type === 'button' ? (action.value ?? '') : '';
       deps.jobs.start(
-        decide(deps, client, respond, decision, { requestId, userId: body.user.id, channel: body.channel?.id ?? null }),
+        decide(deps, client, responderFor(body.response_url), decision, {
+          requestId,
+          userId: body.user.id,
+          channel: body.channel?.id ?? null,
+        }),
       );
     });
   }
@@ -32,7 +37,7 @@ export function registerApprovalButtons(app: App, deps: SlackDeps): void {
 async function decide(
   deps: SlackDeps,
   client: WebClient,
-  respond: RespondFn,
+  respond: Responder,
   decision: Decision,
   input: { requestId: string; userId: string; channel: string | null },
 ): Promise<void> {

@@ -1,4 +1,4 @@
-import type { App, RespondArguments, SlashCommand } from '@slack/bolt';
+import type { App, SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Visibility } from '../../config/slack.js';
 import { helpReport } from '../../engine/help.js';
@@ -15,7 +15,7 @@ import { auditCommand, requestActionCommand } from '../heal-commands.js';
 import { AUDIT_COMMAND, DIGEST_COMMAND, parseSlashText, STATUS_COMMAND, TREND_COMMAND } from '../parse.js';
 import { trendCommand } from '../trend-command.js';
 import { nextTurn } from '../next-turn.js';
-import { postToResponseUrl } from '../response-url.js';
+import { type Responder, responderFor } from '../response-url.js';
 
 export const SLASH_COMMAND = '/pg';
 
@@ -53,7 +53,7 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
       request.visibility ??
       (deps.slack.privateChannels.has(requester.channelId) ? 'private' : deps.slack.defaultVisibility);
     // Answers go to the response_url over node:http(s), not Bolt's respond() (fetch): see response-url.ts.
-    const respond = (message: RespondArguments) => postToResponseUrl(command.response_url, message);
+    const respond = responderFor(command.response_url);
     const reply = replyFor(deps, command, respond, client);
     // A later turn of the event loop (next-turn.ts): the ack goes out, and acks already queued go first.
     // A delivery whose shared claim is lost (a replay that reached another copy) only takes its note back.
@@ -104,11 +104,6 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
   });
 }
 
-function replyFor(
-  deps: SlackDeps,
-  command: SlashCommand,
-  respond: (message: RespondArguments) => Promise<void>,
-  client: WebClient,
-) {
+function replyFor(deps: SlackDeps, command: SlashCommand, respond: Responder, client: WebClient) {
   return { respond, client, channelId: command.channel_id, logger: deps.logger };
 }

@@ -1,4 +1,4 @@
-import type { App, BlockAction, RespondFn } from '@slack/bolt';
+import type { App, BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Visibility } from '../../config/slack.js';
 import { validateOptions } from '../../engine/options.js';
@@ -8,6 +8,7 @@ import { FOLLOW_UP_PREFIX, parseExplainValue } from '../blocks/follow-up.js';
 import { noteTo, type Reply } from '../deliver.js';
 import type { SlackDeps } from '../deps.js';
 import { executeCommand } from '../execute.js';
+import { type Responder, responderFor } from '../response-url.js';
 
 const EXPLAIN_BUTTON = new RegExp(`^${FOLLOW_UP_PREFIX}explain:`);
 
@@ -26,7 +27,7 @@ export interface FollowUpClick {
  * if they had typed it (same parsing, same authorization, read-only, no approval). The value is never trusted.
  */
 export function registerFollowUpButtons(app: App, deps: SlackDeps): void {
-  app.action<BlockAction>(EXPLAIN_BUTTON, async ({ ack, body, action, respond, client }) => {
+  app.action<BlockAction>(EXPLAIN_BUTTON, async ({ ack, body, action, client }) => {
     await ack();
     const container = body.container as { message_ts?: string; is_ephemeral?: boolean };
     const click: FollowUpClick = {
@@ -36,11 +37,11 @@ export function registerFollowUpButtons(app: App, deps: SlackDeps): void {
       ephemeral: container.is_ephemeral === true,
       ...(container.message_ts ? { messageTs: container.message_ts } : {}),
     };
-    deps.jobs.start(explainFromClick(deps, click, replyForClick(deps, click, respond, client)));
+    deps.jobs.start(explainFromClick(deps, click, replyForClick(deps, click, responderFor(body.response_url), client)));
   });
 }
 
-function replyForClick(deps: SlackDeps, click: FollowUpClick, respond: RespondFn, client: WebClient): Reply {
+function replyForClick(deps: SlackDeps, click: FollowUpClick, respond: Responder, client: WebClient): Reply {
   return {
     respond,
     client,

@@ -1,10 +1,10 @@
 import type { Pool } from '../db/driver.js';
-import { postDigestCharts } from '../charts/digest-charts.js';
 import type { DigestSchedule } from '../config/schedule.js';
 import type { Target, Targets } from '../db/targets.js';
 import { claim, finishClaim, pruneClaims } from '../state/schedule-claims.js';
 import { parseCron, previousRun, type CronSchedule } from './cron.js';
 import { composeDigest } from './digest.js';
+import { postDigestCharts } from './digest-charts.js';
 import { digestMessages } from './digest-messages.js';
 import type { Digest } from './digest-model.js';
 import { DEFAULT_SECTIONS, parseSectionSpec, resolveSections, type ResolvedSection } from './digest-sections.js';

@@ -127,6 +127,13 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
     });
   });
 
+  it('keeps the charts a leaf: src/charts imports only db types, the report formats and the trends that hand it data', () => {
+    const allowed = ['src/charts', 'src/db', 'src/report', 'src/schedule/trends'];
+    const outside = (i: Import) =>
+      within(i.file, ['src/charts']) && i.target.startsWith('src/') && !within(i.target, allowed);
+    expect(check(outside, {})).toEqual({ unlisted: [], stale: [] });
+  });
+
   it('keeps the database rooms at the bottom: src/db and src/state import only config, errors, log and each other', () => {
     const below = ['src/db', 'src/state', 'src/config', 'src/errors', 'src/log'];
     const upward = (i: Import) =>

@@ -1,8 +1,8 @@
 import type { Pool } from '../db/driver.js';
-import type { Digest } from '../schedule/digest-model.js';
-import type { Poster, ScheduleLog } from '../schedule/poster.js';
-import { digestCharts } from './charts.js';
-import type { TrendDays } from './metrics.js';
+import { digestCharts } from '../charts/charts.js';
+import type { TrendDays } from '../charts/metrics.js';
+import type { Digest } from './digest-model.js';
+import type { Poster, ScheduleLog } from './poster.js';
 
 /** The digest thread shows the last week; `/pg trend <metric> --days 30` gives the month. */
 export const DIGEST_CHART_DAYS: TrendDays = 7;

@@ -66,6 +66,6 @@ export function othersSection(c: Coverage): Section {
 export function evictionFootnotes(whole: WindowWhole): string[] {
   if (!whole.known || !whole.evicted) return [];
   return [
-    `pg_stat_statements evicted ${plural(whole.evicted, 'entry', 'entries')} within the window (pg_stat_statements.max is full) and their counts with them: the window's total time is a lower bound. A larger pg_stat_statements.max keeps them.`,
+    `pg_stat_statements evicted its least-used entries ${plural(whole.evicted, 'time')} within the window (pg_stat_statements.max is full), and their counts with them: the window's total time is a lower bound. A larger pg_stat_statements.max keeps them.`,
   ];
 }

@@ -10,8 +10,8 @@ export interface TimeAndCalls {
  * Everything pg_stat_statements counted within a window, not only the entries a snapshot keeps: `total` is every
  * top-level statement (a nested one's time is already in its caller's), `outside` the part of it that ran in
  * statements not kept at both ends (`kept`: how many the window's first snapshot kept): the "all others" bucket's delta, with the entries that moved into or out of
- * it. `evicted`: entries pg_stat_statements evicted within the window (null where it cannot say, before 1.9);
- * their counts left with them, so both figures are then lower bounds. Unknown, with why, rather than invented.
+ * it. `evicted`: how many times pg_stat_statements evicted its least-used entries within the window (its dealloc;
+ * null where it cannot say, before 1.9); their counts left with them, so both figures are then lower bounds. Unknown, with why, rather than invented.
  */
 export type WindowWhole =
   | { known: true; total: TimeAndCalls; outside: TimeAndCalls; kept: number; evicted: number | null }
@@ -81,7 +81,7 @@ export function windowWhole(
   if (outside.totalMs < 0 || outside.calls < 0)
     return {
       known: false,
-      reason: `pg_stat_statements evicted ${evicted ? `${evicted} entries` : 'entries'} within the window, and their counts went with them`,
+      reason: `statements left pg_stat_statements within the window (${evicted ? `evicted ${evicted === 1 ? 'once' : `${evicted} times`}` : 'evicted, or reset one by one'}) and took their counts with them`,
     };
   return { known: true, total: add(keptDelta, outside), outside, kept: base.entries.length, evicted };
 }

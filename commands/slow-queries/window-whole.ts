@@ -38,7 +38,8 @@ const atLeast = (whole: WindowWhole) => (whole.known && whole.evicted ? 'at leas
 /** For the summary: "The 10 listed cover 87.5% of the window's 12.3 s of statement time." */
 export function coverageSentence(c: Coverage, count: number): string {
   const listed = count === 1 ? 'The listed statement covers' : `The ${count} listed cover`;
-  if (!c.whole.known) return `What share of the window's statement time they cover is unknown: ${c.whole.reason}.`;
+  if (!c.whole.known)
+    return `What share of the window's statement time the listed statements cover is unknown: ${c.whole.reason}.`;
   if (!c.whole.total.totalMs) return '';
   return `${listed} ${formatPercent(percentOf(c.listedMs, c.whole.total.totalMs))} of the window's ${atLeast(c.whole)}${formatMs(c.whole.total.totalMs)} of statement time.`;
 }

@@ -27,7 +27,7 @@ export function sinceReport(
   const coverage = coverageOf(findings.statements, findings.whole);
   const wholeRan = findings.whole.known && findings.whole.total.calls > 0;
   const summary = top
-    ? `${plural(findings.ranStatements, 'statement')} ran in the ${windowWords(findings.window)}; by ${options.sort} the top one averaged ${formatMs(top.meanMs)} over ${plural(top.calls, 'call')} (${formatPercent(percentOf(top.totalMs, timeMs))} of the window's time). ${coverageSentence(coverage, findings.statements.length)}`.trimEnd()
+    ? `${plural(findings.ranStatements, 'statement')} ran in the ${windowWords(findings.window)}; by ${options.sort} the top one averaged ${formatMs(top.meanMs)} over ${plural(top.calls, 'call')} (${formatPercent(percentOf(top.totalMs, timeMs))} of the window's time). ${coverageSentence(coverage, findings.statements.length, false)}`.trimEnd()
     : `No statement ran in the ${windowWords(findings.window)}${options.minMeanMs ? ` with a mean of ${formatMs(options.minMeanMs)} or more` : ''}.`;
   return {
     title,

@@ -35,13 +35,21 @@ export const windowTimeMs = (whole: WindowWhole, deltasMs: number) => (whole.kno
 
 const atLeast = (whole: WindowWhole) => (whole.known && whole.evicted ? 'at least ' : '');
 
-/** For the summary: "The 10 listed cover 87.5% of the window's 12.3 s of statement time." */
-export function coverageSentence(c: Coverage, count: number): string {
+/**
+ * For the summary: "The 10 listed cover 87.5% of the window's 12s of statement time." After evictions the whole
+ * is a lower bound, so the share is an upper one. `why`: with the reason when unknown (the line under the table
+ * says it otherwise).
+ */
+export function coverageSentence(c: Coverage, count: number, why = true): string {
   const listed = count === 1 ? 'The listed statement covers' : `The ${count} listed cover`;
   if (!c.whole.known)
-    return `What share of the window's statement time the listed statements cover is unknown: ${c.whole.reason}.`;
-  if (!c.whole.total.totalMs) return '';
-  return `${listed} ${formatPercent(percentOf(c.listedMs, c.whole.total.totalMs))} of the window's ${atLeast(c.whole)}${formatMs(c.whole.total.totalMs)} of statement time.`;
+    return `What share of the window's statement time the listed statements cover is unknown${why ? `: ${c.whole.reason}` : ''}.`;
+  const { totalMs } = c.whole.total;
+  if (!totalMs) return '';
+  const share = formatPercent(percentOf(c.listedMs, totalMs));
+  return c.whole.evicted
+    ? `${listed} at most ${share} of the window's statement time (at least ${formatMs(totalMs)}: pg_stat_statements evicted entries).`
+    : `${listed} ${share} of the window's ${formatMs(totalMs)} of statement time.`;
 }
 
 const timeIn = (t: TimeAndCalls) => `${formatMs(t.totalMs)} in ${plural(t.calls, 'call')}`;

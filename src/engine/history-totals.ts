@@ -7,11 +7,12 @@ export interface TimeAndCalls {
 }
 
 /**
- * Everything pg_stat_statements counted within a window, not only the entries a snapshot keeps: `total` is every
- * top-level statement (a nested one's time is already in its caller's), `outside` the part of it that ran in
- * statements not kept at both ends (`kept`: how many the window's first snapshot kept): the "all others" bucket's delta, with the entries that moved into or out of
- * it. `evicted`: how many times pg_stat_statements evicted its least-used entries within the window (its dealloc;
- * null where it cannot say, before 1.9); their counts left with them, so both figures are then lower bounds. Unknown, with why, rather than invented.
+ * Everything pg_stat_statements counted within a window, not only the entries a snapshot keeps. `total`: every
+ * top-level statement (a nested one's time is already in its caller's). `outside`: the part of it that ran in
+ * statements not kept at both ends, i.e. the "all others" bucket's delta with the entries that moved into or out
+ * of it. `kept`: how many the window's first snapshot kept. `evicted`: how many times pg_stat_statements evicted
+ * its least-used entries within the window (its dealloc; null where it cannot say, before 1.9); their counts left
+ * with them, so both figures are then lower bounds. Unknown, with why, rather than invented.
  */
 export type WindowWhole =
   | { known: true; total: TimeAndCalls; outside: TimeAndCalls; kept: number; evicted: number | null }

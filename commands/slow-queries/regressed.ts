@@ -2,17 +2,20 @@ import { readServerClock, readStatementCounters } from '../../src/db/counters.js
 import type { Thresholds } from '../../src/config/thresholds.js';
 import type { CollectContext } from '../../src/engine/command.js';
 import { statementDeltas, statementKey, type StatementDelta } from '../../src/engine/history-delta.js';
+import { windowWhole, type WindowWhole } from '../../src/engine/history-totals.js';
 import { formatCount, formatDuration, formatMs, plural } from '../../src/report/format.js';
 import { statusFor, type Report, type ReportWindow } from '../../src/report/model.js';
 import { queryColumn } from '../../src/report/query-text.js';
 import { describeStatements, type NoHistory } from './since.js';
 import { formatWindow, noHistoryReport, windowFootnotes, windowWords } from '../shared/history-window.js';
+import { coverageOf, coverageSentence } from './window-whole.js';
 
 export interface RegressedStatement {
   queryId: string;
   database: string | null;
   user: string | null;
   query: string;
+  toplevel: boolean | null;
   callsBefore: number;
   meanBeforeMs: number;
   callsNow: number;
@@ -34,6 +37,8 @@ export type RegressedFindings =
       compared: number;
       minCalls: number;
       reset: boolean;
+      /** Every statement the last window counted (the "all others" bucket included): what share the listed took. */
+      whole: WindowWhole;
     };
 
 /** Means are compared only where both ends were read (or the entry began within the window): never an upper bound. */
@@ -106,6 +111,7 @@ export async function collectRegressed(
       database: s.database,
       user: s.user,
       query: s.query,
+      toplevel: s.toplevel,
       callsBefore: risen[i]!.before.calls,
       meanBeforeMs: risen[i]!.before.totalMs / risen[i]!.before.calls,
       callsNow: s.calls,
@@ -115,6 +121,7 @@ export async function collectRegressed(
     compared: pairs.length,
     minCalls: options.minCalls,
     reset: current.reset || previous.reset,
+    whole: windowWhole(mid.statements, now, current.deltas),
   };
 }
 
@@ -173,7 +180,15 @@ export function regressedReport(findings: RegressedFindings, thresholds: Thresho
     footnotes: [
       `The window before: ${formatDuration(findings.previous.seconds)} (${findings.previous.from} to ${findings.previous.to}). Only statements with ${findings.minCalls}+ calls in each window are compared (--min-calls).`,
       ...windowFootnotes(findings.window, findings.reset, 'pg_stat_statements'),
+      ...listedShare(findings),
     ],
     window: findings.window,
   };
+}
+
+/** How much of the last window's time the listed statements took: a regression in a rarely run statement matters less. */
+function listedShare(findings: Extract<RegressedFindings, { kind: 'regressed' }>): string[] {
+  if (!findings.statements.length) return [];
+  const listed = findings.statements.map((s) => ({ totalMs: s.callsNow * s.meanNowMs, calls: s.callsNow, ...s }));
+  return [coverageSentence(coverageOf(listed, findings.whole), listed.length)].filter(Boolean);
 }

@@ -9,6 +9,7 @@ import type { Session } from '../../src/db/session.js';
 import type { CollectContext } from '../../src/engine/command.js';
 import type { TargetHistory } from '../../src/engine/history.js';
 import { statementDeltas, type Baseline, type StatementDelta } from '../../src/engine/history-delta.js';
+import { windowWhole, type WindowWhole } from '../../src/engine/history-totals.js';
 import type { ReportWindow } from '../../src/report/model.js';
 import type { NoHistory } from '../shared/history-window.js';
 
@@ -38,6 +39,8 @@ export type WindowFindings =
       /** Statements that ran in the window, and their total time (top-level only). */
       ranStatements: number;
       totalMs: number;
+      /** Every statement the window counted, the "all others" bucket included, and the part outside the kept ones. */
+      whole: WindowWhole;
       /** pg_stat_statements_reset() within the window: every figure counts from the reset. */
       reset: boolean;
     };
@@ -47,6 +50,7 @@ export interface WindowRead {
   deltas: StatementDelta[];
   reset: boolean;
   now: StatementReading;
+  whole: WindowWhole;
 }
 
 /**
@@ -75,6 +79,7 @@ export async function readWindow(context: CollectContext, seconds: number): Prom
     deltas,
     reset,
     now,
+    whole: windowWhole(base.statements, now, deltas),
   };
 }
 
@@ -128,6 +133,7 @@ export async function collectSince(
     statements: await describeStatements(context.session, { caps: context.caps, history: context.history! }, ranked),
     ranStatements: read.deltas.length,
     totalMs: read.deltas.filter((d) => d.toplevel !== false).reduce((sum, d) => sum + d.totalMs, 0),
+    whole: read.whole,
     reset: read.reset,
   };
 }

@@ -4,6 +4,7 @@ import { statusFor, type Report, type Section } from '../../src/report/model.js'
 import type { WindowFindings, WindowStatement } from './since.js';
 import { statementSections, tempWritten } from './statement-table.js';
 import { formatWindow, noHistoryReport, windowFootnotes, windowWords } from '../shared/history-window.js';
+import { coverageOf, coverageSentence, evictionFootnotes, othersSection, windowTimeMs } from './window-whole.js';
 
 const BASELINE_NOTE: Record<WindowStatement['baseline'], string> = {
   counted: '',
@@ -22,8 +23,11 @@ export function sinceReport(
   const top = findings.statements[0];
   const slowest = Math.max(0, ...findings.statements.map((s) => s.meanMs / 1000));
   const status = statusFor(slowest, thresholds.longQuerySeconds);
+  const timeMs = windowTimeMs(findings.whole, findings.totalMs);
+  const coverage = coverageOf(findings.statements, findings.whole);
+  const wholeRan = findings.whole.known && findings.whole.total.calls > 0;
   const summary = top
-    ? `${plural(findings.ranStatements, 'statement')} ran in the ${windowWords(findings.window)}; by ${options.sort} the top one averaged ${formatMs(top.meanMs)} over ${plural(top.calls, 'call')} (${formatPercent(percentOf(top.totalMs, findings.totalMs))} of the window's time).`
+    ? `${plural(findings.ranStatements, 'statement')} ran in the ${windowWords(findings.window)}; by ${options.sort} the top one averaged ${formatMs(top.meanMs)} over ${plural(top.calls, 'call')} (${formatPercent(percentOf(top.totalMs, timeMs))} of the window's time). ${coverageSentence(coverage, findings.statements.length, false)}`.trimEnd()
     : `No statement ran in the ${windowWords(findings.window)}${options.minMeanMs ? ` with a mean of ${formatMs(options.minMeanMs)} or more` : ''}.`;
   return {
     title,
@@ -35,7 +39,7 @@ export function sinceReport(
         : [
             `a statement averaging ${formatMs(slowest * 1000)} per call in the window (${status} from ${formatMs(thresholds.longQuerySeconds[status] * 1000)})`,
           ],
-    sections: sections(findings.statements, findings.totalMs),
+    sections: withOthers(sections(findings.statements, timeMs), top || wholeRan ? othersSection(coverage) : undefined),
     actions: [],
     followUps: findings.statements.map((s, i) => ({
       command: 'explain' as const,
@@ -46,6 +50,7 @@ export function sinceReport(
     footnotes: [
       'Figures are the differences between the snapshot the window starts at and a reading taken now.',
       ...windowFootnotes(findings.window, findings.reset, 'pg_stat_statements'),
+      ...evictionFootnotes(findings.whole),
       ...(findings.statements.some((s) => s.baseline === 'absent')
         ? [
             '"upper bound": the statement was not among the 500 costliest when the window began, so it is counted from zero.',
@@ -58,6 +63,10 @@ export function sinceReport(
     window: findings.window,
   };
 }
+
+/** The others' line goes right under the table, before the top statement in full. */
+const withOthers = ([table, ...rest]: Section[], others: Section | undefined): Section[] =>
+  [table, others, ...rest].filter((s): s is Section => s !== undefined);
 
 function sections(statements: WindowStatement[], totalMs: number): Section[] {
   const lines = statements.map((s) => ({ ...s, percentOfTotal: percentOf(s.totalMs, totalMs) }));

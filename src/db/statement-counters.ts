@@ -37,12 +37,19 @@ export interface StatementEntry extends Counters {
 export interface StatementReading {
   extensionVersion: string;
   entries: StatementEntry[];
-  /** Everything not among `entries` (beyond the top N, or without a queryid), summed. */
-  others: Counters & { entries: number };
+  /** Everything not among `entries` (beyond the top N, or without a queryid), summed: the "all others" bucket. */
+  others: OthersBucket;
   /** pg_stat_statements_info (1.9+): when everything was last reset, and entries evicted since. */
   statsReset: string | null;
   dealloc: number | null;
 }
+
+/**
+ * The bucket, and its part that is nested statements (toplevel false: pg_stat_statements.track = all), which a
+ * window's total leaves out as its top-level statement already counts their time. `nested` is missing from
+ * snapshots stored before it was read.
+ */
+export type OthersBucket = Counters & { entries: number; nested?: Counters & { entries: number } };
 
 export type StatementsUnavailable = { unavailable: 'not-installed' | 'not-preloaded' };
 
@@ -73,13 +80,16 @@ WITH s AS (
   SELECT s.*, row_number() OVER (ORDER BY s.query_id IS NULL, s.total_ms DESC, s.query_id, s.user_id, s.db_id) AS rank
   FROM s
 )
-SELECT false AS others, 1::float8 AS entries, query_id, user_id, db_id, toplevel, stats_since, calls, total_ms, rows,
+SELECT 'entry' AS part, 1::float8 AS entries, query_id, user_id, db_id, toplevel, stats_since, calls, total_ms, rows,
        shared_hit, shared_read, shared_dirtied, shared_written, local_hit, local_read, local_dirtied, local_written,
        temp_read, temp_written
 FROM ranked WHERE rank <= $1 AND query_id IS NOT NULL
 UNION ALL
-SELECT true, count(*)::float8, NULL, NULL, NULL, NULL, NULL, ${sums}
-FROM ranked WHERE rank > $1 OR query_id IS NULL`;
+SELECT 'others', count(*)::float8, NULL, NULL, NULL, NULL, NULL, ${sums}
+FROM ranked WHERE rank > $1 OR query_id IS NULL
+UNION ALL
+SELECT 'nested', count(*)::float8, NULL, NULL, NULL, NULL, NULL, ${sums}
+FROM ranked WHERE (rank > $1 OR query_id IS NULL) AND toplevel IS FALSE`;
 }
 
 export const infoSql = (schema: string) =>
@@ -132,11 +142,14 @@ export async function readStatementCounters(
   const [info] = hasInfoView(version)
     ? await session.query<{ dealloc: number; stats_reset: string | null }>(infoSql(schema))
     : [];
-  const bucket = rows.find((r) => r.others === true);
+  const bucket = (part: string) => {
+    const row = rows.find((r) => r.part === part) ?? {};
+    return { entries: Number(row.entries ?? 0), ...countersOf(row) };
+  };
   return {
     extensionVersion: version,
     entries: rows
-      .filter((r) => r.others !== true)
+      .filter((r) => r.part === 'entry')
       .map((r) => ({
         queryId: String(r.query_id),
         userId: String(r.user_id),
@@ -145,7 +158,7 @@ export async function readStatementCounters(
         statsSince: r.stats_since as string | null,
         ...countersOf(r),
       })),
-    others: { entries: Number(bucket?.entries ?? 0), ...countersOf(bucket ?? {}) },
+    others: { ...bucket('others'), nested: bucket('nested') },
     statsReset: info?.stats_reset ?? null,
     dealloc: info?.dealloc ?? null,
   };

@@ -37,13 +37,17 @@ export function subtract<K extends string>(
   return { values, reset };
 }
 
+/** pg_stat_statements_reset() between two readings (pg_stat_statements_info's stats_reset changed, 1.9+). */
+export const statementsReset = (base: StatementReading, now: StatementReading): boolean =>
+  base.statsReset !== null && now.statsReset !== null && base.statsReset !== now.statsReset;
+
 /** Statements that ran within the window (calls > 0), with how each was counted; `reset`: pg_stat_statements_reset() in between. */
 export function statementDeltas(
   base: StatementReading,
   baseTakenAt: Date,
   now: StatementReading,
 ): { deltas: StatementDelta[]; reset: boolean } {
-  const reset = base.statsReset !== null && now.statsReset !== null && base.statsReset !== now.statsReset;
+  const reset = statementsReset(base, now);
   const before = new Map(base.entries.map((e) => [statementKey(e), e]));
   const deltas = now.entries.flatMap((e): StatementDelta[] => {
     const b = before.get(statementKey(e));

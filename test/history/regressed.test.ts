@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegressedFindings } from '../../commands/slow-queries/regressed.js';
 import type { Target } from '../../src/db/targets.js';
+import { formatMs, formatPercent, percentOf } from '../../src/report/format.js';
 import { takeSnapshot } from '../../src/schedule/history/capture.js';
 import { stateHistory } from '../../src/state/history-reader.js';
 import { migrateStateDatabase } from '../../src/state/migrations.js';
@@ -86,6 +87,15 @@ describe.each([14, 18] as const)('slow-queries --regressed on PostgreSQL %i', (m
     expect(findings.statements[0]!.ratio).toBeCloseTo(meanNow / meanBefore, 9);
     expect(findings.statements[0]!.ratio).toBeGreaterThan(1);
     expect(result.report.title).toBe('Statements that got slower: the last 1h against the 1h before');
+    // What share of the last window's time the listed took, of every statement it counted (the bucket included).
+    const whole = findings.whole;
+    if (!whole.known) throw new Error(whole.reason);
+    const listedMs = t2.total - t1.total;
+    expect(whole.total.totalMs).toBeGreaterThanOrEqual(listedMs);
+    expect(whole.total.calls).toBeGreaterThanOrEqual(t2.calls - t1.calls);
+    expect(result.report.footnotes).toContain(
+      `The listed statement covers ${formatPercent(percentOf(listedMs, whole.total.totalMs))} of the window's ${formatMs(whole.total.totalMs)} of statement time.`,
+    );
     // Too few calls in a window: not compared.
     const strict = await slowQueries(target, ['--regressed', '--since', '1h', '--min-calls', '6'], stateHistory(state));
     expect((strict.findings as Ready).statements.map((s) => s.query)).not.toContain(SLEEP);

@@ -22,6 +22,7 @@ import * as replication from './fixtures/replication.js';
 import * as sequences from './fixtures/sequences.js';
 import * as sizes from './fixtures/sizes.js';
 import * as slowQueries from './fixtures/slow-queries.js';
+import * as slowQueriesSince from './fixtures/slow-queries-since.js';
 import * as vacuum from './fixtures/vacuum.js';
 import * as wraparound from './fixtures/wraparound.js';
 
@@ -66,10 +67,15 @@ const TROUBLE_STATUS: Record<string, string> = {
 
 const NOW = new Date('2026-03-02T09:30:00Z');
 
-function runOf(name: string, findings: unknown): RunResult {
+/** Reports over a window of the query history (`--since`), by the options that ask for them. */
+const WINDOW_FIXTURES: Record<string, { command: string; tokens: string[]; trouble: unknown; quiet: unknown }> = {
+  'slow-queries.since': { command: 'slow-queries', tokens: ['--since', '24h'], ...slowQueriesSince },
+};
+
+function runOf(name: string, findings: unknown, tokens: string[] = []): RunResult {
   const command = findCommand(name);
   const drafted = command.report(findings, {
-    options: parseOptions(command, []),
+    options: parseOptions(command, tokens),
     thresholds: DEFAULT_THRESHOLDS,
     target: 'prod',
     serverVersion: '18.1',
@@ -101,17 +107,29 @@ it('has fixtures for every diagnostic (a new one needs its pair here)', () => {
   );
 });
 
+async function expectRenderings(result: RunResult, file: string): Promise<void> {
+  await expect(renderText(result.report, contextLine(result), { color: false })).toMatchFileSnapshot(`${file}.txt`);
+  await expect(renderJson(result)).toMatchFileSnapshot(`${file}.json`);
+  const values = result.report.actions.map((_, i) => `o_offer${i}`);
+  const message = reportMessage(result.report, contextLine(result), { actions: { values }, followUpTarget: 'prod' });
+  expect(blockKitProblems(message, 'message')).toEqual([]);
+  await expect(JSON.stringify(message, null, 2)).toMatchFileSnapshot(`${file}.blocks.json`);
+}
+
 describe.each(Object.keys(FIXTURES))('%s', (name) => {
   it.each(['trouble', 'quiet'] as const)('renders %s findings as text, JSON and Block Kit', async (variant) => {
     const result = runOf(name, FIXTURES[name]![variant]);
-    const file = `__renderings__/${name}.${variant}`;
-    await expect(renderText(result.report, contextLine(result), { color: false })).toMatchFileSnapshot(`${file}.txt`);
-    await expect(renderJson(result)).toMatchFileSnapshot(`${file}.json`);
-    const values = result.report.actions.map((_, i) => `o_offer${i}`);
-    const message = reportMessage(result.report, contextLine(result), { actions: { values }, followUpTarget: 'prod' });
-    expect(blockKitProblems(message, 'message')).toEqual([]);
-    await expect(JSON.stringify(message, null, 2)).toMatchFileSnapshot(`${file}.blocks.json`);
+    await expectRenderings(result, `__renderings__/${name}.${variant}`);
     // Reviewed by hand with the snapshots: what each fixture must come to (sizes has no threshold).
     expect(result.status).toBe(variant === 'quiet' ? 'ok' : TROUBLE_STATUS[name]);
+  });
+});
+
+describe.each(Object.keys(WINDOW_FIXTURES))('%s', (name) => {
+  it.each(['trouble', 'quiet'] as const)('renders %s findings as text, JSON and Block Kit', async (variant) => {
+    const fixture = WINDOW_FIXTURES[name]!;
+    const result = runOf(fixture.command, fixture[variant], fixture.tokens);
+    await expectRenderings(result, `__renderings__/${name}.${variant}`);
+    expect(result.status).toBe(variant === 'quiet' ? 'ok' : 'warn');
   });
 });

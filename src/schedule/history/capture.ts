@@ -18,6 +18,13 @@ export const SNAPSHOT_STATEMENTS = 500;
 /** The largest tables whose sizes are kept per snapshot. */
 export const SNAPSHOT_RELATIONS = 100;
 
+/** How much of a target a snapshot keeps (tests lower it to make a workload spill into the "all others" bucket). */
+export interface SnapshotLimits {
+  statements: number;
+}
+
+const DEFAULT_LIMITS: SnapshotLimits = { statements: SNAPSHOT_STATEMENTS };
+
 /**
  * Reads one snapshot of a target in its read-only diagnostic session (pg_monitor suffices). Statement texts are
  * fetched only for queryids the state database does not hold yet, passwords masked; none for a target whose
@@ -26,11 +33,12 @@ export const SNAPSHOT_RELATIONS = 100;
 export async function captureSnapshot(
   target: Target,
   state: Pick<Pool, 'query'>,
+  limits: SnapshotLimits = DEFAULT_LIMITS,
 ): Promise<{ snapshot: Snapshot; texts: Map<string, string> }> {
   const caps = await target.capabilities();
   return target.readOnly('snapshot', async (session) => {
     const clock = await readServerClock(session);
-    const statements = await readStatementCounters(session, caps, SNAPSHOT_STATEMENTS);
+    const statements = await readStatementCounters(session, caps, limits.statements);
     const snapshot: Snapshot = {
       target: target.name,
       takenAt: clock.takenAt,
@@ -58,8 +66,9 @@ export async function captureSnapshot(
 export async function takeSnapshot(
   target: Target,
   state: Pool,
+  limits: SnapshotLimits = DEFAULT_LIMITS,
 ): Promise<{ id: string; snapshot: Snapshot; texts: number }> {
-  const { snapshot, texts } = await captureSnapshot(target, state);
+  const { snapshot, texts } = await captureSnapshot(target, state, limits);
   const id = await writeHistorySnapshot(state, snapshot, texts);
   return { id, snapshot, texts: texts.size };
 }

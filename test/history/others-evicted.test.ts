@@ -1,0 +1,72 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WindowFindings } from '../../commands/slow-queries/since.js';
+import type { Target } from '../../src/db/targets.js';
+import { startCluster } from '../../src/embedded/cluster.js';
+import { plural } from '../../src/report/format.js';
+import { renderText } from '../../src/report/text.js';
+import { takeSnapshot } from '../../src/schedule/history/capture.js';
+import { stateHistory } from '../../src/state/history-reader.js';
+import { migrateStateDatabase } from '../../src/state/migrations.js';
+import { createStatePool } from '../../src/state/pool.js';
+import { connect, loginRole } from '../support/clients.js';
+import { testTarget } from '../support/engine.js';
+import { slowQueries } from '../support/history.js';
+
+type Ready = Extract<WindowFindings, { state: 'ready' }>;
+
+/** pg_stat_statements.max at its floor, so that a workload of distinct statements makes it evict entries. */
+const MAX = 100;
+
+describe('the window’s whole when pg_stat_statements evicts entries (PostgreSQL 18, pg_monitor role)', () => {
+  let cluster: Awaited<ReturnType<typeof startCluster>>;
+  let state: pg.Pool;
+  let monitor: Target;
+  let app: pg.Client;
+
+  const dealloc = async () =>
+    Number((await app.query('SELECT /* pgmedic:test */ dealloc FROM pg_stat_statements_info')).rows[0].dealloc);
+
+  beforeAll(async () => {
+    cluster = await startCluster({ major: 18, settings: { 'pg_stat_statements.max': MAX } });
+    const admin = await connect(cluster.url());
+    for (const name of ['app', 'state']) await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(`ALTER DATABASE state SET pg_stat_statements.track = 'none'`);
+    await admin.end();
+    app = await connect(cluster.url('app'));
+    await app.query('CREATE EXTENSION pg_stat_statements');
+    const url = await loginRole(cluster.url('app'), 'pgmedic_monitor');
+    await app.query('GRANT pg_monitor TO pgmedic_monitor');
+    state = createStatePool(cluster.url('state'));
+    await migrateStateDatabase(state);
+    monitor = testTarget(url);
+  }, 60_000);
+  afterAll(async () => {
+    await app?.end();
+    await Promise.all([monitor?.close(), state?.end()]);
+    await cluster?.stop();
+  });
+
+  it('says how often entries were evicted and gives the totals as lower bounds ("at least")', async () => {
+    await app.query('SELECT pg_stat_statements_reset()');
+    await takeSnapshot(monitor, state, { statements: 5 });
+    const before = await dealloc();
+    // Distinct statements (each a different expression tree), more than pg_stat_statements may hold.
+    for (let i = 1; i <= 3 * MAX; i++) await app.query(`SELECT ${Array(i).fill('1').join(' + ')}`);
+    const evicted = (await dealloc()) - before;
+    expect(evicted).toBeGreaterThan(0);
+    const result = await slowQueries(monitor, ['--since', '1h'], stateHistory(state));
+    const whole = (result.findings as Ready).whole;
+    expect(whole).toMatchObject({ known: true, evicted });
+    if (!whole.known) throw new Error(whole.reason);
+    // What the window really ran is more than pg_stat_statements still counts.
+    expect(whole.total.calls).toBeGreaterThan(0);
+    expect(whole.total.calls).toBeLessThan(3 * MAX);
+    const text = renderText(result.report, '', { color: false });
+    expect(text).toContain('All other statements: at least ');
+    expect(text).toContain(
+      `pg_stat_statements evicted its least-used entries ${plural(evicted, 'time')} within the window`,
+    );
+    expect(result.summary).toMatch(/cover at most \d+\.\d% of the window's statement time \(at least /);
+  });
+});

@@ -36,8 +36,14 @@ export type WindowFindings =
       state: 'ready';
       window: ReportWindow;
       statements: WindowStatement[];
-      /** Statements that ran in the window, and their total time (top-level only). */
+      /** Statements that ran in the window: read at both ends, or created or reset within it. */
       ranStatements: number;
+      /**
+       * Statements with calls that the window's first snapshot did not keep: their counts run from their start, so
+       * each may or may not have run within the window.
+       */
+      uncertainStatements: number;
+      /** The time of all the deltas (top-level only), the uncertain ones' whole counts included. */
       totalMs: number;
       /** Every statement the window counted, the "all others" bucket included, and the part outside the kept ones. */
       whole: WindowWhole;
@@ -131,7 +137,8 @@ export async function collectSince(
     state: 'ready',
     window: read.window,
     statements: await describeStatements(context.session, { caps: context.caps, history: context.history! }, ranked),
-    ranStatements: read.deltas.length,
+    ranStatements: read.deltas.filter((d) => d.baseline !== 'absent').length,
+    uncertainStatements: read.deltas.filter((d) => d.baseline === 'absent').length,
     totalMs: read.deltas.filter((d) => d.toplevel !== false).reduce((sum, d) => sum + d.totalMs, 0),
     whole: read.whole,
     reset: read.reset,

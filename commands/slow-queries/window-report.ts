@@ -1,5 +1,5 @@
 import type { Thresholds } from '../../src/config/thresholds.js';
-import { formatMs, formatPercent, percentOf, plural } from '../../src/report/format.js';
+import { formatCount, formatMs, formatPercent, percentOf, plural } from '../../src/report/format.js';
 import { statusFor, type Report, type Section } from '../../src/report/model.js';
 import type { WindowFindings, WindowStatement } from './since.js';
 import { statementSections, tempWritten } from './statement-table.js';
@@ -27,7 +27,7 @@ export function sinceReport(
   const coverage = coverageOf(findings.statements, findings.whole);
   const wholeRan = findings.whole.known && findings.whole.total.calls > 0;
   const summary = top
-    ? `${plural(findings.ranStatements, 'statement')} ran in the ${windowWords(findings.window)}; by ${options.sort} the top one averaged ${formatMs(top.meanMs)} over ${plural(top.calls, 'call')} (${formatPercent(percentOf(top.totalMs, timeMs))} of the window's time). ${coverageSentence(coverage, findings.statements.length, false)}`.trimEnd()
+    ? `${ranWords(findings, windowWords(findings.window))}; by ${options.sort} the top one averaged ${formatMs(top.meanMs)} over ${plural(top.calls, 'call')} (${formatPercent(percentOf(top.totalMs, timeMs))} of the window's time). ${coverageSentence(coverage, findings.statements.length, false)}`.trimEnd()
     : `No statement ran in the ${windowWords(findings.window)}${options.minMeanMs ? ` with a mean of ${formatMs(options.minMeanMs)} or more` : ''}.`;
   return {
     title,
@@ -74,4 +74,12 @@ function sections(statements: WindowStatement[], totalMs: number): Section[] {
     { column: { header: 'temp', align: 'right' }, cell: (s) => tempWritten(s.tempWritten) },
     { column: { header: 'note' }, cell: (s) => BASELINE_NOTE[s.baseline] },
   ]);
+}
+
+/** "16 statements ran in the …", and how many more may have (not kept when the window began: counted from their start). */
+function ranWords(findings: { ranStatements: number; uncertainStatements: number }, window: string): string {
+  const ran = `${plural(findings.ranStatements, 'statement')} ran in the ${window}`;
+  return findings.uncertainStatements
+    ? `${ran}, and up to ${formatCount(findings.uncertainStatements)} more that the first snapshot did not keep`
+    : ran;
 }

@@ -163,12 +163,21 @@ describe.each([14, 18] as const)('the "all others" bucket on PostgreSQL %i, read
     await state.query('DELETE FROM pgmedic.history_snapshots');
     await workload(1);
     const first = await takeSnapshot(monitor, state, KEEP);
-    const before = await truth();
+    const [before, everyBefore] = [await truth(), await everything()];
     await workload(2);
-    const after = await truth();
+    const [after, everyAfter] = [await truth(), await everything()];
     const keptThen = new Set((await stored(first.id)).statements.entries.map(keyOf));
     const result = await slowQueries(monitor, ['--since', '1h', '--limit', String(SLOW)], stateHistory(state));
     const findings = result.findings as Ready;
+    // "ran": kept at the window's start and called again; the rest have counts from their start, so only "up to".
+    const ranAgain = since(everyBefore, everyAfter).filter((r) => keptThen.has(r.key) && r.calls > 0);
+    const notKept = everyAfter.filter((r) => !keptThen.has(r.key) && r.calls > 0);
+    expect([findings.ranStatements, findings.uncertainStatements]).toEqual([ranAgain.length, notKept.length]);
+    expect(result.summary).toMatch(
+      new RegExp(
+        `^${ranAgain.length} statements ran in the .+\\), and up to ${notKept.length} more that the first snapshot did not keep; `,
+      ),
+    );
     // The slow statements lead by far and were kept: counted at both ends.
     expect(findings.statements.map((s) => [s.query.includes('pg_sleep'), s.baseline])).toEqual(
       Array(SLOW).fill([true, 'counted']),

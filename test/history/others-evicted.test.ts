@@ -7,11 +7,7 @@ import { plural } from '../../src/report/format.js';
 import { renderText } from '../../src/report/text.js';
 import { takeSnapshot } from '../../src/schedule/history/capture.js';
 import { stateHistory } from '../../src/state/history-reader.js';
-import { migrateStateDatabase } from '../../src/state/migrations.js';
-import { createStatePool } from '../../src/state/pool.js';
-import { connect, loginRole } from '../support/clients.js';
-import { testTarget } from '../support/engine.js';
-import { slowQueries } from '../support/history.js';
+import { slowQueries, statementsWorld } from '../support/history.js';
 
 type Ready = Extract<WindowFindings, { state: 'ready' }>;
 
@@ -20,6 +16,7 @@ const MAX = 100;
 
 describe('the window’s whole when pg_stat_statements evicts entries (PostgreSQL 18, pg_monitor role)', () => {
   let cluster: Awaited<ReturnType<typeof startCluster>>;
+  let world: Awaited<ReturnType<typeof statementsWorld>>;
   let state: pg.Pool;
   let monitor: Target;
   let app: pg.Client;
@@ -29,21 +26,11 @@ describe('the window’s whole when pg_stat_statements evicts entries (PostgreSQ
 
   beforeAll(async () => {
     cluster = await startCluster({ major: 18, settings: { 'pg_stat_statements.max': MAX } });
-    const admin = await connect(cluster.url());
-    for (const name of ['app', 'state']) await admin.query(`CREATE DATABASE ${name}`);
-    await admin.query(`ALTER DATABASE state SET pg_stat_statements.track = 'none'`);
-    await admin.end();
-    app = await connect(cluster.url('app'));
-    await app.query('CREATE EXTENSION pg_stat_statements');
-    const url = await loginRole(cluster.url('app'), 'pgmedic_monitor');
-    await app.query('GRANT pg_monitor TO pgmedic_monitor');
-    state = createStatePool(cluster.url('state'));
-    await migrateStateDatabase(state);
-    monitor = testTarget(url);
+    world = await statementsWorld((database) => cluster.url(database));
+    ({ app, state, monitor } = world);
   }, 60_000);
   afterAll(async () => {
-    await app?.end();
-    await Promise.all([monitor?.close(), state?.end()]);
+    await world?.close();
     await cluster?.stop();
   });
 

@@ -10,11 +10,7 @@ import { renderText } from '../../src/report/text.js';
 import { takeSnapshot } from '../../src/schedule/history/capture.js';
 import { readHistorySnapshot } from '../../src/state/history.js';
 import { stateHistory } from '../../src/state/history-reader.js';
-import { migrateStateDatabase } from '../../src/state/migrations.js';
-import { createStatePool } from '../../src/state/pool.js';
-import { connect, loginRole } from '../support/clients.js';
-import { testTarget } from '../support/engine.js';
-import { slowQueries } from '../support/history.js';
+import { slowQueries, statementsWorld } from '../support/history.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 
 type Ready = Extract<WindowFindings, { state: 'ready' }>;
@@ -45,6 +41,7 @@ const sum = (rows: readonly Row[]) => ({
 
 describe.each([14, 18] as const)('the "all others" bucket on PostgreSQL %i, read as a pg_monitor role', (major) => {
   let server: TestServer;
+  let world: Awaited<ReturnType<typeof statementsWorld>>;
   let state: pg.Pool;
   let monitor: Target;
   let app: pg.Client;
@@ -77,26 +74,15 @@ describe.each([14, 18] as const)('the "all others" bucket on PostgreSQL %i, read
 
   beforeAll(async () => {
     server = await startTestServer(major);
-    const admin = await connect(server.url());
-    for (const name of ['app', 'state']) await admin.query(`CREATE DATABASE ${name}`);
-    // The state database's own statements would otherwise land in pg_stat_statements between a snapshot and the truth.
-    await admin.query(`ALTER DATABASE state SET pg_stat_statements.track = 'none'`);
-    await admin.end();
-    app = await connect(server.url('app'));
-    await app.query('CREATE EXTENSION pg_stat_statements');
+    world = await statementsWorld((database) => server.url(database));
+    ({ app, state, monitor } = world);
     for (let t = 0; t < TABLES; t++)
       await app.query(`CREATE TABLE t${t} AS SELECT g AS id FROM generate_series(1, 50) g`);
     await app.query(`CREATE FUNCTION nested_count() RETURNS bigint LANGUAGE plpgsql AS
       $$ BEGIN RETURN (SELECT count(*) FROM t0 WHERE id < 10); END $$`);
-    const url = await loginRole(server.url('app'), 'pgmedic_monitor');
-    await app.query('GRANT pg_monitor TO pgmedic_monitor');
-    state = createStatePool(server.url('state'));
-    await migrateStateDatabase(state);
-    monitor = testTarget(url);
   }, 60_000);
   afterAll(async () => {
-    await app?.end();
-    await Promise.all([monitor?.close(), state?.end()]);
+    await world?.close();
     await server?.stop();
   });
 

@@ -102,6 +102,23 @@ export function limitNotes(full: readonly ConnectionLimit[]): string[] {
       l.kind === 'database'
         ? ['DATABASE', 'end sessions connected to it (`database` with its name lists them by state)']
         : ['ROLE', "end some of its sessions (By user counts them; the lists above name each session's user)"];
-    return `${l.kind === 'database' ? 'Database' : 'Role'} ${quotedName(l.name)}: once its limit is full, PostgreSQL refuses its new sessions (53300, too many connections). Raise it with \`ALTER ${what} ${escapeIdentifier(l.name)} CONNECTION LIMIT <n>;\` or ${holders}.`;
+    return `${l.kind === 'database' ? 'Database' : 'Role'} ${quotedName(l.name)}: once its limit is full, PostgreSQL refuses its new sessions (53300, too many connections). Raise it with \`ALTER ${what} ${oneLineIdentifier(l.name)} CONNECTION LIMIT <n>;\` or ${holders}.`;
   });
+}
+
+const LINE_BREAKING = /[\p{Cc}\u2028\u2029]/u;
+
+/**
+ * The name as SQL that still names it, on one line: a name with a line break or another control character
+ * (PostgreSQL allows them) is written as a Unicode-escaped identifier, U&"a\000ab", so it cannot start a line of
+ * the note that would read as pgmedic's own.
+ */
+function oneLineIdentifier(name: string): string {
+  if (!LINE_BREAKING.test(name)) return escapeIdentifier(name);
+  const escaped = [...name]
+    .map((c) =>
+      c === '\\' ? '\\\\' : LINE_BREAKING.test(c) ? `\\${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c,
+    )
+    .join('');
+  return `U&${escapeIdentifier(escaped)}`;
 }

@@ -160,8 +160,8 @@ export default defineCommand({
   report: connectionsReport,
 });
 
-/** For the alert watch: the same judgement of a limit as the report's. */
-export { limitSentence, limitStatus } from './connections/limits.js';
+/** For the alert watch: the same judgement of a limit as the report's (and its statement, for the bench). */
+export { LIMITS_SQL, MAX_LIMITS, limitSentence, limitStatus } from './connections/limits.js';
 
 function toSession(row: SessionRow): ConnectionSession {
   return {

@@ -13,7 +13,10 @@ import type { ConnectionLimit } from '../connections.js';
  * sessions count too: they hold slots like any other.
  * Any role sees datid and usesysid of every session, but backend_type only of its own role's without
  * pg_read_all_stats (pg_monitor has it): a session whose type is hidden is counted, so that a full limit is never
- * missed; it may be a walsender or a worker (the report's note on visibility says so). Fullest first; $1: rows.
+ * missed; it may be a walsender or a worker (the report's note on visibility says so).
+ * One row per limit and one per session, summed per database or role, rather than a join: the planner guesses one
+ * row for pg_stat_activity and, with pg_authid's statistics stale, joins 10,000 roles to the sessions in a nested
+ * loop; this form stays linear (bench/CONNECTION-LIMITS-RESULTS.md). Fullest first; $1: rows.
  */
 export const LIMITS_SQL = `
 WITH client_sessions AS (
@@ -21,16 +24,24 @@ WITH client_sessions AS (
   FROM pg_catalog.pg_stat_activity a
   WHERE a.backend_type = 'client backend' OR a.backend_type IS NULL
 ),
-limits AS (
-  SELECT 'database' AS kind, d.oid, d.datname::text AS name, d.datconnlimit AS connection_limit,
-         (SELECT count(*) FROM client_sessions s WHERE s.datid = d.oid) AS in_use
+limits_and_sessions AS (
+  SELECT 'database' AS kind, d.oid, d.datname::text AS name, d.datconnlimit AS connection_limit, 0 AS session
   FROM pg_catalog.pg_database d
   WHERE d.datconnlimit >= 0 AND d.datallowconn
   UNION ALL
-  SELECT 'role', r.oid, r.rolname::text, r.rolconnlimit,
-         (SELECT count(*) FROM client_sessions s WHERE s.usesysid = r.oid)
+  SELECT 'database', s.datid, NULL, NULL, 1 FROM client_sessions s
+  UNION ALL
+  SELECT 'role', r.oid, r.rolname::text, r.rolconnlimit, 0
   FROM pg_catalog.pg_roles r
   WHERE r.rolconnlimit >= 0 AND r.rolcanlogin AND NOT r.rolsuper
+  UNION ALL
+  SELECT 'role', s.usesysid, NULL, NULL, 1 FROM client_sessions s
+),
+limits AS (
+  SELECT kind, oid, max(name) AS name, max(connection_limit) AS connection_limit, sum(session) AS in_use
+  FROM limits_and_sessions
+  GROUP BY kind, oid
+  HAVING max(connection_limit) IS NOT NULL
 )
 SELECT kind, oid, name, connection_limit, in_use
 FROM limits

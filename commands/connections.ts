@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
 import { connectionsReport } from './connections/report.js';
 import { durationOption, intOption } from '../src/engine/units.js';
+import { LIMITS_SQL, MAX_LIMITS, toLimit, type LimitRow } from './connections/limits.js';
 import {
   BREAKDOWN_SQL,
   IDLE_IN_TRANSACTION_SQL,
@@ -41,6 +42,16 @@ export interface ConnectionCount {
   count: number;
 }
 
+/** A database's or role's own CONNECTION LIMIT (datconnlimit / rolconnlimit ≥ 0) and the sessions counted against it. */
+export interface ConnectionLimit {
+  kind: 'database' | 'role';
+  oid: number;
+  name: string;
+  /** Client backends PostgreSQL counts against it (commands/connections/limits.ts says which). */
+  inUse: number;
+  limit: number;
+}
+
 export interface ConnectionsFindings {
   maxConnections: number;
   superuserReservedConnections: number;
@@ -71,6 +82,8 @@ export interface ConnectionsFindings {
   longRunningCount: number;
   waiting: ConnectionSession[];
   waitingCount: number;
+  /** Every database and role whose own limit PostgreSQL enforces (superusers are exempt), fullest first (at most 500). */
+  limits: ConnectionLimit[];
   /** Without pg_read_all_stats, other roles' sessions show no state or query. */
   canSeeAllSessions: boolean;
 }
@@ -98,6 +111,7 @@ export default defineCommand({
     idleInTransaction: IDLE_IN_TRANSACTION_SQL,
     longRunning: LONG_RUNNING_SQL,
     waiting: WAITING_SQL,
+    limits: LIMITS_SQL,
   },
 
   async collect({ session, caps, thresholds }, options): Promise<ConnectionsFindings> {
@@ -110,6 +124,7 @@ export default defineCommand({
     const idle = await session.query<SessionRow>(IDLE_IN_TRANSACTION_SQL, [minIdleSeconds, options.limit]);
     const long = await session.query<SessionRow>(LONG_RUNNING_SQL, [minRuntimeSeconds, options.limit]);
     const waiting = await session.query<SessionRow>(WAITING_SQL, [options.limit]);
+    const limits = await session.query<LimitRow>(LIMITS_SQL, [MAX_LIMITS]);
     const usable = summary.max_connections - summary.superuser_reserved - summary.reserved;
     const dimension = (name: string) =>
       breakdown.filter((b) => b.dimension === name).map(({ key, count }) => ({ key, count }));
@@ -137,12 +152,16 @@ export default defineCommand({
       longRunningCount: summary.long_count,
       waiting: waiting.map(toSession),
       waitingCount: summary.waiting_count,
+      limits: limits.map(toLimit),
       canSeeAllSessions: caps.roles.pgReadAllStats,
     };
   },
 
   report: connectionsReport,
 });
+
+/** For the alert watch: the same judgement of a limit as the report's (and its statement, for the bench). */
+export { LIMITS_SQL, MAX_LIMITS, limitSentence, limitStatus } from './connections/limits.js';
 
 function toSession(row: SessionRow): ConnectionSession {
   return {

@@ -4,13 +4,15 @@ import { cancelAction, terminateAction } from '../shared/session-actions.js';
 import { formatCount, formatDuration, formatPercent, plural } from '../../src/report/format.js';
 import { noSignalText } from '../../src/db/signal-rule.js';
 import { statusFor, worstStatus, type Fact, type Report, type Section, type Status } from '../../src/report/model.js';
-import type { ConnectionCount, ConnectionSession, ConnectionsFindings } from '../connections.js';
+import type { ConnectionCount, ConnectionLimit, ConnectionSession, ConnectionsFindings } from '../connections.js';
+import { limitNotes, limitSentence, limitStatus, limitsAtWarn, limitsSection } from './limits.js';
 
 export function connectionsReport(
   findings: ConnectionsFindings,
   { thresholds }: Pick<ReportContext<unknown>, 'thresholds'>,
 ): Report {
   const longestLockWait = Math.max(0, ...findings.waiting.map((s) => s.lockWaitSeconds ?? 0));
+  const fullLimits = limitsAtWarn(findings.limits, thresholds);
   const statuses = {
     used: statusFor(findings.usedPct, thresholds.connectionsUsedPct),
     idle: statusFor(findings.oldestIdleInTransactionSeconds ?? 0, thresholds.idleInTransactionSeconds),
@@ -20,13 +22,15 @@ export function connectionsReport(
       statusFor(longestLockWait, thresholds.lockWaitSeconds),
       statusFor(findings.waitingCount, thresholds.lockWaitingSessions),
     ),
+    limits: worstStatus(...fullLimits.map((l) => limitStatus(l, thresholds))),
   };
   return {
     title: 'Connections',
     status: worstStatus(...Object.values(statuses)),
-    summary: summaryLine(findings),
+    summary: summaryLine(findings, fullLimits),
     sections: [
-      { kind: 'facts', facts: overviewFacts(findings, statuses) },
+      { kind: 'facts', facts: overviewFacts(findings, statuses, fullLimits) },
+      ...limitsSection(fullLimits),
       ...breakdownSections(findings),
       ...sessionTables(findings),
     ],
@@ -35,6 +39,7 @@ export function connectionsReport(
       ...signallable(findings.longRunning).flatMap((s) => [cancelAction(s), terminateAction(s)]),
     ],
     footnotes: [
+      ...limitNotes(fullLimits),
       ...unsignallable(findings).map((s) => `No button for ${s.pid}: ${noSignalText(s.noSignal!)}.`),
       ...(findings.waitingCount
         ? ['Run `locks` for the blocking tree: who holds the locks these sessions wait for.']
@@ -46,7 +51,9 @@ export function connectionsReport(
         : []),
       ...(findings.canSeeAllSessions
         ? []
-        : ["pgmedic's role cannot see other roles' sessions in full; grant pg_monitor (or pg_read_all_stats)."]),
+        : [
+            "pgmedic's role cannot see other roles' sessions in full (connection-limit counts include their walsenders and workers); grant pg_monitor (or pg_read_all_stats).",
+          ]),
     ],
   };
 }
@@ -59,10 +66,16 @@ const unsignallable = (f: ConnectionsFindings) =>
     (s, i, all) => s.noSignal && all.findIndex((o) => o.pid === s.pid) === i,
   );
 
-function summaryLine(f: ConnectionsFindings): string {
+function summaryLine(f: ConnectionsFindings, fullLimits: ConnectionLimit[]): string {
   const parts = [
     `${formatCount(f.clientConnections)} of ${formatCount(f.usableConnections)} usable connections in use (${formatPercent(f.usedPct, 0)})`,
   ];
+  if (fullLimits.length)
+    parts.push(
+      fullLimits.length === 1
+        ? limitSentence(fullLimits[0]!)
+        : `${plural(fullLimits.length, 'database or role', 'databases or roles')} near their own connection limit (${limitSentence(fullLimits[0]!)})`,
+    );
   if (f.idleInTransactionCount)
     parts.push(
       `${plural(f.idleInTransactionCount, 'session')} idle in transaction (oldest ${formatDuration(f.oldestIdleInTransactionSeconds)})`,
@@ -75,7 +88,11 @@ function summaryLine(f: ConnectionsFindings): string {
   return `${parts.join('; ')}.`;
 }
 
-function overviewFacts(f: ConnectionsFindings, statuses: Record<'used' | 'idle' | 'long' | 'waiting', Status>): Fact[] {
+function overviewFacts(
+  f: ConnectionsFindings,
+  statuses: Record<'used' | 'idle' | 'long' | 'waiting' | 'limits', Status>,
+  fullLimits: ConnectionLimit[],
+): Fact[] {
   const reserved = [
     `${f.superuserReservedConnections} for superusers`,
     ...(f.reservedConnections ? [`${f.reservedConnections} for pg_use_reserved_connections`] : []),
@@ -101,6 +118,13 @@ function overviewFacts(f: ConnectionsFindings, statuses: Record<'used' | 'idle' 
       status: statuses.long,
     },
     { label: 'Waiting on locks', value: formatCount(f.waitingCount), status: statuses.waiting },
+    {
+      label: 'Own connection limits',
+      value: f.limits.length
+        ? `${formatCount(fullLimits.length)} of ${formatCount(f.limits.length)} near full${fullLimits[0] ? ` (${limitSentence(fullLimits[0])})` : ''}`
+        : 'none set',
+      status: statuses.limits,
+    },
     { label: 'Other backends', value: f.otherBackends.map((b) => `${b.key} ${b.count}`).join(', ') || 'none' },
   ];
 }

@@ -77,6 +77,19 @@ export function qualifiedName(schema: string, name: string): string {
   return schema === 'public' ? name : `${schema}.${name}`;
 }
 
+/**
+ * A database or role name inside one of pgmedic's sentences (summaries, alerts): in double quotes, on one line, with
+ * quotes, backslashes and control characters escaped as JSON writes them, so a name cannot end the sentence, start a
+ * line of its own or pass for pgmedic's words. Each surface escapes the rest (mrkdwn, the terminal).
+ */
+export function quotedName(name: string): string {
+  // JSON leaves the Unicode line breaks (NEL, LS, PS) as they are.
+  return JSON.stringify(name).replace(
+    /[\u0085\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${formatCount(count)} ${count === 1 ? singular : pluralForm}`;
 }

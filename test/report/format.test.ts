@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount } from '../../src/report/format.js';
+import { formatCount, quotedName } from '../../src/report/format.js';
 
 describe('formatCount', () => {
   it('groups thousands as Intl does for en-US (which it no longer loads)', () => {
@@ -17,5 +17,18 @@ describe('formatCount', () => {
     ];
     for (const value of values) expect(formatCount(value)).toBe(Math.round(value).toLocaleString('en-US'));
     expect(formatCount(null)).toBe('–');
+  });
+});
+
+describe('quotedName', () => {
+  it('keeps a crafted name on one line, between its own quotes, and reads back to the name', () => {
+    const names = ['orders', 'x"; DROP', 'a\nb', 'r\rs', 'p\u2028q\u2029r\u0085s', 'back\\slash', 'tab\tand\u0007bell'];
+    for (const name of names) {
+      const quoted = quotedName(name);
+      expect(quoted).not.toMatch(/[\u0000-\u001f\u0085\u2028\u2029]/);
+      expect(quoted.startsWith('"') && quoted.endsWith('"')).toBe(true);
+      expect(JSON.parse(quoted)).toBe(name);
+    }
+    expect(quotedName('orders')).toBe('"orders"');
   });
 });

@@ -11,6 +11,7 @@ import { runCommand } from '../../engine/run.js';
 import type { Report } from '../../report/model.js';
 import { unreachableReason } from '../digest.js';
 import {
+  connectionLimitRules,
   connectionRules,
   healthRules,
   lockRules,
@@ -57,7 +58,7 @@ function check<Findings>(
 const CHECKS: Check[] = [
   check('health', health, (f, _r, ctx) => healthRules(f, ctx)),
   check('locks', locks, lockRules),
-  check('connections', connections, connectionRules),
+  check('connections', connections, (f, r, ctx) => [...connectionRules(f, r, ctx), ...connectionLimitRules(f, r, ctx)]),
   check('replication', replication, replicationRules),
 ];
 

@@ -1,4 +1,4 @@
-import type { ConnectionsFindings } from '../../../commands/connections.js';
+import { limitSentence, limitStatus, type ConnectionsFindings } from '../../../commands/connections.js';
 import type { HealthFindings } from '../../../commands/health.js';
 import type { LocksFindings, LockSession } from '../../../commands/locks.js';
 import type { ReplicationFindings } from '../../../commands/replication.js';
@@ -141,6 +141,27 @@ export function connectionRules(findings: ConnectionsFindings, report: Report, c
       },
     },
   ];
+}
+
+/**
+ * A database or role whose own CONNECTION LIMIT is (nearly) full: one alert per limit, keyed by its oid, so one
+ * database that alone refuses sessions is raised even when the server as a whole has room. Server-wide, like the
+ * look: the grouped watch sees every database of the server through its lead.
+ */
+export function connectionLimitRules(findings: ConnectionsFindings, report: Report, ctx: RuleContext): Observation[] {
+  return findings.limits.flatMap((limit) => {
+    const severity = limitStatus(limit, ctx.thresholds);
+    if (!raised(severity, ctx)) return [];
+    const observation: Observation = {
+      key: `connections:limit:${limit.kind}:${limit.oid}`,
+      check: 'connections',
+      severity,
+      title: limit.inUse >= limit.limit ? 'Connection limit reached' : 'Connection limit nearly full',
+      summary: `${limitSentence(limit)}.`,
+      report: { ...report, actions: [] },
+    };
+    return [observation];
+  });
 }
 
 /** An inactive replication slot holding back at least slotRetainedWalBytes.warn of WAL: one alert per slot. */

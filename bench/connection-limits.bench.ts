@@ -1,6 +1,6 @@
 /**
  * Connection limits benchmark (npm run bench:connection-limits): what the statement that reads every database's and
- * role's own CONNECTION LIMIT (commands/connections/limits.ts) costs on a large catalog, and the whole `connections`
+ * role's own CONNECTION LIMIT (commands/shared/connection-limits.ts) costs on a large catalog, and the whole `connections`
  * diagnostic with it. A real PostgreSQL 18 (embedded binaries, scratch folder removed at the end) with 10,000 login
  * roles that each have a limit (as some managed services give every role), 50 databases with one, and 400 client
  * sessions spread over them. Medians of 11 warm runs, first with pg_authid's statistics as initdb left them (as on a

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../src/engine/command.js';
 import { connectionsReport } from './connections/report.js';
 import { durationOption, intOption } from '../src/engine/units.js';
-import { LIMITS_SQL, MAX_LIMITS, toLimit, type LimitRow } from './connections/limits.js';
+import { LIMITS_SQL, MAX_LIMITS, toLimit, type ConnectionLimit, type LimitRow } from './shared/connection-limits.js';
 import {
   BREAKDOWN_SQL,
   IDLE_IN_TRANSACTION_SQL,
@@ -42,15 +42,7 @@ export interface ConnectionCount {
   count: number;
 }
 
-/** A database's or role's own CONNECTION LIMIT (datconnlimit / rolconnlimit ≥ 0) and the sessions counted against it. */
-export interface ConnectionLimit {
-  kind: 'database' | 'role';
-  oid: number;
-  name: string;
-  /** Client backends PostgreSQL counts against it (commands/connections/limits.ts says which). */
-  inUse: number;
-  limit: number;
-}
+export type { ConnectionLimit };
 
 export interface ConnectionsFindings {
   maxConnections: number;
@@ -161,7 +153,7 @@ export default defineCommand({
 });
 
 /** For the alert watch: the same judgement of a limit as the report's (and its statement, for the bench). */
-export { LIMITS_SQL, MAX_LIMITS, limitSentence, limitStatus } from './connections/limits.js';
+export { LIMITS_SQL, MAX_LIMITS, limitSentence, limitStatus } from './shared/connection-limits.js';
 
 function toSession(row: SessionRow): ConnectionSession {
   return {

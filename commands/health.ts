@@ -5,6 +5,14 @@ import type { Status } from '../src/report/model.js';
 import { assessHealth } from './health/checks.js';
 import { healthReport } from './health/report.js';
 import { collectLocks, HEALTH_LOCKS_SQL, type HealthLocks } from './health/locks.js';
+import {
+  LIMITS_SQL,
+  limitsAtWarn,
+  MAX_LIMITS,
+  toLimit,
+  type ConnectionLimit,
+  type LimitRow,
+} from './shared/connection-limits.js';
 
 export interface ConnectionUse {
   /** Client backends, pgmedic's own included: they occupy slots too. */
@@ -15,6 +23,10 @@ export interface ConnectionUse {
   reserved: number;
   /** Share of the slots ordinary roles can use: max_connections minus both reserves. */
   usedPct: number;
+  /** Databases and roles whose own CONNECTION LIMIT is at or past warn (limits at 0 never are), fullest first. */
+  limitsAtWarn: ConnectionLimit[];
+  /** Without pg_read_all_stats other roles' walsenders and workers count against a limit too (LIMITS_SQL). */
+  canSeeAllSessions: boolean;
 }
 
 export interface OldestTransaction {
@@ -160,7 +172,8 @@ interface StandbyRow {
 
 export default defineCommand({
   name: 'health',
-  summary: 'Is this database OK? Connections, oldest transaction, XID age, cache, replication, and what to run next',
+  summary:
+    "Is this database OK? Connections (and databases' and roles' own limits), oldest transaction, XID age, cache, replication, and what to run next",
   kind: 'diagnostic',
   options: z.object({}),
   sql: {
@@ -168,6 +181,7 @@ export default defineCommand({
     oldestTransaction: OLDEST_TRANSACTION_SQL,
     ...HEALTH_LOCKS_SQL,
     xidAge: XID_AGE_SQL,
+    limits: LIMITS_SQL,
     primaryReplication: PRIMARY_REPLICATION_SQL,
     standbyReplication: STANDBY_REPLICATION_SQL,
   },
@@ -177,6 +191,7 @@ export default defineCommand({
     const [oldest] = await session.query<OldestRow>(OLDEST_TRANSACTION_SQL);
     const [xid] = await session.query<XidRow>(XID_AGE_SQL);
     const locks = await collectLocks(session, thresholds);
+    const limits = (await session.query<LimitRow>(LIMITS_SQL, [MAX_LIMITS])).map(toLimit);
     const replication = caps.inRecovery
       ? standbyReplication(await session.query<StandbyRow>(STANDBY_REPLICATION_SQL))
       : primaryReplication(await session.query<PrimaryRow>(PRIMARY_REPLICATION_SQL));
@@ -192,6 +207,8 @@ export default defineCommand({
         superuserReserved: overview!.superuser_reserved,
         reserved: overview!.reserved,
         usedPct: (100 * overview!.used) / usable,
+        limitsAtWarn: limitsAtWarn(limits, thresholds),
+        canSeeAllSessions: caps.roles.pgReadAllStats,
       },
       oldestTransaction: oldest
         ? { pid: oldest.pid, preparedGid: oldest.gid, state: oldest.state, seconds: oldest.seconds }

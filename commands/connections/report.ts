@@ -5,7 +5,8 @@ import { formatCount, formatDuration, formatPercent, plural } from '../../src/re
 import { noSignalText } from '../../src/db/signal-rule.js';
 import { statusFor, worstStatus, type Fact, type Report, type Section, type Status } from '../../src/report/model.js';
 import type { ConnectionCount, ConnectionLimit, ConnectionSession, ConnectionsFindings } from '../connections.js';
-import { limitNotes, limitSentence, limitStatus, limitsAtWarn, limitsSection } from './limits.js';
+import { limitSentence, limitStatus, limitsAtWarn } from '../shared/connection-limits.js';
+import { limitNotes, limitsSection } from './limits.js';
 
 export function connectionsReport(
   findings: ConnectionsFindings,

@@ -8,8 +8,10 @@ import {
   plural,
 } from '../../src/report/format.js';
 import { cumulativeStatus, statusFor, worstStatus, type Status } from '../../src/report/model.js';
+import { limitSentence, limitStatus } from '../shared/connection-limits.js';
 import { describeRoot, lockCheckStatus, type HealthLocks } from './locks.js';
 import type {
+  ConnectionUse,
   HealthCheck,
   HealthCheckName,
   HealthFindings,
@@ -31,16 +33,10 @@ export function assessHealth(m: Measured, t: Thresholds): HealthCheck[] {
     detail,
     next: status === 'ok' ? null : next,
   });
-  const c = m.connections;
   const oldest = m.oldestTransaction;
   const cacheJudged = m.cacheHitPct !== null && m.cacheBlocks >= MIN_CACHE_BLOCKS;
   return [
-    check(
-      'connections',
-      statusFor(c.usedPct, t.connectionsUsedPct),
-      `${formatCount(c.used)} of ${formatCount(c.maxConnections - c.superuserReserved - c.reserved)} usable (${formatPercent(c.usedPct)}; ${formatCount(c.superuserReserved + c.reserved)} reserved)`,
-      'connections',
-    ),
+    connectionsCheck(m.connections, t, check),
     (({ status, detail, next }) => check('locks', status, detail, next))(lockCheckStatus(m.locks, t)),
     oldestTransactionCheck(oldest, m.locks, t, check),
     check(
@@ -65,6 +61,33 @@ export function assessHealth(m: Measured, t: Thresholds): HealthCheck[] {
 }
 
 type MakeCheck = (name: HealthCheckName, status: Status, detail: string, next: string) => HealthCheck;
+
+/**
+ * The worse of max_connections use and the fullest database's or role's own limit: a full limit refuses that
+ * database's (role's) new sessions while the server has room. The worse of the two is named first.
+ */
+function connectionsCheck(c: ConnectionUse, t: Thresholds, check: MakeCheck): HealthCheck {
+  const serverStatus = statusFor(c.usedPct, t.connectionsUsedPct);
+  const usable = formatCount(c.maxConnections - c.superuserReserved - c.reserved);
+  const [fullest, ...others] = c.limitsAtWarn;
+  if (!fullest)
+    return check(
+      'connections',
+      serverStatus,
+      `${formatCount(c.used)} of ${usable} usable (${formatPercent(c.usedPct)}; ${formatCount(c.superuserReserved + c.reserved)} reserved)`,
+      'connections',
+    );
+  const status = limitStatus(fullest, t);
+  const more = others.length
+    ? [`${plural(others.length, 'more database or role', 'more databases or roles')} near full`]
+    : [];
+  const server = `${formatCount(c.used)} of ${usable} usable server-wide`;
+  const detail =
+    worstStatus(serverStatus, status) === status
+      ? `${limitSentence(fullest)} (${[...more, `${server}, ${formatPercent(c.usedPct)}`].join('; ')})`
+      : `${server} (${formatPercent(c.usedPct)}); ${limitSentence(fullest)}${more.length ? ` (${more[0]})` : ''}`;
+  return check('connections', worstStatus(serverStatus, status), detail, 'connections');
+}
 
 /** During a stall the oldest transaction is often a victim that began a moment before the blocker: name the root. */
 function oldestTransactionCheck(

@@ -44,10 +44,17 @@ export function healthReport(
         : []),
     ],
     actions: [],
-    footnotes:
-      findings.cacheHitPct !== null && findings.cacheBlocks < MIN_CACHE_BLOCKS
+    footnotes: [
+      ...(findings.cacheHitPct !== null && findings.cacheBlocks < MIN_CACHE_BLOCKS
         ? [`The cache hit ratio covers only ${formatCount(findings.cacheBlocks)} block reads so far and is not judged.`]
-        : [],
+        : []),
+      // The limits statement counts a session it cannot see the type of, so a full limit is never missed.
+      ...(findings.connections.limitsAtWarn.length && !findings.connections.canSeeAllSessions
+        ? [
+            "pgmedic's role cannot see the type of other roles' sessions, so the connection-limit count may include their walsenders and workers; grant pg_monitor (or pg_read_all_stats).",
+          ]
+        : []),
+    ],
   };
 }
 const CHECK_LABELS: Record<HealthCheckName, string> = {

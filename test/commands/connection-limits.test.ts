@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionLimit, ConnectionsFindings } from '../../commands/connections.js';
+import type { HealthFindings } from '../../commands/health.js';
 import type { Target } from '../../src/db/targets.js';
 import type { Major } from '../../src/embedded/binaries.js';
 import { toJson } from '../../src/report/json.js';
@@ -14,7 +15,8 @@ import { startTestServer, type TestServer } from '../support/pg.js';
  * sessions and refuses the next with 53300, so at that moment pgmedic must count exactly `limit` (and fewer before).
  * Read as a pg_monitor role (exact), and as a role with no grant at all, which sees every session's datid and
  * usesysid but not the backend_type of other roles' sessions, so it counts their walsenders too (never fewer than
- * PostgreSQL does). On the oldest and the newest supported major.
+ * PostgreSQL does). On the oldest and the newest supported major. `health`, which on-call runs first, judges the
+ * same limits with the same statement: crit and named while PostgreSQL refuses, ok once the sessions close.
  */
 describe.each([14, 18] as Major[])('connection limits on PostgreSQL %i', (major) => {
   let server: TestServer;
@@ -119,6 +121,59 @@ describe.each([14, 18] as Major[])('connection limits on PostgreSQL %i', (major)
       });
       expect(toJson(result).reasons.join(' ')).toContain('Database "orders": 3 of its 3-connection limit in use');
       expect(result.report.footnotes.join('\n')).toContain('ALTER ROLE "shop" CONNECTION LIMIT <n>;');
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it('health names the fullest limit while PostgreSQL refuses its next session, and is ok once they close', async () => {
+    await settled({ orders: 0, shop: 0, closed: 0 });
+    const connectionsCheck = async (target: Target) => {
+      const result = await run(target, 'health');
+      const findings = result.findings as HealthFindings;
+      return { result, findings, check: findings.checks.find((c) => c.name === 'connections')! };
+    };
+    try {
+      expect(await attempt(url('app', 'orders'))).toBeNull();
+      expect(await attempt(url('app', 'orders'))).toBeNull();
+      expect(await attempt(url('shop', 'orders'))).toBeNull();
+      expect(await attempt(url('shop', 'postgres'))).toBeNull();
+      expect(await truth()).toEqual({ orders: 3, shop: 2, closed: 0 });
+      const { result, findings, check } = await connectionsCheck(monitor);
+      expect(await attempt(url('app', 'orders'))).toMatch(/^53300 too many connections for database "orders"/);
+      expect(await attempt(url('shop', 'postgres'))).toMatch(/^53300 too many connections for role "shop"/);
+
+      // max_connections has room (a handful of 97 usable); the database's own limit is what refuses.
+      expect(findings.connections.usedPct).toBeLessThan(20);
+      expect(findings.connections.limitsAtWarn).toEqual([
+        { kind: 'database', oid: expect.any(Number), name: 'orders', inUse: 3, limit: 3 },
+        { kind: 'role', oid: expect.any(Number), name: 'shop', inUse: 2, limit: 2 },
+      ]);
+      expect(check).toMatchObject({ status: 'crit', next: 'connections' });
+      expect(check.detail).toMatch(
+        /^Database "orders": 3 of its 3-connection limit in use \(1 more database or role near full; \d+ of \d+ usable server-wide, [\d.]+%\)$/,
+      );
+      expect(result.status).toBe('crit');
+      expect(result.summary).toContain('Database "orders": 3 of its 3-connection limit in use');
+      expect(toJson(result).reasons.join(' ')).toContain('Database "orders": 3 of its 3-connection limit in use');
+      expect(toJson(result).notes.join('\n')).toContain('Run `connections` for detail.');
+      expect(result.report.footnotes.join('\n')).not.toContain('cannot see the type');
+
+      // Without pg_read_all_stats the count is at least PostgreSQL's, and the report says why it may be more.
+      const blind = await connectionsCheck(nobody);
+      expect(blind.check.status).toBe('crit');
+      expect(blind.findings.connections.limitsAtWarn[0]).toMatchObject({ kind: 'database', name: 'orders' });
+      expect(blind.findings.connections.limitsAtWarn[0]!.inUse).toBeGreaterThanOrEqual(3);
+      expect(blind.result.report.footnotes.join('\n')).toContain(
+        "pgmedic's role cannot see the type of other roles' sessions",
+      );
+
+      await closeAll();
+      await settled({ orders: 0, shop: 0, closed: 0 });
+      const after = await connectionsCheck(monitor);
+      expect(after.findings.connections.limitsAtWarn).toEqual([]); // "closed" (limit 0) stays ok
+      expect(after.check).toMatchObject({ status: 'ok', next: null });
+      expect(after.check.detail).toMatch(/^\d+ of \d+ usable \([\d.]+%; \d+ reserved\)$/);
     } finally {
       await closeAll();
     }

@@ -49,7 +49,7 @@ const FIXTURES: Record<string, { trouble: unknown; quiet: unknown }> = {
 };
 
 const TROUBLE_STATUS: Record<string, string> = {
-  health: 'warn',
+  health: 'crit',
   locks: 'crit',
   connections: 'crit',
   'slow-queries': 'warn',

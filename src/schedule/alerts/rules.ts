@@ -30,7 +30,10 @@ export interface RuleContext {
 const raised = (status: Status, ctx: RuleContext): status is 'warn' | 'crit' =>
   status === 'crit' || (status === 'warn' && ctx.fireAt === 'warn');
 
-/** Connections near max_connections, XID age, replication lag: from the health check. */
+/**
+ * Connections near max_connections, XID age, replication lag: from the health check. Health's connections check
+ * also judges databases' and roles' own limits; those are raised once each by connectionLimitRules, not here.
+ */
 export function healthRules(h: HealthFindings, ctx: RuleContext): Observation[] {
   const t = ctx.thresholds;
   const out: Observation[] = [];

@@ -57,38 +57,40 @@ export function indexed(columns: StatementColumns): IndexedColumns {
 const resetBetween = (base: StatementColumns, now: StatementColumns) =>
   base.statsReset !== null && now.statsReset !== null && base.statsReset !== now.statsReset;
 
-function wentDown(base: StatementColumns, j: number, now: StatementColumns, i: number): boolean {
-  for (const c of STATEMENT_COUNTERS) if (now.counters[c][i]! < base.counters[c][j]!) return true;
+/** Any counter went down; `counters` are each counter's column of `now` and of the base, in pairs. */
+function wentDown(counters: readonly [number[], number[]][], i: number, j: number): boolean {
+  for (const [now, base] of counters) if (now[i]! < base[j]!) return true;
   return false;
 }
 
+/** A counter's delta for statement `i` of `now` (`j`: its place in the base), as its baseline counts it. */
+const deltaOf = (now: number[], base: number[], i: number, j: number | undefined, baseline: Baseline) =>
+  baseline === 'counted' ? now[i]! - base[j!]! : now[i]!;
+
 /**
- * The reset rules, in one place: how statement `i` of `now` counts against `base` (`j`: its place there), and
- * `visit` sees each statement that ran (calls > 0) with its counter `c`'s delta as `delta(c)`.
+ * The reset rules, in one place: how statement `i` of `now` counts against `base` (`j`: its place there);
+ * `visit` sees each statement that ran (calls > 0), and finds its counters' deltas with deltaOf.
  */
 function compare(
   base: IndexedColumns,
   baseTakenAt: Date,
   now: IndexedColumns,
-  visit: (i: number, baseline: Baseline, delta: (c: keyof Counters) => number) => void,
+  visit: (i: number, j: number | undefined, baseline: Baseline) => void,
 ): boolean {
   const reset = resetBetween(base, now);
   const since = now.statsSince;
-  let i = 0;
-  let j: number | undefined;
-  let baseline: Baseline = 'counted';
-  const delta = (c: keyof Counters) =>
-    baseline === 'counted' ? now.counters[c][i]! - base.counters[c][j!]! : now.counters[c][i]!;
-  for (; i < now.queryIds.length; i++) {
-    j = reset ? undefined : base.index.get(now.keys[i]!);
+  const counters = STATEMENT_COUNTERS.map((c): [number[], number[]] => [now.counters[c], base.counters[c]]);
+  for (let i = 0; i < now.queryIds.length; i++) {
+    const j = reset ? undefined : base.index.get(now.keys[i]!);
+    let baseline: Baseline;
     if (reset) baseline = 'reset';
     else if (j === undefined)
       // Created after the first snapshot (1.11+ says when), or there already but not among the entries it kept.
       baseline = since[i] !== null && Number(since[i]) * 1000 > baseTakenAt.getTime() ? 'new' : 'absent';
     else if (since[i] !== null && base.statsSince[j] !== null && since[i] !== base.statsSince[j]) baseline = 'reset';
-    else baseline = wentDown(base, j, now, i) ? 'reset' : 'counted';
-    if (delta('calls') <= 0) continue;
-    visit(i, baseline, delta);
+    else baseline = wentDown(counters, i, j) ? 'reset' : 'counted';
+    if (deltaOf(now.counters.calls, base.counters.calls, i, j, baseline) <= 0) continue;
+    visit(i, j, baseline);
   }
   return reset;
 }
@@ -100,10 +102,11 @@ export function statementDeltas(
   now: StatementReading,
 ): { deltas: StatementDelta[]; reset: boolean } {
   const deltas: StatementDelta[] = [];
-  const reset = compare(indexed(columnsOf(base)), baseTakenAt, indexed(columnsOf(now)), (i, baseline, delta) => {
+  const [b, n] = [indexed(columnsOf(base)), indexed(columnsOf(now))];
+  const reset = compare(b, baseTakenAt, n, (i, j, baseline) => {
     const e = now.entries[i]!;
     const counters = {} as Counters;
-    for (const c of STATEMENT_COUNTERS) counters[c] = delta(c);
+    for (const c of STATEMENT_COUNTERS) counters[c] = deltaOf(n.counters[c], b.counters[c], i, j, baseline);
     deltas.push({ queryId: e.queryId, userId: e.userId, dbId: e.dbId, toplevel: e.toplevel, baseline, ...counters });
   });
   return { deltas, reset };
@@ -117,9 +120,9 @@ export function statementTotals(
 ): { calls: number; totalMs: number } {
   let calls = 0;
   let totalMs = 0;
-  compare(base, baseTakenAt, now, (_i, _baseline, delta) => {
-    calls += delta('calls');
-    totalMs += delta('totalMs');
+  compare(base, baseTakenAt, now, (i, j, baseline) => {
+    calls += deltaOf(now.counters.calls, base.counters.calls, i, j, baseline);
+    totalMs += deltaOf(now.counters.totalMs, base.counters.totalMs, i, j, baseline);
   });
   return { calls, totalMs };
 }

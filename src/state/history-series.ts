@@ -32,8 +32,10 @@ export interface StatementsAt {
   statements: StatementColumns | undefined;
 }
 
-/** Statement arrays read per query: a page of them is what is in memory at once (about 0.3 MB each). */
+/** Statement arrays read per query (about 0.3 MB each), AHEAD pages at once: memory stays bounded. */
 const PAGE = 24;
+/** Two state connections share the server's work of decoding the arrays while this process compares a page. */
+const AHEAD = 2;
 
 /**
  * The pg_stat_statements arrays of every snapshot of a target taken from `from` to `to` (inclusive), oldest first,
@@ -62,12 +64,18 @@ export async function* readStatementHistory(
       statements: row.recorded ? { statsReset: row.stats_reset, ...columns(row.id) } : undefined,
     }));
   };
-  let next = pageAt(0);
+  // The state database reads the next pages (on other connections of the pool) while one is compared.
+  const pending: Promise<StatementsAt[]>[] = [];
+  const readAhead = (i: number) => {
+    if (i >= rows.length) return;
+    const page = pageAt(i);
+    page.catch(() => {}); // a reader that stops early leaves it unread: no unhandled rejection
+    pending.push(page);
+  };
+  for (let i = 0; i < AHEAD * PAGE; i += PAGE) readAhead(i);
   for (let i = 0; i < rows.length; i += PAGE) {
-    const page = await next;
-    // The state database reads the next page while this one is compared; a reader that stops early leaves it unread.
-    next = pageAt(i + PAGE);
-    next.catch(() => {});
+    const page = await pending.shift()!;
+    readAhead(i + AHEAD * PAGE);
     yield* page;
   }
 }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readChartData } from '../../src/charts/data.js';
 import { findMetric } from '../../src/charts/metrics.js';
-import type { Snapshot, StatementReading } from '../../src/db/counters.js';
+import { STATEMENT_COUNTERS, type Counters, type Snapshot, type StatementReading } from '../../src/db/counters.js';
 import type { Target } from '../../src/db/targets.js';
 import { statementDeltas } from '../../src/engine/history-delta.js';
 import { captureSnapshot, takeSnapshot } from '../../src/schedule/history/capture.js';
@@ -12,6 +12,7 @@ import { createStatePool } from '../../src/state/pool.js';
 import { connect } from '../support/clients.js';
 import { testTarget } from '../support/engine.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
+import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
 
 /** Rows returned count in pg_stat_statements' `rows`: a run of 1000 rows then runs of 1 make it go down alone. */
 const ROWS = 'SELECT g FROM generate_series(1, $1::int) AS g';
@@ -88,24 +89,7 @@ describe.each([14, 18] as const)('query-time charts count as statementDeltas doe
     await server?.stop();
   });
 
-  /** The stored snapshots one by one, oldest first, as `--since` reads one. */
-  async function storedSnapshots(): Promise<Snapshot[]> {
-    const { rows } = await state.query<{ id: string }>(
-      "SELECT id::text AS id FROM pgmedic.history_snapshots WHERE target = 'app' ORDER BY taken_at, id",
-    );
-    return Promise.all(rows.map(async (r) => (await readHistorySnapshot(state, r.id))!));
-  }
-
-  /** Each interval between two snapshots with statements, through statementDeltas. */
-  function expectedIntervals(snapshots: Snapshot[]) {
-    return snapshots.slice(1).flatMap((now, i) => {
-      const base = snapshots[i]!;
-      if (!('entries' in base.statements) || !('entries' in now.statements)) return [];
-      const found = statementDeltas(base.statements, base.takenAt, now.statements as StatementReading);
-      const sum = (key: 'calls' | 'totalMs') => found.deltas.reduce((total, d) => total + d[key], 0);
-      return [{ day: now.takenAt.toISOString(), found, totalMs: sum('totalMs'), calls: sum('calls') }];
-    });
-  }
+  const storedSnapshots = () => storedSnapshotsOf(state, 'app');
 
   it('the window holds every case of the rules, counted from zero where PostgreSQL restarted the counters', async () => {
     const intervals = expectedIntervals(await storedSnapshots());
@@ -126,20 +110,135 @@ describe.each([14, 18] as const)('query-time charts count as statementDeltas doe
     for (const i of intervals) expect(i.found.deltas.every((d) => d.calls > 0 && d.totalMs >= 0)).toBe(true);
   });
 
-  for (const days of [7, 30] as const) {
-    it(`query-time and query-mean over ${days} days are exactly those intervals' sums`, async () => {
-      const intervals = expectedIntervals(await storedSnapshots());
-      const total = (await readChartData(state, 'app', findMetric('query-time')!, days))!;
-      const mean = (await readChartData(state, 'app', findMetric('query-mean')!, days))!;
-      expect(total.series).toEqual([
-        { name: 'total time', points: intervals.map((i) => ({ day: i.day, value: i.totalMs })) },
-      ]);
-      expect(mean.series).toEqual([
-        {
-          name: 'mean time per call',
-          points: intervals.filter((i) => i.calls > 0).map((i) => ({ day: i.day, value: i.totalMs / i.calls })),
+  for (const days of [7, 30] as const)
+    it(`query-time and query-mean over ${days} days are exactly those intervals' sums`, () =>
+      expectChartsEqualDeltas(state, 'app', days));
+});
+
+/** The stored snapshots one by one, oldest first, as `--since` reads one. */
+async function storedSnapshotsOf(state: pg.Pool, target: string): Promise<Snapshot[]> {
+  const { rows } = await state.query<{ id: string }>(
+    'SELECT id::text AS id FROM pgmedic.history_snapshots WHERE target = $1 ORDER BY taken_at, id',
+    [target],
+  );
+  return Promise.all(rows.map(async (r) => (await readHistorySnapshot(state, r.id))!));
+}
+
+/** Each interval between two snapshots with statements, through statementDeltas. */
+function expectedIntervals(snapshots: Snapshot[]) {
+  return snapshots.slice(1).flatMap((now, i) => {
+    const base = snapshots[i]!;
+    if (!('entries' in base.statements) || !('entries' in now.statements)) return [];
+    const found = statementDeltas(base.statements, base.takenAt, now.statements as StatementReading);
+    const sum = (key: 'calls' | 'totalMs') => found.deltas.reduce((total, d) => total + d[key], 0);
+    return [{ day: now.takenAt.toISOString(), found, totalMs: sum('totalMs'), calls: sum('calls') }];
+  });
+}
+
+async function expectChartsEqualDeltas(state: pg.Pool, target: string, days: 7 | 30): Promise<void> {
+  const intervals = expectedIntervals(await storedSnapshotsOf(state, target));
+  const total = (await readChartData(state, target, findMetric('query-time')!, days))!;
+  const mean = (await readChartData(state, target, findMetric('query-mean')!, days))!;
+  expect(total.series).toEqual([
+    { name: 'total time', points: intervals.map((i) => ({ day: i.day, value: i.totalMs })) },
+  ]);
+  expect(mean.series).toEqual([
+    {
+      name: 'mean time per call',
+      points: intervals.filter((i) => i.calls > 0).map((i) => ({ day: i.day, value: i.totalMs / i.calls })),
+    },
+  ]);
+}
+
+/** 70 snapshots an hour apart: more than the pages of 24 the charts read two at a time. */
+const MANY = 70;
+
+/**
+ * Statement `i` of snapshot `n`: most keep counting, some leave the kept entries and come back, one's rows go down
+ * every 9 snapshots while its calls and time go up (counted from zero), and pg_stat_statements is reset at 50.
+ */
+function manyStatements(n: number): StatementReading {
+  // Snapshots since the counters last started: pg_stat_statements_reset() at 50.
+  const counting = n < 50 ? n + 1 : n - 49;
+  const entries = Array.from({ length: 40 }, (_, i) => i)
+    .filter((i) => (i + n) % 7 !== 0)
+    .map((i) => {
+      const counters = Object.fromEntries(
+        STATEMENT_COUNTERS.map((c) => [c, counting * (i + 1) * (c === 'totalMs' ? 1.25 : 2) + (i % 5)]),
+      ) as Counters;
+      if (i === 3) counters.rows = n % 9;
+      return {
+        queryId: String(-9_000_000_000_000 + i * 7919),
+        userId: '10',
+        dbId: String(16384 + (i % 2)),
+        toplevel: i % 4 !== 0,
+        statsSince: null,
+        ...counters,
+      };
+    })
+    .reverse();
+  const zero = Object.fromEntries(STATEMENT_COUNTERS.map((c) => [c, 0])) as Counters;
+  return {
+    extensionVersion: '1.9',
+    entries,
+    others: { entries: 0, ...zero },
+    statsReset: n < 50 ? '1700000000' : '1800000000',
+    dealloc: 0,
+  };
+}
+
+describe('query-time charts over more snapshots than a page', () => {
+  let cluster: Cluster;
+  let state: pg.Pool;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ major: 18 });
+    state = createStatePool(cluster.url());
+    await migrateStateDatabase(state);
+    const end = Date.now();
+    for (let n = 0; n < MANY; n++) {
+      const snapshot: Snapshot = {
+        target: 'many',
+        takenAt: new Date(end - (MANY - 1 - n) * 3_600_000),
+        serverVersionNum: 140000,
+        inRecovery: false,
+        postmasterStart: '1700000000',
+        statements: n === 30 ? { unavailable: 'not-installed' } : manyStatements(n),
+        databases: [],
+        checkpoints: {
+          source: 'pg_stat_bgwriter',
+          timed: 0,
+          requested: 0,
+          buffersWritten: 0,
+          writeTimeMs: 0,
+          syncTimeMs: 0,
+          statsReset: null,
         },
-      ]);
+        relations: [],
+        replication: null,
+      };
+      await writeHistorySnapshot(state, snapshot, new Map());
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await state?.end();
+    await cluster?.stop();
+  });
+
+  it('gives every interval of the window exactly as statementDeltas does, across the pages', async () => {
+    const intervals = expectedIntervals(await storedSnapshotsOf(state, 'many'));
+    expect(intervals).toHaveLength(MANY - 3);
+    // Statement 3's rows went from 8 to 0 at snapshot 9: its calls count from zero, all 10 × 4 × 2 + 3 of them.
+    const third = String(-9_000_000_000_000 + 3 * 7919);
+    expect(intervals[8]!.found.deltas.find((d) => d.queryId === third)).toMatchObject({ baseline: 'reset', calls: 83 });
+    expect(intervals[7]!.found.deltas.find((d) => d.queryId === third)).toMatchObject({
+      baseline: 'counted',
+      calls: 8,
     });
-  }
+    expect(intervals.flatMap((i) => i.found.deltas.map((d) => d.baseline))).toEqual(
+      expect.arrayContaining(['counted', 'reset', 'absent']),
+    );
+    await expectChartsEqualDeltas(state, 'many', 7);
+  });
 });

@@ -39,18 +39,31 @@ export function subtract<K extends string>(
 }
 
 /**
- * A reading's columns with each statement's key (statementKey) and where each key is: keyed once, as a chart's
- * reading is the next interval's base.
+ * A reading's columns with where each queryid's last statement is, and before each statement the place of the
+ * previous one with its queryid (-1: none; a queryid recurs only per user, database and nesting level): indexed
+ * once, as a chart's reading is the next interval's base, without a key string per statement.
  */
 export interface IndexedColumns extends StatementColumns {
-  keys: string[];
-  index: Map<string, number>;
+  last: Map<string, number>;
+  previous: Int32Array;
 }
 
 export function indexed(columns: StatementColumns): IndexedColumns {
-  const { queryIds, userIds, dbIds, toplevel } = columns;
-  const keys = queryIds.map((q, i) => `${q}/${userIds[i]}/${dbIds[i]}/${toplevel[i]}`);
-  return { ...columns, keys, index: new Map(keys.map((k, i) => [k, i])) };
+  const last = new Map<string, number>();
+  const previous = new Int32Array(columns.queryIds.length);
+  for (const [i, q] of columns.queryIds.entries()) {
+    previous[i] = last.get(q) ?? -1;
+    last.set(q, i);
+  }
+  return { ...columns, last, previous };
+}
+
+/** Where statement `i` of `now` is in `base`: the same statementKey (the last such, as a Map of the keys keeps). */
+function placeIn(base: IndexedColumns, now: StatementColumns, i: number): number | undefined {
+  for (let j = base.last.get(now.queryIds[i]!) ?? -1; j >= 0; j = base.previous[j]!)
+    if (base.userIds[j] === now.userIds[i] && base.dbIds[j] === now.dbIds[i] && base.toplevel[j] === now.toplevel[i])
+      return j;
+  return undefined;
 }
 
 /** pg_stat_statements_reset() between the two readings: every statement counts from it. */
@@ -81,7 +94,7 @@ function compare(
   const since = now.statsSince;
   const counters = STATEMENT_COUNTERS.map((c): [number[], number[]] => [now.counters[c], base.counters[c]]);
   for (let i = 0; i < now.queryIds.length; i++) {
-    const j = reset ? undefined : base.index.get(now.keys[i]!);
+    const j = reset ? undefined : placeIn(base, now, i);
     let baseline: Baseline;
     if (reset) baseline = 'reset';
     else if (j === undefined)

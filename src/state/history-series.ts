@@ -39,7 +39,7 @@ const AHEAD = 2;
 
 /**
  * The pg_stat_statements arrays of every snapshot of a target taken from `from` to `to` (inclusive), oldest first,
- * for the query-time charts: a page at a time, so that a month of them is never in memory at once.
+ * for the query-time charts: AHEAD pages at a time, so that a month of them is never in memory at once.
  */
 export async function* readStatementHistory(
   db: Queryable,

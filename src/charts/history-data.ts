@@ -9,6 +9,7 @@ import {
   queryTimeIntervals,
   queryTotalSeries,
   readHistoryRange,
+  readStatementHistory,
   replicationLagSeries,
 } from '../schedule/trends/history-series.js';
 import type { ChartData } from './data.js';
@@ -69,11 +70,11 @@ export async function readHistoryChartData(
   let series: HistorySeries[];
   if (metric.statements) {
     const key = `${target}\u0000${first.toISOString()}\u0000${last.toISOString()}`;
-    if (!memo.has(key)) memo.set(key, queryTimeIntervals(readHistoryRange(db, target, first, last, true)));
+    if (!memo.has(key)) memo.set(key, queryTimeIntervals(readStatementHistory(db, target, first, last)));
     const intervals = await memo.get(key)!;
     series = metric.series === 'queryTotal' ? queryTotalSeries(intervals) : queryMeanSeries(intervals);
   } else {
-    const snapshots = readHistoryRange(db, target, first, last, false);
+    const snapshots = readHistoryRange(db, target, first, last);
     series = await (metric.series === 'databaseSize' ? databaseSizeSeries : replicationLagSeries)(snapshots);
   }
   return historyChartData(series, target, metric, days, first, last);

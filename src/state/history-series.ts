@@ -1,5 +1,7 @@
 import type { Snapshot } from '../db/counters.js';
-import { type ArrayRow, COUNTER_COLUMNS, snapshotOf, type StoredSnapshotRow } from './history.js';
+import type { StatementColumns } from '../db/statement-columns.js';
+import { snapshotOf, type StoredSnapshotRow } from './history.js';
+import { readStatementColumns } from './history-statement-columns.js';
 import type { Queryable } from './requests.js';
 
 /** The newest snapshot of a target taken before `before` (default: no bound), or undefined. */
@@ -12,43 +14,68 @@ export async function latestHistoryAt(db: Queryable, target: string, before?: Da
   return rows[0]?.taken_at;
 }
 
-/** Statement arrays read per query: a page of them is what is in memory at once (about 0.3 MB each). */
+/**
+ * Every snapshot of a target taken from `from` to `to` (inclusive), oldest first, without their
+ * pg_stat_statements arrays (a recorded snapshot's entries read as []): the size and lag charts.
+ */
+export async function* readHistoryRange(db: Queryable, target: string, from: Date, to: Date): AsyncGenerator<Snapshot> {
+  const { rows } = await db.query<StoredSnapshotRow>(
+    `SELECT * FROM pgmedic.history_snapshots WHERE target = $1 AND taken_at BETWEEN $2 AND $3 ORDER BY taken_at, id`,
+    [target, from, to],
+  );
+  for (const row of rows) yield snapshotOf(row);
+}
+
+/** One snapshot's statements; undefined where pg_stat_statements was not recorded. */
+export interface StatementsAt {
+  takenAt: Date;
+  statements: StatementColumns | undefined;
+}
+
+/** Statement arrays read per query (about 0.3 MB each), AHEAD pages at once: memory stays bounded. */
 const PAGE = 24;
+/** Two state connections share the server's work of decoding the arrays while this process compares a page. */
+const AHEAD = 2;
 
 /**
- * The statement arrays as one json value: JSON.parse is many times faster than parsing 18 PostgreSQL arrays of 500
- * (bench/HISTORY-CHARTS-RESULTS.md); ids as text, as bigint does not fit a JSON number.
+ * The pg_stat_statements arrays of every snapshot of a target taken from `from` to `to` (inclusive), oldest first,
+ * for the query-time charts: AHEAD pages at a time, so that a month of them is never in memory at once.
  */
-const ARRAYS_AS_JSON = `json_build_object('query_ids', query_ids::text[], 'user_ids', user_ids::text[], 'db_ids', db_ids::text[],
-  'toplevel', toplevel, 'stats_since', stats_since, ${COUNTER_COLUMNS.map((c) => `'${c}', ${c}`).join(', ')})`;
-
-/**
- * Every snapshot of a target taken from `from` to `to` (inclusive), oldest first, for the trend charts.
- * `withStatements`: with their pg_stat_statements arrays (the query-time charts), read a page at a time so that
- * a month of them is never in memory at once; otherwise without (a recorded snapshot's entries then read as []).
- */
-export async function* readHistoryRange(
+export async function* readStatementHistory(
   db: Queryable,
   target: string,
   from: Date,
   to: Date,
-  withStatements: boolean,
-): AsyncGenerator<Snapshot> {
-  const { rows } = await db.query<StoredSnapshotRow & { id: string }>(
-    `SELECT * FROM pgmedic.history_snapshots WHERE target = $1 AND taken_at BETWEEN $2 AND $3 ORDER BY taken_at, id`,
+): AsyncGenerator<StatementsAt> {
+  const { rows } = await db.query<{ id: string; taken_at: Date; recorded: boolean; stats_reset: string | null }>(
+    `SELECT id::text AS id, taken_at, statements_status = 'recorded' AND statements_info IS NOT NULL AS recorded,
+       statements_info->>'statsReset' AS stats_reset
+     FROM pgmedic.history_snapshots WHERE target = $1 AND taken_at BETWEEN $2 AND $3 ORDER BY taken_at, id`,
     [target, from, to],
   );
-  for (let i = 0; i < rows.length; i += PAGE) {
+  const pageAt = async (i: number): Promise<StatementsAt[]> => {
     const page = rows.slice(i, i + PAGE);
-    const arrays = new Map<string, ArrayRow>();
-    if (withStatements) {
-      const { rows: found } = await db.query<{ id: string; arrays: ArrayRow }>(
-        `SELECT snapshot_id::text AS id, ${ARRAYS_AS_JSON} AS arrays FROM pgmedic.history_statements
-         WHERE snapshot_id = ANY($1::bigint[])`,
-        [page.map((r) => r.id)],
-      );
-      for (const row of found) arrays.set(row.id, row.arrays);
-    }
-    for (const row of page) yield snapshotOf(row, arrays.get(String(row.id)));
+    const columns = await readStatementColumns(
+      db,
+      page.filter((r) => r.recorded).map((r) => r.id),
+    );
+    return page.map((row) => ({
+      takenAt: row.taken_at,
+      statements: row.recorded ? { statsReset: row.stats_reset, ...columns(row.id) } : undefined,
+    }));
+  };
+  // The state database reads the next pages (on other connections of the pool) while one is compared.
+  const pending: Promise<StatementsAt[]>[] = [];
+  const readAhead = (i: number) => {
+    if (i >= rows.length) return;
+    const page = pageAt(i);
+    page.catch(() => {}); // a reader that stops early leaves it unread: no unhandled rejection
+    pending.push(page);
+  };
+  for (let i = 0; i < AHEAD * PAGE; i += PAGE) readAhead(i);
+  for (let i = 0; i < rows.length; i += PAGE) {
+    const page = await pending.shift()!;
+    readAhead(i + AHEAD * PAGE);
+    yield* page;
   }
 }

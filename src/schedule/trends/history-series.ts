@@ -1,9 +1,14 @@
 import type { Snapshot } from '../../db/counters.js';
-import { statementDeltas } from '../../engine/history-delta.js';
-import { latestHistoryAt, readHistoryRange } from '../../state/history-series.js';
+import { type IndexedColumns, indexed, statementTotals } from '../../engine/history-delta.js';
+import {
+  latestHistoryAt,
+  readHistoryRange,
+  readStatementHistory,
+  type StatementsAt,
+} from '../../state/history-series.js';
 
 /** The charts read the query history through the trends (src/charts does not reach the state database). */
-export { latestHistoryAt, readHistoryRange };
+export { latestHistoryAt, readHistoryRange, readStatementHistory };
 
 /** One line of a history chart; `day` is the snapshot's instant (ISO 8601, UTC). */
 export interface HistorySeries {
@@ -61,21 +66,16 @@ export interface IntervalTime {
 
 /**
  * pg_stat_statements time per interval between consecutive snapshots that both recorded it, at the interval's
- * end, with the query history's never-negative delta rules (a reset counts from zero).
+ * end, with the query history's never-negative delta rules (statementDeltas': a reset counts from zero).
  */
-export async function queryTimeIntervals(snapshots: Snapshots): Promise<IntervalTime[]> {
+export async function queryTimeIntervals(history: AsyncIterable<StatementsAt>): Promise<IntervalTime[]> {
   const intervals: IntervalTime[] = [];
-  let base: Snapshot | undefined;
-  for await (const now of snapshots) {
-    if (base && 'entries' in base.statements && 'entries' in now.statements) {
-      const { deltas } = statementDeltas(base.statements, base.takenAt, now.statements);
-      intervals.push({
-        day: at(now),
-        totalMs: deltas.reduce((sum, d) => sum + d.totalMs, 0),
-        calls: deltas.reduce((sum, d) => sum + d.calls, 0),
-      });
-    }
-    base = now;
+  let base: { takenAt: Date; statements: IndexedColumns | undefined } | undefined;
+  for await (const now of history) {
+    const statements = now.statements && indexed(now.statements);
+    if (base?.statements && statements)
+      intervals.push({ day: now.takenAt.toISOString(), ...statementTotals(base.statements, base.takenAt, statements) });
+    base = { takenAt: now.takenAt, statements };
   }
   return intervals;
 }

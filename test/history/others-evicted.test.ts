@@ -43,16 +43,19 @@ describe('the window’s whole when pg_stat_statements evicts entries (PostgreSQ
     const evicted = (await dealloc()) - before;
     expect(evicted).toBeGreaterThan(0);
     const result = await slowQueries(monitor, ['--since', '1h'], stateHistory(state));
+    // pgmedic's own statements enter the full pg_stat_statements too, and may evict once more before its reading.
+    const evictedByNow = (await dealloc()) - before;
     const whole = (result.findings as Ready).whole;
-    expect(whole).toMatchObject({ known: true, evicted });
     if (!whole.known) throw new Error(whole.reason);
+    expect(whole.evicted).toBeGreaterThanOrEqual(evicted);
+    expect(whole.evicted).toBeLessThanOrEqual(evictedByNow);
     // What the window really ran is more than pg_stat_statements still counts.
     expect(whole.total.calls).toBeGreaterThan(0);
     expect(whole.total.calls).toBeLessThan(3 * MAX);
     const text = renderText(result.report, '', { color: false });
     expect(text).toContain('All other statements: at least ');
     expect(text).toContain(
-      `pg_stat_statements evicted its least-used entries ${plural(evicted, 'time')} within the window`,
+      `pg_stat_statements evicted its least-used entries ${plural(whole.evicted!, 'time')} within the window`,
     );
     expect(result.summary).toMatch(/cover at most \d+\.\d% of the window's statement time \(at least /);
   });

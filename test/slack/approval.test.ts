@@ -297,8 +297,9 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
 
   it('drops a retried delivery that reaches the other running copy', async () => {
     // This is about the shared claim, not its 250 ms ack deadline (test/slack/state-locked.test.ts): on a loaded
-    // 2-core machine a new copy's first claim can take longer, and the fallback to memory would then run it twice.
-    const second = await startHealingBot(standIn, config, env.stateUrl, POLICY, 200, { dedupeDeadlineMs: 2_000 });
+    // 2-core machine a new copy's first claim (a new state connection) took over 2 s, and the fallback to memory
+    // would then run it twice.
+    const second = await startHealingBot(standIn, config, env.stateUrl, POLICY, 200, { dedupeDeadlineMs: 20_000 });
     try {
       const first = await bot.send.command({ text: 'audit prod --private' });
       // Slack retries only after 3 s without an ack; by then the first delivery's claim (sent after its ack) is in.
@@ -322,7 +323,7 @@ describe('healing actions through Slack, against a real PostgreSQL 18', () => {
 
   it('acks a first /pg delivery before its shared claim, and a replay that reaches the other copy only takes its note back', async () => {
     // Slack signs the body and timestamp, not the retry header: a replayed first delivery carries none.
-    const second = await startHealingBot(standIn, config, env.stateUrl, POLICY, 200, { dedupeDeadlineMs: 2_000 });
+    const second = await startHealingBot(standIn, config, env.stateUrl, POLICY, 200, { dedupeDeadlineMs: 20_000 });
     try {
       const first = await bot.send.command({ text: 'audit prod --private' });
       const firstId = first.responseUrl.split('/').pop();

@@ -121,7 +121,7 @@ export async function collectRegressed(
     compared: pairs.length,
     minCalls: options.minCalls,
     reset: current.reset || previous.reset,
-    whole: windowWhole(mid.statements, now, current.deltas),
+    whole: windowWhole(mid.statements, mid.takenAt, now),
   };
 }
 

@@ -85,7 +85,7 @@ export async function readWindow(context: CollectContext, seconds: number): Prom
     deltas,
     reset,
     now,
-    whole: windowWhole(base.statements, now, deltas),
+    whole: windowWhole(base.statements, base.takenAt, now),
   };
 }
 

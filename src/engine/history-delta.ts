@@ -59,7 +59,7 @@ export function indexed(columns: StatementColumns): IndexedColumns {
 }
 
 /** Where statement `i` of `now` is in `base`: the same statementKey (the last such, as a Map of the keys keeps). */
-function placeIn(base: IndexedColumns, now: StatementColumns, i: number): number | undefined {
+export function placeIn(base: IndexedColumns, now: StatementColumns, i: number): number | undefined {
   for (let j = base.last.get(now.queryIds[i]!) ?? -1; j >= 0; j = base.previous[j]!)
     if (base.userIds[j] === now.userIds[i] && base.dbIds[j] === now.dbIds[i] && base.toplevel[j] === now.toplevel[i])
       return j;
@@ -82,14 +82,14 @@ function wentDown(counters: readonly [number[], number[]][], i: number, j: numbe
 }
 
 /** A counter's delta for statement `i` of `now` (`j`: its place in the base), as its baseline counts it. */
-const deltaOf = (now: number[], base: number[], i: number, j: number | undefined, baseline: Baseline) =>
+export const deltaOf = (now: number[], base: number[], i: number, j: number | undefined, baseline: Baseline) =>
   baseline === 'counted' ? now[i]! - base[j!]! : now[i]!;
 
 /**
  * The reset rules, in one place: how statement `i` of `now` counts against `base` (`j`: its place there);
  * `visit` sees each statement that ran (calls > 0), and finds its counters' deltas with deltaOf.
  */
-function compare(
+export function compare(
   base: IndexedColumns,
   baseTakenAt: Date,
   now: IndexedColumns,
@@ -128,19 +128,4 @@ export function statementDeltas(
     deltas.push({ queryId: e.queryId, userId: e.userId, dbId: e.dbId, toplevel: e.toplevel, baseline, ...counters });
   });
   return { deltas, reset };
-}
-
-/** The calls and time of all the statements that ran between two readings, as statementDeltas counts them. */
-export function statementTotals(
-  base: IndexedColumns,
-  baseTakenAt: Date,
-  now: IndexedColumns,
-): { calls: number; totalMs: number } {
-  let calls = 0;
-  let totalMs = 0;
-  compare(base, baseTakenAt, now, (i, j, baseline) => {
-    calls += deltaOf(now.counters.calls, base.counters.calls, i, j, baseline);
-    totalMs += deltaOf(now.counters.totalMs, base.counters.totalMs, i, j, baseline);
-  });
-  return { calls, totalMs };
 }

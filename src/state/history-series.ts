@@ -1,4 +1,4 @@
-import type { Snapshot } from '../db/counters.js';
+import type { OthersBucket, Snapshot } from '../db/counters.js';
 import type { StatementColumns } from '../db/statement-columns.js';
 import { snapshotOf, type StoredSnapshotRow } from './history.js';
 import { readStatementColumns } from './history-statement-columns.js';
@@ -47,9 +47,17 @@ export async function* readStatementHistory(
   from: Date,
   to: Date,
 ): AsyncGenerator<StatementsAt> {
-  const { rows } = await db.query<{ id: string; taken_at: Date; recorded: boolean; stats_reset: string | null }>(
+  const { rows } = await db.query<{
+    id: string;
+    taken_at: Date;
+    recorded: boolean;
+    stats_reset: string | null;
+    dealloc: number | null;
+    others: OthersBucket | null;
+  }>(
     `SELECT id::text AS id, taken_at, statements_status = 'recorded' AND statements_info IS NOT NULL AS recorded,
-       statements_info->>'statsReset' AS stats_reset
+       statements_info->>'statsReset' AS stats_reset, (statements_info->>'dealloc')::float8 AS dealloc,
+       statements_info->'others' AS others
      FROM pgmedic.history_snapshots WHERE target = $1 AND taken_at BETWEEN $2 AND $3 ORDER BY taken_at, id`,
     [target, from, to],
   );
@@ -61,7 +69,9 @@ export async function* readStatementHistory(
     );
     return page.map((row) => ({
       takenAt: row.taken_at,
-      statements: row.recorded ? { statsReset: row.stats_reset, ...columns(row.id) } : undefined,
+      statements: row.recorded
+        ? { statsReset: row.stats_reset, dealloc: row.dealloc, others: row.others ?? undefined, ...columns(row.id) }
+        : undefined,
     }));
   };
   // The state database reads the next pages (on other connections of the pool) while one is compared.

@@ -3,7 +3,7 @@ import type { StatementColumns } from '../db/statement-columns.js';
 import { type ArrayRow, COUNTER_COLUMNS } from './history.js';
 import type { Queryable } from './requests.js';
 
-type Columns = Omit<StatementColumns, 'statsReset'>;
+type Columns = Omit<StatementColumns, 'statsReset' | 'dealloc' | 'others'>;
 
 /**
  * The statement arrays as one json value: JSON.parse is many times faster than parsing 18 PostgreSQL arrays of 500

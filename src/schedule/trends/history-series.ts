@@ -1,5 +1,6 @@
 import type { Snapshot } from '../../db/counters.js';
-import { type IndexedColumns, indexed, statementTotals } from '../../engine/history-delta.js';
+import { type IndexedColumns, indexed } from '../../engine/history-delta.js';
+import { wholeBetween } from '../../engine/history-totals.js';
 import {
   latestHistoryAt,
   readHistoryRange,
@@ -66,15 +67,18 @@ export interface IntervalTime {
 
 /**
  * pg_stat_statements time per interval between consecutive snapshots that both recorded it, at the interval's
- * end, with the query history's never-negative delta rules (statementDeltas': a reset counts from zero).
+ * end: every top-level statement, the "all others" bucket included, as `--since` counts a window (wholeBetween;
+ * a reset counts from zero). A statement that joins the kept ones adds its delta, not its count since it began,
+ * and a nested statement's time is not counted twice. An interval whose whole is unknown (counts that left
+ * pg_stat_statements, a snapshot without the bucket) has no point.
  */
 export async function queryTimeIntervals(history: AsyncIterable<StatementsAt>): Promise<IntervalTime[]> {
   const intervals: IntervalTime[] = [];
   let base: { takenAt: Date; statements: IndexedColumns | undefined } | undefined;
   for await (const now of history) {
     const statements = now.statements && indexed(now.statements);
-    if (base?.statements && statements)
-      intervals.push({ day: now.takenAt.toISOString(), ...statementTotals(base.statements, base.takenAt, statements) });
+    const whole = base?.statements && statements && wholeBetween(base.statements, base.takenAt, statements);
+    if (whole?.known) intervals.push({ day: now.takenAt.toISOString(), ...whole.total });
     base = { takenAt: now.takenAt, statements };
   }
   return intervals;

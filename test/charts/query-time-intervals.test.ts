@@ -10,8 +10,8 @@ import { captureSnapshot, takeSnapshot } from '../../src/schedule/history/captur
 import { readHistorySnapshot, writeHistorySnapshot } from '../../src/state/history.js';
 import { migrateStateDatabase } from '../../src/state/migrations.js';
 import { createStatePool } from '../../src/state/pool.js';
-import { connect } from '../support/clients.js';
 import { testTarget } from '../support/engine.js';
+import { appAndState } from '../support/history.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
 
@@ -50,13 +50,7 @@ describe.each([14, 18] as const)(
 
     beforeAll(async () => {
       server = await startTestServer(major, { embedded: true });
-      const admin = await connect(server.url());
-      for (const name of ['app', 'state']) await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      app = await connect(server.url('app'));
-      await app.query('CREATE EXTENSION pg_stat_statements');
-      state = createStatePool(server.url('state'));
-      await migrateStateDatabase(state);
+      ({ app, state } = await appAndState((database) => server.url(database)));
       target = testTarget(server.url('app'), { name: 'app' });
 
       await runTimes(ROWS, 1, 1000);

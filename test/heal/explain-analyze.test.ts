@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { whatToCheck } from '../../src/heal/limbo-hints.js';
 import { connect, waitFor } from '../support/clients.js';
-import { prepareHealingServer, startInstance, type HealingInstance, type HealingServer } from '../support/healing.js';
+import {
+  prepareHealingServer,
+  startInstance,
+  type HealingInstance,
+  type HealingServer,
+  transactionControlSent,
+} from '../support/healing.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
 
 let server: TestServer;
@@ -87,11 +93,7 @@ describe('explain-analyze: EXPLAIN ANALYZE of one SELECT behind approval', () =>
     expect(done.outcome!.summary).toMatch(/^Ran in [0-9.]+ ms \(planning [0-9.]+ ms\), 1 row, then rolled back/);
     // PostgreSQL's own record of who sent it: the monitoring role's read-only transaction, rolled back, never
     // committed (the action role, which may signal the app's sessions, sent none)
-    const sent = await truth<{ role: string; query: string }>(
-      `SELECT r.rolname AS role, s.query FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
-       WHERE s.query IN ('BEGIN READ ONLY', 'ROLLBACK', 'COMMIT') ORDER BY 1, 2`,
-    );
-    expect(sent).toEqual([
+    expect(await transactionControlSent(env.adminUrl)).toEqual([
       { role: 'monitor', query: 'BEGIN READ ONLY' },
       { role: 'monitor', query: 'ROLLBACK' },
     ]);

@@ -5,12 +5,9 @@ import type { Target } from '../../src/db/targets.js';
 import { formatMs, formatPercent, percentOf } from '../../src/report/format.js';
 import { takeSnapshot } from '../../src/schedule/history/capture.js';
 import { stateHistory } from '../../src/state/history-reader.js';
-import { migrateStateDatabase } from '../../src/state/migrations.js';
-import { createStatePool } from '../../src/state/pool.js';
-import { connect } from '../support/clients.js';
 import { testTarget } from '../support/engine.js';
 import { startTestServer, type TestServer } from '../support/pg.js';
-import { slowQueries } from '../support/history.js';
+import { appAndState, slowQueries } from '../support/history.js';
 
 type Ready = Extract<RegressedFindings, { state: 'ready' }>;
 /** One normalised statement whose cost follows its parameter: fast in the first window, slow in the second. */
@@ -43,13 +40,7 @@ describe.each([14, 18] as const)('slow-queries --regressed on PostgreSQL %i', (m
 
   beforeAll(async () => {
     server = await startTestServer(major);
-    const admin = await connect(server.url());
-    for (const name of ['app', 'state']) await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    app = await connect(server.url('app'));
-    await app.query('CREATE EXTENSION pg_stat_statements');
-    state = createStatePool(server.url('state'));
-    await migrateStateDatabase(state);
+    ({ app, state } = await appAndState((database) => server.url(database)));
     target = testTarget(server.url('app'));
   }, 60_000);
   afterAll(async () => {

@@ -2,7 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION_ID } from '../../src/slack/blocks/approval.js';
 import { ACTION_ID_PREFIX } from '../../src/slack/blocks/report.js';
 import { connect } from '../support/clients.js';
-import { idleInTransactionSession, sessionAlive, type HealingServer } from '../support/healing.js';
+import {
+  idleInTransactionSession,
+  sessionAlive,
+  type HealingServer,
+  transactionControlSent,
+} from '../support/healing.js';
 import { eventually } from '../support/slack/bot.js';
 import type { HealingBot } from '../support/slack/healing-bot.js';
 import { startHealingWorld, type HealingWorld } from '../support/slack/healing-world.js';
@@ -87,11 +92,7 @@ describe('explain-analyze runs as the monitoring role, through Slack, against a 
         error: { code: '42501', message: 'permission denied to terminate process' },
       });
       // PostgreSQL's own record: the read-only transaction was the monitoring role's, rolled back; the action role sent nothing.
-      const sent = await truth<{ role: string; query: string }>(
-        `SELECT r.rolname AS role, s.query FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
-         WHERE s.query IN ('BEGIN READ ONLY', 'ROLLBACK', 'COMMIT') ORDER BY 1, 2`,
-      );
-      expect(sent).toEqual([
+      expect(await transactionControlSent(env.adminUrl)).toEqual([
         { role: 'monitor', query: 'BEGIN READ ONLY' },
         { role: 'monitor', query: 'ROLLBACK' },
       ]);
@@ -100,12 +101,3 @@ describe('explain-analyze runs as the monitoring role, through Slack, against a 
     }
   });
 });
-
-async function truth<Row extends object>(sql: string): Promise<Row[]> {
-  const client = await connect(env.adminUrl, 'ground-truth');
-  try {
-    return (await client.query<Row>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}

@@ -129,3 +129,20 @@ export async function sessionAlive(adminUrl: string, pid: number, backendStart: 
     await admin.end();
   }
 }
+
+/**
+ * Who sent transaction control statements, from pg_stat_statements: an EXPLAIN ANALYZE pgmedic runs is the
+ * monitoring role's BEGIN READ ONLY and ROLLBACK, and nothing of the action role's (ground truth).
+ */
+export async function transactionControlSent(adminUrl: string): Promise<{ role: string; query: string }[]> {
+  const admin = await connect(adminUrl, 'ground-truth');
+  try {
+    const { rows } = await admin.query<{ role: string; query: string }>(
+      `SELECT r.rolname AS role, s.query FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+       WHERE s.query IN ('BEGIN READ ONLY', 'ROLLBACK', 'COMMIT') ORDER BY 1, 2`,
+    );
+    return rows;
+  } finally {
+    await admin.end();
+  }
+}

@@ -23,9 +23,26 @@ export async function runWithHistory(
 export const slowQueries = (target: Target, tokens: string[], history?: HistoryReader) =>
   runWithHistory(target, 'slow-queries', tokens, history);
 
+/** On one server: database `app` with pg_stat_statements, and a migrated state database `state`. */
+export async function appAndState(
+  url: (database?: string) => string,
+  options: { trackState: boolean } = { trackState: true },
+): Promise<{ app: pg.Client; state: pg.Pool }> {
+  const admin = await connect(url());
+  for (const name of ['app', 'state']) await admin.query(`CREATE DATABASE ${name}`);
+  // The state database's own statements would otherwise land in pg_stat_statements beside the app's.
+  if (!options.trackState) await admin.query(`ALTER DATABASE state SET pg_stat_statements.track = 'none'`);
+  await admin.end();
+  const app = await connect(url('app'));
+  await app.query('CREATE EXTENSION pg_stat_statements');
+  const state = createStatePool(url('state'));
+  await migrateStateDatabase(state);
+  return { app, state };
+}
+
 /**
- * On one server: database `app` with pg_stat_statements, read by a pg_monitor role (`monitor`), and a migrated state
- * database whose own statements are not tracked (they would otherwise land between a snapshot and the truth).
+ * appAndState with `app` read by a pg_monitor role (`monitor`) and the state database's statements not tracked
+ * (they would otherwise land between a snapshot and the truth).
  */
 export async function statementsWorld(url: (database?: string) => string): Promise<{
   app: pg.Client;
@@ -33,16 +50,9 @@ export async function statementsWorld(url: (database?: string) => string): Promi
   monitor: Target;
   close(): Promise<void>;
 }> {
-  const admin = await connect(url());
-  for (const name of ['app', 'state']) await admin.query(`CREATE DATABASE ${name}`);
-  await admin.query(`ALTER DATABASE state SET pg_stat_statements.track = 'none'`);
-  await admin.end();
-  const app = await connect(url('app'));
-  await app.query('CREATE EXTENSION pg_stat_statements');
+  const { app, state } = await appAndState(url, { trackState: false });
   const monitorUrl = await loginRole(url('app'), 'pgmedic_monitor');
   await app.query('GRANT pg_monitor TO pgmedic_monitor');
-  const state = createStatePool(url('state'));
-  await migrateStateDatabase(state);
   const monitor = testTarget(monitorUrl);
   return {
     app,
